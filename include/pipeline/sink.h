@@ -1,0 +1,29 @@
+/* sink.h - where the source pushes the RDB stream: source -> pipeline -> sink, one way. */
+#ifndef RA_PIPELINE_SINK_H
+#define RA_PIPELINE_SINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+
+/* What the source knows once the payload header ($<len> or $EOF:<mark>) has been read. */
+typedef struct ra_stream_info {
+    char replid[41];         /* from +FULLRESYNC, "" when the server answered SYNC-style */
+    long long offset;        /* from +FULLRESYNC, -1 when unknown */
+    long long length;        /* RDB length for $<len>, -1 for the diskless $EOF form */
+    int diskless;            /* 1 for $EOF:<mark> */
+    char redis_version[32];  /* from INFO server before the sync, "" when unknown */
+} ra_stream_info;
+
+/* A push sink. begin is called once before the first write (may be NULL); write receives the RDB
+ * bytes in order (never the EOF mark). Both return 0, or -1 with err set; a -1 stops the source,
+ * which then returns that error. The source calls nothing to "finish": the caller finishes the
+ * sink only after the source returned 0, i.e. after the RDB was verified whole. */
+typedef struct ra_sink {
+    void *ctx;
+    int (*begin)(void *ctx, const ra_stream_info *info, ra_err *err);
+    int (*write)(void *ctx, const uint8_t *data, size_t len, ra_err *err);
+} ra_sink;
+
+#endif

@@ -1,0 +1,126 @@
+/* s3.h - an S3 client over libcurl: SigV4, objects, listing, lifecycle, multipart, presign.
+ * Works with AWS S3 and S3-compatible stores (Ceph RGW, MinIO, COS, R2). Never logs credentials. */
+#ifndef RA_STORAGE_S3_S3_H
+#define RA_STORAGE_S3_S3_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "common/err.h"
+#include "common/log.h"
+
+typedef struct ra_s3 ra_s3;
+
+/* Credentials; strings are copied by ra_s3_new and wiped on free. */
+typedef struct ra_s3_credentials {
+    char *access_key;
+    char *secret_key;
+    char *session_token;  /* NULL unless temporary credentials */
+    time_t expiration;    /* 0 = unknown / does not expire */
+} ra_s3_credentials;
+
+/* Resolve credentials the AWS way: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN,
+ * then the shared credentials file (AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials, profile
+ * AWS_PROFILE or "default"). Fills creds (caller frees with ra_s3_credentials_clear). */
+int ra_s3_credentials_load(ra_s3_credentials *creds, ra_err *err);
+void ra_s3_credentials_clear(ra_s3_credentials *creds);
+
+typedef struct ra_s3_config {
+    const char *endpoint;        /* "https://s3.amazonaws.com", "http://127.0.0.1:17480"; NULL: from
+                                    AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL, else AWS for the region */
+    const char *region;          /* NULL: AWS_REGION / AWS_DEFAULT_REGION, else "us-east-1" */
+    const char *bucket;
+    int path_style;              /* 1: http://host/bucket/key, 0: http://bucket.host/key */
+    const char *ca_file;         /* extra CA bundle; NULL = system */
+    int insecure;                /* 1: do not verify TLS certificates (warns) */
+    const ra_s3_credentials *credentials;
+    long connect_timeout_ms;     /* 0 = 10000 */
+    long request_timeout_ms;     /* no progress for this long fails a request; 0 = 60000 */
+    int max_attempts;            /* retries of retriable failures; 0 = 5 */
+    const ra_log *log;           /* may be NULL */
+} ra_s3_config;
+
+ra_s3 *ra_s3_new(const ra_s3_config *config, ra_err *err);
+void ra_s3_free(ra_s3 *s3);
+
+typedef struct ra_kv {
+    const char *key;
+    const char *value;
+} ra_kv;
+
+typedef struct ra_s3_object {
+    char *key;
+    long long size;
+    time_t last_modified;
+    char *etag;
+} ra_s3_object;
+
+typedef struct ra_s3_head {
+    long long size;
+    time_t last_modified;
+    char *etag;
+    ra_kv *meta;  /* x-amz-meta-* with the prefix stripped, lower-case names; owned */
+    size_t nmeta;
+} ra_s3_head;
+void ra_s3_head_clear(ra_s3_head *head);
+
+/* Small objects (manifests, task records, locks). */
+int ra_s3_put_object(ra_s3 *s3, const char *key, const void *data, size_t len,
+                     const char *content_type, const ra_kv *meta, size_t nmeta, ra_err *err);
+/* Whole object into *data (caller frees), refusing objects larger than max_len. 404 -> RA_E_NOTFOUND. */
+int ra_s3_get_object_small(ra_s3 *s3, const char *key, size_t max_len, char **data, size_t *len,
+                           ra_err *err);
+/* Streamed GET: write(ctx, bytes, n) returns 0 to go on, -1 to stop (err set by it). */
+int ra_s3_get_object(ra_s3 *s3, const char *key,
+                     int (*write)(void *ctx, const void *data, size_t len, ra_err *err), void *ctx,
+                     ra_err *err);
+int ra_s3_head_object(ra_s3 *s3, const char *key, ra_s3_head *head, ra_err *err); /* 404 -> NOTFOUND */
+int ra_s3_delete_object(ra_s3 *s3, const char *key, ra_err *err);
+/* DeleteObjects in batches of <= 1000. */
+int ra_s3_delete_objects(ra_s3 *s3, const char *const *keys, size_t n, ra_err *err);
+/* HeadBucket: RA_E_STORE with a clear message when the bucket is missing or access is denied. */
+int ra_s3_check_bucket(ra_s3 *s3, ra_err *err);
+
+/* ListObjectsV2 over all pages; cb returns 0 to go on, -1 to stop with err set. */
+int ra_s3_list(ra_s3 *s3, const char *prefix,
+               int (*cb)(void *ctx, const ra_s3_object *obj, ra_err *err), void *ctx, ra_err *err);
+
+typedef struct ra_s3_upload_ref {
+    char *key;
+    char *upload_id;
+    time_t initiated;
+} ra_s3_upload_ref;
+/* ListMultipartUploads over all pages. */
+int ra_s3_list_uploads(ra_s3 *s3, const char *prefix,
+                       int (*cb)(void *ctx, const ra_s3_upload_ref *up, ra_err *err), void *ctx,
+                       ra_err *err);
+int ra_s3_abort_upload(ra_s3 *s3, const char *key, const char *upload_id, ra_err *err);
+
+/* Lifecycle. Rules are kept as XML text so rules this tool does not own survive a merge unchanged. */
+typedef struct ra_s3_lifecycle_rule {
+    char *id;   /* the rule's <ID>, "" when it has none */
+    char *xml;  /* the whole <Rule>...</Rule> element as text */
+} ra_s3_lifecycle_rule;
+typedef struct ra_s3_lifecycle {
+    ra_s3_lifecycle_rule *rules;
+    size_t nrules;
+} ra_s3_lifecycle;
+void ra_s3_lifecycle_clear(ra_s3_lifecycle *lc);
+/* No configuration -> 0 with nrules 0. A store without lifecycle support (501 NotImplemented)
+ * -> RA_E_STORE and *unsupported = 1. */
+int ra_s3_get_lifecycle(ra_s3 *s3, ra_s3_lifecycle *lc, int *unsupported, ra_err *err);
+int ra_s3_put_lifecycle(ra_s3 *s3, const ra_s3_lifecycle *lc, int *unsupported, ra_err *err);
+/* A <Rule> element: ID, Filter/Prefix, Status Enabled, Expiration/Days (omitted when
+ * expire_days <= 0), AbortIncompleteMultipartUpload/DaysAfterInitiation (omitted when <= 0).
+ * Returns malloc'd XML text. */
+char *ra_s3_lifecycle_rule_xml(const char *id, const char *prefix, int expire_days, int abort_days);
+
+/* Presigned GET URL (SigV4 query signing) for key, valid `expires` seconds from `now`.
+ * endpoint NULL = the configured endpoint; another endpoint (a public address) is signed for its
+ * own host. Warns through the log when temporary credentials expire before the URL.
+ * Returns a malloc'd URL. */
+char *ra_s3_presign_get(ra_s3 *s3, const char *endpoint, const char *key, long expires, time_t now,
+                        ra_err *err);
+
+#endif

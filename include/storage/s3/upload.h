@@ -1,0 +1,49 @@
+/* upload.h - a multipart upload as a sink: parts cut from a stream, several in flight, bounded
+ * memory (part size x (concurrency + 1)), aborted on any failure so no half object remains. */
+#ifndef RA_STORAGE_S3_UPLOAD_H
+#define RA_STORAGE_S3_UPLOAD_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "storage/s3/s3.h"
+
+#define RA_PART_SIZE_MIN (5LL * 1024 * 1024)
+#define RA_PART_SIZE_MAX (5LL * 1024 * 1024 * 1024)
+#define RA_PART_SIZE_DEFAULT (16LL * 1024 * 1024)
+#define RA_PARTS_MAX 10000
+
+typedef struct ra_upload ra_upload;
+
+typedef struct ra_upload_opts {
+    long long part_size;      /* 0 = 16 MiB; 5 MiB..5 GiB */
+    int concurrency;          /* parts in flight; 0 = 4 */
+    long long expected_size;  /* -1 unknown: part size grows so 10,000 parts reach >= 5 TiB */
+    const ra_kv *meta;        /* x-amz-meta-* given at CreateMultipartUpload */
+    size_t nmeta;
+    const char *content_type; /* NULL = application/octet-stream */
+    long stall_timeout_ms;    /* a write blocked this long waiting for a free part fails; 0 = 45000 */
+    volatile sig_atomic_t *cancel; /* non-zero -> the next write/finish fails RA_E_CANCELLED */
+} ra_upload_opts;
+
+/* Start a multipart upload of `key` (CreateMultipartUpload is sent here). */
+ra_upload *ra_upload_new(ra_s3 *s3, const char *key, const ra_upload_opts *opts, ra_err *err);
+/* Any-sized writes; blocks while all part buffers are in flight. On error the caller aborts. */
+int ra_upload_write(ra_upload *up, const void *data, size_t len, ra_err *err);
+/* Send the last part, wait for all, CompleteMultipartUpload (a 200 carrying <Error> is an error). */
+int ra_upload_finish(ra_upload *up, ra_err *err);
+/* AbortMultipartUpload; idempotent, safe after a failed finish, no-op after a successful one. */
+void ra_upload_abort(ra_upload *up);
+/* Frees; aborts first if neither finish succeeded nor abort was called. */
+void ra_upload_free(ra_upload *up);
+
+long long ra_upload_bytes(const ra_upload *up);      /* bytes accepted so far */
+const char *ra_upload_id(const ra_upload *up);
+
+/* Part size for part number `index` (1-based) given the configured size and whether the total is
+ * known: pure, so the plan is unit-tested. */
+long long ra_upload_part_size(long long configured, long long expected_size, int index);
+
+#endif
