@@ -1,0 +1,61 @@
+/* record.h - a backup's record: what `list` and `status` show, kept as JSON in the bucket beside the
+ * RDB (<prefix><instance>/<id>.json), so another process or a restarted container sees it. */
+#ifndef RA_COMMAND_RECORD_H
+#define RA_COMMAND_RECORD_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "common/err.h"
+
+#define RA_REMARK_MAX 256  /* bytes of UTF-8 */
+#define RA_ID_MAX 40
+
+typedef enum ra_state { RA_STATE_RUNNING, RA_STATE_SUCCEEDED, RA_STATE_FAILED, RA_STATE_CANCELLED } ra_state;
+
+typedef struct ra_record {
+    char id[RA_ID_MAX];     /* 20261124T020512Z-3fa9: sorts by start time */
+    char *instance;
+    char *key;              /* object key of the RDB */
+    int automatic;          /* 1 = type auto (scheduled), 0 = manual */
+    char *remark;           /* UTF-8, may be NULL */
+    time_t started;
+    time_t finished;        /* 0 while running */
+    time_t heartbeat;       /* last update by the running process */
+    ra_state state;
+    long long bytes;        /* bytes streamed so far (the size once succeeded) */
+    double rate;            /* bytes per second over the run */
+    uint64_t crc64;         /* RDB CRC-64 once verified */
+    char *error;            /* one line, when failed/cancelled */
+    char *source;           /* host:port synced from, no credentials */
+    char *redis_version;
+    char *replid;
+    long long offset;
+    char *tool_version;
+    char *host;             /* where the archiver ran */
+    long pid;
+} ra_record;
+
+void ra_record_clear(ra_record *r);
+/* A new id from a start time and 16 random bits. */
+void ra_record_make_id(char id[RA_ID_MAX], time_t started, unsigned rnd);
+/* Is id of the shape ra_record_make_id makes (safe to put into an object key)? */
+int ra_record_id_valid(const char *id);
+
+const char *ra_state_name(ra_state s);
+/* Keys: "<prefix><instance>/<id>.rdb" and ".json"; caller frees. */
+char *ra_record_rdb_key(const char *prefix, const char *instance, const char *id);
+char *ra_record_json_key(const char *prefix, const char *instance, const char *id);
+
+/* Remark rules: valid UTF-8, <= RA_REMARK_MAX bytes, no control characters. */
+int ra_remark_check(const char *remark, ra_err *err);
+
+/* JSON text of a record (caller frees) and back. */
+char *ra_record_to_json(const ra_record *r);
+int ra_record_from_json(ra_record *r, const char *text, size_t len, ra_err *err);
+
+/* ISO 8601 UTC ("2026-11-24T02:05:12Z"); "" for 0. */
+void ra_time_iso(time_t t, char out[32]);
+time_t ra_time_parse_iso(const char *s);
+
+#endif

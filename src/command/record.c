@@ -1,0 +1,231 @@
+/* record.c - backup records: ids, object keys, remark rules, JSON (jansson). */
+#include "command/record.h"
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void free_str(char **p) {
+    free(*p);
+    *p = NULL;
+}
+
+void ra_record_clear(ra_record *r) {
+    if (r == NULL) return;
+    free_str(&r->instance);
+    free_str(&r->key);
+    free_str(&r->remark);
+    free_str(&r->error);
+    free_str(&r->source);
+    free_str(&r->redis_version);
+    free_str(&r->replid);
+    free_str(&r->tool_version);
+    free_str(&r->host);
+    memset(r, 0, sizeof(*r));
+}
+
+void ra_time_iso(time_t t, char out[32]) {
+    if (t == 0) {
+        out[0] = '\0';
+        return;
+    }
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+time_t ra_time_parse_iso(const char *s) {
+    struct tm tm = {0};
+    if (s == NULL || *s == '\0') return 0;
+    const char *end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    if (end == NULL || *end != '\0') return 0;
+    return timegm(&tm);
+}
+
+void ra_record_make_id(char id[RA_ID_MAX], time_t started, unsigned rnd) {
+    struct tm tm;
+    gmtime_r(&started, &tm);
+    char ts[20];
+    strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
+    snprintf(id, RA_ID_MAX, "%s-%04x", ts, rnd & 0xffffu);
+}
+
+int ra_record_id_valid(const char *id) {
+    /* YYYYMMDDTHHMMSSZ-xxxx */
+    static const char shape[] = "dddddddd" "T" "dddddd" "Z" "-" "xxxx";
+    if (id == NULL || strlen(id) != sizeof(shape) - 1) return 0;
+    for (size_t i = 0; shape[i]; i++) {
+        char c = id[i];
+        switch (shape[i]) {
+        case 'd':
+            if (c < '0' || c > '9') return 0;
+            break;
+        case 'x':
+            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return 0;
+            break;
+        default:
+            if (c != shape[i]) return 0;
+        }
+    }
+    return 1;
+}
+
+static const char *state_names[] = {"running", "succeeded", "failed", "cancelled"};
+
+const char *ra_state_name(ra_state s) {
+    return (unsigned)s < 4 ? state_names[s] : "unknown";
+}
+
+static ra_state state_from_name(const char *s) {
+    for (int i = 0; i < 4; i++)
+        if (s && strcmp(s, state_names[i]) == 0) return (ra_state)i;
+    return RA_STATE_FAILED;
+}
+
+static char *key_for(const char *prefix, const char *instance, const char *id, const char *ext) {
+    char *key = NULL;
+    if (asprintf(&key, "%s%s/%s%s", prefix ? prefix : "", instance, id, ext) < 0) return NULL;
+    return key;
+}
+
+char *ra_record_rdb_key(const char *prefix, const char *instance, const char *id) {
+    return key_for(prefix, instance, id, ".rdb");
+}
+
+char *ra_record_json_key(const char *prefix, const char *instance, const char *id) {
+    return key_for(prefix, instance, id, ".json");
+}
+
+int ra_remark_check(const char *remark, ra_err *err) {
+    if (remark == NULL) return 0;
+    size_t len = strlen(remark);
+    if (len > RA_REMARK_MAX)
+        return ra_err_set(err, RA_E_USAGE, "remark is %zu bytes long; at most %d are allowed", len,
+                          RA_REMARK_MAX);
+    const unsigned char *p = (const unsigned char *)remark;
+    for (size_t i = 0; i < len;) {
+        unsigned char c = p[i];
+        size_t n;
+        uint32_t cp;
+        if (c < 0x80) {
+            n = 1;
+            cp = c;
+        } else if ((c & 0xe0) == 0xc0) {
+            n = 2;
+            cp = c & 0x1f;
+        } else if ((c & 0xf0) == 0xe0) {
+            n = 3;
+            cp = c & 0x0f;
+        } else if ((c & 0xf8) == 0xf0) {
+            n = 4;
+            cp = c & 0x07;
+        } else {
+            return ra_err_set(err, RA_E_USAGE, "remark is not valid UTF-8 (byte %zu)", i + 1);
+        }
+        if (i + n > len) return ra_err_set(err, RA_E_USAGE, "remark is not valid UTF-8 (byte %zu)", i + 1);
+        for (size_t k = 1; k < n; k++) {
+            if ((p[i + k] & 0xc0) != 0x80)
+                return ra_err_set(err, RA_E_USAGE, "remark is not valid UTF-8 (byte %zu)", i + k + 1);
+            cp = (cp << 6) | (p[i + k] & 0x3f);
+        }
+        static const uint32_t min_cp[] = {0, 0, 0x80, 0x800, 0x10000};
+        if (cp < min_cp[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return ra_err_set(err, RA_E_USAGE, "remark is not valid UTF-8 (byte %zu)", i + 1);
+        if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0))
+            return ra_err_set(err, RA_E_USAGE,
+                              "remark contains a control character (U+%04X at byte %zu)", cp, i + 1);
+        i += n;
+    }
+    return 0;
+}
+
+static void set_str(json_t *o, const char *name, const char *value) {
+    json_object_set_new(o, name, value ? json_string(value) : json_null());
+}
+
+static void set_time(json_t *o, const char *name, time_t t) {
+    char buf[32];
+    ra_time_iso(t, buf);
+    json_object_set_new(o, name, t ? json_string(buf) : json_null());
+}
+
+char *ra_record_to_json(const ra_record *r) {
+    json_t *o = json_object();
+    char crc[17];
+    snprintf(crc, sizeof(crc), "%016" PRIx64, r->crc64);
+    set_str(o, "id", r->id);
+    set_str(o, "instance", r->instance);
+    set_str(o, "key", r->key);
+    set_str(o, "type", r->automatic ? "auto" : "manual");
+    set_str(o, "remark", r->remark);
+    set_time(o, "started", r->started);
+    set_time(o, "finished", r->finished);
+    set_time(o, "heartbeat", r->heartbeat);
+    set_str(o, "status", ra_state_name(r->state));
+    json_object_set_new(o, "size", r->state == RA_STATE_SUCCEEDED ? json_integer(r->bytes) : json_null());
+    json_object_set_new(o, "bytes", json_integer(r->bytes));
+    json_object_set_new(o, "rate", json_real(r->rate));
+    set_str(o, "crc64", r->state == RA_STATE_SUCCEEDED ? crc : NULL);
+    set_str(o, "error", r->error);
+    set_str(o, "source", r->source);
+    set_str(o, "redis_version", r->redis_version);
+    set_str(o, "replid", r->replid);
+    json_object_set_new(o, "offset", r->offset >= 0 ? json_integer(r->offset) : json_null());
+    set_str(o, "tool_version", r->tool_version);
+    set_str(o, "host", r->host);
+    json_object_set_new(o, "pid", json_integer(r->pid));
+    char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    return text;
+}
+
+static char *get_str(json_t *o, const char *name) {
+    const char *s = json_string_value(json_object_get(o, name));
+    return s ? strdup(s) : NULL;
+}
+
+static time_t get_time(json_t *o, const char *name) {
+    return ra_time_parse_iso(json_string_value(json_object_get(o, name)));
+}
+
+int ra_record_from_json(ra_record *r, const char *text, size_t len, ra_err *err) {
+    json_error_t jerr;
+    memset(r, 0, sizeof(*r));
+    json_t *o = json_loadb(text, len, 0, &jerr);
+    if (o == NULL || !json_is_object(o)) {
+        json_decref(o);
+        return ra_err_set(err, RA_E_STORE, "backup record is not valid JSON: %s", jerr.text);
+    }
+    const char *id = json_string_value(json_object_get(o, "id"));
+    if (id == NULL || !ra_record_id_valid(id)) {
+        json_decref(o);
+        return ra_err_set(err, RA_E_STORE, "backup record has no valid id");
+    }
+    snprintf(r->id, sizeof(r->id), "%s", id);
+    r->instance = get_str(o, "instance");
+    r->key = get_str(o, "key");
+    const char *type = json_string_value(json_object_get(o, "type"));
+    r->automatic = type && strcmp(type, "auto") == 0;
+    r->remark = get_str(o, "remark");
+    r->started = get_time(o, "started");
+    r->finished = get_time(o, "finished");
+    r->heartbeat = get_time(o, "heartbeat");
+    r->state = state_from_name(json_string_value(json_object_get(o, "status")));
+    r->bytes = json_integer_value(json_object_get(o, "bytes"));
+    r->rate = json_number_value(json_object_get(o, "rate"));
+    const char *crc = json_string_value(json_object_get(o, "crc64"));
+    r->crc64 = crc ? strtoull(crc, NULL, 16) : 0;
+    r->error = get_str(o, "error");
+    r->source = get_str(o, "source");
+    r->redis_version = get_str(o, "redis_version");
+    r->replid = get_str(o, "replid");
+    json_t *off = json_object_get(o, "offset");
+    r->offset = json_is_integer(off) ? json_integer_value(off) : -1;
+    r->tool_version = get_str(o, "tool_version");
+    r->host = get_str(o, "host");
+    r->pid = (long)json_integer_value(json_object_get(o, "pid"));
+    json_decref(o);
+    return 0;
+}
