@@ -1,0 +1,141 @@
+/* test_record.c - backup records: ids, keys, remark rules, JSON round trip. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "command/record.h"
+
+static void test_id_shape(void **state) {
+    (void)state;
+    char id[RA_ID_MAX];
+    ra_record_make_id(id, 1795485912, 0x3fa9); /* 2026-11-24T02:05:12Z */
+    assert_string_equal(id, "20261124T020512Z-3fa9");
+    assert_true(ra_record_id_valid(id));
+    assert_int_equal(strlen(id), 21);
+    assert_false(ra_record_id_valid("20261124T012512Z-3fA9"));
+    assert_false(ra_record_id_valid("../../etc/passwd"));
+    assert_false(ra_record_id_valid("20261124T012512Z-3fa"));
+    assert_false(ra_record_id_valid(""));
+    assert_false(ra_record_id_valid(NULL));
+}
+
+static void test_id_sorts_by_time(void **state) {
+    (void)state;
+    char a[RA_ID_MAX], b[RA_ID_MAX];
+    ra_record_make_id(a, 1795485912, 0xffff);
+    ra_record_make_id(b, 1795485913, 0x0000);
+    assert_true(strcmp(a, b) < 0);
+}
+
+static void test_keys(void **state) {
+    (void)state;
+    char *k = ra_record_rdb_key("redis-archiver/", "cache-1", "20261124T012512Z-3fa9");
+    assert_string_equal(k, "redis-archiver/cache-1/20261124T012512Z-3fa9.rdb");
+    free(k);
+    k = ra_record_json_key("", "x", "20261124T012512Z-3fa9");
+    assert_string_equal(k, "x/20261124T012512Z-3fa9.json");
+    free(k);
+}
+
+static void test_remark_rules(void **state) {
+    (void)state;
+    ra_err err = {0};
+    assert_int_equal(ra_remark_check(NULL, &err), 0);
+    assert_int_equal(ra_remark_check("before the 7.2 upgrade", &err), 0);
+    assert_int_equal(ra_remark_check("升级前备份 — ok ✓", &err), 0);
+    assert_int_equal(ra_remark_check("tab\there", &err), -1);
+    assert_int_equal(err.code, RA_E_USAGE);
+    assert_non_null(strstr(err.msg, "control character"));
+    assert_int_equal(ra_remark_check("new\nline", &err), -1);
+    assert_int_equal(ra_remark_check("del\x7f", &err), -1);
+    assert_int_equal(ra_remark_check("c1 \xc2\x85", &err), -1); /* U+0085 NEL */
+    assert_int_equal(ra_remark_check("bad \xff utf8", &err), -1);
+    assert_non_null(strstr(err.msg, "UTF-8"));
+    assert_int_equal(ra_remark_check("overlong \xc0\xaf", &err), -1);
+    assert_int_equal(ra_remark_check("cut \xe5\x8d", &err), -1);
+    assert_int_equal(ra_remark_check("surrogate \xed\xa0\x80", &err), -1);
+    char big[RA_REMARK_MAX + 2];
+    memset(big, 'a', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    assert_int_equal(ra_remark_check(big, &err), -1);
+    assert_non_null(strstr(err.msg, "at most"));
+    big[RA_REMARK_MAX] = '\0';
+    assert_int_equal(ra_remark_check(big, &err), 0);
+}
+
+static void test_json_round_trip(void **state) {
+    (void)state;
+    ra_record r = {0};
+    ra_record_make_id(r.id, 1795485912, 0xbeef);
+    r.instance = strdup("cache-1");
+    r.key = strdup("p/cache-1/x.rdb");
+    r.automatic = 1;
+    r.remark = strdup("升级前 \"quoted\"");
+    r.started = 1795485912;
+    r.finished = 1795485999;
+    r.heartbeat = 1795485990;
+    r.state = RA_STATE_SUCCEEDED;
+    r.bytes = 988539074;
+    r.rate = 1.5e8;
+    r.crc64 = 0xe6f1745618428cf2ULL;
+    r.source = strdup("127.0.0.1:7002");
+    r.replid = strdup("58a650775053a28fd78b5d939f08372a5ec93a73");
+    r.offset = 266;
+    r.pid = 42;
+    char *text = ra_record_to_json(&r);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "\"type\": \"auto\""));
+    assert_non_null(strstr(text, "\"started\": \"2026-11-24T"));
+    assert_non_null(strstr(text, "\"size\": 988539074"));
+    ra_record back;
+    ra_err err = {0};
+    assert_int_equal(ra_record_from_json(&back, text, strlen(text), &err), 0);
+    assert_string_equal(back.id, r.id);
+    assert_string_equal(back.remark, r.remark);
+    assert_int_equal(back.automatic, 1);
+    assert_int_equal(back.started, r.started);
+    assert_int_equal(back.finished, r.finished);
+    assert_int_equal(back.state, RA_STATE_SUCCEEDED);
+    assert_int_equal(back.bytes, r.bytes);
+    assert_true(back.crc64 == r.crc64);
+    assert_int_equal(back.offset, 266);
+    assert_null(back.error);
+    free(text);
+    ra_record_clear(&back);
+    ra_record_clear(&r);
+}
+
+static void test_json_rejects_garbage(void **state) {
+    (void)state;
+    ra_record r;
+    ra_err err = {0};
+    assert_int_equal(ra_record_from_json(&r, "{", 1, &err), -1);
+    assert_int_equal(err.code, RA_E_STORE);
+    const char *noid = "{\"id\": \"../x\"}";
+    assert_int_equal(ra_record_from_json(&r, noid, strlen(noid), &err), -1);
+}
+
+static void test_time_iso(void **state) {
+    (void)state;
+    char buf[32];
+    ra_time_iso(0, buf);
+    assert_string_equal(buf, "");
+    ra_time_iso(1369353600, buf);
+    assert_string_equal(buf, "2013-05-24T00:00:00Z");
+    assert_int_equal(ra_time_parse_iso(buf), 1369353600);
+    assert_int_equal(ra_time_parse_iso("2013-05-24 00:00:00"), 0);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_id_shape),       cmocka_unit_test(test_id_sorts_by_time),
+        cmocka_unit_test(test_keys),           cmocka_unit_test(test_remark_rules),
+        cmocka_unit_test(test_json_round_trip), cmocka_unit_test(test_json_rejects_garbage),
+        cmocka_unit_test(test_time_iso),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
