@@ -39,6 +39,8 @@ typedef struct ra_s3_config {
     long request_timeout_ms;     /* no progress for this long fails a request; 0 = 60000 */
     int max_attempts;            /* retries of retriable failures; 0 = 5 */
     const ra_log *log;           /* may be NULL */
+    int max_keys;                /* page size of listings (max-keys / max-uploads); 0 = server
+                                    default (1000). Small values let tests exercise pagination */
 } ra_s3_config;
 
 ra_s3 *ra_s3_new(const ra_s3_config *config, ra_err *err);
@@ -115,6 +117,15 @@ int ra_s3_put_lifecycle(ra_s3 *s3, const ra_s3_lifecycle *lc, int *unsupported, 
  * expire_days <= 0), AbortIncompleteMultipartUpload/DaysAfterInitiation (omitted when <= 0).
  * Returns malloc'd XML text. */
 char *ra_s3_lifecycle_rule_xml(const char *id, const char *prefix, int expire_days, int abort_days);
+
+/* CreateBucket / DeleteBucket of the configured bucket (tests and the harness use them; the
+ * archiver itself never creates buckets). Deleting a non-empty bucket fails (409 BucketNotEmpty). */
+int ra_s3_create_bucket(ra_s3 *s3, ra_err *err);
+int ra_s3_delete_bucket(ra_s3 *s3, ra_err *err);
+
+/* Seconds to add to the local clock to get the server's, learnt from a RequestTimeTooSkewed
+ * answer's Date header (0 until then). */
+long ra_s3_clock_offset(const ra_s3 *s3);
 
 /* Presigned GET URL (SigV4 query signing) for key, valid `expires` seconds from `now`.
  * endpoint NULL = the configured endpoint; another endpoint (a public address) is signed for its

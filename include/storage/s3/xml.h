@@ -47,6 +47,10 @@ typedef struct ra_s3xml_uploads {
 int ra_s3xml_parse_uploads(const char *body, size_t len, ra_s3xml_uploads *out, ra_err *err);
 void ra_s3xml_uploads_clear(ra_s3xml_uploads *u);
 
+/* DeleteResult of a quiet DeleteObjects: -1 (RA_E_STORE naming the first key and its code) when
+ * it lists an <Error>, 0 when it lists none. */
+int ra_s3xml_parse_delete_result(const char *body, size_t len, ra_err *err);
+
 /* LifecycleConfiguration -> rules kept as raw <Rule> XML plus their ID. */
 int ra_s3xml_parse_lifecycle(const char *body, size_t len, ra_s3_lifecycle *lc, ra_err *err);
 

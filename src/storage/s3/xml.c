@@ -241,6 +241,26 @@ int ra_s3xml_parse_uploads(const char *body, size_t len, ra_s3xml_uploads *out, 
     return 0;
 }
 
+int ra_s3xml_parse_delete_result(const char *body, size_t len, ra_err *err) {
+    xmlDocPtr doc = parse(body, len);
+    xmlNode *root = root_of(doc, "DeleteResult");
+    if (root == NULL) {
+        xmlFreeDoc(doc);
+        return bad_doc(err, "DeleteObjects");
+    }
+    xmlNode *e = child(root, "Error");
+    if (e) {
+        char *key = child_text(e, "Key"), *code = child_text(e, "Code"), *msg = child_text(e, "Message");
+        ra_err_set(err, RA_E_STORE, "s3: DeleteObjects: '%s': %s%s%s", key ? key : "?", code ? code : "error",
+                   msg && *msg ? ": " : "", msg ? msg : "");
+        free(key);
+        free(code);
+        free(msg);
+    }
+    xmlFreeDoc(doc);
+    return e ? -1 : 0;
+}
+
 void ra_s3_lifecycle_clear(ra_s3_lifecycle *lc) {
     if (lc == NULL) return;
     for (size_t i = 0; i < lc->nrules; i++) {

@@ -1,0 +1,82 @@
+/* request.h - internals of the S3 layer shared by s3.c and upload.c: one signed request on a
+ * libcurl easy handle (usable alone or inside a multi handle) and the retry classification.
+ * Not for use outside src/storage/s3/. */
+#ifndef RA_STORAGE_S3_REQUEST_H
+#define RA_STORAGE_S3_REQUEST_H
+
+#include <curl/curl.h>
+
+#include "storage/s3/s3.h"
+
+typedef struct ra_s3_req {
+    const char *method;       /* GET PUT POST DELETE HEAD */
+    const char *key;          /* object key (raw), NULL for the bucket itself */
+    int no_bucket;            /* 1: the service root "/" (no bucket in host or path) */
+    const ra_kv *query;       /* raw; value NULL = "" */
+    size_t nquery;
+    const ra_kv *headers;     /* extra headers, all signed (Content-Type, Content-MD5, x-amz-meta-*) */
+    size_t nheaders;
+    const void *body;         /* request body for PUT/POST, sent with Content-Length; may be NULL */
+    size_t body_len;
+    const char *payload_hash; /* hex SHA-256 of body; NULL = UNSIGNED-PAYLOAD */
+    /* 2xx response body streamed here instead of buffered; NULL = buffer up to max_body */
+    int (*write)(void *ctx, const void *data, size_t len, ra_err *err);
+    void *write_ctx;
+    size_t max_body;          /* 0 = 16 MiB; a longer buffered body fails the request */
+} ra_s3_req;
+
+typedef struct ra_s3_resp {
+    long status;
+    char *body;               /* buffered body (error bodies always), NUL-terminated */
+    size_t len;
+    char *etag;               /* ETag header, NULL when absent */
+    char *request_id;         /* x-amz-request-id */
+    time_t date;              /* Date header, 0 when absent */
+    time_t last_modified;
+    long long content_length; /* -1 when absent */
+    ra_kv *meta;              /* x-amz-meta-* (prefix stripped, lower case) */
+    size_t nmeta;
+} ra_s3_resp;
+void ra_s3_resp_clear(ra_s3_resp *r);
+
+/* One attempt's state on one easy handle. */
+typedef struct ra_s3_xfer {
+    CURL *easy;
+    const ra_s3_req *req;
+    char *url;
+    struct curl_slist *headers;
+    ra_s3_resp resp;
+    size_t body_pos;      /* read position in req->body */
+    size_t delivered;     /* bytes handed to req->write: then a retry would duplicate them */
+    int write_failed;     /* req->write returned -1; werr holds why */
+    int too_big;          /* buffered body exceeded max_body */
+    int oom;
+    int skew_retried;     /* RequestTimeTooSkewed already corrected once */
+    ra_err werr;
+    char errbuf[CURL_ERROR_SIZE];
+} ra_s3_xfer;
+
+/* Sign req (with the clock offset learnt from the server) and set every option of x->easy for
+ * it: URL, headers (Host, x-amz-*, Authorization, Content-Length, "Expect:"), body callbacks,
+ * TLS and timeouts. x->easy must be set; x is reset. */
+int ra_s3_xfer_setup(ra_s3 *s3, ra_s3_xfer *x, const ra_s3_req *req, ra_err *err);
+
+/* Classify a finished attempt. 0: 2xx. -1: failed; then *retry_ms >= 0 means "retriable, wait
+ * that long and set up again" (attempt is 1-based and counted against max_attempts), and -1 means
+ * final with err set ("s3: PUT 'key': 403 SignatureDoesNotMatch (request id ...)"). */
+int ra_s3_xfer_result(ra_s3 *s3, ra_s3_xfer *x, CURLcode rc, int attempt, long *retry_ms, ra_err *err);
+
+/* Free what setup allocated (not the easy handle) and the response. */
+void ra_s3_xfer_clear(ra_s3_xfer *x);
+
+/* Run req on the client's own easy handle with retries; resp (may be NULL) gets the answer of
+ * the successful attempt (caller clears it). */
+int ra_s3_request(ra_s3 *s3, const ra_s3_req *req, ra_s3_resp *resp, ra_err *err);
+
+const ra_log *ra_s3_get_log(const ra_s3 *s3);
+const char *ra_s3_bucket(const ra_s3 *s3);
+
+/* base64 of the MD5 of data (Content-MD5), out has room for 25 bytes. */
+void ra_s3_content_md5(const void *data, size_t len, char out[25]);
+
+#endif
