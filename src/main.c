@@ -1,9 +1,112 @@
-/* main.c - the redis-archiver command line. */
+/* main.c - the redis-archiver command line: configuration, command lookup, exit codes. */
+#include <curl/curl.h>
+#include <libxml/parser.h>
+#include <signal.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "command/cli.h"
+#include "common/version.h"
+
+/* The one piece of global state: what a signal handler may touch. */
+static volatile sig_atomic_t cancel_requested;
+
+static void on_signal(int sig) {
+    (void)sig;
+    cancel_requested = 1;
+}
+
+static void usage(FILE *out) {
+    size_t n;
+    const ra_command *cmds = ra_commands(&n);
+    fprintf(out,
+            "redis-archiver %s - stream Redis backups from a replica into S3-compatible storage\n\n"
+            "usage: redis-archiver COMMAND [command flags] [--key value ...]\n\ncommands:\n",
+            RA_VERSION);
+    for (size_t i = 0; i < n; i++) fprintf(out, "  %-10s %s\n", cmds[i].name, cmds[i].summary);
+    fprintf(out, "\n`redis-archiver COMMAND --help` shows a command's flags.\n\n"
+                 "configuration (flag > REDIS_ARCHIVER_<KEY> variable > config file > default):\n");
+    ra_config_print_help(out);
+    fprintf(out, "\ncredentials: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, or the shared\n"
+                 "credentials file (AWS_SHARED_CREDENTIALS_FILE, AWS_PROFILE); the Redis password in the source\n"
+                 "URL (config file or REDIS_ARCHIVER_SOURCE) or REDISCLI_AUTH, never on the command line.\n\n"
+                 "exit codes: 0 ok, 1 internal error, 2 usage or configuration, 3 Redis source, 4 S3 store,\n"
+                 "5 RDB verification failed, 6 backup not found, 7 another backup is running, 8 cancelled\n");
+}
+
+static int wants_help(int argc, char **argv) {
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) return 1;
+    return 0;
+}
 
 int main(int argc, char **argv) {
-    (void)argc;
-    (void)argv;
-    puts("redis-archiver: not yet");
-    return 0;
+    ra_config config;
+    ra_err err = {0};
+    int nrest;
+    char **rest;
+    ra_config_init(&config);
+    if (ra_config_load(&config, argc, argv, ra_command_value_flags, &nrest, &rest, &err) != 0) {
+        fprintf(stderr, "redis-archiver: %s\n", err.msg);
+        ra_config_free(&config);
+        return ra_err_exit_code(err.code);
+    }
+    if (nrest == 0 || strcmp(rest[0], "help") == 0 || (strcmp(rest[0], "--help") == 0) ||
+        strcmp(rest[0], "-h") == 0) {
+        usage(stdout);
+        ra_config_free(&config);
+        return nrest == 0 ? 2 : 0;
+    }
+    if (strcmp(rest[0], "version") == 0 || strcmp(rest[0], "--version") == 0) {
+        printf("redis-archiver %s\n", RA_VERSION);
+        ra_config_free(&config);
+        return 0;
+    }
+    const ra_command *cmd = ra_command_find(rest[0]);
+    if (cmd == NULL) {
+        fprintf(stderr, "redis-archiver: unknown command '%s' (see redis-archiver --help)\n", rest[0]);
+        ra_config_free(&config);
+        return 2;
+    }
+    if (wants_help(nrest, rest)) {
+        printf("usage: redis-archiver %s\n\n%s\n\n%s", cmd->usage, cmd->summary, cmd->help);
+        ra_config_free(&config);
+        return 0;
+    }
+
+    ra_app app = {
+        .config = &config,
+        .log = ra_log_default(),
+        .cancel = &cancel_requested,
+        .stdout_tty = isatty(STDOUT_FILENO),
+        .stderr_tty = isatty(STDERR_FILENO),
+    };
+    app.log.min = config.log_level;
+    if (config.log_format == RA_CONFIG_LOG_TEXT) app.log.format = RA_LOG_TEXT;
+    if (config.log_format == RA_CONFIG_LOG_JSON) app.log.format = RA_LOG_JSON;
+    if (app.log.format == RA_LOG_JSON) app.stderr_tty = 0; /* no progress bar inside JSON lines */
+    for (int i = 0; i < config.nwarnings; i++) ra_log_warn(&app.log, "config", "%s", config.warnings[i]);
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    xmlInitParser();
+
+    int rc = cmd->run(&app, nrest, rest, &err);
+    int code = 0;
+    if (rc != 0) {
+        if (err.code == RA_OK) err.code = RA_E_INTERNAL;
+        ra_log_error(&app.log, "error", "%s", err.msg[0] ? err.msg : "failed");
+        code = ra_err_exit_code(err.code);
+    }
+    xmlCleanupParser();
+    curl_global_cleanup();
+    ra_config_free(&config);
+    return code;
 }

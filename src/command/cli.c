@@ -1,0 +1,114 @@
+/* cli.c - the command table and the wiring from configuration to the S3 client and the source. */
+#include "command/cli.h"
+
+#include <string.h>
+
+const char *const ra_command_value_flags[] = {"--remark", "--expires", "--days", NULL};
+
+static const ra_command commands[] = {
+    {"backup", "backup [--remark TEXT] [--auto] [--json]", "take one backup now and print its id",
+     "  --remark TEXT   why this backup was taken (UTF-8, at most 256 bytes, no control characters)\n"
+     "  --auto          record it as a scheduled (auto) backup instead of manual\n"
+     "  --json          print the final record as JSON instead of the id\n",
+     ra_cmd_backup},
+    {"list", "list [--json]", "list this instance's backups, newest first",
+     "  --json          a JSON array of records (id, key, type, remark, size, started, finished, status, ...)\n",
+     ra_cmd_list},
+    {"url", "url ID [--expires DURATION] [--public] [--json]", "print a presigned download URL for a backup",
+     "  --expires D     validity: 43200, 30m, 12h, 7d (default: url-expiry, 12h; at most 7 days)\n"
+     "  --public        sign for public-endpoint instead of endpoint\n"
+     "  --json          print id, key, expires_at, url and public_url (when public-endpoint is set)\n",
+     ra_cmd_url},
+    {"retention", "retention [--apply|--dry-run] [--days N] [--sweep]",
+     "put the lifecycle rule that expires this instance's backups (merged with the bucket's rules)",
+     "  --dry-run       show what would change (the default)\n"
+     "  --apply         put the rule; on stores without lifecycle support, delete expired backups now\n"
+     "  --days N        expire after N days (default: retention-days, 7)\n"
+     "  --sweep         also delete expired backups now, whatever the store supports\n",
+     ra_cmd_retention},
+    {"status", "status [--json] [ID]", "show running and recent backup tasks",
+     "  --json          a JSON array of task records\n", ra_cmd_status},
+    {"schedule", "schedule", "run forever: one auto backup a day inside window, on weekdays",
+     "  (no flags: window, weekdays, timezone come from the configuration)\n", ra_cmd_schedule},
+    {"config", "config", "print the effective configuration and where each value came from", "",
+     ra_cmd_config},
+};
+
+const ra_command *ra_commands(size_t *n) {
+    *n = sizeof(commands) / sizeof(commands[0]);
+    return commands;
+}
+
+const ra_command *ra_command_find(const char *name) {
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (strcmp(commands[i].name, name) == 0) return &commands[i];
+    return NULL;
+}
+
+int ra_flag(int argc, char **argv, int *i, const char *name, const char **value, ra_err *err) {
+    const char *arg = argv[*i];
+    size_t n = strlen(name);
+    if (strncmp(arg, name, n) != 0) return 0;
+    if (value == NULL) return arg[n] == '\0';
+    if (arg[n] == '=') {
+        *value = arg + n + 1;
+        return 1;
+    }
+    if (arg[n] != '\0') return 0;
+    if (*i + 1 >= argc) {
+        ra_err_set(err, RA_E_USAGE, "%s needs a value", name);
+        return -1;
+    }
+    *value = argv[++*i];
+    return 1;
+}
+
+int ra_app_open_store(const ra_app *app, ra_store *store, ra_err *err) {
+    const ra_config *c = app->config;
+    memset(store, 0, sizeof(*store));
+    if (ra_config_require_bucket(c, err) != 0) return -1;
+    if (ra_s3_credentials_load(&store->creds, err) != 0) return -1;
+    ra_s3_config sc = {
+        .endpoint = c->endpoint,
+        .region = c->region,
+        .bucket = c->bucket,
+        .path_style = c->path_style,
+        .ca_file = c->s3_ca_file,
+        .insecure = c->s3_insecure,
+        .credentials = &store->creds,
+        .connect_timeout_ms = c->connect_timeout * 1000,
+        .log = &app->log,
+    };
+    store->s3 = ra_s3_new(&sc, err);
+    if (store->s3 == NULL) {
+        ra_s3_credentials_clear(&store->creds);
+        return -1;
+    }
+    store->catalog = (ra_catalog){
+        .s3 = store->s3, .prefix = c->prefix, .instance = c->instance, .log = &app->log};
+    return 0;
+}
+
+void ra_app_close_store(ra_store *store) {
+    ra_s3_free(store->s3);
+    ra_s3_credentials_clear(&store->creds);
+    memset(store, 0, sizeof(*store));
+}
+
+void ra_app_replica_opts(const ra_app *app, ra_replica_opts *opts) {
+    const ra_config *c = app->config;
+    *opts = (ra_replica_opts){
+        .url = c->source,
+        .tls_ca_file = c->tls_ca_file,
+        .tls_cert_file = c->tls_cert_file,
+        .tls_key_file = c->tls_key_file,
+        .tls_sni = c->tls_server_name,
+        .tls_insecure = c->tls_insecure,
+        .allow_master = c->allow_master,
+        .pick_replica = c->pick_replica,
+        .connect_timeout_ms = c->connect_timeout * 1000,
+        .read_timeout_ms = c->read_timeout * 1000,
+        .cancel = app->cancel,
+        .log = &app->log,
+    };
+}
