@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# tests/run.sh BUILD_DIR: the one test command (`make check`): unit tests, then integration tests against one
+# redis master/replica pair and one Ceph RGW on 127.0.0.1. Last line: "N passed, N failed[, N skipped]".
+#
+# Counted cases: every cmocka test in BUILD_DIR/tests/unit/test_* and BUILD_DIR/tests/integration/*_it
+# (run with CMOCKA_MESSAGE_OUTPUT=TAP), and every `ok - name` / `not ok - name` / `ok - name # SKIP why` line
+# of tests/integration/*.sh. A file that crashes, times out (RA_TEST_TIMEOUT, 600 s) or exits non-zero
+# without reporting a failed case counts as one more failure. Exit 1 if anything failed or nothing ran.
+# Environment for the integration tests: RA_BIN, RA_TEST_TMPDIR, RA_TEST_REDIS_*, RA_TEST_S3_* (tests/harness/lib.sh).
+# Optional: RA_TEST_FILTER=REGEX runs only the files whose name matches; RA_KEEP=1 keeps logs and temp files.
+set -uo pipefail
+
+if [ $# -lt 1 ] || [ ! -d "$1" ]; then
+    echo "usage: tests/run.sh BUILD_DIR   (BUILD_DIR built with 'make tests')" >&2
+    exit 2
+fi
+BUILD=$(cd "$1" && pwd)
+cd "$(dirname "$0")/.." || exit 2
+ROOT=$(pwd)
+unset RA_TEST_TMPDIR RA_TEST_REDIS_MASTER_PORT RA_TEST_S3_ENDPOINT # start from a clean environment
+. tests/harness/lib.sh || exit 2
+
+export RA_BIN=$BUILD/redis-archiver
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+TIMEOUT=${RA_TEST_TIMEOUT:-600}
+UNIT_TIMEOUT=${RA_UNIT_TIMEOUT:-300}
+LOGS=$RA_TEST_TMPDIR/logs
+mkdir -p "$LOGS"
+T0=$SECONDS
+
+PASSED=0 FAILED=0 SKIPPED=0
+FAILED_CASES=()
+
+selected() { [ -z "${RA_TEST_FILTER:-}" ] || [[ $1 =~ $RA_TEST_FILTER ]]; }
+
+# record LABEL LOG RC: count the TAP lines of LOG for the file LABEL, print one status line
+record() {
+    local label=$1 log=$2 rc=$3 line name bad plan=0 ran=0 p=0 f=0 s=0 why=""
+    while IFS= read -r line; do
+        line=${line%$'\r'}
+        if [[ $line =~ ^1\.\.([0-9]+) ]]; then
+            plan=$((plan + BASH_REMATCH[1]))
+        elif [[ $line =~ ^(not\ )?ok($|[[:space:]]) ]]; then
+            ran=$((ran + 1))
+            bad=${BASH_REMATCH[1]}
+            name=${line#not }
+            name=${name#ok}
+            [[ $name =~ ^[[:space:]]*[0-9]*[[:space:]]*-?[[:space:]]*(.*)$ ]] && name=${BASH_REMATCH[1]}
+            if [[ $name =~ (^|[[:space:]])#[[:space:]]*(SKIP|skip)([[:space:]]|$) ]]; then
+                # cmocka 1.1 writes a skip as "not ok N # SKIP name"
+                s=$((s + 1))
+            elif [ -n "$bad" ]; then
+                f=$((f + 1))
+                FAILED_CASES+=("$label: ${name:-case $ran}")
+            else
+                p=$((p + 1))
+            fi
+        fi
+    done <"$log"
+    if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+        why="timed out after ${TIMEOUT}s"
+    elif [ "$rc" -gt 128 ]; then
+        why="killed by signal $((rc - 128))"
+    elif [ "$rc" != 0 ] && [ $f = 0 ]; then
+        why="exited with status $rc without a failed case"
+    fi
+    if [ $plan -gt 0 ] && [ $ran -lt $plan ] && [ -z "$why" ]; then why="only $ran of $plan planned cases reported"; fi
+    if [ $ran = 0 ] && [ -z "$why" ]; then why="reported no test case"; fi
+    if [ -n "$why" ]; then
+        f=$((f + 1))
+        FAILED_CASES+=("$label: $why")
+    fi
+    PASSED=$((PASSED + p))
+    FAILED=$((FAILED + f))
+    SKIPPED=$((SKIPPED + s))
+    if [ $f = 0 ]; then
+        printf 'PASS  %-44s %3d passed%s\n' "$label" $p "$([ $s -gt 0 ] && echo ", $s skipped")"
+    else
+        printf 'FAIL  %-44s %3d passed, %d failed%s\n' "$label" $p $f "${why:+ ($why)}"
+        printf -- '----- output of %s (last 80 lines; full log: %s) -----\n' "$label" "$log"
+        tail -n 80 "$log"
+        printf -- '-----\n'
+    fi
+}
+
+run_cmocka() {
+    local bin=$1 label=$2 limit=$3 log rc
+    log=$LOGS/${label//\//_}.log
+    CMOCKA_MESSAGE_OUTPUT=TAP timeout -k 10 "$limit" "$bin" >"$log" 2>&1
+    rc=$?
+    record "$label" "$log" $rc
+}
+
+run_script() {
+    local script=$1 label=$2 log rc
+    log=$LOGS/${label//\//_}.log
+    timeout -k 10 "$TIMEOUT" bash "$script" >"$log" 2>&1
+    rc=$?
+    record "$label" "$log" $rc
+}
+
+# environment failures count as failures: S3 or redis tests must never pass by not running
+env_failure() {
+    FAILED=$((FAILED + 1))
+    FAILED_CASES+=("environment: $1")
+    printf 'FAIL  %-44s (%s)\n' "environment" "$1"
+    [ -s "$2" ] && { printf -- '----- %s -----\n' "$2"; tail -n 120 "$2"; printf -- '-----\n'; }
+}
+
+# ---- what to run
+shopt -s nullglob
+UNITS=() ITS=() SCRIPTS=()
+for f in "$BUILD"/tests/unit/test_*; do [ -x "$f" ] && [ -f "$f" ] && selected "${f##*/}" && UNITS+=("$f"); done
+for f in "$BUILD"/tests/integration/*_it; do [ -x "$f" ] && selected "${f##*/}" && ITS+=("$f"); done
+for f in tests/integration/*.sh; do selected "${f##*/}" && SCRIPTS+=("$f"); done
+if [ ! -e "$RA_BIN" ]; then echo "note: $RA_BIN does not exist (tests that need the binary will fail)"; fi
+
+# ---- start the servers in the background while the unit tests run (RGW takes ~15 s)
+ENV_PIDS=()
+if [ $((${#ITS[@]} + ${#SCRIPTS[@]})) -gt 0 ]; then
+    (ra_redis_pair) >"$LOGS/env-redis.log" 2>&1 &
+    ENV_PIDS+=($!)
+    (ra_s3_start) >"$LOGS/env-s3.log" 2>&1 &
+    ENV_PIDS+=($!)
+fi
+ra_on_exit() { local p; for p in "${ENV_PIDS[@]}"; do kill "$p" 2>/dev/null; done; return 0; }
+
+echo "== unit tests (${#UNITS[@]} files, $BUILD)"
+for f in "${UNITS[@]}"; do run_cmocka "$f" "unit/${f##*/}" "$UNIT_TIMEOUT"; done
+
+if [ ${#ENV_PIDS[@]} -gt 0 ]; then
+    echo "== integration tests (${#ITS[@]} cmocka files, ${#SCRIPTS[@]} shell files)"
+    wait "${ENV_PIDS[0]}"
+    redis_rc=$?
+    wait "${ENV_PIDS[1]}"
+    s3_rc=$?
+    ENV_PIDS=()
+    [ -s "$RA_TEST_TMPDIR/env.sh" ] && . "$RA_TEST_TMPDIR/env.sh"
+    [ $redis_rc = 0 ] && [ -n "${RA_TEST_REDIS_REPLICA_PORT:-}" ] || env_failure "redis master/replica did not start" "$LOGS/env-redis.log"
+    [ $s3_rc = 0 ] && [ -n "${RA_TEST_S3_ENDPOINT:-}" ] || env_failure "Ceph RGW did not start" "$LOGS/env-s3.log"
+    if [ $redis_rc = 0 ] && [ $s3_rc = 0 ]; then
+        printf '      redis master 127.0.0.1:%s, replica 127.0.0.1:%s; RGW %s bucket %s (%ds)\n' \
+            "$RA_TEST_REDIS_MASTER_PORT" "$RA_TEST_REDIS_REPLICA_PORT" "$RA_TEST_S3_ENDPOINT" \
+            "$RA_TEST_S3_BUCKET" $((SECONDS - T0))
+        for f in "${ITS[@]}"; do run_cmocka "$f" "integration/${f##*/}" "$TIMEOUT"; done
+        for f in "${SCRIPTS[@]}"; do run_script "$f" "integration/${f##*/}"; done
+    else
+        echo "      integration tests not run: ${ITS[*]##*/} ${SCRIPTS[*]##*/}"
+    fi
+fi
+
+# ---- summary
+echo
+echo "== summary ($((SECONDS - T0)) s, $BUILD)"
+echo "   files: ${#UNITS[@]} unit, ${#ITS[@]} integration (cmocka), ${#SCRIPTS[@]} integration (shell)"
+if [ ${#FAILED_CASES[@]} -gt 0 ]; then
+    echo "   failed:"
+    printf '     - %s\n' "${FAILED_CASES[@]}"
+fi
+[ "${RA_KEEP:-0}" = 1 ] && echo "   logs kept in $LOGS"
+if [ $((PASSED + FAILED)) = 0 ]; then echo "   no test ran"; fi
+line="$PASSED passed, $FAILED failed"
+[ $SKIPPED -gt 0 ] && line="$line, $SKIPPED skipped"
+echo "$line"
+[ $FAILED = 0 ] && [ $((PASSED + FAILED)) -gt 0 ]
