@@ -1,0 +1,165 @@
+/* config.h - settings from flags, REDIS_ARCHIVER_* variables and a redis.conf-like file, driven by
+ * one option table that also writes --help and the sample conf/redis-archiver.conf. */
+#ifndef RA_CONFIG_CONFIG_H
+#define RA_CONFIG_CONFIG_H
+
+#include <stdio.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "config/schedule.h"
+
+#define RA_CONFIG_DEFAULT_FILE "/etc/redis-archiver/redis-archiver.conf"
+#define RA_CONFIG_ENV_PREFIX "REDIS_ARCHIVER_"
+
+typedef enum ra_config_log_format {
+    RA_CONFIG_LOG_AUTO,  /* text on a terminal, JSON lines otherwise */
+    RA_CONFIG_LOG_TEXT,
+    RA_CONFIG_LOG_JSON,
+} ra_config_log_format;
+
+/* Where a key's effective value came from. */
+typedef enum ra_config_origin {
+    RA_ORIGIN_DEFAULT,
+    RA_ORIGIN_FILE,
+    RA_ORIGIN_ENV,
+    RA_ORIGIN_FLAG,
+} ra_config_origin;
+
+/* Index of each key in the option table (ra_config_key_name gives its name). */
+typedef enum ra_config_key {
+    RA_KEY_SOURCE, RA_KEY_INSTANCE, RA_KEY_ENDPOINT, RA_KEY_PUBLIC_ENDPOINT, RA_KEY_REGION,
+    RA_KEY_BUCKET, RA_KEY_PREFIX, RA_KEY_PATH_STYLE, RA_KEY_PART_SIZE, RA_KEY_CONCURRENCY,
+    RA_KEY_RETENTION_DAYS, RA_KEY_WINDOW, RA_KEY_WEEKDAYS, RA_KEY_TIMEZONE, RA_KEY_URL_EXPIRY,
+    RA_KEY_TLS_CA_FILE, RA_KEY_TLS_CERT_FILE, RA_KEY_TLS_KEY_FILE, RA_KEY_TLS_SERVER_NAME,
+    RA_KEY_TLS_INSECURE, RA_KEY_S3_CA_FILE, RA_KEY_S3_INSECURE, RA_KEY_ALLOW_MASTER,
+    RA_KEY_PICK_REPLICA, RA_KEY_CONNECT_TIMEOUT, RA_KEY_READ_TIMEOUT, RA_KEY_SWEEP,
+    RA_KEY_LOG_FORMAT, RA_KEY_LOG_LEVEL, RA_KEY_CONFIG,
+    RA_CONFIG_NKEYS
+} ra_config_key;
+
+/* Effective settings. Strings are owned (freed by ra_config_free); an empty setting is NULL. */
+typedef struct ra_config {
+    char *source;            /* redis://[user:password@]host:port or rediss://; never NULL */
+    char *instance;          /* [A-Za-z0-9._-]+, part of object keys; never NULL */
+    char *endpoint;          /* S3 endpoint URL; NULL = AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL / AWS */
+    char *public_endpoint;   /* endpoint presigned URLs are signed for; NULL = endpoint */
+    char *region;            /* NULL = AWS_REGION / AWS_DEFAULT_REGION, else us-east-1 */
+    char *bucket;            /* NULL = not set: see ra_config_require_bucket */
+    char *prefix;            /* "" or ends with '/'; never NULL */
+    int path_style;
+    long long part_size;     /* bytes, 5 MiB .. 5 GiB */
+    int concurrency;         /* parts in flight, 1..64 */
+    int retention_days;      /* 1..3650 */
+    ra_window window;        /* daily backup window, local time of `timezone` */
+    unsigned weekdays;       /* bit 0 = Sunday; RA_WEEKDAYS_ALL */
+    char *timezone;          /* as written: "UTC", "+08:00", "Asia/Shanghai"; never NULL */
+    int tz_fixed;            /* 1: `timezone` is a fixed offset (UTC, Z, +HH:MM), see tz_offset */
+    long tz_offset;          /* seconds east of UTC when tz_fixed */
+    long url_expiry;         /* seconds, 1 .. 604800 */
+    char *tls_ca_file;       /* rediss: CA bundle; NULL = system */
+    char *tls_cert_file;
+    char *tls_key_file;
+    char *tls_server_name;   /* NULL = host of the URL */
+    int tls_insecure;
+    char *s3_ca_file;        /* NULL = system */
+    int s3_insecure;
+    int allow_master;
+    int pick_replica;
+    long connect_timeout;    /* seconds */
+    long read_timeout;       /* seconds */
+    int sweep;               /* backup deletes expired backups itself at its end */
+    ra_config_log_format log_format;
+    ra_log_level log_level;
+    char *config;            /* path of the config file read; NULL = none */
+
+    ra_config_origin origin[RA_CONFIG_NKEYS];  /* where each value came from */
+    int origin_line[RA_CONFIG_NKEYS];          /* line in `config` when RA_ORIGIN_FILE */
+    int source_password_in_argv;  /* --source carried a password: visible in /proc/PID/cmdline */
+    char **warnings;         /* things to log once the logger exists (unknown REDIS_ARCHIVER_*
+                                variables, the password above); nwarnings entries, never secrets */
+    int nwarnings;
+    char **rest;             /* ra_config_load's non-config arguments, pointers into argv */
+    int nrest;
+} ra_config;
+
+/* Defaults. Always succeeds (aborts nothing); strings are allocated, so pair with ra_config_free. */
+void ra_config_init(ra_config *c);
+void ra_config_free(ra_config *c);  /* c may be NULL; leaves c ready for ra_config_init */
+
+/* Everything at once, in precedence order flag > REDIS_ARCHIVER_<KEY> > file > default. The file
+ * is --config PATH, else $REDIS_ARCHIVER_CONFIG, else RA_CONFIG_DEFAULT_FILE when it exists.
+ * Config flags (`--key value`, `--key=value`; a boolean also as bare `--key`, `--no-key`, or
+ * `--key yes|no|true|false|on|off`) may stand anywhere in argv. Every other argument goes to
+ * *rest in order (argv[0] excluded, NULL-terminated, pointers into argv, owned by c): the command,
+ * its flags, ids. value_flags (NULL-terminated, may be NULL) names the command flags that take a
+ * value ("--remark", "--expires", "--days"): the word after them is passed on untouched. After
+ * "--" everything is passed on, "--" included. A flag given twice: the last wins. An empty
+ * environment variable counts as unset. c must be ra_config_init-ed. Errors are RA_E_USAGE and
+ * name the flag, the variable, or file:line. */
+int ra_config_load(ra_config *c, int argc, char **argv, const char *const *value_flags,
+                   int *nrest, char ***rest, ra_err *err);
+
+/* Building blocks of ra_config_load, for tests, the fuzzer and other callers. */
+
+/* Set one key from text; `where` prefixes error messages ("--bucket", "conf:3"). The key "config"
+ * only records the path. line is kept for RA_ORIGIN_FILE. */
+int ra_config_set(ra_config *c, const char *key, const char *value, ra_config_origin origin,
+                  int line, const char *where, ra_err *err);
+/* Parse config-file text (need not be NUL-terminated); name is used in messages ("x.conf:12: ...").
+ * Unknown keys, duplicate keys, missing values, bad quoting and bad values are RA_E_USAGE. */
+int ra_config_parse_text(ra_config *c, const char *text, size_t len, const char *name, ra_err *err);
+/* Read and parse a file (at most 1 MiB); records its path in c->config. */
+int ra_config_load_file(ra_config *c, const char *path, ra_err *err);
+/* Apply REDIS_ARCHIVER_<KEY> variables from the process environment (not _CONFIG). */
+int ra_config_load_env(ra_config *c, ra_err *err);
+
+/* Commands that touch S3 call this: RA_E_USAGE naming the three ways to set a bucket. */
+int ra_config_require_bucket(const ra_config *c, ra_err *err);
+
+/* The window, weekdays and zone as a schedule. A fixed zone gives a pure schedule; an IANA zone
+ * uses ra_tz_offset_localtime, so the caller first does setenv("TZ", c->timezone, 1); tzset(). */
+void ra_config_schedule(const ra_config *c, ra_schedule *s);
+
+/* `redis-archiver config`: every key as "key value  # origin", itself a valid config file.
+ * A password in a URL is printed as ***. */
+void ra_config_print(const ra_config *c, FILE *out);
+/* --help text for the config flags: flag, value kind, variable, default, help. */
+void ra_config_print_help(FILE *out);
+/* The sample conf/redis-archiver.conf: every key, its help above it, at its default. */
+void ra_config_write_sample(FILE *out);
+
+/* Table access. */
+const char *ra_config_key_name(ra_config_key k);
+int ra_config_key_find(const char *name);  /* index, or -1 */
+/* The closest key to a misspelt name ("part_sise" -> "part-size"), or NULL when none is close. */
+const char *ra_config_suggest(const char *name);
+/* REDIS_ARCHIVER_PART_SIZE for "part-size"; out holds at least 64 bytes. */
+void ra_config_env_name(const char *key, char *out, size_t outsz);
+/* Effective value of a key as text, as ra_config_print shows it (passwords masked). */
+void ra_config_format_value(const ra_config *c, ra_config_key k, char *out, size_t outsz);
+
+/* Value parsers, shared with commands (--expires 7d, --days 30). RA_E_USAGE with a message that
+ * quotes the bad text and shows the accepted forms; no range checks beyond overflow. */
+int ra_parse_bool(const char *s, int *out, ra_err *err);           /* yes/no true/false on/off 1/0 */
+int ra_parse_size(const char *s, long long *out, ra_err *err);     /* 16777216, 16M, 16MiB, 1g; x1024 */
+int ra_parse_duration(const char *s, long *seconds, ra_err *err);  /* 43200, 30s, 30m, 12h, 7d, 1w, 1h30m */
+int ra_parse_int(const char *s, long long *out, ra_err *err);      /* decimal, optional sign */
+int ra_parse_window(const char *s, ra_window *out, ra_err *err);   /* HH:MM-HH:MM, end may be 24:00 */
+int ra_parse_weekdays(const char *s, unsigned *mask, ra_err *err); /* "*", "all", "mon,wed,fri", "mon-fri", "sat-sun" */
+/* "UTC", "Z", "GMT", "+08:00", "-0530", "+8" -> *fixed 1 and *offset; an IANA name ("Asia/Shanghai")
+ * -> *fixed 0, checked against the zoneinfo directory when there is one. */
+int ra_parse_timezone(const char *s, int *fixed, long *offset, ra_err *err);
+
+/* Canonical text forms: 16MiB, 12h, 02:00-03:00, mon-fri / * . */
+void ra_format_size(long long bytes, char *out, size_t outsz);
+void ra_format_duration(long seconds, char *out, size_t outsz);
+void ra_format_window(const ra_window *w, char *out, size_t outsz);
+void ra_format_weekdays(unsigned mask, char *out, size_t outsz);
+
+/* URL helpers: whether a URL carries a password (userinfo "user:pw@" or, as redis-cli reads it,
+ * "pw@"), and a copy with it replaced by *** (malloc'd; NULL on allocation failure). */
+int ra_url_has_password(const char *url);
+char *ra_url_mask_password(const char *url);
+
+#endif
