@@ -69,7 +69,8 @@ key=$(python3 -c 'import json,sys; print([r for r in json.load(open(sys.argv[1])
 ra_aws s3 cp "s3://$BUCKET/$key" "$T/aws.rdb" >/dev/null 2>&1
 ra_assert_eq "download is byte-identical to the object" "$(sha256sum <"$T/aws.rdb")" "$(sha256sum <"$T/dl.rdb")"
 ra_assert_eq "restored RDB has the source's DEBUG DIGEST" "$digest" "$(ra_redis_restore_digest "$T/dl.rdb")"
-tampered=$(sed -E 's/(X-Amz-Signature=)(.)/\1\2/; s/(X-Amz-Signature=[0-9a-f]{10})([0-9a-f])/\1x/' <<<"$url")
+last=${url: -1}
+if [ "$last" = 0 ]; then tampered=${url%?}1; else tampered=${url%?}0; fi
 code=$(curl -s -o /dev/null -w '%{http_code}' "$tampered")
 ra_assert_eq "a tampered url is refused" 403 "$code"
 short=$("$BIN" url "$id" --expires 1s 2>/dev/null)
