@@ -32,7 +32,7 @@ IT_BIN   := $(IT_SRC:tests/integration/%.c=$(BUILD)/tests/integration/%)
 HELPER_SRC := $(wildcard tests/helpers/*.c)
 HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/helpers/%)
 
-.PHONY: all deps check asan fuzz demo bench clean tests
+.PHONY: all deps check asan fuzz demo bench clean tests install
 all: $(BIN)
 
 $(BUILD)/%.o: %.c
@@ -76,11 +76,14 @@ deps:
 	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
-check: tests
+# deps first, so that `make check` alone sets up a fresh Debian 12 machine.
+check: deps
+	@$(MAKE) --no-print-directory tests
 	tests/run.sh $(BUILD)
 
-asan:
-	$(MAKE) BUILD=build-asan SAN=1 OPT="-O1 -g" check
+asan: deps
+	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 OPT="-O1 -g" tests
+	tests/run.sh build-asan
 
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
@@ -92,11 +95,19 @@ build-fuzz/%: tests/fuzz/%.c $(LIB_SRC)
 fuzz: $(FUZZ_BIN)
 	tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
 
-demo: deps $(BIN)
+demo: deps
+	@$(MAKE) --no-print-directory $(BIN)
 	contrib/demo.sh $(BUILD)
 
-bench: deps $(BIN)
+bench: deps
+	@$(MAKE) --no-print-directory $(BIN)
 	bench/run.sh $(BUILD) $(BENCH_ARGS)
+
+PREFIX ?= /usr/local
+install: $(BIN)
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/redis-archiver
+	test -e $(DESTDIR)/etc/redis-archiver/redis-archiver.conf || \
+	    install -D -m 0644 conf/redis-archiver.conf $(DESTDIR)/etc/redis-archiver/redis-archiver.conf
 
 clean:
 	rm -rf build build-asan build-fuzz
