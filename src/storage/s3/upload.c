@@ -1,0 +1,480 @@
+/* upload.c - the multipart sink: parts cut from a stream, up to `concurrency` UploadPart requests in
+ * flight on a libcurl multi handle, every part kept in memory until its ETag arrives. */
+#include "storage/s3/upload.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "storage/s3/request.h"
+#include "storage/s3/sigv4.h"
+#include "storage/s3/xml.h"
+
+#define MIB (1024LL * 1024)
+#define DRIVE_EVERY (256 * 1024) /* bytes copied between two non-blocking pushes of the transfers */
+
+long long ra_upload_part_size(long long configured, long long expected_size, int index) {
+    long long p = configured > 0 ? configured : RA_PART_SIZE_DEFAULT;
+    if (p < RA_PART_SIZE_MIN) p = RA_PART_SIZE_MIN;
+    if (p > RA_PART_SIZE_MAX) p = RA_PART_SIZE_MAX;
+    if (expected_size >= 0) {
+        /* known size: one size for all parts, large enough for 10,000 parts, whole MiB */
+        long long need = (expected_size + RA_PARTS_MAX - 1) / RA_PARTS_MAX;
+        need = (need + MIB - 1) / MIB * MIB;
+        if (need > p) p = need;
+        return p > RA_PART_SIZE_MAX ? RA_PART_SIZE_MAX : p;
+    }
+    if (index < 1) index = 1;
+    for (int g = (index - 1) / RA_PART_GROW_EVERY; g > 0; g--) {
+        p *= 2;
+        if (p >= RA_PART_SIZE_MAX) return RA_PART_SIZE_MAX;
+    }
+    return p;
+}
+
+enum { SLOT_FREE, SLOT_FILLING, SLOT_RUNNING, SLOT_WAITING };
+
+typedef struct slot {
+    unsigned char *buf; /* allocated on first use, grown only when the part size grows */
+    size_t cap;
+    size_t len;
+    size_t target;      /* size this part is cut at */
+    int part;           /* 1-based part number */
+    int state;
+    int attempt;
+    long long retry_at; /* monotonic ms, SLOT_WAITING */
+    CURL *easy;         /* one per slot; connections are shared through the multi handle */
+    ra_s3_xfer x;
+    ra_s3_req req;
+    ra_kv query[2];
+    ra_kv header[1];
+    char partno[16];
+    char hash[65];
+    char md5[25];
+} slot;
+
+struct ra_upload {
+    ra_s3 *s3;
+    char *key;
+    char *upload_id;
+    CURLM *multi;
+    slot *slots;
+    int nslots;
+    int cur; /* SLOT_FILLING slot, -1 when none */
+    char **etags;
+    int etags_cap;
+    int nparts; /* parts started */
+    long long bytes;
+    long long part_size;
+    long long expected;
+    long stall_ms;
+    volatile sig_atomic_t *cancel;
+    ra_upload_checksum checksum;
+    size_t since_drive;
+    int finished;
+    int aborted;
+    int failed;
+    ra_err ferr;
+};
+
+static long long now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int fail(ra_upload *up, ra_err *err) {
+    if (err) *err = up->ferr;
+    return -1;
+}
+
+/* Record the first failure; later writes and finish report it. */
+static void set_failed(ra_upload *up, const ra_err *e) {
+    if (up->failed) return;
+    up->failed = 1;
+    up->ferr = *e;
+}
+
+ra_upload *ra_upload_new(ra_s3 *s3, const char *key, const ra_upload_opts *opts, ra_err *err) {
+    ra_upload_opts def = {.expected_size = -1};
+    if (opts == NULL) opts = &def;
+    if (opts->part_size != 0 && (opts->part_size < RA_PART_SIZE_MIN || opts->part_size > RA_PART_SIZE_MAX)) {
+        ra_err_set(err, RA_E_USAGE, "part size %lld out of range (5 MiB..5 GiB)", opts->part_size);
+        return NULL;
+    }
+    ra_upload *up = calloc(1, sizeof(*up));
+    if (up == NULL) goto oom;
+    up->s3 = s3;
+    up->cur = -1;
+    up->part_size = opts->part_size;
+    up->expected = opts->expected_size;
+    up->stall_ms = opts->stall_timeout_ms > 0 ? opts->stall_timeout_ms : 45000;
+    up->cancel = opts->cancel;
+    up->checksum = opts->checksum;
+    up->nslots = (opts->concurrency > 0 ? opts->concurrency : 4) + 1;
+    if ((up->key = strdup(key)) == NULL) goto oom;
+    if ((up->slots = calloc((size_t)up->nslots, sizeof(*up->slots))) == NULL) goto oom;
+    if ((up->multi = curl_multi_init()) == NULL) goto oom;
+    curl_multi_setopt(up->multi, CURLMOPT_MAXCONNECTS, (long)up->nslots);
+    for (int i = 0; i < up->nslots; i++) {
+        if ((up->slots[i].easy = curl_easy_init()) == NULL) goto oom;
+        up->slots[i].x.easy = up->slots[i].easy;
+    }
+
+    /* CreateMultipartUpload, with the object's type and metadata */
+    ra_kv *hs = calloc(opts->nmeta + 1, sizeof(*hs));
+    char **names = calloc(opts->nmeta + 1, sizeof(*names));
+    int r = -1;
+    if (hs && names) {
+        size_t nh = 0;
+        hs[nh++] = (ra_kv){"Content-Type", opts->content_type ? opts->content_type : "application/octet-stream"};
+        r = 0;
+        for (size_t i = 0; i < opts->nmeta && r == 0; i++) {
+            if (asprintf(&names[i], "x-amz-meta-%s", opts->meta[i].key) < 0) {
+                names[i] = NULL;
+                r = -1;
+            } else {
+                hs[nh++] = (ra_kv){names[i], opts->meta[i].value};
+            }
+        }
+        if (r == 0) {
+            ra_kv q[] = {{"uploads", NULL}};
+            ra_s3_req req = {.method = "POST", .key = key, .query = q, .nquery = 1, .headers = hs,
+                             .nheaders = nh, .payload_hash = RA_SIGV4_EMPTY_SHA256};
+            ra_s3_resp resp;
+            r = ra_s3_request(s3, &req, &resp, err);
+            if (r == 0) r = ra_s3xml_parse_upload_id(resp.body, resp.len, &up->upload_id, err);
+            ra_s3_resp_clear(&resp);
+            if (r < 0) r = -2;
+        }
+    }
+    if (names)
+        for (size_t i = 0; i < opts->nmeta; i++) free(names[i]);
+    free(names);
+    free(hs);
+    if (r == -1) goto oom;
+    if (r < 0) {
+        ra_err_prefix(err, "starting upload of '%s': ", key);
+        ra_upload_free(up);
+        return NULL;
+    }
+    ra_log_debug(ra_s3_get_log(s3), "s3.upload.start", "multipart upload of '%s' started", key);
+    return up;
+oom:
+    ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    ra_upload_free(up);
+    return NULL;
+}
+
+static int slot_start(ra_upload *up, slot *s, ra_err *err) {
+    if (ra_s3_xfer_setup(up->s3, &s->x, &s->req, err) < 0) return -1;
+    curl_easy_setopt(s->easy, CURLOPT_PRIVATE, s);
+    CURLMcode mc = curl_multi_add_handle(up->multi, s->easy);
+    if (mc != CURLM_OK) return ra_err_set(err, RA_E_INTERNAL, "s3: cannot queue part: %s", curl_multi_strerror(mc));
+    s->state = SLOT_RUNNING;
+    return 0;
+}
+
+/* Queue the FILLING slot as UploadPart number s->part. */
+static int slot_submit(ra_upload *up, slot *s, ra_err *err) {
+    snprintf(s->partno, sizeof(s->partno), "%d", s->part);
+    s->query[0] = (ra_kv){"partNumber", s->partno};
+    s->query[1] = (ra_kv){"uploadId", up->upload_id};
+    memset(&s->req, 0, sizeof(s->req));
+    s->req.method = "PUT";
+    s->req.key = up->key;
+    s->req.query = s->query;
+    s->req.nquery = 2;
+    s->req.body = s->buf;
+    s->req.body_len = s->len;
+    /* The part's integrity is checked by the server through ONE hash, computed once per part and
+     * reused on retries. Otherwise the payload is UNSIGNED-PAYLOAD, over http as over https: the
+     * signature still binds method, key, part number, upload id and headers (Content-MD5 too),
+     * so nobody can replay it for another part, and hashing the body a second time just to sign
+     * it would cost another full pass over every byte (SHA-256: 0.6 CPU-s per GiB). */
+    switch (up->checksum) {
+    case RA_UPLOAD_CHECKSUM_MD5:
+        ra_s3_content_md5(s->buf ? (const void *)s->buf : "", s->len, s->md5);
+        s->header[0] = (ra_kv){"Content-MD5", s->md5};
+        s->req.headers = s->header;
+        s->req.nheaders = 1;
+        break;
+    case RA_UPLOAD_CHECKSUM_NONE:
+        break;
+    default:
+        ra_sigv4_sha256_hex(s->buf ? (const void *)s->buf : "", s->len, s->hash);
+        s->req.payload_hash = s->hash;
+        break;
+    }
+    s->attempt = 1;
+    s->x.skew_retried = 0;
+    return slot_start(up, s, err);
+}
+
+static int store_etag(ra_upload *up, int part, const char *etag, ra_err *err) {
+    if (part > up->etags_cap) {
+        int cap = up->etags_cap ? up->etags_cap : 64;
+        while (cap < part) cap *= 2;
+        char **n = realloc(up->etags, (size_t)cap * sizeof(*n));
+        if (n == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+        memset(n + up->etags_cap, 0, (size_t)(cap - up->etags_cap) * sizeof(*n));
+        up->etags = n;
+        up->etags_cap = cap;
+    }
+    free(up->etags[part - 1]);
+    if ((up->etags[part - 1] = strdup(etag)) == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    return 0;
+}
+
+/* Push transfers without blocking, then collect finished parts and restart due retries.
+ * Returns the number of parts that finished (for stall accounting). */
+static int drive(ra_upload *up) {
+    int running = 0, done = 0, left = 0;
+    CURLMcode mc = curl_multi_perform(up->multi, &running);
+    if (mc != CURLM_OK) {
+        ra_err e;
+        ra_err_set(&e, RA_E_INTERNAL, "s3: transfer engine failed: %s", curl_multi_strerror(mc));
+        set_failed(up, &e);
+        return 0;
+    }
+    CURLMsg *m;
+    while ((m = curl_multi_info_read(up->multi, &left)) != NULL) {
+        if (m->msg != CURLMSG_DONE) continue;
+        slot *s = NULL;
+        CURLcode rc = m->data.result;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&s);
+        curl_multi_remove_handle(up->multi, m->easy_handle);
+        if (s == NULL) continue;
+        long retry = -1;
+        ra_err e;
+        ra_err_clear(&e);
+        if (ra_s3_xfer_result(up->s3, &s->x, rc, s->attempt, &retry, &e) == 0) {
+            const char *etag = s->x.resp.etag;
+            if (etag == NULL || *etag == '\0') {
+                ra_err_set(&e, RA_E_STORE, "s3: UploadPart %d of '%s': answer without ETag", s->part, up->key);
+                set_failed(up, &e);
+            } else if (store_etag(up, s->part, etag, &e) < 0) {
+                set_failed(up, &e);
+            }
+            ra_s3_xfer_clear(&s->x);
+            s->state = SLOT_FREE;
+            s->len = 0;
+            done++;
+        } else if (retry >= 0) {
+            ra_s3_xfer_clear(&s->x);
+            s->attempt++;
+            s->state = SLOT_WAITING;
+            s->retry_at = now_ms() + retry;
+        } else {
+            ra_err_prefix(&e, "uploading part %d: ", s->part);
+            set_failed(up, &e);
+            ra_s3_xfer_clear(&s->x);
+            s->state = SLOT_FREE;
+        }
+    }
+    long long now = now_ms();
+    for (int i = 0; i < up->nslots && !up->failed; i++) {
+        slot *s = &up->slots[i];
+        if (s->state == SLOT_WAITING && s->retry_at <= now) {
+            ra_err e;
+            if (slot_start(up, s, &e) < 0) set_failed(up, &e);
+        }
+    }
+    return done;
+}
+
+static int cancelled(const ra_upload *up) {
+    return up->cancel && *up->cancel;
+}
+
+/* Block until `ready` holds, driving transfers; fails on a part failure, cancel or a stall. */
+static int wait_for(ra_upload *up, int (*ready)(const ra_upload *), ra_err *err) {
+    long long deadline = now_ms() + up->stall_ms;
+    for (;;) {
+        if (drive(up) > 0) deadline = now_ms() + up->stall_ms;
+        if (up->failed) return fail(up, err);
+        if (ready(up)) return 0;
+        if (cancelled(up)) return ra_err_set(err, RA_E_CANCELLED, "upload of '%s' cancelled", up->key);
+        long long now = now_ms();
+        if (now >= deadline)
+            return ra_err_set(err, RA_E_STORE, "s3: upload of '%s' stalled: no part finished in %ld ms", up->key,
+                              up->stall_ms);
+        long wait = 100;
+        for (int i = 0; i < up->nslots; i++)
+            if (up->slots[i].state == SLOT_WAITING && up->slots[i].retry_at - now < wait)
+                wait = (long)(up->slots[i].retry_at - now);
+        if (wait < 0) wait = 0;
+        curl_multi_poll(up->multi, NULL, 0, (int)wait, NULL);
+    }
+}
+
+static int has_free(const ra_upload *up) {
+    for (int i = 0; i < up->nslots; i++)
+        if (up->slots[i].state == SLOT_FREE) return 1;
+    return 0;
+}
+
+static int all_free(const ra_upload *up) {
+    for (int i = 0; i < up->nslots; i++)
+        if (up->slots[i].state != SLOT_FREE) return 0;
+    return 1;
+}
+
+/* Make a FILLING slot for the next part. */
+static int next_slot(ra_upload *up, ra_err *err) {
+    if (up->nparts >= RA_PARTS_MAX)
+        return ra_err_set(err, RA_E_STORE, "s3: upload of '%s' needs more than %d parts", up->key, RA_PARTS_MAX);
+    if (!has_free(up) && wait_for(up, has_free, err) < 0) return -1;
+    for (int i = 0; i < up->nslots; i++) {
+        slot *s = &up->slots[i];
+        if (s->state != SLOT_FREE) continue;
+        long long size = ra_upload_part_size(up->part_size, up->expected, up->nparts + 1);
+        if ((size_t)size > s->cap) {
+            unsigned char *b = realloc(s->buf, (size_t)size);
+            if (b == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory for a %lld-byte part", size);
+            s->buf = b;
+            s->cap = (size_t)size;
+        }
+        s->target = (size_t)size;
+        s->len = 0;
+        s->part = ++up->nparts;
+        s->state = SLOT_FILLING;
+        up->cur = i;
+        return 0;
+    }
+    return ra_err_set(err, RA_E_INTERNAL, "s3: no free part buffer");
+}
+
+int ra_upload_write(ra_upload *up, const void *data, size_t len, ra_err *err) {
+    const unsigned char *p = data;
+    if (up->failed) return fail(up, err);
+    if (up->finished || up->aborted) return ra_err_set(err, RA_E_INTERNAL, "s3: write after the upload ended");
+    if (cancelled(up)) return ra_err_set(err, RA_E_CANCELLED, "upload of '%s' cancelled", up->key);
+    while (len > 0) {
+        if (up->cur < 0 && next_slot(up, err) < 0) return -1;
+        slot *s = &up->slots[up->cur];
+        size_t n = s->target - s->len;
+        if (n > len) n = len;
+        memcpy(s->buf + s->len, p, n);
+        s->len += n;
+        p += n;
+        len -= n;
+        up->bytes += (long long)n;
+        up->since_drive += n;
+        if (s->len == s->target) {
+            up->cur = -1;
+            if (slot_submit(up, s, err) < 0) return -1;
+        }
+        /* keep the parts in flight moving while the caller feeds us */
+        if (up->since_drive >= DRIVE_EVERY) {
+            up->since_drive = 0;
+            drive(up);
+            if (up->failed) return fail(up, err);
+        }
+    }
+    return 0;
+}
+
+int ra_upload_finish(ra_upload *up, ra_err *err) {
+    if (up->finished) return 0;
+    if (up->failed) return fail(up, err);
+    if (up->aborted) return ra_err_set(err, RA_E_INTERNAL, "s3: finish after abort");
+    if (cancelled(up)) return ra_err_set(err, RA_E_CANCELLED, "upload of '%s' cancelled", up->key);
+    /* the last part may be short; an empty stream still needs one (empty) part */
+    if (up->cur < 0 && up->nparts == 0 && next_slot(up, err) < 0) return -1;
+    if (up->cur >= 0) {
+        slot *s = &up->slots[up->cur];
+        up->cur = -1;
+        if (slot_submit(up, s, err) < 0) return -1;
+    }
+    if (wait_for(up, all_free, err) < 0) return -1;
+    for (int i = 0; i < up->nparts; i++)
+        if (up->etags == NULL || i >= up->etags_cap || up->etags[i] == NULL)
+            return ra_err_set(err, RA_E_INTERNAL, "s3: part %d of '%s' has no ETag", i + 1, up->key);
+
+    char *xml = ra_s3xml_build_complete((const char *const *)up->etags, (size_t)up->nparts);
+    if (xml == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    char sha[65];
+    ra_sigv4_sha256_hex(xml, strlen(xml), sha);
+    ra_kv q[] = {{"uploadId", up->upload_id}};
+    ra_kv hs[] = {{"Content-Type", "application/xml"}};
+    ra_s3_req req = {.method = "POST", .key = up->key, .query = q, .nquery = 1, .headers = hs, .nheaders = 1,
+                     .body = xml, .body_len = strlen(xml), .payload_hash = sha};
+    ra_s3_resp resp;
+    int r = ra_s3_request(up->s3, &req, &resp, err);
+    free(xml);
+    /* a 200 may still carry <Error>: only the body says whether the object exists */
+    if (r == 0) r = ra_s3xml_parse_complete(resp.body, resp.len, NULL, err);
+    ra_s3_resp_clear(&resp);
+    if (r < 0) {
+        ra_err_prefix(err, "completing upload of '%s': ", up->key);
+        return -1;
+    }
+    /* RGW 16.2 answers with an empty ETag: check the object really is there, whole */
+    ra_s3_head head;
+    if (ra_s3_head_object(up->s3, up->key, &head, err) < 0) {
+        ra_err_prefix(err, "checking completed upload: ");
+        return -1;
+    }
+    long long size = head.size;
+    ra_s3_head_clear(&head);
+    if (size != up->bytes)
+        return ra_err_set(err, RA_E_STORE, "s3: completed upload of '%s' holds %lld bytes, %lld were sent", up->key,
+                          size, up->bytes);
+    up->finished = 1;
+    ra_log_debug(ra_s3_get_log(up->s3), "s3.upload.done", "upload of '%s' complete: %lld bytes in %d parts",
+                 up->key, up->bytes, up->nparts);
+    return 0;
+}
+
+void ra_upload_abort(ra_upload *up) {
+    if (up == NULL || up->finished || up->aborted) return;
+    up->aborted = 1;
+    /* stop the parts in flight first, so none lands after the abort */
+    for (int i = 0; i < up->nslots; i++) {
+        slot *s = &up->slots[i];
+        if (s->state == SLOT_RUNNING) curl_multi_remove_handle(up->multi, s->easy);
+        ra_s3_xfer_clear(&s->x);
+        s->state = SLOT_FREE;
+    }
+    up->cur = -1;
+    if (up->upload_id == NULL) return;
+    ra_err e;
+    ra_err_clear(&e);
+    if (ra_s3_abort_upload(up->s3, up->key, up->upload_id, &e) < 0)
+        ra_log_warn(ra_s3_get_log(up->s3), "s3.upload.abort", "could not abort upload of '%s' (a lifecycle rule "
+                                                              "will): %s", up->key, e.msg);
+    else
+        ra_log_info(ra_s3_get_log(up->s3), "s3.upload.abort", "upload of '%s' aborted", up->key);
+}
+
+void ra_upload_free(ra_upload *up) {
+    if (up == NULL) return;
+    if (!up->finished && !up->aborted) ra_upload_abort(up);
+    for (int i = 0; up->slots && i < up->nslots; i++) {
+        slot *s = &up->slots[i];
+        if (s->easy) {
+            if (s->state == SLOT_RUNNING) curl_multi_remove_handle(up->multi, s->easy);
+            curl_easy_cleanup(s->easy);
+        }
+        ra_s3_xfer_clear(&s->x);
+        free(s->buf);
+    }
+    if (up->multi) curl_multi_cleanup(up->multi);
+    for (int i = 0; i < up->etags_cap; i++) free(up->etags[i]);
+    free(up->etags);
+    free(up->slots);
+    free(up->key);
+    free(up->upload_id);
+    free(up);
+}
+
+long long ra_upload_bytes(const ra_upload *up) {
+    return up->bytes;
+}
+
+const char *ra_upload_id(const ra_upload *up) {
+    return up->upload_id;
+}

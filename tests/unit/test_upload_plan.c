@@ -1,0 +1,80 @@
+/* test_upload_plan.c - ra_upload_part_size: bounds, known sizes, and growth that reaches 5 TiB. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "storage/s3/upload.h"
+
+#define MIB (1024LL * 1024)
+#define TIB (1024LL * 1024 * 1024 * 1024)
+
+static void test_unknown_size_reaches_5tib(void **state) {
+    (void)state;
+    const long long configured[] = {0, RA_PART_SIZE_MIN, 7 * MIB + 3, RA_PART_SIZE_DEFAULT, 100 * MIB,
+                                    RA_PART_SIZE_MAX};
+    for (size_t c = 0; c < sizeof(configured) / sizeof(configured[0]); c++) {
+        long long total = 0, prev = 0;
+        for (int i = 1; i <= RA_PARTS_MAX; i++) {
+            long long p = ra_upload_part_size(configured[c], -1, i);
+            assert_true(p >= RA_PART_SIZE_MIN);
+            assert_true(p <= RA_PART_SIZE_MAX);
+            assert_true(p >= prev); /* never shrinks: buffers only grow */
+            prev = p;
+            total += p;
+        }
+        print_message("configured %lld: 10,000 parts hold %.2f TiB\n", configured[c], (double)total / (double)TIB);
+        assert_true(total >= 5 * TIB);
+    }
+}
+
+static void test_unknown_size_starts_at_configured(void **state) {
+    (void)state;
+    assert_int_equal(ra_upload_part_size(0, -1, 1), RA_PART_SIZE_DEFAULT);
+    assert_int_equal(ra_upload_part_size(RA_PART_SIZE_DEFAULT, -1, RA_PART_GROW_EVERY), RA_PART_SIZE_DEFAULT);
+    assert_int_equal(ra_upload_part_size(RA_PART_SIZE_DEFAULT, -1, RA_PART_GROW_EVERY + 1), 2 * RA_PART_SIZE_DEFAULT);
+    assert_int_equal(ra_upload_part_size(8 * MIB, -1, 1), 8 * MIB);
+    /* an ordinary 10 GiB snapshot with default parts never grows its buffers */
+    assert_int_equal(ra_upload_part_size(0, -1, 640), RA_PART_SIZE_DEFAULT);
+}
+
+static void test_bounds(void **state) {
+    (void)state;
+    assert_int_equal(ra_upload_part_size(1, -1, 1), RA_PART_SIZE_MIN);
+    assert_int_equal(ra_upload_part_size(-5, 100, 1), RA_PART_SIZE_DEFAULT);
+    assert_int_equal(ra_upload_part_size(RA_PART_SIZE_MAX * 2, -1, 1), RA_PART_SIZE_MAX);
+    assert_int_equal(ra_upload_part_size(0, -1, 0), RA_PART_SIZE_DEFAULT);
+    assert_int_equal(ra_upload_part_size(0, -1, RA_PARTS_MAX), RA_PART_SIZE_MAX);
+}
+
+static void test_known_size(void **state) {
+    (void)state;
+    /* small and empty objects: configured size */
+    assert_int_equal(ra_upload_part_size(0, 0, 1), RA_PART_SIZE_DEFAULT);
+    assert_int_equal(ra_upload_part_size(0, 1, 1), RA_PART_SIZE_DEFAULT);
+    assert_int_equal(ra_upload_part_size(RA_PART_SIZE_MIN, 100 * MIB, 7), RA_PART_SIZE_MIN);
+    /* large: constant size, whole MiB, 10,000 parts enough */
+    const long long sizes[] = {200LL * 1024 * MIB, 1 * TIB, 5 * TIB, 5 * TIB - 1, 160000 * MIB + 1};
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        long long p1 = ra_upload_part_size(RA_PART_SIZE_MIN, sizes[i], 1);
+        assert_int_equal(p1, ra_upload_part_size(RA_PART_SIZE_MIN, sizes[i], 9999));
+        assert_int_equal(p1 % MIB, 0);
+        assert_true(p1 * RA_PARTS_MAX >= sizes[i]);
+        assert_true(p1 <= RA_PART_SIZE_MAX);
+    }
+    assert_int_equal(ra_upload_part_size(0, 160000 * MIB + 1, 1), 17 * MIB);
+    /* beyond what S3 can hold: capped at the largest part */
+    assert_int_equal(ra_upload_part_size(0, 60 * TIB, 1), RA_PART_SIZE_MAX);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_unknown_size_reaches_5tib),
+        cmocka_unit_test(test_unknown_size_starts_at_configured),
+        cmocka_unit_test(test_bounds),
+        cmocka_unit_test(test_known_size),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
