@@ -85,8 +85,8 @@ static const opt opts[RA_CONFIG_NKEYS] = {
         "Most self-hosted stores (Ceph RGW, MinIO) want yes.", NULL, NULL, NULL, 0},
     [RA_KEY_PART_SIZE] = {"part-size", T_SIZE, F(part_size), "16MiB", 5 * MIB, 5 * GIB, "SIZE",
         "size of each multipart upload part, 5MiB..5GiB (16MiB, 16M or 16777216)",
-        "Memory used is about part-size x (concurrency + 1). S3 allows 10000 parts, so\n"
-        "16MiB parts hold RDBs up to about 156GiB; larger RDBs get larger parts automatically.",
+        "Memory used is about part-size x (concurrency + 1). S3 allows 10000 parts per object;\n"
+        "parts grow as a long upload goes on, so any RDB size fits.",
         NULL, NULL, NULL, 0},
     [RA_KEY_CONCURRENCY] = {"concurrency", T_INT, F(concurrency), "4", 1, 64, "N",
         "parts uploaded at the same time, 1..64", NULL, NULL, NULL, NULL, 0},
@@ -1211,7 +1211,7 @@ void ra_config_print_help(FILE *out) {
         snprintf(left, sizeof(left), "--%s %s", o->name, o->type == T_BOOL ? "[yes|no]" : o->arg);
         fprintf(out, "  %-34s %s\n", left, env);
         fprintf(out, "      %s", o->help);
-        if (o->def[0] != '\0') fprintf(out, " (default %s)", o->def);
+        if (o->def[0] != '\0') fprintf(out, " (default: %s)", o->def);
         fprintf(out, "\n");
     }
 }
@@ -1235,7 +1235,7 @@ void ra_config_write_sample(FILE *out) {
         const opt *o = &opts[k];
         if (o->flags & OPT_NOFILE) continue;
         ra_config_env_name(o->name, env, sizeof(env));
-        fprintf(out, "\n# %s.\n", o->help);
+        fprintf(out, "\n# %c%s.\n", toupper((unsigned char)o->help[0]), o->help + 1);
         for (const char *d = o->doc; d && *d;) {
             size_t n = strcspn(d, "\n");
             fprintf(out, "# %.*s\n", (int)n, d);
