@@ -37,6 +37,8 @@ typedef struct ra_psync {
     long long payload_seen;  /* payload bytes received so far (emitted + held back) */
     long long emitted;       /* payload bytes handed to emit */
     char errline[RA_PSYNC_LINE_MAX]; /* the server's "-..." line without "-" and CRLF, "" if none */
+    int ignore_trailing;     /* set by the caller: bytes after the end are dropped, not an error
+                                (servers < 6.2 without rdb-only stream commands after the RDB) */
     /* private */
     char line[RA_PSYNC_LINE_MAX];
     size_t line_len;         /* bytes of the current line kept in `line` */
@@ -59,7 +61,8 @@ void ra_psync_init(ra_psync *p);
  *    sync), an unexpected preamble line, or bytes other than "\n" after the end of the payload;
  *  - whatever emit set when emit failed.
  * After END, more bytes are accepted only when they are bare "\n" (Redis < 7.0.6 kept sending
- * keep-alives to rdb-only clients after the mark, redis#11261); anything else is an error.
+ * keep-alives to rdb-only clients after the mark, redis#11261); anything else is an error,
+ * unless p->ignore_trailing was set after init.
  * After -1 every call fails again with the same class of error. */
 int ra_psync_feed(ra_psync *p, const uint8_t *data, size_t n, ra_psync_emit_fn emit, void *ctx,
                   ra_err *err);

@@ -233,6 +233,10 @@ int ra_psync_feed(ra_psync *p, const uint8_t *data, size_t n, ra_psync_emit_fn e
             used = eofmark_feed(p, data + i, n - i, emit, ctx, err);
             break;
         case RA_PSYNC_DONE:
+            if (p->ignore_trailing) {
+                used = (long)(n - i);
+                break;
+            }
             if (data[i] != '\n') {
                 ra_err_set(err, RA_E_SOURCE, "unexpected bytes after the end of the rdb payload "
                                              "(after %lld payload bytes)", p->emitted);

@@ -1,0 +1,688 @@
+/* replica.c - the source: connect, authenticate, check the role, REPLCONF + PSYNC, then stream the
+ * verified RDB into a sink. hiredis parses command replies only; the payload never touches it. */
+#include "source/replica.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+#include <hiredis/hiredis.h>
+
+#include "common/crc64.h"
+#include "source/net.h"
+#include "source/psync.h"
+#include "source/rdb.h"
+
+#define MINIMAL_ACL "+psync +replconf +info"
+#define REPLY_BUF (16 * 1024)
+#define STREAM_BUF (1024 * 1024) /* one read of the payload; ~1 GB/s on loopback per the notes */
+#define MAX_REPLICAS 16
+
+typedef struct replica_peer {
+    char ip[64];
+    int port;
+    int online;
+    long long offset;
+    long long lag;
+} replica_peer;
+
+struct ra_replica {
+    const ra_log *log;
+    volatile sig_atomic_t *cancel;
+    long connect_ms;
+    long read_ms;
+    int allow_master;
+    int pick_replica;
+    int tls;
+    char *user;     /* NULL: AUTH <password> (the default user) */
+    char *password; /* secret: wiped on free, never logged */
+    char *tls_ca, *tls_cert, *tls_key, *tls_sni;
+    int tls_insecure;
+
+    char host[256];
+    int port;
+    ra_conn *conn;
+    redisReader *reader;
+    int used; /* a connection serves one sync: rdb-only closes it after the RDB */
+
+    /* from INFO / ROLE on the current server */
+    char role[16];
+    char version[32];
+    int link_up;      /* replica: master_link_status:up */
+    int syncing;      /* replica: master_sync_in_progress:1 */
+    replica_peer peers[MAX_REPLICAS];
+    int npeers;
+};
+
+static char *dup_or_null(const char *s) { return s != NULL ? strdup(s) : NULL; }
+
+static void wipe_free(char *s) {
+    if (s == NULL) return;
+    explicit_bzero(s, strlen(s));
+    free(s);
+}
+
+static const char *user_name(const ra_replica *r) { return r->user != NULL ? r->user : "default"; }
+
+/* ---- URL ------------------------------------------------------------------------------------ */
+
+/* redis://[user[:password]@]host[:port][/db] or rediss://...; no scheme means redis://. Messages
+ * never echo the URL: it may carry a password. */
+static int parse_url(ra_replica *r, const char *url, ra_err *err) {
+    if (url == NULL || *url == '\0') return ra_err_set(err, RA_E_USAGE, "no source url given");
+    char *full = NULL;
+    if (strstr(url, "://") == NULL) {
+        size_t n = strlen(url) + sizeof("redis://");
+        full = malloc(n);
+        if (full == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+        snprintf(full, n, "redis://%s", url);
+        url = full;
+    }
+    int rc = -1;
+    CURLU *u = curl_url();
+    char *scheme = NULL, *host = NULL, *port = NULL, *user = NULL, *pass = NULL;
+    if (u == NULL) {
+        ra_err_set(err, RA_E_INTERNAL, "out of memory");
+        goto out;
+    }
+    if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+        ra_err_set(err, RA_E_USAGE, "invalid source url (expected redis://[user[:password]@]host:port)");
+        goto out;
+    }
+    if (strcmp(scheme, "redis") == 0) {
+        r->tls = 0;
+    } else if (strcmp(scheme, "rediss") == 0) {
+        r->tls = 1;
+    } else {
+        ra_err_set(err, RA_E_USAGE, "unsupported source url scheme '%s' (use redis:// or rediss://)",
+                   scheme);
+        goto out;
+    }
+    size_t hl = strlen(host);
+    if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') { /* IPv6 literal */
+        memmove(host, host + 1, hl - 2);
+        host[hl - 2] = '\0';
+    }
+    if (strlen(host) >= sizeof(r->host)) {
+        ra_err_set(err, RA_E_USAGE, "source host name too long");
+        goto out;
+    }
+    snprintf(r->host, sizeof(r->host), "%s", host);
+    r->port = 6379;
+    if (curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK) r->port = atoi(port);
+    if (r->port <= 0 || r->port > 65535) {
+        ra_err_set(err, RA_E_USAGE, "invalid port in the source url");
+        goto out;
+    }
+    if (curl_url_get(u, CURLUPART_USER, &user, CURLU_URLDECODE) == CURLUE_OK && *user != '\0')
+        r->user = strdup(user);
+    if (curl_url_get(u, CURLUPART_PASSWORD, &pass, CURLU_URLDECODE) == CURLUE_OK && *pass != '\0')
+        r->password = strdup(pass);
+    rc = 0;
+out:
+    if (pass != NULL) explicit_bzero(pass, strlen(pass));
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    curl_free(user);
+    curl_free(pass);
+    curl_url_cleanup(u);
+    free(full);
+    return rc;
+}
+
+/* ---- commands and replies --------------------------------------------------------------------- */
+
+/* Send argv as a RESP array. The buffer is wiped afterwards: AUTH carries the password. */
+static int send_command(ra_replica *r, int argc, const char **argv, ra_err *err) {
+    size_t cap = 32;
+    for (int i = 0; i < argc; i++) cap += strlen(argv[i]) + 32;
+    char *buf = malloc(cap);
+    if (buf == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    size_t n = (size_t)snprintf(buf, cap, "*%d\r\n", argc);
+    for (int i = 0; i < argc; i++) {
+        size_t len = strlen(argv[i]);
+        n += (size_t)snprintf(buf + n, cap - n, "$%zu\r\n", len);
+        memcpy(buf + n, argv[i], len);
+        n += len;
+        memcpy(buf + n, "\r\n", 2);
+        n += 2;
+    }
+    int rc = ra_conn_write(r->conn, buf, n, r->read_ms, err);
+    explicit_bzero(buf, n);
+    free(buf);
+    return rc;
+}
+
+/* Read one whole reply with hiredis. Only used for handshake commands, each answered by exactly
+ * one reply before we send the next, so the reader never holds bytes past the reply. */
+static redisReply *read_reply(ra_replica *r, const char *what, ra_err *err) {
+    char buf[REPLY_BUF];
+    size_t total = 0;
+    for (;;) {
+        void *reply = NULL;
+        if (redisReaderGetReply(r->reader, &reply) != REDIS_OK) {
+            ra_err_set(err, RA_E_SOURCE, "bad reply to %s from '%s': %s", what, ra_conn_name(r->conn),
+                       r->reader->errstr);
+            return NULL;
+        }
+        if (reply != NULL) return reply;
+        ssize_t n = ra_conn_read(r->conn, buf, sizeof(buf), r->read_ms, err);
+        if (n < 0) {
+            ra_err_prefix(err, "%s: ", what);
+            return NULL;
+        }
+        if (n == 0) {
+            ra_err_set(err, RA_E_SOURCE, "'%s' closed the connection during %s", ra_conn_name(r->conn),
+                       what);
+            return NULL;
+        }
+        total += (size_t)n;
+        if (total > 16 * 1024 * 1024) {
+            ra_err_set(err, RA_E_SOURCE, "reply to %s from '%s' is too large", what,
+                       ra_conn_name(r->conn));
+            return NULL;
+        }
+        if (redisReaderFeed(r->reader, buf, (size_t)n) != REDIS_OK) {
+            ra_err_set(err, RA_E_INTERNAL, "out of memory");
+            return NULL;
+        }
+    }
+}
+
+static redisReply *command(ra_replica *r, const char *what, int argc, const char **argv, ra_err *err) {
+    if (send_command(r, argc, argv, err) < 0) {
+        ra_err_prefix(err, "%s: ", what);
+        return NULL;
+    }
+    return read_reply(r, what, err);
+}
+
+static int starts_with_ci(const char *s, const char *prefix) {
+    return strncasecmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* Turn a server error reply to `cmd` into a message the operator can act on. */
+static int server_error(ra_replica *r, const char *cmd, const char *e, ra_err *err) {
+    const char *name = ra_conn_name(r->conn);
+    if (starts_with_ci(e, "NOPERM"))
+        return ra_err_set(err, RA_E_SOURCE,
+                          "user '%s' may not run '%s' on '%s' (%s); the minimal acl for backups is "
+                          "'%s' (ACL SETUSER %s on >... %s)",
+                          user_name(r), cmd, name, e, MINIMAL_ACL, user_name(r), MINIMAL_ACL);
+    if (starts_with_ci(e, "NOAUTH"))
+        return ra_err_set(err, RA_E_SOURCE,
+                          "'%s' requires authentication (%s): give a password in the url, with "
+                          "--password or in REDISCLI_AUTH", name, e);
+    if (starts_with_ci(e, "NOMASTERLINK") || starts_with_ci(e, "MASTERDOWN"))
+        return ra_err_set(err, RA_E_SOURCE,
+                          "'%s' cannot serve a sync: its link to its master is down (%s); wait for "
+                          "replication to recover or use another replica", name, e);
+    if (starts_with_ci(e, "LOADING"))
+        return ra_err_set(err, RA_E_SOURCE,
+                          "'%s' is still loading its dataset (%s); retry when it is done", name, e);
+    return ra_err_set(err, RA_E_SOURCE, "'%s' failed on '%s': %s", cmd, name, e);
+}
+
+static int expect_ok(ra_replica *r, const char *what, int argc, const char **argv, ra_err *err) {
+    redisReply *rep = command(r, what, argc, argv, err);
+    if (rep == NULL) return -1;
+    int rc = 0;
+    if (rep->type == REDIS_REPLY_ERROR) rc = server_error(r, what, rep->str, err);
+    else if (rep->type != REDIS_REPLY_STATUS || strcasecmp(rep->str, "OK") != 0)
+        rc = ra_err_set(err, RA_E_SOURCE, "unexpected reply to '%s' from '%s'", what,
+                        ra_conn_name(r->conn));
+    freeReplyObject(rep);
+    return rc;
+}
+
+/* ---- authentication and role -------------------------------------------------------------------- */
+
+static int authenticate(ra_replica *r, ra_err *err) {
+    if (r->password == NULL) {
+        if (r->user != NULL)
+            return ra_err_set(err, RA_E_USAGE,
+                              "user '%s' given without a password (set it in the url, with "
+                              "--password or in REDISCLI_AUTH)", r->user);
+        return 0;
+    }
+    const char *argv[3] = {"AUTH", r->user != NULL ? r->user : r->password, r->password};
+    redisReply *rep = command(r, "auth", r->user != NULL ? 3 : 2, argv, err);
+    if (rep == NULL) return -1;
+    int rc = 0;
+    if (rep->type == REDIS_REPLY_ERROR) /* WRONGPASS / ERR invalid password: never echo secrets */
+        rc = ra_err_set(err, RA_E_SOURCE, "authentication failed for user '%s' at '%s': %s",
+                        user_name(r), ra_conn_name(r->conn), rep->str);
+    freeReplyObject(rep);
+    return rc;
+}
+
+/* The value of "field:" in an INFO text, copied into out; 0 if found. */
+static int info_field(const char *text, const char *field, char *out, size_t cap) {
+    size_t fl = strlen(field);
+    for (const char *p = text; p != NULL && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+        if (strncmp(p, field, fl) == 0 && p[fl] == ':') {
+            const char *v = p + fl + 1;
+            size_t n = strcspn(v, "\r\n");
+            if (n >= cap) n = cap - 1;
+            memcpy(out, v, n);
+            out[n] = '\0';
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* "slaveN:ip=...,port=...,state=online,offset=...,lag=..." lines of INFO replication. Entries with
+ * port=0 are tools like us (no REPLCONF listening-port), not replicas. */
+static void parse_peers(ra_replica *r, const char *text) {
+    r->npeers = 0;
+    for (const char *p = text; p != NULL && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+        if (strncmp(p, "slave", 5) != 0 || !isdigit((unsigned char)p[5])) continue;
+        const char *v = strchr(p, ':');
+        if (v == NULL) continue;
+        char line[512];
+        size_t n = strcspn(v + 1, "\r\n");
+        if (n >= sizeof(line)) n = sizeof(line) - 1;
+        memcpy(line, v + 1, n);
+        line[n] = '\0';
+        replica_peer peer = {.lag = -1, .offset = -1};
+        char *save = NULL;
+        for (char *kv = strtok_r(line, ",", &save); kv != NULL; kv = strtok_r(NULL, ",", &save)) {
+            char *eq = strchr(kv, '=');
+            if (eq == NULL) continue;
+            *eq = '\0';
+            const char *val = eq + 1;
+            if (strcmp(kv, "ip") == 0) snprintf(peer.ip, sizeof(peer.ip), "%s", val);
+            else if (strcmp(kv, "port") == 0) peer.port = atoi(val);
+            else if (strcmp(kv, "state") == 0) peer.online = strcmp(val, "online") == 0;
+            else if (strcmp(kv, "offset") == 0) peer.offset = strtoll(val, NULL, 10);
+            else if (strcmp(kv, "lag") == 0) peer.lag = strtoll(val, NULL, 10);
+        }
+        if (peer.port > 0 && peer.ip[0] != '\0' && r->npeers < MAX_REPLICAS) r->peers[r->npeers++] = peer;
+    }
+}
+
+/* ROLE, for users that may not run INFO: master -> [ "master", off, [[ip, port, off], ...] ],
+ * replica -> [ "slave", host, port, state, off ]. */
+static int probe_role_cmd(ra_replica *r, ra_err *err) {
+    const char *argv[1] = {"ROLE"};
+    redisReply *rep = command(r, "role", 1, argv, err);
+    if (rep == NULL) return -1;
+    int rc = 0;
+    if (rep->type == REDIS_REPLY_ERROR) {
+        if (starts_with_ci(rep->str, "NOPERM"))
+            rc = ra_err_set(err, RA_E_SOURCE,
+                            "user '%s' may run neither 'info' nor 'role' on '%s', so it cannot be "
+                            "checked to be a replica; the minimal acl for backups is '%s' "
+                            "(ACL SETUSER %s on >... %s)",
+                            user_name(r), ra_conn_name(r->conn), MINIMAL_ACL, user_name(r), MINIMAL_ACL);
+        else rc = server_error(r, "role", rep->str, err);
+    } else if (rep->type != REDIS_REPLY_ARRAY || rep->elements < 1 ||
+               rep->element[0]->type != REDIS_REPLY_STRING) {
+        rc = ra_err_set(err, RA_E_SOURCE, "unexpected reply to 'role' from '%s'", ra_conn_name(r->conn));
+    } else {
+        snprintf(r->role, sizeof(r->role), "%s", rep->element[0]->str);
+        if (strcmp(r->role, "master") == 0 && rep->elements >= 3 &&
+            rep->element[2]->type == REDIS_REPLY_ARRAY) {
+            r->npeers = 0;
+            for (size_t i = 0; i < rep->element[2]->elements && r->npeers < MAX_REPLICAS; i++) {
+                redisReply *e = rep->element[2]->element[i];
+                if (e->type != REDIS_REPLY_ARRAY || e->elements < 3) continue;
+                replica_peer peer = {.online = 1, .lag = -1};
+                snprintf(peer.ip, sizeof(peer.ip), "%s", e->element[0]->str ? e->element[0]->str : "");
+                peer.port = e->element[1]->str ? atoi(e->element[1]->str) : 0;
+                peer.offset = e->element[2]->str ? strtoll(e->element[2]->str, NULL, 10) : -1;
+                if (peer.port > 0) r->peers[r->npeers++] = peer;
+            }
+        } else if (strcmp(r->role, "slave") == 0 && rep->elements >= 4 &&
+                   rep->element[3]->type == REDIS_REPLY_STRING) {
+            r->link_up = strcmp(rep->element[3]->str, "connected") == 0;
+            r->syncing = strcmp(rep->element[3]->str, "sync") == 0;
+        }
+    }
+    freeReplyObject(rep);
+    return rc;
+}
+
+/* INFO server (version) and INFO replication (role, link, replicas); ROLE when INFO is denied.
+ * Two INFO calls rather than "INFO server replication": multi-section INFO is 7.0+. */
+static int probe_role(ra_replica *r, ra_err *err) {
+    r->role[0] = r->version[0] = '\0';
+    r->link_up = r->syncing = 0;
+    r->npeers = 0;
+    const char *argv[2] = {"INFO", "server"};
+    redisReply *rep = command(r, "info server", 2, argv, err);
+    if (rep == NULL) return -1;
+    if (rep->type == REDIS_REPLY_ERROR) {
+        int denied = starts_with_ci(rep->str, "NOPERM");
+        int rc = denied ? 0 : server_error(r, "info", rep->str, err);
+        freeReplyObject(rep);
+        if (rc < 0) return -1;
+        ra_log_debug(r->log, "source.acl", "user '%s' may not run 'info' on '%s'; using 'role'",
+                     user_name(r), ra_conn_name(r->conn));
+        return probe_role_cmd(r, err);
+    }
+    if (rep->type == REDIS_REPLY_STRING) info_field(rep->str, "redis_version", r->version, sizeof(r->version));
+    freeReplyObject(rep);
+
+    argv[1] = "replication";
+    rep = command(r, "info replication", 2, argv, err);
+    if (rep == NULL) return -1;
+    int rc = 0;
+    if (rep->type == REDIS_REPLY_ERROR) {
+        rc = server_error(r, "info", rep->str, err);
+    } else if (rep->type != REDIS_REPLY_STRING || info_field(rep->str, "role", r->role, sizeof(r->role)) < 0) {
+        rc = ra_err_set(err, RA_E_SOURCE, "'info replication' from '%s' has no role", ra_conn_name(r->conn));
+    } else {
+        char v[32];
+        if (info_field(rep->str, "master_link_status", v, sizeof(v)) == 0) r->link_up = strcmp(v, "up") == 0;
+        if (info_field(rep->str, "master_sync_in_progress", v, sizeof(v)) == 0) r->syncing = strcmp(v, "1") == 0;
+        parse_peers(r, rep->str);
+    }
+    freeReplyObject(rep);
+    return rc;
+}
+
+static void close_conn(ra_replica *r) {
+    ra_conn_close(r->conn);
+    r->conn = NULL;
+    if (r->reader != NULL) redisReaderFree(r->reader);
+    r->reader = NULL;
+}
+
+/* Connect to host:port, authenticate, probe the role. */
+static int open_server(ra_replica *r, const char *host, int port, ra_err *err) {
+    close_conn(r);
+    if (host != r->host) snprintf(r->host, sizeof(r->host), "%s", host);
+    r->port = port;
+    ra_conn_opts co = {
+        .host = r->host,
+        .port = r->port,
+        .connect_timeout_ms = r->connect_ms,
+        .tls = r->tls,
+        .tls_ca_file = r->tls_ca,
+        .tls_cert_file = r->tls_cert,
+        .tls_key_file = r->tls_key,
+        .tls_sni = r->tls_sni,
+        .tls_insecure = r->tls_insecure,
+        .cancel = r->cancel,
+    };
+    r->conn = ra_conn_open(&co, r->log, err);
+    if (r->conn == NULL) return -1;
+    r->reader = redisReaderCreate();
+    if (r->reader == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    if (authenticate(r, err) < 0 || probe_role(r, err) < 0) return -1;
+    ra_log_debug(r->log, "source.connected", "'%s' is a %s running redis %s", ra_conn_name(r->conn),
+                 r->role, r->version[0] ? r->version : "(unknown)");
+    return 0;
+}
+
+static int check_replica_link(ra_replica *r, ra_err *err) {
+    if (!r->link_up)
+        return ra_err_set(err, RA_E_SOURCE,
+                          "'%s' is a replica whose link to its master is down%s; its data may be "
+                          "stale, so it is not backed up: fix replication first",
+                          ra_conn_name(r->conn), r->syncing ? " (a sync from its master is in progress)" : "");
+    return 0;
+}
+
+static void list_peers(const ra_replica *r, char *out, size_t cap) {
+    size_t n = 0;
+    out[0] = '\0';
+    for (int i = 0; i < r->npeers && n + 1 < cap; i++)
+        n += (size_t)snprintf(out + n, cap - n, "%s%s:%d%s", i ? ", " : "", r->peers[i].ip,
+                              r->peers[i].port, r->peers[i].online ? "" : " (not online)");
+    if (r->npeers == 0) snprintf(out, cap, "none");
+}
+
+/* The online replica with the least lag (then the highest offset); -1 if none. */
+static int best_peer(const ra_replica *r) {
+    int best = -1;
+    for (int i = 0; i < r->npeers; i++) {
+        const replica_peer *p = &r->peers[i];
+        if (!p->online) continue;
+        if (best < 0) {
+            best = i;
+            continue;
+        }
+        const replica_peer *b = &r->peers[best];
+        long long pl = p->lag < 0 ? (1LL << 62) : p->lag, bl = b->lag < 0 ? (1LL << 62) : b->lag;
+        if (pl < bl || (pl == bl && p->offset > b->offset)) best = i;
+    }
+    return best;
+}
+
+ra_replica *ra_replica_connect(const ra_replica_opts *opts, ra_replica_info *info, ra_err *err) {
+    ra_replica *r = calloc(1, sizeof(*r));
+    if (r == NULL) {
+        ra_err_set(err, RA_E_INTERNAL, "out of memory");
+        return NULL;
+    }
+    r->log = opts->log;
+    r->cancel = opts->cancel;
+    r->connect_ms = opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms : 10000;
+    r->read_ms = opts->read_timeout_ms > 0 ? opts->read_timeout_ms : 60000;
+    r->allow_master = opts->allow_master;
+    r->pick_replica = opts->pick_replica;
+    r->tls_insecure = opts->tls_insecure;
+    r->tls_ca = dup_or_null(opts->tls_ca_file);
+    r->tls_cert = dup_or_null(opts->tls_cert_file);
+    r->tls_key = dup_or_null(opts->tls_key_file);
+    r->tls_sni = dup_or_null(opts->tls_sni);
+    if (parse_url(r, opts->url, err) < 0) goto fail;
+    if (opts->password != NULL) {
+        wipe_free(r->password);
+        r->password = strdup(opts->password);
+    } else if (r->password == NULL && getenv("REDISCLI_AUTH") != NULL && *getenv("REDISCLI_AUTH")) {
+        r->password = strdup(getenv("REDISCLI_AUTH"));
+    }
+    if (open_server(r, r->host, r->port, err) < 0) goto fail;
+
+    if (strcmp(r->role, "master") == 0) {
+        char peers[300];
+        list_peers(r, peers, sizeof(peers));
+        if (r->pick_replica) {
+            int b = best_peer(r);
+            if (b < 0) {
+                ra_err_set(err, RA_E_SOURCE, "%s is a master with no online replica to pick "
+                           "(replicas: %s)", ra_conn_name(r->conn), peers);
+                goto fail;
+            }
+            replica_peer p = r->peers[b];
+            ra_log_info(r->log, "source.pick", "%s is a master; syncing from its replica %s:%d (lag %lld)",
+                        ra_conn_name(r->conn), p.ip, p.port, p.lag);
+            if (open_server(r, p.ip, p.port, err) < 0) goto fail;
+            if (strcmp(r->role, "slave") != 0) {
+                ra_err_set(err, RA_E_SOURCE, "picked replica '%s' reports role '%s'",
+                           ra_conn_name(r->conn), r->role);
+                goto fail;
+            }
+            if (check_replica_link(r, err) < 0) goto fail;
+        } else if (r->allow_master) {
+            ra_log_warn(r->log, "source.master", "%s is a master: the fork for the snapshot runs on it "
+                        "(replicas: %s)", ra_conn_name(r->conn), peers);
+        } else {
+            ra_err_set(err, RA_E_SOURCE, "%s is a master (replicas: %s); backups must come from a "
+                       "replica \xe2\x80\x94 pass --allow-master to use it anyway, or --pick-replica",
+                       ra_conn_name(r->conn), peers);
+            goto fail;
+        }
+    } else if (strcmp(r->role, "slave") == 0) {
+        if (check_replica_link(r, err) < 0) goto fail;
+    } else {
+        ra_err_set(err, RA_E_SOURCE, "'%s' has role '%s', neither master nor replica",
+                   ra_conn_name(r->conn), r->role);
+        goto fail;
+    }
+    if (info != NULL) {
+        memset(info, 0, sizeof(*info));
+        snprintf(info->role, sizeof(info->role), "%s", r->role);
+        snprintf(info->redis_version, sizeof(info->redis_version), "%s", r->version);
+        snprintf(info->host, sizeof(info->host), "%s", r->host);
+        info->port = r->port;
+    }
+    return r;
+fail:
+    ra_replica_free(r);
+    return NULL;
+}
+
+/* ---- the sync --------------------------------------------------------------------------------- */
+
+typedef struct stream_ctx {
+    ra_replica *r;
+    const ra_sink *sink;
+    ra_psync *ps;
+    ra_rdb rdb;
+    int begun;
+} stream_ctx;
+
+/* psync -> rdb verifier -> sink. The sink may block (the uploader applies back-pressure when its
+ * parts are all in flight); while it does we do not read the socket. A diskless replica drops a
+ * client that stops reading for repl-timeout (60 s by default, measured: dropped at ~61 s, no EOF
+ * mark, the fork killed), and we then fail with "stream ended early". So we add no waiting of our
+ * own here: the sink's stall timeout is the only bound, and it must stay under the replica's
+ * repl-timeout for a stalled store to be reported as the store's fault. */
+static int emit_payload(void *vctx, const uint8_t *data, size_t len, ra_err *err) {
+    stream_ctx *c = vctx;
+    if (!c->begun) {
+        c->begun = 1;
+        ra_stream_info si = {.offset = c->ps->offset, .length = c->ps->length, .diskless = c->ps->diskless};
+        snprintf(si.replid, sizeof(si.replid), "%s", c->ps->replid);
+        snprintf(si.redis_version, sizeof(si.redis_version), "%s", c->r->version);
+        ra_log_info(c->r->log, "source.payload", "rdb from %s: %s, replid %s offset %lld",
+                    ra_conn_name(c->r->conn), si.diskless ? "diskless ($EOF)" : "disk-based ($len)",
+                    si.replid[0] ? si.replid : "(none)", si.offset);
+        if (c->sink->begin != NULL && c->sink->begin(c->sink->ctx, &si, err) < 0) return -1;
+    }
+    if (ra_rdb_feed(&c->rdb, data, len, err) < 0) return -1;
+    return c->sink->write(c->sink->ctx, data, len, err);
+}
+
+/* Send `cmd` (PSYNC ? -1 or SYNC) and stream its answer. Returns 0, or -1; *refused is set when
+ * the server answered with an error line instead of a payload (the line is in ps->errline). */
+static int stream(ra_replica *r, const char *cmd, int rdb_only, const ra_sink *sink, uint8_t *buf,
+                  stream_ctx *c, int *refused, ra_err *err) {
+    const char *psync_argv[3] = {"PSYNC", "?", "-1"};
+    const char *sync_argv[1] = {"SYNC"};
+    int is_psync = strcmp(cmd, "psync") == 0;
+    *refused = 0;
+    ra_psync_init(c->ps);
+    c->ps->ignore_trailing = !rdb_only;
+    ra_rdb_init(&c->rdb);
+    c->r = r;
+    c->sink = sink;
+    c->begun = 0;
+    if (send_command(r, is_psync ? 3 : 1, is_psync ? psync_argv : sync_argv, err) < 0) return -1;
+    for (;;) {
+        ssize_t n = ra_conn_read(r->conn, buf, STREAM_BUF, r->read_ms, err);
+        if (n < 0) {
+            if (err != NULL && err->code != RA_E_CANCELLED && c->ps->state != RA_PSYNC_PREAMBLE)
+                ra_err_prefix(err, "after %lld rdb bytes: ", c->ps->payload_seen);
+            return -1;
+        }
+        if (n == 0) {
+            ra_psync_finish(c->ps, err);
+            return ra_err_prefix(err, "%s: ", ra_conn_name(r->conn));
+        }
+        int rc = ra_psync_feed(c->ps, buf, (size_t)n, emit_payload, c, err);
+        if (rc < 0) {
+            if (c->ps->errline[0] != '\0') *refused = 1;
+            return -1;
+        }
+        if (rc == RA_PSYNC_END) return 0;
+    }
+}
+
+int ra_replica_sync(ra_replica *r, const ra_sink *sink, long long *bytes, uint64_t *crc64,
+                    ra_err *err) {
+    if (r == NULL || r->conn == NULL || r->used)
+        return ra_err_set(err, RA_E_INTERNAL, "replica connection is not open or already used");
+    r->used = 1;
+    const char *capa[3] = {"REPLCONF", "capa", "eof"};
+    if (expect_ok(r, "replconf", 3, capa, err) < 0) return -1;
+
+    /* Without rdb-only the server keeps us as a real replica after the RDB and feeds us its
+     * writes (output-buffer limit, ACKs). Only "unknown option" (servers < 6.2) is tolerated;
+     * NOPERM is fatal: without +replconf PSYNC still succeeds and we would become a replica. */
+    int rdb_only = 1;
+    const char *rdbonly[3] = {"REPLCONF", "rdb-only", "1"};
+    redisReply *rep = command(r, "replconf", 3, rdbonly, err);
+    if (rep == NULL) return -1;
+    if (rep->type == REDIS_REPLY_ERROR) {
+        if (starts_with_ci(rep->str, "ERR") &&
+            (strcasestr(rep->str, "unrecognized") || strcasestr(rep->str, "unknown") ||
+             strcasestr(rep->str, "unsupported"))) {
+            rdb_only = 0;
+            ra_log_warn(r->log, "source.rdb_only", "'%s' does not support 'replconf rdb-only' (redis < 6.2: "
+                        "%s); it will buffer writes for us until the rdb is read", ra_conn_name(r->conn), rep->str);
+        } else {
+            int rc = server_error(r, "replconf", rep->str, err);
+            freeReplyObject(rep);
+            return rc;
+        }
+    } else if (rep->type != REDIS_REPLY_STATUS || strcasecmp(rep->str, "OK") != 0) {
+        freeReplyObject(rep);
+        return ra_err_set(err, RA_E_SOURCE, "unexpected reply to 'replconf rdb-only' from '%s'",
+                          ra_conn_name(r->conn));
+    }
+    freeReplyObject(rep);
+    /* From here on the socket carries raw bytes: hiredis is done. */
+    redisReaderFree(r->reader);
+    r->reader = NULL;
+
+    uint8_t *buf = malloc(STREAM_BUF);
+    ra_psync ps;
+    stream_ctx c = {.ps = &ps};
+    if (buf == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    int refused = 0;
+    int rc = stream(r, "psync", rdb_only, sink, buf, &c, &refused, err);
+    if (rc < 0 && refused &&
+        (starts_with_ci(ps.errline, "ERR unknown command") || starts_with_ci(ps.errline, "NOPERM"))) {
+        /* PSYNC renamed away, or a user with +sync but not +psync: SYNC gives the same RDB,
+         * without the +FULLRESYNC line (no replid/offset). */
+        char first[RA_PSYNC_LINE_MAX];
+        snprintf(first, sizeof(first), "%s", ps.errline);
+        ra_log_warn(r->log, "source.sync_fallback", "'psync' refused by '%s' (%s); trying 'sync'",
+                    ra_conn_name(r->conn), first);
+        rc = stream(r, "sync", rdb_only, sink, buf, &c, &refused, err);
+        if (rc < 0 && refused) {
+            /* name the first refusal: psync is what we want them to grant */
+            const char *line = starts_with_ci(first, "NOPERM") ? first : ps.errline;
+            rc = server_error(r, starts_with_ci(first, "NOPERM") ? "psync" : "sync", line, err);
+            refused = 0;
+        }
+    }
+    if (rc < 0 && refused) rc = server_error(r, "psync", ps.errline, err);
+    free(buf);
+    if (rc < 0) return -1;
+
+    if (ra_rdb_finish(&c.rdb, err) < 0) return ra_err_prefix(err, "rdb from '%s': ", ra_conn_name(r->conn));
+    if (c.rdb.checksum_disabled)
+        ra_log_warn(r->log, "source.no_checksum", "the rdb from '%s' has no checksum (rdbchecksum no): "
+                    "only its framing was verified", ra_conn_name(r->conn));
+    ra_log_info(r->log, "source.done", "rdb from '%s' verified: %lld bytes, crc64 %016llx",
+                ra_conn_name(r->conn), c.rdb.total, (unsigned long long)c.rdb.crc);
+    if (bytes != NULL) *bytes = c.rdb.total;
+    if (crc64 != NULL) *crc64 = c.rdb.crc;
+    close_conn(r); /* rdb-only: the server closes it anyway */
+    return 0;
+}
+
+void ra_replica_free(ra_replica *r) {
+    if (r == NULL) return;
+    close_conn(r);
+    free(r->user);
+    wipe_free(r->password);
+    free(r->tls_ca);
+    free(r->tls_cert);
+    free(r->tls_key);
+    free(r->tls_sni);
+    free(r);
+}
