@@ -1,0 +1,486 @@
+/* test_s3.c - the S3 client without a real store: configuration, credentials, presigned URLs, and
+ * the retry / error / clock-skew / multipart-resend paths against a scripted HTTP peer on loopback. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "storage/s3/s3.h"
+#include "storage/s3/upload.h"
+
+#define AK "AKIAIOSFODNN7EXAMPLE"
+#define SK "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+
+/* ra_s3_credentials holds mutable strings (they are wiped on clear) */
+static char ak[] = AK, sk[] = SK, tok[] = "TOKEN/+=";
+
+/* ------------------------------------------------------------- scripted peer */
+
+#define MAX_STEPS 16
+
+typedef struct step {
+    int status;
+    const char *headers; /* extra header lines, each ending in \r\n */
+    const char *body;
+} step;
+
+typedef struct peer {
+    int fd;
+    int port;
+    pthread_t thread;
+    const step *steps;
+    int nsteps;
+    int served;
+    char requests[MAX_STEPS][2048]; /* request line + headers of each request */
+    size_t body_len[MAX_STEPS];
+} peer;
+
+static void *serve(void *arg) {
+    peer *p = arg;
+    for (int i = 0; i < p->nsteps; i++) {
+        int c = accept(p->fd, NULL, NULL);
+        if (c < 0) break;
+        char buf[1 << 16];
+        size_t n = 0;
+        char *end = NULL;
+        while (end == NULL && n < sizeof(buf) - 1) {
+            ssize_t r = read(c, buf + n, sizeof(buf) - 1 - n);
+            if (r <= 0) break;
+            n += (size_t)r;
+            buf[n] = '\0';
+            end = strstr(buf, "\r\n\r\n");
+        }
+        if (end == NULL) {
+            close(c);
+            continue;
+        }
+        size_t hlen = (size_t)(end - buf) + 4;
+        snprintf(p->requests[i], sizeof(p->requests[i]), "%.*s", (int)hlen, buf);
+        long long clen = 0;
+        const char *cl = strcasestr(p->requests[i], "\r\ncontent-length:");
+        if (cl) clen = strtoll(cl + 17, NULL, 10);
+        long long have = (long long)(n - hlen);
+        while (have < clen) {
+            ssize_t r = read(c, buf, sizeof(buf));
+            if (r <= 0) break;
+            have += r;
+        }
+        p->body_len[i] = (size_t)have;
+        const step *s = &p->steps[i];
+        int head = strncmp(p->requests[i], "HEAD ", 5) == 0;
+        char resp[8192];
+        size_t blen = s->body ? strlen(s->body) : 0;
+        int len = snprintf(resp, sizeof(resp), "HTTP/1.1 %d X\r\nConnection: close\r\n%s", s->status,
+                           s->headers ? s->headers : "");
+        if (!head || !strcasestr(s->headers ? s->headers : "", "content-length"))
+            len += snprintf(resp + len, sizeof(resp) - (size_t)len, "Content-Length: %zu\r\n", head ? 0 : blen);
+        len += snprintf(resp + len, sizeof(resp) - (size_t)len, "\r\n%s", head ? "" : (s->body ? s->body : ""));
+        if (write(c, resp, (size_t)len) < 0) {
+        }
+        close(c);
+        p->served = i + 1;
+    }
+    return NULL;
+}
+
+static void peer_start(peer *p, const step *steps, int n) {
+    memset(p, 0, sizeof(*p));
+    p->steps = steps;
+    p->nsteps = n;
+    p->fd = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(p->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(bind(p->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    socklen_t al = sizeof(a);
+    getsockname(p->fd, (struct sockaddr *)&a, &al);
+    p->port = ntohs(a.sin_port);
+    assert_int_equal(listen(p->fd, 16), 0);
+    pthread_create(&p->thread, NULL, serve, p);
+}
+
+static void peer_stop(peer *p) {
+    shutdown(p->fd, SHUT_RDWR);
+    close(p->fd);
+    pthread_join(p->thread, NULL);
+}
+
+typedef struct logbuf {
+    char *text;
+    size_t len;
+    ra_log log;
+} logbuf;
+
+static void log_open(logbuf *l) {
+    memset(l, 0, sizeof(*l));
+    l->log.out = open_memstream(&l->text, &l->len);
+    l->log.min = RA_LOG_DEBUG;
+    l->log.format = RA_LOG_TEXT;
+}
+
+static void log_close(logbuf *l) {
+    fclose(l->log.out);
+    free(l->text);
+}
+
+static ra_s3 *peer_client(const peer *p, const ra_log *log) {
+    char ep[64];
+    snprintf(ep, sizeof(ep), "http://127.0.0.1:%d", p->port);
+    ra_s3_credentials cr = {ak, sk, NULL, 0};
+    ra_s3_config c = {.endpoint = ep, .region = "us-east-1", .bucket = "bkt", .path_style = 1, .credentials = &cr,
+                      .max_attempts = 3, .log = log, .request_timeout_ms = 5000};
+    ra_err err = {0};
+    ra_s3 *s3 = ra_s3_new(&c, &err);
+    assert_non_null(s3);
+    return s3;
+}
+
+#define XML "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+#define ERR(code) XML "<Error><Code>" code "</Code><Message></Message><RequestId>req-" code "</RequestId></Error>"
+
+/* ------------------------------------------------------------- retries and errors */
+
+static void test_retry_then_success(void **state) {
+    (void)state;
+    static const step steps[] = {{503, NULL, ERR("SlowDown")}, {500, NULL, ERR("InternalError")}, {200, "ETag: \"e\"\r\n", ""}};
+    peer p;
+    logbuf lb;
+    log_open(&lb);
+    peer_start(&p, steps, 3);
+    ra_s3 *s3 = peer_client(&p, &lb.log);
+    ra_err err = {0};
+    assert_int_equal(ra_s3_put_object(s3, "dir/k", "hello", 5, NULL, NULL, 0, &err), 0);
+    peer_stop(&p);
+    assert_int_equal(p.served, 3);
+    for (int i = 0; i < 3; i++) {
+        /* the body is resent whole each time, with a Content-Length and no Expect */
+        assert_int_equal(p.body_len[i], 5);
+        assert_non_null(strstr(p.requests[i], "PUT /bkt/dir/k HTTP/1.1\r\n"));
+        assert_non_null(strcasestr(p.requests[i], "\r\nContent-Length: 5\r\n"));
+        assert_null(strcasestr(p.requests[i], "\r\nExpect:"));
+        assert_null(strcasestr(p.requests[i], "chunked"));
+        assert_non_null(strcasestr(p.requests[i], "\r\nHost: 127.0.0.1:"));
+    }
+    fflush(lb.log.out);
+    assert_non_null(strstr(lb.text, "SlowDown"));
+    assert_null(strstr(lb.text, SK));
+    assert_null(strstr(lb.text, "Signature="));
+    ra_s3_free(s3);
+    log_close(&lb);
+}
+
+static void test_retries_are_bounded(void **state) {
+    (void)state;
+    static const step steps[] = {{500, NULL, ERR("InternalError")}, {503, NULL, ""}, {500, NULL, ERR("InternalError")},
+                                 {200, NULL, ""}};
+    peer p;
+    peer_start(&p, steps, 4);
+    ra_s3 *s3 = peer_client(&p, NULL);
+    ra_err err = {0};
+    assert_int_equal(ra_s3_put_object(s3, "k", "x", 1, NULL, NULL, 0, &err), -1);
+    assert_int_equal(p.served, 3); /* max_attempts = 3 */
+    assert_int_equal(err.code, RA_E_STORE);
+    assert_string_equal(err.msg, "s3: PUT 'k': 500 InternalError (request id req-InternalError)");
+    /* release the peer's last accept */
+    ra_s3_delete_object(s3, "k", &err);
+    peer_stop(&p);
+    ra_s3_free(s3);
+}
+
+static void test_client_errors_fail_at_once(void **state) {
+    (void)state;
+    static const step steps[] = {
+        {403, "x-amz-request-id: hdr-id\r\n", XML "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"},
+        {404, NULL, ERR("NoSuchKey")},
+        {404, NULL, ERR("NoSuchBucket")},
+        {404, NULL, ""},
+    };
+    peer p;
+    peer_start(&p, steps, 4);
+    ra_s3 *s3 = peer_client(&p, NULL);
+    ra_err err = {0};
+    char *data;
+    size_t len;
+    assert_int_equal(ra_s3_get_object_small(s3, "a'b", 100, &data, &len, &err), -1);
+    assert_string_equal(err.msg, "s3: GET 'a'b': 403 AccessDenied: Access Denied (request id hdr-id)");
+    assert_int_equal(p.served, 1);
+    assert_int_equal(ra_s3_get_object_small(s3, "gone", 100, &data, &len, &err), -1);
+    assert_int_equal(err.code, RA_E_NOTFOUND);
+    assert_int_equal(ra_s3_delete_object(s3, "k", &err), -1);
+    assert_string_equal(err.msg, "s3: bucket 'bkt' does not exist");
+    assert_int_equal(ra_s3_check_bucket(s3, &err), -1);
+    assert_int_equal(err.code, RA_E_STORE);
+    assert_string_equal(err.msg, "s3: bucket 'bkt' does not exist");
+    peer_stop(&p);
+    assert_int_equal(p.served, 4);
+    assert_non_null(strstr(p.requests[3], "HEAD /bkt HTTP/1.1"));
+    ra_s3_free(s3);
+}
+
+static void test_clock_skew_corrected_once(void **state) {
+    (void)state;
+    /* the server says it is 2030: our signature date must follow */
+    static const step steps[] = {
+        {403, "Date: Tue, 01 Jan 2030 00:00:00 GMT\r\n", ERR("RequestTimeTooSkewed")},
+        {200, NULL, "ok"},
+        {403, "Date: Tue, 01 Jan 2030 00:00:00 GMT\r\n", ERR("RequestTimeTooSkewed")},
+        {403, "Date: Tue, 01 Jan 2030 00:00:00 GMT\r\n", ERR("RequestTimeTooSkewed")},
+    };
+    peer p;
+    peer_start(&p, steps, 4);
+    ra_s3 *s3 = peer_client(&p, NULL);
+    ra_err err = {0};
+    char *data;
+    size_t len;
+    assert_int_equal(ra_s3_get_object_small(s3, "k", 100, &data, &len, &err), 0);
+    assert_int_equal(len, 2);
+    free(data);
+    long off = ra_s3_clock_offset(s3);
+    assert_true(off > 0);
+    assert_true(labs(off - (long)(1893456000 - time(NULL))) < 5);
+    assert_null(strstr(p.requests[0], "x-amz-date: 2030"));
+    assert_non_null(strstr(p.requests[1], "x-amz-date: 20300101T0000"));
+    /* still skewed after the correction: fail, do not loop */
+    assert_int_equal(ra_s3_get_object_small(s3, "k", 100, &data, &len, &err), -1);
+    assert_non_null(strstr(err.msg, "RequestTimeTooSkewed"));
+    peer_stop(&p);
+    assert_int_equal(p.served, 4);
+    ra_s3_free(s3);
+}
+
+static void test_connection_refused(void **state) {
+    (void)state;
+    logbuf lb;
+    log_open(&lb);
+    ra_s3_credentials cr = {ak, sk, NULL, 0};
+    ra_s3_config c = {.endpoint = "http://127.0.0.1:1", .bucket = "bkt", .path_style = 1, .credentials = &cr,
+                      .max_attempts = 2, .log = &lb.log};
+    ra_err err = {0};
+    ra_s3 *s3 = ra_s3_new(&c, &err);
+    assert_int_equal(ra_s3_put_object(s3, "k", "x", 1, NULL, NULL, 0, &err), -1);
+    assert_int_equal(err.code, RA_E_STORE);
+    assert_non_null(strstr(err.msg, "s3: PUT 'k': "));
+    fflush(lb.log.out);
+    assert_non_null(strstr(lb.text, "attempt 2 of 2"));
+    ra_s3_free(s3);
+    log_close(&lb);
+}
+
+/* ------------------------------------------------------------- multipart against the peer */
+
+#define INIT XML "<InitiateMultipartUploadResult><UploadId>UP1</UploadId></InitiateMultipartUploadResult>"
+#define DONE XML "<CompleteMultipartUploadResult><ETag></ETag></CompleteMultipartUploadResult>"
+
+static void test_upload_part_resent_and_200_error(void **state) {
+    (void)state;
+    static const step steps[] = {
+        {200, NULL, INIT},
+        {500, NULL, ERR("InternalError")},         /* part 1, first try */
+        {200, "ETag: \"p1\"\r\n", ""},             /* part 1 again, from its buffer */
+        {200, NULL, XML "\n<Error><Code>InternalError</Code><Message>late</Message><RequestId>r9</RequestId></Error>"},
+        {204, NULL, ""},                           /* AbortMultipartUpload */
+    };
+    peer p;
+    peer_start(&p, steps, 5);
+    ra_s3 *s3 = peer_client(&p, NULL);
+    ra_err err = {0};
+    ra_upload_opts o = {.concurrency = 1, .expected_size = -1, .checksum = RA_UPLOAD_CHECKSUM_MD5};
+    ra_upload *up = ra_upload_new(s3, "obj", &o, &err);
+    assert_non_null(up);
+    assert_string_equal(ra_upload_id(up), "UP1");
+    assert_int_equal(ra_upload_write(up, "0123456789", 10, &err), 0);
+    assert_int_equal(ra_upload_finish(up, &err), -1);
+    assert_non_null(strstr(err.msg, "InternalError"));
+    assert_non_null(strstr(err.msg, "r9"));
+    ra_upload_abort(up);
+    ra_upload_abort(up);
+    ra_upload_free(up);
+    peer_stop(&p);
+    assert_int_equal(p.served, 5);
+    assert_non_null(strstr(p.requests[0], "POST /bkt/obj?uploads= HTTP/1.1"));
+    for (int i = 1; i <= 2; i++) {
+        assert_non_null(strstr(p.requests[i], "PUT /bkt/obj?partNumber=1&uploadId=UP1 HTTP/1.1"));
+        assert_int_equal(p.body_len[i], 10);
+        assert_non_null(strcasestr(p.requests[i], "\r\nContent-MD5: eB5eJF1ptWaXm4bijSPyxw==\r\n"));
+        assert_non_null(strcasestr(p.requests[i], "x-amz-content-sha256: UNSIGNED-PAYLOAD"));
+    }
+    assert_non_null(strstr(p.requests[3], "POST /bkt/obj?uploadId=UP1 HTTP/1.1"));
+    assert_non_null(strstr(p.requests[4], "DELETE /bkt/obj?uploadId=UP1 HTTP/1.1"));
+    ra_s3_free(s3);
+}
+
+static void test_upload_verifies_with_head(void **state) {
+    (void)state;
+    static const step steps[] = {
+        {200, NULL, INIT},
+        {200, "ETag: \"p1\"\r\n", ""},
+        {200, NULL, DONE},
+        {200, "Content-Length: 9\r\nETag: \"x-1\"\r\n", ""}, /* HEAD: wrong size */
+        {204, NULL, ""},
+    };
+    peer p;
+    peer_start(&p, steps, 5);
+    ra_s3 *s3 = peer_client(&p, NULL);
+    ra_err err = {0};
+    ra_upload *up = ra_upload_new(s3, "obj", NULL, &err);
+    assert_non_null(up);
+    assert_int_equal(ra_upload_write(up, "0123456789", 10, &err), 0);
+    assert_int_equal(ra_upload_finish(up, &err), -1);
+    assert_string_equal(err.msg, "s3: completed upload of 'obj' holds 9 bytes, 10 were sent");
+    ra_upload_free(up); /* aborts */
+    peer_stop(&p);
+    assert_int_equal(p.served, 5);
+    assert_non_null(strstr(p.requests[1], "x-amz-content-sha256: 84d89877f0d4041efb6bf91a16f0248f2fd573e6af05c19f96bedb9f882f7882"));
+    assert_non_null(strstr(p.requests[3], "HEAD /bkt/obj HTTP/1.1"));
+    assert_non_null(strstr(p.requests[4], "DELETE /bkt/obj?uploadId=UP1"));
+    ra_s3_free(s3);
+}
+
+/* ------------------------------------------------------------- presign, config, credentials */
+
+static void test_presign_aws_example(void **state) {
+    (void)state;
+    ra_s3_credentials cr = {ak, sk, NULL, 0};
+    ra_s3_config c = {.endpoint = "https://s3.amazonaws.com", .region = "us-east-1", .bucket = "examplebucket",
+                      .credentials = &cr};
+    ra_err err = {0};
+    ra_s3 *s3 = ra_s3_new(&c, &err);
+    assert_non_null(s3);
+    char *url = ra_s3_presign_get(s3, NULL, "test.txt", 86400, 1369353600, &err);
+    assert_string_equal(url, "https://examplebucket.s3.amazonaws.com/test.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256&"
+                             "X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request&"
+                             "X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host&"
+                             "X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404");
+    free(url);
+    /* the same key signed for a public address: that host is in the URL and in the signature */
+    char *pub = ra_s3_presign_get(s3, "https://cdn.example.com", "test.txt", 86400, 1369353600, &err);
+    assert_non_null(strstr(pub, "https://examplebucket.cdn.example.com/test.txt?"));
+    assert_null(strstr(pub, "aeeed9bb"));
+    free(pub);
+    assert_null(ra_s3_presign_get(s3, NULL, "k", 0, 0, &err));
+    assert_int_equal(err.code, RA_E_USAGE);
+    assert_null(ra_s3_presign_get(s3, NULL, "k", 604801, 0, &err));
+    ra_s3_free(s3);
+}
+
+static void test_presign_token_and_expiry_warning(void **state) {
+    (void)state;
+    logbuf lb;
+    log_open(&lb);
+    ra_s3_credentials cr = {ak, sk, tok, 1369353600 + 3600};
+    ra_s3_config c = {.endpoint = "http://127.0.0.1:9000/", .region = "eu-west-3", .bucket = "b", .path_style = 1,
+                      .credentials = &cr, .log = &lb.log};
+    ra_err err = {0};
+    ra_s3 *s3 = ra_s3_new(&c, &err);
+    char *url = ra_s3_presign_get(s3, NULL, "a b/c", 7200, 1369353600, &err);
+    assert_non_null(strstr(url, "http://127.0.0.1:9000/b/a%20b/c?"));
+    assert_non_null(strstr(url, "%2Feu-west-3%2Fs3%2F"));
+    assert_non_null(strstr(url, "&X-Amz-Security-Token=TOKEN%2F%2B%3D&"));
+    fflush(lb.log.out);
+    assert_non_null(strstr(lb.text, "3600"));
+    assert_null(strstr(lb.text, "TOKEN"));
+    free(url);
+    ra_s3_free(s3);
+    log_close(&lb);
+}
+
+static void test_config_from_env(void **state) {
+    (void)state;
+    ra_s3_credentials cr = {ak, sk, NULL, 0};
+    setenv("AWS_REGION", "ap-south-1", 1);
+    setenv("AWS_ENDPOINT_URL_S3", "http://minio.local:9000", 1);
+    ra_s3_config c = {.bucket = "b", .credentials = &cr};
+    ra_err err = {0};
+    ra_s3 *s3 = ra_s3_new(&c, &err);
+    char *url = ra_s3_presign_get(s3, NULL, "k", 60, 1369353600, &err);
+    assert_non_null(strstr(url, "http://b.minio.local:9000/k?"));
+    assert_non_null(strstr(url, "%2Fap-south-1%2F"));
+    free(url);
+    ra_s3_free(s3);
+    unsetenv("AWS_ENDPOINT_URL_S3");
+    s3 = ra_s3_new(&c, &err);
+    url = ra_s3_presign_get(s3, NULL, "k", 60, 1369353600, &err);
+    assert_non_null(strstr(url, "https://b.s3.ap-south-1.amazonaws.com/k?"));
+    free(url);
+    ra_s3_free(s3);
+    unsetenv("AWS_REGION");
+    c.endpoint = "ftp://x";
+    assert_null(ra_s3_new(&c, &err));
+    assert_int_equal(err.code, RA_E_USAGE);
+    c.endpoint = NULL;
+    c.bucket = NULL;
+    assert_null(ra_s3_new(&c, &err));
+    assert_int_equal(err.code, RA_E_USAGE);
+}
+
+static void test_credentials(void **state) {
+    (void)state;
+    char path[] = "/tmp/ra-creds-XXXXXX";
+    int fd = mkstemp(path);
+    const char *text = "# comment\n[default]\naws_access_key_id = AKDEF\naws_secret_access_key = SKDEF\n\n"
+                       "[other]\naws_access_key_id=AKOTHER\naws_secret_access_key=SKOTHER\naws_session_token=TOK\n";
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    ra_s3_credentials c;
+    ra_err err = {0};
+    setenv("AWS_ACCESS_KEY_ID", "AKENV", 1);
+    setenv("AWS_SECRET_ACCESS_KEY", "SKENV", 1);
+    setenv("AWS_SESSION_TOKEN", "TOKENV", 1);
+    setenv("AWS_SHARED_CREDENTIALS_FILE", path, 1);
+    assert_int_equal(ra_s3_credentials_load(&c, &err), 0);
+    assert_string_equal(c.access_key, "AKENV");
+    assert_string_equal(c.session_token, "TOKENV");
+    ra_s3_credentials_clear(&c);
+    unsetenv("AWS_ACCESS_KEY_ID");
+    unsetenv("AWS_SECRET_ACCESS_KEY");
+    unsetenv("AWS_SESSION_TOKEN");
+    assert_int_equal(ra_s3_credentials_load(&c, &err), 0);
+    assert_string_equal(c.access_key, "AKDEF");
+    assert_string_equal(c.secret_key, "SKDEF");
+    assert_null(c.session_token);
+    ra_s3_credentials_clear(&c);
+    setenv("AWS_PROFILE", "other", 1);
+    assert_int_equal(ra_s3_credentials_load(&c, &err), 0);
+    assert_string_equal(c.access_key, "AKOTHER");
+    assert_string_equal(c.session_token, "TOK");
+    ra_s3_credentials_clear(&c);
+    assert_null(c.access_key);
+    setenv("AWS_PROFILE", "nope", 1);
+    assert_int_equal(ra_s3_credentials_load(&c, &err), -1);
+    assert_int_equal(err.code, RA_E_USAGE);
+    assert_non_null(strstr(err.msg, "'nope'"));
+    assert_null(strstr(err.msg, "SK"));
+    unsetenv("AWS_PROFILE");
+    unlink(path);
+    assert_int_equal(ra_s3_credentials_load(&c, &err), -1);
+    unsetenv("AWS_SHARED_CREDENTIALS_FILE");
+    ra_s3_credentials_clear(NULL);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_retry_then_success),
+        cmocka_unit_test(test_retries_are_bounded),
+        cmocka_unit_test(test_client_errors_fail_at_once),
+        cmocka_unit_test(test_clock_skew_corrected_once),
+        cmocka_unit_test(test_connection_refused),
+        cmocka_unit_test(test_upload_part_resent_and_200_error),
+        cmocka_unit_test(test_upload_verifies_with_head),
+        cmocka_unit_test(test_presign_aws_example),
+        cmocka_unit_test(test_presign_token_and_expiry_warning),
+        cmocka_unit_test(test_config_from_env),
+        cmocka_unit_test(test_credentials),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
