@@ -1,7 +1,13 @@
-/* crc64.c - CRC-64/Jones (Redis RDB checksum), slicing-by-16 over a static const table. */
+/* crc64.c - CRC-64/Jones (Redis RDB checksum): carry-less multiply folding where the CPU has
+ * PCLMULQDQ, slicing-by-16 over a static const table otherwise and for the tails. */
 #include "common/crc64.h"
 
 #include <string.h>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define RA_CRC64_CLMUL 1
+#include <immintrin.h>
+#endif
 
 /* crc64_table[0] is the classic byte table of the reflected polynomial 0x95ac9329ac4bc9b5;
  * crc64_table[k][i] is crc64_table[0] applied k more times to i, so 16 input bytes fold in with
@@ -1077,8 +1083,7 @@ static inline uint64_t load64le(const uint8_t *p) {
     return v;
 }
 
-uint64_t ra_crc64(uint64_t crc, const void *data, size_t n) {
-    const uint8_t *p = data;
+static uint64_t crc64_table_update(uint64_t crc, const uint8_t *p, size_t n) {
     const uint64_t(*t)[256] = crc64_table;
 
     while (n >= 16) {
@@ -1094,4 +1099,66 @@ uint64_t ra_crc64(uint64_t crc, const void *data, size_t n) {
     }
     while (n--) crc = t[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
     return crc;
+}
+
+#ifdef RA_CRC64_CLMUL
+/* Folding (Intel, "Fast CRC Computation for Generic Polynomials Using PCLMULQDQ"): a 16-byte block
+ * A followed by D bytes has the same CRC as (A.lo * K1 ^ A.hi * K2) xor-ed into the block D bytes
+ * later, with K = x^e mod P bit-reflected: e = 8D+63 for the first 8 bytes, 8D-1 for the second
+ * (the -1 absorbs the reflected product's one-bit offset). The values were found and are checked
+ * against the table code by the unit test at every length. Four lanes at a 64-byte stride keep
+ * the multiplier busy; the folded 16 bytes are then a message with the same CRC (init 0). */
+#define FOLD16_LO 0xd9d7be7d505da32cULL /* x^191 mod P, reflected */
+#define FOLD16_HI 0x381d0015c96f4444ULL /* x^127 */
+#define FOLD64_LO 0xaf86efb16d9ab4fbULL /* x^575 */
+#define FOLD64_HI 0xf49784a634f014e4ULL /* x^511 */
+
+__attribute__((target("pclmul,sse2"))) static inline __m128i fold(__m128i x, __m128i k, __m128i next) {
+    return _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(x, k, 0x00), _mm_clmulepi64_si128(x, k, 0x11)),
+                         next);
+}
+
+__attribute__((target("pclmul,sse2"))) static uint64_t crc64_clmul(uint64_t crc, const uint8_t *p,
+                                                                     size_t n) {
+    const __m128i k64 = _mm_set_epi64x((long long)FOLD64_HI, (long long)FOLD64_LO);
+    const __m128i k16 = _mm_set_epi64x((long long)FOLD16_HI, (long long)FOLD16_LO);
+    /* the running crc enters as the first 8 message bytes xor-ed with it (linearity, init 0) */
+    __m128i x0 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)p), _mm_set_epi64x(0, (long long)crc));
+    __m128i x1 = _mm_loadu_si128((const __m128i *)(p + 16));
+    __m128i x2 = _mm_loadu_si128((const __m128i *)(p + 32));
+    __m128i x3 = _mm_loadu_si128((const __m128i *)(p + 48));
+    p += 64;
+    n -= 64;
+    while (n >= 64) {
+        x0 = fold(x0, k64, _mm_loadu_si128((const __m128i *)p));
+        x1 = fold(x1, k64, _mm_loadu_si128((const __m128i *)(p + 16)));
+        x2 = fold(x2, k64, _mm_loadu_si128((const __m128i *)(p + 32)));
+        x3 = fold(x3, k64, _mm_loadu_si128((const __m128i *)(p + 48)));
+        p += 64;
+        n -= 64;
+    }
+    __m128i x = fold(fold(fold(x0, k16, x1), k16, x2), k16, x3);
+    while (n >= 16) {
+        x = fold(x, k16, _mm_loadu_si128((const __m128i *)p));
+        p += 16;
+        n -= 16;
+    }
+    uint8_t last[16];
+    _mm_storeu_si128((__m128i *)last, x);
+    crc = crc64_table_update(0, last, sizeof(last));
+    return crc64_table_update(crc, p, n);
+}
+#endif
+
+uint64_t ra_crc64(uint64_t crc, const void *data, size_t n) {
+#ifdef RA_CRC64_CLMUL
+    /* __builtin_cpu_supports reads libgcc's CPU model, set up before main: no state of ours */
+    if (n >= 128 && __builtin_cpu_supports("pclmul")) return crc64_clmul(crc, data, n);
+#endif
+    return crc64_table_update(crc, data, n);
+}
+
+/* The portable path, exposed for tests and for comparing the two. */
+uint64_t ra_crc64_table(uint64_t crc, const void *data, size_t n) {
+    return crc64_table_update(crc, data, n);
 }
