@@ -243,6 +243,20 @@ static void test_builders(void **state) {
     free(d);
 }
 
+static void test_dtd_refused(void **state) {
+    (void)state;
+    ra_err err = {0};
+    ra_s3_lifecycle lc;
+    ra_s3xml_error e;
+    /* no entity of any kind is expanded or kept: a DTD makes the document unacceptable */
+    const char *xxe = "<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]>"
+                      "<LifecycleConfiguration><Rule><ID>&e;</ID></Rule></LifecycleConfiguration>";
+    assert_int_equal(ra_s3xml_parse_lifecycle(P(xxe), &lc, &err), -1);
+    const char *bomb = "<!DOCTYPE x [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;\">]>"
+                       "<Error><Code>&b;</Code></Error>";
+    assert_int_equal(ra_s3xml_parse_error(P(bomb), &e), -1);
+}
+
 static void test_time(void **state) {
     (void)state;
     assert_int_equal(ra_s3xml_parse_time("2013-05-24T00:00:00.000Z"), 1369353600);
@@ -255,7 +269,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_error),   cmocka_unit_test(test_upload_id), cmocka_unit_test(test_complete),
         cmocka_unit_test(test_list),    cmocka_unit_test(test_uploads),   cmocka_unit_test(test_lifecycle_roundtrip),
-        cmocka_unit_test(test_builders), cmocka_unit_test(test_time),
+        cmocka_unit_test(test_builders), cmocka_unit_test(test_dtd_refused), cmocka_unit_test(test_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

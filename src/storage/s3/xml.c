@@ -12,9 +12,16 @@
 /* NONET: never fetch anything; no NOENT/DTDLOAD so no entity expansion from DTDs (XXE). */
 #define XML_FLAGS (XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOBLANKS)
 
+/* S3 answers never carry a DTD: a document with one is refused outright, so no entity (declared
+ * or external) can change what a rule says between reading and writing it back. */
 static xmlDocPtr parse(const char *body, size_t len) {
     if (body == NULL || len == 0 || len > INT_MAX) return NULL;
-    return xmlReadMemory(body, (int)len, NULL, NULL, XML_FLAGS);
+    xmlDocPtr doc = xmlReadMemory(body, (int)len, NULL, NULL, XML_FLAGS);
+    if (doc && (doc->intSubset || doc->extSubset)) {
+        xmlFreeDoc(doc);
+        return NULL;
+    }
+    return doc;
 }
 
 static int is(const xmlNode *n, const char *name) {
