@@ -589,6 +589,66 @@ static void test_bad_urls(void **state) {
     assert_non_null(strstr(err.msg, "cannot connect"));
 }
 
+/* rediss://: a TLS-only redis-server with a certificate from a throwaway CA (IP SAN 127.0.0.1 and
+ * DNS localhost): verified by default, untrusted CA and wrong name refused, insecure allowed. */
+static void test_tls(void **state) {
+    (void)state;
+    if (master_port == 0) skip();
+    char dir[300], cmd[4096];
+    snprintf(dir, sizeof(dir), "%s/tls", tmpdir);
+    mkdir(dir, 0700);
+    int port = free_port();
+    snprintf(cmd, sizeof(cmd),
+             "(cd %s && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 1 "
+             "-subj /CN=it-ca && openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr "
+             "-subj /CN=localhost && printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > ext && "
+             "openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out srv.crt "
+             "-days 1 -extfile ext && redis-server --port 0 --tls-port %d --tls-cert-file srv.crt "
+             "--tls-key-file srv.key --tls-ca-cert-file ca.crt --tls-auth-clients no --bind 127.0.0.1 "
+             "--daemonize yes --save '' --dir %s --logfile %s/redis.log --pidfile %s/redis.pid "
+             "--repl-diskless-sync-delay 0) >/dev/null 2>&1",
+             dir, port, dir, dir, dir);
+    if (system(cmd) != 0) skip(); /* no openssl CLI or a redis-server without TLS */
+    char url[128], ca[400];
+    snprintf(ca, sizeof(ca), "%s/ca.crt", dir);
+    snprintf(url, sizeof(url), "rediss://127.0.0.1:%d", port);
+    ra_replica_opts o = {.url = url, .allow_master = 1, .tls_ca_file = ca, .read_timeout_ms = 10000};
+    ra_err err = {0};
+    ra_replica_info ri;
+    ra_replica *r = NULL;
+    for (int i = 0; i < 50 && r == NULL; i++) { /* wait for the server */
+        r = ra_replica_connect(&o, &ri, &err);
+        if (r == NULL) sleep_ms(100);
+    }
+    if (r == NULL) fail_msg("tls connect: %s", err.msg);
+    ra_replica_free(r);
+    file_sink s = {0};
+    long long bytes;
+    uint64_t crc;
+    if (sync_to(&o, NULL, &s, &bytes, &crc, NULL, &err) != 0) fail_msg("tls sync: %s", err.msg);
+    assert_true(bytes >= 18);
+    /* by name */
+    snprintf(url, sizeof(url), "rediss://localhost:%d", port);
+    assert_non_null(r = ra_replica_connect(&o, &ri, &err));
+    ra_replica_free(r);
+    /* wrong name */
+    o.tls_sni = "wrong.example";
+    assert_null(ra_replica_connect(&o, &ri, &err));
+    assert_int_equal(err.code, RA_E_SOURCE);
+    assert_non_null(strstr(err.msg, "not trusted"));
+    /* the system store does not know our CA */
+    o.tls_sni = NULL;
+    o.tls_ca_file = NULL;
+    assert_null(ra_replica_connect(&o, &ri, &err));
+    assert_non_null(strstr(err.msg, "not trusted"));
+    /* unless verification is off */
+    o.tls_insecure = 1;
+    assert_non_null(r = ra_replica_connect(&o, &ri, &err));
+    ra_replica_free(r);
+    snprintf(cmd, sizeof(cmd), "kill $(cat %s/redis.pid)", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_urls),
@@ -598,6 +658,7 @@ int main(void) {
         cmocka_unit_test(test_master),
         cmocka_unit_test(test_link_down),
         cmocka_unit_test(test_cancel_and_sink_error),
+        cmocka_unit_test(test_tls),
         cmocka_unit_test(test_killed_mid_stream),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
