@@ -9,6 +9,21 @@
 #include "common/log.h"
 #include "pipeline/sink.h"
 
+/* Permissions. AUTH needs none. The minimal ACL on the source server, measured against Redis 7.0:
+ *     ACL SETUSER backup on >secret -@all +psync +replconf +info
+ * +info runs INFO server (redis_version) and INFO replication (role, master_link_status, the
+ * replicas of a master). +role can replace +info (then the version is unknown and the link state
+ * comes from ROLE). +sync can replace +psync (SYNC fallback: no replid/offset). Without +replconf
+ * we stop at REPLCONF: PSYNC would still succeed and make us a real, streaming replica. Errors
+ * name the command that was refused and this minimal set.
+ *
+ * The sink is driven from the calling thread: begin exactly once, when the payload header
+ * ($<len> / $EOF:) is known and before the first byte, then write with each span as it arrives
+ * from the socket (up to 1 MiB, already checked against the RDB magic; the EOF mark is never
+ * passed). While write runs nothing reads the socket: a diskless replica drops a reader that
+ * stalls for repl-timeout (60 s default), so the sink's own stall limit must stay below that.
+ * Writes on a closed socket return EPIPE (MSG_NOSIGNAL); TLS writes go through OpenSSL, so the
+ * process should ignore SIGPIPE (curl needs that too). */
 typedef struct ra_replica ra_replica;
 
 typedef struct ra_replica_opts {
@@ -35,13 +50,19 @@ typedef struct ra_replica_info {
     int port;
 } ra_replica_info;
 
-/* Connect, authenticate, check the role (refuse a master unless allowed, naming its replicas). */
+/* Connect, authenticate, check the role (refuse a master unless allowed, naming its replicas;
+ * with pick_replica move to the online replica with the least lag; refuse a replica whose master
+ * link is down). Password: opts->password, else the URL's, else $REDISCLI_AUTH. NULL with err
+ * set: RA_E_USAGE for a bad URL or TLS file, RA_E_SOURCE otherwise. Caller frees with
+ * ra_replica_free. opts and its strings are copied. */
 ra_replica *ra_replica_connect(const ra_replica_opts *opts, ra_replica_info *info, ra_err *err);
 
 /* REPLCONF capa eof, REPLCONF rdb-only 1, PSYNC ? -1; then stream the RDB into sink.
  * Returns 0 only when the whole RDB arrived and verified; RA_E_VERIFY for truncation or corruption,
  * RA_E_SOURCE for protocol, auth and connection failures, the sink's error when it failed.
- * Fills *bytes with the RDB length and *crc64 with its checksum on success. */
+ * Fills *bytes with the RDB length and *crc64 with its checksum on success (untouched on failure).
+ * One sync per connection: a second call fails. Falls back to SYNC when PSYNC is unknown or
+ * refused by the ACL, and continues without rdb-only on servers < 6.2 (warning). */
 int ra_replica_sync(ra_replica *r, const ra_sink *sink, long long *bytes, uint64_t *crc64,
                     ra_err *err);
 
