@@ -37,7 +37,10 @@ static void sleep_ms(long ms) {
 static redisContext *rconn(int port) {
     struct timeval tv = {5, 0};
     redisContext *c = redisConnectWithTimeout("127.0.0.1", port, tv);
-    if (c == NULL || c->err) return NULL;
+    if (c != NULL && c->err) {
+        redisFree(c);
+        c = NULL;
+    }
     return c;
 }
 
