@@ -100,7 +100,7 @@ ra__kill_pids() {
     done
     for p in "$@"; do
         if [ -d "/proc/$p" ]; then
-            ra__err "pid $p did not stop after ${timeout}s, sending SIGKILL"
+            [ "${RA__QUIET_KILL:-0}" = 1 ] || ra__err "pid $p did not stop after ${timeout}s, sending SIGKILL"
             kill -KILL "$p" 2>/dev/null
         fi
     done
@@ -114,14 +114,20 @@ ra_stop_dir() {
     local dir=$1 reg kind pidfile owndir port pid pids=() p exe
     [ -d "$dir" ] || return 0
     while IFS= read -r reg; do
-        # newest first: radosgw before osd before mon, replicas before masters
+        # newest first, one at a time: radosgw, then the OSD, then the mon (all at once, radosgw and the OSD
+        # wait for the mon that is already gone: >20 s), replicas before masters
         while read -r kind pidfile owndir port; do
             pid=$(ra__pidfile_pid "$pidfile")
-            if ra__pid_matches "$pid" "$owndir"; then pids+=("$pid"); fi
+            ra__pid_matches "$pid" "$owndir" || continue
+            if [ "$kind" = ceph ]; then
+                # radosgw sometimes hangs in its shutdown (lifecycle threads) until its own 120 s alarm;
+                # the cluster is throwaway RAM, so a short grace is enough
+                RA__QUIET_KILL=1 ra__kill_pids "${RA_CEPH_STOP_TIMEOUT:-5}" "$pid"
+            else
+                ra__kill_pids "${RA_STOP_TIMEOUT:-20}" "$pid"
+            fi
         done < <(tac "$reg" 2>/dev/null)
     done < <(find "$dir" -name .registry -type f 2>/dev/null | sort -r)
-    ra__kill_pids "${RA_STOP_TIMEOUT:-20}" "${pids[@]}"
-    pids=()
     for p in /proc/[0-9]*; do
         p=${p#/proc/}
         [ "$p" = $$ ] && continue
@@ -466,10 +472,10 @@ rgw data = $d/rgw
 rgw enable usage log = false
 log file = $d/log/rgw.log
 CONF
-    ra__register ceph "$d/run/client.rgw.a.pid" "$d"
-    ra__register ceph "$d/run/osd.0.pid" "$d"
+    # the registry is read newest first: radosgw, then the OSD, then the mon are stopped
     ra__register ceph "$d/run/mon.a.pid" "$d"
-    # the registry is read newest first: rgw, osd, mon are stopped in that order of signals
+    ra__register ceph "$d/run/osd.0.pid" "$d"
+    ra__register ceph "$d/run/client.rgw.a.pid" "$d"
     {
         ceph-authtool --create-keyring "$d/keyring" --gen-key -n mon. --cap mon 'allow *' &&
             ceph-authtool "$d/keyring" --gen-key -n client.admin --cap mon 'allow *' --cap osd 'allow *' \
