@@ -26,7 +26,8 @@ static int sweep(ra_store *store, int days, int dry_run, ra_err *err) {
 
 int ra_cmd_retention(ra_app *app, int argc, char **argv, ra_err *err) {
     const ra_config *c = app->config;
-    int apply = 0, force_sweep = 0;
+    /* --sweep is the `sweep` config key (a bare boolean flag): here it forces the sweep. */
+    int apply = 0, force_sweep = c->sweep;
     long days = c->retention_days;
     const char *days_text = NULL;
     for (int i = 1; i < argc; i++) {
@@ -40,8 +41,6 @@ int ra_cmd_retention(ra_app *app, int argc, char **argv, ra_err *err) {
             apply = 1;
         } else if (ra_flag(argc, argv, &i, "--dry-run", NULL, err)) {
             apply = 0;
-        } else if (ra_flag(argc, argv, &i, "--sweep", NULL, err)) {
-            force_sweep = 1;
         } else {
             return ra_err_set(err, RA_E_USAGE, "retention: unexpected argument '%s'", argv[i]);
         }
