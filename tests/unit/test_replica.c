@@ -1,0 +1,413 @@
+/* test_replica.c - the source against a scripted fake server on 127.0.0.1: fallbacks (no rdb-only,
+ * no PSYNC), refusals, timeouts and keep-alives, corrupt payloads, trailing bytes. The real-server
+ * cases are in tests/integration/replica_it.c. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/crc64.h"
+#include "source/replica.h"
+
+#define MARK "869113b215fce579c32e73731f5b99392fa0526b"
+#define REPLID "58a650775053a28fd78b5d939f08372a5ec93a73"
+
+/* One step: when a command starting with `expect` arrives (args joined by spaces), send `reply`
+ * (reply_len bytes; 0 = strlen), in pieces with `gap_ms` between bytes when gap_ms > 0. */
+typedef struct step {
+    const char *expect;
+    const char *reply;
+    size_t reply_len;
+    int gap_ms;
+} step;
+
+typedef struct fake {
+    int lfd;
+    int port;
+    const step *steps;
+    int nsteps;
+    int hold_ms;      /* keep the connection open this long after the last step */
+    int seen;         /* steps matched */
+    char got[16][64]; /* commands received */
+    int ngot;
+    pthread_t th;
+} fake;
+
+static void sleep_ms(long ms) {
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Read one RESP array command from fd into "ARG ARG ..."; 0 on EOF. */
+static int read_command(int fd, char *out, size_t cap) {
+    char buf[4096];
+    size_t len = 0;
+    for (;;) {
+        /* try to parse */
+        size_t pos = 0, o = 0;
+        if (len > 0 && buf[0] == '*') {
+            char *nl = memchr(buf, '\n', len);
+            if (nl != NULL) {
+                int argc = atoi(buf + 1);
+                pos = (size_t)(nl - buf) + 1;
+                int ok = 1;
+                for (int i = 0; i < argc && ok; i++) {
+                    char *nl2 = pos < len ? memchr(buf + pos, '\n', len - pos) : NULL;
+                    if (nl2 == NULL) {
+                        ok = 0;
+                        break;
+                    }
+                    size_t alen = (size_t)atoi(buf + pos + 1);
+                    size_t start = (size_t)(nl2 - buf) + 1;
+                    if (start + alen + 2 > len) {
+                        ok = 0;
+                        break;
+                    }
+                    if (o + alen + 2 < cap) {
+                        if (o) out[o++] = ' ';
+                        memcpy(out + o, buf + start, alen);
+                        o += alen;
+                    }
+                    pos = start + alen + 2;
+                }
+                if (ok) {
+                    out[o] = '\0';
+                    return 1;
+                }
+            }
+        }
+        ssize_t n = recv(fd, buf + len, sizeof(buf) - len, 0);
+        if (n <= 0) return 0;
+        len += (size_t)n;
+    }
+}
+
+static void *fake_main(void *arg) {
+    fake *f = arg;
+    int fd = accept(f->lfd, NULL, NULL);
+    if (fd < 0) return NULL;
+    char cmd[256];
+    while (f->seen < f->nsteps && read_command(fd, cmd, sizeof(cmd))) {
+        if (f->ngot < 16) snprintf(f->got[f->ngot++], 64, "%.63s", cmd);
+        const step *s = &f->steps[f->seen];
+        if (strncmp(cmd, s->expect, strlen(s->expect)) != 0) break;
+        f->seen++;
+        size_t n = s->reply_len ? s->reply_len : strlen(s->reply);
+        if (s->gap_ms > 0) {
+            for (size_t i = 0; i < n; i++) {
+                if (send(fd, s->reply + i, 1, MSG_NOSIGNAL) != 1) break;
+                sleep_ms(s->gap_ms);
+            }
+        } else if (send(fd, s->reply, n, MSG_NOSIGNAL) != (ssize_t)n) {
+            break;
+        }
+    }
+    if (f->hold_ms > 0) sleep_ms(f->hold_ms);
+    close(fd);
+    return NULL;
+}
+
+static void fake_start(fake *f, const step *steps, int nsteps, int hold_ms) {
+    memset(f, 0, sizeof(*f));
+    f->steps = steps;
+    f->nsteps = nsteps;
+    f->hold_ms = hold_ms;
+    f->lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+    assert_int_equal(bind(f->lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(listen(f->lfd, 4), 0);
+    assert_int_equal(getsockname(f->lfd, (struct sockaddr *)&a, &len), 0);
+    f->port = ntohs(a.sin_port);
+    assert_int_equal(pthread_create(&f->th, NULL, fake_main, f), 0);
+}
+
+static void fake_stop(fake *f) {
+    shutdown(f->lfd, SHUT_RDWR);
+    pthread_join(f->th, NULL);
+    close(f->lfd);
+}
+
+/* A valid small RDB, and transcripts built around it. */
+static uint8_t rdb[64];
+static size_t rdb_len;
+static char diskless_reply[512], disk_reply[512], sync_reply[512], corrupt_reply[512], trailing_reply[512];
+static size_t diskless_len, disk_len, sync_len, corrupt_len, trailing_len;
+
+static size_t build(char *out, const char *pre, const char *post, int flip) {
+    size_t n = (size_t)sprintf(out, "%s", pre);
+    memcpy(out + n, rdb, rdb_len);
+    if (flip) out[n + 20] ^= 1;
+    n += rdb_len;
+    n += (size_t)sprintf(out + n, "%s", post);
+    return n;
+}
+
+static int setup_rdb(void **state) {
+    (void)state;
+    const char body[] = "REDIS0010\xfa\x09redis-ver\x06" "7.0.15\xfe\x00\xfb\x01\x00\x00\x03key\x05value\xff";
+    rdb_len = sizeof(body) - 1;
+    memcpy(rdb, body, rdb_len);
+    uint64_t crc = ra_crc64(0, rdb, rdb_len);
+    for (int i = 0; i < 8; i++) rdb[rdb_len++] = (uint8_t)(crc >> (8 * i));
+    char hdr[128];
+    diskless_len = build(diskless_reply, "\n+FULLRESYNC " REPLID " 266\r\n$EOF:" MARK "\r\n", MARK, 0);
+    snprintf(hdr, sizeof(hdr), "+FULLRESYNC " REPLID " 759\r\n\n$%zu\r\n", rdb_len);
+    disk_len = build(disk_reply, hdr, "*1\r\n$4\r\nping\r\n", 0);
+    snprintf(hdr, sizeof(hdr), "\n\n$%zu\r\n", rdb_len);
+    sync_len = build(sync_reply, hdr, "", 0);
+    corrupt_len = build(corrupt_reply, "+FULLRESYNC " REPLID " 1\r\n$EOF:" MARK "\r\n", MARK, 1);
+    trailing_len = build(trailing_reply, "+FULLRESYNC " REPLID " 1\r\n$EOF:" MARK "\r\n", MARK "+OK\r\n", 0);
+    return 0;
+}
+
+#define INFO_SERVER "$32\r\n# Server\r\nredis_version:7.0.15\r\n\r\n"
+#define INFO_REPL "$50\r\n# Replication\r\nrole:slave\r\nmaster_link_status:up\r\n\r\n"
+
+typedef struct mem_sink {
+    int begins;
+    ra_stream_info info;
+    uint8_t data[512];
+    size_t len;
+} mem_sink;
+
+static int ms_begin(void *ctx, const ra_stream_info *si, ra_err *err) {
+    (void)err;
+    mem_sink *m = ctx;
+    m->begins++;
+    m->info = *si;
+    return 0;
+}
+
+static int ms_write(void *ctx, const uint8_t *d, size_t n, ra_err *err) {
+    (void)err;
+    mem_sink *m = ctx;
+    assert_true(m->len + n <= sizeof(m->data));
+    memcpy(m->data + m->len, d, n);
+    m->len += n;
+    return 0;
+}
+
+static int run(fake *f, mem_sink *m, long read_timeout_ms, long long *bytes, ra_err *err) {
+    char url[64];
+    snprintf(url, sizeof(url), "redis://127.0.0.1:%d", f->port);
+    ra_replica_opts o = {.url = url, .read_timeout_ms = read_timeout_ms};
+    ra_replica_info ri;
+    ra_replica *r = ra_replica_connect(&o, &ri, err);
+    if (r == NULL) return -1;
+    assert_string_equal(ri.redis_version, "7.0.15");
+    ra_sink sink = {.ctx = m, .begin = ms_begin, .write = ms_write};
+    uint64_t crc = 0;
+    int rc = ra_replica_sync(r, &sink, bytes, &crc, err);
+    if (rc == 0) assert_true(crc == ra_crc64(0, rdb, rdb_len - 8));
+    ra_replica_free(r);
+    return rc;
+}
+
+static long long now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void test_diskless_ok(void **state) {
+    (void)state;
+    step steps[] = {
+        {"INFO server", INFO_SERVER, 0, 0},        {"INFO replication", INFO_REPL, 0, 0},
+        {"REPLCONF capa eof", "+OK\r\n", 0, 0},    {"REPLCONF rdb-only 1", "+OK\r\n", 0, 0},
+        {"PSYNC ? -1", diskless_reply, diskless_len, 0},
+    };
+    fake f;
+    fake_start(&f, steps, 5, 0);
+    mem_sink m = {0};
+    ra_err err = {0};
+    long long bytes = 0;
+    if (run(&f, &m, 2000, &bytes, &err) != 0) fail_msg("%s", err.msg);
+    fake_stop(&f);
+    assert_int_equal(bytes, rdb_len);
+    assert_int_equal(m.len, rdb_len);
+    assert_memory_equal(m.data, rdb, rdb_len);
+    assert_int_equal(m.begins, 1);
+    assert_int_equal(m.info.diskless, 1);
+    assert_string_equal(m.info.replid, REPLID);
+    assert_int_equal(m.info.offset, 266);
+    assert_string_equal(m.info.redis_version, "7.0.15");
+}
+
+/* Redis < 6.2: rdb-only unknown -> warn and go on; commands after the RDB are ignored and we do
+ * not wait for the server (which keeps the connection open) to close. */
+static void test_no_rdb_only(void **state) {
+    (void)state;
+    step steps[] = {
+        {"INFO server", INFO_SERVER, 0, 0},
+        {"INFO replication", INFO_REPL, 0, 0},
+        {"REPLCONF capa eof", "+OK\r\n", 0, 0},
+        {"REPLCONF rdb-only 1", "-ERR Unrecognized REPLCONF option: rdb-only\r\n", 0, 0},
+        {"PSYNC ? -1", disk_reply, disk_len, 0},
+    };
+    fake f;
+    fake_start(&f, steps, 5, 3000);
+    mem_sink m = {0};
+    ra_err err = {0};
+    long long bytes = 0, t0 = now_ms();
+    if (run(&f, &m, 2000, &bytes, &err) != 0) fail_msg("%s", err.msg);
+    assert_true(now_ms() - t0 < 1500);
+    fake_stop(&f);
+    assert_int_equal(m.info.diskless, 0);
+    assert_int_equal(m.info.length, rdb_len);
+    assert_memory_equal(m.data, rdb, rdb_len);
+}
+
+/* PSYNC unknown (renamed away) -> SYNC: no +FULLRESYNC, so no replid. */
+static void test_sync_fallback(void **state) {
+    (void)state;
+    step steps[] = {
+        {"INFO server", INFO_SERVER, 0, 0},
+        {"INFO replication", INFO_REPL, 0, 0},
+        {"REPLCONF capa eof", "+OK\r\n", 0, 0},
+        {"REPLCONF rdb-only 1", "+OK\r\n", 0, 0},
+        {"PSYNC ? -1", "-ERR unknown command 'PSYNC', with args beginning with: '?' '-1' \r\n", 0, 0},
+        {"SYNC", sync_reply, sync_len, 0},
+    };
+    fake f;
+    fake_start(&f, steps, 6, 0);
+    mem_sink m = {0};
+    ra_err err = {0};
+    long long bytes = 0;
+    if (run(&f, &m, 2000, &bytes, &err) != 0) fail_msg("%s", err.msg);
+    fake_stop(&f);
+    assert_string_equal(m.info.replid, "");
+    assert_int_equal(m.info.offset, -1);
+    assert_int_equal(bytes, rdb_len);
+}
+
+/* Refusals: the message says what to do, and nothing after the refusal is sent. */
+static void test_refusals(void **state) {
+    (void)state;
+    static const struct {
+        const char *at;
+        const char *reply;
+        const char *want;
+    } cases[] = {
+        {"REPLCONF rdb-only 1", "-NOPERM this user has no permissions to run the 'replconf' command\r\n",
+         "may not run 'replconf'"},
+        {"REPLCONF capa eof", "-NOPERM this user has no permissions to run the 'replconf' command\r\n",
+         "+psync +replconf +info"},
+        {"REPLCONF rdb-only 1", "-ERR something else\r\n", "failed on"},
+        {"PSYNC ? -1", "\n-NOMASTERLINK Can't SYNC while not connected with my master\r\n",
+         "link to its master is down"},
+        {"PSYNC ? -1", "-LOADING Redis is loading the dataset in memory\r\n", "still loading"},
+        {"PSYNC ? -1", "+CONTINUE\r\n", "partial resync"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        step steps[6] = {
+            {"INFO server", INFO_SERVER, 0, 0},     {"INFO replication", INFO_REPL, 0, 0},
+            {"REPLCONF capa eof", "+OK\r\n", 0, 0}, {"REPLCONF rdb-only 1", "+OK\r\n", 0, 0},
+            {"PSYNC ? -1", diskless_reply, diskless_len, 0},
+        };
+        int n = 0;
+        while (strcmp(steps[n].expect, cases[i].at) != 0) n++;
+        steps[n].reply = cases[i].reply;
+        steps[n].reply_len = 0;
+        fake f;
+        fake_start(&f, steps, n + 1, 300);
+        mem_sink m = {0};
+        ra_err err = {0};
+        long long bytes = 0;
+        assert_int_equal(run(&f, &m, 2000, &bytes, &err), -1);
+        fake_stop(&f);
+        assert_int_equal(err.code, RA_E_SOURCE);
+        if (strstr(err.msg, cases[i].want) == NULL) fail_msg("case %zu: '%s'", i, err.msg);
+        assert_int_equal(f.ngot, n + 1); /* nothing sent after the refused command */
+        assert_int_equal(m.begins, 0);
+    }
+}
+
+static void test_corrupt_and_trailing(void **state) {
+    (void)state;
+    const char *replies[] = {corrupt_reply, trailing_reply, "+FULLRESYNC " REPLID " 1\r\n$14\r\n<html><body>!!"};
+    size_t lens[] = {corrupt_len, trailing_len, 0};
+    const char *want[] = {"rdb checksum mismatch", "after the end", "not an rdb: bad magic"};
+    ra_code codes[] = {RA_E_VERIFY, RA_E_SOURCE, RA_E_VERIFY};
+    for (int i = 0; i < 3; i++) {
+        step steps[] = {
+            {"INFO server", INFO_SERVER, 0, 0},     {"INFO replication", INFO_REPL, 0, 0},
+            {"REPLCONF capa eof", "+OK\r\n", 0, 0}, {"REPLCONF rdb-only 1", "+OK\r\n", 0, 0},
+            {"PSYNC ? -1", replies[i], lens[i], 0},
+        };
+        fake f;
+        fake_start(&f, steps, 5, 0);
+        mem_sink m = {0};
+        ra_err err = {0};
+        long long bytes = -3;
+        assert_int_equal(run(&f, &m, 2000, &bytes, &err), -1);
+        fake_stop(&f);
+        assert_int_equal(err.code, codes[i]);
+        if (strstr(err.msg, want[i]) == NULL) fail_msg("case %d: '%s'", i, err.msg);
+        assert_int_equal(bytes, -3);
+    }
+}
+
+/* Keep-alives every 150 ms keep a 400 ms read timeout from firing; silence does not. */
+static void test_timeouts(void **state) {
+    (void)state;
+    char slow[64];
+    snprintf(slow, sizeof(slow), "\n\n\n\n\n\n");
+    char *both = malloc(diskless_len + 8);
+    memcpy(both, slow, 6);
+    memcpy(both + 6, diskless_reply, diskless_len);
+    step steps[] = {
+        {"INFO server", INFO_SERVER, 0, 0},     {"INFO replication", INFO_REPL, 0, 0},
+        {"REPLCONF capa eof", "+OK\r\n", 0, 0}, {"REPLCONF rdb-only 1", "+OK\r\n", 0, 0},
+        {"PSYNC ? -1", both, 6, 150},
+    };
+    /* the keep-alives alone, then silence while the connection stays open */
+    fake f;
+    fake_start(&f, steps, 5, 1500);
+    mem_sink m = {0};
+    ra_err err = {0};
+    long long bytes = 0, t0 = now_ms();
+    assert_int_equal(run(&f, &m, 400, &bytes, &err), -1);
+    long long took = now_ms() - t0;
+    fake_stop(&f);
+    free(both);
+    assert_int_equal(err.code, RA_E_SOURCE);
+    if (strstr(err.msg, "timed out after 400 ms") == NULL) fail_msg("%s", err.msg);
+    /* keep-alives at 0, 150, ..., 750 ms each reset the 400 ms timer: it fires near 1150 ms */
+    if (took < 1100 || took > 3000) fail_msg("timed out after %lld ms", took);
+
+    /* closed mid-payload: RA_E_VERIFY naming the byte count */
+    step cut[] = {
+        {"INFO server", INFO_SERVER, 0, 0},     {"INFO replication", INFO_REPL, 0, 0},
+        {"REPLCONF capa eof", "+OK\r\n", 0, 0}, {"REPLCONF rdb-only 1", "+OK\r\n", 0, 0},
+        {"PSYNC ? -1", diskless_reply, diskless_len - 50, 0},
+    };
+    fake_start(&f, cut, 5, 0);
+    memset(&m, 0, sizeof(m));
+    assert_int_equal(run(&f, &m, 2000, &bytes, &err), -1);
+    fake_stop(&f);
+    assert_int_equal(err.code, RA_E_VERIFY);
+    if (strstr(err.msg, "stream ended early after") == NULL) fail_msg("%s", err.msg);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_diskless_ok),
+        cmocka_unit_test(test_no_rdb_only),
+        cmocka_unit_test(test_sync_fallback),
+        cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_corrupt_and_trailing),
+        cmocka_unit_test(test_timeouts),
+    };
+    return cmocka_run_group_tests(tests, setup_rdb, NULL);
+}
