@@ -11,6 +11,7 @@
 
 #define RA_CONFIG_DEFAULT_FILE "/etc/redis-archiver/redis-archiver.conf"
 #define RA_CONFIG_ENV_PREFIX "REDIS_ARCHIVER_"
+#define RA_CONFIG_VALUE_MAX 4000  /* bytes of any one value */
 
 typedef enum ra_config_log_format {
     RA_CONFIG_LOG_AUTO,  /* text on a terminal, JSON lines otherwise */
@@ -136,7 +137,8 @@ int ra_config_key_find(const char *name);  /* index, or -1 */
 const char *ra_config_suggest(const char *name);
 /* REDIS_ARCHIVER_PART_SIZE for "part-size"; out holds at least 64 bytes. */
 void ra_config_env_name(const char *key, char *out, size_t outsz);
-/* Effective value of a key as text, as ra_config_print shows it (passwords masked). */
+/* Effective value of a key as text, as ra_config_print shows it (passwords masked); outsz
+ * RA_CONFIG_VALUE_MAX + 16 holds any value. */
 void ra_config_format_value(const ra_config *c, ra_config_key k, char *out, size_t outsz);
 
 /* Value parsers, shared with commands (--expires 7d, --days 30). RA_E_USAGE with a message that

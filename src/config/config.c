@@ -673,7 +673,7 @@ static int check_bucket(const char *v, char **norm, ra_err *err) {
 
 static int check_prefix(const char *v, char **norm, ra_err *err) {
     size_t n = strlen(v);
-    if (n > 512 || v[0] == '/')
+    if (n + (v[n - 1] != '/') > 512 || v[0] == '/')  /* the limit holds for the stored prefix */
         return ra_err_set(err, RA_E_USAGE, "invalid prefix '%.64s' (no leading '/', at most 512 bytes)", v);
     if (v[n - 1] != '/') {
         if ((*norm = malloc(n + 2)) == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
@@ -710,6 +710,8 @@ static int range_err(const opt *o, const char *v, ra_err *err) {
 
 static int set_value(ra_config *c, const opt *o, const char *v, ra_err *err) {
     if (has_ctl(v)) return ra_err_set(err, RA_E_USAGE, "value contains a control character");
+    if (strlen(v) > RA_CONFIG_VALUE_MAX)
+        return ra_err_set(err, RA_E_USAGE, "value is longer than %d bytes", RA_CONFIG_VALUE_MAX);
     switch (o->type) {
     case T_STR: {
         char **dst = field(c, o);
@@ -1180,7 +1182,7 @@ static void print_value(FILE *out, const char *v) {
 }
 
 void ra_config_print(const ra_config *c, FILE *out) {
-    char v[1024], env[96];
+    char v[RA_CONFIG_VALUE_MAX + 16], env[96];  /* room for a masked password */
     if (c->config != NULL) fprintf(out, "# config file: %s\n", c->config);
     else fprintf(out, "# config file: none\n");
     for (int k = 0; k < RA_CONFIG_NKEYS; k++) {

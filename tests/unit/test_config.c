@@ -486,6 +486,33 @@ static void test_file_errors(void **state) {
         assert_null(strstr(err.msg, "pw@"));  /* never echo a password */
         ra_config_free(&c);
     }
+    /* Length limits hold for the stored value: 511 bytes + the added '/' fits, 512 does not. */
+    char big[600];
+    memset(big, 'p', sizeof(big));
+    memcpy(big, "prefix ", 7);
+    memcpy(big + 7 + 511, "\n", 2);
+    {
+        ra_config c;
+        ra_err err = {0};
+        ra_config_init(&c);
+        assert_int_equal(parse(&c, big, &err), 0);
+        assert_int_equal(strlen(c.prefix), 512);
+        ra_config_free(&c);
+        memcpy(big + 7 + 512, "\n", 2);
+        ra_config_init(&c);
+        assert_int_equal(parse(&c, big, &err), -1);
+        assert_non_null(strstr(err.msg, "at most 512"));
+        ra_config_free(&c);
+        char *huge = malloc(RA_CONFIG_VALUE_MAX + 32);
+        memcpy(huge, "tls-ca-file /", 13);
+        memset(huge + 13, 'x', RA_CONFIG_VALUE_MAX);
+        huge[13 + RA_CONFIG_VALUE_MAX] = '\0';
+        ra_config_init(&c);
+        assert_int_equal(parse(&c, huge, &err), -1);
+        assert_string_equal(err.msg, "t.conf:1: tls-ca-file: value is longer than 4000 bytes");
+        ra_config_free(&c);
+        free(huge);
+    }
     /* A NUL byte. */
     ra_config c;
     ra_config_init(&c);
