@@ -498,6 +498,7 @@ static void test_file_errors(void **state) {
         assert_int_equal(parse(&c, big, &err), 0);
         assert_int_equal(strlen(c.prefix), 512);
         ra_config_free(&c);
+        big[7 + 511] = 'p';
         memcpy(big + 7 + 512, "\n", 2);
         ra_config_init(&c);
         assert_int_equal(parse(&c, big, &err), -1);
