@@ -36,7 +36,7 @@ selected() { [ -z "${RA_TEST_FILTER:-}" ] || [[ $1 =~ $RA_TEST_FILTER ]]; }
 
 # record LABEL LOG RC: count the TAP lines of LOG for the file LABEL, print one status line
 record() {
-    local label=$1 log=$2 rc=$3 line name bad plan=0 ran=0 p=0 f=0 s=0 why=""
+    local label=$1 log=$2 rc=$3 limit=$4 line name bad plan=0 ran=0 p=0 f=0 s=0 why=""
     while IFS= read -r line; do
         line=${line%$'\r'}
         if [[ $line =~ ^1\.\.([0-9]+) ]]; then
@@ -58,12 +58,14 @@ record() {
             fi
         fi
     done <"$log"
+    local cases="after $ran case(s)"
+    [ $plan -gt 0 ] && cases="after $ran of $plan planned case(s)"
     if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
-        why="timed out after ${TIMEOUT}s"
+        why="timed out after ${limit}s, $cases"
     elif [ "$rc" -gt 128 ]; then
-        why="killed by signal $((rc - 128))"
+        why="killed by signal $((rc - 128)) $cases"
     elif [ "$rc" != 0 ] && [ $f = 0 ]; then
-        why="exited with status $rc without a failed case"
+        why="exited with status $rc $cases, none reported as failed"
     fi
     if [ $plan -gt 0 ] && [ $ran -lt $plan ] && [ -z "$why" ]; then why="only $ran of $plan planned cases reported"; fi
     if [ $ran = 0 ] && [ -z "$why" ]; then why="reported no test case"; fi
@@ -78,7 +80,8 @@ record() {
         printf 'PASS  %-44s %3d passed%s\n' "$label" $p "$([ $s -gt 0 ] && echo ", $s skipped")"
     else
         printf 'FAIL  %-44s %3d passed, %d failed%s\n' "$label" $p $f "${why:+ ($why)}"
-        printf -- '----- output of %s (last 80 lines; full log: %s) -----\n' "$label" "$log"
+        printf -- '----- output of %s (last 80 lines; %s) -----\n' "$label" \
+            "$([ "${RA_KEEP:-0}" = 1 ] && echo "full log: $log" || echo "RA_KEEP=1 keeps the full log")"
         tail -n 80 "$log"
         printf -- '-----\n'
     fi
@@ -89,7 +92,7 @@ run_cmocka() {
     log=$LOGS/${label//\//_}.log
     CMOCKA_MESSAGE_OUTPUT=TAP timeout -k 10 "$limit" "$bin" >"$log" 2>&1
     rc=$?
-    record "$label" "$log" $rc
+    record "$label" "$log" $rc "$limit"
 }
 
 run_script() {
@@ -97,7 +100,7 @@ run_script() {
     log=$LOGS/${label//\//_}.log
     timeout -k 10 "$TIMEOUT" bash "$script" >"$log" 2>&1
     rc=$?
-    record "$label" "$log" $rc
+    record "$label" "$log" $rc "$TIMEOUT"
 }
 
 # environment failures count as failures: S3 or redis tests must never pass by not running

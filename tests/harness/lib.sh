@@ -404,13 +404,15 @@ ra__ceph_cmd() {
     timeout -k 5 "$t" "$@"
 }
 
+# ra__s3_fail DIR MESSAGE [LOG...]: report a failed start with the tails of the logs that tell why
+# (names under DIR/log; all of them when none is given)
 ra__s3_fail() {
-    local d=$1
-    shift
-    ra__err "RGW start failed: $*"
-    local f
-    for f in "$d"/log/osd-mkfs.err "$d"/log/mon.a.log "$d"/log/osd.0.log "$d"/log/rgw.log "$d"/log/radosgw.out; do
-        [ -s "$f" ] && ra__tail "$f" 25
+    local d=$1 msg=$2 f
+    shift 2
+    ra__err "RGW start failed: $msg"
+    [ $# -gt 0 ] || set -- setup.out mon.a.log osd-mkfs.err osd.0.log radosgw.out rgw.log
+    for f in "$@"; do
+        [ -s "$d/log/$f" ] && ra__tail "$d/log/$f" 30
     done
     return 1
 }
@@ -482,43 +484,43 @@ CONF
                 --cap mgr 'allow *' &&
             monmaptool --create --clobber --fsid "$fsid" --addv a "[v2:127.0.0.1:$mon_port]" "$d/monmap" &&
             ceph-mon -c "$conf" --mkfs -i a --monmap "$d/monmap" --keyring "$d/keyring"
-    } >"$d/log/setup.out" 2>&1 || { ra__tail "$d/log/setup.out"; ra__s3_fail "$d" "mon setup"; return 1; }
-    ceph-mon -c "$conf" -i a >>"$d/log/setup.out" 2>&1 || { ra__tail "$d/log/setup.out"; ra__s3_fail "$d" "ceph-mon"; return 1; }
+    } >"$d/log/setup.out" 2>&1 || { ra__s3_fail "$d" "mon setup" setup.out; return 1; }
+    ceph-mon -c "$conf" -i a >>"$d/log/setup.out" 2>&1 || { ra__s3_fail "$d" "ceph-mon" setup.out mon.a.log; return 1; }
     osd_uuid=$(cat /proc/sys/kernel/random/uuid)
     osd_id=$(ra__ceph_cmd 90 ceph -c "$conf" osd new "$osd_uuid" 2>>"$d/log/setup.out") ||
-        { ra__tail "$d/log/setup.out"; ra__s3_fail "$d" "'ceph osd new' (is the mon up?)"; return 1; }
-    if [ "$osd_id" != 0 ]; then ra__s3_fail "$d" "unexpected osd id '$osd_id'"; return 1; fi
+        { ra__s3_fail "$d" "'ceph osd new' (is the mon up?)" setup.out mon.a.log; return 1; }
+    if [ "$osd_id" != 0 ]; then ra__s3_fail "$d" "unexpected osd id '$osd_id'" setup.out; return 1; fi
     mkdir -p "$d/osd/ceph-0"
     ra__ceph_cmd 60 ceph-osd -c "$conf" -i 0 --mkfs --osd-uuid "$osd_uuid" >"$d/log/osd-mkfs.err" 2>&1 ||
-        { ra__s3_fail "$d" "ceph-osd --mkfs"; return 1; }
-    ceph-osd -c "$conf" -i 0 >>"$d/log/setup.out" 2>&1 || { ra__tail "$d/log/setup.out"; ra__s3_fail "$d" "ceph-osd"; return 1; }
+        { ra__s3_fail "$d" "ceph-osd --mkfs" osd-mkfs.err osd.0.log; return 1; }
+    ceph-osd -c "$conf" -i 0 >>"$d/log/setup.out" 2>&1 || { ra__s3_fail "$d" "ceph-osd" setup.out osd.0.log; return 1; }
     for ((i = 0; i < 120; i++)); do
         ra__ceph_cmd 10 ceph -c "$conf" --connect-timeout 5 osd stat 2>/dev/null | grep -q ' 1 up' && break
         sleep 0.5
     done
     ra__ceph_cmd 10 ceph -c "$conf" --connect-timeout 5 osd stat 2>/dev/null | grep -q ' 1 up' ||
-        { ra__s3_fail "$d" "the OSD did not come up within 60 s"; return 1; }
-    radosgw -c "$conf" -n client.rgw.a >"$d/log/radosgw.out" 2>&1 || { ra__s3_fail "$d" "radosgw exited"; return 1; }
+        { ra__s3_fail "$d" "the OSD did not come up within 60 s" osd.0.log mon.a.log; return 1; }
+    radosgw -c "$conf" -n client.rgw.a >"$d/log/radosgw.out" 2>&1 || { ra__s3_fail "$d" "radosgw exited" radosgw.out rgw.log; return 1; }
     local endpoint=http://127.0.0.1:$rgw_port pid
     for ((i = 0; i < 480; i++)); do
         curl -s -o /dev/null --max-time 2 "$endpoint/" && break
         if [ $i -gt 20 ]; then
             pid=$(ra__pidfile_pid "$d/run/client.rgw.a.pid")
-            [ -n "$pid" ] && [ ! -d "/proc/$pid" ] && { ra__s3_fail "$d" "radosgw died"; return 1; }
+            [ -n "$pid" ] && [ ! -d "/proc/$pid" ] && { ra__s3_fail "$d" "radosgw died" radosgw.out rgw.log; return 1; }
         fi
         sleep 0.25
     done
-    curl -s -o /dev/null --max-time 2 "$endpoint/" || { ra__s3_fail "$d" "radosgw did not answer on $endpoint within 120 s"; return 1; }
+    curl -s -o /dev/null --max-time 2 "$endpoint/" || { ra__s3_fail "$d" "radosgw did not answer on $endpoint within 120 s" radosgw.out rgw.log; return 1; }
     RA_TEST_S3_ACCESS_KEY=${RA_TEST_S3_ACCESS_KEY:-$RA_TEST_S3_ACCESS_KEY_DEFAULT}
     RA_TEST_S3_SECRET_KEY=${RA_TEST_S3_SECRET_KEY:-$RA_TEST_S3_SECRET_KEY_DEFAULT}
     ra__ceph_cmd 60 radosgw-admin -c "$conf" user create --uid=tester --display-name=Tester \
         --access-key="$RA_TEST_S3_ACCESS_KEY" --secret-key="$RA_TEST_S3_SECRET_KEY" >"$d/log/user.out" 2>&1 ||
-        { ra__tail "$d/log/user.out"; ra__s3_fail "$d" "radosgw-admin user create"; return 1; }
+        { ra__s3_fail "$d" "radosgw-admin user create" user.out rgw.log; return 1; }
     RA_TEST_S3_ENDPOINT=$endpoint
     RA_TEST_S3_BUCKET=${RA_TEST_S3_BUCKET:-ra-test}
     RA_TEST_S3_CEPH_CONF=$conf
     export RA_TEST_S3_ENDPOINT RA_TEST_S3_ACCESS_KEY RA_TEST_S3_SECRET_KEY RA_TEST_S3_REGION RA_TEST_S3_BUCKET RA_TEST_S3_CEPH_CONF
-    ra_s3_bucket "$RA_TEST_S3_BUCKET" || { ra__s3_fail "$d" "creating bucket '$RA_TEST_S3_BUCKET'"; return 1; }
+    ra_s3_bucket "$RA_TEST_S3_BUCKET" || { ra__s3_fail "$d" "creating bucket '$RA_TEST_S3_BUCKET'" rgw.log; return 1; }
     local v
     for v in RA_TEST_S3_ENDPOINT RA_TEST_S3_ACCESS_KEY RA_TEST_S3_SECRET_KEY RA_TEST_S3_REGION RA_TEST_S3_BUCKET RA_TEST_S3_CEPH_CONF; do
         ra__save_env "$v" "${!v}"
