@@ -84,7 +84,7 @@ typedef struct ra_config {
     int nrest;
 } ra_config;
 
-/* Defaults. Always succeeds (aborts nothing); strings are allocated, so pair with ra_config_free. */
+/* Defaults (strings allocated: pair with ra_config_free; out of memory leaves a string NULL). */
 void ra_config_init(ra_config *c);
 void ra_config_free(ra_config *c);  /* c may be NULL; leaves c ready for ra_config_init */
 
@@ -125,7 +125,8 @@ void ra_config_schedule(const ra_config *c, ra_schedule *s);
 /* `redis-archiver config`: every key as "key value  # origin", itself a valid config file.
  * A password in a URL is printed as ***. */
 void ra_config_print(const ra_config *c, FILE *out);
-/* --help text for the config flags: flag, value kind, variable, default, help. */
+/* --help text for the config flags, two lines each: flag, value kind, variable, default; help.
+ * No heading: the caller prints its own. */
 void ra_config_print_help(FILE *out);
 /* The sample conf/redis-archiver.conf: every key, its help above it, at its default. */
 void ra_config_write_sample(FILE *out);

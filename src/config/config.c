@@ -1206,15 +1206,13 @@ void ra_config_print(const ra_config *c, FILE *out) {
 
 void ra_config_print_help(FILE *out) {
     char env[96], left[96];
-    fprintf(out, "Settings (flag > environment > config file > default):\n");
     for (int k = 0; k < RA_CONFIG_NKEYS; k++) {
         const opt *o = &opts[k];
         ra_config_env_name(o->name, env, sizeof(env));
         snprintf(left, sizeof(left), "--%s %s", o->name, o->type == T_BOOL ? "[yes|no]" : o->arg);
-        fprintf(out, "  %-34s %s\n", left, env);
-        fprintf(out, "      %s", o->help);
-        if (o->def[0] != '\0') fprintf(out, " (default: %s)", o->def);
-        fprintf(out, "\n");
+        fprintf(out, "  %-34s %s", left, env);
+        if (o->def[0] != '\0') fprintf(out, ", default %s", o->def);
+        fprintf(out, "\n      %s\n", o->help);
     }
 }
 
