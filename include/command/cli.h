@@ -49,6 +49,10 @@ void ra_app_replica_opts(const ra_app *app, ra_replica_opts *opts);
 
 /* Per-command flag parsing: is argv[*i] the flag `name`? For value flags, *value gets the next
  * word (RA_E_USAGE if missing) and *i advances. */
+/* RA_E_USAGE for an argument a command does not take, with a did-you-mean for a misspelt flag;
+ * returns -1. */
+int ra_unexpected(ra_err *err, const char *command, const char *arg);
+
 int ra_flag(int argc, char **argv, int *i, const char *name, const char **value, ra_err *err);
 
 /* One backup with the configured source, store and sizes (backup and schedule). */

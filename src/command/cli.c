@@ -45,6 +45,14 @@ const ra_command *ra_command_find(const char *name) {
     return NULL;
 }
 
+int ra_unexpected(ra_err *err, const char *command, const char *arg) {
+    const char *near = strncmp(arg, "--", 2) == 0 ? ra_config_suggest(arg + 2) : NULL;
+    if (near != NULL)
+        return ra_err_set(err, RA_E_USAGE, "%s: unknown flag '%s' (did you mean '--%s'?)", command, arg, near);
+    return ra_err_set(err, RA_E_USAGE, "%s: unexpected argument '%s' (see redis-archiver %s --help)", command, arg,
+                      command);
+}
+
 int ra_flag(int argc, char **argv, int *i, const char *name, const char **value, ra_err *err) {
     const char *arg = argv[*i];
     size_t n = strlen(name);

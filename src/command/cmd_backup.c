@@ -42,7 +42,7 @@ int ra_cmd_backup(ra_app *app, int argc, char **argv, ra_err *err) {
         } else if (ra_flag(argc, argv, &i, "--json", NULL, err)) {
             json = 1;
         } else {
-            return ra_err_set(err, RA_E_USAGE, "backup: unexpected argument '%s'", argv[i]);
+            return ra_unexpected(err, "backup", argv[i]);
         }
     }
     ra_record rec;

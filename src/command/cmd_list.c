@@ -42,7 +42,7 @@ int ra_cmd_list(ra_app *app, int argc, char **argv, ra_err *err) {
         if (ra_flag(argc, argv, &i, "--json", NULL, err))
             json = 1;
         else
-            return ra_err_set(err, RA_E_USAGE, "list: unexpected argument '%s'", argv[i]);
+            return ra_unexpected(err, "list", argv[i]);
     }
     ra_store store;
     ra_record *recs;
@@ -82,7 +82,7 @@ int ra_cmd_status(ra_app *app, int argc, char **argv, ra_err *err) {
         else if (argv[i][0] != '-' && id == NULL)
             id = argv[i];
         else
-            return ra_err_set(err, RA_E_USAGE, "status: unexpected argument '%s'", argv[i]);
+            return ra_unexpected(err, "status", argv[i]);
     }
     ra_store store;
     ra_record *recs;

@@ -42,7 +42,7 @@ int ra_cmd_retention(ra_app *app, int argc, char **argv, ra_err *err) {
         } else if (ra_flag(argc, argv, &i, "--dry-run", NULL, err)) {
             apply = 0;
         } else {
-            return ra_err_set(err, RA_E_USAGE, "retention: unexpected argument '%s'", argv[i]);
+            return ra_unexpected(err, "retention", argv[i]);
         }
     }
     ra_store store;

@@ -55,7 +55,7 @@ static void run_one(ra_app *app, time_t *last_run) {
 }
 
 int ra_cmd_schedule(ra_app *app, int argc, char **argv, ra_err *err) {
-    if (argc > 1) return ra_err_set(err, RA_E_USAGE, "schedule: unexpected argument '%s'", argv[1]);
+    if (argc > 1) return ra_unexpected(err, "schedule", argv[1]);
     const ra_config *c = app->config;
     if (ra_config_require_bucket(c, err) != 0) return -1;
     if (!c->tz_fixed) {
@@ -91,7 +91,7 @@ int ra_cmd_schedule(ra_app *app, int argc, char **argv, ra_err *err) {
 }
 
 int ra_cmd_config(ra_app *app, int argc, char **argv, ra_err *err) {
-    if (argc > 1) return ra_err_set(err, RA_E_USAGE, "config: unexpected argument '%s'", argv[1]);
+    if (argc > 1) return ra_unexpected(err, "config", argv[1]);
     ra_config_print(app->config, stdout);
     return 0;
 }

@@ -23,7 +23,7 @@ int ra_cmd_url(ra_app *app, int argc, char **argv, ra_err *err) {
         } else if (argv[i][0] != '-' && id == NULL) {
             id = argv[i];
         } else {
-            return ra_err_set(err, RA_E_USAGE, "url: unexpected argument '%s'", argv[i]);
+            return ra_unexpected(err, "url", argv[i]);
         }
     }
     if (id == NULL) return ra_err_set(err, RA_E_USAGE, "url: which backup? usage: url ID [--expires DURATION]");
