@@ -84,7 +84,8 @@ ra__pid_matches() {
     return 1
 }
 
-ra__pidfile_pid() { [ -s "$1" ] && tr -dc '0-9' <"$1"; }
+# (always status 0: redis removes its pid file on exit, and callers may run under set -e)
+ra__pidfile_pid() { tr -dc '0-9' <"$1" 2>/dev/null || true; }
 
 # ra__kill_pids TIMEOUT PID...: SIGTERM, wait up to TIMEOUT s, then SIGKILL what is left
 ra__kill_pids() {
@@ -213,7 +214,7 @@ ra__redis_wait() {
     for ((i = 0; i < timeout * 20; i++)); do
         pid=$(ra__pidfile_pid "$pidfile")
         if [ -n "$pid" ]; then
-            out=$(ra__rcli -p "$port" ping 2>/dev/null)
+            out=$(ra__rcli -p "$port" ping 2>/dev/null) || out=
             [ "$out" = PONG ] && return 0
             [ -d "/proc/$pid" ] || return 1
         elif grep -qE 'Address already in use|Failed listening|Fatal error|FATAL' "$log" 2>/dev/null; then
@@ -297,7 +298,7 @@ ra_redis_stop() {
 ra_redis_wait_link() {
     local port=$1 timeout=${2:-60} i info
     for ((i = 0; i < timeout * 10; i++)); do
-        info=$(ra__rcli -p "$port" info replication 2>/dev/null | tr -d '\r')
+        info=$(ra__rcli -p "$port" info replication 2>/dev/null | tr -d '\r') || info=
         if grep -qx 'master_link_status:up' <<<"$info" && grep -qx 'master_sync_in_progress:0' <<<"$info"; then
             return 0
         fi
@@ -332,7 +333,7 @@ ra_redis_pair() {
 # (WAIT for their acks, then equal DBSIZE)
 ra_redis_sync_replicas() {
     local port=$1 timeout=${2:-60} info n acked rport want got i
-    info=$(ra__rcli -p "$port" info replication | tr -d '\r')
+    info=$(ra__rcli -p "$port" info replication | tr -d '\r') || { ra__err "no answer from port $port"; return 1; }
     n=$(sed -n 's/^connected_slaves://p' <<<"$info")
     [ "${n:-0}" -gt 0 ] || return 0
     acked=$(ra__rcli -p "$port" wait "$n" $((timeout * 1000)))
@@ -343,7 +344,7 @@ ra_redis_sync_replicas() {
     want=$(ra__rcli -p "$port" dbsize)
     for rport in $(sed -n 's/^slave[0-9]*:.*,port=\([0-9]*\),.*/\1/p' <<<"$info"); do
         for ((i = 0; i < timeout * 10; i++)); do
-            got=$(ra__rcli -p "$rport" dbsize 2>/dev/null)
+            got=$(ra__rcli -p "$rport" dbsize 2>/dev/null) || got=
             [ "$got" = "$want" ] && break
             sleep 0.1
         done
