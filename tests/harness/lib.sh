@@ -85,7 +85,7 @@ ra__pid_matches() {
 }
 
 # (always status 0: redis removes its pid file on exit, and callers may run under set -e)
-ra__pidfile_pid() { tr -dc '0-9' <"$1" 2>/dev/null || true; }
+ra__pidfile_pid() { { tr -dc '0-9' <"$1"; } 2>/dev/null || true; }
 
 # ra__kill_pids TIMEOUT PID...: SIGTERM, wait up to TIMEOUT s, then SIGKILL what is left
 ra__kill_pids() {
