@@ -275,7 +275,7 @@ def rst_close(sock):
     sock.close()
 
 
-def xml_error(status, code, message, extra="", date=None):
+def xml_error(status, code, message, extra="", date=None, head_only=False):
     body = ('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>%s</Code><Message>%s</Message>%s'
             "<RequestId>faultproxy</RequestId><HostId>faultproxy</HostId></Error>" % (code, message, extra)).encode()
     reason = {403: "Forbidden", 500: "Internal Server Error", 503: "Service Unavailable",
@@ -283,7 +283,7 @@ def xml_error(status, code, message, extra="", date=None):
     head = "HTTP/1.1 %d %s\r\nContent-Type: application/xml\r\nContent-Length: %d\r\n" % (status, reason, len(body))
     head += "Date: %s\r\n" % email.utils.formatdate(date if date is not None else time.time(), usegmt=True)
     head += "Connection: keep-alive\r\n\r\n"
-    return head.encode() + body
+    return head.encode() + (b"" if head_only else body)  # a HEAD answer has no body, as from S3
 
 
 class Handler(socketserver.BaseRequestHandler):
@@ -366,7 +366,7 @@ class Handler(socketserver.BaseRequestHandler):
             return None
         if action == "error":
             rest = self.read_body(headers, rest, None)
-            sendall(c, xml_error(rule.status, rule.code, "injected by faultproxy"))
+            sendall(c, xml_error(rule.status, rule.code, "injected by faultproxy", head_only=method == "HEAD"))
             st.record(seq, method, target, rule.status, "error:%s" % rule.code)
             return rest
         if action == "skew":
@@ -379,7 +379,7 @@ class Handler(socketserver.BaseRequestHandler):
                 sendall(c, xml_error(403, "RequestTimeTooSkewed",
                                      "The difference between the request time and the current time is too large.",
                                      "<RequestTime>%s</RequestTime><ServerTime>%s</ServerTime>" % (rt, st_),
-                                     date=server_now))
+                                     date=server_now, head_only=method == "HEAD"))
                 st.record(seq, method, target, 403, "skew")
                 return rest
             action = "pass(skew-ok)"
