@@ -123,8 +123,12 @@ fc_run() {
     fc_ra "$@" >"$out" 2>"$err"
 }
 
-# error-level lines: JSON lines with "level":"error", or text lines starting with "error"
-fc_error_lines() { grep -E '"level": *"(error|fatal)"|^(redis-archiver: )?(error|fatal)\b' "$1"; }
+# error-level lines: JSON lines with "level":"error"; text lines "redis-archiver: MESSAGE" (errors found before
+# the logger exists, e.g. in the configuration) or "error: ..." / "[error] ..."
+fc_error_lines() {
+    grep -E '"level": *"(error|fatal)"|^redis-archiver: |^(error|fatal)\b|^\[?(ERROR|error)\]?' "$1" |
+        grep -Eiv '^redis-archiver: (warn|warning|note)\b'
+}
 
 fc_one_error() {
     local name=$1 errf=$2 rx=$3 lines n
