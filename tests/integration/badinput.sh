@@ -43,6 +43,11 @@ refused "config: binary garbage" 2 "binary.conf" backup --config "$T/binary.conf
 refused "config: missing file" 2 "no-such\.conf" backup --config "$T/no-such.conf"
 refused "config: a directory" 2 "$T" backup --config "$T"
 
+# errors go to stderr as JSON lines when it is not a terminal (as here), configuration errors too
+fc_run "$T/out" "$T/err" backup --part-size 4MiB
+if [ -s "$T/err" ] && jq -e . "$T/err" >/dev/null 2>&1; then ra_ok "a configuration error is a JSON line when stderr is not a TTY"; else
+    ra_fail "a configuration error is a JSON line when stderr is not a TTY" "$(cat "$T/err")"; fi
+
 # --- unknown keys, with a suggestion
 printf 'part_sise 16MiB\n' >"$T/typo.conf"
 refused "unknown key in file: did you mean" 2 "part_sise.*part-size" backup --config "$T/typo.conf"
