@@ -36,7 +36,7 @@ selected() { [ -z "${RA_TEST_FILTER:-}" ] || [[ $1 =~ $RA_TEST_FILTER ]]; }
 
 # record LABEL LOG RC: count the TAP lines of LOG for the file LABEL, print one status line
 record() {
-    local label=$1 log=$2 rc=$3 limit=$4 line name bad plan=0 ran=0 p=0 f=0 s=0 why=""
+    local label=$1 log=$2 rc=$3 limit=$4 secs=$5 line name bad plan=0 ran=0 p=0 f=0 s=0 why=""
     while IFS= read -r line; do
         line=${line%$'\r'}
         if [[ $line =~ ^1\.\.([0-9]+) ]]; then
@@ -77,9 +77,9 @@ record() {
     FAILED=$((FAILED + f))
     SKIPPED=$((SKIPPED + s))
     if [ $f = 0 ]; then
-        printf 'PASS  %-44s %3d passed%s\n' "$label" $p "$([ $s -gt 0 ] && echo ", $s skipped")"
+        printf 'PASS  %-40s %4ds %4d passed%s\n' "$label" "$secs" $p "$([ $s -gt 0 ] && echo ", $s skipped")"
     else
-        printf 'FAIL  %-44s %3d passed, %d failed%s\n' "$label" $p $f "${why:+ ($why)}"
+        printf 'FAIL  %-40s %4ds %4d passed, %d failed%s\n' "$label" "$secs" $p $f "${why:+ ($why)}"
         printf -- '----- output of %s (last 80 lines; %s) -----\n' "$label" \
             "$([ "${RA_KEEP:-0}" = 1 ] && echo "full log: $log" || echo "RA_KEEP=1 keeps the full log")"
         tail -n 80 "$log"
@@ -88,26 +88,26 @@ record() {
 }
 
 run_cmocka() {
-    local bin=$1 label=$2 limit=$3 log rc
+    local bin=$1 label=$2 limit=$3 log rc t=$SECONDS
     log=$LOGS/${label//\//_}.log
     CMOCKA_MESSAGE_OUTPUT=TAP timeout -k 10 "$limit" "$bin" >"$log" 2>&1
     rc=$?
-    record "$label" "$log" $rc "$limit"
+    record "$label" "$log" $rc "$limit" $((SECONDS - t))
 }
 
 run_script() {
-    local script=$1 label=$2 log rc
+    local script=$1 label=$2 log rc t=$SECONDS
     log=$LOGS/${label//\//_}.log
     timeout -k 10 "$TIMEOUT" bash "$script" >"$log" 2>&1
     rc=$?
-    record "$label" "$log" $rc "$TIMEOUT"
+    record "$label" "$log" $rc "$TIMEOUT" $((SECONDS - t))
 }
 
 # environment failures count as failures: S3 or redis tests must never pass by not running
 env_failure() {
     FAILED=$((FAILED + 1))
     FAILED_CASES+=("environment: $1")
-    printf 'FAIL  %-44s (%s)\n' "environment" "$1"
+    printf 'FAIL  %-40s (%s)\n' "environment" "$1"
     [ -s "$2" ] && { printf -- '----- %s -----\n' "$2"; tail -n 120 "$2"; printf -- '-----\n'; }
 }
 
