@@ -46,9 +46,11 @@ int main(int argc, char **argv) {
     ra_err err = {0};
     int nrest;
     char **rest;
+    /* The logger exists before the configuration, so that its errors are JSON lines too. */
+    ra_log log = ra_log_default();
     ra_config_init(&config);
     if (ra_config_load(&config, argc, argv, ra_command_value_flags, &nrest, &rest, &err) != 0) {
-        fprintf(stderr, "redis-archiver: %s\n", err.msg);
+        ra_log_error(&log, "config", "%s", err.msg);
         ra_config_free(&config);
         return ra_err_exit_code(err.code);
     }
@@ -65,7 +67,11 @@ int main(int argc, char **argv) {
     }
     const ra_command *cmd = ra_command_find(rest[0]);
     if (cmd == NULL) {
-        fprintf(stderr, "redis-archiver: unknown command '%s' (see redis-archiver --help)\n", rest[0]);
+        const char *near = ra_command_suggest(rest[0]);
+        if (near)
+            ra_log_error(&log, "usage", "unknown command '%s' (did you mean '%s'?)", rest[0], near);
+        else
+            ra_log_error(&log, "usage", "unknown command '%s' (see redis-archiver --help)", rest[0]);
         ra_config_free(&config);
         return 2;
     }
@@ -77,7 +83,7 @@ int main(int argc, char **argv) {
 
     ra_app app = {
         .config = &config,
-        .log = ra_log_default(),
+        .log = log,
         .cancel = &cancel_requested,
         .stdout_tty = isatty(STDOUT_FILENO),
         .stderr_tty = isatty(STDERR_FILENO),

@@ -32,6 +32,8 @@ typedef struct ra_command {
 /* The table, in the order `--help` lists it. */
 const ra_command *ra_commands(size_t *n);
 const ra_command *ra_command_find(const char *name);
+/* The command closest to a misspelt name ("bakup" -> "backup"), or NULL. */
+const char *ra_command_suggest(const char *name);
 /* Command flags that take a value (for ra_config_load), NULL-terminated. */
 extern const char *const ra_command_value_flags[];
 

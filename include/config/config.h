@@ -164,5 +164,7 @@ void ra_format_weekdays(unsigned mask, char *out, size_t outsz);
  * "pw@"), and a copy with it replaced by *** (malloc'd; NULL on allocation failure). */
 int ra_url_has_password(const char *url);
 char *ra_url_mask_password(const char *url);
+/* Overwrite the password in url with '*' in place (same length), e.g. in argv. */
+void ra_url_scrub_password(char *url);
 
 #endif

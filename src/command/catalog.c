@@ -1,9 +1,12 @@
 /* catalog.c - backup records in the bucket: put, get, list, running check, orphan cleanup, sweep. */
 #include "command/catalog.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define RECORD_MAX_BYTES (64 * 1024)
 
@@ -26,16 +29,28 @@ int ra_catalog_put(const ra_catalog *c, const ra_record *r, ra_err *err) {
     return rc;
 }
 
+/* Did the process that wrote a running record die? On this host we can ask the kernel (a run that
+ * could not write its final record because the store went away); elsewhere only the heartbeat tells. */
+static int owner_gone(const ra_record *r) {
+    char host[256] = "";
+    if (r->host == NULL || r->pid <= 0 || (pid_t)r->pid == getpid()) return 0;
+    if (gethostname(host, sizeof(host) - 1) != 0 || strcmp(host, r->host) != 0) return 0;
+    return kill((pid_t)r->pid, 0) != 0 && errno == ESRCH;
+}
+
 /* A running record nobody updates any more belongs to a process that died. */
 static void mark_stale(ra_record *r, time_t now) {
     if (r->state != RA_STATE_RUNNING || r->heartbeat == 0) return;
-    if (now - r->heartbeat <= RA_HEARTBEAT_STALE_SECONDS) return;
+    int gone = owner_gone(r);
+    if (!gone && now - r->heartbeat <= RA_HEARTBEAT_STALE_SECONDS) return;
     char when[32];
     ra_time_iso(r->heartbeat, when);
     r->state = RA_STATE_FAILED;
     free(r->error);
-    if (asprintf(&r->error, "the archiver stopped without finishing (last heartbeat %s)", when) < 0)
-        r->error = NULL;
+    int n = gone ? asprintf(&r->error, "the archiver (pid %ld on %s) stopped without finishing (last heartbeat %s)",
+                            r->pid, r->host, when)
+                 : asprintf(&r->error, "the archiver stopped without finishing (last heartbeat %s)", when);
+    if (n < 0) r->error = NULL;
 }
 
 int ra_catalog_get(const ra_catalog *c, const char *id, ra_record *r, ra_err *err) {

@@ -1,6 +1,7 @@
 /* cmd_backup.c - `redis-archiver backup`: one backup now, manual or auto. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "command/backup.h"
 #include "command/cli.h"
@@ -8,6 +9,7 @@
 /* Shared with `schedule`: one backup with the configured source, store and sizes. */
 int ra_backup_with_config(ra_app *app, int automatic, const char *remark, ra_record *rec, ra_err *err) {
     const ra_config *c = app->config;
+    memset(rec, 0, sizeof(*rec));
     if (ra_remark_check(remark, err) != 0) return -1;
     ra_store store;
     if (ra_app_open_store(app, &store, err) != 0) return -1;

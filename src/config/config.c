@@ -553,6 +553,14 @@ int ra_url_has_password(const char *url) {
     return colon ? colon + 1 < e : e > b;  /* "user:pw@", or "pw@" as redis-cli reads it */
 }
 
+void ra_url_scrub_password(char *url) {
+    const char *b, *e;
+    if (url == NULL || !ra_url_has_password(url) || !url_userinfo(url, &b, &e)) return;
+    const char *colon = memchr(b, ':', (size_t)(e - b));
+    char *from = url + ((colon ? colon + 1 : b) - url);
+    memset(from, '*', (size_t)(e - (colon ? colon + 1 : b)));
+}
+
 char *ra_url_mask_password(const char *url) {
     const char *b, *e;
     if (url == NULL) return NULL;
@@ -640,7 +648,14 @@ static int check_redis_url(const char *v, char **norm, ra_err *err) {
 static int check_http_url(const char *v, char **norm, ra_err *err) {
     static const char *const s[] = {"http://", "https://", NULL};
     (void)norm;
-    return check_url(v, s, "endpoint URL", "use http://host:port or https://host", err);
+    if (check_url(v, s, "endpoint URL", "use http://host:port or https://host", err) != 0) return -1;
+    /* Object keys and signed queries are appended to the endpoint: it cannot carry its own. */
+    const char *auth = strstr(v, "://") + 3;
+    if (auth[strcspn(auth, "?#")] != '\0' || memchr(auth, '@', strcspn(auth, "/")) != NULL)
+        return ra_err_set(err, RA_E_USAGE,
+                          "invalid endpoint URL '%.200s' (no user, query or fragment: http://host:port or "
+                          "https://host)", v);
+    return 0;
 }
 
 static int check_instance(const char *v, char **norm, ra_err *err) {
@@ -1105,11 +1120,16 @@ int ra_config_load(ra_config *c, int argc, char **argv, const char *const *value
         snprintf(where, sizeof(where), "--%s", opts[pend[i].key].name);
         if (ra_config_set(c, opts[pend[i].key].name, pend[i].value, RA_ORIGIN_FLAG, 0, where, err) != 0)
             goto out;
-        if (pend[i].key == RA_KEY_SOURCE) c->source_password_in_argv = ra_url_has_password(pend[i].value);
+        if (pend[i].key == RA_KEY_SOURCE && ra_url_has_password(pend[i].value)) {
+            c->source_password_in_argv = 1;
+            /* Hide it from /proc/PID/cmdline now; it was visible from exec until here. */
+            ra_url_scrub_password((char *)pend[i].value);
+        }
     }
     if (c->source_password_in_argv &&
-        push_warning(c, "the --source URL carries a password, which other users can see in the process "
-                        "list: put it in the config file, REDIS_ARCHIVER_SOURCE or REDISCLI_AUTH") != 0) {
+        push_warning(c, "the --source URL carried a password, which other users could see in the process "
+                        "list until it was hidden: put it in the config file, REDIS_ARCHIVER_SOURCE or "
+                        "REDISCLI_AUTH") != 0) {
         ra_err_set(err, RA_E_INTERNAL, "out of memory");
         goto out;
     }

@@ -728,9 +728,12 @@ static void test_source_password(void **state) {
     int nrest;
     char **rest;
     ra_config_init(&c);
-    const char *argv[] = {"backup", "--source", "redis://:hunter2@10.1.2.3:6379", NULL};
+    char url[] = "redis://:hunter2@10.1.2.3:6379"; /* writable, as argv is: it gets scrubbed */
+    const char *argv[] = {"backup", "--source", url, NULL};
     assert_int_equal(load(&c, argv, &nrest, &rest, &err), 0);
     assert_int_equal(c.source_password_in_argv, 1);
+    assert_string_equal(url, "redis://:*******@10.1.2.3:6379");
+    assert_string_equal(c.source, "redis://:hunter2@10.1.2.3:6379");
     assert_int_equal(c.nwarnings, 1);
     assert_non_null(strstr(c.warnings[0], "process list"));
     assert_null(strstr(c.warnings[0], "hunter2"));
