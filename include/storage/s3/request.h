@@ -75,6 +75,7 @@ int ra_s3_request(ra_s3 *s3, const ra_s3_req *req, ra_s3_resp *resp, ra_err *err
 
 const ra_log *ra_s3_get_log(const ra_s3 *s3);
 const char *ra_s3_bucket(const ra_s3 *s3);
+int ra_s3_is_https(const ra_s3 *s3);
 
 /* base64 of the MD5 of data (Content-MD5), out has room for 25 bytes. */
 void ra_s3_content_md5(const void *data, size_t len, char out[25]);

@@ -22,9 +22,11 @@ typedef struct ra_upload ra_upload;
  * XAmzContentSHA256Mismatch), but x-amz-checksum-crc32c/crc32/sha1/sha256 are IGNORED (a wrong
  * value is accepted), so CRC32C is not offered. Cost here: SHA-256 0.6 CPU-s/GiB, MD5 1.4. */
 typedef enum ra_upload_checksum {
-    RA_UPLOAD_CHECKSUM_SHA256 = 0, /* default: signed payload hash; cheapest one really checked */
-    RA_UPLOAD_CHECKSUM_MD5,        /* Content-MD5 with UNSIGNED-PAYLOAD */
-    RA_UPLOAD_CHECKSUM_NONE,       /* UNSIGNED-PAYLOAD only: TLS (https) or TCP (http) protects the bytes */
+    RA_UPLOAD_CHECKSUM_AUTO = 0, /* SHA256 over http://; NONE over https://, where TLS already
+                                    authenticates every byte in transit */
+    RA_UPLOAD_CHECKSUM_SHA256,   /* signed payload hash: the cheapest check the server really does */
+    RA_UPLOAD_CHECKSUM_MD5,      /* Content-MD5 with UNSIGNED-PAYLOAD */
+    RA_UPLOAD_CHECKSUM_NONE,     /* UNSIGNED-PAYLOAD only: TLS (https) or TCP (http) protects the bytes */
 } ra_upload_checksum;
 
 typedef struct ra_upload_opts {
@@ -36,7 +38,7 @@ typedef struct ra_upload_opts {
     const char *content_type; /* NULL = application/octet-stream */
     long stall_timeout_ms;    /* a write blocked this long waiting for a free part fails; 0 = 45000 */
     volatile sig_atomic_t *cancel; /* non-zero -> the next write/finish fails RA_E_CANCELLED */
-    ra_upload_checksum checksum;   /* 0 = SHA256 */
+    ra_upload_checksum checksum;   /* 0 = AUTO */
 } ra_upload_opts;
 
 /* Without a known size, the part size doubles every RA_PART_GROW_EVERY parts (capped at 5 GiB):
@@ -47,6 +49,11 @@ typedef struct ra_upload_opts {
 ra_upload *ra_upload_new(ra_s3 *s3, const char *key, const ra_upload_opts *opts, ra_err *err);
 /* Any-sized writes; blocks while all part buffers are in flight. On error the caller aborts. */
 int ra_upload_write(ra_upload *up, const void *data, size_t len, ra_err *err);
+/* Zero-copy alternative to ra_upload_write, for a source that reads straight into the part:
+ * *buf and *avail (> 0) receive the free room of the current part (blocking like write while
+ * every buffer is in flight); fill up to *avail bytes, then ra_upload_commit(up, n). */
+int ra_upload_reserve(ra_upload *up, void **buf, size_t *avail, ra_err *err);
+int ra_upload_commit(ra_upload *up, size_t n, ra_err *err);
 /* Send the last part, wait for all, CompleteMultipartUpload (a 200 carrying <Error> is an error). */
 int ra_upload_finish(ra_upload *up, ra_err *err);
 /* AbortMultipartUpload; idempotent, safe after a failed finish, no-op after a successful one. */

@@ -269,6 +269,10 @@ const char *ra_s3_bucket(const ra_s3 *s3) {
     return s3->bucket;
 }
 
+int ra_s3_is_https(const ra_s3 *s3) {
+    return strcmp(s3->scheme, "https") == 0;
+}
+
 long ra_s3_clock_offset(const ra_s3 *s3) {
     return s3->clock_offset;
 }

@@ -113,6 +113,8 @@ ra_upload *ra_upload_new(ra_s3 *s3, const char *key, const ra_upload_opts *opts,
     up->stall_ms = opts->stall_timeout_ms > 0 ? opts->stall_timeout_ms : 45000;
     up->cancel = opts->cancel;
     up->checksum = opts->checksum;
+    if (up->checksum == RA_UPLOAD_CHECKSUM_AUTO)
+        up->checksum = ra_s3_is_https(s3) ? RA_UPLOAD_CHECKSUM_NONE : RA_UPLOAD_CHECKSUM_SHA256;
     up->nslots = (opts->concurrency > 0 ? opts->concurrency : 4) + 1;
     if ((up->key = strdup(key)) == NULL) goto oom;
     if ((up->slots = calloc((size_t)up->nslots, sizeof(*up->slots))) == NULL) goto oom;
@@ -203,7 +205,7 @@ static int slot_submit(ra_upload *up, slot *s, ra_err *err) {
         break;
     case RA_UPLOAD_CHECKSUM_NONE:
         break;
-    default:
+    default: /* SHA256 */
         ra_sigv4_sha256_hex(s->buf ? (const void *)s->buf : "", s->len, s->hash);
         s->req.payload_hash = s->hash;
         break;
@@ -347,32 +349,54 @@ static int next_slot(ra_upload *up, ra_err *err) {
     return ra_err_set(err, RA_E_INTERNAL, "s3: no free part buffer");
 }
 
-int ra_upload_write(ra_upload *up, const void *data, size_t len, ra_err *err) {
-    const unsigned char *p = data;
+int ra_upload_reserve(ra_upload *up, void **buf, size_t *avail, ra_err *err) {
+    *buf = NULL;
+    *avail = 0;
     if (up->failed) return fail(up, err);
     if (up->finished || up->aborted) return ra_err_set(err, RA_E_INTERNAL, "s3: write after the upload ended");
     if (cancelled(up)) return ra_err_set(err, RA_E_CANCELLED, "upload of '%s' cancelled", up->key);
+    if (up->cur < 0 && next_slot(up, err) < 0) return -1;
+    slot *s = &up->slots[up->cur];
+    *buf = s->buf + s->len;
+    *avail = s->target - s->len;
+    return 0;
+}
+
+int ra_upload_commit(ra_upload *up, size_t n, ra_err *err) {
+    if (up->cur < 0) {
+        if (n == 0) return 0;
+        return ra_err_set(err, RA_E_INTERNAL, "s3: commit without reserve");
+    }
+    slot *s = &up->slots[up->cur];
+    if (n > s->target - s->len) return ra_err_set(err, RA_E_INTERNAL, "s3: commit beyond the reserved room");
+    s->len += n;
+    up->bytes += (long long)n;
+    up->since_drive += n;
+    if (s->len == s->target) {
+        up->cur = -1;
+        if (slot_submit(up, s, err) < 0) return -1;
+    }
+    /* keep the parts in flight moving while the caller feeds us */
+    if (up->since_drive >= DRIVE_EVERY) {
+        up->since_drive = 0;
+        drive(up);
+        if (up->failed) return fail(up, err);
+    }
+    return 0;
+}
+
+int ra_upload_write(ra_upload *up, const void *data, size_t len, ra_err *err) {
+    const unsigned char *p = data;
+    if (len == 0) return up->failed ? fail(up, err) : 0;
     while (len > 0) {
-        if (up->cur < 0 && next_slot(up, err) < 0) return -1;
-        slot *s = &up->slots[up->cur];
-        size_t n = s->target - s->len;
+        void *room;
+        size_t n;
+        if (ra_upload_reserve(up, &room, &n, err) < 0) return -1;
         if (n > len) n = len;
-        memcpy(s->buf + s->len, p, n);
-        s->len += n;
+        memcpy(room, p, n);
         p += n;
         len -= n;
-        up->bytes += (long long)n;
-        up->since_drive += n;
-        if (s->len == s->target) {
-            up->cur = -1;
-            if (slot_submit(up, s, err) < 0) return -1;
-        }
-        /* keep the parts in flight moving while the caller feeds us */
-        if (up->since_drive >= DRIVE_EVERY) {
-            up->since_drive = 0;
-            drive(up);
-            if (up->failed) return fail(up, err);
-        }
+        if (ra_upload_commit(up, n, err) < 0) return -1;
     }
     return 0;
 }
