@@ -92,7 +92,7 @@ ra__kill_pids() {
     local timeout=$1 p alive i
     shift
     [ $# -gt 0 ] || return 0
-    kill -TERM "$@" 2>/dev/null
+    kill -TERM "$@" 2>/dev/null || true
     for ((i = 0; i < timeout * 10; i++)); do
         alive=0
         for p in "$@"; do [ -d "/proc/$p" ] && ! grep -q '^State:.*Z' "/proc/$p/status" 2>/dev/null && alive=1; done
@@ -102,7 +102,7 @@ ra__kill_pids() {
     for p in "$@"; do
         if [ -d "/proc/$p" ]; then
             [ "${RA__QUIET_KILL:-0}" = 1 ] || ra__err "pid $p did not stop after ${timeout}s, sending SIGKILL"
-            kill -KILL "$p" 2>/dev/null
+            kill -KILL "$p" 2>/dev/null || true
         fi
     done
     return 0
