@@ -347,6 +347,30 @@ static void test_upload_verifies_with_head(void **state) {
     ra_s3_free(s3);
 }
 
+static void test_complete_answer_lost(void **state) {
+    (void)state;
+    static const step steps[] = {
+        {200, NULL, INIT},
+        {200, "ETag: \"p1\"\r\n", ""},
+        {500, NULL, ERR("InternalError")}, /* Complete: done on the server, answer lost */
+        {404, NULL, ERR("NoSuchUpload")},  /* Complete again: the upload is gone */
+        {200, "Content-Length: 10\r\nETag: \"abc-1\"\r\n", ""},
+    };
+    peer p;
+    peer_start(&p, steps, 5);
+    ra_s3 *s3 = peer_client(&p, NULL);
+    ra_err err = {0};
+    ra_upload *up = ra_upload_new(s3, "obj", NULL, &err);
+    assert_non_null(up);
+    assert_int_equal(ra_upload_write(up, "0123456789", 10, &err), 0);
+    if (ra_upload_finish(up, &err) < 0) fail_msg("%s", err.msg);
+    ra_upload_free(up); /* finished: no abort */
+    peer_stop(&p);
+    assert_int_equal(p.served, 5);
+    assert_non_null(strstr(p.requests[4], "HEAD /bkt/obj HTTP/1.1"));
+    ra_s3_free(s3);
+}
+
 /* ------------------------------------------------------------- presign, config, credentials */
 
 static void test_presign_aws_example(void **state) {
@@ -477,6 +501,7 @@ int main(void) {
         cmocka_unit_test(test_connection_refused),
         cmocka_unit_test(test_upload_part_resent_and_200_error),
         cmocka_unit_test(test_upload_verifies_with_head),
+        cmocka_unit_test(test_complete_answer_lost),
         cmocka_unit_test(test_presign_aws_example),
         cmocka_unit_test(test_presign_token_and_expiry_warning),
         cmocka_unit_test(test_config_from_env),

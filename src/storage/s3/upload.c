@@ -432,7 +432,10 @@ int ra_upload_finish(ra_upload *up, ra_err *err) {
     /* a 200 may still carry <Error>: only the body says whether the object exists */
     if (r == 0) r = ra_s3xml_parse_complete(resp.body, resp.len, NULL, err);
     ra_s3_resp_clear(&resp);
-    if (r < 0) {
+    /* NoSuchUpload after a retried Complete: the first attempt may have succeeded and only its
+     * answer was lost; the HEAD below decides (size and part count must match) */
+    int lost_answer = r < 0 && err && strstr(err->msg, "NoSuchUpload") != NULL;
+    if (r < 0 && !lost_answer) {
         ra_err_prefix(err, "completing upload of '%s': ", up->key);
         return -1;
     }
@@ -443,7 +446,13 @@ int ra_upload_finish(ra_upload *up, ra_err *err) {
         return -1;
     }
     long long size = head.size;
+    char parts[32];
+    snprintf(parts, sizeof(parts), "-%d\"", up->nparts);
+    int parts_match = head.etag && strstr(head.etag, parts) != NULL;
     ra_s3_head_clear(&head);
+    if (lost_answer && (size != up->bytes || !parts_match))
+        return ra_err_set(err, RA_E_STORE, "s3: completing upload of '%s': NoSuchUpload and no matching object",
+                          up->key);
     if (size != up->bytes)
         return ra_err_set(err, RA_E_STORE, "s3: completed upload of '%s' holds %lld bytes, %lld were sent", up->key,
                           size, up->bytes);
