@@ -38,6 +38,8 @@ typedef struct ra_replica_opts {
     int pick_replica;           /* 1: given a master, sync from its healthiest replica */
     long connect_timeout_ms;    /* 0 = 10000 */
     long read_timeout_ms;       /* no byte for this long (keep-alives count) fails; 0 = 60000 */
+    long sync_timeout_ms;       /* the RDB must start within this (keep-alives only until then);
+                                   0 = 3600000 */
     volatile sig_atomic_t *cancel; /* non-zero -> stop with RA_E_CANCELLED */
     const ra_log *log;
 } ra_replica_opts;

@@ -150,6 +150,7 @@ void ra_app_replica_opts(const ra_app *app, ra_replica_opts *opts) {
         .pick_replica = c->pick_replica,
         .connect_timeout_ms = c->connect_timeout * 1000,
         .read_timeout_ms = c->read_timeout * 1000,
+        .sync_timeout_ms = c->sync_timeout * 1000,
         .cancel = app->cancel,
         .log = &app->log,
     };

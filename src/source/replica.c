@@ -34,6 +34,7 @@ struct ra_replica {
     volatile sig_atomic_t *cancel;
     long connect_ms;
     long read_ms;
+    long sync_ms;   /* deadline for the payload to start: keep-alives alone reset read_ms */
     int allow_master;
     int pick_replica;
     int tls;
@@ -468,6 +469,7 @@ ra_replica *ra_replica_connect(const ra_replica_opts *opts, ra_replica_info *inf
     r->cancel = opts->cancel;
     r->connect_ms = opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms : 10000;
     r->read_ms = opts->read_timeout_ms > 0 ? opts->read_timeout_ms : 60000;
+    r->sync_ms = opts->sync_timeout_ms > 0 ? opts->sync_timeout_ms : 3600000;
     r->allow_master = opts->allow_master;
     r->pick_replica = opts->pick_replica;
     r->tls_insecure = opts->tls_insecure;
@@ -580,8 +582,29 @@ static int stream(ra_replica *r, const char *cmd, int rdb_only, const ra_sink *s
     c->sink = sink;
     c->begun = 0;
     if (send_command(r, is_psync ? 3 : 1, is_psync ? psync_argv : sync_argv, err) < 0) return -1;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     for (;;) {
-        ssize_t n = ra_conn_read(r->conn, buf, STREAM_BUF, r->read_ms, err);
+        long wait_ms = r->read_ms;
+        if (c->ps->state == RA_PSYNC_PREAMBLE) {
+            /* A server that only ever sends keep-alives (a stuck save) must not hold us forever. */
+            struct timespec t;
+            clock_gettime(CLOCK_MONOTONIC, &t);
+            long spent = (long)(t.tv_sec - t0.tv_sec) * 1000 + (long)(t.tv_nsec - t0.tv_nsec) / 1000000;
+            if (spent >= r->sync_ms)
+                return ra_err_set(err, RA_E_SOURCE,
+                                  "%s: the snapshot did not start within %lds (sync-timeout): only keep-alives "
+                                  "came while the server forked and saved",
+                                  ra_conn_name(r->conn), r->sync_ms / 1000);
+            if (r->sync_ms - spent < wait_ms) wait_ms = r->sync_ms - spent;
+        }
+        ssize_t n = ra_conn_read(r->conn, buf, STREAM_BUF, wait_ms, err);
+        if (n < 0 && wait_ms < r->read_ms && c->ps->state == RA_PSYNC_PREAMBLE) {
+            struct timespec t;
+            clock_gettime(CLOCK_MONOTONIC, &t);
+            long spent = (long)(t.tv_sec - t0.tv_sec) * 1000 + (long)(t.tv_nsec - t0.tv_nsec) / 1000000;
+            if (spent >= r->sync_ms) continue; /* the sync deadline passed: reported above */
+        }
         if (n < 0) {
             if (err != NULL && err->code != RA_E_CANCELLED && c->ps->state != RA_PSYNC_PREAMBLE)
                 ra_err_prefix(err, "after %lld rdb bytes: ", c->ps->payload_seen);

@@ -145,7 +145,7 @@ if ra_redis_wait_link "$R" 60 && [ "$(ra_redis_digest "$R")" = "$DIGEST" ]; then
 
 }
 
-# --- a server that answers the handshake, then sends only keep-alive newlines: read-timeout applies
+# --- a server that answers the handshake, then sends only keep-alive newlines: sync-timeout applies (keep-alives alone reset read-timeout)
 case_keepalive() {
 FAKE_PORT=$(ra_free_port)
 "$RA_PY" - "$FAKE_PORT" >"$T/fake.log" 2>&1 <<'PY' &
@@ -204,13 +204,13 @@ fc_wait_for 10 sh -c "redis-cli -h 127.0.0.1 -p $FAKE_PORT ping 2>/dev/null | gr
 I=src-keepalive-$RUN
 t0=$SECONDS
 rc=0
-FC_TIMEOUT=30 fc_run "$T/ka.out" "$T/ka.err" backup --instance "$I" --source "redis://127.0.0.1:$FAKE_PORT" --read-timeout 3s || rc=$?
+FC_TIMEOUT=30 fc_run "$T/ka.out" "$T/ka.err" backup --instance "$I" --source "redis://127.0.0.1:$FAKE_PORT" --sync-timeout 3s || rc=$?
 dt=$((SECONDS - t0))
-fc_assert_rc "only keep-alives past read-timeout" 3 $rc "$T/ka.err"
-fc_one_error "only keep-alives past read-timeout" "$T/ka.err" "timeout|timed out|no data|3 ?s"
-if [ $dt -ge 3 ] && [ $dt -le 20 ]; then ra_ok "keep-alives: gave up after read-timeout (${dt}s)"; else
-    ra_fail "keep-alives: gave up after read-timeout" "took ${dt}s with --read-timeout 3s"; fi
-fc_clean "only keep-alives past read-timeout" "$I"
+fc_assert_rc "only keep-alives past sync-timeout" 3 $rc "$T/ka.err"
+fc_one_error "only keep-alives past sync-timeout" "$T/ka.err" "sync-timeout|did not start"
+if [ $dt -ge 3 ] && [ $dt -le 20 ]; then ra_ok "keep-alives: gave up after sync-timeout (${dt}s)"; else
+    ra_fail "keep-alives: gave up after sync-timeout" "took ${dt}s with --sync-timeout 3s"; fi
+fc_clean "only keep-alives past sync-timeout" "$I"
 kill "$FAKE_PID" 2>/dev/null
 wait "$FAKE_PID" 2>/dev/null
 FAKE_PID=
