@@ -15,6 +15,7 @@ typedef struct ra_backup_opts {
     const ra_replica_opts *source;
     long long part_size;
     int concurrency;
+    ra_upload_checksum checksum;      /* per-part integrity the store checks */
     int automatic;                    /* type auto (scheduled) or manual */
     const char *remark;               /* checked with ra_remark_check */
     int sweep_days;                   /* > 0: delete backups older than this at the end */

@@ -30,7 +30,7 @@ typedef enum ra_config_origin {
 /* Index of each key in the option table (ra_config_key_name gives its name). */
 typedef enum ra_config_key {
     RA_KEY_SOURCE, RA_KEY_INSTANCE, RA_KEY_ENDPOINT, RA_KEY_PUBLIC_ENDPOINT, RA_KEY_REGION,
-    RA_KEY_BUCKET, RA_KEY_PREFIX, RA_KEY_PATH_STYLE, RA_KEY_PART_SIZE, RA_KEY_CONCURRENCY,
+    RA_KEY_BUCKET, RA_KEY_PREFIX, RA_KEY_PATH_STYLE, RA_KEY_PART_SIZE, RA_KEY_CONCURRENCY, RA_KEY_PART_CHECKSUM,
     RA_KEY_RETENTION_DAYS, RA_KEY_WINDOW, RA_KEY_WEEKDAYS, RA_KEY_TIMEZONE, RA_KEY_URL_EXPIRY,
     RA_KEY_TLS_CA_FILE, RA_KEY_TLS_CERT_FILE, RA_KEY_TLS_KEY_FILE, RA_KEY_TLS_SERVER_NAME,
     RA_KEY_TLS_INSECURE, RA_KEY_S3_CA_FILE, RA_KEY_S3_INSECURE, RA_KEY_ALLOW_MASTER,
@@ -51,6 +51,7 @@ typedef struct ra_config {
     int path_style;
     long long part_size;     /* bytes, 5 MiB .. 5 GiB */
     int concurrency;         /* parts in flight, 1..64 */
+    int part_checksum;       /* auto, sha256, md5, none: the order of ra_upload_checksum */
     int retention_days;      /* 1..3650 */
     ra_window window;        /* daily backup window, local time of `timezone` */
     unsigned weekdays;       /* bit 0 = Sunday; RA_WEEKDAYS_ALL */

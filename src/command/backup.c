@@ -115,6 +115,7 @@ static int sink_begin(void *ctx, const ra_stream_info *info, ra_err *err) {
     ra_upload_opts uo = {
         .part_size = j->opts->part_size,
         .concurrency = j->opts->concurrency,
+        .checksum = j->opts->checksum,
         .expected_size = info->length,
         .meta = meta,
         .nmeta = sizeof(meta) / sizeof(meta[0]),

@@ -20,6 +20,7 @@ int ra_backup_with_config(ra_app *app, int automatic, const char *remark, ra_rec
         .source = &src,
         .part_size = c->part_size,
         .concurrency = c->concurrency,
+        .checksum = (ra_upload_checksum)c->part_checksum,
         .automatic = automatic,
         .remark = remark,
         .sweep_days = c->sweep ? c->retention_days : 0,
