@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/text.h"
 #include "common/version.h"
 
 #define HEARTBEAT_SECONDS 5
@@ -29,16 +30,6 @@ static double elapsed(const job *j) {
     return (double)(t.tv_sec - j->t0.tv_sec) + (double)(t.tv_nsec - j->t0.tv_nsec) / 1e9;
 }
 
-static void human_bytes(double b, char out[16]) {
-    static const char *unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    int u = 0;
-    while (b >= 1024 && u < 4) {
-        b /= 1024;
-        u++;
-    }
-    snprintf(out, 16, u ? "%.1f %s" : "%.0f %s", b, unit[u]);
-}
-
 static void draw_progress(job *j, int final) {
     double t = elapsed(j);
     if (!final && t - j->last_draw < 0.25) return;
@@ -46,8 +37,8 @@ static void draw_progress(job *j, int final) {
     long long done = j->rec->bytes;
     double rate = t > 0 ? (double)done / t : 0;
     char sdone[16], srate[16], line[160];
-    human_bytes((double)done, sdone);
-    human_bytes(rate, srate);
+    ra_human_bytes((double)done, sdone, sizeof(sdone));
+    ra_human_bytes(rate, srate, sizeof(srate));
     if (j->expected > 0) {
         int width = 30, fill = (int)((double)width * (double)done / (double)j->expected);
         if (fill > width) fill = width;
@@ -254,7 +245,7 @@ int ra_backup_run(const ra_backup_opts *opts, ra_record *rec, ra_err *err) {
     }
     if (rc == 0) {
         char size[16];
-        human_bytes((double)rec->bytes, size);
+        ra_human_bytes((double)rec->bytes, size, sizeof(size));
         ra_log_info(opts->log, "backup.done", "backup %s done: %s in %.1fs (%.1f MB/s), crc64 %016" PRIx64,
                     rec->id, size, (double)(rec->finished - rec->started), rec->rate / 1e6, rec->crc64);
         if (opts->sweep_days > 0) {

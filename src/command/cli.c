@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "common/text.h"
+
 const char *const ra_command_value_flags[] = {"--remark", "--expires", "--days", NULL};
 
 static const ra_command commands[] = {
@@ -45,32 +47,11 @@ const ra_command *ra_command_find(const char *name) {
     return NULL;
 }
 
-/* Edit distance, small strings only (command names). */
-static size_t distance(const char *a, const char *b) {
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 31 || lb > 31) return 99;
-    size_t row[32];
-    for (size_t j = 0; j <= lb; j++) row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            size_t best = diag + (a[i - 1] != b[j - 1]);
-            if (row[j] + 1 < best) best = row[j] + 1;
-            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
-        }
-    }
-    return row[lb];
-}
-
 const char *ra_command_suggest(const char *name) {
     const char *best = NULL;
-    size_t best_d = 3; /* at most two edits away */
+    int best_d = 3; /* at most two edits away */
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-        size_t d = distance(name, commands[i].name);
+        int d = ra_edit_distance(name, commands[i].name);
         if (d < best_d) {
             best_d = d;
             best = commands[i].name;

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "command/cli.h"
+#include "common/text.h"
 
 static void print_json_array(const ra_record *recs, size_t n) {
     printf("[");
@@ -14,17 +15,6 @@ static void print_json_array(const ra_record *recs, size_t n) {
         free(text);
     }
     printf("%s]\n", n ? "\n" : "");
-}
-
-static void human_size(long long b, char out[16]) {
-    static const char *unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    double v = (double)b;
-    int u = 0;
-    while (v >= 1024 && u < 4) {
-        v /= 1024;
-        u++;
-    }
-    snprintf(out, 16, u ? "%.1f%s" : "%.0f%s", v, unit[u]);
 }
 
 static int load(ra_app *app, ra_store *store, ra_record **recs, size_t *n, ra_err *err) {
@@ -58,7 +48,7 @@ int ra_cmd_list(ra_app *app, int argc, char **argv, ra_err *err) {
             char started[32], finished[32], size[16] = "-";
             ra_time_iso(r->started, started);
             ra_time_iso(r->finished, finished);
-            if (r->state == RA_STATE_SUCCEEDED) human_size(r->bytes, size);
+            if (r->state == RA_STATE_SUCCEEDED) ra_human_bytes((double)r->bytes, size, sizeof(size));
             printf("%-21s  %-6s  %-20s  %-20s  %9s  %-9s  %s\n", r->id, r->automatic ? "auto" : "manual",
                    started, finished[0] ? finished : "-", size, ra_state_name(r->state),
                    r->remark ? r->remark : "");
@@ -106,8 +96,8 @@ int ra_cmd_status(ra_app *app, int argc, char **argv, ra_err *err) {
         for (size_t i = 0; i < k; i++) {
             const ra_record *r = &shown[i];
             char bytes[16], rate[16], per_second[20];
-            human_size(r->bytes, bytes);
-            human_size((long long)r->rate, rate);
+            ra_human_bytes((double)r->bytes, bytes, sizeof(bytes));
+            ra_human_bytes(r->rate, rate, sizeof(rate));
             snprintf(per_second, sizeof(per_second), "%s/s", rate);
             printf("%-21s  %-11s  %-9s  %10s  %11s  %s\n", r->id, r->automatic ? "backup-auto" : "backup",
                    ra_state_name(r->state), bytes, per_second, r->error ? r->error : "");

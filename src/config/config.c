@@ -1,5 +1,6 @@
 /* config.c - one option table drives parsing (file, environment, flags), --help and the sample file. */
 #include "config/config.h"
+#include "common/text.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -214,27 +215,6 @@ void ra_config_env_name(const char *key, char *out, size_t outsz) {
     out[n < outsz ? n : outsz - 1] = '\0';
 }
 
-/* Levenshtein distance of two short strings; large when either is too long to matter. */
-static int edit_distance(const char *a, const char *b) {
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 63 || lb > 63) return 99;
-    int row[64];
-    for (size_t j = 0; j <= lb; j++) row[j] = (int)j;
-    for (size_t i = 1; i <= la; i++) {
-        int diag = row[0];
-        row[0] = (int)i;
-        for (size_t j = 1; j <= lb; j++) {
-            int up = row[j];
-            int best = diag + (a[i - 1] != b[j - 1]);
-            if (row[j] + 1 < best) best = row[j] + 1;
-            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
-        }
-    }
-    return row[lb];
-}
-
 const char *ra_config_suggest(const char *name) {
     if (name == NULL) return NULL;
     while (*name == '-') name++;
@@ -245,7 +225,7 @@ const char *ra_config_suggest(const char *name) {
     const char *best = NULL, *prefix_of = NULL;
     int best_d = 3, nprefix = 0;
     for (int i = 0; i < RA_CONFIG_NKEYS; i++) {
-        int d = edit_distance(norm, opts[i].name);
+        int d = ra_edit_distance(norm, opts[i].name);
         if (d < best_d) {
             best_d = d;
             best = opts[i].name;
