@@ -153,7 +153,8 @@ if [ ${#ENV_PIDS[@]} -gt 0 ]; then
     fi
 fi
 
-# ---- summary
+# ---- summary (servers stopped first, so that nothing is printed after the last line)
+ra_stop_all
 echo
 echo "== summary ($((SECONDS - T0)) s, $BUILD)"
 echo "   files: ${#UNITS[@]} unit, ${#ITS[@]} integration (cmocka), ${#SCRIPTS[@]} integration (shell)"
@@ -161,7 +162,7 @@ if [ ${#FAILED_CASES[@]} -gt 0 ]; then
     echo "   failed:"
     printf '     - %s\n' "${FAILED_CASES[@]}"
 fi
-[ "${RA_KEEP:-0}" = 1 ] && echo "   logs kept in $LOGS"
+if [ "${RA_KEEP:-0}" = 1 ]; then echo "   logs kept in $LOGS"; fi
 if [ $((PASSED + FAILED)) = 0 ]; then echo "   no test ran"; fi
 line="$PASSED passed, $FAILED failed"
 [ $SKIPPED -gt 0 ] && line="$line, $SKIPPED skipped"
