@@ -27,6 +27,7 @@ typedef struct ra_command {
     const char *summary;  /* one line */
     const char *help;     /* the command's own flags, one per line */
     int (*run)(ra_app *app, int argc, char **argv, ra_err *err);  /* argv[0] is the command */
+    const char *const *flags;  /* its own flags, NULL-terminated, for did-you-mean */
 } ra_command;
 
 /* The table, in the order `--help` lists it. */

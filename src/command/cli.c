@@ -7,33 +7,39 @@
 
 const char *const ra_command_value_flags[] = {"--remark", "--expires", "--days", NULL};
 
+static const char *const backup_flags[] = {"--remark", "--auto", "--json", NULL};
+static const char *const list_flags[] = {"--json", NULL};
+static const char *const url_flags[] = {"--expires", "--public", "--json", NULL};
+static const char *const retention_flags[] = {"--apply", "--dry-run", "--days", "--sweep", NULL};
+static const char *const no_flags[] = {NULL};
+
 static const ra_command commands[] = {
     {"backup", "backup [--remark TEXT] [--auto] [--json]", "take one backup now and print its id",
      "  --remark TEXT   why this backup was taken (UTF-8, at most 256 bytes, no control characters)\n"
      "  --auto          record it as a scheduled (auto) backup instead of manual\n"
      "  --json          print the final record as JSON instead of the id\n",
-     ra_cmd_backup},
+     ra_cmd_backup, backup_flags},
     {"list", "list [--json]", "list this instance's backups, newest first",
      "  --json          a JSON array of records (id, key, type, remark, size, started, finished, status, ...)\n",
-     ra_cmd_list},
+     ra_cmd_list, list_flags},
     {"url", "url ID [--expires DURATION] [--public] [--json]", "print a presigned download URL for a backup",
      "  --expires D     validity: 43200, 30m, 12h, 7d (default: url-expiry, 12h; at most 7 days)\n"
      "  --public        sign for public-endpoint instead of endpoint\n"
      "  --json          print id, key, expires_at, url and public_url (when public-endpoint is set)\n",
-     ra_cmd_url},
+     ra_cmd_url, url_flags},
     {"retention", "retention [--apply|--dry-run] [--days N] [--sweep]",
      "put the lifecycle rule that expires this instance's backups (merged with the bucket's rules)",
      "  --dry-run       show what would change (the default)\n"
      "  --apply         put the rule; on stores without lifecycle support, delete expired backups now\n"
      "  --days N        expire after N days (default: retention-days, 7)\n"
      "  --sweep         also delete expired backups now, whatever the store supports\n",
-     ra_cmd_retention},
+     ra_cmd_retention, retention_flags},
     {"status", "status [--json] [ID]", "show running and recent backup tasks",
-     "  --json          a JSON array of task records\n", ra_cmd_status},
+     "  --json          a JSON array of task records\n", ra_cmd_status, list_flags},
     {"schedule", "schedule", "run forever: one auto backup a day inside window, on weekdays",
-     "  (no flags: window, weekdays, timezone come from the configuration)\n", ra_cmd_schedule},
+     "  (no flags: window, weekdays, timezone come from the configuration)\n", ra_cmd_schedule, no_flags},
     {"config", "config", "print the effective configuration and where each value came from", "",
-     ra_cmd_config},
+     ra_cmd_config, no_flags},
 };
 
 const ra_command *ra_commands(size_t *n) {
@@ -60,8 +66,27 @@ const char *ra_command_suggest(const char *name) {
     return best;
 }
 
+/* The command flag closest to a misspelt one, or NULL. */
+static const char *flag_suggest(const char *command, const char *arg) {
+    const ra_command *cmd = ra_command_find(command);
+    const char *best = NULL;
+    int best_d = 3;
+    for (size_t i = 0; cmd && cmd->flags[i]; i++) {
+        int d = ra_edit_distance(arg, cmd->flags[i]);
+        if (d < best_d) {
+            best_d = d;
+            best = cmd->flags[i] + 2;
+        }
+    }
+    return best;
+}
+
 int ra_unexpected(ra_err *err, const char *command, const char *arg) {
-    const char *near = strncmp(arg, "--", 2) == 0 ? ra_config_suggest(arg + 2) : NULL;
+    const char *near = NULL;
+    if (strncmp(arg, "--", 2) == 0) {
+        near = flag_suggest(command, arg);
+        if (near == NULL) near = ra_config_suggest(arg + 2);
+    }
     if (near != NULL)
         return ra_err_set(err, RA_E_USAGE, "%s: unknown flag '%s' (did you mean '--%s'?)", command, arg, near);
     return ra_err_set(err, RA_E_USAGE, "%s: unexpected argument '%s' (see redis-archiver %s --help)", command, arg,

@@ -86,10 +86,10 @@ static void *serve(void *arg) {
         if (!head || !strcasestr(s->headers ? s->headers : "", "content-length"))
             len += snprintf(resp + len, sizeof(resp) - (size_t)len, "Content-Length: %zu\r\n", head ? 0 : blen);
         len += snprintf(resp + len, sizeof(resp) - (size_t)len, "\r\n%s", head ? "" : (s->body ? s->body : ""));
+        p->served = i + 1; /* before answering: the client may check it as soon as it has the answer */
         if (write(c, resp, (size_t)len) < 0) {
         }
         close(c);
-        p->served = i + 1;
     }
     return NULL;
 }
