@@ -245,7 +245,7 @@ s3_clean() {
         --query 'Uploads[].[Key,UploadId]' 2>/dev/null | while read -r k id; do
         [ -n "$id" ] && [ "$k" != None ] && aws_ s3api abort-multipart-upload --bucket "$B" --key "$k" --upload-id "$id" >/dev/null 2>&1
     done
-    timeout 300 radosgw-admin -c "$RA_TEST_S3_CEPH_CONF" gc process --include-all >/dev/null 2>&1 ||
+    timeout -k 10 300 radosgw-admin -c "$RA_TEST_S3_CEPH_CONF" gc process --include-all >/dev/null 2>&1 ||
         say "warning: radosgw-admin gc process failed"
     echo "$largest"
 }
@@ -281,25 +281,25 @@ measure() {
     t0=$(date +%s.%N)
     case $c in
     a)
-        timeout "$RUN_TIMEOUT" /usr/bin/time -f "$TIMEF" -o "$t1" redis-cli -h 127.0.0.1 -p "$R" --rdb - \
+        timeout -k 10 "$RUN_TIMEOUT" /usr/bin/time -f "$TIMEF" -o "$t1" redis-cli -h 127.0.0.1 -p "$R" --rdb - \
             >/dev/null 2>"$W/$c.err" || ok=0
         ;;
     b)
-        timeout "$RUN_TIMEOUT" /usr/bin/time -f "$TIMEF" -o "$t1" redis-cli -h 127.0.0.1 -p "$R" --rdb - 2>"$W/$c.err" |
-            timeout "$RUN_TIMEOUT" /usr/bin/time -f "$TIMEF" -o "$t2" "${AWS_ENV[@]}" "$AWS" \
+        timeout -k 10 "$RUN_TIMEOUT" /usr/bin/time -f "$TIMEF" -o "$t1" redis-cli -h 127.0.0.1 -p "$R" --rdb - 2>"$W/$c.err" |
+            timeout -k 10 "$RUN_TIMEOUT" /usr/bin/time -f "$TIMEF" -o "$t2" "${AWS_ENV[@]}" "$AWS" \
                 --endpoint-url "$RA_TEST_S3_ENDPOINT" s3 cp - "s3://$B/peer/x.rdb" >"$W/$c.out" 2>>"$W/$c.err"
         rc1=${PIPESTATUS[0]} rc2=${PIPESTATUS[1]}
         [ "$rc1" = 0 ] && [ "$rc2" = 0 ] || ok=0
         ;;
     b2)
-        timeout "$RUN_TIMEOUT" /usr/bin/time -f "$TIMEF" -o "$t1" redis-cli -h 127.0.0.1 -p "$R" --rdb - 2>"$W/$c.err" |
-            timeout "$RUN_TIMEOUT" /usr/bin/time -f "$TIMEF" -o "$t2" "${RCLONE_ENV[@]}" "$RCLONE" rcat \
+        timeout -k 10 "$RUN_TIMEOUT" /usr/bin/time -f "$TIMEF" -o "$t1" redis-cli -h 127.0.0.1 -p "$R" --rdb - 2>"$W/$c.err" |
+            timeout -k 10 "$RUN_TIMEOUT" /usr/bin/time -f "$TIMEF" -o "$t2" "${RCLONE_ENV[@]}" "$RCLONE" rcat \
                 "bench:$B/peer/x.rdb" >"$W/$c.out" 2>>"$W/$c.err"
         rc1=${PIPESTATUS[0]} rc2=${PIPESTATUS[1]}
         [ "$rc1" = 0 ] && [ "$rc2" = 0 ] || ok=0
         ;;
     c)
-        timeout "$RUN_TIMEOUT" /usr/bin/time -f "$TIMEF" -o "$t1" "${ARCH_ENV[@]}" "$ARCHIVER" backup \
+        timeout -k 10 "$RUN_TIMEOUT" /usr/bin/time -f "$TIMEF" -o "$t1" "${ARCH_ENV[@]}" "$ARCHIVER" backup \
             >"$W/$c.out" 2>"$W/$c.err" || ok=0
         ;;
     esac
@@ -328,7 +328,7 @@ declare -A RDB_BYTES DS_DESC
 rdb_size() {
     local n
     wait_no_child
-    n=$(timeout "$RUN_TIMEOUT" redis-cli -h 127.0.0.1 -p "$R" --rdb - 2>/dev/null | wc -c)
+    n=$(timeout -k 10 "$RUN_TIMEOUT" redis-cli -h 127.0.0.1 -p "$R" --rdb - 2>/dev/null | wc -c)
     wait_no_child
     echo $((n - 40))
 }
@@ -353,7 +353,7 @@ bench_dataset() { # NAME DESCRIPTION
 s3_clean >/dev/null
 # warm-up upload: the first writes into a fresh memstore/RGW are much slower (notes: 24 s vs 14 s)
 say "warm-up: one archiver backup (not measured)"
-"${ARCH_ENV[@]}" timeout "$RUN_TIMEOUT" "$ARCHIVER" backup >"$W/warmup.out" 2>"$W/warmup.err" ||
+"${ARCH_ENV[@]}" timeout -k 10 "$RUN_TIMEOUT" "$ARCHIVER" backup >"$W/warmup.out" 2>"$W/warmup.err" ||
     { say "warning: the warm-up backup failed:"; tail -n 5 "$W/warmup.err" >&2; }
 s3_clean >/dev/null
 
@@ -369,11 +369,16 @@ if [ "$PERF" = 1 ]; then
         say "perf: one archiver backup under perf record (random dataset)"
         rcli -p "$R" config set rdbcompression no >/dev/null # faster source: the archiver's own cost shows more
         wait_no_child
-        "${ARCH_ENV[@]}" timeout "$RUN_TIMEOUT" perf record -q -F 999 -g -o "$W/perf.data" "$ARCHIVER" backup \
+        "${ARCH_ENV[@]}" timeout -k 10 "$RUN_TIMEOUT" perf record -q -F 999 -g -o "$W/perf.data" "$ARCHIVER" backup \
             >"$W/perf.out" 2>"$W/perf.err" || say "warning: perf run failed: $(tail -n 3 "$W/perf.err")"
         rcli -p "$R" config set rdbcompression yes >/dev/null
-        PERF_TXT=$(perf report -i "$W/perf.data" --stdio --no-children --sort dso,symbol 2>/dev/null |
-            grep -E '^ +[0-9]+\.[0-9]+%' | head -30)
+        # by library first (libcrypto has no symbols here, so its samples scatter over addresses), then by symbol
+        PERF_TXT=$(perf report -i "$W/perf.data" --stdio --no-children -g none --sort dso 2>/dev/null |
+            grep -E '^ +[0-9]+\.[0-9]+%' | head -12
+            echo
+            perf report -i "$W/perf.data" --stdio --no-children -g none --sort dso,symbol 2>/dev/null |
+            grep -E '^ +[0-9]+\.[0-9]+%' | grep -v 'libcrypto.so.3 *\[\.\] 0x' | head -25 | sed 's/[[:space:]-]*$//'
+            echo "(samples: $(perf report -i "$W/perf.data" --stdio 2>/dev/null | sed -n 's/^# Samples: \([^ ]*\).*/\1/p' | head -1))")
         s3_clean >/dev/null
     else
         PERF_TXT="(perf not installed)"
