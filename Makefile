@@ -65,7 +65,7 @@ tests: $(BIN) $(UNIT_BIN) $(IT_BIN) $(HELPER_BIN)
 DEB_BUILD := build-essential pkg-config libcurl4-openssl-dev libssl-dev libhiredis-dev libxml2-dev \
              libjansson-dev libcmocka-dev
 DEB_TEST  := redis-server redis-tools radosgw ceph-mon ceph-osd awscli curl python3 clang \
-             libclang-rt-14-dev procps valgrind
+             libclang-rt-14-dev procps valgrind time
 deps:
 	@missing=$$(for p in $(DEB_BUILD) $(DEB_TEST); do \
 	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
