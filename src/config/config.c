@@ -48,6 +48,7 @@ static int check_region(const char *v, char **norm, ra_err *err);
 static int check_bucket(const char *v, char **norm, ra_err *err);
 static int check_prefix(const char *v, char **norm, ra_err *err);
 static int check_hostname(const char *v, char **norm, ra_err *err);
+static int check_sentinel_master(const char *v, char **norm, ra_err *err);
 
 static const char *const log_formats[] = {"auto", "text", "json", NULL};
 static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
@@ -141,6 +142,12 @@ static const opt opts[RA_CONFIG_NKEYS] = {
         NULL, NULL, 0},
     [RA_KEY_PICK_REPLICA] = {"pick-replica", T_BOOL, F(pick_replica), "no", 0, 0, "BOOL",
         "given a master, back up from its healthiest replica instead", NULL, NULL, NULL, NULL, 0},
+    [RA_KEY_SENTINEL_MASTER] = {"sentinel-master", T_STR, F(sentinel_master), "", 0, 0, "NAME",
+        "name of the master at the Sentinel that source then names; back up from its best replica",
+        "The replica with master-link-status ok, not s_down/o_down/disconnected, and the highest\n"
+        "slave-repl-offset is used (pick-replica is implied). The sentinel gets the same\n"
+        "credentials as the data nodes; a sentinel without a password is used without one.",
+        "mymaster", NULL, check_sentinel_master, 0},
     [RA_KEY_CONNECT_TIMEOUT] = {"connect-timeout", T_DURATION, F(connect_timeout), "10s", 1, 3600,
         "DURATION", "how long to wait for a connection to Redis or S3, 1s..1h", NULL, NULL, NULL,
         NULL, 0},
@@ -656,6 +663,18 @@ static int check_instance(const char *v, char **norm, ra_err *err) {
         strcmp(v, ".") == 0 || strcmp(v, "..") == 0)
         return ra_err_set(err, RA_E_USAGE,
                           "invalid instance name '%.64s' (letters, digits, '.', '_' and '-', at most 128)", v);
+    return 0;
+}
+
+/* Sentinel names are single words in sentinel.conf: printable, no spaces. */
+static int check_sentinel_master(const char *v, char **norm, ra_err *err) {
+    (void)norm;
+    size_t n = strlen(v);
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)v[i] <= 0x20 || (unsigned char)v[i] == 0x7f)
+            return ra_err_set(err, RA_E_USAGE, "invalid sentinel master name '%.64s' (no spaces or "
+                              "control characters)", v);
+    if (n > 255) return ra_err_set(err, RA_E_USAGE, "sentinel master name longer than 255 bytes");
     return 0;
 }
 

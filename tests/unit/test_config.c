@@ -108,6 +108,7 @@ static void test_defaults(void **state) {
     assert_int_equal(c.s3_insecure, 0);
     assert_int_equal(c.allow_master, 0);
     assert_int_equal(c.pick_replica, 0);
+    assert_null(c.sentinel_master);
     assert_int_equal(c.connect_timeout, 10);
     assert_int_equal(c.read_timeout, 60);
     assert_int_equal(c.sweep, 0);
@@ -463,6 +464,8 @@ static void test_file_errors(void **state) {
         {"instance a/b\n", "t.conf:1: instance: invalid instance name 'a/b' (letters, digits, '.', '_' and '-', at "
                            "most 128)"},
         {"instance ..\n", NULL},
+        {"sentinel-master \"my master\"\n", "t.conf:1: sentinel-master: invalid sentinel master name 'my master' "
+                                           "(no spaces or control characters)"},
         {"instance \"\"\n", "t.conf:1: instance: needs a value"},
         {"bucket a\n", NULL},
         {"prefix /abs/\n", NULL},
@@ -621,6 +624,8 @@ static void test_env_errors(void **state) {
         {"REDIS_ARCHIVER_WINDOW", "2am", "REDIS_ARCHIVER_WINDOW: invalid window '2am' (use HH:MM-HH:MM, 24-hour clock: "
                                          "02:00-03:00, 23:30-00:30)"},
         {"REDIS_ARCHIVER_PATH_STYLE", "maybe", NULL},
+        {"REDIS_ARCHIVER_SENTINEL_MASTER", "a b", "REDIS_ARCHIVER_SENTINEL_MASTER: invalid sentinel master name "
+                                                "'a b' (no spaces or control characters)"},
         {"REDIS_ARCHIVER_TIMEZONE", "+99:00", NULL},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -656,6 +661,7 @@ static void test_flags_and_rest(void **state) {
     char **rest;
     const char *argv[] = {"--bucket", "bk1", "backup", "--remark", "--json", "--part-size=32M", "--json", "id-1",
                           "--sweep", "--path-style", "no", "--no-allow-master", "--pick-replica=yes",
+                          "--sentinel-master", "mymaster",
                           "--expires", "7d", "--days=3", "--help", "--", "--bucket", "x", NULL};
     if (load(&c, argv, &nrest, &rest, &err) != 0) fail_msg("%s", err.msg);
     const char *want[] = {"backup", "--remark", "--json", "--json", "id-1", "--expires", "7d", "--days=3", "--help",
@@ -670,6 +676,7 @@ static void test_flags_and_rest(void **state) {
     assert_int_equal(c.path_style, 0);
     assert_int_equal(c.allow_master, 0);
     assert_int_equal(c.pick_replica, 1);
+    assert_string_equal(c.sentinel_master, "mymaster");
     assert_int_equal(c.origin[RA_KEY_PATH_STYLE], RA_ORIGIN_FLAG);
     ra_config_free(&c);
 
