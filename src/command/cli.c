@@ -154,6 +154,7 @@ void ra_app_replica_opts(const ra_app *app, ra_replica_opts *opts) {
         .tls_insecure = c->tls_insecure,
         .allow_master = c->allow_master,
         .pick_replica = c->pick_replica,
+        .sentinel_master = c->sentinel_master,
         .connect_timeout_ms = c->connect_timeout * 1000,
         .read_timeout_ms = c->read_timeout * 1000,
         .sync_timeout_ms = c->sync_timeout * 1000,

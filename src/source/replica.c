@@ -37,6 +37,7 @@ struct ra_replica {
     long sync_ms;   /* deadline for the payload to start: keep-alives alone reset read_ms */
     int allow_master;
     int pick_replica;
+    char *sentinel_master; /* NULL: the url names the data node (or its master) */
     int tls;
     char *user;     /* NULL: AUTH <password> (the default user) */
     char *password; /* secret: wiped on free, never logged */
@@ -397,8 +398,8 @@ static void close_conn(ra_replica *r) {
     r->reader = NULL;
 }
 
-/* Connect to host:port, authenticate, probe the role. */
-static int open_server(ra_replica *r, const char *host, int port, ra_err *err) {
+/* Connect to host:port (same TLS settings for every server), nothing sent yet. */
+static int open_conn(ra_replica *r, const char *host, int port, ra_err *err) {
     close_conn(r);
     if (host != r->host) snprintf(r->host, sizeof(r->host), "%s", host);
     r->port = port;
@@ -418,6 +419,12 @@ static int open_server(ra_replica *r, const char *host, int port, ra_err *err) {
     if (r->conn == NULL) return -1;
     r->reader = redisReaderCreate();
     if (r->reader == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    return 0;
+}
+
+/* Connect to host:port, authenticate, probe the role. */
+static int open_server(ra_replica *r, const char *host, int port, ra_err *err) {
+    if (open_conn(r, host, port, err) < 0) return -1;
     if (authenticate(r, err) < 0 || probe_role(r, err) < 0) return -1;
     ra_log_debug(r->log, "source.connected", "'%s' is a %s running redis %s", ra_conn_name(r->conn),
                  r->role, r->version[0] ? r->version : "(unknown)");
@@ -459,6 +466,202 @@ static int best_peer(const ra_replica *r) {
     return best;
 }
 
+/* ---- Sentinel ----------------------------------------------------------------------------------- */
+
+#define MAX_SENTINEL_REPLICAS 64
+
+/* Whether the comma-separated list has exactly this token. */
+static int has_flag(const char *flags, const char *flag) {
+    size_t fl = strlen(flag);
+    for (const char *p = flags; *p;) {
+        size_t n = strcspn(p, ",");
+        if (n == fl && strncmp(p, flag, n) == 0) return 1;
+        p += n;
+        if (*p == ',') p++;
+    }
+    return 0;
+}
+
+static void copy_trunc(char *dst, size_t cap, const char *src) {
+    size_t n = strlen(src);
+    if (n >= cap) n = cap - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+static const char *sentinel_reject(const ra_sentinel_replica *e) {
+    if (e->ip[0] == '\0' || e->port <= 0 || e->port > 65535) return "no ip or port";
+    if (has_flag(e->flags, "o_down")) return "objectively down (o_down)";
+    if (has_flag(e->flags, "s_down")) return "subjectively down (s_down)";
+    if (has_flag(e->flags, "disconnected")) return "disconnected from the sentinel";
+    if (strcmp(e->link, "ok") != 0) return "its link to the master is down";
+    return NULL;
+}
+
+int ra_sentinel_parse_replicas(const redisReply *reply, ra_sentinel_replica *out, int cap, ra_err *err) {
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY)
+        return ra_err_set(err, RA_E_SOURCE, "the reply to 'sentinel replicas' is not an array");
+    int n = 0;
+    for (size_t i = 0; i < reply->elements && n < cap; i++) {
+        const redisReply *e = reply->element[i];
+        if (e->type != REDIS_REPLY_ARRAY || e->elements % 2 != 0)
+            return ra_err_set(err, RA_E_SOURCE,
+                              "entry %zu of the reply to 'sentinel replicas' is not a field/value array", i);
+        ra_sentinel_replica v = {.offset = -1};
+        for (size_t j = 0; j + 1 < e->elements; j += 2) {
+            const redisReply *k = e->element[j], *val = e->element[j + 1];
+            if (k->type != REDIS_REPLY_STRING) continue;
+            /* RESP2 gives every value as a string; an integer is accepted too */
+            char num[32];
+            const char *sv = NULL;
+            if (val->type == REDIS_REPLY_STRING || val->type == REDIS_REPLY_STATUS) sv = val->str;
+            else if (val->type == REDIS_REPLY_INTEGER) {
+                snprintf(num, sizeof(num), "%lld", val->integer);
+                sv = num;
+            }
+            if (sv == NULL) continue;
+            if (strcmp(k->str, "ip") == 0) copy_trunc(v.ip, sizeof(v.ip), sv);
+            else if (strcmp(k->str, "port") == 0) v.port = atoi(sv);
+            else if (strcmp(k->str, "flags") == 0) copy_trunc(v.flags, sizeof(v.flags), sv);
+            else if (strcmp(k->str, "master-link-status") == 0) copy_trunc(v.link, sizeof(v.link), sv);
+            else if (strcmp(k->str, "slave-repl-offset") == 0) v.offset = strtoll(sv, NULL, 10);
+        }
+        v.reject = sentinel_reject(&v);
+        out[n++] = v;
+    }
+    return n;
+}
+
+int ra_sentinel_rank(const ra_sentinel_replica *v, int n, int *order) {
+    int m = 0;
+    for (int i = 0; i < n; i++) {
+        if (v[i].reject != NULL) continue;
+        int j = m++;
+        /* insertion sort, stable: equal offsets keep the sentinel's order */
+        while (j > 0 && v[order[j - 1]].offset < v[i].offset) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = i;
+    }
+    return m;
+}
+
+/* AUTH at the sentinel with the data nodes' credentials. A sentinel without a password (or
+ * without that user) refuses them: go on unauthenticated, and if it then demands a password,
+ * say so with the refusal. */
+static int sentinel_auth(ra_replica *r, const char *where, char *refused, size_t cap, ra_err *err) {
+    refused[0] = '\0';
+    if (r->password == NULL) return 0;
+    const char *argv[3] = {"AUTH", r->user != NULL ? r->user : r->password, r->password};
+    redisReply *rep = command(r, "auth", r->user != NULL ? 3 : 2, argv, err);
+    if (rep == NULL) return ra_err_prefix(err, "%s: ", where);
+    if (rep->type == REDIS_REPLY_ERROR) {
+        snprintf(refused, cap, "%s", rep->str); /* server text; it never echoes the password */
+        ra_log_debug(r->log, "source.sentinel_auth", "%s refused auth for user '%s' (%s); going on "
+                     "without", where, user_name(r), rep->str);
+    }
+    freeReplyObject(rep);
+    return 0;
+}
+
+/* SENTINEL REPLICAS <name>, SENTINEL SLAVES on sentinels older than Redis 5. */
+static redisReply *sentinel_replicas(ra_replica *r, const char *where, const char *auth_refused,
+                                     ra_err *err) {
+    const char *argv[3] = {"SENTINEL", "REPLICAS", r->sentinel_master};
+    for (int attempt = 0; attempt < 2; attempt++) {
+        redisReply *rep = command(r, attempt ? "sentinel slaves" : "sentinel replicas", 3, argv, err);
+        if (rep == NULL) {
+            ra_err_prefix(err, "%s: ", where);
+            return NULL;
+        }
+        if (rep->type != REDIS_REPLY_ERROR) return rep;
+        char e[256];
+        snprintf(e, sizeof(e), "%s", rep->str);
+        freeReplyObject(rep);
+        if (attempt == 0 && starts_with_ci(e, "ERR") && strcasestr(e, "unknown")) {
+            argv[1] = "SLAVES";
+            continue;
+        }
+        if (starts_with_ci(e, "NOAUTH"))
+            ra_err_set(err, RA_E_SOURCE, "%s requires authentication (%s)%s%s: the sentinel gets the "
+                       "same credentials as the data nodes", where, e,
+                       auth_refused[0] ? " and refused ours: " : "; give a password in the url, with "
+                       "--password or in REDISCLI_AUTH", auth_refused);
+        else if (strcasestr(e, "no such master"))
+            ra_err_set(err, RA_E_SOURCE, "%s does not monitor a master of that name (%s); check "
+                       "sentinel-master against 'SENTINEL MASTERS'", where, e);
+        else if (starts_with_ci(e, "NOPERM"))
+            ra_err_set(err, RA_E_SOURCE, "user '%s' may not run 'sentinel replicas' at %s (%s)",
+                       user_name(r), where, e);
+        else
+            ra_err_set(err, RA_E_SOURCE, "%s: 'sentinel replicas' failed: %s", where, e);
+        return NULL;
+    }
+    return NULL;
+}
+
+/* Append "ip:port (why)" to the list in out. */
+static void note_reject(char *out, size_t cap, const char *ip, int port, const char *why) {
+    size_t n = strlen(out);
+    if (n + 1 >= cap) return;
+    snprintf(out + n, cap - n, "%s%s:%d (%s)", n ? "; " : "", ip, port, why);
+}
+
+/* The url named a sentinel: ask it for the replicas of r->sentinel_master and connect to the
+ * healthiest one that still checks out as a replica with its link up. */
+static int via_sentinel(ra_replica *r, ra_err *err) {
+    char where[600];
+    snprintf(where, sizeof(where), "sentinel '%s:%d' (master '%s')", r->host, r->port, r->sentinel_master);
+    char auth_refused[256];
+    if (open_conn(r, r->host, r->port, err) < 0) return ra_err_prefix(err, "%s: ", where);
+    if (sentinel_auth(r, where, auth_refused, sizeof(auth_refused), err) < 0) return -1;
+    redisReply *rep = sentinel_replicas(r, where, auth_refused, err);
+    if (rep == NULL) return -1;
+    ra_sentinel_replica *v = calloc(MAX_SENTINEL_REPLICAS, sizeof(*v));
+    int order[MAX_SENTINEL_REPLICAS];
+    if (v == NULL) {
+        freeReplyObject(rep);
+        return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    }
+    int n = ra_sentinel_parse_replicas(rep, v, MAX_SENTINEL_REPLICAS, err);
+    freeReplyObject(rep);
+    close_conn(r);
+    if (n < 0) {
+        free(v);
+        return ra_err_prefix(err, "%s: ", where);
+    }
+    char rejected[2048] = "";
+    for (int i = 0; i < n; i++) {
+        if (v[i].reject == NULL) continue;
+        note_reject(rejected, sizeof(rejected), v[i].ip, v[i].port, v[i].reject);
+        ra_log_info(r->log, "source.sentinel_skip", "%s: replica %s:%d not used: %s (flags %s, link %s)",
+                    where, v[i].ip, v[i].port, v[i].reject, v[i].flags, v[i].link[0] ? v[i].link : "?");
+    }
+    int m = ra_sentinel_rank(v, n, order);
+    for (int k = 0; k < m; k++) {
+        const ra_sentinel_replica *p = &v[order[k]];
+        ra_log_info(r->log, "source.pick", "%s: syncing from replica %s:%d (offset %lld)", where, p->ip,
+                    p->port, p->offset);
+        ra_err e2 = {0};
+        const char *why = NULL;
+        if (open_server(r, p->ip, p->port, &e2) < 0) why = e2.msg;
+        else if (strcmp(r->role, "slave") != 0) why = "it no longer reports the replica role";
+        else if (!r->link_up) why = "it reports its master link down";
+        if (why == NULL) {
+            free(v);
+            return 0;
+        }
+        ra_log_warn(r->log, "source.sentinel_skip", "%s: replica %s:%d not used: %s", where, p->ip,
+                    p->port, why);
+        note_reject(rejected, sizeof(rejected), p->ip, p->port, why);
+        close_conn(r);
+    }
+    free(v);
+    if (n == 0) return ra_err_set(err, RA_E_SOURCE, "%s: the sentinel knows no replica of it", where);
+    return ra_err_set(err, RA_E_SOURCE, "%s: no healthy replica to back up from: %s", where, rejected);
+}
+
 ra_replica *ra_replica_connect(const ra_replica_opts *opts, ra_replica_info *info, ra_err *err) {
     ra_replica *r = calloc(1, sizeof(*r));
     if (r == NULL) {
@@ -472,6 +675,8 @@ ra_replica *ra_replica_connect(const ra_replica_opts *opts, ra_replica_info *inf
     r->sync_ms = opts->sync_timeout_ms > 0 ? opts->sync_timeout_ms : 3600000;
     r->allow_master = opts->allow_master;
     r->pick_replica = opts->pick_replica;
+    if (opts->sentinel_master != NULL && *opts->sentinel_master != '\0')
+        r->sentinel_master = strdup(opts->sentinel_master);
     r->tls_insecure = opts->tls_insecure;
     r->tls_ca = dup_or_null(opts->tls_ca_file);
     r->tls_cert = dup_or_null(opts->tls_cert_file);
@@ -484,9 +689,11 @@ ra_replica *ra_replica_connect(const ra_replica_opts *opts, ra_replica_info *inf
     } else if (r->password == NULL && getenv("REDISCLI_AUTH") != NULL && *getenv("REDISCLI_AUTH")) {
         r->password = strdup(getenv("REDISCLI_AUTH"));
     }
-    if (open_server(r, r->host, r->port, err) < 0) goto fail;
-
-    if (strcmp(r->role, "master") == 0) {
+    if (r->sentinel_master != NULL) {
+        if (via_sentinel(r, err) < 0) goto fail;
+    } else if (open_server(r, r->host, r->port, err) < 0) {
+        goto fail;
+    } else if (strcmp(r->role, "master") == 0) {
         char peers[300];
         list_peers(r, peers, sizeof(peers));
         if (r->pick_replica) {
@@ -702,6 +909,7 @@ void ra_replica_free(ra_replica *r) {
     if (r == NULL) return;
     close_conn(r);
     free(r->user);
+    free(r->sentinel_master);
     wipe_free(r->password);
     free(r->tls_ca);
     free(r->tls_cert);

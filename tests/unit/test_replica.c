@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <hiredis/hiredis.h>
+
 #include "common/crc64.h"
 #include "source/replica.h"
 
@@ -400,6 +402,118 @@ static void test_timeouts(void **state) {
     if (strstr(err.msg, "stream ended early after") == NULL) fail_msg("%s", err.msg);
 }
 
+/* ---- SENTINEL REPLICAS parsing and ranking: the reply as it comes over the wire (RESP2) ---------- */
+
+/* One replica entry as a flat field/value array; fields as Redis 7.0's sentinel sends them, in part. */
+static void sentinel_entry(char *out, size_t cap, const char *ip, const char *port, const char *flags,
+                           const char *link, const char *offset) {
+    const char *kv[] = {"name", "x", "ip", ip, "port", port, "runid", "abc", "flags", flags,
+                        "master-link-status", link, "slave-priority", "100", "slave-repl-offset", offset};
+    int n = 0;
+    for (size_t i = 1; i < sizeof(kv) / sizeof(kv[0]); i += 2)
+        if (kv[i] != NULL) n += 2;
+    size_t len = (size_t)snprintf(out, cap, "*%d\r\n", n);
+    for (size_t i = 0; i + 1 < sizeof(kv) / sizeof(kv[0]); i += 2) {
+        if (kv[i + 1] == NULL) continue; /* the field is left out */
+        len += (size_t)snprintf(out + len, cap - len, "$%zu\r\n%s\r\n$%zu\r\n%s\r\n", strlen(kv[i]), kv[i],
+                                strlen(kv[i + 1]), kv[i + 1]);
+    }
+}
+
+static redisReply *parse_resp(const char *text) {
+    redisReader *rd = redisReaderCreate();
+    assert_non_null(rd);
+    assert_int_equal(redisReaderFeed(rd, text, strlen(text)), REDIS_OK);
+    void *reply = NULL;
+    assert_int_equal(redisReaderGetReply(rd, &reply), REDIS_OK);
+    assert_non_null(reply);
+    redisReaderFree(rd);
+    return reply;
+}
+
+static void test_sentinel_replicas(void **state) {
+    (void)state;
+    typedef struct { const char *ip, *port, *flags, *link, *offset; const char *reject; } ent;
+    static const struct {
+        const char *name;
+        ent e[4];
+        int n;
+        int order[4]; /* indices of the healthy entries, best first */
+        int norder;
+    } cases[] = {
+        {"two healthy: highest offset first", {{"10.0.0.1", "6380", "slave", "ok", "100", NULL},
+                                               {"10.0.0.2", "6381", "slave", "ok", "250", NULL}}, 2, {1, 0}, 2},
+        {"equal offsets keep the sentinel's order", {{"a", "1", "slave", "ok", "7", NULL},
+                                                     {"b", "2", "slave", "ok", "7", NULL}}, 2, {0, 1}, 2},
+        {"s_down, o_down, disconnected, link err",
+         {{"h1", "1", "s_down,slave", "ok", "900", "subjectively down (s_down)"},
+          {"h2", "2", "slave,o_down", "ok", "900", "objectively down (o_down)"},
+          {"h3", "3", "slave,disconnected", "ok", "900", "disconnected from the sentinel"},
+          {"h4", "4", "slave", "err", "900", "its link to the master is down"}}, 4, {0}, 0},
+        {"one bad among good", {{"h1", "1", "slave", "err", "999", "its link to the master is down"},
+                                {"h2", "2", "slave", "ok", "5", NULL},
+                                {"h3", "3", "slave,s_down", "ok", "999", "subjectively down (s_down)"}}, 3, {1}, 1},
+        {"a flag that only contains s_down as a substring is not s_down",
+         {{"h1", "1", "slave,xs_downx", "ok", "1", NULL}}, 1, {0}, 1},
+        {"missing fields", {{NULL, "1", "slave", "ok", "1", "no ip or port"},
+                            {"h", "0", "slave", "ok", "1", "no ip or port"},
+                            {"h", "2", "slave", NULL, "1", "its link to the master is down"},
+                            {"h", "3", "slave", "ok", NULL, NULL}}, 4, {3}, 1},
+        {"no replicas", {{0}}, 0, {0}, 0},
+    };
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        char text[8192];
+        size_t len = (size_t)snprintf(text, sizeof(text), "*%d\r\n", cases[c].n);
+        for (int i = 0; i < cases[c].n; i++) {
+            const ent *e = &cases[c].e[i];
+            sentinel_entry(text + len, sizeof(text) - len, e->ip, e->port, e->flags, e->link, e->offset);
+            len = strlen(text);
+        }
+        redisReply *rep = parse_resp(text);
+        ra_sentinel_replica v[8];
+        int order[8];
+        ra_err err = {0};
+        int n = ra_sentinel_parse_replicas(rep, v, 8, &err);
+        freeReplyObject(rep);
+        if (n != cases[c].n) fail_msg("%s: %d entries (%s)", cases[c].name, n, err.msg);
+        for (int i = 0; i < n; i++) {
+            const ent *e = &cases[c].e[i];
+            if (e->ip) assert_string_equal(v[i].ip, e->ip);
+            if (e->offset) assert_int_equal(v[i].offset, atoll(e->offset));
+            else assert_int_equal(v[i].offset, -1);
+            if (e->reject == NULL && v[i].reject != NULL) fail_msg("%s: entry %d rejected: %s", cases[c].name, i, v[i].reject);
+            if (e->reject != NULL) {
+                if (v[i].reject == NULL) fail_msg("%s: entry %d accepted", cases[c].name, i);
+                assert_string_equal(v[i].reject, e->reject);
+            }
+        }
+        int m = ra_sentinel_rank(v, n, order);
+        if (m != cases[c].norder) fail_msg("%s: %d ranked", cases[c].name, m);
+        for (int i = 0; i < m; i++) assert_int_equal(order[i], cases[c].order[i]);
+    }
+
+    /* the cap drops extra entries */
+    char text[4096];
+    snprintf(text, sizeof(text), "*3\r\n");
+    for (int i = 0; i < 3; i++) sentinel_entry(text + strlen(text), sizeof(text) - strlen(text), "h", "1", "slave", "ok", "1");
+    redisReply *rep = parse_resp(text);
+    ra_sentinel_replica v[2];
+    ra_err err = {0};
+    assert_int_equal(ra_sentinel_parse_replicas(rep, v, 2, &err), 2);
+    freeReplyObject(rep);
+
+    /* malformed replies */
+    static const char *const bad[] = {"+OK\r\n", "*1\r\n:5\r\n", "*1\r\n*3\r\n$2\r\nip\r\n$1\r\nh\r\n$4\r\nport\r\n"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        rep = parse_resp(bad[i]);
+        memset(&err, 0, sizeof(err));
+        assert_int_equal(ra_sentinel_parse_replicas(rep, v, 2, &err), -1);
+        assert_int_equal(err.code, RA_E_SOURCE);
+        assert_non_null(strstr(err.msg, "sentinel replicas"));
+        freeReplyObject(rep);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_diskless_ok),
@@ -408,6 +522,7 @@ int main(void) {
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_corrupt_and_trailing),
         cmocka_unit_test(test_timeouts),
+        cmocka_unit_test(test_sentinel_replicas),
     };
     return cmocka_run_group_tests(tests, setup_rdb, NULL);
 }
