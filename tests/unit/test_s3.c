@@ -30,7 +30,7 @@ static char ak[] = AK, sk[] = SK, tok[] = "TOKEN/+=";
 #define MAX_STEPS 16
 
 typedef struct step {
-    int status;
+    int status;          /* 0: never answer; hold the connection until the client closes it */
     const char *headers; /* extra header lines, each ending in \r\n */
     const char *body;
 } step;
@@ -78,6 +78,13 @@ static void *serve(void *arg) {
         }
         p->body_len[i] = (size_t)have;
         const step *s = &p->steps[i];
+        if (s->status == 0) {
+            p->served = i + 1;
+            while (read(c, buf, sizeof(buf)) > 0) {
+            }
+            close(c);
+            continue;
+        }
         int head = strncmp(p->requests[i], "HEAD ", 5) == 0;
         char resp[8192];
         size_t blen = s->body ? strlen(s->body) : 0;
@@ -372,6 +379,142 @@ static void test_complete_answer_lost(void **state) {
     ra_s3_free(s3);
 }
 
+/* ------------------------------------------------------------- cancel and deadlines */
+
+typedef struct canceller {
+    pthread_t thread;
+    volatile sig_atomic_t *flag;
+    long after_ms;
+} canceller;
+
+static void *cancel_later(void *arg) {
+    canceller *c = arg;
+    struct timespec ts = {c->after_ms / 1000, (c->after_ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+    *c->flag = 1;
+    return NULL;
+}
+
+static double mono_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static ra_s3 *hang_client(const peer *p, volatile sig_atomic_t *flag, long total_ms, long cleanup_ms) {
+    char ep[64];
+    snprintf(ep, sizeof(ep), "http://127.0.0.1:%d", p->port);
+    ra_s3_credentials cr = {ak, sk, NULL, 0};
+    /* a low-speed timeout of 60 s and 5 attempts: only the cancel or the budget can end a call soon */
+    ra_s3_config c = {.endpoint = ep, .bucket = "bkt", .path_style = 1, .credentials = &cr, .max_attempts = 5,
+                      .request_timeout_ms = 60000, .cancel = flag, .total_timeout_ms = total_ms,
+                      .cleanup_timeout_ms = cleanup_ms};
+    ra_err err = {0};
+    ra_s3 *s3 = ra_s3_new(&c, &err);
+    assert_non_null(s3);
+    return s3;
+}
+
+static void test_cancel_ends_a_blocked_request(void **state) {
+    (void)state;
+    static const step steps[] = {{0, NULL, NULL}};
+    peer p;
+    peer_start(&p, steps, 1);
+    volatile sig_atomic_t flag = 0;
+    ra_s3 *s3 = hang_client(&p, &flag, 0, 0);
+    canceller c = {.flag = &flag, .after_ms = 300};
+    pthread_create(&c.thread, NULL, cancel_later, &c);
+    ra_err err = {0};
+    double t0 = mono_s();
+    assert_int_equal(ra_s3_put_object(s3, "rec", "x", 1, NULL, NULL, 0, &err), -1);
+    double took = mono_s() - t0;
+    pthread_join(c.thread, NULL);
+    assert_int_equal(err.code, RA_E_CANCELLED);
+    assert_string_equal(err.msg, "s3: PUT 'rec': cancelled");
+    assert_true(took < 1.8);
+    ra_s3_free(s3);
+    peer_stop(&p);
+    assert_int_equal(p.served, 1);
+}
+
+static void test_cleanup_after_cancel_runs_briefly(void **state) {
+    (void)state;
+    /* the record of a cancelled backup: written although the flag is set, then an abort that
+     * the store never answers ends after the short cleanup budget, not the 60 s timeout */
+    static const step steps[] = {{200, NULL, ""}, {0, NULL, NULL}};
+    peer p;
+    peer_start(&p, steps, 2);
+    volatile sig_atomic_t flag = 1;
+    ra_s3 *s3 = hang_client(&p, &flag, 0, 1000);
+    ra_err err = {0};
+    if (ra_s3_put_object(s3, "rec", "cancelled", 9, NULL, NULL, 0, &err) < 0) fail_msg("%s", err.msg);
+    double t0 = mono_s();
+    assert_int_equal(ra_s3_abort_upload(s3, "obj", "UP1", &err), -1);
+    double took = mono_s() - t0;
+    assert_int_equal(err.code, RA_E_STORE);
+    assert_string_equal(err.msg, "s3: DELETE 'obj': no answer in time, giving up");
+    assert_true(took >= 0.9 && took < 2.5);
+    ra_s3_free(s3);
+    peer_stop(&p);
+    assert_int_equal(p.served, 2);
+    assert_int_equal(p.body_len[0], 9);
+}
+
+static void test_call_budget_bounds_retries(void **state) {
+    (void)state;
+    /* 503 then silence: the retry is cut by the call's budget, not by 5 x 60 s */
+    static const step steps[] = {{503, NULL, ERR("SlowDown")}, {0, NULL, NULL}};
+    peer p;
+    peer_start(&p, steps, 2);
+    volatile sig_atomic_t flag = 0;
+    ra_s3 *s3 = hang_client(&p, &flag, 1500, 0);
+    ra_err err = {0};
+    double t0 = mono_s();
+    char *data = NULL;
+    size_t len;
+    assert_int_equal(ra_s3_get_object_small(s3, "k", 100, &data, &len, &err), -1);
+    double took = mono_s() - t0;
+    assert_int_equal(err.code, RA_E_STORE);
+    assert_string_equal(err.msg, "s3: GET 'k': no answer in time, giving up");
+    assert_true(took >= 1.4 && took < 3.0);
+    ra_s3_free(s3);
+    peer_stop(&p);
+    assert_int_equal(p.served, 2);
+}
+
+static void test_cancel_during_upload_then_abort(void **state) {
+    (void)state;
+    static const step steps[] = {{200, NULL, INIT}, {0, NULL, NULL}, {204, NULL, ""}};
+    peer p;
+    peer_start(&p, steps, 3);
+    volatile sig_atomic_t flag = 0;
+    ra_s3 *s3 = hang_client(&p, &flag, 0, 5000);
+    ra_err err = {0};
+    ra_upload_opts o = {.concurrency = 2, .expected_size = -1, .cancel = &flag};
+    ra_upload *up = ra_upload_new(s3, "obj", &o, &err);
+    assert_non_null(up);
+    assert_int_equal(ra_upload_write(up, "0123456789", 10, &err), 0);
+    canceller c = {.flag = &flag, .after_ms = 300};
+    pthread_create(&c.thread, NULL, cancel_later, &c);
+    double t0 = mono_s();
+    assert_int_equal(ra_upload_finish(up, &err), -1);
+    double took = mono_s() - t0;
+    pthread_join(c.thread, NULL);
+    assert_int_equal(err.code, RA_E_CANCELLED);
+    assert_true(took < 1.8);
+    /* the abort is cleanup: it runs although the flag is still set */
+    ra_upload_abort(up);
+    ra_upload_free(up);
+    /* a new upload after the cancel is refused before any request */
+    assert_null(ra_upload_new(s3, "obj2", &o, &err));
+    assert_int_equal(err.code, RA_E_CANCELLED);
+    ra_s3_free(s3);
+    peer_stop(&p);
+    assert_int_equal(p.served, 3);
+    assert_non_null(strstr(p.requests[1], "PUT /bkt/obj?partNumber=1&uploadId=UP1 HTTP/1.1"));
+    assert_non_null(strstr(p.requests[2], "DELETE /bkt/obj?uploadId=UP1 HTTP/1.1"));
+}
+
 /* ------------------------------------------------------------- presign, config, credentials */
 
 static void test_presign_aws_example(void **state) {
@@ -503,6 +646,10 @@ int main(void) {
         cmocka_unit_test(test_upload_part_resent_and_200_error),
         cmocka_unit_test(test_upload_verifies_with_head),
         cmocka_unit_test(test_complete_answer_lost),
+        cmocka_unit_test(test_cancel_ends_a_blocked_request),
+        cmocka_unit_test(test_cleanup_after_cancel_runs_briefly),
+        cmocka_unit_test(test_call_budget_bounds_retries),
+        cmocka_unit_test(test_cancel_during_upload_then_abort),
         cmocka_unit_test(test_presign_aws_example),
         cmocka_unit_test(test_presign_token_and_expiry_warning),
         cmocka_unit_test(test_config_from_env),

@@ -54,6 +54,11 @@ typedef struct ra_s3_xfer {
     int skew_retried;     /* RequestTimeTooSkewed already corrected once */
     ra_err werr;
     char errbuf[CURL_ERROR_SIZE];
+    /* kept across ra_s3_xfer_setup: set them once per request */
+    volatile sig_atomic_t *cancel; /* watched by the progress callback; NULL = not */
+    long long deadline_ms;         /* CLOCK_MONOTONIC ms after which the attempt aborts; 0 = none */
+    int cancelled;                 /* the attempt was aborted by *cancel */
+    int timed_out;                 /* ... or by deadline_ms */
 } ra_s3_xfer;
 
 /* Sign req (with the clock offset learnt from the server) and set every option of x->easy for
@@ -65,6 +70,12 @@ int ra_s3_xfer_setup(ra_s3 *s3, ra_s3_xfer *x, const ra_s3_req *req, ra_err *err
  * that long and set up again" (attempt is 1-based and counted against max_attempts), and -1 means
  * final with err set ("s3: PUT 'key': 403 SignatureDoesNotMatch (request id ...)"). */
 int ra_s3_xfer_result(ra_s3 *s3, ra_s3_xfer *x, CURLcode rc, int attempt, long *retry_ms, ra_err *err);
+
+/* CLOCK_MONOTONIC in ms, the clock of deadline_ms. */
+long long ra_s3_now_ms(void);
+
+/* The client's cancel flag (NULL when none). */
+volatile sig_atomic_t *ra_s3_cancel_flag(const ra_s3 *s3);
 
 /* Free what setup allocated (not the easy handle) and the response. */
 void ra_s3_xfer_clear(ra_s3_xfer *x);

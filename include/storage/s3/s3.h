@@ -3,6 +3,7 @@
 #ifndef RA_STORAGE_S3_S3_H
 #define RA_STORAGE_S3_S3_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -41,6 +42,14 @@ typedef struct ra_s3_config {
     const ra_log *log;           /* may be NULL */
     int max_keys;                /* page size of listings (max-keys / max-uploads); 0 = server
                                     default (1000). Small values let tests exercise pagination */
+    long total_timeout_ms;       /* one call with all its retries gives up after this long (streamed
+                                    GETs excepted: their stalls end by request_timeout_ms); 0 = 180000 */
+    /* Non-zero (set by a SIGTERM/SIGINT handler) aborts the requests in flight and their retries
+     * with RA_E_CANCELLED within about a second. A request STARTED while it is already set is
+     * cleanup after the cancel (AbortMultipartUpload, the final "cancelled" record): it runs, not
+     * watching the flag, but gives up after cleanup_timeout_ms. NULL: never cancelled. */
+    volatile sig_atomic_t *cancel;
+    long cleanup_timeout_ms;     /* 0 = 30000 */
 } ra_s3_config;
 
 ra_s3 *ra_s3_new(const ra_s3_config *config, ra_err *err);

@@ -19,6 +19,9 @@
 #define MAX_BODY_DEFAULT (16u * 1024 * 1024)
 #define BACKOFF_BASE_MS 250
 #define BACKOFF_CAP_MS 8000
+#define TOTAL_TIMEOUT_DEFAULT_MS 180000L
+#define CLEANUP_TIMEOUT_DEFAULT_MS 30000L
+#define SLEEP_SLICE_MS 50
 
 struct ra_s3 {
     char *scheme;    /* "http" or "https" */
@@ -34,6 +37,9 @@ struct ra_s3 {
     long request_timeout_ms;
     int max_attempts;
     int max_keys;
+    long total_timeout_ms;
+    long cleanup_timeout_ms;
+    volatile sig_atomic_t *cancel;
     const ra_log *log;
     CURL *easy;        /* kept for connection reuse across single requests */
     long clock_offset; /* server clock minus ours, seconds */
@@ -210,6 +216,9 @@ ra_s3 *ra_s3_new(const ra_s3_config *config, ra_err *err) {
     s3->request_timeout_ms = config->request_timeout_ms > 0 ? config->request_timeout_ms : 60000;
     s3->max_attempts = config->max_attempts > 0 ? config->max_attempts : 5;
     s3->max_keys = config->max_keys > 0 ? config->max_keys : 0;
+    s3->total_timeout_ms = config->total_timeout_ms > 0 ? config->total_timeout_ms : TOTAL_TIMEOUT_DEFAULT_MS;
+    s3->cleanup_timeout_ms = config->cleanup_timeout_ms > 0 ? config->cleanup_timeout_ms : CLEANUP_TIMEOUT_DEFAULT_MS;
+    s3->cancel = config->cancel;
     s3->log = config->log;
     s3->seed = (unsigned int)time(NULL) ^ (unsigned int)getpid() ^ (unsigned int)(uintptr_t)s3;
     if (!s3->region || !s3->bucket || (config->ca_file && !s3->ca_file)) {
@@ -271,6 +280,16 @@ const char *ra_s3_bucket(const ra_s3 *s3) {
 
 int ra_s3_is_https(const ra_s3 *s3) {
     return strcmp(s3->scheme, "https") == 0;
+}
+
+volatile sig_atomic_t *ra_s3_cancel_flag(const ra_s3 *s3) {
+    return s3->cancel;
+}
+
+long long ra_s3_now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 long ra_s3_clock_offset(const ra_s3 *s3) {
@@ -343,6 +362,22 @@ static size_t read_cb(char *buf, size_t size, size_t nitems, void *ud) {
     if (n) memcpy(buf, (const char *)req->body + x->body_pos, n);
     x->body_pos += n;
     return n;
+}
+
+/* Called by libcurl at least about once a second, also while nothing moves: the only way to
+ * end a blocked attempt at once on a cancel or when the call's time is up. */
+static int progress_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow) {
+    ra_s3_xfer *x = ud;
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    if (x->cancel && *x->cancel) {
+        x->cancelled = 1;
+        return 1;
+    }
+    if (x->deadline_ms > 0 && ra_s3_now_ms() >= x->deadline_ms) {
+        x->timed_out = 1;
+        return 1;
+    }
+    return 0;
 }
 
 /* libcurl rewinds the body when it must resend it (a reused connection that was closed). */
@@ -484,6 +519,7 @@ int ra_s3_xfer_setup(ra_s3 *s3, ra_s3_xfer *x, const ra_s3_req *req, ra_err *err
     x->req = req;
     x->body_pos = x->delivered = 0;
     x->write_failed = x->too_big = x->oom = 0;
+    x->cancelled = x->timed_out = 0;
     x->skew_retried = skew;
     x->errbuf[0] = '\0';
     ra_err_clear(&x->werr);
@@ -540,6 +576,11 @@ int ra_s3_xfer_setup(ra_s3 *s3, ra_s3_xfer *x, const ra_s3_req *req, ra_err *err
     SET(CURLOPT_WRITEDATA, x);
     SET(CURLOPT_HEADERFUNCTION, header_cb);
     SET(CURLOPT_HEADERDATA, x);
+    if (x->cancel || x->deadline_ms > 0) {
+        SET(CURLOPT_XFERINFOFUNCTION, progress_cb);
+        SET(CURLOPT_XFERINFODATA, x);
+        SET(CURLOPT_NOPROGRESS, 0L);
+    }
     SET(CURLOPT_SSL_VERIFYPEER, s3->insecure ? 0L : 1L);
     SET(CURLOPT_SSL_VERIFYHOST, s3->insecure ? 0L : 2L);
     if (s3->ca_file) SET(CURLOPT_CAINFO, s3->ca_file);
@@ -646,6 +687,9 @@ int ra_s3_xfer_result(ra_s3 *s3, ra_s3_xfer *x, CURLcode rc, int attempt, long *
         if (err) *err = x->werr;
         return -1;
     }
+    if (x->cancelled) return ra_err_set(err, RA_E_CANCELLED, "s3: %s %s'%s': cancelled", req->method, what, subject);
+    if (x->timed_out)
+        return ra_err_set(err, RA_E_STORE, "s3: %s %s'%s': no answer in time, giving up", req->method, what, subject);
     if (rc != CURLE_OK) {
         if (x->too_big)
             return ra_err_set(err, RA_E_STORE, "s3: %s %s'%s': answer larger than %zu bytes", req->method, what,
@@ -694,6 +738,24 @@ static void sleep_ms(long ms) {
     }
 }
 
+/* The backoff before a retry, in short slices so that a cancel is seen at once; -1 with err set
+ * (replacing the attempt's error) when cancelled, -1 keeping the attempt's error when the retry
+ * would start after the call's deadline. */
+static int backoff_wait(const ra_s3_req *req, const ra_s3_xfer *x, long ms, ra_err *err) {
+    long long end = ra_s3_now_ms() + ms;
+    if (x->deadline_ms > 0 && end >= x->deadline_ms) {
+        ra_err_prefix(err, "giving up, out of time: ");
+        return -1;
+    }
+    for (long long now = ra_s3_now_ms(); now < end; now = ra_s3_now_ms()) {
+        if (x->cancel && *x->cancel)
+            return ra_err_set(err, RA_E_CANCELLED, "s3: %s '%s': cancelled", req->method,
+                              req->key ? req->key : "");
+        sleep_ms(end - now < SLEEP_SLICE_MS ? (long)(end - now) : SLEEP_SLICE_MS);
+    }
+    return 0;
+}
+
 int ra_s3_request(ra_s3 *s3, const ra_s3_req *req, ra_s3_resp *resp, ra_err *err) {
     ra_s3_xfer x;
     memset(&x, 0, sizeof(x));
@@ -702,6 +764,13 @@ int ra_s3_request(ra_s3 *s3, const ra_s3_req *req, ra_s3_resp *resp, ra_err *err
         memset(resp, 0, sizeof(*resp));
         resp->content_length = -1;
     }
+    /* Started after a cancel: cleanup, which must run, but briefly. Otherwise the cancel aborts
+     * it, and the whole call (retries included) has a budget, except a streamed GET, which may
+     * rightly take long and whose stalls the low-speed timeout ends. */
+    int cleanup = s3->cancel && *s3->cancel;
+    long budget = cleanup ? s3->cleanup_timeout_ms : req->write ? 0 : s3->total_timeout_ms;
+    x.cancel = cleanup ? NULL : s3->cancel;
+    x.deadline_ms = budget > 0 ? ra_s3_now_ms() + budget : 0;
     for (int attempt = 1;; attempt++) {
         if (ra_s3_xfer_setup(s3, &x, req, err) < 0) break;
         CURLcode rc = curl_easy_perform(s3->easy);
@@ -715,7 +784,7 @@ int ra_s3_request(ra_s3 *s3, const ra_s3_req *req, ra_s3_resp *resp, ra_err *err
             return 0;
         }
         if (retry < 0) break;
-        if (retry > 0) sleep_ms(retry);
+        if (backoff_wait(req, &x, retry, err) < 0) break;
     }
     /* keep the failed answer's status for callers that branch on it (404, 501) */
     if (resp) resp->status = x.resp.status;

@@ -111,7 +111,7 @@ ra_upload *ra_upload_new(ra_s3 *s3, const char *key, const ra_upload_opts *opts,
     up->part_size = opts->part_size;
     up->expected = opts->expected_size;
     up->stall_ms = opts->stall_timeout_ms > 0 ? opts->stall_timeout_ms : 45000;
-    up->cancel = opts->cancel;
+    up->cancel = opts->cancel ? opts->cancel : ra_s3_cancel_flag(s3);
     up->checksum = opts->checksum;
     if (up->checksum == RA_UPLOAD_CHECKSUM_AUTO)
         up->checksum = ra_s3_is_https(s3) ? RA_UPLOAD_CHECKSUM_NONE : RA_UPLOAD_CHECKSUM_SHA256;
@@ -123,6 +123,12 @@ ra_upload *ra_upload_new(ra_s3 *s3, const char *key, const ra_upload_opts *opts,
     for (int i = 0; i < up->nslots; i++) {
         if ((up->slots[i].easy = curl_easy_init()) == NULL) goto oom;
         up->slots[i].x.easy = up->slots[i].easy;
+        up->slots[i].x.cancel = up->cancel; /* a part in flight stops at once on a cancel */
+    }
+    if (up->cancel && *up->cancel) {
+        ra_err_set(err, RA_E_CANCELLED, "upload of '%s' cancelled", key);
+        ra_upload_free(up);
+        return NULL;
     }
 
     /* CreateMultipartUpload, with the object's type and metadata */
