@@ -43,7 +43,7 @@ if ! redis-server "$sd/sentinel.conf" --sentinel >"$sd/start.out" 2>&1; then
     exit 1
 fi
 
-# scli: sentinel replicas as "port flags link" lines
+# sreplicas: what the sentinel says of each replica, as "port flags link" lines
 sreplicas() {
     redis-cli -h 127.0.0.1 -p "$sp" --raw sentinel replicas "$NAME" 2>/dev/null |
         awk 'k == "port" { port = $0 } k == "flags" { flags = $0 } k == "master-link-status" { print port, flags, $0 }

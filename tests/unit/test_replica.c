@@ -514,6 +514,109 @@ static void test_sentinel_replicas(void **state) {
     }
 }
 
+/* A dead port: bound, never listening, so connections are refused. */
+static int dead_port(int *fd) {
+    *fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+    assert_int_equal(bind(*fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(getsockname(*fd, (struct sockaddr *)&a, &len), 0);
+    return ntohs(a.sin_port);
+}
+
+/* Through a fake sentinel: an old sentinel without SENTINEL REPLICAS (SLAVES fallback), a password it
+ * refuses because it has none, the best replica refusing connections, then a full sync from the next. */
+static void test_sentinel_flow(void **state) {
+    (void)state;
+    step data_steps[] = {
+        {"AUTH s3cret", "+OK\r\n", 0, 0},
+        {"INFO server", INFO_SERVER, 0, 0},        {"INFO replication", INFO_REPL, 0, 0},
+        {"REPLCONF capa eof", "+OK\r\n", 0, 0},    {"REPLCONF rdb-only 1", "+OK\r\n", 0, 0},
+        {"PSYNC ? -1", diskless_reply, diskless_len, 0},
+    };
+    fake data;
+    fake_start(&data, data_steps, 6, 0);
+    int dfd;
+    int dport = dead_port(&dfd);
+    char e1[512], e2[512], e3[512], replicas[2048];
+    char dp[16], lp[16];
+    snprintf(dp, sizeof(dp), "%d", dport);
+    snprintf(lp, sizeof(lp), "%d", data.port);
+    sentinel_entry(e1, sizeof(e1), "127.0.0.1", dp, "slave", "ok", "900");       /* best, but dead */
+    sentinel_entry(e2, sizeof(e2), "127.0.0.1", lp, "slave", "ok", "800");       /* the one used */
+    sentinel_entry(e3, sizeof(e3), "127.0.0.1", "1", "slave,s_down", "ok", "999"); /* down */
+    snprintf(replicas, sizeof(replicas), "*3\r\n%s%s%s", e1, e2, e3);
+    step sent_steps[] = {
+        {"AUTH s3cret", "-ERR AUTH <password> called without any password configured for the default user\r\n", 0, 0},
+        {"SENTINEL REPLICAS mymaster", "-ERR Unknown sentinel subcommand 'replicas'\r\n", 0, 0},
+        {"SENTINEL SLAVES mymaster", replicas, 0, 0},
+    };
+    fake sent;
+    fake_start(&sent, sent_steps, 3, 0);
+    char url[64];
+    snprintf(url, sizeof(url), "redis://:s3cret@127.0.0.1:%d", sent.port);
+    ra_replica_opts o = {.url = url, .sentinel_master = "mymaster", .read_timeout_ms = 2000};
+    ra_replica_info ri;
+    ra_err err = {0};
+    ra_replica *r = ra_replica_connect(&o, &ri, &err);
+    if (r == NULL) fail_msg("%s", err.msg);
+    assert_int_equal(ri.port, data.port);
+    assert_string_equal(ri.role, "slave");
+    mem_sink m = {0};
+    ra_sink sink = {.ctx = &m, .begin = ms_begin, .write = ms_write};
+    long long bytes = 0;
+    if (ra_replica_sync(r, &sink, &bytes, NULL, &err) != 0) fail_msg("%s", err.msg);
+    ra_replica_free(r);
+    fake_stop(&sent);
+    fake_stop(&data);
+    close(dfd);
+    assert_int_equal(sent.seen, 3);
+    assert_int_equal(bytes, rdb_len);
+    assert_memory_equal(m.data, rdb, rdb_len);
+}
+
+/* Sentinel refusals, each named with the sentinel and the master, never with the password. */
+static void test_sentinel_errors(void **state) {
+    (void)state;
+    char none[2048], e1[512], e2[512];
+    sentinel_entry(e1, sizeof(e1), "10.1.1.1", "6380", "slave,disconnected", "ok", "5");
+    sentinel_entry(e2, sizeof(e2), "10.1.1.2", "6381", "slave", "err", "5");
+    snprintf(none, sizeof(none), "*2\r\n%s%s", e1, e2);
+    static const char *const noauth = "-NOAUTH Authentication required.\r\n";
+    struct {
+        step steps[3];
+        int nsteps;
+        const char *want[3];
+    } cases[] = {
+        {{{"AUTH s3cret", "-WRONGPASS invalid username-password pair or user is disabled.\r\n", 0, 0},
+          {"SENTINEL REPLICAS m1", noauth, 0, 0}}, 2,
+         {"requires authentication", "refused ours: WRONGPASS", NULL}},
+        {{{"AUTH s3cret", "+OK\r\n", 0, 0}, {"SENTINEL REPLICAS m1", "-ERR No such master with that name\r\n", 0, 0}},
+         2, {"does not monitor a master of that name", NULL, NULL}},
+        {{{"AUTH s3cret", "+OK\r\n", 0, 0}, {"SENTINEL REPLICAS m1", none, 0, 0}}, 2,
+         {"no healthy replica to back up from: 10.1.1.1:6380 (disconnected from the sentinel); "
+          "10.1.1.2:6381 (its link to the master is down)", NULL, NULL}},
+        {{{"AUTH s3cret", "+OK\r\n", 0, 0}, {"SENTINEL REPLICAS m1", "*0\r\n", 0, 0}}, 2,
+         {"the sentinel knows no replica of it", NULL, NULL}},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        fake f;
+        fake_start(&f, cases[i].steps, cases[i].nsteps, 0);
+        char url[64], where[128];
+        snprintf(url, sizeof(url), "redis://:s3cret@127.0.0.1:%d", f.port);
+        snprintf(where, sizeof(where), "sentinel '127.0.0.1:%d' (master 'm1')", f.port);
+        ra_replica_opts o = {.url = url, .sentinel_master = "m1", .read_timeout_ms = 2000};
+        ra_err err = {0};
+        assert_null(ra_replica_connect(&o, NULL, &err));
+        fake_stop(&f);
+        assert_int_equal(err.code, RA_E_SOURCE);
+        if (strstr(err.msg, where) == NULL) fail_msg("case %zu: %s", i, err.msg);
+        assert_null(strstr(err.msg, "s3cret"));
+        for (int k = 0; k < 3 && cases[i].want[k]; k++)
+            if (strstr(err.msg, cases[i].want[k]) == NULL) fail_msg("case %zu: want '%s' in: %s", i, cases[i].want[k], err.msg);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_diskless_ok),
@@ -523,6 +626,8 @@ int main(void) {
         cmocka_unit_test(test_corrupt_and_trailing),
         cmocka_unit_test(test_timeouts),
         cmocka_unit_test(test_sentinel_replicas),
+        cmocka_unit_test(test_sentinel_flow),
+        cmocka_unit_test(test_sentinel_errors),
     };
     return cmocka_run_group_tests(tests, setup_rdb, NULL);
 }
