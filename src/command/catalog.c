@@ -139,7 +139,7 @@ int ra_catalog_list(const ra_catalog *c, time_t now, ra_record **records, size_t
         ra_catalog_records_free(recs, got);
         return -1;
     }
-    qsort(recs, got, sizeof(*recs), newest_first);
+    if (got > 1) qsort(recs, got, sizeof(*recs), newest_first);
     *records = recs;
     *n = got;
     return 0;

@@ -81,7 +81,7 @@ int ra_cmd_retention(ra_app *app, int argc, char **argv, ra_err *err) {
             if (rules == NULL) {
                 rc = ra_err_set(err, RA_E_INTERNAL, "out of memory");
             } else {
-                memcpy(rules, lc.rules, lc.nrules * sizeof(*rules));
+                if (lc.nrules > 0) memcpy(rules, lc.rules, lc.nrules * sizeof(*rules));
                 size_t at = mine < lc.nrules ? mine : lc.nrules;
                 rules[at] = (ra_s3_lifecycle_rule){.id = rule_id, .xml = ours};
                 merged.rules = rules;
