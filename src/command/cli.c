@@ -123,6 +123,7 @@ int ra_app_open_store(const ra_app *app, ra_store *store, ra_err *err) {
         .path_style = c->path_style,
         .ca_file = c->s3_ca_file,
         .insecure = c->s3_insecure,
+        .cancel = app->cancel,
         .credentials = &store->creds,
         .connect_timeout_ms = c->connect_timeout * 1000,
         .log = &app->log,
