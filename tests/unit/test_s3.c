@@ -379,6 +379,39 @@ static void test_complete_answer_lost(void **state) {
     ra_s3_free(s3);
 }
 
+static void test_part_failure_surfaces_on_next_write(void **state) {
+    (void)state;
+    /* parts are sent by the upload thread: its failure is reported by the writer's next call */
+    static const step steps[] = {{200, NULL, INIT},
+                                 {403, NULL, XML "<Error><Code>AccessDenied</Code><Message></Message></Error>"},
+                                 {204, NULL, ""}};
+    peer p;
+    peer_start(&p, steps, 3);
+    ra_s3 *s3 = peer_client(&p, NULL);
+    ra_err err = {0};
+    ra_upload_opts o = {.part_size = RA_PART_SIZE_MIN, .concurrency = 2, .expected_size = -1};
+    ra_upload *up = ra_upload_new(s3, "obj", &o, &err);
+    assert_non_null(up);
+    size_t n = (size_t)RA_PART_SIZE_MIN;
+    char *part = calloc(1, n);
+    assert_int_equal(ra_upload_write(up, part, n, &err), 0); /* a full part: handed over, not waited for */
+    int r = 0;
+    for (int i = 0; i < 100 && r == 0; i++) {
+        struct timespec ts = {0, 20 * 1000000L};
+        nanosleep(&ts, NULL);
+        r = ra_upload_write(up, "x", 1, &err);
+    }
+    assert_int_equal(r, -1);
+    assert_string_equal(err.msg, "uploading part 1: s3: PUT 'obj': 403 AccessDenied (request id none)");
+    ra_upload_free(up); /* aborts */
+    free(part);
+    peer_stop(&p);
+    assert_int_equal(p.served, 3);
+    assert_int_equal(p.body_len[1], n);
+    assert_non_null(strstr(p.requests[2], "DELETE /bkt/obj?uploadId=UP1"));
+    ra_s3_free(s3);
+}
+
 /* ------------------------------------------------------------- cancel and deadlines */
 
 typedef struct canceller {
@@ -646,6 +679,7 @@ int main(void) {
         cmocka_unit_test(test_upload_part_resent_and_200_error),
         cmocka_unit_test(test_upload_verifies_with_head),
         cmocka_unit_test(test_complete_answer_lost),
+        cmocka_unit_test(test_part_failure_surfaces_on_next_write),
         cmocka_unit_test(test_cancel_ends_a_blocked_request),
         cmocka_unit_test(test_cleanup_after_cancel_runs_briefly),
         cmocka_unit_test(test_call_budget_bounds_retries),

@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,8 @@ struct ra_s3 {
     volatile sig_atomic_t *cancel;
     const ra_log *log;
     CURL *easy;        /* kept for connection reuse across single requests */
+    /* shared with an upload thread (ra_s3_xfer_setup/result run there too): under lock */
+    pthread_mutex_t lock;
     long clock_offset; /* server clock minus ours, seconds */
     unsigned int seed; /* jitter */
 };
@@ -221,6 +224,7 @@ ra_s3 *ra_s3_new(const ra_s3_config *config, ra_err *err) {
     s3->cancel = config->cancel;
     s3->log = config->log;
     s3->seed = (unsigned int)time(NULL) ^ (unsigned int)getpid() ^ (unsigned int)(uintptr_t)s3;
+    pthread_mutex_init(&s3->lock, NULL);
     if (!s3->region || !s3->bucket || (config->ca_file && !s3->ca_file)) {
         ra_err_set(err, RA_E_INTERNAL, "out of memory");
         goto fail;
@@ -267,6 +271,7 @@ void ra_s3_free(ra_s3 *s3) {
     free(s3->region);
     free(s3->bucket);
     free(s3->ca_file);
+    pthread_mutex_destroy(&s3->lock);
     free(s3);
 }
 
@@ -293,7 +298,11 @@ long long ra_s3_now_ms(void) {
 }
 
 long ra_s3_clock_offset(const ra_s3 *s3) {
-    return s3->clock_offset;
+    pthread_mutex_t *l = (pthread_mutex_t *)&s3->lock;
+    pthread_mutex_lock(l);
+    long off = s3->clock_offset;
+    pthread_mutex_unlock(l);
+    return off;
 }
 
 void ra_s3_content_md5(const void *data, size_t len, char out[25]) {
@@ -535,7 +544,7 @@ int ra_s3_xfer_setup(ra_s3 *s3, ra_s3_xfer *x, const ra_s3_req *req, ra_err *err
         x->url = NULL;
         goto oom;
     }
-    ra_sigv4_amz_date(time(NULL) + s3->clock_offset, date);
+    ra_sigv4_amz_date(time(NULL) + ra_s3_clock_offset(s3), date);
     const char *payload = req->payload_hash ? req->payload_hash : RA_SIGV4_UNSIGNED;
     size_t nh = 0;
     if ((hs = calloc(req->nheaders + 4, sizeof(*hs))) == NULL) goto oom;
@@ -628,7 +637,10 @@ static long backoff_ms(ra_s3 *s3, int attempt) {
     for (int i = 1; i < attempt && d < BACKOFF_CAP_MS; i++) d *= 2;
     if (d > BACKOFF_CAP_MS) d = BACKOFF_CAP_MS;
     /* jitter in [d/2, d]: parts failing together do not come back together */
-    return d / 2 + (long)(rand_r(&s3->seed) % (unsigned)(d / 2 + 1));
+    pthread_mutex_lock(&s3->lock);
+    unsigned r = (unsigned)rand_r(&s3->seed);
+    pthread_mutex_unlock(&s3->lock);
+    return d / 2 + (long)(r % (unsigned)(d / 2 + 1));
 }
 
 static int retriable_curl(CURLcode rc) {
@@ -716,11 +728,13 @@ int ra_s3_xfer_result(ra_s3 *s3, ra_s3_xfer *x, CURLcode rc, int attempt, long *
                e.message, rid && *rid ? rid : "none");
     if (strcmp(e.code, "RequestTimeTooSkewed") == 0 && !x->skew_retried && x->resp.date > 0) {
         /* our clock is off: take the server's and sign again, once */
-        s3->clock_offset = (long)(x->resp.date - time(NULL));
+        long off = (long)(x->resp.date - time(NULL));
+        pthread_mutex_lock(&s3->lock);
+        s3->clock_offset = off;
+        pthread_mutex_unlock(&s3->lock);
         x->skew_retried = 1;
         *retry_ms = 0;
-        ra_log_warn(s3->log, "s3.clock_skew", "local clock differs from the server's by %ld s; correcting",
-                    s3->clock_offset);
+        ra_log_warn(s3->log, "s3.clock_skew", "local clock differs from the server's by %ld s; correcting", off);
         return -1;
     }
     if ((status >= 500 || status == 429 || status == 408 || retriable_code(e.code)) && x->delivered == 0 &&
@@ -1095,7 +1109,7 @@ char *ra_s3_presign_get(ra_s3 *s3, const char *endpoint, const char *key, long e
         if (parse_endpoint(&alt, endpoint, err) < 0) goto done;
         at = &alt;
     }
-    time_t t = now + s3->clock_offset;
+    time_t t = now + ra_s3_clock_offset(s3);
     ra_sigv4_amz_date(t, date);
     ra_s3_req req = {.method = "GET", .key = key};
     if (address(at, at->scheme, at->host, at->base_path, &req, &host, &path) < 0 ||

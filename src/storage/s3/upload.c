@@ -1,8 +1,16 @@
 /* upload.c - the multipart sink: parts cut from a stream, up to `concurrency` UploadPart requests in
- * flight on a libcurl multi handle, every part kept in memory until its ETag arrives. */
+ * flight on a libcurl multi handle, every part kept in memory until its ETag arrives.
+ *
+ * Two threads: the caller's fills part buffers (write/reserve/commit) and hands full parts over;
+ * the upload thread, started by ra_upload_new and joined by finish/abort, hashes them and runs
+ * the transfers (the multi handle and every part's easy handle are used by it alone). So the
+ * source socket is read while parts are hashed and sent, and parts are sent as soon as they are
+ * full. The lock guards slot states, the ETags and the first failure; a FILLING buffer belongs
+ * to the caller, a QUEUED/RUNNING/WAITING one to the upload thread. */
 #include "storage/s3/upload.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +21,7 @@
 #include "storage/s3/xml.h"
 
 #define MIB (1024LL * 1024)
-#define DRIVE_EVERY (256 * 1024) /* bytes copied between two non-blocking pushes of the transfers */
+#define WAIT_SLICE_MS 100 /* how often a blocked writer looks at the cancel flag and its watchdog */
 
 long long ra_upload_part_size(long long configured, long long expected_size, int index) {
     long long p = configured > 0 ? configured : RA_PART_SIZE_DEFAULT;
@@ -34,7 +42,7 @@ long long ra_upload_part_size(long long configured, long long expected_size, int
     return p;
 }
 
-enum { SLOT_FREE, SLOT_FILLING, SLOT_RUNNING, SLOT_WAITING };
+enum { SLOT_FREE, SLOT_FILLING, SLOT_QUEUED, SLOT_RUNNING, SLOT_WAITING };
 
 typedef struct slot {
     unsigned char *buf; /* allocated on first use, grown only when the part size grows */
@@ -72,30 +80,47 @@ struct ra_upload {
     long stall_ms;
     volatile sig_atomic_t *cancel;
     ra_upload_checksum checksum;
-    size_t since_drive;
     int finished;
     int aborted;
+    pthread_t thread;
+    int thread_started;
+    pthread_mutex_t lock;
+    pthread_cond_t changed; /* a slot was freed, or a failure: wakes the writer */
+    int sync_ready;         /* lock and changed initialised */
+    /* under lock */
+    int quit;               /* the upload thread returns */
+    long long parts_done;   /* for the stall watchdog */
     int failed;
     ra_err ferr;
 };
 
 static long long now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return ra_s3_now_ms();
 }
 
+/* Under lock. */
 static int fail(ra_upload *up, ra_err *err) {
     if (err) *err = up->ferr;
     return -1;
 }
 
-/* Record the first failure; later writes and finish report it. */
+/* Record the first failure (under lock); later writes and finish report it. */
 static void set_failed(ra_upload *up, const ra_err *e) {
     if (up->failed) return;
     up->failed = 1;
     up->ferr = *e;
+    pthread_cond_broadcast(&up->changed);
 }
+
+static int is_failed(ra_upload *up, ra_err *err) {
+    pthread_mutex_lock(&up->lock);
+    int f = up->failed;
+    if (f) fail(up, err);
+    pthread_mutex_unlock(&up->lock);
+    return f;
+}
+
+static void *upload_thread(void *arg);
 
 ra_upload *ra_upload_new(ra_s3 *s3, const char *key, const ra_upload_opts *opts, ra_err *err) {
     ra_upload_opts def = {.expected_size = -1};
@@ -118,6 +143,20 @@ ra_upload *ra_upload_new(ra_s3 *s3, const char *key, const ra_upload_opts *opts,
     up->nslots = (opts->concurrency > 0 ? opts->concurrency : 4) + 1;
     if ((up->key = strdup(key)) == NULL) goto oom;
     if ((up->slots = calloc((size_t)up->nslots, sizeof(*up->slots))) == NULL) goto oom;
+    pthread_condattr_t ca;
+    if (pthread_condattr_init(&ca) != 0) goto oom;
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    if (pthread_mutex_init(&up->lock, NULL) != 0) {
+        pthread_condattr_destroy(&ca);
+        goto oom;
+    }
+    if (pthread_cond_init(&up->changed, &ca) != 0) {
+        pthread_mutex_destroy(&up->lock);
+        pthread_condattr_destroy(&ca);
+        goto oom;
+    }
+    pthread_condattr_destroy(&ca);
+    up->sync_ready = 1;
     if ((up->multi = curl_multi_init()) == NULL) goto oom;
     curl_multi_setopt(up->multi, CURLMOPT_MAXCONNECTS, (long)up->nslots);
     for (int i = 0; i < up->nslots; i++) {
@@ -168,6 +207,12 @@ ra_upload *ra_upload_new(ra_s3 *s3, const char *key, const ra_upload_opts *opts,
         ra_upload_free(up);
         return NULL;
     }
+    if (pthread_create(&up->thread, NULL, upload_thread, up) != 0) {
+        ra_err_set(err, RA_E_INTERNAL, "s3: cannot start the upload thread");
+        ra_upload_free(up); /* aborts the upload just created */
+        return NULL;
+    }
+    up->thread_started = 1;
     ra_log_debug(ra_s3_get_log(s3), "s3.upload.start", "multipart upload of '%s' started", key);
     return up;
 oom:
@@ -185,7 +230,7 @@ static int slot_start(ra_upload *up, slot *s, ra_err *err) {
     return 0;
 }
 
-/* Queue the FILLING slot as UploadPart number s->part. */
+/* Start a QUEUED slot as UploadPart number s->part (upload thread: the hash is computed here). */
 static int slot_submit(ra_upload *up, slot *s, ra_err *err) {
     snprintf(s->partno, sizeof(s->partno), "%d", s->part);
     s->query[0] = (ra_kv){"partNumber", s->partno};
@@ -236,16 +281,17 @@ static int store_etag(ra_upload *up, int part, const char *etag, ra_err *err) {
     return 0;
 }
 
-/* Push transfers without blocking, then collect finished parts and restart due retries.
- * Returns the number of parts that finished (for stall accounting). */
-static int drive(ra_upload *up) {
-    int running = 0, done = 0, left = 0;
+/* Upload thread: push transfers, then collect finished parts and restart due retries. */
+static void drive(ra_upload *up) {
+    int running = 0, left = 0;
     CURLMcode mc = curl_multi_perform(up->multi, &running);
     if (mc != CURLM_OK) {
         ra_err e;
         ra_err_set(&e, RA_E_INTERNAL, "s3: transfer engine failed: %s", curl_multi_strerror(mc));
+        pthread_mutex_lock(&up->lock);
         set_failed(up, &e);
-        return 0;
+        pthread_mutex_unlock(&up->lock);
+        return;
     }
     CURLMsg *m;
     while ((m = curl_multi_info_read(up->multi, &left)) != NULL) {
@@ -258,7 +304,9 @@ static int drive(ra_upload *up) {
         long retry = -1;
         ra_err e;
         ra_err_clear(&e);
-        if (ra_s3_xfer_result(up->s3, &s->x, rc, s->attempt, &retry, &e) == 0) {
+        int ok = ra_s3_xfer_result(up->s3, &s->x, rc, s->attempt, &retry, &e) == 0;
+        pthread_mutex_lock(&up->lock);
+        if (ok) {
             const char *etag = s->x.resp.etag;
             if (etag == NULL || *etag == '\0') {
                 ra_err_set(&e, RA_E_STORE, "s3: UploadPart %d of '%s': answer without ETag", s->part, up->key);
@@ -269,7 +317,8 @@ static int drive(ra_upload *up) {
             ra_s3_xfer_clear(&s->x);
             s->state = SLOT_FREE;
             s->len = 0;
-            done++;
+            up->parts_done++;
+            pthread_cond_broadcast(&up->changed);
         } else if (retry >= 0) {
             ra_s3_xfer_clear(&s->x);
             s->attempt++;
@@ -281,40 +330,89 @@ static int drive(ra_upload *up) {
             ra_s3_xfer_clear(&s->x);
             s->state = SLOT_FREE;
         }
+        pthread_mutex_unlock(&up->lock);
     }
-    long long now = now_ms();
-    for (int i = 0; i < up->nslots && !up->failed; i++) {
-        slot *s = &up->slots[i];
-        if (s->state == SLOT_WAITING && s->retry_at <= now) {
-            ra_err e;
-            if (slot_start(up, s, &e) < 0) set_failed(up, &e);
+}
+
+/* The upload thread: start queued parts (lowest number first), restart due retries, drive the
+ * transfers, sleep in curl_multi_poll until a socket is ready, a retry is due or the writer
+ * wakes it (curl_multi_wakeup). */
+static void *upload_thread(void *arg) {
+    ra_upload *up = arg;
+    for (;;) {
+        slot *start = NULL;
+        int is_retry = 0;
+        long long now = now_ms();
+        long wait = WAIT_SLICE_MS;
+        pthread_mutex_lock(&up->lock);
+        if (up->quit) {
+            pthread_mutex_unlock(&up->lock);
+            return NULL;
         }
+        if (!up->failed) {
+            for (int i = 0; i < up->nslots; i++) {
+                slot *s = &up->slots[i];
+                if (s->state == SLOT_QUEUED && (start == NULL || is_retry || s->part < start->part)) {
+                    start = s;
+                    is_retry = 0;
+                } else if (s->state == SLOT_WAITING) {
+                    if (s->retry_at <= now && start == NULL) {
+                        start = s;
+                        is_retry = 1;
+                    } else if (s->retry_at - now < wait) {
+                        wait = (long)(s->retry_at - now);
+                    }
+                }
+            }
+            if (start) start->state = SLOT_RUNNING; /* the writer leaves it alone from QUEUED on */
+        }
+        pthread_mutex_unlock(&up->lock);
+        if (start) {
+            ra_err e;
+            ra_err_clear(&e);
+            if ((is_retry ? slot_start(up, start, &e) : slot_submit(up, start, &e)) < 0) {
+                pthread_mutex_lock(&up->lock);
+                start->state = SLOT_FREE;
+                set_failed(up, &e);
+                pthread_mutex_unlock(&up->lock);
+            }
+            wait = 0; /* more may be queued: look again after one push */
+        }
+        drive(up);
+        if (wait < 0) wait = 0;
+        if (wait > 0) curl_multi_poll(up->multi, NULL, 0, (int)wait, NULL);
     }
-    return done;
 }
 
 static int cancelled(const ra_upload *up) {
     return up->cancel && *up->cancel;
 }
 
-/* Block until `ready` holds, driving transfers; fails on a part failure, cancel or a stall. */
+/* Writer, under lock: block until `ready` holds; fails on a part failure, cancel or a stall
+ * (no part finished for stall_ms: a diskless Redis drops a replica that stops reading). */
 static int wait_for(ra_upload *up, int (*ready)(const ra_upload *), ra_err *err) {
+    long long done = up->parts_done;
     long long deadline = now_ms() + up->stall_ms;
     for (;;) {
-        if (drive(up) > 0) deadline = now_ms() + up->stall_ms;
         if (up->failed) return fail(up, err);
         if (ready(up)) return 0;
         if (cancelled(up)) return ra_err_set(err, RA_E_CANCELLED, "upload of '%s' cancelled", up->key);
         long long now = now_ms();
+        if (up->parts_done != done) {
+            done = up->parts_done;
+            deadline = now + up->stall_ms;
+        }
         if (now >= deadline)
             return ra_err_set(err, RA_E_STORE, "s3: upload of '%s' stalled: no part finished in %ld ms", up->key,
                               up->stall_ms);
-        long wait = 100;
-        for (int i = 0; i < up->nslots; i++)
-            if (up->slots[i].state == SLOT_WAITING && up->slots[i].retry_at - now < wait)
-                wait = (long)(up->slots[i].retry_at - now);
-        if (wait < 0) wait = 0;
-        curl_multi_poll(up->multi, NULL, 0, (int)wait, NULL);
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_nsec += WAIT_SLICE_MS * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&up->changed, &up->lock, &ts);
     }
 }
 
@@ -334,31 +432,64 @@ static int all_free(const ra_upload *up) {
 static int next_slot(ra_upload *up, ra_err *err) {
     if (up->nparts >= RA_PARTS_MAX)
         return ra_err_set(err, RA_E_STORE, "s3: upload of '%s' needs more than %d parts", up->key, RA_PARTS_MAX);
-    if (!has_free(up) && wait_for(up, has_free, err) < 0) return -1;
-    for (int i = 0; i < up->nslots; i++) {
-        slot *s = &up->slots[i];
-        if (s->state != SLOT_FREE) continue;
+    pthread_mutex_lock(&up->lock);
+    int r = wait_for(up, has_free, err);
+    slot *s = NULL;
+    for (int i = 0; r == 0 && i < up->nslots; i++) {
+        if (up->slots[i].state != SLOT_FREE) continue;
+        s = &up->slots[i];
+        s->state = SLOT_FILLING; /* the writer's now */
+        up->cur = i;
+        break;
+    }
+    pthread_mutex_unlock(&up->lock);
+    if (r < 0) return -1;
+    if (s != NULL) {
         long long size = ra_upload_part_size(up->part_size, up->expected, up->nparts + 1);
         if ((size_t)size > s->cap) {
             unsigned char *b = realloc(s->buf, (size_t)size);
-            if (b == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory for a %lld-byte part", size);
+            if (b == NULL) {
+                pthread_mutex_lock(&up->lock);
+                s->state = SLOT_FREE;
+                up->cur = -1;
+                pthread_mutex_unlock(&up->lock);
+                return ra_err_set(err, RA_E_INTERNAL, "out of memory for a %lld-byte part", size);
+            }
             s->buf = b;
             s->cap = (size_t)size;
         }
         s->target = (size_t)size;
         s->len = 0;
         s->part = ++up->nparts;
-        s->state = SLOT_FILLING;
-        up->cur = i;
         return 0;
     }
     return ra_err_set(err, RA_E_INTERNAL, "s3: no free part buffer");
 }
 
+/* Hand the FILLING part to the upload thread. */
+static void queue_part(ra_upload *up) {
+    pthread_mutex_lock(&up->lock);
+    up->slots[up->cur].state = SLOT_QUEUED;
+    up->cur = -1;
+    pthread_mutex_unlock(&up->lock);
+    curl_multi_wakeup(up->multi);
+}
+
+/* Stop the upload thread and wait for it; then the multi and easy handles are the caller's. */
+static void stop_thread(ra_upload *up) {
+    if (!up->thread_started) return;
+    pthread_mutex_lock(&up->lock);
+    up->quit = 1;
+    pthread_mutex_unlock(&up->lock);
+    curl_multi_wakeup(up->multi);
+    pthread_join(up->thread, NULL);
+    up->thread_started = 0;
+}
+
 int ra_upload_reserve(ra_upload *up, void **buf, size_t *avail, ra_err *err) {
     *buf = NULL;
     *avail = 0;
-    if (up->failed) return fail(up, err);
+    if (is_failed(up, err)) return -1;
     if (up->finished || up->aborted) return ra_err_set(err, RA_E_INTERNAL, "s3: write after the upload ended");
     if (cancelled(up)) return ra_err_set(err, RA_E_CANCELLED, "upload of '%s' cancelled", up->key);
     if (up->cur < 0 && next_slot(up, err) < 0) return -1;
@@ -377,23 +508,13 @@ int ra_upload_commit(ra_upload *up, size_t n, ra_err *err) {
     if (n > s->target - s->len) return ra_err_set(err, RA_E_INTERNAL, "s3: commit beyond the reserved room");
     s->len += n;
     up->bytes += (long long)n;
-    up->since_drive += n;
-    if (s->len == s->target) {
-        up->cur = -1;
-        if (slot_submit(up, s, err) < 0) return -1;
-    }
-    /* keep the parts in flight moving while the caller feeds us */
-    if (up->since_drive >= DRIVE_EVERY) {
-        up->since_drive = 0;
-        drive(up);
-        if (up->failed) return fail(up, err);
-    }
+    if (s->len == s->target) queue_part(up);
     return 0;
 }
 
 int ra_upload_write(ra_upload *up, const void *data, size_t len, ra_err *err) {
     const unsigned char *p = data;
-    if (len == 0) return up->failed ? fail(up, err) : 0;
+    if (len == 0) return is_failed(up, err) ? -1 : 0;
     while (len > 0) {
         void *room;
         size_t n;
@@ -409,17 +530,17 @@ int ra_upload_write(ra_upload *up, const void *data, size_t len, ra_err *err) {
 
 int ra_upload_finish(ra_upload *up, ra_err *err) {
     if (up->finished) return 0;
-    if (up->failed) return fail(up, err);
+    if (is_failed(up, err)) return -1;
     if (up->aborted) return ra_err_set(err, RA_E_INTERNAL, "s3: finish after abort");
     if (cancelled(up)) return ra_err_set(err, RA_E_CANCELLED, "upload of '%s' cancelled", up->key);
     /* the last part may be short; an empty stream still needs one (empty) part */
     if (up->cur < 0 && up->nparts == 0 && next_slot(up, err) < 0) return -1;
-    if (up->cur >= 0) {
-        slot *s = &up->slots[up->cur];
-        up->cur = -1;
-        if (slot_submit(up, s, err) < 0) return -1;
-    }
-    if (wait_for(up, all_free, err) < 0) return -1;
+    if (up->cur >= 0) queue_part(up);
+    pthread_mutex_lock(&up->lock);
+    int w = wait_for(up, all_free, err);
+    pthread_mutex_unlock(&up->lock);
+    if (w < 0) return -1;
+    stop_thread(up);
     for (int i = 0; i < up->nparts; i++)
         if (up->etags == NULL || i >= up->etags_cap || up->etags[i] == NULL)
             return ra_err_set(err, RA_E_INTERNAL, "s3: part %d of '%s' has no ETag", i + 1, up->key);
@@ -471,6 +592,7 @@ int ra_upload_finish(ra_upload *up, ra_err *err) {
 void ra_upload_abort(ra_upload *up) {
     if (up == NULL || up->finished || up->aborted) return;
     up->aborted = 1;
+    stop_thread(up);
     /* stop the parts in flight first, so none lands after the abort */
     for (int i = 0; i < up->nslots; i++) {
         slot *s = &up->slots[i];
@@ -492,6 +614,7 @@ void ra_upload_abort(ra_upload *up) {
 void ra_upload_free(ra_upload *up) {
     if (up == NULL) return;
     if (!up->finished && !up->aborted) ra_upload_abort(up);
+    stop_thread(up);
     for (int i = 0; up->slots && i < up->nslots; i++) {
         slot *s = &up->slots[i];
         if (s->easy) {
@@ -507,6 +630,10 @@ void ra_upload_free(ra_upload *up) {
     free(up->slots);
     free(up->key);
     free(up->upload_id);
+    if (up->sync_ready) {
+        pthread_cond_destroy(&up->changed);
+        pthread_mutex_destroy(&up->lock);
+    }
     free(up);
 }
 
