@@ -774,6 +774,12 @@ static int emit_payload(void *vctx, const uint8_t *data, size_t len, ra_err *err
     return c->sink->write(c->sink->ctx, data, len, err);
 }
 
+static long elapsed_ms(const struct timespec *t0) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long)(t.tv_sec - t0->tv_sec) * 1000 + (long)(t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
 /* Send `cmd` (PSYNC ? -1 or SYNC) and stream its answer. Returns 0, or -1; *refused is set when
  * the server answered with an error line instead of a payload (the line is in ps->errline). */
 static int stream(ra_replica *r, const char *cmd, int rdb_only, const ra_sink *sink, uint8_t *buf,
@@ -791,14 +797,13 @@ static int stream(ra_replica *r, const char *cmd, int rdb_only, const ra_sink *s
     if (send_command(r, is_psync ? 3 : 1, is_psync ? psync_argv : sync_argv, err) < 0) return -1;
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    int expired = 0;
     for (;;) {
         long wait_ms = r->read_ms;
         if (c->ps->state == RA_PSYNC_PREAMBLE) {
             /* A server that only ever sends keep-alives (a stuck save) must not hold us forever. */
-            struct timespec t;
-            clock_gettime(CLOCK_MONOTONIC, &t);
-            long spent = (long)(t.tv_sec - t0.tv_sec) * 1000 + (long)(t.tv_nsec - t0.tv_nsec) / 1000000;
-            if (spent >= r->sync_ms)
+            long spent = elapsed_ms(&t0);
+            if (expired || spent >= r->sync_ms)
                 return ra_err_set(err, RA_E_SOURCE,
                                   "%s: the snapshot did not start within %lds (sync-timeout): only keep-alives "
                                   "came while the server forked and saved",
@@ -806,11 +811,13 @@ static int stream(ra_replica *r, const char *cmd, int rdb_only, const ra_sink *s
             if (r->sync_ms - spent < wait_ms) wait_ms = r->sync_ms - spent;
         }
         ssize_t n = ra_conn_read(r->conn, buf, STREAM_BUF, wait_ms, err);
-        if (n < 0 && wait_ms < r->read_ms && c->ps->state == RA_PSYNC_PREAMBLE) {
-            struct timespec t;
-            clock_gettime(CLOCK_MONOTONIC, &t);
-            long spent = (long)(t.tv_sec - t0.tv_sec) * 1000 + (long)(t.tv_nsec - t0.tv_nsec) / 1000000;
-            if (spent >= r->sync_ms) continue; /* the sync deadline passed: reported above */
+        if (n < 0 && wait_ms < r->read_ms && c->ps->state == RA_PSYNC_PREAMBLE &&
+            (err == NULL || err->code != RA_E_CANCELLED)) {
+            /* The wait was cut to the sync deadline; millisecond rounding may end it a hair early. */
+            if (elapsed_ms(&t0) + 50 >= r->sync_ms) {
+                expired = 1; /* reported at the top of the loop */
+                continue;
+            }
         }
         if (n < 0) {
             if (err != NULL && err->code != RA_E_CANCELLED && c->ps->state != RA_PSYNC_PREAMBLE)
