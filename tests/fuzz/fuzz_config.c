@@ -34,8 +34,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         ra_config_format_value(&d, (ra_config_key)k, vb, sizeof(vb));
         if (strcmp(va, vb) != 0) abort();
     }
-    /* A password never reaches the printed text. */
-    if (c.source != NULL && ra_url_has_password(c.source) && strstr(out, c.source) != NULL) abort();
+    /* A password never reaches the printed source (other keys may hold any text, even a URL). */
+    if (c.source != NULL && ra_url_has_password(c.source)) {
+        char shown[RA_CONFIG_VALUE_MAX + 16];
+        ra_config_format_value(&c, RA_KEY_SOURCE, shown, sizeof(shown));
+        if (strcmp(shown, c.source) == 0) abort();
+    }
     ra_config_free(&d);
     ra_config_free(&c);
     free(out);
