@@ -156,6 +156,35 @@ else
     ra_fail "sweep deletes only expired backups" "$left" "$(cat "$T/sweep.txt")"
 fi
 
+# --- the rule really expires: the harness's RGW runs lifecycle with a 10 s "day" (rgw lc debug interval),
+# so a 1-day rule removes the backup and its record, and aborts an unfinished upload, within about a minute
+if [ "${RA_RGW_LC_DEBUG_INTERVAL:-10}" -gt 0 ] 2>/dev/null; then
+    XB=it-expire-$$
+    if ra_s3_bucket "$XB"; then
+        xid=$(REDIS_ARCHIVER_BUCKET=$XB REDIS_ARCHIVER_INSTANCE=it-expire "$BIN" backup 2>/dev/null)
+        ra_aws s3api create-multipart-upload --bucket "$XB" --key "redis-archiver/it-expire/unfinished.rdb" >/dev/null 2>&1
+        REDIS_ARCHIVER_BUCKET=$XB REDIS_ARCHIVER_INSTANCE=it-expire "$BIN" retention --apply --days 1 >/dev/null 2>&1
+        gone=0 aborted=0
+        for _ in $(seq 1 90); do
+            left=$(ra_aws s3 ls "s3://$XB/redis-archiver/it-expire/" 2>/dev/null)
+            ups=$(ra_aws s3api list-multipart-uploads --bucket "$XB" 2>/dev/null)
+            [ -z "$left" ] && gone=1
+            grep -q unfinished <<<"$ups" || aborted=1
+            [ $gone = 1 ] && [ $aborted = 1 ] && break
+            sleep 1
+        done
+        if [ -n "$xid" ] && [ $gone = 1 ]; then ra_ok "lifecycle expires the backup and its record (1-day rule, 10 s day)"
+        else ra_fail "lifecycle expires the backup and its record (1-day rule, 10 s day)" "id '$xid'" "$left"; fi
+        if [ $aborted = 1 ]; then ra_ok "lifecycle aborts an unfinished multipart upload"
+        else ra_fail "lifecycle aborts an unfinished multipart upload" "$ups"; fi
+    else
+        ra_fail "lifecycle expiry bucket"
+    fi
+else
+    ra_skip "lifecycle expires the backup and its record (1-day rule, 10 s day)" "lifecycle debug interval off"
+    ra_skip "lifecycle aborts an unfinished multipart upload" "lifecycle debug interval off"
+fi
+
 # --- schedule: a window that ended earlier today triggers one catch-up backup; SIGTERM stops it cleanly
 export REDIS_ARCHIVER_INSTANCE=it-schedule
 now_min=$((10#$(date -u +%H) * 60 + 10#$(date -u +%M)))
