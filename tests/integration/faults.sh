@@ -74,13 +74,14 @@ GOOD_REC=$(ra_aws s3 cp --quiet "s3://$B/$FC_PREFIX$GOOD/$GOOD_ID.json" - 2>&1)
 # Source faults
 # =========================================================================================================
 
-# --- replica killed (SIGKILL) mid-stream: parts are slowed by the proxy so that the kill lands mid-stream
+# --- replica killed (SIGKILL) mid-stream: parts are slowed by the proxy, and the kill comes as soon as the RDB
+# payload has started (the archiver logs backup.stream), so it lands mid-stream however fast the upload is
 case_kill() {
 I=src-kill-$RUN
 fp_rules 'PUT partNumber= delay:1'
 fp_reset
 bg_backup kill --instance "$I" --endpoint "$PROXY" --concurrency 1
-if fc_wait_for 60 parts_seen 1; then
+if fc_wait_for 60 grep -q '"backup.stream"' "$T/kill.err"; then
     kill -9 "$(pidof_port "$R")"
     rc=$(bg_wait kill 120)
     fc_assert_rc "replica killed mid-stream" "3 5" "$rc" "$T/kill.err"
