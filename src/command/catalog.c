@@ -53,7 +53,8 @@ static void mark_stale(ra_record *r, time_t now) {
     if (n < 0) r->error = NULL;
 }
 
-int ra_catalog_get(const ra_catalog *c, const char *id, ra_record *r, ra_err *err) {
+/* Read one record and judge a running one against `now`. */
+static int get_record(const ra_catalog *c, const char *id, time_t now, ra_record *r, ra_err *err) {
     if (!ra_record_id_valid(id))
         return ra_err_set(err, RA_E_NOTFOUND, "no backup '%s' of instance '%s' (ids look like 20261124T020512Z-3fa9)",
                           id, c->instance);
@@ -70,8 +71,23 @@ int ra_catalog_get(const ra_catalog *c, const char *id, ra_record *r, ra_err *er
     }
     rc = ra_record_from_json(r, text, len, err);
     free(text);
-    if (rc == 0) mark_stale(r, time(NULL));
+    if (rc == 0) mark_stale(r, now);
     return rc;
+}
+
+int ra_catalog_get(const ra_catalog *c, const char *id, ra_record *r, ra_err *err) {
+    return get_record(c, id, time(NULL), r, err);
+}
+
+/* Is key "<...>/<id><ext>" with a valid backup id? Then 1 and id filled. */
+static int key_id(const char *key, const char *ext, char id[RA_ID_MAX]) {
+    const char *base = strrchr(key, '/');
+    base = base ? base + 1 : key;
+    size_t len = strlen(base), elen = strlen(ext);
+    if (len <= elen || len - elen >= RA_ID_MAX || strcmp(base + len - elen, ext) != 0) return 0;
+    memcpy(id, base, len - elen);
+    id[len - elen] = '\0';
+    return ra_record_id_valid(id);
 }
 
 typedef struct list_state {
@@ -82,15 +98,8 @@ typedef struct list_state {
 
 static int collect_id(void *ctx, const ra_s3_object *obj, ra_err *err) {
     list_state *st = ctx;
-    const char *base = strrchr(obj->key, '/');
-    base = base ? base + 1 : obj->key;
-    size_t len = strlen(base);
-    if (len < 6 || strcmp(base + len - 5, ".json") != 0) return 0;
     char id[RA_ID_MAX];
-    if (len - 5 >= sizeof(id)) return 0;
-    memcpy(id, base, len - 5);
-    id[len - 5] = '\0';
-    if (!ra_record_id_valid(id)) return 0;
+    if (!key_id(obj->key, ".json", id)) return 0;
     if (st->n == st->cap) {
         size_t cap = st->cap ? st->cap * 2 : 16;
         char **ids = realloc(st->ids, cap * sizeof(*ids));
@@ -123,8 +132,7 @@ int ra_catalog_list(const ra_catalog *c, time_t now, ra_record **records, size_t
     }
     for (size_t i = 0; rc == 0 && i < st.n; i++) {
         ra_err one = {0};
-        if (ra_catalog_get(c, st.ids[i], &recs[got], &one) == 0) {
-            mark_stale(&recs[got], now);
+        if (get_record(c, st.ids[i], now, &recs[got], &one) == 0) {
             got++;
         } else if (one.code == RA_E_NOTFOUND) {
             continue; /* deleted between list and get (lifecycle or a sweep) */
@@ -183,18 +191,11 @@ static int abort_orphan(void *ctx, const ra_s3_upload_ref *up, ra_err *err) {
     orphan_state *st = ctx;
     if (st->except_key && strcmp(up->key, st->except_key) == 0) return 0;
     /* An upload whose backup is still running (fresh heartbeat) belongs to another live process. */
-    const char *base = strrchr(up->key, '/');
-    base = base ? base + 1 : up->key;
-    char id[RA_ID_MAX] = "";
-    size_t len = strlen(base);
-    if (len > 4 && len - 4 < sizeof(id) && strcmp(base + len - 4, ".rdb") == 0) {
-        memcpy(id, base, len - 4);
-        id[len - 4] = '\0';
-    }
-    if (ra_record_id_valid(id)) {
+    char id[RA_ID_MAX];
+    if (key_id(up->key, ".rdb", id)) {
         ra_record r;
         ra_err gerr = {0};
-        if (ra_catalog_get(st->c, id, &r, &gerr) == 0) {
+        if (get_record(st->c, id, st->now, &r, &gerr) == 0) {
             int live = r.state == RA_STATE_RUNNING;
             ra_record_clear(&r);
             if (live) return 0;
