@@ -36,6 +36,13 @@ int ra_conn_write(ra_conn *c, const void *p, size_t n, long timeout_ms, ra_err *
  * e.g. "no data from 'h:p' for 60000 ms", or RA_E_CANCELLED). */
 ssize_t ra_conn_read(ra_conn *c, void *buf, size_t cap, long timeout_ms, ra_err *err);
 
+/* Batch the reads of a bulk stream: poll wakes only once `bytes` are queued (SO_RCVLOWAT), or
+ * after max_wait_ms, when the next read takes whatever arrived. Measured on loopback here: a
+ * 1 GiB RDB read in 10 KB wakeups costs about 1 CPU-s in the kernel (redis-cli --rdb pays it);
+ * 256 KiB batches cut that to under half. bytes <= 1 turns it off. 0, or -1 (errno) when the
+ * socket refuses the option. */
+int ra_conn_batch_reads(ra_conn *c, int bytes, long max_wait_ms);
+
 /* "host:port" as given (borrowed, valid until free). */
 const char *ra_conn_name(const ra_conn *c);
 

@@ -67,6 +67,15 @@ void ra_psync_init(ra_psync *p);
 int ra_psync_feed(ra_psync *p, const uint8_t *data, size_t n, ra_psync_emit_fn emit, void *ctx,
                   ra_err *err);
 
+/* In-place framing for a caller that reads the payload straight into its own buffer (no copy).
+ * Only in RA_PSYNC_BULK or RA_PSYNC_EOFMARK. buf[0..n) continues the stream and must START with
+ * the p->hold_len held-back bytes (copy p->hold there, then read after them). *payload receives
+ * how many bytes at the start of buf are payload, final and in order; for $EOF, up to 40 bytes
+ * after them may be the mark and are held back again (copied into p->hold), to be put in front
+ * of the next read. Bytes after the end of the payload are handled as ra_psync_feed does.
+ * Returns RA_PSYNC_MORE, RA_PSYNC_END, or -1 with err set. */
+int ra_psync_frame(ra_psync *p, const uint8_t *buf, size_t n, size_t *payload, ra_err *err);
+
 /* The connection ended: 0 if the payload was complete, else -1 with RA_E_VERIFY
  * "stream ended early after N bytes" (or RA_E_SOURCE when the payload never started). */
 int ra_psync_finish(const ra_psync *p, ra_err *err);

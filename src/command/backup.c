@@ -120,14 +120,35 @@ static int sink_begin(void *ctx, const ra_stream_info *info, ra_err *err) {
     return 0;
 }
 
-static int sink_write(void *ctx, const uint8_t *data, size_t len, ra_err *err) {
-    job *j = ctx;
-    if (ra_upload_write(j->upload, data, len, err) != 0) return -1;
+/* len RDB bytes were handed to the upload: count them, draw, keep the record fresh. */
+static void accepted(job *j, size_t len) {
     j->rec->bytes += (long long)len;
     if (j->opts->progress) draw_progress(j, 0);
     ra_err beat_err = {0};
     if (heartbeat(j, 0, &beat_err) != 0)
         ra_log_warn(j->opts->log, "backup.heartbeat", "could not update the task record: %s", beat_err.msg);
+}
+
+static int sink_write(void *ctx, const uint8_t *data, size_t len, ra_err *err) {
+    job *j = ctx;
+    if (ra_upload_write(j->upload, data, len, err) != 0) return -1;
+    accepted(j, len);
+    return 0;
+}
+
+/* The source reads the socket straight into the part buffer. */
+static int sink_reserve(void *ctx, uint8_t **room, size_t *avail, ra_err *err) {
+    job *j = ctx;
+    void *p = NULL;
+    if (ra_upload_reserve(j->upload, &p, avail, err) != 0) return -1;
+    *room = p;
+    return 0;
+}
+
+static int sink_commit(void *ctx, size_t len, ra_err *err) {
+    job *j = ctx;
+    if (ra_upload_commit(j->upload, len, err) != 0) return -1;
+    accepted(j, len);
     return 0;
 }
 
@@ -209,7 +230,8 @@ int ra_backup_run(const ra_backup_opts *opts, ra_record *rec, ra_err *err) {
             ra_log_warn(opts->log, "backup.orphans", "could not clean up unfinished uploads: %s", oerr.msg);
         ra_log_info(opts->log, "backup.start", "backup %s of instance '%s' from %s (redis %s)", rec->id,
                     cat->instance, source, rec->redis_version ? rec->redis_version : "?");
-        ra_sink sink = {.ctx = &j, .begin = sink_begin, .write = sink_write};
+        ra_sink sink = {.ctx = &j, .begin = sink_begin, .write = sink_write, .reserve = sink_reserve,
+                        .commit = sink_commit};
         long long bytes = 0;
         uint64_t crc = 0;
         rc = ra_replica_sync(replica, &sink, &bytes, &crc, err);

@@ -26,6 +26,7 @@ struct ra_conn {
     SSL_CTX *ctx;
     SSL *ssl;
     volatile sig_atomic_t *cancel;
+    long batch_ms;  /* > 0: SO_RCVLOWAT is set; a read waits at most this long for it */
     char name[300]; /* "host:port" for messages */
 };
 
@@ -35,22 +36,33 @@ static long long now_ms(void) {
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Wait until fd is ready for `events`, at most timeout_ms. `what` names the wait in messages. */
-static int wait_fd(int fd, short events, long timeout_ms, volatile sig_atomic_t *cancel,
+/* Poll fd for `events` for up to timeout_ms, in slices so a cancel is seen: 1 ready (or an error
+ * the next call will report), 0 timed out, -1 cancelled or poll failed (err set). */
+static int poll_fd(int fd, short events, long timeout_ms, volatile sig_atomic_t *cancel,
                    const char *name, const char *what, ra_err *err) {
     long long deadline = now_ms() + timeout_ms;
     for (;;) {
         if (cancel != NULL && *cancel) return ra_err_set(err, RA_E_CANCELLED, "cancelled");
         long long left = deadline - now_ms();
-        if (left <= 0)
-            return ra_err_set(err, RA_E_SOURCE, "%s '%s' timed out after %ld ms", what, name,
-                              timeout_ms);
+        if (left <= 0) return 0;
         struct pollfd pfd = {.fd = fd, .events = events};
         int rc = poll(&pfd, 1, (int)(left < SLICE_MS ? left : SLICE_MS));
-        if (rc > 0) return 0; /* readable, writable, or an error the next call will report */
+        if (rc > 0) return 1;
         if (rc < 0 && errno != EINTR)
             return ra_err_set(err, RA_E_SOURCE, "%s '%s': poll: %s", what, name, strerror(errno));
     }
+}
+
+static int timed_out(const char *name, const char *what, long timeout_ms, ra_err *err) {
+    return ra_err_set(err, RA_E_SOURCE, "%s '%s' timed out after %ld ms", what, name, timeout_ms);
+}
+
+/* Wait until fd is ready for `events`, at most timeout_ms. `what` names the wait in messages. */
+static int wait_fd(int fd, short events, long timeout_ms, volatile sig_atomic_t *cancel,
+                   const char *name, const char *what, ra_err *err) {
+    int rc = poll_fd(fd, events, timeout_ms, cancel, name, what, err);
+    if (rc == 0) return timed_out(name, what, timeout_ms, err);
+    return rc < 0 ? -1 : 0;
 }
 
 /* The first OpenSSL error on the queue, as text. */
@@ -231,6 +243,7 @@ int ra_conn_write(ra_conn *c, const void *data, size_t n, long timeout_ms, ra_er
 
 ssize_t ra_conn_read(ra_conn *c, void *buf, size_t cap, long timeout_ms, ra_err *err) {
     char ebuf[256];
+    long long deadline = now_ms() + timeout_ms;
     for (;;) {
         if (c->cancel != NULL && *c->cancel) return ra_err_set(err, RA_E_CANCELLED, "cancelled");
         short want = POLLIN;
@@ -252,9 +265,23 @@ ssize_t ra_conn_read(ra_conn *c, void *buf, size_t cap, long timeout_ms, ra_err 
             if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
                 return ra_err_set(err, RA_E_SOURCE, "reading from '%s': %s", c->name, strerror(errno));
         }
-        if (wait_fd(c->fd, want, timeout_ms, c->cancel, c->name, "waiting for data from", err) < 0)
-            return -1;
+        long long left = deadline - now_ms();
+        if (left <= 0) return timed_out(c->name, "waiting for data from", timeout_ms, err);
+        /* Batched: poll wakes at SO_RCVLOWAT bytes, so after batch_ms take whatever is there (the
+         * stream's last bytes, or a slow source) with the next recv. */
+        long wait = c->batch_ms > 0 && left > c->batch_ms ? c->batch_ms : (long)left;
+        if (poll_fd(c->fd, want, wait, c->cancel, c->name, "waiting for data from", err) < 0) return -1;
     }
+}
+
+int ra_conn_batch_reads(ra_conn *c, int bytes, long max_wait_ms) {
+    if (bytes <= 1 || max_wait_ms <= 0) {
+        bytes = 1;
+        max_wait_ms = 0;
+    }
+    if (setsockopt(c->fd, SOL_SOCKET, SO_RCVLOWAT, &bytes, sizeof(bytes)) < 0) return -1;
+    c->batch_ms = max_wait_ms;
+    return 0;
 }
 
 const char *ra_conn_name(const ra_conn *c) { return c->name; }

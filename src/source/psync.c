@@ -255,6 +255,43 @@ int ra_psync_feed(ra_psync *p, const uint8_t *data, size_t n, ra_psync_emit_fn e
     return p->state == RA_PSYNC_DONE ? RA_PSYNC_END : RA_PSYNC_MORE;
 }
 
+int ra_psync_frame(ra_psync *p, const uint8_t *buf, size_t n, size_t *payload, ra_err *err) {
+    const size_t M = RA_PSYNC_MARK_LEN;
+    size_t pay = 0, end = n; /* end: where the payload and its mark stop within buf */
+    *payload = 0;
+    if (p->state == RA_PSYNC_BULK) {
+        if (p->hold_len != 0) return ra_err_set(err, RA_E_INTERNAL, "psync: held bytes in a $<len> payload");
+        pay = (long long)n < p->remaining ? n : (size_t)p->remaining;
+        p->remaining -= (long long)pay;
+        if (p->remaining == 0) p->state = RA_PSYNC_DONE;
+        end = pay;
+    } else if (p->state == RA_PSYNC_EOFMARK) {
+        if (n < p->hold_len || memcmp(buf, p->hold, p->hold_len) != 0)
+            return ra_err_set(err, RA_E_INTERNAL, "psync: buffer does not start with the held bytes");
+        /* the whole span, held bytes included: the mark may straddle two reads */
+        const uint8_t *m = memmem(buf, n, p->mark, M);
+        if (m != NULL) {
+            pay = (size_t)(m - buf);
+            end = pay + M;
+            p->hold_len = 0;
+            p->state = RA_PSYNC_DONE;
+        } else {
+            size_t keep = n < M ? n : M;
+            pay = n - keep;
+            memcpy(p->hold, buf + pay, keep);
+            p->hold_len = keep;
+        }
+    } else {
+        return ra_err_set(err, RA_E_INTERNAL, "psync: in-place framing outside the payload");
+    }
+    p->emitted += (long long)pay;
+    p->payload_seen = p->emitted + (long long)p->hold_len;
+    *payload = pay;
+    if (p->state != RA_PSYNC_DONE) return RA_PSYNC_MORE;
+    /* keep-alives (or, with ignore_trailing, the replication stream) after the end */
+    return end < n ? ra_psync_feed(p, buf + end, n - end, NULL, NULL, err) : RA_PSYNC_END;
+}
+
 int ra_psync_finish(const ra_psync *p, ra_err *err) {
     switch (p->state) {
     case RA_PSYNC_DONE:

@@ -3,6 +3,7 @@
 #include "source/replica.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,9 @@
 #define MINIMAL_ACL "+psync +replconf +info"
 #define REPLY_BUF (16 * 1024)
 #define STREAM_BUF (1024 * 1024) /* one read of the payload; ~1 GB/s on loopback per the notes */
+#define INPLACE_MIN (64 * 1024)   /* less room than this in the sink's buffer: read into ours */
+#define BATCH_BYTES (256 * 1024)  /* payload reads wake at this much data (SO_RCVLOWAT)... */
+#define BATCH_MS 20               /* ...or after this long */
 #define MAX_REPLICAS 16
 
 typedef struct replica_peer {
@@ -758,20 +762,52 @@ typedef struct stream_ctx {
  * mark, the fork killed), and we then fail with "stream ended early". So we add no waiting of our
  * own here: the sink's stall timeout is the only bound, and it must stay under the replica's
  * repl-timeout for a stalled store to be reported as the store's fault. */
+static int begin_payload(stream_ctx *c, ra_err *err) {
+    c->begun = 1;
+    ra_stream_info si = {.offset = c->ps->offset, .length = c->ps->length, .diskless = c->ps->diskless};
+    snprintf(si.replid, sizeof(si.replid), "%s", c->ps->replid);
+    snprintf(si.redis_version, sizeof(si.redis_version), "%s", c->r->version);
+    ra_log_info(c->r->log, "source.payload", "rdb from %s: %s, replid %s offset %lld", ra_conn_name(c->r->conn),
+                si.diskless ? "diskless ($EOF)" : "disk-based ($len)", si.replid[0] ? si.replid : "(none)",
+                si.offset);
+    /* The payload is a bulk stream: wake per 256 KiB, not per few KB the server wrote. */
+    if (ra_conn_batch_reads(c->r->conn, BATCH_BYTES, BATCH_MS) < 0)
+        ra_log_debug(c->r->log, "source.batch", "SO_RCVLOWAT refused: %s", strerror(errno));
+    if (c->sink->begin != NULL && c->sink->begin(c->sink->ctx, &si, err) < 0) return -1;
+    return 0;
+}
+
 static int emit_payload(void *vctx, const uint8_t *data, size_t len, ra_err *err) {
     stream_ctx *c = vctx;
-    if (!c->begun) {
-        c->begun = 1;
-        ra_stream_info si = {.offset = c->ps->offset, .length = c->ps->length, .diskless = c->ps->diskless};
-        snprintf(si.replid, sizeof(si.replid), "%s", c->ps->replid);
-        snprintf(si.redis_version, sizeof(si.redis_version), "%s", c->r->version);
-        ra_log_info(c->r->log, "source.payload", "rdb from %s: %s, replid %s offset %lld",
-                    ra_conn_name(c->r->conn), si.diskless ? "diskless ($EOF)" : "disk-based ($len)",
-                    si.replid[0] ? si.replid : "(none)", si.offset);
-        if (c->sink->begin != NULL && c->sink->begin(c->sink->ctx, &si, err) < 0) return -1;
-    }
+    if (!c->begun && begin_payload(c, err) < 0) return -1;
     if (ra_rdb_feed(&c->rdb, data, len, err) < 0) return -1;
     return c->sink->write(c->sink->ctx, data, len, err);
+}
+
+static int in_payload(const ra_psync *ps) {
+    return ps->state == RA_PSYNC_BULK || ps->state == RA_PSYNC_EOFMARK;
+}
+
+/* The zero-copy path: read into the sink's own buffer, after the bytes held back as a possible
+ * EOF mark (put back in front, where they were read last time), then verify and commit in place.
+ * Returns 1 when it did a read (*n as ra_conn_read's), 0 when the room is too small for it (the
+ * caller reads into its buffer and writes), -1 on a sink error. */
+static int read_in_place(stream_ctx *c, long wait_ms, ssize_t *n, int *rc, ra_err *err) {
+    uint8_t *room;
+    size_t avail, h = c->ps->hold_len;
+    if (c->sink->reserve(c->sink->ctx, &room, &avail, err) < 0) return -1;
+    if (avail < h + INPLACE_MIN) return 0;
+    size_t cap = avail - h;
+    if (c->ps->state == RA_PSYNC_BULK && (long long)cap > c->ps->remaining) cap = (size_t)c->ps->remaining;
+    memcpy(room, c->ps->hold, h);
+    *n = ra_conn_read(c->r->conn, room + h, cap, wait_ms, err);
+    if (*n <= 0) return 1;
+    size_t pay = 0;
+    *rc = ra_psync_frame(c->ps, room, h + (size_t)*n, &pay, err);
+    if (*rc < 0) return 1;
+    if (pay > 0 && (ra_rdb_feed(&c->rdb, room, pay, err) < 0 || c->sink->commit(c->sink->ctx, pay, err) < 0))
+        *rc = -1;
+    return 1;
 }
 
 static long elapsed_ms(const struct timespec *t0) {
@@ -810,7 +846,17 @@ static int stream(ra_replica *r, const char *cmd, int rdb_only, const ra_sink *s
                                   ra_conn_name(r->conn), r->sync_ms / 1000);
             if (r->sync_ms - spent < wait_ms) wait_ms = r->sync_ms - spent;
         }
-        ssize_t n = ra_conn_read(r->conn, buf, STREAM_BUF, wait_ms, err);
+        if (in_payload(c->ps) && !c->begun && begin_payload(c, err) < 0) return -1;
+        ssize_t n = 0;
+        int rc = RA_PSYNC_MORE, done_in_place = 0;
+        if (in_payload(c->ps) && sink->reserve != NULL) {
+            done_in_place = read_in_place(c, wait_ms, &n, &rc, err);
+            if (done_in_place < 0) return -1;
+        }
+        /* the last bytes of each of the sink's buffers come through ours, copied */
+        if (!done_in_place)
+            n = ra_conn_read(r->conn, buf, in_payload(c->ps) && sink->reserve ? INPLACE_MIN : STREAM_BUF, wait_ms,
+                             err);
         if (n < 0 && wait_ms < r->read_ms && c->ps->state == RA_PSYNC_PREAMBLE &&
             (err == NULL || err->code != RA_E_CANCELLED)) {
             /* The wait was cut to the sync deadline; millisecond rounding may end it a hair early. */
@@ -828,7 +874,7 @@ static int stream(ra_replica *r, const char *cmd, int rdb_only, const ra_sink *s
             ra_psync_finish(c->ps, err);
             return ra_err_prefix(err, "%s: ", ra_conn_name(r->conn));
         }
-        int rc = ra_psync_feed(c->ps, buf, (size_t)n, emit_payload, c, err);
+        if (!done_in_place) rc = ra_psync_feed(c->ps, buf, (size_t)n, emit_payload, c, err);
         if (rc < 0) {
             if (c->ps->errline[0] != '\0') *refused = 1;
             return -1;

@@ -308,6 +308,82 @@ static void test_long_line_refused(void **state) {
     assert_non_null(strstr(err.msg, "longer than"));
 }
 
+/* In-place framing as the replica's zero-copy path uses it: the header through ra_psync_feed, then
+ * every read lands in "the sink's buffer" right after the held bytes, and only the framed payload
+ * is committed. Reads are cut at `cuts`; reads at odd-numbered cuts take the copy path instead. */
+static void frame_cuts(const transcript *t, const size_t *cuts, size_t ncuts, sinkbuf *s) {
+    ra_err err = {0};
+    ra_psync p;
+    ra_psync_init(&p);
+    memset(s, 0, sizeof(*s));
+    size_t at = 0;
+    while (p.state == RA_PSYNC_PREAMBLE) { /* byte by byte, so no payload comes this way */
+        assert_true(at < t->len);
+        assert_true(ra_psync_feed(&p, t->bytes + at++, 1, collect, s, &err) >= 0);
+    }
+    int rc = RA_PSYNC_MORE;
+    for (size_t i = 0; i <= ncuts && rc == RA_PSYNC_MORE; i++) {
+        size_t end = i < ncuts ? cuts[i] : t->len;
+        if (end <= at) continue;
+        if (i % 2 == 1) {
+            rc = ra_psync_feed(&p, t->bytes + at, end - at, collect, s, &err);
+        } else {
+            uint8_t *room = s->data + s->len; /* the first uncommitted byte */
+            size_t h = p.hold_len, pay = 99999;
+            memcpy(room, p.hold, h);
+            memcpy(room + h, t->bytes + at, end - at);
+            rc = ra_psync_frame(&p, room, h + end - at, &pay, &err);
+            if (rc >= 0) s->len += pay;
+        }
+        if (rc < 0) fail_msg("frame failed at %zu..%zu: %s", at, end, err.msg);
+        if (end < t->len) assert_int_equal(rc, RA_PSYNC_MORE);
+        at = end;
+    }
+    assert_int_equal(rc, RA_PSYNC_END);
+    assert_int_equal(ra_psync_finish(&p, &err), 0);
+    assert_int_equal(p.emitted, (long long)t->payload_len);
+    assert_int_equal(s->len, t->payload_len);
+    assert_memory_equal(s->data, t->payload, t->payload_len);
+}
+
+static void test_in_place_framing(void **state) {
+    (void)state;
+    transcript t;
+    sinkbuf s;
+    size_t sizes[] = {1, 39, 40, 41, 300};
+    for (int form = 0; form < 2; form++)
+        for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+            if (form == 0)
+                diskless(&t, sizes[k]);
+            else
+                disk(&t, sizes[k]);
+            frame_cuts(&t, NULL, 0, &s);
+            for (size_t c = 1; c < t.len; c++) frame_cuts(&t, &c, 1, &s);
+            size_t lo = t.len > 90 ? t.len - 90 : 1;
+            for (size_t a = lo; a < t.len; a++)
+                for (size_t b = a + 1; b < t.len; b++) {
+                    size_t cuts[3] = {a / 2, a, b};
+                    frame_cuts(&t, cuts, 3, &s);
+                }
+        }
+    /* keep-alives after the mark (Redis < 7.0.6) in the same read */
+    diskless(&t, 100);
+    puts_(&t, "\n\n");
+    frame_cuts(&t, NULL, 0, &s);
+    /* a buffer that does not start with the held bytes is the caller's bug */
+    ra_psync p;
+    ra_err err = {0};
+    size_t pay;
+    diskless(&t, 100);
+    ra_psync_init(&p);
+    size_t hdr = (size_t)(strstr((const char *)t.bytes, MARK "\r\n") - (const char *)t.bytes) + 42;
+    assert_int_equal(ra_psync_feed(&p, t.bytes, hdr + 60, collect, &s, &err), RA_PSYNC_MORE);
+    assert_int_equal(p.hold_len, 40);
+    uint8_t wrong[64] = {0};
+    assert_int_equal(ra_psync_frame(&p, wrong, sizeof(wrong), &pay, &err), -1);
+    assert_int_equal(err.code, RA_E_INTERNAL);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_diskless_whole_and_bytewise),
@@ -319,6 +395,7 @@ int main(void) {
         cmocka_unit_test(test_truncated),
         cmocka_unit_test(test_emit_failure_stops),
         cmocka_unit_test(test_long_line_refused),
+        cmocka_unit_test(test_in_place_framing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
