@@ -29,6 +29,9 @@ typedef struct ra_stream_info {
  * The source uses write for what does not fit (a read that spans two parts). */
 typedef struct ra_sink {
     void *ctx;
+    /* Once, right after the sync was requested: the server forks and saves before the first
+     * byte, so work done here overlaps that wait (may be NULL; a -1 stops the source). */
+    int (*requested)(void *ctx, ra_err *err);
     int (*begin)(void *ctx, const ra_stream_info *info, ra_err *err);
     int (*write)(void *ctx, const uint8_t *data, size_t len, ra_err *err);
     int (*reserve)(void *ctx, uint8_t **room, size_t *avail, ra_err *err);

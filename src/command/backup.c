@@ -70,6 +70,17 @@ static int heartbeat(job *j, int force, ra_err *err) {
     return ra_catalog_put(j->opts->catalog, j->rec, err);
 }
 
+/* While the replica forks: uploads left by a killed run are aborted (a lifecycle rule would only
+ * days later, and they hold the store's space until then). */
+static int sink_requested(void *ctx, ra_err *err) {
+    (void)err;
+    job *j = ctx;
+    ra_err oerr = {0};
+    if (ra_catalog_abort_orphans(j->opts->catalog, j->rec->started, j->rec->key, &oerr) < 0)
+        ra_log_warn(j->opts->log, "backup.orphans", "could not clean up unfinished uploads: %s", oerr.msg);
+    return 0;
+}
+
 static int sink_begin(void *ctx, const ra_stream_info *info, ra_err *err) {
     job *j = ctx;
     ra_record *r = j->rec;
@@ -225,13 +236,10 @@ int ra_backup_run(const ra_backup_opts *opts, ra_record *rec, ra_err *err) {
         if (busy > 0) ra_record_clear(&first);
     }
     if (rc == 0) {
-        ra_err oerr = {0};
-        if (ra_catalog_abort_orphans(cat, now, rec->key, &oerr) < 0)
-            ra_log_warn(opts->log, "backup.orphans", "could not clean up unfinished uploads: %s", oerr.msg);
         ra_log_info(opts->log, "backup.start", "backup %s of instance '%s' from %s (redis %s)", rec->id,
                     cat->instance, source, rec->redis_version ? rec->redis_version : "?");
-        ra_sink sink = {.ctx = &j, .begin = sink_begin, .write = sink_write, .reserve = sink_reserve,
-                        .commit = sink_commit};
+        ra_sink sink = {.ctx = &j, .requested = sink_requested, .begin = sink_begin, .write = sink_write,
+                        .reserve = sink_reserve, .commit = sink_commit};
         long long bytes = 0;
         uint64_t crc = 0;
         rc = ra_replica_sync(replica, &sink, &bytes, &crc, err);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #define RECORD_MAX_BYTES (64 * 1024)
+#define RUNNING_SKEW_SECONDS (15 * 60) /* as much clock skew as S3 signing tolerates */
 
 char *ra_catalog_dir(const ra_catalog *c) {
     char *dir = NULL;
@@ -92,6 +93,8 @@ static int key_id(const char *key, const char *ext, char id[RA_ID_MAX]) {
 
 typedef struct list_state {
     const ra_catalog *c;
+    time_t since;          /* records last written before this are skipped (0: none) */
+    const char *except_id; /* and this one */
     char **ids;
     size_t n, cap;
 } list_state;
@@ -100,6 +103,8 @@ static int collect_id(void *ctx, const ra_s3_object *obj, ra_err *err) {
     list_state *st = ctx;
     char id[RA_ID_MAX];
     if (!key_id(obj->key, ".json", id)) return 0;
+    if (st->since > 0 && obj->last_modified > 0 && obj->last_modified < st->since) return 0;
+    if (st->except_id && strcmp(id, st->except_id) == 0) return 0;
     if (st->n == st->cap) {
         size_t cap = st->cap ? st->cap * 2 : 16;
         char **ids = realloc(st->ids, cap * sizeof(*ids));
@@ -116,23 +121,24 @@ static int newest_first(const void *a, const void *b) {
     return -strcmp(((const ra_record *)a)->id, ((const ra_record *)b)->id);
 }
 
-int ra_catalog_list(const ra_catalog *c, time_t now, ra_record **records, size_t *n, ra_err *err) {
+/* List the records and read those that pass st's filters (one GET each). */
+static int list_records(list_state *st, time_t now, ra_record **records, size_t *n, ra_err *err) {
+    const ra_catalog *c = st->c;
     *records = NULL;
     *n = 0;
     char *dir = ra_catalog_dir(c);
     if (dir == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
-    list_state st = {.c = c};
-    int rc = ra_s3_list(c->s3, dir, collect_id, &st, err);
+    int rc = ra_s3_list(c->s3, dir, collect_id, st, err);
     free(dir);
     ra_record *recs = NULL;
     size_t got = 0;
-    if (rc == 0 && st.n > 0) {
-        recs = calloc(st.n, sizeof(*recs));
+    if (rc == 0 && st->n > 0) {
+        recs = calloc(st->n, sizeof(*recs));
         if (recs == NULL) rc = ra_err_set(err, RA_E_INTERNAL, "out of memory");
     }
-    for (size_t i = 0; rc == 0 && i < st.n; i++) {
+    for (size_t i = 0; rc == 0 && i < st->n; i++) {
         ra_err one = {0};
-        if (get_record(c, st.ids[i], now, &recs[got], &one) == 0) {
+        if (get_record(c, st->ids[i], now, &recs[got], &one) == 0) {
             got++;
         } else if (one.code == RA_E_NOTFOUND) {
             continue; /* deleted between list and get (lifecycle or a sweep) */
@@ -141,8 +147,8 @@ int ra_catalog_list(const ra_catalog *c, time_t now, ra_record **records, size_t
             rc = -1;
         }
     }
-    for (size_t i = 0; i < st.n; i++) free(st.ids[i]);
-    free(st.ids);
+    for (size_t i = 0; i < st->n; i++) free(st->ids[i]);
+    free(st->ids);
     if (rc != 0) {
         ra_catalog_records_free(recs, got);
         return -1;
@@ -151,6 +157,11 @@ int ra_catalog_list(const ra_catalog *c, time_t now, ra_record **records, size_t
     *records = recs;
     *n = got;
     return 0;
+}
+
+int ra_catalog_list(const ra_catalog *c, time_t now, ra_record **records, size_t *n, ra_err *err) {
+    list_state st = {.c = c};
+    return list_records(&st, now, records, n, err);
 }
 
 void ra_catalog_records_free(ra_record *records, size_t n) {
@@ -162,11 +173,14 @@ int ra_catalog_find_running(const ra_catalog *c, time_t now, const char *except_
                             ra_err *err) {
     ra_record *recs;
     size_t n;
-    if (ra_catalog_list(c, now, &recs, &n, err) != 0) return -1;
+    /* A running record is rewritten at every heartbeat, so one the store last wrote long ago is
+     * finished or stale: only recent ones are read (the margin covers clock skew). */
+    list_state st = {.c = c, .since = now - RA_HEARTBEAT_STALE_SECONDS - RUNNING_SKEW_SECONDS,
+                     .except_id = except_id};
+    if (list_records(&st, now, &recs, &n, err) != 0) return -1;
     int found = 0;
     for (size_t i = 0; i < n && !found; i++) {
         if (recs[i].state != RA_STATE_RUNNING) continue;
-        if (except_id && strcmp(recs[i].id, except_id) == 0) continue;
         found = 1;
         if (who) {
             *who = recs[i];

@@ -831,6 +831,7 @@ static int stream(ra_replica *r, const char *cmd, int rdb_only, const ra_sink *s
     c->sink = sink;
     c->begun = 0;
     if (send_command(r, is_psync ? 3 : 1, is_psync ? psync_argv : sync_argv, err) < 0) return -1;
+    if (is_psync && sink->requested != NULL && sink->requested(sink->ctx, err) < 0) return -1;
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     int expired = 0;
