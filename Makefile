@@ -64,7 +64,7 @@ tests: $(BIN) $(UNIT_BIN) $(IT_BIN) $(HELPER_BIN)
 # Debian 12 packages; apt-get runs only when something is missing.
 DEB_BUILD := build-essential pkg-config libcurl4-openssl-dev libssl-dev libhiredis-dev libxml2-dev \
              libjansson-dev libcmocka-dev
-DEB_TEST  := redis-server redis-sentinel redis-tools radosgw ceph-mon ceph-osd awscli curl python3 clang \
+DEB_TEST  := redis-server redis-sentinel redis-tools radosgw ceph-mon ceph-osd awscli curl python3 openssl clang \
              libclang-rt-14-dev procps valgrind time
 deps:
 	@missing=$$(for p in $(DEB_BUILD) $(DEB_TEST); do \

@@ -2,6 +2,10 @@
 # tests/helpers/faultproxy.py: fault-injecting HTTP/1.1 proxy for loopback S3 tests (python3 stdlib only).
 #
 # usage: faultproxy.py --upstream http://127.0.0.1:PORT [--port N] [--port-file F] [--log F] [--rules F]
+#                      [--tls-cert PEM --tls-key PEM]
+#
+# With --tls-cert/--tls-key it serves https (TLS terminated here, plain http upstream): an https S3
+# endpoint in front of a store that only speaks http.
 #
 # Listens on 127.0.0.1 only (port 0 = any free one; the port is printed as "PORT n" and written to
 # --port-file), forwards every request byte for byte (Host header untouched: the client signs for the
@@ -506,6 +510,15 @@ class Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 128
+    tls = None  # ssl.SSLContext when serving https
+
+    def get_request(self):
+        sock, addr = super().get_request()
+        if self.tls is not None:
+            # the handshake runs in the handler's thread, with its first read: a client that fails it
+            # (an untrusted certificate) does not hold up the accept loop
+            sock = self.tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        return sock, addr
 
 
 def main():
@@ -516,6 +529,8 @@ def main():
     ap.add_argument("--log", help="append one line per request to this file")
     ap.add_argument("--rules", help="file with initial rule lines")
     ap.add_argument("--pid-file")
+    ap.add_argument("--tls-cert", help="serve https with this certificate (PEM chain)")
+    ap.add_argument("--tls-key", help="its private key (PEM)")
     a = ap.parse_args()
     u = urlsplit(a.upstream)
     if u.scheme != "http" or not u.hostname:
@@ -524,6 +539,10 @@ def main():
         sys.exit("faultproxy: upstream must be on loopback")
     srv = Server(("127.0.0.1", a.port), Handler)
     srv.upstream_addr = (u.hostname, u.port or 80)
+    if a.tls_cert:
+        import ssl
+        srv.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        srv.tls.load_cert_chain(a.tls_cert, a.tls_key)
     srv.state = State(a.log)
     if a.rules:
         with open(a.rules) as f:

@@ -1,6 +1,8 @@
 # tests/helpers/faultproxy.sh: shell side of faultproxy.py, for tests that already sourced tests/harness/lib.sh.
 #
-#   fp_start UPSTREAM_URL      start a proxy in front of UPSTREAM_URL; sets FP_PORT, FP_URL, FP_PID
+#   fp_start UPSTREAM_URL [CERT KEY]  start a proxy in front of UPSTREAM_URL; sets FP_PORT, FP_URL, FP_PID;
+#                              with CERT and KEY it serves https (FP_URL https://127.0.0.1:PORT, control
+#                              requests too)
 #   fp_rules 'LINE' ...        replace the rules (one argument per rule line; see faultproxy.py)
 #   fp_clear                   no rules: plain forwarding
 #   fp_count [METHOD] [SUBSTR] how many requests reached the proxy (matching METHOD / target substring)
@@ -14,10 +16,10 @@ FP_HELPERS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 FP__PIDS=()
 
 fp_start() {
-    local upstream=${1:?usage: fp_start UPSTREAM_URL} dir i
+    local upstream=${1:?usage: fp_start UPSTREAM_URL [CERT KEY]} cert=${2:-} key=${3:-} dir i
     dir=$(mktemp -d "$RA_TEST_TMPDIR/faultproxy.XXXXXX") || return 1
     "${RA_PY:-python3}" "$FP_HELPERS/faultproxy.py" --upstream "$upstream" --port-file "$dir/port" \
-        --log "$dir/requests.log" >"$dir/out.log" 2>&1 &
+        --log "$dir/requests.log" ${cert:+--tls-cert "$cert" --tls-key "$key"} >"$dir/out.log" 2>&1 &
     FP_PID=$!
     FP__PIDS+=("$FP_PID")
     FP_DIR=$dir
@@ -31,11 +33,11 @@ fp_start() {
         return 1
     fi
     FP_PORT=$(cat "$dir/port")
-    FP_URL=http://127.0.0.1:$FP_PORT
+    FP_URL=http${cert:+s}://127.0.0.1:$FP_PORT
     export FP_PORT FP_URL FP_PID
 }
 
-fp__ctl() { curl -sS --max-time 10 "$@"; }
+fp__ctl() { curl -sS -k --max-time 10 "$@"; }
 
 fp_rules() {
     local out

@@ -706,8 +706,14 @@ int ra_s3_xfer_result(ra_s3 *s3, ra_s3_xfer *x, CURLcode rc, int attempt, long *
         if (x->too_big)
             return ra_err_set(err, RA_E_STORE, "s3: %s %s'%s': answer larger than %zu bytes", req->method, what,
                               subject, req->max_body ? req->max_body : (size_t)MAX_BODY_DEFAULT);
-        ra_err_set(err, RA_E_STORE, "s3: %s %s'%s': %s", req->method, what, subject,
-                   x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
+        /* the usual fix for a certificate the system store does not trust, said where it fails */
+        const char *hint = rc == CURLE_PEER_FAILED_VERIFICATION && !s3->ca_file &&
+                                   (strstr(x->errbuf, "issuer") || strstr(x->errbuf, "self-signed") ||
+                                    strstr(x->errbuf, "self signed"))
+                               ? " (a private CA? give its certificate with s3-ca-file)"
+                               : "";
+        ra_err_set(err, RA_E_STORE, "s3: %s %s'%s': %s%s", req->method, what, subject,
+                   x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc), hint);
         if (retriable_curl(rc) && x->delivered == 0 && attempt < s3->max_attempts) {
             *retry_ms = backoff_ms(s3, attempt);
             ra_log_warn(s3->log, "s3.retry", "%s; attempt %d of %d in %ld ms", err ? err->msg : "", attempt + 1,
