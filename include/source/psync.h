@@ -72,7 +72,9 @@ int ra_psync_feed(ra_psync *p, const uint8_t *data, size_t n, ra_psync_emit_fn e
  * the p->hold_len held-back bytes (copy p->hold there, then read after them). *payload receives
  * how many bytes at the start of buf are payload, final and in order; for $EOF, up to 40 bytes
  * after them may be the mark and are held back again (copied into p->hold), to be put in front
- * of the next read. Bytes after the end of the payload are handled as ra_psync_feed does.
+ * of the next read. Bytes after the end of the payload are handled as ra_psync_feed does. Unless
+ * ignore_trailing is set, only keep-alives may follow the mark, and it is looked for at the end of
+ * the span only (ra_psync_feed looks everywhere).
  * Returns RA_PSYNC_MORE, RA_PSYNC_END, or -1 with err set. */
 int ra_psync_frame(ra_psync *p, const uint8_t *buf, size_t n, size_t *payload, ra_err *err);
 

@@ -311,10 +311,11 @@ static void test_long_line_refused(void **state) {
 /* In-place framing as the replica's zero-copy path uses it: the header through ra_psync_feed, then
  * every read lands in "the sink's buffer" right after the held bytes, and only the framed payload
  * is committed. Reads are cut at `cuts`; reads at odd-numbered cuts take the copy path instead. */
-static void frame_cuts(const transcript *t, const size_t *cuts, size_t ncuts, sinkbuf *s) {
+static void frame_cuts_mode(const transcript *t, const size_t *cuts, size_t ncuts, sinkbuf *s, int trailing) {
     ra_err err = {0};
     ra_psync p;
     ra_psync_init(&p);
+    p.ignore_trailing = trailing;
     memset(s, 0, sizeof(*s));
     size_t at = 0;
     while (p.state == RA_PSYNC_PREAMBLE) { /* byte by byte, so no payload comes this way */
@@ -346,6 +347,12 @@ static void frame_cuts(const transcript *t, const size_t *cuts, size_t ncuts, si
     assert_memory_equal(s->data, t->payload, t->payload_len);
 }
 
+/* Both ways to find the mark: at the end only (rdb-only), and anywhere (the stream may go on). */
+static void frame_cuts(const transcript *t, const size_t *cuts, size_t ncuts, sinkbuf *s) {
+    frame_cuts_mode(t, cuts, ncuts, s, 0);
+    frame_cuts_mode(t, cuts, ncuts, s, 1);
+}
+
 static void test_in_place_framing(void **state) {
     (void)state;
     transcript t;
@@ -370,6 +377,10 @@ static void test_in_place_framing(void **state) {
     diskless(&t, 100);
     puts_(&t, "\n\n");
     frame_cuts(&t, NULL, 0, &s);
+    /* without rdb-only the replication stream follows the mark in the same read: it is dropped */
+    diskless(&t, 100);
+    puts_(&t, "*1\r\n$4\r\nPING\r\n");
+    frame_cuts_mode(&t, NULL, 0, &s, 1);
     /* a buffer that does not start with the held bytes is the caller's bug */
     ra_psync p;
     ra_err err = {0};
