@@ -10,6 +10,7 @@
 #   b  peer           redis-cli -p REPLICA --rdb - | /usr/bin/aws s3 cp - s3://BUCKET/peer/x.rdb
 #   b2 peer (rclone)  redis-cli ... | rclone rcat   (only if rclone is installed)
 #   c  archiver       BUILD/redis-archiver backup   (default part size and concurrency)
+#   c0 archiver alone the same, into bench/nullstore.py (S3 API, part bodies dropped): without the store's CPU
 # on three datasets: random (rdbcompression yes), random with the replica at rdbcompression no, and
 # DEBUG POPULATE data (compressible). Then micro-benchmarks (bench/micro.c). Prints a markdown report
 # and writes it to bench/results/<date>-<size>.md. Objects are deleted and RGW's gc run after each upload.
@@ -150,7 +151,11 @@ DISK_AVAIL_KB=$(df -Pk "${TMPDIR:-/tmp}" | awk 'NR == 2 { print $4 }')
 . tests/harness/lib.sh || die "cannot source tests/harness/lib.sh"
 W=$RA_TEST_TMPDIR/bench
 mkdir -p "$W"
-ra_on_exit() { [ -f "$REPORT" ] && [ ! -f "$OUT" ] && { cp "$REPORT" "$OUT.partial" 2>/dev/null; say "partial report: $OUT.partial"; }; rm -f "$REPORT"; }
+ra_on_exit() {
+    [ -n "${NS_PID:-}" ] && kill "$NS_PID" 2>/dev/null
+    [ -f "$REPORT" ] && [ ! -f "$OUT" ] && { cp "$REPORT" "$OUT.partial" 2>/dev/null; say "partial report: $OUT.partial"; }
+    rm -f "$REPORT"
+}
 
 T_START=$(date +%s)
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -269,7 +274,7 @@ RUNS_TSV=$W/runs.tsv
 : >"$RUNS_TSV"
 
 # one measured run: DATASET CONTENDER ROUND. Appends to runs.tsv:
-# dataset contender round ok wall user sys rss_kb src_cpu s3_cpu uploaded_bytes other_cpu
+# dataset contender round ok wall user sys rss_kb src_cpu s3_cpu uploaded_bytes other_cpu src_wait
 measure() {
     local ds=$1 c=$2 round=$3 t1=$W/t1 t2=$W/t2 ok=1 src0 s30 t0 wall user sys rss up=- rc1 rc2
     rm -f "$t1" "$t2"
@@ -278,6 +283,9 @@ measure() {
     s30=$(s3_cpu)
     main0=$(proc_cpu "$REPLICA_PID")
     busy0=$(busy_cpu)
+    rm -f "$W/schedwait"
+    "${RA_PY:-python3}" "$ROOT/bench/schedwait.py" "$REPLICA_PID" "$W/schedwait" &
+    local sw_pid=$!
     t0=$(date +%s.%N)
     case $c in
     a)
@@ -302,10 +310,17 @@ measure() {
         timeout -k 10 "$RUN_TIMEOUT" /usr/bin/time -f "$TIMEF" -o "$t1" "${ARCH_ENV[@]}" "$ARCHIVER" backup \
             >"$W/$c.out" 2>"$W/$c.err" || ok=0
         ;;
+    c0)
+        timeout -k 10 "$RUN_TIMEOUT" /usr/bin/time -f "$TIMEF" -o "$t1" "${NULL_ENV[@]}" "$ARCHIVER" backup \
+            >"$W/$c.out" 2>"$W/$c.err" || ok=0
+        ;;
     esac
     wall=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
     wait_no_child
-    local src s3 busy main other
+    kill -TERM "$sw_pid" 2>/dev/null
+    wait "$sw_pid" 2>/dev/null
+    local src s3 busy main other srcwait
+    srcwait=$(awk '{ print $1 }' "$W/schedwait" 2>/dev/null)
     busy=$(fsub "$(busy_cpu)" "$busy0")
     src=$(fsub "$(proc_cpu "$REPLICA_PID" children)" "$src0")
     s3=$(fsub "$(s3_cpu)" "$s30")
@@ -316,11 +331,11 @@ measure() {
     # CPU used on the machine by anything but this run (other users' builds and tests): noise indicator
     other=$(awk -v b="$busy" -v u="$user" -v s="$sys" -v x="$src" -v y="$s3" -v z="$main" \
         'BEGIN { o = b - u - s - x - y - z; printf "%.2f", o < 0 ? 0 : o }')
-    if [ "$ok" = 1 ] && [ "$c" != a ]; then up=$(s3_clean); fi
+    if [ "$ok" = 1 ] && [ "$c" != a ] && [ "$c" != c0 ]; then up=$(s3_clean); fi
     [ "$ok" = 1 ] || { say "run $ds/$c/$round FAILED:"; tail -n 5 "$W/$c.err" >&2; [ "$c" = a ] || s3_clean >/dev/null; }
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$ds" "$c" "$round" "$ok" "$wall" "$user" "$sys" \
-        "$rss" "$src" "$s3" "$up" "$other" >>"$RUNS_TSV"
-    say "  $ds round $round $(printf '%-3s' "$c") wall ${wall}s cpu ${user}u+${sys}s rss $((rss / 1024))MiB src ${src}s s3 ${s3}s other ${other}s$([ "$ok" = 1 ] || echo ' FAILED')"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$ds" "$c" "$round" "$ok" "$wall" "$user" "$sys" \
+        "$rss" "$src" "$s3" "$up" "$other" "${srcwait:--}" >>"$RUNS_TSV"
+    say "  $ds round $round $(printf '%-3s' "$c") wall ${wall}s cpu ${user}u+${sys}s rss $((rss / 1024))MiB src ${src}s (waited ${srcwait:-?}s) s3 ${s3}s other ${other}s$([ "$ok" = 1 ] || echo ' FAILED')"
 }
 
 declare -A RDB_BYTES DS_DESC
@@ -333,9 +348,18 @@ rdb_size() {
     echo $((n - 40))
 }
 
+# c0: the archiver into bench/nullstore.py, an S3 endpoint that drops part bodies: the archiver's own cost
+# without the store's CPU on the same cores
+"${RA_PY:-python3}" "$ROOT/bench/nullstore.py" "$W/nullstore.port" 2>"$W/nullstore.err" &
+NS_PID=$!
+for ((i = 0; i < 100; i++)); do [ -s "$W/nullstore.port" ] && break; sleep 0.05; done
+[ -s "$W/nullstore.port" ] || die "bench/nullstore.py did not start: $(cat "$W/nullstore.err")"
+NULL_ENV=("${ARCH_ENV[@]}" REDIS_ARCHIVER_ENDPOINT="http://127.0.0.1:$(cat "$W/nullstore.port")"
+    REDIS_ARCHIVER_BUCKET=null-store)
+
 CONTENDERS=(a b)
 [ -n "$RCLONE" ] && CONTENDERS+=(b2)
-CONTENDERS+=(c)
+CONTENDERS+=(c c0)
 
 bench_dataset() { # NAME DESCRIPTION
     local ds=$1 r c
@@ -402,7 +426,8 @@ rcli -p "$R" flushall >/dev/null
 T_TOTAL=$(($(date +%s) - T_START))
 declare -A NAMES
 NAMES=([a]="a source limit: redis-cli --rdb - >/dev/null" [b]="b peer: redis-cli --rdb - | aws s3 cp -"
-    [b2]="b2 peer: redis-cli --rdb - | rclone rcat" [c]="c redis-archiver backup (16 MiB parts, 4 in flight)")
+    [b2]="b2 peer: redis-cli --rdb - | rclone rcat" [c]="c redis-archiver backup (16 MiB parts, 4 in flight)"
+    [c0]="c0 the same into a null store (bench/nullstore.py; not RGW)")
 
 # stats DATASET CONTENDER COLUMN(5=wall ..) -> "median min max n" over successful runs
 stats() {
@@ -428,6 +453,7 @@ rep "- store: Ceph RGW memstore on loopback; every object deleted and \`radosgw-
 rep "- $RUNS round(s) per dataset, contenders alternating inside each round; wall = start to exit (includes the fork); MB/s = RDB bytes / wall (10^6); medians (min-max)"
 rep "- CPU = user+sys of the client process(es) (a/b: redis-cli + aws summed; c: the archiver), from GNU time; RSS = peak of the largest client process"
 rep "- src CPU = the replica's fork child (RDB generation); S3 CPU = radosgw + ceph-osd, both from /proc during the run"
+rep "- src wait = seconds the fork child was ready to run but had no CPU (/proc/PID/schedstat, bench/schedwait.py): what the other processes on these $(nproc) CPUs cost the snapshot"
 rep "- other CPU = machine-wide busy CPU (/proc/stat) during the run minus client, src, replica main thread and S3: load from outside the bench (shared machine); large values mean a noisy run"
 rep "- load average at start: $LOAD0; at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 [ -n "$RCLONE" ] || rep "- b2 (rclone rcat) skipped: rclone is not installed (\`apt-get install rclone\`, Debian 12 has 1.60)"
@@ -436,37 +462,39 @@ for ds in random random-nocomp populate; do
     rep ""
     rep "## $ds: ${DS_DESC[$ds]}; RDB $(awk -v b="${RDB_BYTES[$ds]}" 'BEGIN { printf "%.1f MB", b / 1e6 }')"
     rep ""
-    rep "| contender | runs ok | wall s | MB/s | client CPU s | CPU-s per GiB | peak RSS MiB | src CPU s | S3 CPU s | other CPU s | uploaded bytes |"
-    rep "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    rep "| contender | runs ok | wall s | MB/s | client CPU s | CPU-s per GiB | peak RSS MiB | src CPU s | src wait s | S3 CPU s | other CPU s | uploaded bytes |"
+    rep "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     for c in "${CONTENDERS[@]}"; do
         read -r med mn mx n < <(stats "$ds" "$c" 5)
         local_runs=$(awk -F'\t' -v d="$ds" -v c="$c" '$1 == d && $2 == c { n++ } END { print n + 0 }' "$RUNS_TSV")
         cpu=$(stat_expr "$ds" "$c" '$6 + $7')
         rss=$(stat_expr "$ds" "$c" '$8 / 1024')
         src=$(stat_expr "$ds" "$c" '$9')
+        srcw=$(stat_expr "$ds" "$c" '$13')
         s3=$(stat_expr "$ds" "$c" '$10')
         oth=$(stat_expr "$ds" "$c" '$12')
         up=$(awk -F'\t' -v d="$ds" -v c="$c" '$1 == d && $2 == c && $4 == 1 && $11 != "-" { u = $11 } END { print u ? u : "-" }' "$RUNS_TSV")
         if [ "$n" = 0 ]; then
-            rep "| ${NAMES[$c]} | 0/$local_runs | FAILED | | | | | | | | |"
+            rep "| ${NAMES[$c]} | 0/$local_runs | FAILED | | | | | | | | | |"
             continue
         fi
         mbs=$(awk -v b="${RDB_BYTES[$ds]}" -v w="$med" 'BEGIN { printf "%.1f", b / w / 1e6 }')
         cpug=$(awk -v b="${RDB_BYTES[$ds]}" -v c="$cpu" 'BEGIN { printf "%.2f", c / (b / 1073741824) }')
         WALL[$ds.$c]=$med CPUG[$ds.$c]=$cpug RSSM[$ds.$c]=$(printf %.1f "$rss")
-        rep "$(printf '| %s | %s/%s | %.2f (%.2f-%.2f) | %s | %.2f | %s | %.1f | %.2f | %.2f | %.2f | %s |' "${NAMES[$c]}" "$n" \
-            "$local_runs" "$med" "$mn" "$mx" "$mbs" "$cpu" "$cpug" "$rss" "$src" "$s3" "$oth" "$up")"
+        rep "$(printf '| %s | %s/%s | %.2f (%.2f-%.2f) | %s | %.2f | %s | %.1f | %.2f | %s | %.2f | %.2f | %s |' "${NAMES[$c]}" "$n" \
+            "$local_runs" "$med" "$mn" "$mx" "$mbs" "$cpu" "$cpug" "$rss" "$src" "$srcw" "$s3" "$oth" "$up")"
     done
     rep ""
     ratio() { awk -v x="${WALL[$ds.$1]:-}" -v y="${WALL[$ds.$2]:-}" 'BEGIN { if (x == "" || y == "") print "-"; else printf "%.2f", x / y }'; }
     verdict() { awk -v v="$1" -v t="$2" 'BEGIN { if (v == "-") print "n/a"; else print (v <= t ? "**met**" : "**missed**") }'; }
-    ca=$(ratio c a) cb=$(ratio c b)
+    ca=$(ratio c a) cb=$(ratio c b) c0a=$(ratio c0 a)
     rep "| target | measured | verdict |"
     rep "|---|---:|---|"
     rep "| wall c/a <= 1.15 (archiver within 15% of the source limit) | $ca | $(verdict "$ca" 1.15) |"
     rep "| wall c/b <= 0.5 (at least twice as fast as the peer) | $cb | $(verdict "$cb" 0.5) |"
     rep "| archiver CPU <= 0.5 s per GiB | ${CPUG[$ds.c]:--} | $(verdict "${CPUG[$ds.c]:--}" 0.5) |"
     rep "| archiver peak RSS <= 64 MiB | ${RSSM[$ds.c]:--} | $(verdict "${RSSM[$ds.c]:--}" 64) |"
+    rep "| (c0/a: the archiver alone, its store costing no CPU) | $c0a | $(verdict "$c0a" 1.15) |"
 done
 # flatness of the archiver's RSS between sizes: compare with the newest report of another size
 rep ""
@@ -493,7 +521,7 @@ if [ -n "$PERF_TXT" ]; then
 fi
 micro
 rep ""
-rep "Raw runs (dataset contender round ok wall user sys rss_kb src_cpu s3_cpu uploaded_bytes other_cpu):"
+rep "Raw runs (dataset contender round ok wall user sys rss_kb src_cpu s3_cpu uploaded_bytes other_cpu src_wait):"
 rep ""
 rep '```'
 cat "$RUNS_TSV" >>"$REPORT"
