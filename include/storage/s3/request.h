@@ -59,6 +59,7 @@ typedef struct ra_s3_xfer {
     long long deadline_ms;         /* CLOCK_MONOTONIC ms after which the attempt aborts; 0 = none */
     int cancelled;                 /* the attempt was aborted by *cancel */
     int timed_out;                 /* ... or by deadline_ms */
+    curl_socket_t *quickack_fd;    /* the connection's socket, to ACK response headers at once */
 } ra_s3_xfer;
 
 /* Sign req (with the clock offset learnt from the server) and set every option of x->easy for

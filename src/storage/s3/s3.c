@@ -3,11 +3,14 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,6 +46,7 @@ struct ra_s3 {
     volatile sig_atomic_t *cancel;
     const ra_log *log;
     CURL *easy;        /* kept for connection reuse across single requests */
+    curl_socket_t easy_fd; /* its connection's socket while open, else CURL_SOCKET_BAD */
     /* shared with an upload thread (ra_s3_xfer_setup/result run there too): under lock */
     pthread_mutex_t lock;
     long clock_offset; /* server clock minus ours, seconds */
@@ -248,6 +252,7 @@ ra_s3 *ra_s3_new(const ra_s3_config *config, ra_err *err) {
     } else if (ra_s3_credentials_load(&s3->creds, err) < 0) {
         goto fail;
     }
+    s3->easy_fd = CURL_SOCKET_BAD;
     if ((s3->easy = curl_easy_init()) == NULL) {
         ra_err_set(err, RA_E_INTERNAL, "s3: cannot initialise libcurl");
         goto fail;
@@ -442,11 +447,32 @@ static char *dup_trim(const char *v, size_t n) {
     return strndup(v, n);
 }
 
+/* The single-request handle's socket, known from its creation to its close (libcurl 7.88 cannot
+ * say it during a transfer). */
+static int note_socket(void *ud, curl_socket_t fd, curlsocktype purpose) {
+    if (purpose == CURLSOCKTYPE_IPCXN) *(curl_socket_t *)ud = fd;
+    return CURL_SOCKOPT_OK;
+}
+
+static int close_socket(void *ud, curl_socket_t fd) {
+    curl_socket_t *known = ud;
+    if (*known == fd) *known = CURL_SOCKET_BAD;
+    return close(fd);
+}
+
 static size_t header_cb(char *line, size_t size, size_t nitems, void *ud) {
     ra_s3_xfer *x = ud;
     size_t n = size * nitems;
     ra_s3_resp *r = &x->resp;
     if (n >= 5 && memcmp(line, "HTTP/", 5) == 0) {
+        /* ACK the headers now. Servers that write headers and body apart without TCP_NODELAY
+         * (RGW's beast, Python's http.server) hold a small body back until the headers are
+         * ACKed, and in request/response mode Linux delays that ACK by 40 ms: every GET of a
+         * record or listing took 44 ms on RGW here, 2 ms with this. */
+        if (x->quickack_fd != NULL && *x->quickack_fd != CURL_SOCKET_BAD) {
+            int one = 1;
+            setsockopt(*x->quickack_fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+        }
         /* a new header block (after 100 Continue or a retry by libcurl): forget the old one */
         char *body = r->body;
         size_t len = r->len;
@@ -585,6 +611,13 @@ int ra_s3_xfer_setup(ra_s3 *s3, ra_s3_xfer *x, const ra_s3_req *req, ra_err *err
     SET(CURLOPT_WRITEDATA, x);
     SET(CURLOPT_HEADERFUNCTION, header_cb);
     SET(CURLOPT_HEADERDATA, x);
+    if (h == s3->easy) {
+        SET(CURLOPT_SOCKOPTFUNCTION, note_socket);
+        SET(CURLOPT_SOCKOPTDATA, &s3->easy_fd);
+        SET(CURLOPT_CLOSESOCKETFUNCTION, close_socket);
+        SET(CURLOPT_CLOSESOCKETDATA, &s3->easy_fd);
+        x->quickack_fd = &s3->easy_fd;
+    }
     if (x->cancel || x->deadline_ms > 0) {
         SET(CURLOPT_XFERINFOFUNCTION, progress_cb);
         SET(CURLOPT_XFERINFODATA, x);
