@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/random.h"
 #include "common/text.h"
 #include "common/version.h"
 
@@ -199,14 +200,8 @@ int ra_backup_run(const ra_backup_opts *opts, ra_record *rec, ra_err *err) {
     gethostname(host, sizeof(host) - 1);
     char source[300];
     snprintf(source, sizeof(source), "%s:%d", info.host, info.port);
-    unsigned rnd = 0;
-    FILE *ur = fopen("/dev/urandom", "rb");
-    if (ur) {
-        if (fread(&rnd, sizeof(rnd), 1, ur) != 1) rnd = (unsigned)getpid();
-        fclose(ur);
-    }
     rec->started = now;
-    ra_record_make_id(rec->id, now, rnd ^ (unsigned)getpid());
+    ra_record_make_id(rec->id, now, ra_random_u32());
     rec->instance = strdup(cat->instance);
     rec->key = ra_record_rdb_key(cat->prefix, cat->instance, rec->id);
     rec->automatic = opts->automatic;

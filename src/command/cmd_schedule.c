@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "command/cli.h"
+#include "common/random.h"
 
 /* Start time of the newest auto backup, 0 if none; -1 if the store cannot be read. */
 static time_t last_auto_run(ra_app *app, ra_err *err) {
@@ -26,13 +27,7 @@ static time_t last_auto_run(ra_app *app, ra_err *err) {
 }
 
 static double random_fraction(void) {
-    unsigned v = (unsigned)getpid() ^ (unsigned)time(NULL);
-    FILE *f = fopen("/dev/urandom", "rb");
-    if (f) {
-        if (fread(&v, sizeof(v), 1, f) != 1) v = (unsigned)getpid();
-        fclose(f);
-    }
-    return (double)(v % 1000000u) / 1e6;
+    return (double)(ra_random_u32() % 1000000u) / 1e6;
 }
 
 /* Sleep until t; 1 when interrupted by SIGTERM/SIGINT. */
