@@ -244,7 +244,7 @@ aws_() { "${AWS_ENV[@]}" "$AWS" --endpoint-url "$RA_TEST_S3_ENDPOINT" "$@"; }
 # now; prints the size of the largest object that was there (the upload just measured)
 s3_clean() {
     local largest
-    largest=$(aws_ s3 ls --recursive "s3://$B/" 2>/dev/null | awk '$3 > m { m = $3 } END { print m + 0 }')
+    largest=$(aws_ s3 ls --recursive "s3://$B/" 2>/dev/null | awk '$3 > m { m = $3 } END { printf "%d\n", m }')
     aws_ s3 rm --recursive --quiet "s3://$B/" >/dev/null 2>&1
     aws_ s3api list-multipart-uploads --bucket "$B" --output text \
         --query 'Uploads[].[Key,UploadId]' 2>/dev/null | while read -r k id; do
