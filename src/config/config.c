@@ -144,6 +144,8 @@ static const opt opts[RA_CONFIG_NKEYS] = {
         "given a master, back up from its healthiest replica instead", NULL, NULL, NULL, NULL, 0},
     [RA_KEY_SENTINEL_MASTER] = {"sentinel-master", T_STR, F(sentinel_master), "", 0, 0, "NAME",
         "name of the master at the Sentinel that source then names; back up from its best replica",
+        "The source URL may list several Sentinels, asked in order until one answers:\n"
+        "redis://[user:password@]host1:26379,host2:26379,host3:26379.\n"
         "The replica with master-link-status ok, not s_down/o_down/disconnected, and the highest\n"
         "slave-repl-offset is used (pick-replica is implied). The sentinel gets the same\n"
         "credentials as the data nodes; a sentinel without a password is used without one.",
@@ -621,7 +623,8 @@ bad:;
     return -1;
 }
 
-static int check_url(const char *v, const char *const *schemes, const char *what, const char *forms,
+/* list: the hosts may be a comma-separated list (after the user info), each checked. */
+static int check_url(const char *v, const char *const *schemes, const char *what, const char *forms, int list,
                      ra_err *err) {
     const char *p = NULL;
     for (; *schemes; schemes++) {
@@ -634,19 +637,31 @@ static int check_url(const char *v, const char *const *schemes, const char *what
         free(masked);
         return -1;
     }
-    return check_hostport(p, strcspn(p, "/?#"), what, v, err);
+    size_t n = strcspn(p, "/?#");
+    const char *at = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (p[i] == '@') at = p + i;
+    const char *comma = list ? memchr(at ? at : p, ',', n - (size_t)((at ? at : p) - p)) : NULL;
+    if (comma == NULL) return check_hostport(p, n, what, v, err);
+    for (const char *h = p, *end = p + n; h <= end;) {
+        const char *e = memchr(h, ',', (size_t)(end - h));
+        if (e == NULL) e = end;
+        if (check_hostport(h, (size_t)(e - h), what, v, err) != 0) return -1;
+        h = e + 1;
+    }
+    return 0;
 }
 
 static int check_redis_url(const char *v, char **norm, ra_err *err) {
     static const char *const s[] = {"redis://", "rediss://", NULL};
     (void)norm;
-    return check_url(v, s, "redis URL", "use redis://host:port or rediss://host:port", err);
+    return check_url(v, s, "redis URL", "use redis://host:port or rediss://host:port", 1, err);
 }
 
 static int check_http_url(const char *v, char **norm, ra_err *err) {
     static const char *const s[] = {"http://", "https://", NULL};
     (void)norm;
-    if (check_url(v, s, "endpoint URL", "use http://host:port or https://host", err) != 0) return -1;
+    if (check_url(v, s, "endpoint URL", "use http://host:port or https://host", 0, err) != 0) return -1;
     /* Object keys and signed queries are appended to the endpoint: it cannot carry its own. */
     const char *auth = strstr(v, "://") + 3;
     if (auth[strcspn(auth, "?#")] != '\0' || memchr(auth, '@', strcspn(auth, "/")) != NULL)

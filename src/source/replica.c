@@ -24,6 +24,12 @@
 #define BATCH_BYTES (256 * 1024)  /* payload reads wake at this much data (SO_RCVLOWAT)... */
 #define BATCH_MS 20               /* ...or after this long */
 #define MAX_REPLICAS 16
+#define MAX_SENTINELS 8
+
+typedef struct host_port {
+    char host[256];
+    int port;
+} host_port;
 
 typedef struct replica_peer {
     char ip[64];
@@ -42,6 +48,8 @@ struct ra_replica {
     int allow_master;
     int pick_replica;
     char *sentinel_master; /* NULL: the url names the data node (or its master) */
+    host_port sentinels[MAX_SENTINELS]; /* with sentinel_master: the url's hosts, asked in order */
+    int nsentinels;
     int tls;
     char *user;     /* NULL: AUTH <password> (the default user) */
     char *password; /* secret: wiped on free, never logged */
@@ -74,6 +82,73 @@ static void wipe_free(char *s) {
 static const char *user_name(const ra_replica *r) { return r->user != NULL ? r->user : "default"; }
 
 /* ---- URL ------------------------------------------------------------------------------------ */
+
+/* host[:port] or [v6]:port, as in a URL, into hp; the port defaults to 6379. */
+static int parse_host_port(const char *text, size_t len, host_port *hp, ra_err *err) {
+    char url[300];
+    if (len == 0 || len >= sizeof(url) - sizeof("redis://"))
+        return ra_err_set(err, RA_E_USAGE, "invalid host in the source url");
+    snprintf(url, sizeof(url), "redis://%.*s", (int)len, text);
+    CURLU *u = curl_url();
+    char *host = NULL, *port = NULL;
+    int rc = -1;
+    if (u == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+        ra_err_set(err, RA_E_USAGE, "invalid host '%s' in the source url", url + 8);
+        goto out;
+    }
+    size_t hl = strlen(host);
+    if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') { /* IPv6 literal */
+        memmove(host, host + 1, hl - 2);
+        host[hl - 2] = '\0';
+    }
+    hp->port = 6379;
+    if (curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK) hp->port = atoi(port);
+    if (strlen(host) >= sizeof(hp->host) || hp->port <= 0 || hp->port > 65535) {
+        ra_err_set(err, RA_E_USAGE, "invalid host or port '%s' in the source url", url + 8);
+        goto out;
+    }
+    snprintf(hp->host, sizeof(hp->host), "%s", host);
+    rc = 0;
+out:
+    curl_free(host);
+    curl_free(port);
+    curl_url_cleanup(u);
+    return rc;
+}
+
+/* A Sentinel deployment is several Sentinels: "redis://[user:password@]h1:p1,h2:p2,h3:p3" lists them
+ * in the order they are asked. The hosts after the first go to r->sentinels[1..]; *first gets the
+ * URL with the first host only (caller frees). */
+static int split_hosts(ra_replica *r, const char *url, char **first, ra_err *err) {
+    *first = NULL;
+    const char *auth = strstr(url, "://");
+    auth = auth ? auth + 3 : url;
+    size_t alen = strcspn(auth, "/?#");
+    const char *at = NULL; /* the userinfo ends at the last '@' of the authority */
+    for (const char *q = auth; q < auth + alen; q++)
+        if (*q == '@') at = q;
+    const char *hosts = at ? at + 1 : auth;
+    const char *end = auth + alen;
+    const char *comma = memchr(hosts, ',', (size_t)(end - hosts));
+    r->nsentinels = 1;
+    if (comma == NULL) return (*first = strdup(url)) ? 0 : ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    for (const char *h = comma + 1; h <= end;) {
+        const char *e = memchr(h, ',', (size_t)(end - h));
+        if (e == NULL) e = end;
+        if (r->nsentinels == MAX_SENTINELS)
+            return ra_err_set(err, RA_E_USAGE, "the source url lists more than %d hosts", MAX_SENTINELS);
+        if (parse_host_port(h, (size_t)(e - h), &r->sentinels[r->nsentinels], err) < 0) return -1;
+        r->nsentinels++;
+        h = e + 1;
+    }
+    size_t n = strlen(url) - (size_t)(end - comma);
+    if ((*first = malloc(n + 1)) == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    memcpy(*first, url, (size_t)(comma - url));
+    snprintf(*first + (comma - url), n + 1 - (size_t)(comma - url), "%s", end);
+    return 0;
+}
 
 /* redis://[user[:password]@]host[:port][/db] or rediss://...; no scheme means redis://. Messages
  * never echo the URL: it may carry a password. */
@@ -614,14 +689,38 @@ static void note_reject(char *out, size_t cap, const char *ip, int port, const c
 
 /* The url named a sentinel: ask it for the replicas of r->sentinel_master and connect to the
  * healthiest one that still checks out as a replica with its link up. */
-static int via_sentinel(ra_replica *r, ra_err *err) {
-    char where[600];
-    snprintf(where, sizeof(where), "sentinel '%s:%d' (master '%s')", r->host, r->port, r->sentinel_master);
+/* Ask one sentinel for the replicas of r->sentinel_master; NULL with err (the connection closed). */
+static redisReply *ask_sentinel(ra_replica *r, const host_port *s, char *where, size_t cap, ra_err *err) {
+    snprintf(where, cap, "sentinel '%s:%d' (master '%s')", s->host, s->port, r->sentinel_master);
     char auth_refused[256];
-    if (open_conn(r, r->host, r->port, err) < 0) return ra_err_prefix(err, "%s: ", where);
-    if (sentinel_auth(r, where, auth_refused, sizeof(auth_refused), err) < 0) return -1;
-    redisReply *rep = sentinel_replicas(r, where, auth_refused, err);
-    if (rep == NULL) return -1;
+    redisReply *rep = NULL;
+    if (open_conn(r, s->host, s->port, err) < 0)
+        ra_err_prefix(err, "%s: ", where);
+    else if (sentinel_auth(r, where, auth_refused, sizeof(auth_refused), err) == 0)
+        rep = sentinel_replicas(r, where, auth_refused, err);
+    if (rep == NULL) close_conn(r);
+    return rep;
+}
+
+static int via_sentinel(ra_replica *r, ra_err *err) {
+    char where[600], tried[2048] = "";
+    redisReply *rep = NULL;
+    /* the first sentinel that answers decides; one that is down or misconfigured is passed over */
+    for (int i = 0; i < r->nsentinels && rep == NULL; i++) {
+        rep = ask_sentinel(r, &r->sentinels[i], where, sizeof(where), err);
+        if (rep != NULL || r->nsentinels == 1) break;
+        if (err != NULL && err->code == RA_E_CANCELLED) return -1;
+        const char *msg = err ? err->msg : "failed";
+        ra_log_warn(r->log, "source.sentinel_next", "%s%s", msg,
+                    i + 1 < r->nsentinels ? "; asking the next sentinel" : "");
+        size_t n = strlen(tried);
+        snprintf(tried + n, sizeof(tried) - n, "%s%s", n ? "; " : "", msg);
+    }
+    if (rep == NULL) {
+        if (r->nsentinels == 1) return -1;
+        return ra_err_set(err, RA_E_SOURCE, "none of the %d sentinels answered for master '%s': %s",
+                          r->nsentinels, r->sentinel_master, tried);
+    }
     ra_sentinel_replica *v = calloc(MAX_SENTINEL_REPLICAS, sizeof(*v));
     int order[MAX_SENTINEL_REPLICAS];
     if (v == NULL) {
@@ -686,7 +785,18 @@ ra_replica *ra_replica_connect(const ra_replica_opts *opts, ra_replica_info *inf
     r->tls_cert = dup_or_null(opts->tls_cert_file);
     r->tls_key = dup_or_null(opts->tls_key_file);
     r->tls_sni = dup_or_null(opts->tls_sni);
-    if (parse_url(r, opts->url, err) < 0) goto fail;
+    char *first = NULL;
+    int bad = opts->url == NULL || split_hosts(r, opts->url, &first, err) < 0 || parse_url(r, first, err) < 0;
+    free(first);
+    if (opts->url == NULL) ra_err_set(err, RA_E_USAGE, "no source url given");
+    if (bad) goto fail;
+    snprintf(r->sentinels[0].host, sizeof(r->sentinels[0].host), "%s", r->host);
+    r->sentinels[0].port = r->port;
+    if (r->nsentinels > 1 && r->sentinel_master == NULL) {
+        ra_err_set(err, RA_E_USAGE, "the source url lists %d hosts: only Sentinels come in a list "
+                   "(set sentinel-master)", r->nsentinels);
+        goto fail;
+    }
     if (opts->password != NULL) {
         wipe_free(r->password);
         r->password = strdup(opts->password);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # sentinel.sh: --sentinel-master end to end against real servers: a master with two replicas (password set)
 # and one redis-sentinel (no password) on 127.0.0.1. A backup through the sentinel picks a healthy replica and
-# restores to the master's DEBUG DIGEST; with that replica stopped the other one is picked; with both stopped,
+# restores to the master's DEBUG DIGEST, also through a list of sentinels whose first is down; with that replica
+# stopped the other one is picked; with both stopped,
 # and for an unknown master name, the backup fails naming the sentinel, the master name and each replica's
 # reason. The password never appears in any output.
 set -u
@@ -88,6 +89,28 @@ ra_assert_eq "the backup downloads" 0 "$?"
 ra_assert_eq "restored RDB has the master's DEBUG DIGEST" "$digest" "$(ra_redis_restore_digest "$T/b1.rdb")"
 nosecret "$T/b1.err"
 
+# --- 1b. several sentinels, the first one down: the next one answers
+dead=$(ra_free_port)
+id1b=$(REDIS_ARCHIVER_SOURCE="redis://:$PW@127.0.0.1:$dead,127.0.0.1:$sp" "$BIN" backup --sentinel-master "$NAME" \
+    --connect-timeout 2s 2>"$T/b1b.err")
+rc=$?
+ra_assert_eq "backup through a list of sentinels, the first down, exits 0" 0 "$rc"
+[ $rc = 0 ] || sed 's/^/#   /' "$T/b1b.err"
+if grep -q "sentinel '127.0.0.1:$dead' (master '$NAME').*asking the next sentinel" "$T/b1b.err" &&
+    grep -q "sentinel '127.0.0.1:$sp' (master '$NAME'): syncing from replica" "$T/b1b.err"; then
+    ra_ok "the dead sentinel is logged and the next one used"
+else
+    ra_fail "the dead sentinel is logged and the next one used" "$(grep -E 'sentinel|pick' "$T/b1b.err" | head -5)"
+fi
+[ -n "$id1b" ] && ra_ok "it prints the backup id" || ra_fail "it prints the backup id"
+nosecret "$T/b1b.err"
+# a list of hosts is for Sentinels only
+REDIS_ARCHIVER_SOURCE="redis://:$PW@127.0.0.1:$r1,127.0.0.1:$r2" "$BIN" backup >/dev/null 2>"$T/list.err"
+rc=$?
+if [ $rc = 2 ] && grep -q "only Sentinels come in a list" "$T/list.err"; then ra_ok "a host list without sentinel-master is a usage error"
+else ra_fail "a host list without sentinel-master is a usage error" "rc $rc: $(tail -2 "$T/list.err")"; fi
+nosecret "$T/list.err"
+
 # --- 2. the picked replica stopped: the other one is picked
 other=$r2
 [ "$first" = "$r2" ] && other=$r1
@@ -133,5 +156,16 @@ rc=$?
 if [ $rc != 0 ] && grep -q "sentinel '127.0.0.1:$sp' (master '$NAME')" "$T/b5.err"; then ra_ok "an unreachable sentinel is named"
 else ra_fail "an unreachable sentinel is named" "rc $rc: $(tail -2 "$T/b5.err")"; fi
 nosecret "$T/b5.err"
+# every sentinel of a list down: each one is named
+REDIS_ARCHIVER_SOURCE="redis://:$PW@127.0.0.1:$dead,127.0.0.1:$sp" "$BIN" backup --sentinel-master "$NAME" \
+    --connect-timeout 2s >/dev/null 2>"$T/b6.err"
+rc=$?
+msg=$(grep -i 'none of the 2 sentinels answered' "$T/b6.err" | head -1)
+if [ $rc = 3 ] && grep -q "127.0.0.1:$dead" <<<"$msg" && grep -q "127.0.0.1:$sp" <<<"$msg"; then
+    ra_ok "with every sentinel down the error names each (exit 3)"
+else
+    ra_fail "with every sentinel down the error names each (exit 3)" "rc $rc: $(tail -2 "$T/b6.err")"
+fi
+nosecret "$T/b6.err"
 
 ra_done
