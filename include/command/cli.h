@@ -64,6 +64,7 @@ int ra_backup_with_config(ra_app *app, int automatic, const char *remark, ra_rec
 int ra_cmd_backup(ra_app *app, int argc, char **argv, ra_err *err);
 int ra_cmd_list(ra_app *app, int argc, char **argv, ra_err *err);
 int ra_cmd_url(ra_app *app, int argc, char **argv, ra_err *err);
+int ra_cmd_verify(ra_app *app, int argc, char **argv, ra_err *err);
 int ra_cmd_retention(ra_app *app, int argc, char **argv, ra_err *err);
 int ra_cmd_status(ra_app *app, int argc, char **argv, ra_err *err);
 int ra_cmd_schedule(ra_app *app, int argc, char **argv, ra_err *err);

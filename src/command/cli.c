@@ -27,6 +27,10 @@ static const ra_command commands[] = {
      "  --public        sign for public-endpoint instead of endpoint\n"
      "  --json          print id, key, expires_at, url and public_url (when public-endpoint is set)\n",
      ra_cmd_url, url_flags},
+    {"verify", "verify ID [--json]", "read a backup back and check it: RDB framing, CRC-64, size and checksum recorded",
+     "  --json          print id, key, size, crc64 and rdb_version\n"
+     "  exit 0: the stored RDB is whole and the one recorded; 5: it is damaged or not the one recorded\n",
+     ra_cmd_verify, list_flags},
     {"retention", "retention [--apply|--dry-run] [--days N] [--sweep]",
      "put the lifecycle rule that expires this instance's backups (merged with the bucket's rules)",
      "  --dry-run       show what would change (the default)\n"
