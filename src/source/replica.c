@@ -687,8 +687,6 @@ static void note_reject(char *out, size_t cap, const char *ip, int port, const c
     snprintf(out + n, cap - n, "%s%s:%d (%s)", n ? "; " : "", ip, port, why);
 }
 
-/* The url named a sentinel: ask it for the replicas of r->sentinel_master and connect to the
- * healthiest one that still checks out as a replica with its link up. */
 /* Ask one sentinel for the replicas of r->sentinel_master; NULL with err (the connection closed). */
 static redisReply *ask_sentinel(ra_replica *r, const host_port *s, char *where, size_t cap, ra_err *err) {
     snprintf(where, cap, "sentinel '%s:%d' (master '%s')", s->host, s->port, r->sentinel_master);
@@ -702,6 +700,8 @@ static redisReply *ask_sentinel(ra_replica *r, const host_port *s, char *where, 
     return rep;
 }
 
+/* The url named the sentinels: ask them for the replicas of r->sentinel_master and connect to the
+ * healthiest one that still checks out as a replica with its link up. */
 static int via_sentinel(ra_replica *r, ra_err *err) {
     char where[600], tried[2048] = "";
     redisReply *rep = NULL;
