@@ -36,7 +36,8 @@ int ra_catalog_find_running(const ra_catalog *c, time_t now, const char *except_
                             ra_err *err);
 
 /* Abort multipart uploads under the instance's folder that belong to no running backup (a process that
- * was killed leaves one); returns how many were aborted, or -1. */
+ * was killed leaves one), at most 8 per call (the next call goes on); returns how many were aborted, or
+ * -1. */
 int ra_catalog_abort_orphans(const ra_catalog *c, time_t now, const char *except_key, ra_err *err);
 
 /* Delete backups (RDB + record) that started more than `days` days before now; with dry_run only

@@ -30,7 +30,9 @@ typedef struct ra_stream_info {
 typedef struct ra_sink {
     void *ctx;
     /* Once, right after the sync was requested: the server forks and saves before the first
-     * byte, so work done here overlaps that wait (may be NULL; a -1 stops the source). */
+     * byte, so work done here overlaps that wait (may be NULL; a -1 stops the source). Keep it
+     * short: nothing reads the socket meanwhile, and a server drops a replica that stalls for
+     * repl-timeout (60 s by default). */
     int (*requested)(void *ctx, ra_err *err);
     int (*begin)(void *ctx, const ra_stream_info *info, ra_err *err);
     int (*write)(void *ctx, const uint8_t *data, size_t len, ra_err *err);

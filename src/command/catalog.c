@@ -9,7 +9,8 @@
 #include <unistd.h>
 
 #define RECORD_MAX_BYTES (64 * 1024)
-#define RUNNING_SKEW_SECONDS (15 * 60) /* as much clock skew as S3 signing tolerates */
+#define RUNNING_SKEW_SECONDS (15 * 60) /* margin on top of the measured clock offset */
+#define ORPHANS_PER_RUN 8              /* uploads examined per cleanup: the next run goes on */
 
 char *ra_catalog_dir(const ra_catalog *c) {
     char *dir = NULL;
@@ -174,8 +175,10 @@ int ra_catalog_find_running(const ra_catalog *c, time_t now, const char *except_
     ra_record *recs;
     size_t n;
     /* A running record is rewritten at every heartbeat, so one the store last wrote long ago is
-     * finished or stale: only recent ones are read (the margin covers clock skew). */
-    list_state st = {.c = c, .since = now - RA_HEARTBEAT_STALE_SECONDS - RUNNING_SKEW_SECONDS,
+     * finished or stale: only recent ones are read. LastModified is the store's clock: compare in
+     * it (the offset learnt from its Date header), with a margin for what the offset misses. */
+    time_t store_now = now + ra_s3_clock_offset(c->s3);
+    list_state st = {.c = c, .since = store_now - RA_HEARTBEAT_STALE_SECONDS - RUNNING_SKEW_SECONDS,
                      .except_id = except_id};
     if (list_records(&st, now, &recs, &n, err) != 0) return -1;
     int found = 0;
@@ -196,6 +199,7 @@ typedef struct orphan_state {
     time_t now;
     const char *except_key;
     int aborted;
+    int examined;
     int failed;
     ra_err first;
 } orphan_state;
@@ -204,6 +208,8 @@ static int abort_orphan(void *ctx, const ra_s3_upload_ref *up, ra_err *err) {
     (void)err;
     orphan_state *st = ctx;
     if (st->except_key && strcmp(up->key, st->except_key) == 0) return 0;
+    /* bounded: a backup runs this while the replica forks and nobody reads its socket */
+    if (++st->examined > ORPHANS_PER_RUN) return 0;
     /* An upload whose backup is still running (fresh heartbeat) belongs to another live process. */
     char id[RA_ID_MAX];
     if (key_id(up->key, ".rdb", id)) {

@@ -643,7 +643,8 @@ static int check_url(const char *v, const char *const *schemes, const char *what
         if (p[i] == '@') at = p + i;
     const char *comma = list ? memchr(at ? at : p, ',', n - (size_t)((at ? at : p) - p)) : NULL;
     if (comma == NULL) return check_hostport(p, n, what, v, err);
-    for (const char *h = p, *end = p + n; h <= end;) {
+    /* user info (a password may hold ',') first, then each host of the list */
+    for (const char *h = at ? at + 1 : p, *end = p + n; h <= end;) {
         const char *e = memchr(h, ',', (size_t)(end - h));
         if (e == NULL) e = end;
         if (check_hostport(h, (size_t)(e - h), what, v, err) != 0) return -1;

@@ -275,7 +275,9 @@ int ra_psync_frame(ra_psync *p, const uint8_t *buf, size_t n, size_t *payload, r
             m = memmem(buf, n, p->mark, M);
         } else {
             /* rdb-only: nothing but keep-alives follows the mark, so the stream ends with it (the
-             * check redis-cli makes); memmem over every byte cost 5% of the archiver's CPU */
+             * check redis-cli makes); memmem over every byte cost 5% of the archiver's CPU. A server
+             * that sent more after the mark in the same read would not be recognised here: its
+             * stream then fails (no mark, or a bad RDB trailer), never passes, and is aborted. */
             size_t e = n;
             while (e > 0 && buf[e - 1] == '\n') e--;
             if (e >= M && memcmp(buf + e - M, p->mark, M) == 0) m = buf + e - M;

@@ -61,6 +61,7 @@ struct ra_replica {
     ra_conn *conn;
     redisReader *reader;
     int used; /* a connection serves one sync: rdb-only closes it after the RDB */
+    int requested; /* the sink's requested hook ran */
 
     /* from INFO / ROLE on the current server */
     char role[16];
@@ -941,7 +942,10 @@ static int stream(ra_replica *r, const char *cmd, int rdb_only, const ra_sink *s
     c->sink = sink;
     c->begun = 0;
     if (send_command(r, is_psync ? 3 : 1, is_psync ? psync_argv : sync_argv, err) < 0) return -1;
-    if (is_psync && sink->requested != NULL && sink->requested(sink->ctx, err) < 0) return -1;
+    if (!r->requested && sink->requested != NULL) { /* once, also when SYNC follows a refused PSYNC */
+        r->requested = 1;
+        if (sink->requested(sink->ctx, err) < 0) return -1;
+    }
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     int expired = 0;

@@ -437,6 +437,23 @@ static void test_file_syntax(void **state) {
     ra_config_free(&c);
 }
 
+/* Sentinels come in a list; a ',' in the password is not a host separator. */
+static void test_source_lists(void **state) {
+    (void)state;
+    static const char *const ok[] = {
+        "source redis://h1:26379,h2:26380,h3\n",
+        "source redis://u:p,w@h1:26379,h2:26379\n",
+        "source rediss://:a,b,c@[::1]:26379,10.0.0.2:26379/0\n",
+    };
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        ra_config c;
+        ra_config_init(&c);
+        ra_err err = {0};
+        if (parse(&c, ok[i], &err) != 0) fail_msg("refused %s: %s", ok[i], err.msg);
+        ra_config_free(&c);
+    }
+}
+
 static void test_file_errors(void **state) {
     (void)state;
     static const struct { const char *text; const char *msg; } cases[] = {
@@ -459,6 +476,11 @@ static void test_file_errors(void **state) {
                                 "rediss://host:port)"},
         {"source redis://:pw@:99999\n", "t.conf:1: source: invalid redis URL 'redis://:***@:99999' (no host, or a "
                                         "bad port)"},
+        {"source redis://h1:26379,\n", "t.conf:1: source: invalid redis URL 'redis://h1:26379,' (no host, or a "
+                                       "bad port)"},
+        {"source redis://:pw@h1:26379,h2:99999\n", "t.conf:1: source: invalid redis URL "
+                                                  "'redis://:***@h1:26379,h2:99999' (no host, or a bad port)"},
+        {"endpoint http://h1:1,h2:2\n", NULL},
         {"endpoint s3.amazonaws.com\n", "t.conf:1: endpoint: invalid endpoint URL 's3.amazonaws.com' (use "
                                         "http://host:port or https://host)"},
         {"instance a/b\n", "t.conf:1: instance: invalid instance name 'a/b' (letters, digits, '.', '_' and '-', at "
@@ -926,6 +948,7 @@ int main(void) {
         cmocka_unit_test_setup(test_suggest, setup),
         cmocka_unit_test_setup(test_file_syntax, setup),
         cmocka_unit_test_setup(test_file_errors, setup),
+        cmocka_unit_test_setup(test_source_lists, setup),
         cmocka_unit_test_setup(test_precedence, setup),
         cmocka_unit_test_setup(test_env_errors, setup),
         cmocka_unit_test_setup(test_flags_and_rest, setup),
