@@ -47,6 +47,9 @@ typedef struct ra_store {
 } ra_store;
 int ra_app_open_store(const ra_app *app, ra_store *store, ra_err *err);
 void ra_app_close_store(ra_store *store);
+/* The record of backup `id` into *rec (caller clears), only when it succeeded: RA_E_NOTFOUND for an
+ * unknown id or a backup that did not ("... there is nothing to <purpose>"). */
+int ra_app_get_backup(const ra_store *store, const char *id, const char *purpose, ra_record *rec, ra_err *err);
 /* Source options from the configuration (strings borrowed from it). */
 void ra_app_replica_opts(const ra_app *app, ra_replica_opts *opts);
 

@@ -142,6 +142,15 @@ int ra_app_open_store(const ra_app *app, ra_store *store, ra_err *err) {
     return 0;
 }
 
+int ra_app_get_backup(const ra_store *store, const char *id, const char *purpose, ra_record *rec, ra_err *err) {
+    if (ra_catalog_get(&store->catalog, id, rec, err) != 0) return -1;
+    if (rec->state == RA_STATE_SUCCEEDED) return 0;
+    ra_err_set(err, RA_E_NOTFOUND, "backup '%s' is %s, there is nothing to %s", id, ra_state_name(rec->state),
+               purpose);
+    ra_record_clear(rec);
+    return -1;
+}
+
 void ra_app_close_store(ra_store *store) {
     ra_s3_free(store->s3);
     ra_s3_credentials_clear(&store->creds);

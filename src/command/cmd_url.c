@@ -40,11 +40,7 @@ int ra_cmd_url(ra_app *app, int argc, char **argv, ra_err *err) {
     ra_store store;
     if (ra_app_open_store(app, &store, err) != 0) return -1;
     ra_record rec = {0};
-    int rc = ra_catalog_get(&store.catalog, id, &rec, err);
-    if (rc == 0 && rec.state != RA_STATE_SUCCEEDED) {
-        rc = ra_err_set(err, RA_E_NOTFOUND, "backup '%s' is %s, there is nothing to download", id,
-                        ra_state_name(rec.state));
-    }
+    int rc = ra_app_get_backup(&store, id, "download", &rec, err);
     ra_s3_head head = {0};
     if (rc == 0) {
         rc = ra_s3_head_object(store.s3, rec.key, &head, err);
