@@ -84,19 +84,13 @@ static const char *user_name(const ra_replica *r) { return r->user != NULL ? r->
 
 /* ---- URL ------------------------------------------------------------------------------------ */
 
-/* host[:port] or [v6]:port, as in a URL, into hp; the port defaults to 6379. */
-static int parse_host_port(const char *text, size_t len, host_port *hp, ra_err *err) {
-    char url[300];
-    if (len == 0 || len >= sizeof(url) - sizeof("redis://"))
-        return ra_err_set(err, RA_E_USAGE, "invalid host in the source url");
-    snprintf(url, sizeof(url), "redis://%.*s", (int)len, text);
-    CURLU *u = curl_url();
+/* The host and port of a parsed URL into hp: an IPv6 literal loses its brackets, the port
+ * defaults to 6379. */
+static int url_host_port(CURLU *u, host_port *hp, ra_err *err) {
     char *host = NULL, *port = NULL;
     int rc = -1;
-    if (u == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
-    if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-        ra_err_set(err, RA_E_USAGE, "invalid host '%s' in the source url", url + 8);
+    if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+        ra_err_set(err, RA_E_USAGE, "invalid source url (expected redis://[user[:password]@]host:port)");
         goto out;
     }
     size_t hl = strlen(host);
@@ -104,10 +98,14 @@ static int parse_host_port(const char *text, size_t len, host_port *hp, ra_err *
         memmove(host, host + 1, hl - 2);
         host[hl - 2] = '\0';
     }
+    if (strlen(host) >= sizeof(hp->host)) {
+        ra_err_set(err, RA_E_USAGE, "source host name too long");
+        goto out;
+    }
     hp->port = 6379;
     if (curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK) hp->port = atoi(port);
-    if (strlen(host) >= sizeof(hp->host) || hp->port <= 0 || hp->port > 65535) {
-        ra_err_set(err, RA_E_USAGE, "invalid host or port '%s' in the source url", url + 8);
+    if (hp->port <= 0 || hp->port > 65535) {
+        ra_err_set(err, RA_E_USAGE, "invalid port in the source url");
         goto out;
     }
     snprintf(hp->host, sizeof(hp->host), "%s", host);
@@ -115,6 +113,20 @@ static int parse_host_port(const char *text, size_t len, host_port *hp, ra_err *
 out:
     curl_free(host);
     curl_free(port);
+    return rc;
+}
+
+/* host[:port] or [v6]:port, one entry of a URL's host list, into hp. */
+static int parse_host_port(const char *text, size_t len, host_port *hp, ra_err *err) {
+    char url[300];
+    if (len == 0 || len >= sizeof(url) - sizeof("redis://"))
+        return ra_err_set(err, RA_E_USAGE, "invalid host in the source url");
+    snprintf(url, sizeof(url), "redis://%.*s", (int)len, text);
+    CURLU *u = curl_url();
+    if (u == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    int rc = curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK
+                 ? url_host_port(u, hp, err)
+                 : ra_err_set(err, RA_E_USAGE, "invalid host '%s' in the source url", url + 8);
     curl_url_cleanup(u);
     return rc;
 }
@@ -165,14 +177,14 @@ static int parse_url(ra_replica *r, const char *url, ra_err *err) {
     }
     int rc = -1;
     CURLU *u = curl_url();
-    char *scheme = NULL, *host = NULL, *port = NULL, *user = NULL, *pass = NULL;
+    char *scheme = NULL, *user = NULL, *pass = NULL;
+    host_port hp;
     if (u == NULL) {
         ra_err_set(err, RA_E_INTERNAL, "out of memory");
         goto out;
     }
     if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK) {
         ra_err_set(err, RA_E_USAGE, "invalid source url (expected redis://[user[:password]@]host:port)");
         goto out;
     }
@@ -185,22 +197,9 @@ static int parse_url(ra_replica *r, const char *url, ra_err *err) {
                    scheme);
         goto out;
     }
-    size_t hl = strlen(host);
-    if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') { /* IPv6 literal */
-        memmove(host, host + 1, hl - 2);
-        host[hl - 2] = '\0';
-    }
-    if (strlen(host) >= sizeof(r->host)) {
-        ra_err_set(err, RA_E_USAGE, "source host name too long");
-        goto out;
-    }
-    snprintf(r->host, sizeof(r->host), "%s", host);
-    r->port = 6379;
-    if (curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK) r->port = atoi(port);
-    if (r->port <= 0 || r->port > 65535) {
-        ra_err_set(err, RA_E_USAGE, "invalid port in the source url");
-        goto out;
-    }
+    if (url_host_port(u, &hp, err) < 0) goto out;
+    snprintf(r->host, sizeof(r->host), "%s", hp.host);
+    r->port = hp.port;
     if (curl_url_get(u, CURLUPART_USER, &user, CURLU_URLDECODE) == CURLUE_OK && *user != '\0')
         r->user = strdup(user);
     if (curl_url_get(u, CURLUPART_PASSWORD, &pass, CURLU_URLDECODE) == CURLUE_OK && *pass != '\0')
@@ -209,8 +208,6 @@ static int parse_url(ra_replica *r, const char *url, ra_err *err) {
 out:
     if (pass != NULL) explicit_bzero(pass, strlen(pass));
     curl_free(scheme);
-    curl_free(host);
-    curl_free(port);
     curl_free(user);
     curl_free(pass);
     curl_url_cleanup(u);
