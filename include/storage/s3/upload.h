@@ -8,12 +8,9 @@
 #include <stdint.h>
 
 #include "common/err.h"
+#include "common/limits.h"
 #include "storage/s3/s3.h"
 
-#define RA_PART_SIZE_MIN (5LL * 1024 * 1024)
-#define RA_PART_SIZE_MAX (5LL * 1024 * 1024 * 1024)
-#define RA_PART_SIZE_DEFAULT (16LL * 1024 * 1024)
-#define RA_PARTS_MAX 10000
 
 typedef struct ra_upload ra_upload;
 

@@ -1,0 +1,40 @@
+/* limits.h - every default and limit that more than one module needs, once. The option table in
+ * src/config/ shows them to users; adapters fall back to them when a caller passes 0. Values in
+ * milliseconds carry _MS, sizes in bytes carry no suffix. */
+#ifndef RA_COMMON_LIMITS_H
+#define RA_COMMON_LIMITS_H
+
+#define RA_KIB 1024LL
+#define RA_MIB (1024LL * 1024)
+#define RA_GIB (1024LL * 1024 * 1024)
+
+/* Network */
+#define RA_CONNECT_TIMEOUT_MS_DEFAULT 10000L  /* TCP connect, and TLS handshake, each */
+#define RA_READ_TIMEOUT_MS_DEFAULT 60000L     /* no byte (source) / no progress (store) for this long */
+#define RA_SYNC_TIMEOUT_MS_DEFAULT 3600000L   /* the RDB must start streaming within this */
+
+/* Redis: a replica is dropped by its master after repl-timeout (60 s by default) without reading;
+ * whatever blocks the thread that reads the replica socket must stay well below it. */
+#define RA_REPL_TIMEOUT_MS 60000L
+#define RA_SINK_STALL_MS_DEFAULT 45000L
+
+/* S3 */
+#define RA_PART_SIZE_MIN (5LL * RA_MIB)
+#define RA_PART_SIZE_MAX (5LL * RA_GIB)
+#define RA_PART_SIZE_DEFAULT (16LL * RA_MIB)
+#define RA_PARTS_MAX 10000
+#define RA_CONCURRENCY_DEFAULT 4
+#define RA_CONCURRENCY_MAX 64
+#define RA_PRESIGN_EXPIRY_MAX 604800L        /* SigV4 query signing: 7 days, in seconds */
+#define RA_URL_EXPIRY_DEFAULT 43200L         /* 12 h, in seconds */
+#define RA_S3_TOTAL_TIMEOUT_MS_DEFAULT 180000L /* one call with all its retries */
+#define RA_S3_CLEANUP_TIMEOUT_MS_DEFAULT 30000L
+#define RA_S3_MAX_ATTEMPTS_DEFAULT 5
+#define RA_S3_REGION_DEFAULT "us-east-1"
+
+/* Catalog */
+#define RA_RETENTION_DAYS_DEFAULT 7
+#define RA_HEARTBEAT_INTERVAL_S 5            /* a running backup rewrites its record this often */
+#define RA_STALE_AFTER_S 120                 /* a running record not rewritten for this long is dead */
+
+#endif
