@@ -32,7 +32,7 @@ IT_BIN   := $(IT_SRC:tests/integration/%.c=$(BUILD)/tests/integration/%)
 HELPER_SRC := $(wildcard tests/helpers/*.c)
 HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/helpers/%)
 
-.PHONY: all deps check asan fuzz demo bench clean tests install
+.PHONY: all deps check check-layers asan fuzz demo bench clean tests install
 all: $(BIN)
 
 $(BUILD)/%.o: %.c
@@ -78,8 +78,12 @@ deps:
 
 # deps first, so that `make check` alone sets up a fresh Debian 12 machine.
 check: deps
-	@$(MAKE) --no-print-directory tests
+	@$(MAKE) --no-print-directory check-layers tests
 	tests/run.sh $(BUILD)
+
+# the module rules of CODING.md: which file may include which library or layer
+check-layers:
+	tests/check-layers.sh
 
 asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 OPT="-O1 -g" tests
