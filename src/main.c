@@ -51,18 +51,18 @@ int main(int argc, char **argv) {
     ra_config_init(&config);
     if (ra_config_load(&config, argc, argv, ra_command_value_flags, &nrest, &rest, &err) != 0) {
         ra_log_error(&log, "config", "%s", err.msg);
-        ra_config_free(&config);
+        ra_config_clear(&config);
         return ra_err_exit_code(err.code);
     }
     if (nrest == 0 || strcmp(rest[0], "help") == 0 || (strcmp(rest[0], "--help") == 0) ||
         strcmp(rest[0], "-h") == 0) {
         usage(stdout);
-        ra_config_free(&config);
+        ra_config_clear(&config);
         return nrest == 0 ? 2 : 0;
     }
     if (strcmp(rest[0], "version") == 0 || strcmp(rest[0], "--version") == 0) {
         printf("redis-archiver %s\n", RA_VERSION);
-        ra_config_free(&config);
+        ra_config_clear(&config);
         return 0;
     }
     const ra_command *cmd = ra_command_find(rest[0]);
@@ -72,12 +72,12 @@ int main(int argc, char **argv) {
             ra_log_error(&log, "usage", "unknown command '%s' (did you mean '%s'?)", rest[0], near);
         else
             ra_log_error(&log, "usage", "unknown command '%s' (see redis-archiver --help)", rest[0]);
-        ra_config_free(&config);
+        ra_config_clear(&config);
         return 2;
     }
     if (wants_help(nrest, rest)) {
         printf("usage: redis-archiver %s\n\n%s\n\n%s", cmd->usage, cmd->summary, cmd->help);
-        ra_config_free(&config);
+        ra_config_clear(&config);
         return 0;
     }
 
@@ -113,6 +113,6 @@ int main(int argc, char **argv) {
     }
     xmlCleanupParser();
     curl_global_cleanup();
-    ra_config_free(&config);
+    ra_config_clear(&config);
     return code;
 }

@@ -1,5 +1,7 @@
 /* config.h - settings from flags, REDIS_ARCHIVER_* variables and a redis.conf-like file, driven by
- * one option table that also writes --help and the sample conf/redis-archiver.conf. */
+ * one option table that also writes --help and the sample conf/redis-archiver.conf. Files:
+ * option.c (the table, setting values; pure), value.c (value text forms; pure), load.c (argv,
+ * environment, files), print.c (`config`, --help, the sample). */
 #ifndef RA_CONFIG_CONFIG_H
 #define RA_CONFIG_CONFIG_H
 
@@ -8,10 +10,12 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "config/schedule.h"
+#include "config/value.h"
 
 #define RA_CONFIG_DEFAULT_FILE "/etc/redis-archiver/redis-archiver.conf"
 #define RA_CONFIG_ENV_PREFIX "REDIS_ARCHIVER_"
 #define RA_CONFIG_VALUE_MAX 4000  /* bytes of any one value */
+#define RA_RETENTION_DAYS_MAX 3650  /* retention-days and retention --days */
 
 typedef enum ra_config_log_format {
     RA_CONFIG_LOG_AUTO,  /* text on a terminal, JSON lines otherwise */
@@ -39,7 +43,7 @@ typedef enum ra_config_key {
     RA_CONFIG_NKEYS
 } ra_config_key;
 
-/* Effective settings. Strings are owned (freed by ra_config_free); an empty setting is NULL. */
+/* Effective settings. Strings are owned (freed by ra_config_clear); an empty setting is NULL. */
 typedef struct ra_config {
     char *source;            /* redis://[user:password@]host:port or rediss://; never NULL */
     char *instance;          /* [A-Za-z0-9._-]+, part of object keys; never NULL */
@@ -87,9 +91,9 @@ typedef struct ra_config {
     int nrest;
 } ra_config;
 
-/* Defaults (strings allocated: pair with ra_config_free; out of memory leaves a string NULL). */
+/* Defaults (strings allocated: pair with ra_config_clear; out of memory leaves a string NULL). */
 void ra_config_init(ra_config *c);
-void ra_config_free(ra_config *c);  /* c may be NULL; leaves c ready for ra_config_init */
+void ra_config_clear(ra_config *c);  /* c may be NULL; leaves c ready for ra_config_init */
 
 /* Everything at once, in precedence order flag > REDIS_ARCHIVER_<KEY> > file > default. The file
  * is --config PATH, else $REDIS_ARCHIVER_CONFIG, else RA_CONFIG_DEFAULT_FILE when it exists.
@@ -144,30 +148,5 @@ void ra_config_env_name(const char *key, char *out, size_t outsz);
 /* Effective value of a key as text, as ra_config_print shows it (passwords masked); outsz
  * RA_CONFIG_VALUE_MAX + 16 holds any value. */
 void ra_config_format_value(const ra_config *c, ra_config_key k, char *out, size_t outsz);
-
-/* Value parsers, shared with commands (--expires 7d, --days 30). RA_E_USAGE with a message that
- * quotes the bad text and shows the accepted forms; no range checks beyond overflow. */
-int ra_parse_bool(const char *s, int *out, ra_err *err);           /* yes/no true/false on/off 1/0 */
-int ra_parse_size(const char *s, long long *out, ra_err *err);     /* 16777216, 16M, 16MiB, 1g; x1024 */
-int ra_parse_duration(const char *s, long *seconds, ra_err *err);  /* 43200, 30s, 30m, 12h, 7d, 1w, 1h30m */
-int ra_parse_int(const char *s, long long *out, ra_err *err);      /* decimal, optional sign */
-int ra_parse_window(const char *s, ra_window *out, ra_err *err);   /* HH:MM-HH:MM, end may be 24:00 */
-int ra_parse_weekdays(const char *s, unsigned *mask, ra_err *err); /* "*", "all", "mon,wed,fri", "mon-fri", "sat-sun" */
-/* "UTC", "Z", "GMT", "+08:00", "-0530", "+8" -> *fixed 1 and *offset; an IANA name ("Asia/Shanghai")
- * -> *fixed 0, checked against the zoneinfo directory when there is one. */
-int ra_parse_timezone(const char *s, int *fixed, long *offset, ra_err *err);
-
-/* Canonical text forms: 16MiB, 12h, 02:00-03:00, mon-fri / * . */
-void ra_format_size(long long bytes, char *out, size_t outsz);
-void ra_format_duration(long seconds, char *out, size_t outsz);
-void ra_format_window(const ra_window *w, char *out, size_t outsz);
-void ra_format_weekdays(unsigned mask, char *out, size_t outsz);
-
-/* URL helpers: whether a URL carries a password (userinfo "user:pw@" or, as redis-cli reads it,
- * "pw@"), and a copy with it replaced by *** (malloc'd; NULL on allocation failure). */
-int ra_url_has_password(const char *url);
-char *ra_url_mask_password(const char *url);
-/* Overwrite the password in url with '*' in place (same length), e.g. in argv. */
-void ra_url_scrub_password(char *url);
 
 #endif
