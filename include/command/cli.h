@@ -50,7 +50,9 @@ void ra_app_close_store(ra_store *store);
 /* The record of backup `id` into *rec (caller clears), only when it succeeded: RA_E_NOTFOUND for an
  * unknown id or a backup that did not ("... there is nothing to <purpose>"). */
 int ra_app_get_backup(const ra_store *store, const char *id, const char *purpose, ra_record *rec, ra_err *err);
-/* Source options from the configuration (strings borrowed from it). */
+/* S3 client options from the configuration (strings borrowed from it, creds from the caller). */
+void ra_app_s3_config(const ra_app *app, const ra_s3_credentials *creds, ra_s3_config *sc);
+/* Source options from the configuration (strings borrowed from it); the password is REDISCLI_AUTH's. */
 void ra_app_replica_opts(const ra_app *app, ra_replica_opts *opts);
 
 /* Per-command flag parsing: is argv[*i] the flag `name`? For value flags, *value gets the next

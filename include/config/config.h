@@ -29,6 +29,7 @@ typedef enum ra_config_origin {
     RA_ORIGIN_FILE,
     RA_ORIGIN_ENV,
     RA_ORIGIN_FLAG,
+    RA_ORIGIN_AMBIENT,  /* another tool's variable, named by origin_var: AWS_REGION, AWS_ENDPOINT_URL... */
 } ra_config_origin;
 
 /* Index of each key in the option table (ra_config_key_name gives its name). */
@@ -47,9 +48,11 @@ typedef enum ra_config_key {
 typedef struct ra_config {
     char *source;            /* redis://[user:password@]host:port or rediss://; never NULL */
     char *instance;          /* [A-Za-z0-9._-]+, part of object keys; never NULL */
-    char *endpoint;          /* S3 endpoint URL; NULL = AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL / AWS */
+    char *endpoint;          /* S3 endpoint URL; unset: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL (filled by
+                                ra_config_load), else NULL = AWS for the region */
     char *public_endpoint;   /* endpoint presigned URLs are signed for; NULL = endpoint */
-    char *region;            /* NULL = AWS_REGION / AWS_DEFAULT_REGION, else us-east-1 */
+    char *region;            /* unset: AWS_REGION, AWS_DEFAULT_REGION, else RA_S3_REGION_DEFAULT, filled
+                                by ra_config_load (NULL only before it) */
     char *bucket;            /* NULL = not set: see ra_config_require_bucket */
     char *prefix;            /* "" or ends with '/'; never NULL */
     int path_style;
@@ -83,6 +86,9 @@ typedef struct ra_config {
 
     ra_config_origin origin[RA_CONFIG_NKEYS];  /* where each value came from */
     int origin_line[RA_CONFIG_NKEYS];          /* line in `config` when RA_ORIGIN_FILE */
+    const char *origin_var[RA_CONFIG_NKEYS];   /* variable name (static) when RA_ORIGIN_AMBIENT */
+    char *redis_password;    /* REDISCLI_AUTH: the source password when the URL carries none. Not a
+                                key: never printed; secret, wiped by ra_config_clear. NULL = unset */
     int source_password_in_argv;  /* --source carried a password: visible in /proc/PID/cmdline */
     char **warnings;         /* things to log once the logger exists (unknown REDIS_ARCHIVER_*
                                 variables, the password above); nwarnings entries, never secrets */
@@ -95,7 +101,8 @@ typedef struct ra_config {
 void ra_config_init(ra_config *c);
 void ra_config_clear(ra_config *c);  /* c may be NULL; leaves c ready for ra_config_init */
 
-/* Everything at once, in precedence order flag > REDIS_ARCHIVER_<KEY> > file > default. The file
+/* Everything at once, in precedence order flag > REDIS_ARCHIVER_<KEY> > file > other tools'
+ * variables (ra_config_load_ambient) > default. The file
  * is --config PATH, else $REDIS_ARCHIVER_CONFIG, else RA_CONFIG_DEFAULT_FILE when it exists.
  * Config flags (`--key value`, `--key=value`; a boolean also as bare `--key`, `--no-key`, or
  * `--key yes|no|true|false|on|off`) may stand anywhere in argv. Every other argument goes to
@@ -121,6 +128,14 @@ int ra_config_parse_text(ra_config *c, const char *text, size_t len, const char 
 int ra_config_load_file(ra_config *c, const char *path, ra_err *err);
 /* Apply REDIS_ARCHIVER_<KEY> variables from the process environment (not _CONFIG). */
 int ra_config_load_env(ra_config *c, ra_err *err);
+
+/* What other tools' variables fill when nothing above set it: region from AWS_REGION, else
+ * AWS_DEFAULT_REGION, else RA_S3_REGION_DEFAULT; endpoint from AWS_ENDPOINT_URL_S3, else
+ * AWS_ENDPOINT_URL; redis_password from REDISCLI_AUTH. Values are checked like the keys' own
+ * (errors name the variable). Empty variables count as unset. Part of ra_config_load. */
+int ra_config_load_ambient(ra_config *c, ra_err *err);
+/* Set a key from another tool's variable `var` (a static string) with origin RA_ORIGIN_AMBIENT. */
+int ra_config_set_ambient(ra_config *c, ra_config_key k, const char *value, const char *var, ra_err *err);
 
 /* Commands that touch S3 call this: RA_E_USAGE naming the three ways to set a bucket. */
 int ra_config_require_bucket(const ra_config *c, ra_err *err);

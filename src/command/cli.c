@@ -115,12 +115,9 @@ int ra_flag(int argc, char **argv, int *i, const char *name, const char **value,
     return 1;
 }
 
-int ra_app_open_store(const ra_app *app, ra_store *store, ra_err *err) {
+void ra_app_s3_config(const ra_app *app, const ra_s3_credentials *creds, ra_s3_config *sc) {
     const ra_config *c = app->config;
-    memset(store, 0, sizeof(*store));
-    if (ra_config_require_bucket(c, err) != 0) return -1;
-    if (ra_s3_credentials_load(&store->creds, err) != 0) return -1;
-    ra_s3_config sc = {
+    *sc = (ra_s3_config){
         .endpoint = c->endpoint,
         .region = c->region,
         .bucket = c->bucket,
@@ -128,10 +125,20 @@ int ra_app_open_store(const ra_app *app, ra_store *store, ra_err *err) {
         .ca_file = c->s3_ca_file,
         .insecure = c->s3_insecure,
         .cancel = app->cancel,
-        .credentials = &store->creds,
+        .credentials = creds,
         .connect_timeout_ms = c->connect_timeout * 1000,
+        .request_timeout_ms = c->read_timeout * 1000, /* read-timeout: no progress for this long fails */
         .log = &app->log,
     };
+}
+
+int ra_app_open_store(const ra_app *app, ra_store *store, ra_err *err) {
+    const ra_config *c = app->config;
+    memset(store, 0, sizeof(*store));
+    if (ra_config_require_bucket(c, err) != 0) return -1;
+    if (ra_s3_credentials_load(&store->creds, err) != 0) return -1;
+    ra_s3_config sc;
+    ra_app_s3_config(app, &store->creds, &sc);
     store->s3 = ra_s3_new(&sc, err);
     if (store->s3 == NULL) {
         ra_s3_credentials_clear(&store->creds);
@@ -161,6 +168,7 @@ void ra_app_replica_opts(const ra_app *app, ra_replica_opts *opts) {
     const ra_config *c = app->config;
     *opts = (ra_replica_opts){
         .url = c->source,
+        .password = c->redis_password, /* REDISCLI_AUTH: used when the URL carries none */
         .tls_ca_file = c->tls_ca_file,
         .tls_cert_file = c->tls_cert_file,
         .tls_key_file = c->tls_key_file,

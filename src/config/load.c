@@ -78,6 +78,42 @@ int ra_config_load_env(ra_config *c, ra_err *err) {
     return 0;
 }
 
+/* ---------- other tools' variables ---------- */
+
+/* The first of two variables that is set and not empty, its name in *name. */
+static const char *env_first(const char *a, const char *b, const char **name) {
+    const char *v = getenv(a);
+    *name = a;
+    if (v == NULL || *v == '\0') {
+        v = getenv(b);
+        *name = b;
+    }
+    return v != NULL && *v != '\0' ? v : NULL;
+}
+
+int ra_config_load_ambient(ra_config *c, ra_err *err) {
+    const char *var, *v;
+    if (c->region == NULL) {
+        v = env_first("AWS_REGION", "AWS_DEFAULT_REGION", &var);
+        if (v != NULL && ra_config_set_ambient(c, RA_KEY_REGION, v, var, err) != 0) return -1;
+        if (v == NULL && ra_config_set(c, "region", RA_S3_REGION_DEFAULT, RA_ORIGIN_DEFAULT, 0, "region", err) != 0)
+            return -1;
+    }
+    if (c->endpoint == NULL) {
+        v = env_first("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", &var);
+        if (v != NULL && ra_config_set_ambient(c, RA_KEY_ENDPOINT, v, var, err) != 0) return -1;
+    }
+    v = getenv("REDISCLI_AUTH");
+    if (c->redis_password != NULL) {
+        explicit_bzero(c->redis_password, strlen(c->redis_password));
+        free(c->redis_password);
+        c->redis_password = NULL;
+    }
+    if (v != NULL && *v != '\0' && (c->redis_password = strdup(v)) == NULL)
+        return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    return 0;
+}
+
 /* ---------- flags ---------- */
 
 typedef struct pending {
@@ -195,6 +231,7 @@ int ra_config_load(ra_config *c, int argc, char **argv, const char *const *value
             ra_url_scrub_password((char *)pend[i].value);
         }
     }
+    if (ra_config_load_ambient(c, err) != 0) goto out;
     if (c->source_password_in_argv &&
         ra_config_push_warning(c, "the --source URL carried a password, which other users could see in the process "
                         "list until it was hidden: put it in the config file, REDIS_ARCHIVER_SOURCE or "

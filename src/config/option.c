@@ -482,6 +482,14 @@ int ra_config_set(ra_config *c, const char *key, const char *value, ra_config_or
         return ra_err_prefix(err, "%s: ", where);
     c->origin[k] = origin;
     c->origin_line[k] = origin == RA_ORIGIN_FILE ? line : 0;
+    c->origin_var[k] = NULL;
+    return 0;
+}
+
+int ra_config_set_ambient(ra_config *c, ra_config_key k, const char *value, const char *var, ra_err *err) {
+    if ((unsigned)k >= RA_CONFIG_NKEYS) return ra_err_set(err, RA_E_INTERNAL, "no such configuration key");
+    if (ra_config_set(c, ra_config_opts[k].name, value, RA_ORIGIN_AMBIENT, 0, var, err) != 0) return -1;
+    c->origin_var[k] = var;
     return 0;
 }
 
@@ -500,6 +508,8 @@ void ra_config_clear(ra_config *c) {
             *p = NULL;
         }
     }
+    if (c->redis_password != NULL) explicit_bzero(c->redis_password, strlen(c->redis_password));
+    free(c->redis_password);
     for (int i = 0; i < c->nwarnings; i++) free(c->warnings[i]);
     free(c->warnings);
     free(c->rest);
@@ -611,6 +621,7 @@ int ra_config_parse_text(ra_config *c, const char *text, size_t len, const char 
         }
         c->origin[k] = RA_ORIGIN_FILE;
         c->origin_line[k] = lineno;
+        c->origin_var[k] = NULL;
     }
     rc = 0;
 out:

@@ -72,8 +72,11 @@ void ra_config_print(const ra_config *c, FILE *out) {
             fprintf(out, "env %s\n", env);
             break;
         case RA_ORIGIN_FLAG: fprintf(out, "flag --%s\n", ra_config_opts[k].name); break;
+        case RA_ORIGIN_AMBIENT: fprintf(out, "%s\n", c->origin_var[k] ? c->origin_var[k] : "environment"); break;
         }
     }
+    if (c->redis_password != NULL)
+        fprintf(out, "# REDISCLI_AUTH is set: the source password when the URL carries none\n");
 }
 
 void ra_config_print_help(FILE *out) {

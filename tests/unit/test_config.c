@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/limits.h"
 #include "config/config.h"
 
 #define MIB (1024LL * 1024)
@@ -26,6 +27,12 @@ static void clear_env(void) {
         unsetenv(name);
     }
     unsetenv("REDIS_ARCHIVER_PART_SISE");
+    /* other tools' variables that fill unset keys */
+    unsetenv("AWS_REGION");
+    unsetenv("AWS_DEFAULT_REGION");
+    unsetenv("AWS_ENDPOINT_URL_S3");
+    unsetenv("AWS_ENDPOINT_URL");
+    unsetenv("REDISCLI_AUTH");
     setenv("REDIS_ARCHIVER_CONFIG", empty_conf, 1);
 }
 
@@ -602,7 +609,8 @@ static void test_precedence(void **state) {
     const char *argv2[] = {"list", cfg_flag, NULL};
     if (load(&c, argv2, &nrest, &rest, &err) != 0) fail_msg("%s", err.msg);
     assert_string_equal(c.bucket, "file2-b");
-    assert_null(c.region);
+    assert_string_equal(c.region, RA_S3_REGION_DEFAULT); /* no AWS_REGION either: the default */
+    assert_int_equal(c.origin[RA_KEY_REGION], RA_ORIGIN_DEFAULT);
     assert_int_equal(c.origin[RA_KEY_CONFIG], RA_ORIGIN_FLAG);
     assert_string_equal(c.config, path2);
     ra_config_clear(&c);
@@ -672,6 +680,12 @@ static void test_env_errors(void **state) {
                         "unknown variable REDIS_ARCHIVER_PART_SISE ignored (did you mean REDIS_ARCHIVER_PART_SIZE?)");
     ra_config_clear(&c);
     unsetenv("REDIS_ARCHIVER_PART_SISE");
+    /* other tools' variables that fill unset keys */
+    unsetenv("AWS_REGION");
+    unsetenv("AWS_DEFAULT_REGION");
+    unsetenv("AWS_ENDPOINT_URL_S3");
+    unsetenv("AWS_ENDPOINT_URL");
+    unsetenv("REDISCLI_AUTH");
 }
 
 static void test_flags_and_rest(void **state) {
@@ -929,6 +943,128 @@ static void test_sample_file(void **state) {
     free(gen);
 }
 
+/* Region, endpoint and the Redis password from other tools' variables: below every key of ours,
+ * above the default; `config` shows the value in force and the variable it came from. */
+static char *printed(const ra_config *c) {
+    char *out = NULL;
+    size_t outlen = 0;
+    FILE *f = open_memstream(&out, &outlen);
+    assert_non_null(f);
+    ra_config_print(c, f);
+    fclose(f);
+    return out;
+}
+
+static void test_ambient(void **state) {
+    (void)state;
+    ra_config c;
+    ra_err err = {0};
+    int nrest;
+    char **rest;
+    const char *argv[] = {"config", NULL};
+
+    setenv("AWS_DEFAULT_REGION", "eu-central-1", 1);
+    setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9000", 1);
+    ra_config_init(&c);
+    if (load(&c, argv, &nrest, &rest, &err) != 0) fail_msg("%s", err.msg);
+    assert_string_equal(c.region, "eu-central-1");
+    assert_int_equal(c.origin[RA_KEY_REGION], RA_ORIGIN_AMBIENT);
+    assert_string_equal(c.origin_var[RA_KEY_REGION], "AWS_DEFAULT_REGION");
+    assert_string_equal(c.endpoint, "http://127.0.0.1:9000");
+    assert_string_equal(c.origin_var[RA_KEY_ENDPOINT], "AWS_ENDPOINT_URL");
+    assert_null(c.redis_password);
+    ra_config_clear(&c);
+
+    /* AWS_REGION before AWS_DEFAULT_REGION, AWS_ENDPOINT_URL_S3 before AWS_ENDPOINT_URL */
+    setenv("AWS_REGION", "eu-west-1", 1);
+    setenv("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:7480", 1);
+    setenv("REDISCLI_AUTH", "s3cret-pw", 1);
+    ra_config_init(&c);
+    if (load(&c, argv, &nrest, &rest, &err) != 0) fail_msg("%s", err.msg);
+    assert_string_equal(c.region, "eu-west-1");
+    assert_string_equal(c.origin_var[RA_KEY_REGION], "AWS_REGION");
+    assert_string_equal(c.endpoint, "http://127.0.0.1:7480");
+    assert_string_equal(c.origin_var[RA_KEY_ENDPOINT], "AWS_ENDPOINT_URL_S3");
+    assert_string_equal(c.redis_password, "s3cret-pw");
+    char *out = printed(&c);
+    assert_non_null(strstr(out, "eu-west-1"));
+    assert_non_null(strstr(out, "# AWS_REGION\n"));
+    assert_non_null(strstr(out, "# AWS_ENDPOINT_URL_S3\n"));
+    assert_non_null(strstr(out, "REDISCLI_AUTH is set"));
+    assert_null(strstr(out, "s3cret-pw"));  /* never printed */
+    free(out);
+    ra_config_clear(&c);
+    assert_null(c.redis_password);
+
+    /* a key of ours wins: the file, a REDIS_ARCHIVER_ variable, a flag */
+    char *path = write_temp("region ap-south-1\n");
+    setenv("REDIS_ARCHIVER_CONFIG", path, 1);
+    ra_config_init(&c);
+    if (load(&c, argv, &nrest, &rest, &err) != 0) fail_msg("%s", err.msg);
+    assert_string_equal(c.region, "ap-south-1");
+    assert_int_equal(c.origin[RA_KEY_REGION], RA_ORIGIN_FILE);
+    ra_config_clear(&c);
+    setenv("REDIS_ARCHIVER_ENDPOINT", "http://127.0.0.2:1", 1);
+    const char *argv2[] = {"config", "--region", "us-west-2", NULL};
+    ra_config_init(&c);
+    if (load(&c, argv2, &nrest, &rest, &err) != 0) fail_msg("%s", err.msg);
+    assert_string_equal(c.region, "us-west-2");
+    assert_int_equal(c.origin[RA_KEY_REGION], RA_ORIGIN_FLAG);
+    assert_string_equal(c.endpoint, "http://127.0.0.2:1");
+    assert_int_equal(c.origin[RA_KEY_ENDPOINT], RA_ORIGIN_ENV);
+    out = printed(&c);
+    assert_null(strstr(out, "AWS_REGION"));
+    free(out);
+    ra_config_clear(&c);
+    unsetenv("REDIS_ARCHIVER_ENDPOINT");
+    setenv("REDIS_ARCHIVER_CONFIG", empty_conf, 1);
+    unlink(path);
+    free(path);
+
+    /* a bad value names the variable */
+    setenv("AWS_REGION", "eu west", 1);
+    ra_config_init(&c);
+    assert_int_equal(load(&c, argv, &nrest, &rest, &err), -1);
+    assert_int_equal(err.code, RA_E_USAGE);
+    assert_non_null(strstr(err.msg, "AWS_REGION"));
+    ra_config_clear(&c);
+    clear_env();
+}
+
+/* The text defaults of the table are the constants of common/limits.h. */
+static void test_defaults_match_limits(void **state) {
+    (void)state;
+    ra_config c;
+    ra_config_init(&c);
+    assert_int_equal(c.part_size, RA_PART_SIZE_DEFAULT);
+    assert_int_equal(c.concurrency, RA_CONCURRENCY_DEFAULT);
+    assert_int_equal(c.url_expiry, RA_URL_EXPIRY_DEFAULT);
+    assert_int_equal(c.retention_days, RA_RETENTION_DAYS_DEFAULT);
+    assert_int_equal(c.connect_timeout * 1000, RA_CONNECT_TIMEOUT_MS_DEFAULT);
+    assert_int_equal(c.read_timeout * 1000, RA_READ_TIMEOUT_MS_DEFAULT);
+    assert_int_equal(c.sync_timeout * 1000, RA_SYNC_TIMEOUT_MS_DEFAULT);
+    ra_err err = {0};
+    char v[64];
+    /* the ranges: one past each end is refused */
+    ra_format_size(RA_PART_SIZE_MAX, v, sizeof(v));
+    assert_int_equal(ra_config_set(&c, "part-size", v, RA_ORIGIN_FLAG, 0, "--part-size", &err), 0);
+    snprintf(v, sizeof(v), "%lld", RA_PART_SIZE_MAX + 1);
+    assert_int_equal(ra_config_set(&c, "part-size", v, RA_ORIGIN_FLAG, 0, "--part-size", &err), -1);
+    snprintf(v, sizeof(v), "%lld", RA_PART_SIZE_MIN - 1);
+    assert_int_equal(ra_config_set(&c, "part-size", v, RA_ORIGIN_FLAG, 0, "--part-size", &err), -1);
+    snprintf(v, sizeof(v), "%d", RA_CONCURRENCY_MAX);
+    assert_int_equal(ra_config_set(&c, "concurrency", v, RA_ORIGIN_FLAG, 0, "--concurrency", &err), 0);
+    snprintf(v, sizeof(v), "%d", RA_CONCURRENCY_MAX + 1);
+    assert_int_equal(ra_config_set(&c, "concurrency", v, RA_ORIGIN_FLAG, 0, "--concurrency", &err), -1);
+    snprintf(v, sizeof(v), "%ld", RA_PRESIGN_EXPIRY_MAX);
+    assert_int_equal(ra_config_set(&c, "url-expiry", v, RA_ORIGIN_FLAG, 0, "--url-expiry", &err), 0);
+    snprintf(v, sizeof(v), "%ld", RA_PRESIGN_EXPIRY_MAX + 1);
+    assert_int_equal(ra_config_set(&c, "url-expiry", v, RA_ORIGIN_FLAG, 0, "--url-expiry", &err), -1);
+    snprintf(v, sizeof(v), "%d", RA_RETENTION_DAYS_MAX + 1);
+    assert_int_equal(ra_config_set(&c, "retention-days", v, RA_ORIGIN_FLAG, 0, "--retention-days", &err), -1);
+    ra_config_clear(&c);
+}
+
 int main(void) {
     snprintf(empty_conf, sizeof(empty_conf), "/tmp/ra-test-empty-XXXXXX");
     int fd = mkstemp(empty_conf);
@@ -956,6 +1092,8 @@ int main(void) {
         cmocka_unit_test_setup(test_print_round_trip, setup),
         cmocka_unit_test_setup(test_help, setup),
         cmocka_unit_test_setup(test_sample_file, setup),
+        cmocka_unit_test_setup(test_ambient, setup),
+        cmocka_unit_test_setup(test_defaults_match_limits, setup),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     unlink(empty_conf);
