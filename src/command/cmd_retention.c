@@ -24,27 +24,21 @@ static int sweep(ra_store *store, int days, int dry_run, ra_err *err) {
     return 0;
 }
 
-int ra_cmd_retention(ra_app *app, int argc, char **argv, ra_err *err) {
+int ra_cmd_retention(ra_app *app, const ra_args *args, ra_err *err) {
     const ra_config *c = app->config;
     /* --sweep is the `sweep` config key (a bare boolean flag): here it forces the sweep. */
     int apply = 0, force_sweep = c->sweep;
     long days = c->retention_days;
-    const char *days_text = NULL;
-    for (int i = 1; i < argc; i++) {
-        int m;
-        if ((m = ra_flag(argc, argv, &i, "--days", &days_text, err)) != 0) {
-            long long v;
-            if (m < 0 || ra_parse_int(days_text, &v, err) != 0) return -1;
-            if (v < 1 || v > 3650) return ra_err_set(err, RA_E_USAGE, "--days %s is out of range (1..3650)", days_text);
-            days = (long)v;
-        } else if (ra_flag(argc, argv, &i, "--apply", NULL, err)) {
-            apply = 1;
-        } else if (ra_flag(argc, argv, &i, "--dry-run", NULL, err)) {
-            apply = 0;
-        } else {
-            return ra_unexpected(err, "retention", argv[i]);
-        }
+    const char *days_text = ra_args_value(args, "--days");
+    if (days_text != NULL) {
+        long long v;
+        if (ra_parse_int(days_text, &v, err) != 0) return -1;
+        if (v < 1 || v > RA_RETENTION_DAYS_MAX)
+            return ra_err_set(err, RA_E_USAGE, "--days %s is out of range (1..%d)", days_text, RA_RETENTION_DAYS_MAX);
+        days = (long)v;
     }
+    /* the last of --apply and --dry-run wins */
+    apply = ra_args_at(args, "--apply") > ra_args_at(args, "--dry-run");
     ra_store store;
     if (ra_app_open_store(app, &store, err) != 0) return -1;
     char *dir = ra_catalog_dir(&store.catalog);
