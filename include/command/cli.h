@@ -80,7 +80,8 @@ void ra_app_close_store(ra_store *store);
  * records (ra_catalog_records_free) and closes the store. */
 int ra_app_list_records(const ra_app *app, ra_store *store, ra_record **recs, size_t *n, ra_err *err);
 /* The record of backup `id` into *rec (caller clears), only when it succeeded: RA_E_NOTFOUND for an
- * unknown id or a backup that did not ("... there is nothing to <purpose>"). */
+ * unknown id or a backup that did not ("... there is nothing to <purpose>"); RA_E_VERIFY for a record
+ * whose id or key is not the one prefix, instance and id give (a forged record). */
 int ra_app_get_backup(const ra_store *store, const char *id, const char *purpose, ra_record *rec, ra_err *err);
 /* S3 client options from the configuration (strings borrowed from it, creds from the caller). */
 void ra_app_s3_config(const ra_app *app, const ra_s3_credentials *creds, ra_s3_config *sc);

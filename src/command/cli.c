@@ -1,6 +1,7 @@
 /* cli.c - the command table and the wiring from configuration to the S3 client and the source. */
 #include "command/cli.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -237,6 +238,21 @@ int ra_app_list_records(const ra_app *app, ra_store *store, ra_record **recs, si
 
 int ra_app_get_backup(const ra_store *store, const char *id, const char *purpose, ra_record *rec, ra_err *err) {
     if (ra_catalog_get(&store->catalog, id, rec, err) != 0) return -1;
+    /* The record's key is data anyone who may write the instance folder can forge (faults.md R10):
+     * the object must be the one prefix, instance and id name. */
+    char *key = ra_record_rdb_key(store->catalog.prefix, store->catalog.instance, id);
+    int forged = key != NULL && (rec->key == NULL || strcmp(rec->key, key) != 0 || strcmp(rec->id, id) != 0);
+    free(key);
+    if (key == NULL || forged) {
+        if (key == NULL) ra_err_set(err, RA_E_INTERNAL, "out of memory");
+        else
+            ra_err_set(err, RA_E_VERIFY,
+                       "the record of backup '%s' names another object than %s%s/%s.rdb: refusing it (the record "
+                       "was altered; remove it or restore it from a copy)",
+                       id, store->catalog.prefix, store->catalog.instance, id);
+        ra_record_clear(rec);
+        return -1;
+    }
     if (rec->state == RA_STATE_SUCCEEDED) return 0;
     ra_err_set(err, RA_E_NOTFOUND, "backup '%s' is %s, there is nothing to %s", id, ra_state_name(rec->state),
                purpose);
