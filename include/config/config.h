@@ -108,8 +108,8 @@ void ra_config_clear(ra_config *c);  /* c may be NULL; leaves c ready for ra_con
  * `--key yes|no|true|false|on|off`) may stand anywhere in argv. Every other argument goes to
  * *rest in order (argv[0] excluded, NULL-terminated, pointers into argv, owned by c): the command,
  * its flags, ids. value_flags (NULL-terminated, may be NULL) names the command flags that take a
- * value ("--remark", "--expires", "--days"): the word after them is passed on untouched. After
- * "--" everything is passed on, "--" included. A flag given twice: the last wins. An empty
+ * value (ra_command_value_flags: "--remark", "--expires", "--days"): the word after them is passed
+ * on untouched. After "--" everything is passed on, "--" included. A flag given twice: the last wins. An empty
  * environment variable counts as unset. c must be ra_config_init-ed. Errors are RA_E_USAGE and
  * name the flag, the variable, or file:line. */
 int ra_config_load(ra_config *c, int argc, char **argv, const char *const *value_flags,
@@ -144,8 +144,9 @@ int ra_config_require_bucket(const ra_config *c, ra_err *err);
  * uses ra_tz_offset_localtime, so the caller first does setenv("TZ", c->timezone, 1); tzset(). */
 void ra_config_schedule(const ra_config *c, ra_schedule *s);
 
-/* `redis-archiver config`: every key as "key value  # origin", itself a valid config file.
- * A password in a URL is printed as ***. */
+/* `redis-archiver config`: every key as "key value  # origin" (default, file line N, env
+ * REDIS_ARCHIVER_..., flag --..., or the other tool's variable: AWS_REGION...), itself a valid config
+ * file. A password in a URL is printed as ***; of redis_password only a comment that it is set. */
 void ra_config_print(const ra_config *c, FILE *out);
 /* --help text for the config flags, two lines each: flag, value kind, variable, default; help.
  * No heading: the caller prints its own. */
