@@ -26,7 +26,8 @@ static void usage(FILE *out) {
             RA_VERSION);
     for (size_t i = 0; i < n; i++) fprintf(out, "  %-10s %s\n", cmds[i].name, cmds[i].summary);
     fprintf(out, "\n`redis-archiver COMMAND --help` shows a command's flags.\n\n"
-                 "configuration (flag > REDIS_ARCHIVER_<KEY> variable > config file > default):\n");
+                 "configuration (flag > REDIS_ARCHIVER_<KEY> variable > config file > AWS_REGION and the like\n"
+                 "for region and endpoint > default):\n");
     ra_config_print_help(out);
     fprintf(out, "\ncredentials: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, or the shared\n"
                  "credentials file (AWS_SHARED_CREDENTIALS_FILE, AWS_PROFILE); the Redis password in the source\n"
@@ -48,21 +49,23 @@ int main(int argc, char **argv) {
     char **rest;
     /* The logger exists before the configuration, so that its errors are JSON lines too. */
     ra_log log = ra_log_default();
+    const char *value_flags[32];
+    ra_command_value_flags(value_flags, sizeof(value_flags) / sizeof(value_flags[0]));
     ra_config_init(&config);
-    if (ra_config_load(&config, argc, argv, ra_command_value_flags, &nrest, &rest, &err) != 0) {
+    if (ra_config_load(&config, argc, argv, value_flags, &nrest, &rest, &err) != 0) {
         ra_log_error(&log, "config", "%s", err.msg);
-        ra_config_free(&config);
+        ra_config_clear(&config);
         return ra_err_exit_code(err.code);
     }
     if (nrest == 0 || strcmp(rest[0], "help") == 0 || (strcmp(rest[0], "--help") == 0) ||
         strcmp(rest[0], "-h") == 0) {
-        usage(stdout);
-        ra_config_free(&config);
+        usage(nrest == 0 ? stderr : stdout); /* no command: a usage error */
+        ra_config_clear(&config);
         return nrest == 0 ? 2 : 0;
     }
     if (strcmp(rest[0], "version") == 0 || strcmp(rest[0], "--version") == 0) {
         printf("redis-archiver %s\n", RA_VERSION);
-        ra_config_free(&config);
+        ra_config_clear(&config);
         return 0;
     }
     const ra_command *cmd = ra_command_find(rest[0]);
@@ -72,12 +75,12 @@ int main(int argc, char **argv) {
             ra_log_error(&log, "usage", "unknown command '%s' (did you mean '%s'?)", rest[0], near);
         else
             ra_log_error(&log, "usage", "unknown command '%s' (see redis-archiver --help)", rest[0]);
-        ra_config_free(&config);
+        ra_config_clear(&config);
         return 2;
     }
     if (wants_help(nrest, rest)) {
-        printf("usage: redis-archiver %s\n\n%s\n\n%s", cmd->usage, cmd->summary, cmd->help);
-        ra_config_free(&config);
+        ra_command_print_help(cmd, stdout);
+        ra_config_clear(&config);
         return 0;
     }
 
@@ -104,7 +107,9 @@ int main(int argc, char **argv) {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     xmlInitParser();
 
-    int rc = cmd->run(&app, nrest, rest, &err);
+    ra_args args;
+    int rc = ra_command_parse(cmd, nrest, rest, &args, &err);
+    if (rc == 0) rc = cmd->run(&app, &args, &err);
     int code = 0;
     if (rc != 0) {
         if (err.code == RA_OK) err.code = RA_E_INTERNAL;
@@ -113,6 +118,6 @@ int main(int argc, char **argv) {
     }
     xmlCleanupParser();
     curl_global_cleanup();
-    ra_config_free(&config);
+    ra_config_clear(&config);
     return code;
 }

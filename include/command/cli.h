@@ -4,6 +4,7 @@
 
 #include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "command/catalog.h"
 #include "command/record.h"
@@ -21,13 +22,32 @@ typedef struct ra_app {
     int stderr_tty;                 /* progress bar on stderr */
 } ra_app;
 
+/* One flag of a command, as git's parse_options has them: the table drives parsing, did-you-mean,
+ * the value-flag list handed to ra_config_load and the command's --help. */
+typedef struct ra_option {
+    const char *name;  /* "--remark" */
+    const char *arg;   /* kind of value for --help ("TEXT"); NULL: a bare flag */
+    const char *help;  /* one line */
+} ra_option;
+
+#define RA_COMMAND_OPTIONS_MAX 8
+
+/* A command's arguments after parsing. */
+typedef struct ra_args {
+    const struct ra_command *cmd;
+    const char *value[RA_COMMAND_OPTIONS_MAX]; /* by option index: its value, "" for a bare flag; NULL: not given */
+    int at[RA_COMMAND_OPTIONS_MAX];            /* argv index where it was last given; 0: not given */
+    const char *operand;                       /* the operand (ID) when the command takes one; NULL: none */
+} ra_args;
+
 typedef struct ra_command {
     const char *name;
     const char *usage;    /* "backup [--remark TEXT] [--auto]" */
     const char *summary;  /* one line */
-    const char *help;     /* the command's own flags, one per line */
-    int (*run)(ra_app *app, int argc, char **argv, ra_err *err);  /* argv[0] is the command */
-    const char *const *flags;  /* its own flags, NULL-terminated, for did-you-mean */
+    const ra_option *options;  /* its own flags, ended by {NULL} */
+    const char *operand;  /* "ID": takes at most one operand; NULL: none */
+    const char *notes;    /* lines of help after the flags ("" for none) */
+    int (*run)(ra_app *app, const ra_args *args, ra_err *err);
 } ra_command;
 
 /* The table, in the order `--help` lists it. */
@@ -35,8 +55,17 @@ const ra_command *ra_commands(size_t *n);
 const ra_command *ra_command_find(const char *name);
 /* The command closest to a misspelt name ("bakup" -> "backup"), or NULL. */
 const char *ra_command_suggest(const char *name);
-/* Command flags that take a value (for ra_config_load), NULL-terminated. */
-extern const char *const ra_command_value_flags[];
+/* The flags of every command that take a value (for ra_config_load), each once, into out[0..max-1],
+ * NULL-terminated; returns how many. */
+size_t ra_command_value_flags(const char **out, size_t max);
+/* argv[0] is the command: its flags (`--flag`, `--flag VALUE`, `--flag=VALUE`; the last of a flag
+ * given twice wins) and operand into *args. RA_E_USAGE naming the argument, with a did-you-mean. */
+int ra_command_parse(const ra_command *cmd, int argc, char **argv, ra_args *args, ra_err *err);
+/* A flag's value ("" for a bare flag) or NULL when not given; and where it was last given (0: not). */
+const char *ra_args_value(const ra_args *args, const char *name);
+int ra_args_at(const ra_args *args, const char *name);
+/* `redis-archiver CMD --help`: usage, summary, a line per flag, the notes. */
+void ra_command_print_help(const ra_command *cmd, FILE *out);
 
 /* Shared by commands: an S3 client and the instance's catalog from the configuration. On success
  * the caller frees with ra_app_close. */
@@ -47,30 +76,32 @@ typedef struct ra_store {
 } ra_store;
 int ra_app_open_store(const ra_app *app, ra_store *store, ra_err *err);
 void ra_app_close_store(ra_store *store);
+/* Open the store and list the instance's records, newest first; on success the caller frees the
+ * records (ra_catalog_records_free) and closes the store. */
+int ra_app_list_records(const ra_app *app, ra_store *store, ra_record **recs, size_t *n, ra_err *err);
 /* The record of backup `id` into *rec (caller clears), only when it succeeded: RA_E_NOTFOUND for an
- * unknown id or a backup that did not ("... there is nothing to <purpose>"). */
+ * unknown id or a backup that did not ("... there is nothing to <purpose>"); RA_E_VERIFY for a record
+ * whose id or key is not the one prefix, instance and id give (a forged record). */
 int ra_app_get_backup(const ra_store *store, const char *id, const char *purpose, ra_record *rec, ra_err *err);
-/* Source options from the configuration (strings borrowed from it). */
+/* S3 client options from the configuration (strings borrowed from it, creds from the caller). */
+void ra_app_s3_config(const ra_app *app, const ra_s3_credentials *creds, ra_s3_config *sc);
+/* Source options from the configuration (strings borrowed from it); the password is REDISCLI_AUTH's. */
 void ra_app_replica_opts(const ra_app *app, ra_replica_opts *opts);
 
-/* Per-command flag parsing: is argv[*i] the flag `name`? For value flags, *value gets the next
- * word (RA_E_USAGE if missing) and *i advances. */
 /* RA_E_USAGE for an argument a command does not take, with a did-you-mean for a misspelt flag;
  * returns -1. */
 int ra_unexpected(ra_err *err, const char *command, const char *arg);
 
-int ra_flag(int argc, char **argv, int *i, const char *name, const char **value, ra_err *err);
-
 /* One backup with the configured source, store and sizes (backup and schedule). */
 int ra_backup_with_config(ra_app *app, int automatic, const char *remark, ra_record *rec, ra_err *err);
 
-int ra_cmd_backup(ra_app *app, int argc, char **argv, ra_err *err);
-int ra_cmd_list(ra_app *app, int argc, char **argv, ra_err *err);
-int ra_cmd_url(ra_app *app, int argc, char **argv, ra_err *err);
-int ra_cmd_verify(ra_app *app, int argc, char **argv, ra_err *err);
-int ra_cmd_retention(ra_app *app, int argc, char **argv, ra_err *err);
-int ra_cmd_status(ra_app *app, int argc, char **argv, ra_err *err);
-int ra_cmd_schedule(ra_app *app, int argc, char **argv, ra_err *err);
-int ra_cmd_config(ra_app *app, int argc, char **argv, ra_err *err);
+int ra_cmd_backup(ra_app *app, const ra_args *args, ra_err *err);
+int ra_cmd_list(ra_app *app, const ra_args *args, ra_err *err);
+int ra_cmd_url(ra_app *app, const ra_args *args, ra_err *err);
+int ra_cmd_verify(ra_app *app, const ra_args *args, ra_err *err);
+int ra_cmd_retention(ra_app *app, const ra_args *args, ra_err *err);
+int ra_cmd_status(ra_app *app, const ra_args *args, ra_err *err);
+int ra_cmd_schedule(ra_app *app, const ra_args *args, ra_err *err);
+int ra_cmd_config(ra_app *app, const ra_args *args, ra_err *err);
 
 #endif

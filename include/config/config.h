@@ -1,5 +1,7 @@
 /* config.h - settings from flags, REDIS_ARCHIVER_* variables and a redis.conf-like file, driven by
- * one option table that also writes --help and the sample conf/redis-archiver.conf. */
+ * one option table that also writes --help and the sample conf/redis-archiver.conf. Files:
+ * option.c (the table, setting values; pure), value.c (value text forms; pure), load.c (argv,
+ * environment, files), print.c (`config`, --help, the sample). */
 #ifndef RA_CONFIG_CONFIG_H
 #define RA_CONFIG_CONFIG_H
 
@@ -8,10 +10,12 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "config/schedule.h"
+#include "config/value.h"
 
 #define RA_CONFIG_DEFAULT_FILE "/etc/redis-archiver/redis-archiver.conf"
 #define RA_CONFIG_ENV_PREFIX "REDIS_ARCHIVER_"
 #define RA_CONFIG_VALUE_MAX 4000  /* bytes of any one value */
+#define RA_RETENTION_DAYS_MAX 3650  /* retention-days and retention --days */
 
 typedef enum ra_config_log_format {
     RA_CONFIG_LOG_AUTO,  /* text on a terminal, JSON lines otherwise */
@@ -25,6 +29,7 @@ typedef enum ra_config_origin {
     RA_ORIGIN_FILE,
     RA_ORIGIN_ENV,
     RA_ORIGIN_FLAG,
+    RA_ORIGIN_AMBIENT,  /* another tool's variable, named by origin_var: AWS_REGION, AWS_ENDPOINT_URL... */
 } ra_config_origin;
 
 /* Index of each key in the option table (ra_config_key_name gives its name). */
@@ -39,13 +44,15 @@ typedef enum ra_config_key {
     RA_CONFIG_NKEYS
 } ra_config_key;
 
-/* Effective settings. Strings are owned (freed by ra_config_free); an empty setting is NULL. */
+/* Effective settings. Strings are owned (freed by ra_config_clear); an empty setting is NULL. */
 typedef struct ra_config {
     char *source;            /* redis://[user:password@]host:port or rediss://; never NULL */
     char *instance;          /* [A-Za-z0-9._-]+, part of object keys; never NULL */
-    char *endpoint;          /* S3 endpoint URL; NULL = AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL / AWS */
+    char *endpoint;          /* S3 endpoint URL; unset: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL (filled by
+                                ra_config_load), else NULL = AWS for the region */
     char *public_endpoint;   /* endpoint presigned URLs are signed for; NULL = endpoint */
-    char *region;            /* NULL = AWS_REGION / AWS_DEFAULT_REGION, else us-east-1 */
+    char *region;            /* unset: AWS_REGION, AWS_DEFAULT_REGION, else RA_S3_REGION_DEFAULT, filled
+                                by ra_config_load (NULL only before it) */
     char *bucket;            /* NULL = not set: see ra_config_require_bucket */
     char *prefix;            /* "" or ends with '/'; never NULL */
     int path_style;
@@ -79,6 +86,9 @@ typedef struct ra_config {
 
     ra_config_origin origin[RA_CONFIG_NKEYS];  /* where each value came from */
     int origin_line[RA_CONFIG_NKEYS];          /* line in `config` when RA_ORIGIN_FILE */
+    const char *origin_var[RA_CONFIG_NKEYS];   /* variable name (static) when RA_ORIGIN_AMBIENT */
+    char *redis_password;    /* REDISCLI_AUTH: the source password when the URL carries none. Not a
+                                key: never printed; secret, wiped by ra_config_clear. NULL = unset */
     int source_password_in_argv;  /* --source carried a password: visible in /proc/PID/cmdline */
     char **warnings;         /* things to log once the logger exists (unknown REDIS_ARCHIVER_*
                                 variables, the password above); nwarnings entries, never secrets */
@@ -87,18 +97,19 @@ typedef struct ra_config {
     int nrest;
 } ra_config;
 
-/* Defaults (strings allocated: pair with ra_config_free; out of memory leaves a string NULL). */
+/* Defaults (strings allocated: pair with ra_config_clear; out of memory leaves a string NULL). */
 void ra_config_init(ra_config *c);
-void ra_config_free(ra_config *c);  /* c may be NULL; leaves c ready for ra_config_init */
+void ra_config_clear(ra_config *c);  /* c may be NULL; leaves c ready for ra_config_init */
 
-/* Everything at once, in precedence order flag > REDIS_ARCHIVER_<KEY> > file > default. The file
+/* Everything at once, in precedence order flag > REDIS_ARCHIVER_<KEY> > file > other tools'
+ * variables (ra_config_load_ambient) > default. The file
  * is --config PATH, else $REDIS_ARCHIVER_CONFIG, else RA_CONFIG_DEFAULT_FILE when it exists.
  * Config flags (`--key value`, `--key=value`; a boolean also as bare `--key`, `--no-key`, or
  * `--key yes|no|true|false|on|off`) may stand anywhere in argv. Every other argument goes to
  * *rest in order (argv[0] excluded, NULL-terminated, pointers into argv, owned by c): the command,
  * its flags, ids. value_flags (NULL-terminated, may be NULL) names the command flags that take a
- * value ("--remark", "--expires", "--days"): the word after them is passed on untouched. After
- * "--" everything is passed on, "--" included. A flag given twice: the last wins. An empty
+ * value (ra_command_value_flags: "--remark", "--expires", "--days"): the word after them is passed
+ * on untouched. After "--" everything is passed on, "--" included. A flag given twice: the last wins. An empty
  * environment variable counts as unset. c must be ra_config_init-ed. Errors are RA_E_USAGE and
  * name the flag, the variable, or file:line. */
 int ra_config_load(ra_config *c, int argc, char **argv, const char *const *value_flags,
@@ -118,6 +129,14 @@ int ra_config_load_file(ra_config *c, const char *path, ra_err *err);
 /* Apply REDIS_ARCHIVER_<KEY> variables from the process environment (not _CONFIG). */
 int ra_config_load_env(ra_config *c, ra_err *err);
 
+/* What other tools' variables fill when nothing above set it: region from AWS_REGION, else
+ * AWS_DEFAULT_REGION, else RA_S3_REGION_DEFAULT; endpoint from AWS_ENDPOINT_URL_S3, else
+ * AWS_ENDPOINT_URL; redis_password from REDISCLI_AUTH. Values are checked like the keys' own
+ * (errors name the variable). Empty variables count as unset. Part of ra_config_load. */
+int ra_config_load_ambient(ra_config *c, ra_err *err);
+/* Set a key from another tool's variable `var` (a static string) with origin RA_ORIGIN_AMBIENT. */
+int ra_config_set_ambient(ra_config *c, ra_config_key k, const char *value, const char *var, ra_err *err);
+
 /* Commands that touch S3 call this: RA_E_USAGE naming the three ways to set a bucket. */
 int ra_config_require_bucket(const ra_config *c, ra_err *err);
 
@@ -125,8 +144,9 @@ int ra_config_require_bucket(const ra_config *c, ra_err *err);
  * uses ra_tz_offset_localtime, so the caller first does setenv("TZ", c->timezone, 1); tzset(). */
 void ra_config_schedule(const ra_config *c, ra_schedule *s);
 
-/* `redis-archiver config`: every key as "key value  # origin", itself a valid config file.
- * A password in a URL is printed as ***. */
+/* `redis-archiver config`: every key as "key value  # origin" (default, file line N, env
+ * REDIS_ARCHIVER_..., flag --..., or the other tool's variable: AWS_REGION...), itself a valid config
+ * file. A password in a URL is printed as ***; of redis_password only a comment that it is set. */
 void ra_config_print(const ra_config *c, FILE *out);
 /* --help text for the config flags, two lines each: flag, value kind, variable, default; help.
  * No heading: the caller prints its own. */
@@ -144,30 +164,5 @@ void ra_config_env_name(const char *key, char *out, size_t outsz);
 /* Effective value of a key as text, as ra_config_print shows it (passwords masked); outsz
  * RA_CONFIG_VALUE_MAX + 16 holds any value. */
 void ra_config_format_value(const ra_config *c, ra_config_key k, char *out, size_t outsz);
-
-/* Value parsers, shared with commands (--expires 7d, --days 30). RA_E_USAGE with a message that
- * quotes the bad text and shows the accepted forms; no range checks beyond overflow. */
-int ra_parse_bool(const char *s, int *out, ra_err *err);           /* yes/no true/false on/off 1/0 */
-int ra_parse_size(const char *s, long long *out, ra_err *err);     /* 16777216, 16M, 16MiB, 1g; x1024 */
-int ra_parse_duration(const char *s, long *seconds, ra_err *err);  /* 43200, 30s, 30m, 12h, 7d, 1w, 1h30m */
-int ra_parse_int(const char *s, long long *out, ra_err *err);      /* decimal, optional sign */
-int ra_parse_window(const char *s, ra_window *out, ra_err *err);   /* HH:MM-HH:MM, end may be 24:00 */
-int ra_parse_weekdays(const char *s, unsigned *mask, ra_err *err); /* "*", "all", "mon,wed,fri", "mon-fri", "sat-sun" */
-/* "UTC", "Z", "GMT", "+08:00", "-0530", "+8" -> *fixed 1 and *offset; an IANA name ("Asia/Shanghai")
- * -> *fixed 0, checked against the zoneinfo directory when there is one. */
-int ra_parse_timezone(const char *s, int *fixed, long *offset, ra_err *err);
-
-/* Canonical text forms: 16MiB, 12h, 02:00-03:00, mon-fri / * . */
-void ra_format_size(long long bytes, char *out, size_t outsz);
-void ra_format_duration(long seconds, char *out, size_t outsz);
-void ra_format_window(const ra_window *w, char *out, size_t outsz);
-void ra_format_weekdays(unsigned mask, char *out, size_t outsz);
-
-/* URL helpers: whether a URL carries a password (userinfo "user:pw@" or, as redis-cli reads it,
- * "pw@"), and a copy with it replaced by *** (malloc'd; NULL on allocation failure). */
-int ra_url_has_password(const char *url);
-char *ra_url_mask_password(const char *url);
-/* Overwrite the password in url with '*' in place (same length), e.g. in argv. */
-void ra_url_scrub_password(char *url);
 
 #endif

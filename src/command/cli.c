@@ -1,58 +1,76 @@
 /* cli.c - the command table and the wiring from configuration to the S3 client and the source. */
 #include "command/cli.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/text.h"
 
-const char *const ra_command_value_flags[] = {"--remark", "--expires", "--days", NULL};
-
-static const char *const backup_flags[] = {"--remark", "--auto", "--json", NULL};
-static const char *const list_flags[] = {"--json", NULL};
-static const char *const url_flags[] = {"--expires", "--public", "--json", NULL};
-static const char *const retention_flags[] = {"--apply", "--dry-run", "--days", "--sweep", NULL};
-static const char *const no_flags[] = {NULL};
+static const ra_option no_options[] = {{NULL, NULL, NULL}};
+static const ra_option backup_options[] = {
+    {"--remark", "TEXT", "why this backup was taken (UTF-8, at most 256 bytes, no control characters)"},
+    {"--auto", NULL, "record it as a scheduled (auto) backup instead of manual"},
+    {"--json", NULL, "print the final record as JSON instead of the id"},
+    {NULL, NULL, NULL},
+};
+static const ra_option list_options[] = {
+    {"--json", NULL, "a JSON array of records (id, key, type, remark, size, started, finished, status, ...)"},
+    {NULL, NULL, NULL},
+};
+static const ra_option url_options[] = {
+    {"--expires", "D", "validity: 43200, 30m, 12h, 7d (default: url-expiry, 12h; at most 7 days)"},
+    {"--public", NULL, "sign for public-endpoint instead of endpoint"},
+    {"--json", NULL, "print id, key, expires_at, url and public_url (when public-endpoint is set)"},
+    {NULL, NULL, NULL},
+};
+static const ra_option verify_options[] = {
+    {"--json", NULL, "print id, key, size, crc64 and rdb_version"},
+    {NULL, NULL, NULL},
+};
+static const ra_option retention_options[] = {
+    {"--dry-run", NULL, "show what would change (the default)"},
+    {"--apply", NULL, "put the rule; on stores without lifecycle support, delete expired backups now"},
+    {"--days", "N", "expire after N days (default: retention-days, 7)"},
+    /* the `sweep` config key, a bare boolean flag that ra_config_load takes: listed for help */
+    {"--sweep", NULL, "also delete expired backups now, whatever the store supports"},
+    {NULL, NULL, NULL},
+};
+static const ra_option status_options[] = {
+    {"--json", NULL, "a JSON array of task records"},
+    {NULL, NULL, NULL},
+};
 
 static const ra_command commands[] = {
     {"backup", "backup [--remark TEXT] [--auto] [--json]", "take one backup now and print its id",
-     "  --remark TEXT   why this backup was taken (UTF-8, at most 256 bytes, no control characters)\n"
-     "  --auto          record it as a scheduled (auto) backup instead of manual\n"
-     "  --json          print the final record as JSON instead of the id\n",
-     ra_cmd_backup, backup_flags},
-    {"list", "list [--json]", "list this instance's backups, newest first",
-     "  --json          a JSON array of records (id, key, type, remark, size, started, finished, status, ...)\n",
-     ra_cmd_list, list_flags},
+     backup_options, NULL, "", ra_cmd_backup},
+    {"list", "list [--json]", "list this instance's backups, newest first", list_options, NULL, "", ra_cmd_list},
     {"url", "url ID [--expires DURATION] [--public] [--json]", "print a presigned download URL for a backup",
-     "  --expires D     validity: 43200, 30m, 12h, 7d (default: url-expiry, 12h; at most 7 days)\n"
-     "  --public        sign for public-endpoint instead of endpoint\n"
-     "  --json          print id, key, expires_at, url and public_url (when public-endpoint is set)\n",
-     ra_cmd_url, url_flags},
+     url_options, "ID", "", ra_cmd_url},
     {"verify", "verify ID [--json]", "read a backup back and check it: RDB framing, CRC-64, size and checksum recorded",
-     "  --json          print id, key, size, crc64 and rdb_version\n"
+     verify_options, "ID",
      "  exit 0: the stored RDB is whole and the one recorded; 5: it is damaged or not the one recorded\n",
-     ra_cmd_verify, list_flags},
+     ra_cmd_verify},
     {"retention", "retention [--apply|--dry-run] [--days N] [--sweep]",
      "put the lifecycle rule that expires this instance's backups (merged with the bucket's rules)",
-     "  --dry-run       show what would change (the default)\n"
-     "  --apply         put the rule; on stores without lifecycle support, delete expired backups now\n"
-     "  --days N        expire after N days (default: retention-days, 7)\n"
-     "  --sweep         also delete expired backups now, whatever the store supports\n",
-     ra_cmd_retention, retention_flags},
-    {"status", "status [--json] [ID]", "show running and recent backup tasks",
-     "  --json          a JSON array of task records\n", ra_cmd_status, list_flags},
-    {"schedule", "schedule", "run forever: one auto backup a day inside window, on weekdays",
-     "  (no flags: window, weekdays, timezone come from the configuration)\n", ra_cmd_schedule, no_flags},
-    {"config", "config", "print the effective configuration and where each value came from", "",
-     ra_cmd_config, no_flags},
+     retention_options, NULL, "", ra_cmd_retention},
+    {"status", "status [--json] [ID]", "show running and recent backup tasks", status_options, "ID", "",
+     ra_cmd_status},
+    {"schedule", "schedule", "run forever: one auto backup a day inside window, on weekdays", no_options, NULL,
+     "  (no flags: window, weekdays, timezone come from the configuration)\n", ra_cmd_schedule},
+    {"config", "config", "print the effective configuration and where each value came from", no_options, NULL, "",
+     ra_cmd_config},
 };
 
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
 const ra_command *ra_commands(size_t *n) {
-    *n = sizeof(commands) / sizeof(commands[0]);
+    *n = NCOMMANDS;
     return commands;
 }
 
 const ra_command *ra_command_find(const char *name) {
-    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+    for (size_t i = 0; i < NCOMMANDS; i++)
         if (strcmp(commands[i].name, name) == 0) return &commands[i];
     return NULL;
 }
@@ -60,7 +78,7 @@ const ra_command *ra_command_find(const char *name) {
 const char *ra_command_suggest(const char *name) {
     const char *best = NULL;
     int best_d = 3; /* at most two edits away */
-    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+    for (size_t i = 0; i < NCOMMANDS; i++) {
         int d = ra_edit_distance(name, commands[i].name);
         if (d < best_d) {
             best_d = d;
@@ -75,11 +93,11 @@ static const char *flag_suggest(const char *command, const char *arg) {
     const ra_command *cmd = ra_command_find(command);
     const char *best = NULL;
     int best_d = 3;
-    for (size_t i = 0; cmd && cmd->flags[i]; i++) {
-        int d = ra_edit_distance(arg, cmd->flags[i]);
+    for (size_t i = 0; cmd && cmd->options[i].name; i++) {
+        int d = ra_edit_distance(arg, cmd->options[i].name);
         if (d < best_d) {
             best_d = d;
-            best = cmd->flags[i] + 2;
+            best = cmd->options[i].name + 2;
         }
     }
     return best;
@@ -97,30 +115,87 @@ int ra_unexpected(ra_err *err, const char *command, const char *arg) {
                       command);
 }
 
-int ra_flag(int argc, char **argv, int *i, const char *name, const char **value, ra_err *err) {
-    const char *arg = argv[*i];
-    size_t n = strlen(name);
-    if (strncmp(arg, name, n) != 0) return 0;
-    if (value == NULL) return arg[n] == '\0';
-    if (arg[n] == '=') {
-        *value = arg + n + 1;
-        return 1;
+size_t ra_command_value_flags(const char **out, size_t max) {
+    size_t n = 0;
+    for (size_t c = 0; c < NCOMMANDS; c++) {
+        for (const ra_option *o = commands[c].options; o->name; o++) {
+            if (o->arg == NULL) continue;
+            size_t j = 0;
+            while (j < n && strcmp(out[j], o->name) != 0) j++;
+            if (j == n && n + 1 < max) out[n++] = o->name;
+        }
     }
-    if (arg[n] != '\0') return 0;
-    if (*i + 1 >= argc) {
-        ra_err_set(err, RA_E_USAGE, "%s needs a value", name);
-        return -1;
-    }
-    *value = argv[++*i];
-    return 1;
+    if (max > 0) out[n] = NULL;
+    return n;
 }
 
-int ra_app_open_store(const ra_app *app, ra_store *store, ra_err *err) {
+/* Index of the option that argv word `arg` names ("--days" or "--days=..."), or -1. */
+static int option_index(const ra_command *cmd, const char *arg, const char **inline_value) {
+    *inline_value = NULL;
+    for (int i = 0; cmd->options[i].name; i++) {
+        size_t n = strlen(cmd->options[i].name);
+        if (strncmp(arg, cmd->options[i].name, n) != 0) continue;
+        if (arg[n] == '\0') return i;
+        if (arg[n] == '=' && cmd->options[i].arg != NULL) {
+            *inline_value = arg + n + 1;
+            return i;
+        }
+    }
+    return -1;
+}
+
+int ra_command_parse(const ra_command *cmd, int argc, char **argv, ra_args *args, ra_err *err) {
+    memset(args, 0, sizeof(*args));
+    args->cmd = cmd;
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        int k = option_index(cmd, argv[i], &v);
+        if (k >= 0 && k < RA_COMMAND_OPTIONS_MAX) {
+            const ra_option *o = &cmd->options[k];
+            args->at[k] = i;
+            if (o->arg != NULL && v == NULL) {
+                if (i + 1 >= argc) return ra_err_set(err, RA_E_USAGE, "%s needs a value", o->name);
+                v = argv[++i];
+            }
+            args->value[k] = o->arg != NULL ? v : "";
+        } else if (cmd->operand != NULL && argv[i][0] != '-' && args->operand == NULL) {
+            args->operand = argv[i];
+        } else {
+            return ra_unexpected(err, cmd->name, argv[i]);
+        }
+    }
+    return 0;
+}
+
+static int args_index(const ra_args *args, const char *name) {
+    for (int i = 0; args->cmd && args->cmd->options[i].name && i < RA_COMMAND_OPTIONS_MAX; i++)
+        if (strcmp(args->cmd->options[i].name, name) == 0) return i;
+    return -1;
+}
+
+const char *ra_args_value(const ra_args *args, const char *name) {
+    int k = args_index(args, name);
+    return k >= 0 ? args->value[k] : NULL;
+}
+
+int ra_args_at(const ra_args *args, const char *name) {
+    int k = args_index(args, name);
+    return k >= 0 ? args->at[k] : 0;
+}
+
+void ra_command_print_help(const ra_command *cmd, FILE *out) {
+    fprintf(out, "usage: redis-archiver %s\n\n%s\n\n", cmd->usage, cmd->summary);
+    for (const ra_option *o = cmd->options; o->name; o++) {
+        char left[64];
+        snprintf(left, sizeof(left), "%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+        fprintf(out, "  %-15s %s\n", left, o->help);
+    }
+    fputs(cmd->notes, out);
+}
+
+void ra_app_s3_config(const ra_app *app, const ra_s3_credentials *creds, ra_s3_config *sc) {
     const ra_config *c = app->config;
-    memset(store, 0, sizeof(*store));
-    if (ra_config_require_bucket(c, err) != 0) return -1;
-    if (ra_s3_credentials_load(&store->creds, err) != 0) return -1;
-    ra_s3_config sc = {
+    *sc = (ra_s3_config){
         .endpoint = c->endpoint,
         .region = c->region,
         .bucket = c->bucket,
@@ -128,10 +203,20 @@ int ra_app_open_store(const ra_app *app, ra_store *store, ra_err *err) {
         .ca_file = c->s3_ca_file,
         .insecure = c->s3_insecure,
         .cancel = app->cancel,
-        .credentials = &store->creds,
+        .credentials = creds,
         .connect_timeout_ms = c->connect_timeout * 1000,
+        .request_timeout_ms = c->read_timeout * 1000, /* read-timeout: no progress for this long fails */
         .log = &app->log,
     };
+}
+
+int ra_app_open_store(const ra_app *app, ra_store *store, ra_err *err) {
+    const ra_config *c = app->config;
+    memset(store, 0, sizeof(*store));
+    if (ra_config_require_bucket(c, err) != 0) return -1;
+    if (ra_s3_credentials_load(&store->creds, err) != 0) return -1;
+    ra_s3_config sc;
+    ra_app_s3_config(app, &store->creds, &sc);
     store->s3 = ra_s3_new(&sc, err);
     if (store->s3 == NULL) {
         ra_s3_credentials_clear(&store->creds);
@@ -142,8 +227,32 @@ int ra_app_open_store(const ra_app *app, ra_store *store, ra_err *err) {
     return 0;
 }
 
+int ra_app_list_records(const ra_app *app, ra_store *store, ra_record **recs, size_t *n, ra_err *err) {
+    if (ra_app_open_store(app, store, err) != 0) return -1;
+    if (ra_catalog_list(&store->catalog, time(NULL), recs, n, err) != 0) {
+        ra_app_close_store(store);
+        return -1;
+    }
+    return 0;
+}
+
 int ra_app_get_backup(const ra_store *store, const char *id, const char *purpose, ra_record *rec, ra_err *err) {
     if (ra_catalog_get(&store->catalog, id, rec, err) != 0) return -1;
+    /* The record's key is data anyone who may write the instance folder can forge (faults.md R10):
+     * the object must be the one prefix, instance and id name. */
+    char *key = ra_record_rdb_key(store->catalog.prefix, store->catalog.instance, id);
+    int forged = key != NULL && (rec->key == NULL || strcmp(rec->key, key) != 0 || strcmp(rec->id, id) != 0);
+    free(key);
+    if (key == NULL || forged) {
+        if (key == NULL) ra_err_set(err, RA_E_INTERNAL, "out of memory");
+        else
+            ra_err_set(err, RA_E_VERIFY,
+                       "the record of backup '%s' names another object than %s%s/%s.rdb: refusing it (the record "
+                       "was altered; remove it or restore it from a copy)",
+                       id, store->catalog.prefix, store->catalog.instance, id);
+        ra_record_clear(rec);
+        return -1;
+    }
     if (rec->state == RA_STATE_SUCCEEDED) return 0;
     ra_err_set(err, RA_E_NOTFOUND, "backup '%s' is %s, there is nothing to %s", id, ra_state_name(rec->state),
                purpose);
@@ -161,6 +270,7 @@ void ra_app_replica_opts(const ra_app *app, ra_replica_opts *opts) {
     const ra_config *c = app->config;
     *opts = (ra_replica_opts){
         .url = c->source,
+        .password = c->redis_password, /* REDISCLI_AUTH: used when the URL carries none */
         .tls_ca_file = c->tls_ca_file,
         .tls_cert_file = c->tls_cert_file,
         .tls_key_file = c->tls_key_file,

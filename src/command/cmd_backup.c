@@ -33,21 +33,9 @@ int ra_backup_with_config(ra_app *app, int automatic, const char *remark, ra_rec
     return rc;
 }
 
-int ra_cmd_backup(ra_app *app, int argc, char **argv, ra_err *err) {
-    const char *remark = NULL;
-    int automatic = 0, json = 0;
-    for (int i = 1; i < argc; i++) {
-        int m;
-        if ((m = ra_flag(argc, argv, &i, "--remark", &remark, err)) != 0) {
-            if (m < 0) return -1;
-        } else if (ra_flag(argc, argv, &i, "--auto", NULL, err)) {
-            automatic = 1;
-        } else if (ra_flag(argc, argv, &i, "--json", NULL, err)) {
-            json = 1;
-        } else {
-            return ra_unexpected(err, "backup", argv[i]);
-        }
-    }
+int ra_cmd_backup(ra_app *app, const ra_args *args, ra_err *err) {
+    const char *remark = ra_args_value(args, "--remark");
+    int automatic = ra_args_at(args, "--auto") > 0, json = ra_args_at(args, "--json") > 0;
     ra_record rec;
     int rc = ra_backup_with_config(app, automatic, remark, &rec, err);
     if (rec.id[0] != '\0' && json) {

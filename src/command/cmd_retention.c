@@ -1,11 +1,14 @@
 /* cmd_retention.c - `retention`: a lifecycle rule on the instance's folder, merged with the bucket's
- * other rules (which are kept byte for byte), and a sweep where the store has no lifecycle support. */
+ * other rules (which are kept byte for byte) and read back after the put, and a sweep where the store has
+ * no lifecycle support. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "command/cli.h"
+#include "command/lifecycle.h"
+#include "common/random.h"
 
 /* Incomplete multipart uploads (a killed run) are aborted by the store after this many days. */
 #define ABORT_INCOMPLETE_DAYS 1
@@ -24,27 +27,84 @@ static int sweep(ra_store *store, int days, int dry_run, ra_err *err) {
     return 0;
 }
 
-int ra_cmd_retention(ra_app *app, int argc, char **argv, ra_err *err) {
+/* A put of the whole rule set replaces what another process put since we read it (two instances
+ * applying at once: faults.md R6). So after a put, read the rules back, twice with a random pause,
+ * and merge again from what is there when our rule is missing. */
+#define PUT_ATTEMPTS 6
+
+static void pause_jitter(void) {
+    long ms = 150 + (long)(ra_random_u32() % 450u);
+    struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&t, NULL);
+}
+
+/* 1: our rule is in the store's rules (after two reads), 0: it is not (*got holds the last read), -1: error. */
+static int read_back(ra_store *store, const ra_s3_lifecycle *put, const char *id, const char *xml,
+                     ra_s3_lifecycle *got, size_t *vanished, ra_err *err) {
+    int unsupported = 0;
+    for (int i = 0; i < 2; i++) {
+        pause_jitter();
+        ra_s3_lifecycle_clear(got);
+        if (ra_s3_get_lifecycle(store->s3, got, &unsupported, err) != 0) return -1;
+        if (!ra_lifecycle_took(put, got, id, xml, vanished)) return 0;
+    }
+    return 1;
+}
+
+static int put_checked(ra_app *app, ra_store *store, ra_s3_lifecycle *merged, const char *id, const char *xml,
+                       ra_err *err) {
+    ra_s3_lifecycle got = {0};
+    int rc = -1;
+    for (int attempt = 1; attempt <= PUT_ATTEMPTS; attempt++) {
+        int unsupported = 0;
+        size_t vanished = 0, others;
+        ra_lifecycle_change change;
+        if (ra_s3_put_lifecycle(store->s3, merged, &unsupported, err) != 0) break;
+        int took = read_back(store, merged, id, xml, &got, &vanished, err);
+        if (took < 0) break;
+        if (vanished > 0)
+            ra_log_warn(&app->log, "retention.vanished",
+                        "%zu lifecycle rule%s of others went away while ours was put (another writer, or a deletion)",
+                        vanished, vanished == 1 ? "" : "s");
+        if (took) {
+            rc = 0;
+            break;
+        }
+        ra_log_warn(&app->log, "retention.lost",
+                    "rule '%s' was replaced by a concurrent lifecycle update: merging again (attempt %d of %d)", id,
+                    attempt, PUT_ATTEMPTS);
+        ra_s3_lifecycle_clear(merged);
+        if (ra_lifecycle_merge(&got, id, xml, merged, &change, &others, err) != 0) break;
+        if (change == RA_LIFECYCLE_SAME) {
+            rc = 0;
+            break;
+        }
+        if (attempt == PUT_ATTEMPTS)
+            ra_err_set(err, RA_E_STORE,
+                       "lifecycle rule '%s' was lost to concurrent updates of the bucket's rules %d times: "
+                       "run retention --apply again", id, PUT_ATTEMPTS);
+        else
+            pause_jitter();
+    }
+    ra_s3_lifecycle_clear(&got);
+    return rc;
+}
+
+int ra_cmd_retention(ra_app *app, const ra_args *args, ra_err *err) {
     const ra_config *c = app->config;
     /* --sweep is the `sweep` config key (a bare boolean flag): here it forces the sweep. */
     int apply = 0, force_sweep = c->sweep;
     long days = c->retention_days;
-    const char *days_text = NULL;
-    for (int i = 1; i < argc; i++) {
-        int m;
-        if ((m = ra_flag(argc, argv, &i, "--days", &days_text, err)) != 0) {
-            long long v;
-            if (m < 0 || ra_parse_int(days_text, &v, err) != 0) return -1;
-            if (v < 1 || v > 3650) return ra_err_set(err, RA_E_USAGE, "--days %s is out of range (1..3650)", days_text);
-            days = (long)v;
-        } else if (ra_flag(argc, argv, &i, "--apply", NULL, err)) {
-            apply = 1;
-        } else if (ra_flag(argc, argv, &i, "--dry-run", NULL, err)) {
-            apply = 0;
-        } else {
-            return ra_unexpected(err, "retention", argv[i]);
-        }
+    const char *days_text = ra_args_value(args, "--days");
+    if (days_text != NULL) {
+        long long v;
+        if (ra_parse_int(days_text, &v, err) != 0) return -1;
+        if (v < 1 || v > RA_RETENTION_DAYS_MAX)
+            return ra_err_set(err, RA_E_USAGE, "--days %s is out of range (1..%d)", days_text, RA_RETENTION_DAYS_MAX);
+        days = (long)v;
     }
+    /* the last of --apply and --dry-run wins */
+    apply = ra_args_at(args, "--apply") > ra_args_at(args, "--dry-run");
     ra_store store;
     if (ra_app_open_store(app, &store, err) != 0) return -1;
     char *dir = ra_catalog_dir(&store.catalog);
@@ -62,34 +122,22 @@ int ra_cmd_retention(ra_app *app, int argc, char **argv, ra_err *err) {
                "(run `retention --apply` daily, or set `sweep yes` so every backup sweeps at its end)\n");
         rc = sweep(&store, (int)days, !apply, err);
     } else if (rc == 0) {
-        /* Merge: our rule replaces the one with our ID; every other rule is kept as it was. */
-        size_t mine = lc.nrules;
-        for (size_t i = 0; i < lc.nrules; i++)
-            if (strcmp(lc.rules[i].id, rule_id) == 0) mine = i;
-        int same = mine < lc.nrules && strcmp(lc.rules[mine].xml, ours) == 0;
-        printf("bucket '%s': %zu other lifecycle rule%s kept; rule '%s' on '%s': expire after %ld day%s, "
-               "abort unfinished uploads after %d day\n",
-               c->bucket, lc.nrules - (mine < lc.nrules), lc.nrules - (mine < lc.nrules) == 1 ? "" : "s", rule_id,
-               dir, days, days == 1 ? "" : "s", ABORT_INCOMPLETE_DAYS);
-        if (same) {
-            printf("already up to date\n");
-        } else if (!apply) {
-            printf("would %s the rule (dry run; --apply to put it)\n", mine < lc.nrules ? "update" : "add");
-        } else {
-            ra_s3_lifecycle merged = lc;
-            ra_s3_lifecycle_rule *rules = calloc(lc.nrules + 1, sizeof(*rules));
-            if (rules == NULL) {
-                rc = ra_err_set(err, RA_E_INTERNAL, "out of memory");
-            } else {
-                if (lc.nrules > 0) memcpy(rules, lc.rules, lc.nrules * sizeof(*rules));
-                size_t at = mine < lc.nrules ? mine : lc.nrules;
-                rules[at] = (ra_s3_lifecycle_rule){.id = rule_id, .xml = ours};
-                merged.rules = rules;
-                merged.nrules = lc.nrules + (mine == lc.nrules);
-                rc = ra_s3_put_lifecycle(store.s3, &merged, &unsupported, err);
-                if (rc == 0) printf("%s the rule\n", mine < lc.nrules ? "updated" : "added");
-                free(rules); /* the strings belong to lc and to us */
-            }
+        ra_s3_lifecycle merged;
+        ra_lifecycle_change change;
+        size_t others;
+        rc = ra_lifecycle_merge(&lc, rule_id, ours, &merged, &change, &others, err);
+        if (rc == 0) {
+            printf("bucket '%s': %zu other lifecycle rule%s kept; rule '%s' on '%s': expire after %ld day%s, "
+                   "abort unfinished uploads after %d day\n",
+                   c->bucket, others, others == 1 ? "" : "s", rule_id, dir, days, days == 1 ? "" : "s",
+                   ABORT_INCOMPLETE_DAYS);
+            if (change == RA_LIFECYCLE_SAME)
+                printf("already up to date\n");
+            else if (!apply)
+                printf("would %s the rule (dry run; --apply to put it)\n", change == RA_LIFECYCLE_UPDATE ? "update" : "add");
+            else if ((rc = put_checked(app, &store, &merged, rule_id, ours, err)) == 0)
+                printf("%s the rule\n", change == RA_LIFECYCLE_UPDATE ? "updated" : "added");
+            ra_s3_lifecycle_clear(&merged);
         }
         if (rc == 0 && force_sweep) rc = sweep(&store, (int)days, !apply, err);
     }

@@ -1,5 +1,5 @@
 /* cmd_schedule.c - `schedule`: run forever, one auto backup a day at a random moment inside the window,
- * one catch-up when the window was missed, stopped cleanly by SIGTERM. `config`: print the settings. */
+ * one catch-up when the window was missed, stopped cleanly by SIGTERM. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -49,8 +49,8 @@ static void run_one(ra_app *app, time_t *last_run) {
     ra_record_clear(&rec);
 }
 
-int ra_cmd_schedule(ra_app *app, int argc, char **argv, ra_err *err) {
-    if (argc > 1) return ra_unexpected(err, "schedule", argv[1]);
+int ra_cmd_schedule(ra_app *app, const ra_args *args, ra_err *err) {
+    (void)args;
     const ra_config *c = app->config;
     if (ra_config_require_bucket(c, err) != 0) return -1;
     if (!c->tz_fixed) {
@@ -82,11 +82,5 @@ int ra_cmd_schedule(ra_app *app, int argc, char **argv, ra_err *err) {
         run_one(app, &last_run);
     }
     ra_log_info(&app->log, "schedule.stop", "stopped by signal");
-    return 0;
-}
-
-int ra_cmd_config(ra_app *app, int argc, char **argv, ra_err *err) {
-    if (argc > 1) return ra_unexpected(err, "config", argv[1]);
-    ra_config_print(app->config, stdout);
     return 0;
 }

@@ -1,37 +1,22 @@
 /* cmd_url.c - `url ID`: a presigned GET link, 12 hours by default, for the private and public endpoint. */
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
 #include "command/cli.h"
+#include "command/output.h"
+#include "common/limits.h"
 
-#define URL_EXPIRY_MAX 604800L /* SigV4 presigned URLs live at most 7 days */
-
-int ra_cmd_url(ra_app *app, int argc, char **argv, ra_err *err) {
+int ra_cmd_url(ra_app *app, const ra_args *args, ra_err *err) {
     const ra_config *c = app->config;
-    const char *id = NULL, *expires_text = NULL;
-    int public_only = 0, json = 0;
-    for (int i = 1; i < argc; i++) {
-        int m;
-        if ((m = ra_flag(argc, argv, &i, "--expires", &expires_text, err)) != 0) {
-            if (m < 0) return -1;
-        } else if (ra_flag(argc, argv, &i, "--public", NULL, err)) {
-            public_only = 1;
-        } else if (ra_flag(argc, argv, &i, "--json", NULL, err)) {
-            json = 1;
-        } else if (argv[i][0] != '-' && id == NULL) {
-            id = argv[i];
-        } else {
-            return ra_unexpected(err, "url", argv[i]);
-        }
-    }
+    const char *id = args->operand, *expires_text = ra_args_value(args, "--expires");
+    int public_only = ra_args_at(args, "--public") > 0, json = ra_args_at(args, "--json") > 0;
     if (id == NULL) return ra_err_set(err, RA_E_USAGE, "url: which backup? usage: url ID [--expires DURATION]");
     long expires = c->url_expiry;
     if (expires_text && ra_parse_duration(expires_text, &expires, err) != 0) return -1;
-    if (expires < 1 || expires > URL_EXPIRY_MAX)
-        return ra_err_set(err, RA_E_USAGE, "--expires %s is out of range: a presigned URL lives 1s to 7d (604800s)",
-                          expires_text ? expires_text : "");
+    if (expires < 1 || expires > RA_PRESIGN_EXPIRY_MAX)
+        return ra_err_set(err, RA_E_USAGE, "--expires %s is out of range: a presigned URL lives 1s to 7d (%lds)",
+                          expires_text ? expires_text : "", RA_PRESIGN_EXPIRY_MAX);
     if (public_only && c->public_endpoint == NULL)
         return ra_err_set(err, RA_E_USAGE, "--public needs public-endpoint to be configured");
     if (!ra_record_id_valid(id))
@@ -62,13 +47,16 @@ int ra_cmd_url(ra_app *app, int argc, char **argv, ra_err *err) {
         if (json) {
             char at[32];
             ra_time_iso(now + expires, at);
-            json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:s, s:s?, s:s?}", "id", rec.id, "key", rec.key, "size",
-                                  (json_int_t)head.size, "expires", (json_int_t)expires, "expires_at", at, "url",
-                                  url, "public_url", public_url);
-            char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-            printf("%s\n", text);
-            free(text);
-            json_decref(o);
+            ra_out_field f[] = {
+                {"id", RA_OUT_STR, rec.id, 0},
+                {"key", RA_OUT_STR, rec.key, 0},
+                {"size", RA_OUT_INT, NULL, head.size},
+                {"expires", RA_OUT_INT, NULL, expires},
+                {"expires_at", RA_OUT_STR, at, 0},
+                {"url", RA_OUT_STR, url, 0},
+                {"public_url", RA_OUT_STR, public_url, 0},
+            };
+            ra_output_json_object(stdout, f, sizeof(f) / sizeof(f[0]));
         } else {
             printf("%s\n", public_only ? public_url : url);
         }

@@ -1,11 +1,11 @@
 /* cmd_verify.c - `verify ID`: read a stored backup back from S3 through the RDB verifier (magic, EOF
  * opcode, CRC-64) and compare its size and checksum with the record written when it was taken. */
 #include <inttypes.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "command/cli.h"
+#include "command/output.h"
 #include "common/text.h"
 #include "source/rdb.h"
 
@@ -13,19 +13,10 @@ static int feed(void *ctx, const void *data, size_t len, ra_err *err) {
     return ra_rdb_feed(ctx, data, len, err);
 }
 
-int ra_cmd_verify(ra_app *app, int argc, char **argv, ra_err *err) {
+int ra_cmd_verify(ra_app *app, const ra_args *args, ra_err *err) {
     const ra_config *c = app->config;
-    const char *id = NULL;
-    int json = 0;
-    for (int i = 1; i < argc; i++) {
-        if (ra_flag(argc, argv, &i, "--json", NULL, err)) {
-            json = 1;
-        } else if (argv[i][0] != '-' && id == NULL) {
-            id = argv[i];
-        } else {
-            return ra_unexpected(err, "verify", argv[i]);
-        }
-    }
+    const char *id = args->operand;
+    int json = ra_args_at(args, "--json") > 0;
     if (id == NULL) return ra_err_set(err, RA_E_USAGE, "verify: which backup? usage: verify ID [--json]");
     if (!ra_record_id_valid(id))
         return ra_err_set(err, RA_E_NOTFOUND, "no backup '%s' of instance '%s'", id, c->instance);
@@ -57,12 +48,15 @@ int ra_cmd_verify(ra_app *app, int argc, char **argv, ra_err *err) {
         snprintf(crc, sizeof(crc), "%016" PRIx64, rdb.crc);
         ra_human_bytes((double)rdb.total, size, sizeof(size));
         if (json) {
-            json_t *o = json_pack("{s:s, s:s, s:I, s:s, s:i, s:b}", "id", rec.id, "key", rec.key, "size",
-                                  (json_int_t)rdb.total, "crc64", crc, "rdb_version", rdb.version, "verified", 1);
-            char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-            printf("%s\n", text);
-            free(text);
-            json_decref(o);
+            ra_out_field f[] = {
+                {"id", RA_OUT_STR, rec.id, 0},
+                {"key", RA_OUT_STR, rec.key, 0},
+                {"size", RA_OUT_INT, NULL, rdb.total},
+                {"crc64", RA_OUT_STR, crc, 0},
+                {"rdb_version", RA_OUT_INT, NULL, rdb.version},
+                {"verified", RA_OUT_BOOL, NULL, 1},
+            };
+            ra_output_json_object(stdout, f, sizeof(f) / sizeof(f[0]));
         } else {
             printf("backup %s verified: %s (%lld bytes), RDB version %d, crc64 %s%s\n", rec.id, size, rdb.total,
                    rdb.version, crc, rdb.checksum_disabled ? " (the source wrote no checksum)" : "");

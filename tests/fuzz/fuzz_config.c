@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (ra_config_parse_text(&c, (const char *)data, size, "fuzz.conf", &err) != 0) {
         /* Every rejection is a usage error naming the file and a line. */
         if (err.code != RA_E_USAGE || strncmp(err.msg, "fuzz.conf:", 10) != 0) abort();
-        ra_config_free(&c);
+        ra_config_clear(&c);
         return 0;
     }
     /* Accepted: what `config` prints must read back to the same settings. */
@@ -40,8 +40,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         ra_config_format_value(&c, RA_KEY_SOURCE, shown, sizeof(shown));
         if (strcmp(shown, c.source) == 0) abort();
     }
-    ra_config_free(&d);
-    ra_config_free(&c);
+    ra_config_clear(&d);
+    ra_config_clear(&c);
     free(out);
 
     /* The value parsers on the first line, as a flag or variable would give it. */

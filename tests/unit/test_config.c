@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/limits.h"
 #include "config/config.h"
 
 #define MIB (1024LL * 1024)
@@ -26,6 +27,12 @@ static void clear_env(void) {
         unsetenv(name);
     }
     unsetenv("REDIS_ARCHIVER_PART_SISE");
+    /* other tools' variables that fill unset keys */
+    unsetenv("AWS_REGION");
+    unsetenv("AWS_DEFAULT_REGION");
+    unsetenv("AWS_ENDPOINT_URL_S3");
+    unsetenv("AWS_ENDPOINT_URL");
+    unsetenv("REDISCLI_AUTH");
     setenv("REDIS_ARCHIVER_CONFIG", empty_conf, 1);
 }
 
@@ -121,9 +128,9 @@ static void test_defaults(void **state) {
     assert_int_equal(err.code, RA_E_USAGE);
     assert_non_null(strstr(err.msg, "--bucket"));
     assert_non_null(strstr(err.msg, "REDIS_ARCHIVER_BUCKET"));
-    ra_config_free(&c);
-    ra_config_free(&c);  /* twice is harmless */
-    ra_config_free(NULL);
+    ra_config_clear(&c);
+    ra_config_clear(&c);  /* twice is harmless */
+    ra_config_clear(NULL);
 }
 
 static void test_parse_size(void **state) {
@@ -424,17 +431,17 @@ static void test_file_syntax(void **state) {
     assert_int_equal(s.weekdays, 0x3e);
     assert_int_equal(s.offset, 28800);
     assert_null(s.offset_fn);
-    ra_config_free(&c);
+    ra_config_clear(&c);
 
     /* An empty prefix stays empty; a URL fragment-like '#' without a space is part of the value. */
     ra_config_init(&c);
     assert_int_equal(parse(&c, "prefix \"\"\nbucket a#b\n", &err), -1);  /* '#' is not a bucket char */
-    ra_config_free(&c);
+    ra_config_clear(&c);
     ra_config_init(&c);
     assert_int_equal(parse(&c, "prefix \"\"\ntls-ca-file /x#y\n", &err), 0);
     assert_string_equal(c.prefix, "");
     assert_string_equal(c.tls_ca_file, "/x#y");
-    ra_config_free(&c);
+    ra_config_clear(&c);
 }
 
 /* Sentinels come in a list; a ',' in the password is not a host separator. */
@@ -450,7 +457,7 @@ static void test_source_lists(void **state) {
         ra_config_init(&c);
         ra_err err = {0};
         if (parse(&c, ok[i], &err) != 0) fail_msg("refused %s: %s", ok[i], err.msg);
-        ra_config_free(&c);
+        ra_config_clear(&c);
     }
 }
 
@@ -509,7 +516,7 @@ static void test_file_errors(void **state) {
         if (cases[i].msg != NULL && strcmp(err.msg, cases[i].msg) != 0)
             fail_msg("for %s got  '%s'\nwant '%s'", cases[i].text, err.msg, cases[i].msg);
         assert_null(strstr(err.msg, "pw@"));  /* never echo a password */
-        ra_config_free(&c);
+        ra_config_clear(&c);
     }
     /* Length limits hold for the stored value: 511 bytes + the added '/' fits, 512 does not. */
     char big[600];
@@ -522,13 +529,13 @@ static void test_file_errors(void **state) {
         ra_config_init(&c);
         assert_int_equal(parse(&c, big, &err), 0);
         assert_int_equal(strlen(c.prefix), 512);
-        ra_config_free(&c);
+        ra_config_clear(&c);
         big[7 + 511] = 'p';
         memcpy(big + 7 + 512, "\n", 2);
         ra_config_init(&c);
         assert_int_equal(parse(&c, big, &err), -1);
         assert_non_null(strstr(err.msg, "at most 512"));
-        ra_config_free(&c);
+        ra_config_clear(&c);
         char *huge = malloc(RA_CONFIG_VALUE_MAX + 32);
         memcpy(huge, "tls-ca-file /", 13);
         memset(huge + 13, 'x', RA_CONFIG_VALUE_MAX);
@@ -536,7 +543,7 @@ static void test_file_errors(void **state) {
         ra_config_init(&c);
         assert_int_equal(parse(&c, huge, &err), -1);
         assert_string_equal(err.msg, "t.conf:1: tls-ca-file: value is longer than 4000 bytes");
-        ra_config_free(&c);
+        ra_config_clear(&c);
         free(huge);
     }
     /* A NUL byte. */
@@ -545,7 +552,7 @@ static void test_file_errors(void **state) {
     ra_err err = {0};
     assert_int_equal(ra_config_parse_text(&c, "bucket aaa\nregion a\0b\n", 22, "t.conf", &err), -1);
     assert_string_equal(err.msg, "t.conf:2: NUL byte in line");
-    ra_config_free(&c);
+    ra_config_clear(&c);
 }
 
 static void test_precedence(void **state) {
@@ -590,7 +597,7 @@ static void test_precedence(void **state) {
     assert_non_null(strstr(out, "env REDIS_ARCHIVER_CONCURRENCY"));
     assert_non_null(strstr(out, "file line 2"));
     assert_non_null(strstr(out, "part-size        16MiB"));
-    ra_config_free(&c);
+    ra_config_clear(&c);
     free(out);
 
     /* --config beats REDIS_ARCHIVER_CONFIG; --config=PATH works after the command too. */
@@ -602,10 +609,11 @@ static void test_precedence(void **state) {
     const char *argv2[] = {"list", cfg_flag, NULL};
     if (load(&c, argv2, &nrest, &rest, &err) != 0) fail_msg("%s", err.msg);
     assert_string_equal(c.bucket, "file2-b");
-    assert_null(c.region);
+    assert_string_equal(c.region, RA_S3_REGION_DEFAULT); /* no AWS_REGION either: the default */
+    assert_int_equal(c.origin[RA_KEY_REGION], RA_ORIGIN_DEFAULT);
     assert_int_equal(c.origin[RA_KEY_CONFIG], RA_ORIGIN_FLAG);
     assert_string_equal(c.config, path2);
-    ra_config_free(&c);
+    ra_config_clear(&c);
 
     /* A named file that does not exist is an error; the default path is only read when present. */
     ra_config_init(&c);
@@ -614,7 +622,7 @@ static void test_precedence(void **state) {
     assert_int_equal(load(&c, argv3, &nrest, &rest, &err), -1);
     assert_int_equal(err.code, RA_E_USAGE);
     assert_string_equal(err.msg, "cannot open config file '/nonexistent/ra.conf': No such file or directory");
-    ra_config_free(&c);
+    ra_config_clear(&c);
 
     /* A bad file line is reported with the file's path. */
     char *path3 = write_temp("bucket ok-b\nretention_days 9\n");
@@ -624,7 +632,7 @@ static void test_precedence(void **state) {
     char want[256];
     snprintf(want, sizeof(want), "%s:2: unknown key 'retention_days' (did you mean 'retention-days'?)", path3);
     assert_string_equal(err.msg, want);
-    ra_config_free(&c);
+    ra_config_clear(&c);
 
     unlink(path);
     unlink(path2);
@@ -658,7 +666,7 @@ static void test_env_errors(void **state) {
         assert_int_equal(err.code, RA_E_USAGE);
         assert_true(strncmp(err.msg, cases[i].var, strlen(cases[i].var)) == 0);
         if (cases[i].msg) assert_string_equal(err.msg, cases[i].msg);
-        ra_config_free(&c);
+        ra_config_clear(&c);
     }
     clear_env();
 
@@ -670,8 +678,14 @@ static void test_env_errors(void **state) {
     assert_int_equal(c.nwarnings, 1);
     assert_string_equal(c.warnings[0],
                         "unknown variable REDIS_ARCHIVER_PART_SISE ignored (did you mean REDIS_ARCHIVER_PART_SIZE?)");
-    ra_config_free(&c);
+    ra_config_clear(&c);
     unsetenv("REDIS_ARCHIVER_PART_SISE");
+    /* other tools' variables that fill unset keys */
+    unsetenv("AWS_REGION");
+    unsetenv("AWS_DEFAULT_REGION");
+    unsetenv("AWS_ENDPOINT_URL_S3");
+    unsetenv("AWS_ENDPOINT_URL");
+    unsetenv("REDISCLI_AUTH");
 }
 
 static void test_flags_and_rest(void **state) {
@@ -700,7 +714,7 @@ static void test_flags_and_rest(void **state) {
     assert_int_equal(c.pick_replica, 1);
     assert_string_equal(c.sentinel_master, "mymaster");
     assert_int_equal(c.origin[RA_KEY_PATH_STYLE], RA_ORIGIN_FLAG);
-    ra_config_free(&c);
+    ra_config_clear(&c);
 
     /* The last of a repeated flag wins; a bare boolean does not eat a command word. */
     ra_config_init(&c);
@@ -710,7 +724,7 @@ static void test_flags_and_rest(void **state) {
     assert_int_equal(c.sweep, 1);
     assert_int_equal(nrest, 1);
     assert_string_equal(rest[0], "backup");
-    ra_config_free(&c);
+    ra_config_clear(&c);
 
     /* Errors name the flag. */
     static const struct { const char *a, *b, *msg; } cases[] = {
@@ -730,7 +744,7 @@ static void test_flags_and_rest(void **state) {
         assert_int_equal(load(&c, av, &nrest, &rest, &err), -1);
         assert_int_equal(err.code, RA_E_USAGE);
         if (cases[i].msg && strcmp(err.msg, cases[i].msg) != 0) fail_msg("got '%s' want '%s'", err.msg, cases[i].msg);
-        ra_config_free(&c);
+        ra_config_clear(&c);
     }
 
     /* Unknown --flags are the command's business: passed on. */
@@ -739,7 +753,7 @@ static void test_flags_and_rest(void **state) {
     assert_int_equal(load(&c, argv3, &nrest, &rest, &err), 0);
     assert_int_equal(nrest, 2);
     assert_string_equal(rest[0], "--bukket");
-    ra_config_free(&c);
+    ra_config_clear(&c);
 
     /* No arguments at all. */
     ra_config_init(&c);
@@ -747,7 +761,7 @@ static void test_flags_and_rest(void **state) {
     assert_int_equal(load(&c, argv4, &nrest, &rest, &err), 0);
     assert_int_equal(nrest, 0);
     assert_null(rest[0]);
-    ra_config_free(&c);
+    ra_config_clear(&c);
 }
 
 static void test_source_password(void **state) {
@@ -777,7 +791,7 @@ static void test_source_password(void **state) {
     assert_null(strstr(out, "hunter2"));
     assert_non_null(strstr(out, "redis://:***@10.1.2.3:6379"));
     free(out);
-    ra_config_free(&c);
+    ra_config_clear(&c);
 
     /* From the environment: fine, no warning. */
     setenv("REDIS_ARCHIVER_SOURCE", "redis://:hunter2@10.1.2.3:6379", 1);
@@ -787,7 +801,7 @@ static void test_source_password(void **state) {
     assert_int_equal(c.source_password_in_argv, 0);
     assert_int_equal(c.nwarnings, 0);
     assert_string_equal(c.source, "redis://:hunter2@10.1.2.3:6379");
-    ra_config_free(&c);
+    ra_config_clear(&c);
     unsetenv("REDIS_ARCHIVER_SOURCE");
 }
 
@@ -815,8 +829,8 @@ static void test_print_round_trip(void **state) {
     }
     assert_string_equal(b.prefix, "a b/#c/");
     free(out);
-    ra_config_free(&a);
-    ra_config_free(&b);
+    ra_config_clear(&a);
+    ra_config_clear(&b);
 }
 
 static void test_help(void **state) {
@@ -919,14 +933,136 @@ static void test_sample_file(void **state) {
         ra_config_init(&e);
         if (ra_config_parse_text(&e, line + 2, strlen(line + 2), "example", &err) != 0)
             fail_msg("example '%s': %s", line + 2, err.msg);
-        ra_config_free(&e);
+        ra_config_clear(&e);
     }
     free(copy);
-    ra_config_free(&c);
-    ra_config_free(&d);
+    ra_config_clear(&c);
+    ra_config_clear(&d);
     free(text);
     free(path);
     free(gen);
+}
+
+/* Region, endpoint and the Redis password from other tools' variables: below every key of ours,
+ * above the default; `config` shows the value in force and the variable it came from. */
+static char *printed(const ra_config *c) {
+    char *out = NULL;
+    size_t outlen = 0;
+    FILE *f = open_memstream(&out, &outlen);
+    assert_non_null(f);
+    ra_config_print(c, f);
+    fclose(f);
+    return out;
+}
+
+static void test_ambient(void **state) {
+    (void)state;
+    ra_config c;
+    ra_err err = {0};
+    int nrest;
+    char **rest;
+    const char *argv[] = {"config", NULL};
+
+    setenv("AWS_DEFAULT_REGION", "eu-central-1", 1);
+    setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9000", 1);
+    ra_config_init(&c);
+    if (load(&c, argv, &nrest, &rest, &err) != 0) fail_msg("%s", err.msg);
+    assert_string_equal(c.region, "eu-central-1");
+    assert_int_equal(c.origin[RA_KEY_REGION], RA_ORIGIN_AMBIENT);
+    assert_string_equal(c.origin_var[RA_KEY_REGION], "AWS_DEFAULT_REGION");
+    assert_string_equal(c.endpoint, "http://127.0.0.1:9000");
+    assert_string_equal(c.origin_var[RA_KEY_ENDPOINT], "AWS_ENDPOINT_URL");
+    assert_null(c.redis_password);
+    ra_config_clear(&c);
+
+    /* AWS_REGION before AWS_DEFAULT_REGION, AWS_ENDPOINT_URL_S3 before AWS_ENDPOINT_URL */
+    setenv("AWS_REGION", "eu-west-1", 1);
+    setenv("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:7480", 1);
+    setenv("REDISCLI_AUTH", "s3cret-pw", 1);
+    ra_config_init(&c);
+    if (load(&c, argv, &nrest, &rest, &err) != 0) fail_msg("%s", err.msg);
+    assert_string_equal(c.region, "eu-west-1");
+    assert_string_equal(c.origin_var[RA_KEY_REGION], "AWS_REGION");
+    assert_string_equal(c.endpoint, "http://127.0.0.1:7480");
+    assert_string_equal(c.origin_var[RA_KEY_ENDPOINT], "AWS_ENDPOINT_URL_S3");
+    assert_string_equal(c.redis_password, "s3cret-pw");
+    char *out = printed(&c);
+    assert_non_null(strstr(out, "eu-west-1"));
+    assert_non_null(strstr(out, "# AWS_REGION\n"));
+    assert_non_null(strstr(out, "# AWS_ENDPOINT_URL_S3\n"));
+    assert_non_null(strstr(out, "REDISCLI_AUTH is set"));
+    assert_null(strstr(out, "s3cret-pw"));  /* never printed */
+    free(out);
+    ra_config_clear(&c);
+    assert_null(c.redis_password);
+
+    /* a key of ours wins: the file, a REDIS_ARCHIVER_ variable, a flag */
+    char *path = write_temp("region ap-south-1\n");
+    setenv("REDIS_ARCHIVER_CONFIG", path, 1);
+    ra_config_init(&c);
+    if (load(&c, argv, &nrest, &rest, &err) != 0) fail_msg("%s", err.msg);
+    assert_string_equal(c.region, "ap-south-1");
+    assert_int_equal(c.origin[RA_KEY_REGION], RA_ORIGIN_FILE);
+    ra_config_clear(&c);
+    setenv("REDIS_ARCHIVER_ENDPOINT", "http://127.0.0.2:1", 1);
+    const char *argv2[] = {"config", "--region", "us-west-2", NULL};
+    ra_config_init(&c);
+    if (load(&c, argv2, &nrest, &rest, &err) != 0) fail_msg("%s", err.msg);
+    assert_string_equal(c.region, "us-west-2");
+    assert_int_equal(c.origin[RA_KEY_REGION], RA_ORIGIN_FLAG);
+    assert_string_equal(c.endpoint, "http://127.0.0.2:1");
+    assert_int_equal(c.origin[RA_KEY_ENDPOINT], RA_ORIGIN_ENV);
+    out = printed(&c);
+    assert_null(strstr(out, "AWS_REGION"));
+    free(out);
+    ra_config_clear(&c);
+    unsetenv("REDIS_ARCHIVER_ENDPOINT");
+    setenv("REDIS_ARCHIVER_CONFIG", empty_conf, 1);
+    unlink(path);
+    free(path);
+
+    /* a bad value names the variable */
+    setenv("AWS_REGION", "eu west", 1);
+    ra_config_init(&c);
+    assert_int_equal(load(&c, argv, &nrest, &rest, &err), -1);
+    assert_int_equal(err.code, RA_E_USAGE);
+    assert_non_null(strstr(err.msg, "AWS_REGION"));
+    ra_config_clear(&c);
+    clear_env();
+}
+
+/* The text defaults of the table are the constants of common/limits.h. */
+static void test_defaults_match_limits(void **state) {
+    (void)state;
+    ra_config c;
+    ra_config_init(&c);
+    assert_int_equal(c.part_size, RA_PART_SIZE_DEFAULT);
+    assert_int_equal(c.concurrency, RA_CONCURRENCY_DEFAULT);
+    assert_int_equal(c.url_expiry, RA_URL_EXPIRY_DEFAULT);
+    assert_int_equal(c.retention_days, RA_RETENTION_DAYS_DEFAULT);
+    assert_int_equal(c.connect_timeout * 1000, RA_CONNECT_TIMEOUT_MS_DEFAULT);
+    assert_int_equal(c.read_timeout * 1000, RA_READ_TIMEOUT_MS_DEFAULT);
+    assert_int_equal(c.sync_timeout * 1000, RA_SYNC_TIMEOUT_MS_DEFAULT);
+    ra_err err = {0};
+    char v[64];
+    /* the ranges: one past each end is refused */
+    ra_format_size(RA_PART_SIZE_MAX, v, sizeof(v));
+    assert_int_equal(ra_config_set(&c, "part-size", v, RA_ORIGIN_FLAG, 0, "--part-size", &err), 0);
+    snprintf(v, sizeof(v), "%lld", RA_PART_SIZE_MAX + 1);
+    assert_int_equal(ra_config_set(&c, "part-size", v, RA_ORIGIN_FLAG, 0, "--part-size", &err), -1);
+    snprintf(v, sizeof(v), "%lld", RA_PART_SIZE_MIN - 1);
+    assert_int_equal(ra_config_set(&c, "part-size", v, RA_ORIGIN_FLAG, 0, "--part-size", &err), -1);
+    snprintf(v, sizeof(v), "%d", RA_CONCURRENCY_MAX);
+    assert_int_equal(ra_config_set(&c, "concurrency", v, RA_ORIGIN_FLAG, 0, "--concurrency", &err), 0);
+    snprintf(v, sizeof(v), "%d", RA_CONCURRENCY_MAX + 1);
+    assert_int_equal(ra_config_set(&c, "concurrency", v, RA_ORIGIN_FLAG, 0, "--concurrency", &err), -1);
+    snprintf(v, sizeof(v), "%ld", RA_PRESIGN_EXPIRY_MAX);
+    assert_int_equal(ra_config_set(&c, "url-expiry", v, RA_ORIGIN_FLAG, 0, "--url-expiry", &err), 0);
+    snprintf(v, sizeof(v), "%ld", RA_PRESIGN_EXPIRY_MAX + 1);
+    assert_int_equal(ra_config_set(&c, "url-expiry", v, RA_ORIGIN_FLAG, 0, "--url-expiry", &err), -1);
+    snprintf(v, sizeof(v), "%d", RA_RETENTION_DAYS_MAX + 1);
+    assert_int_equal(ra_config_set(&c, "retention-days", v, RA_ORIGIN_FLAG, 0, "--retention-days", &err), -1);
+    ra_config_clear(&c);
 }
 
 int main(void) {
@@ -956,6 +1092,8 @@ int main(void) {
         cmocka_unit_test_setup(test_print_round_trip, setup),
         cmocka_unit_test_setup(test_help, setup),
         cmocka_unit_test_setup(test_sample_file, setup),
+        cmocka_unit_test_setup(test_ambient, setup),
+        cmocka_unit_test_setup(test_defaults_match_limits, setup),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     unlink(empty_conf);

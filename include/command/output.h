@@ -1,0 +1,25 @@
+/* output.h - what commands print as JSON, in one place (jansson stays in this adapter and record.c). */
+#ifndef RA_COMMAND_OUTPUT_H
+#define RA_COMMAND_OUTPUT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "command/record.h"
+
+typedef enum ra_out_type { RA_OUT_STR, RA_OUT_INT, RA_OUT_BOOL } ra_out_type;
+
+/* One member of a JSON object: a string (NULL prints null), an integer or a boolean (num 0/1). */
+typedef struct ra_out_field {
+    const char *name;
+    ra_out_type type;
+    const char *str;
+    long long num;
+} ra_out_field;
+
+/* An object of these members in this order, indented by 2, and a newline. */
+void ra_output_json_object(FILE *out, const ra_out_field *fields, size_t n);
+/* A JSON array of records, one per line, and a newline. */
+void ra_output_records_json(FILE *out, const ra_record *recs, size_t n);
+
+#endif

@@ -1,0 +1,11 @@
+/* cmd_config.c - `config`: the settings in force and where each came from. */
+#include <stdio.h>
+
+#include "command/cli.h"
+
+int ra_cmd_config(ra_app *app, const ra_args *args, ra_err *err) {
+    (void)args;
+    (void)err;
+    ra_config_print(app->config, stdout);
+    return 0;
+}

@@ -1,0 +1,645 @@
+/* option.c - the option table, and setting values from text: one key (ra_config_set) or a whole
+ * config file's text (ra_config_parse_text). Pure: reading files and the environment is load.c's,
+ * printing is print.c's. */
+#include "option.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/limits.h"
+#include "common/text.h"
+
+
+static int check_redis_url(const char *v, char **norm, ra_err *err);
+static int check_http_url(const char *v, char **norm, ra_err *err);
+static int check_instance(const char *v, char **norm, ra_err *err);
+static int check_region(const char *v, char **norm, ra_err *err);
+static int check_bucket(const char *v, char **norm, ra_err *err);
+static int check_prefix(const char *v, char **norm, ra_err *err);
+static int check_hostname(const char *v, char **norm, ra_err *err);
+static int check_sentinel_master(const char *v, char **norm, ra_err *err);
+
+static const char *const log_formats[] = {"auto", "text", "json", NULL};
+static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
+static const char *const part_checksums[] = {"auto", "sha256", "md5", "none", NULL}; /* = ra_upload_checksum */
+
+#define F(field) offsetof(ra_config, field)
+
+const opt ra_config_opts[RA_CONFIG_NKEYS] = {
+    [RA_KEY_SOURCE] = {"source", T_STR, F(source), "redis://127.0.0.1:6379", 0, 0, "URL",
+        "the Redis to back up: redis://[user[:password]@]host:port or rediss:// for TLS",
+        "Best a replica; a master is refused unless allow-master or pick-replica is set.\n"
+        "The password may be in the URL or in REDISCLI_AUTH. Given as a flag, it shows in\n"
+        "the process list: prefer this file, REDIS_ARCHIVER_SOURCE or REDISCLI_AUTH.",
+        NULL, NULL, check_redis_url, OPT_URL},
+    [RA_KEY_INSTANCE] = {"instance", T_STR, F(instance), "default", 0, 0, "NAME",
+        "name of this Redis in the bucket: backups go under <prefix><instance>/",
+        "Letters, digits, '.', '_' and '-'. One archiver per instance name.", NULL, NULL,
+        check_instance, 0},
+    [RA_KEY_ENDPOINT] = {"endpoint", T_STR, F(endpoint), "", 0, 0, "URL",
+        "S3 endpoint URL; empty: AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL, else AWS S3",
+        "Credentials never go here: they come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY\n"
+        "(and AWS_SESSION_TOKEN) or the AWS shared credentials file.",
+        "http://127.0.0.1:7480", NULL, check_http_url, OPT_URL},
+    [RA_KEY_PUBLIC_ENDPOINT] = {"public-endpoint", T_STR, F(public_endpoint), "", 0, 0, "URL",
+        "endpoint that download links are signed for, when clients reach S3 by another address",
+        "Empty: the endpoint above.", "https://s3.example.com", NULL, check_http_url, OPT_URL},
+    [RA_KEY_REGION] = {"region", T_STR, F(region), "", 0, 0, "NAME",
+        "S3 region; empty: AWS_REGION / AWS_DEFAULT_REGION, else us-east-1", NULL, "us-east-1",
+        NULL, check_region, 0},
+    [RA_KEY_BUCKET] = {"bucket", T_STR, F(bucket), "", 0, 0, "NAME",
+        "S3 bucket for backups; required by every command that touches S3", NULL, "my-backups",
+        NULL, check_bucket, 0},
+    [RA_KEY_PREFIX] = {"prefix", T_STR, F(prefix), "redis-archiver/", 0, 0, "PREFIX",
+        "key prefix in the bucket; a '/' is added when missing", NULL, NULL, NULL, check_prefix, 0},
+    [RA_KEY_PATH_STYLE] = {"path-style", T_BOOL, F(path_style), "no", 0, 0, "BOOL",
+        "address the bucket as <endpoint>/<bucket> instead of <bucket>.<endpoint host>",
+        "Most self-hosted stores (Ceph RGW, MinIO) want yes.", NULL, NULL, NULL, 0},
+    [RA_KEY_PART_SIZE] = {"part-size", T_SIZE, F(part_size), "16MiB", RA_PART_SIZE_MIN, RA_PART_SIZE_MAX, "SIZE",
+        "size of each multipart upload part, 5MiB..5GiB (16MiB, 16M or 16777216)",
+        "Memory used is about part-size x (concurrency + 1). S3 allows 10000 parts per object;\n"
+        "parts grow as a long upload goes on, so any RDB size fits.",
+        NULL, NULL, NULL, 0},
+    [RA_KEY_CONCURRENCY] = {"concurrency", T_INT, F(concurrency), "4", 1, RA_CONCURRENCY_MAX, "N",
+        "parts uploaded at the same time, 1..64", NULL, NULL, NULL, NULL, 0},
+    [RA_KEY_PART_CHECKSUM] = {"part-checksum", T_ENUM, F(part_checksum), "auto", 0, 0, "auto|sha256|md5|none",
+        "integrity check of each part that the store verifies",
+        "sha256: signed payload hash (0.6 CPU-s/GiB); md5: Content-MD5 (1.4 CPU-s/GiB); none: only TCP or\n"
+        "TLS protect the bytes; auto: sha256 over http://, none over https:// (TLS already\n"
+        "authenticates every byte). The RDB's own CRC-64 is checked in every case.",
+        NULL, part_checksums, NULL, 0},
+    [RA_KEY_RETENTION_DAYS] = {"retention-days", T_INT, F(retention_days), "7", 1, RA_RETENTION_DAYS_MAX, "DAYS",
+        "days a backup is kept, 1..3650; applied as a bucket lifecycle rule",
+        "Stores without lifecycle support: see sweep.", NULL, NULL, NULL, 0},
+    [RA_KEY_WINDOW] = {"window", T_WINDOW, F(window), "02:00-03:00", 0, 0, "HH:MM-HH:MM",
+        "daily window in which the daemon starts a backup, at a random minute; may cross midnight",
+        "If the daemon starts after today's window ended and no backup ran in it, it runs one\n"
+        "at once.", NULL, NULL, NULL, 0},
+    [RA_KEY_WEEKDAYS] = {"weekdays", T_WEEKDAYS, F(weekdays), "*", 0, 0, "DAYS",
+        "days the window opens on: * (every day), mon,wed,fri or mon-fri",
+        "A window crossing midnight belongs to the day it starts on.", NULL, NULL, NULL, 0},
+    [RA_KEY_TIMEZONE] = {"timezone", T_TZ, F(timezone), "UTC", 0, 0, "ZONE",
+        "time zone of the window: UTC, a fixed offset like +08:00, or a name like Asia/Shanghai",
+        NULL, NULL, NULL, NULL, 0},
+    [RA_KEY_URL_EXPIRY] = {"url-expiry", T_DURATION, F(url_expiry), "12h", 1, RA_PRESIGN_EXPIRY_MAX, "DURATION",
+        "lifetime of download links: 30m, 12h, 7d or seconds; at most 7d",
+        "A link made with temporary credentials dies with them, whichever comes first.", NULL,
+        NULL, NULL, 0},
+    [RA_KEY_TLS_CA_FILE] = {"tls-ca-file", T_STR, F(tls_ca_file), "", 0, 0, "PATH",
+        "rediss: CA bundle to verify the server with; empty: the system's", NULL,
+        "/etc/redis/tls/ca.crt", NULL, NULL, 0},
+    [RA_KEY_TLS_CERT_FILE] = {"tls-cert-file", T_STR, F(tls_cert_file), "", 0, 0, "PATH",
+        "rediss: client certificate, when the server asks for one", NULL,
+        "/etc/redis/tls/client.crt", NULL, NULL, 0},
+    [RA_KEY_TLS_KEY_FILE] = {"tls-key-file", T_STR, F(tls_key_file), "", 0, 0, "PATH",
+        "rediss: private key of the client certificate", NULL, "/etc/redis/tls/client.key", NULL,
+        NULL, 0},
+    [RA_KEY_TLS_SERVER_NAME] = {"tls-server-name", T_STR, F(tls_server_name), "", 0, 0, "HOST",
+        "rediss: name to expect in the server's certificate (SNI); empty: the URL's host", NULL,
+        "redis.example.com", NULL, check_hostname, 0},
+    [RA_KEY_TLS_INSECURE] = {"tls-insecure", T_BOOL, F(tls_insecure), "no", 0, 0, "BOOL",
+        "rediss: do not verify the server's certificate (warns; for tests only)", NULL, NULL, NULL,
+        NULL, 0},
+    [RA_KEY_S3_CA_FILE] = {"s3-ca-file", T_STR, F(s3_ca_file), "", 0, 0, "PATH",
+        "CA bundle to verify an https S3 endpoint with; empty: the system's", NULL,
+        "/etc/ssl/private-ca.pem", NULL, NULL, 0},
+    [RA_KEY_S3_INSECURE] = {"s3-insecure", T_BOOL, F(s3_insecure), "no", 0, 0, "BOOL",
+        "do not verify the S3 endpoint's certificate (warns; for tests only)", NULL, NULL, NULL,
+        NULL, 0},
+    [RA_KEY_ALLOW_MASTER] = {"allow-master", T_BOOL, F(allow_master), "no", 0, 0, "BOOL",
+        "accept a master as the source (a full sync costs it a fork and memory)", NULL, NULL,
+        NULL, NULL, 0},
+    [RA_KEY_PICK_REPLICA] = {"pick-replica", T_BOOL, F(pick_replica), "no", 0, 0, "BOOL",
+        "given a master, back up from its healthiest replica instead", NULL, NULL, NULL, NULL, 0},
+    [RA_KEY_SENTINEL_MASTER] = {"sentinel-master", T_STR, F(sentinel_master), "", 0, 0, "NAME",
+        "name of the master at the Sentinel that source then names; back up from its best replica",
+        "The source URL may list several Sentinels, asked in order until one answers:\n"
+        "redis://[user:password@]host1:26379,host2:26379,host3:26379.\n"
+        "The replica with master-link-status ok, not s_down/o_down/disconnected, and the highest\n"
+        "slave-repl-offset is used (pick-replica is implied). The sentinel gets the same\n"
+        "credentials as the data nodes; a sentinel without a password is used without one.",
+        "mymaster", NULL, check_sentinel_master, 0},
+    [RA_KEY_CONNECT_TIMEOUT] = {"connect-timeout", T_DURATION, F(connect_timeout), "10s", 1, 3600,
+        "DURATION", "how long to wait for a connection to Redis or S3, 1s..1h", NULL, NULL, NULL,
+        NULL, 0},
+    [RA_KEY_READ_TIMEOUT] = {"read-timeout", T_DURATION, F(read_timeout), "60s", 1, 86400,
+        "DURATION", "a transfer with no progress for this long fails, 1s..1d",
+        "Keep-alives that Redis sends while it forks and saves count as progress: see sync-timeout.",
+        NULL, NULL, NULL, 0},
+    [RA_KEY_SYNC_TIMEOUT] = {"sync-timeout", T_DURATION, F(sync_timeout), "1h", 1, 604800,
+        "DURATION", "longest wait for the snapshot to start streaming, 1s..7d",
+        "While the source forks and saves, it sends only keep-alives; past this the backup fails.",
+        NULL, NULL, NULL, 0},
+    [RA_KEY_SWEEP] = {"sweep", T_BOOL, F(sweep), "no", 0, 0, "BOOL",
+        "backup deletes expired backups itself at its end, for stores without lifecycle rules",
+        NULL, NULL, NULL, NULL, 0},
+    [RA_KEY_LOG_FORMAT] = {"log-format", T_ENUM, F(log_format), "auto", 0, 0, "auto|text|json",
+        "log lines as text or JSON; auto: text on a terminal, JSON otherwise", NULL, NULL,
+        log_formats, NULL, 0},
+    [RA_KEY_LOG_LEVEL] = {"log-level", T_ENUM, F(log_level), "info", 0, 0,
+        "debug|info|warn|error", "least severe level logged", NULL, NULL, log_levels, NULL, 0},
+    [RA_KEY_CONFIG] = {"config", T_STR, F(config), "", 0, 0, "PATH",
+        "config file; default " RA_CONFIG_DEFAULT_FILE " when it exists", NULL, NULL, NULL, NULL,
+        OPT_NOFILE},
+};
+
+#undef F
+
+/* ---------- small helpers ---------- */
+
+int ra_config_has_ctl(const char *s) {
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f) return 1;
+    return 0;
+}
+
+static int xstrdup(char **dst, const char *s, ra_err *err) {
+    char *p = strdup(s);
+    if (p == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    free(*dst);
+    *dst = p;
+    return 0;
+}
+
+static void *field(ra_config *c, const opt *o) { return (char *)c + o->off; }
+
+int ra_config_push_warning(ra_config *c, const char *text) {
+    char **w = realloc(c->warnings, (size_t)(c->nwarnings + 1) * sizeof(*w));
+    if (w == NULL) return -1;
+    c->warnings = w;
+    if ((w[c->nwarnings] = strdup(text)) == NULL) return -1;
+    c->nwarnings++;
+    return 0;
+}
+
+const char *ra_config_key_name(ra_config_key k) {
+    return (unsigned)k < RA_CONFIG_NKEYS ? ra_config_opts[k].name : NULL;
+}
+
+int ra_config_find_n(const char *name, size_t n) {
+    for (int i = 0; i < RA_CONFIG_NKEYS; i++)
+        if (strlen(ra_config_opts[i].name) == n && memcmp(ra_config_opts[i].name, name, n) == 0) return i;
+    return -1;
+}
+
+int ra_config_key_find(const char *name) { return name ? ra_config_find_n(name, strlen(name)) : -1; }
+
+void ra_config_env_name(const char *key, char *out, size_t outsz) {
+    if (outsz == 0) return;
+    size_t n = (size_t)snprintf(out, outsz, "%s", RA_CONFIG_ENV_PREFIX);
+    for (; *key && n + 1 < outsz; key++, n++)
+        out[n] = *key == '-' ? '_' : (char)toupper((unsigned char)*key);
+    out[n < outsz ? n : outsz - 1] = '\0';
+}
+
+const char *ra_config_suggest(const char *name) {
+    if (name == NULL) return NULL;
+    while (*name == '-') name++;
+    char norm[64];
+    size_t n = strlen(name);
+    if (n == 0 || n >= sizeof(norm)) return NULL;
+    for (size_t i = 0; i <= n; i++) norm[i] = name[i] == '_' ? '-' : (char)tolower((unsigned char)name[i]);
+    const char *best = NULL, *prefix_of = NULL;
+    int best_d = 3, nprefix = 0;
+    for (int i = 0; i < RA_CONFIG_NKEYS; i++) {
+        int d = ra_edit_distance(norm, ra_config_opts[i].name);
+        if (d < best_d) {
+            best_d = d;
+            best = ra_config_opts[i].name;
+        }
+        if (n >= 3 && strncmp(ra_config_opts[i].name, norm, n) == 0) {
+            prefix_of = ra_config_opts[i].name;
+            nprefix++;
+        }
+    }
+    if (best != NULL && (best_d == 0 || best_d * 2 <= (int)n)) return best;
+    return nprefix == 1 ? prefix_of : NULL;
+}
+
+/* ---------- string checks ---------- */
+
+/* host[:port] or [v6][:port] of an authority; message names the URL kind. */
+static int check_hostport(const char *h, size_t n, const char *what, const char *v, ra_err *err) {
+    const char *at = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (h[i] == '@') at = h + i;
+    if (at != NULL) {
+        n -= (size_t)(at + 1 - h);
+        h = at + 1;
+    }
+    size_t hostlen = n;
+    const char *port = NULL;
+    if (n > 0 && h[0] == '[') {
+        const char *rb = memchr(h, ']', n);
+        if (rb == NULL) goto bad;
+        hostlen = (size_t)(rb + 1 - h);
+        if (hostlen < n) {
+            if (h[hostlen] != ':') goto bad;
+            port = h + hostlen + 1;
+        }
+    } else {
+        const char *colon = memchr(h, ':', n);
+        if (colon != NULL) {
+            hostlen = (size_t)(colon - h);
+            port = colon + 1;
+        }
+    }
+    if (hostlen == 0) goto bad;
+    if (port != NULL) {
+        size_t pl = n - (size_t)(port - h);
+        long pv = 0;
+        if (pl == 0 || pl > 5) goto bad;
+        for (size_t i = 0; i < pl; i++) {
+            if (!isdigit((unsigned char)port[i])) goto bad;
+            pv = pv * 10 + (port[i] - '0');
+        }
+        if (pv < 1 || pv > 65535) goto bad;
+    }
+    return 0;
+bad:;
+    char *masked = ra_url_mask_password(v);
+    ra_err_set(err, RA_E_USAGE, "invalid %s '%.200s' (no host, or a bad port)", what,
+               masked ? masked : "");
+    free(masked);
+    return -1;
+}
+
+/* list: the hosts may be a comma-separated list (after the user info), each checked. */
+static int check_url(const char *v, const char *const *schemes, const char *what, const char *forms, int list,
+                     ra_err *err) {
+    const char *p = NULL;
+    for (; *schemes; schemes++) {
+        size_t n = strlen(*schemes);
+        if (strncasecmp(v, *schemes, n) == 0) p = v + n;
+    }
+    if (p == NULL || strchr(v, ' ') != NULL) {
+        char *masked = ra_url_mask_password(v);
+        ra_err_set(err, RA_E_USAGE, "invalid %s '%.200s' (%s)", what, masked ? masked : "", forms);
+        free(masked);
+        return -1;
+    }
+    size_t n = strcspn(p, "/?#");
+    const char *at = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (p[i] == '@') at = p + i;
+    const char *comma = list ? memchr(at ? at : p, ',', n - (size_t)((at ? at : p) - p)) : NULL;
+    if (comma == NULL) return check_hostport(p, n, what, v, err);
+    /* user info (a password may hold ',') first, then each host of the list */
+    for (const char *h = at ? at + 1 : p, *end = p + n; h <= end;) {
+        const char *e = memchr(h, ',', (size_t)(end - h));
+        if (e == NULL) e = end;
+        if (check_hostport(h, (size_t)(e - h), what, v, err) != 0) return -1;
+        h = e + 1;
+    }
+    return 0;
+}
+
+static int check_redis_url(const char *v, char **norm, ra_err *err) {
+    static const char *const s[] = {"redis://", "rediss://", NULL};
+    (void)norm;
+    return check_url(v, s, "redis URL", "use redis://host:port or rediss://host:port", 1, err);
+}
+
+static int check_http_url(const char *v, char **norm, ra_err *err) {
+    static const char *const s[] = {"http://", "https://", NULL};
+    (void)norm;
+    if (check_url(v, s, "endpoint URL", "use http://host:port or https://host", 0, err) != 0) return -1;
+    /* Object keys and signed queries are appended to the endpoint: it cannot carry its own. */
+    const char *auth = strstr(v, "://") + 3;
+    if (auth[strcspn(auth, "?#")] != '\0' || memchr(auth, '@', strcspn(auth, "/")) != NULL)
+        return ra_err_set(err, RA_E_USAGE,
+                          "invalid endpoint URL '%.200s' (no user, query or fragment: http://host:port or "
+                          "https://host)", v);
+    return 0;
+}
+
+static int check_instance(const char *v, char **norm, ra_err *err) {
+    (void)norm;
+    size_t n = strlen(v);
+    if (n > 128 || strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != n ||
+        strcmp(v, ".") == 0 || strcmp(v, "..") == 0)
+        return ra_err_set(err, RA_E_USAGE,
+                          "invalid instance name '%.64s' (letters, digits, '.', '_' and '-', at most 128)", v);
+    return 0;
+}
+
+/* Sentinel names are single words in sentinel.conf: printable, no spaces. */
+static int check_sentinel_master(const char *v, char **norm, ra_err *err) {
+    (void)norm;
+    size_t n = strlen(v);
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)v[i] <= 0x20 || (unsigned char)v[i] == 0x7f)
+            return ra_err_set(err, RA_E_USAGE, "invalid sentinel master name '%.64s' (no spaces or "
+                              "control characters)", v);
+    if (n > 255) return ra_err_set(err, RA_E_USAGE, "sentinel master name longer than 255 bytes");
+    return 0;
+}
+
+static int check_region(const char *v, char **norm, ra_err *err) {
+    (void)norm;
+    size_t n = strlen(v);
+    if (n > 64 || strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") != n)
+        return ra_err_set(err, RA_E_USAGE, "invalid region '%.64s' (like us-east-1)", v);
+    return 0;
+}
+
+static int check_bucket(const char *v, char **norm, ra_err *err) {
+    (void)norm;
+    size_t n = strlen(v);
+    if (n < 3 || n > 255 || !isalnum((unsigned char)v[0]) ||
+        strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != n)
+        return ra_err_set(err, RA_E_USAGE,
+                          "invalid bucket name '%.64s' (3 to 255 letters, digits, '.', '_', '-')", v);
+    return 0;
+}
+
+static int check_prefix(const char *v, char **norm, ra_err *err) {
+    size_t n = strlen(v);
+    if (n + (v[n - 1] != '/') > 512 || v[0] == '/')  /* the limit holds for the stored prefix */
+        return ra_err_set(err, RA_E_USAGE, "invalid prefix '%.64s' (no leading '/', at most 512 bytes)", v);
+    if (v[n - 1] != '/') {
+        if ((*norm = malloc(n + 2)) == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+        memcpy(*norm, v, n);
+        memcpy(*norm + n, "/", 2);
+    }
+    return 0;
+}
+
+static int check_hostname(const char *v, char **norm, ra_err *err) {
+    (void)norm;
+    size_t n = strlen(v);
+    if (n > 253 || strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-") != n)
+        return ra_err_set(err, RA_E_USAGE, "invalid host name '%.64s'", v);
+    return 0;
+}
+
+/* ---------- setting values ---------- */
+
+static int range_err(const opt *o, const char *v, ra_err *err) {
+    char lo[32], hi[32];
+    if (o->type == T_SIZE) {
+        ra_format_size(o->min, lo, sizeof(lo));
+        ra_format_size(o->max, hi, sizeof(hi));
+    } else if (o->type == T_DURATION) {
+        ra_format_duration((long)o->min, lo, sizeof(lo));
+        ra_format_duration((long)o->max, hi, sizeof(hi));
+    } else {
+        snprintf(lo, sizeof(lo), "%lld", o->min);
+        snprintf(hi, sizeof(hi), "%lld", o->max);
+    }
+    return ra_err_set(err, RA_E_USAGE, "'%.64s' is out of range (%s..%s)", v, lo, hi);
+}
+
+int ra_config_set_value(ra_config *c, const opt *o, const char *v, ra_err *err) {
+    if (ra_config_has_ctl(v)) return ra_err_set(err, RA_E_USAGE, "value contains a control character");
+    if (strlen(v) > RA_CONFIG_VALUE_MAX)
+        return ra_err_set(err, RA_E_USAGE, "value is longer than %d bytes", RA_CONFIG_VALUE_MAX);
+    switch (o->type) {
+    case T_STR: {
+        char **dst = field(c, o);
+        if (*v == '\0') {
+            if (o == &ra_config_opts[RA_KEY_SOURCE] || o == &ra_config_opts[RA_KEY_INSTANCE])
+                return ra_err_set(err, RA_E_USAGE, "needs a value");
+            free(*dst);
+            *dst = NULL;
+            if (o == &ra_config_opts[RA_KEY_PREFIX]) return xstrdup(dst, "", err);
+            return 0;
+        }
+        char *norm = NULL;
+        if (o->check != NULL && o->check(v, &norm, err) != 0) return -1;
+        if (norm != NULL) {
+            free(*dst);
+            *dst = norm;
+            return 0;
+        }
+        return xstrdup(dst, v, err);
+    }
+    case T_BOOL:
+        return ra_parse_bool(v, field(c, o), err);
+    case T_INT: {
+        long long x;
+        if (ra_parse_int(v, &x, err) != 0) return -1;
+        if (x < o->min || x > o->max) return range_err(o, v, err);
+        *(int *)field(c, o) = (int)x;
+        return 0;
+    }
+    case T_SIZE: {
+        long long x;
+        if (ra_parse_size(v, &x, err) != 0) return -1;
+        if (x < o->min || x > o->max) return range_err(o, v, err);
+        *(long long *)field(c, o) = x;
+        return 0;
+    }
+    case T_DURATION: {
+        long x;
+        if (ra_parse_duration(v, &x, err) != 0) return -1;
+        if (x < o->min || x > o->max) return range_err(o, v, err);
+        *(long *)field(c, o) = x;
+        return 0;
+    }
+    case T_WINDOW:
+        return ra_parse_window(v, field(c, o), err);
+    case T_WEEKDAYS: {
+        unsigned m;
+        if (ra_parse_weekdays(v, &m, err) != 0) return -1;
+        *(unsigned *)field(c, o) = m;
+        return 0;
+    }
+    case T_TZ: {
+        int fixed;
+        long off;
+        if (ra_parse_timezone(v, &fixed, &off, err) != 0) return -1;
+        if (xstrdup(field(c, o), v, err) != 0) return -1;
+        c->tz_fixed = fixed;
+        c->tz_offset = off;
+        return 0;
+    }
+    case T_ENUM:
+        for (int i = 0; o->choices[i]; i++) {
+            if (strcasecmp(v, o->choices[i]) == 0) {
+                *(int *)field(c, o) = i;
+                return 0;
+            }
+        }
+        return ra_err_set(err, RA_E_USAGE, "invalid value '%.64s' (use %s)", v, o->arg);
+    }
+    return ra_err_set(err, RA_E_INTERNAL, "bad option type");
+}
+
+int ra_config_set(ra_config *c, const char *key, const char *value, ra_config_origin origin,
+                  int line, const char *where, ra_err *err) {
+    int k = ra_config_key_find(key);
+    if (k < 0) {
+        const char *s = ra_config_suggest(key);
+        if (s != NULL)
+            return ra_err_set(err, RA_E_USAGE, "%s: unknown key '%.64s' (did you mean '%s'?)", where, key, s);
+        return ra_err_set(err, RA_E_USAGE, "%s: unknown key '%.64s'", where, key);
+    }
+    if (ra_config_set_value(c, &ra_config_opts[k], value ? value : "", err) != 0)
+        return ra_err_prefix(err, "%s: ", where);
+    c->origin[k] = origin;
+    c->origin_line[k] = origin == RA_ORIGIN_FILE ? line : 0;
+    c->origin_var[k] = NULL;
+    return 0;
+}
+
+int ra_config_set_ambient(ra_config *c, ra_config_key k, const char *value, const char *var, ra_err *err) {
+    if ((unsigned)k >= RA_CONFIG_NKEYS) return ra_err_set(err, RA_E_INTERNAL, "no such configuration key");
+    if (ra_config_set(c, ra_config_opts[k].name, value, RA_ORIGIN_AMBIENT, 0, var, err) != 0) return -1;
+    c->origin_var[k] = var;
+    return 0;
+}
+
+void ra_config_init(ra_config *c) {
+    memset(c, 0, sizeof(*c));
+    for (int k = 0; k < RA_CONFIG_NKEYS; k++)
+        (void)ra_config_set_value(c, &ra_config_opts[k], ra_config_opts[k].def, NULL);  /* defaults parse: tested */
+}
+
+void ra_config_clear(ra_config *c) {
+    if (c == NULL) return;
+    for (int k = 0; k < RA_CONFIG_NKEYS; k++) {
+        if (ra_config_opts[k].type == T_STR || ra_config_opts[k].type == T_TZ) {
+            char **p = field(c, &ra_config_opts[k]);
+            free(*p);
+            *p = NULL;
+        }
+    }
+    if (c->redis_password != NULL) explicit_bzero(c->redis_password, strlen(c->redis_password));
+    free(c->redis_password);
+    for (int i = 0; i < c->nwarnings; i++) free(c->warnings[i]);
+    free(c->warnings);
+    free(c->rest);
+    memset(c, 0, sizeof(*c));
+}
+
+/* ---------- the file ---------- */
+
+int ra_config_parse_text(ra_config *c, const char *text, size_t len, const char *name, ra_err *err) {
+    int seen[RA_CONFIG_NKEYS] = {0};
+    char *val = malloc(len + 1);  /* a value is never longer than the text */
+    char key[72];
+    int lineno = 0, rc = -1;
+    if (val == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    for (size_t pos = 0; pos < len;) {
+        const char *line = text + pos;
+        const char *nl = memchr(line, '\n', len - pos);
+        size_t n = nl ? (size_t)(nl - line) : len - pos;
+        pos += n + (nl != NULL);
+        lineno++;
+        if (n > 0 && line[n - 1] == '\r') n--;
+        if (memchr(line, '\0', n) != NULL) {
+            ra_err_set(err, RA_E_USAGE, "%s:%d: NUL byte in line", name, lineno);
+            goto out;
+        }
+        size_t i = 0;
+        while (i < n && (line[i] == ' ' || line[i] == '\t')) i++;
+        if (i == n || line[i] == '#') continue;
+        size_t kb = i;
+        while (i < n && line[i] != ' ' && line[i] != '\t') i++;
+        size_t kn = i - kb;
+        const char *eq = memchr(line + kb, '=', kn);
+        if (eq != NULL) kn = (size_t)(eq - (line + kb));  /* "key=value": name the key, reject below */
+        snprintf(key, sizeof(key), "%.*s", (int)(kn < 64 ? kn : 64), line + kb);
+        int k = ra_config_find_n(line + kb, kn);
+        if (k < 0) {
+            const char *s = kn < 64 ? ra_config_suggest(key) : NULL;
+            if (ra_config_has_ctl(key)) snprintf(key, sizeof(key), "?");
+            if (s != NULL)
+                ra_err_set(err, RA_E_USAGE, "%s:%d: unknown key '%s' (did you mean '%s'?)", name, lineno, key, s);
+            else
+                ra_err_set(err, RA_E_USAGE, "%s:%d: unknown key '%s'", name, lineno, key);
+            goto out;
+        }
+        if (eq != NULL) {
+            ra_err_set(err, RA_E_USAGE, "%s:%d: write '%s value', not '%s=value'", name, lineno, key, key);
+            goto out;
+        }
+        if (ra_config_opts[k].flags & OPT_NOFILE) {
+            ra_err_set(err, RA_E_USAGE, "%s:%d: key '%s' cannot be set in a config file", name, lineno, key);
+            goto out;
+        }
+        if (seen[k]) {
+            ra_err_set(err, RA_E_USAGE, "%s:%d: duplicate key '%s' (first set on line %d)", name, lineno,
+                       key, seen[k]);
+            goto out;
+        }
+        seen[k] = lineno;
+        while (i < n && (line[i] == ' ' || line[i] == '\t')) i++;
+        if (i == n || line[i] == '#') {
+            ra_err_set(err, RA_E_USAGE, "%s:%d: key '%s' needs a value", name, lineno, key);
+            goto out;
+        }
+        size_t vn = 0;
+        if (line[i] == '"') {
+            int closed = 0;
+            for (i++; i < n; i++) {
+                if (line[i] == '"') {
+                    closed = 1;
+                    i++;
+                    break;
+                }
+                if (line[i] == '\\') {
+                    if (i + 1 == n || (line[i + 1] != '"' && line[i + 1] != '\\')) {
+                        ra_err_set(err, RA_E_USAGE, "%s:%d: %s: bad escape in quoted value (only \\\" and \\\\)",
+                                   name, lineno, key);
+                        goto out;
+                    }
+                    i++;
+                }
+                val[vn++] = line[i];
+            }
+            if (!closed) {
+                ra_err_set(err, RA_E_USAGE, "%s:%d: %s: unterminated quoted value", name, lineno, key);
+                goto out;
+            }
+            while (i < n && (line[i] == ' ' || line[i] == '\t')) i++;
+            if (i < n && line[i] != '#') {
+                ra_err_set(err, RA_E_USAGE, "%s:%d: %s: unexpected text after the closing quote", name,
+                           lineno, key);
+                goto out;
+            }
+        } else {
+            /* The rest of the line; " #" starts a comment. */
+            size_t e = i;
+            while (e < n && !(line[e] == '#' && (line[e - 1] == ' ' || line[e - 1] == '\t'))) e++;
+            while (e > i && (line[e - 1] == ' ' || line[e - 1] == '\t')) e--;
+            vn = e - i;
+            memcpy(val, line + i, vn);
+        }
+        val[vn] = '\0';
+        if (memchr(val, '\0', vn) != NULL || ra_config_has_ctl(val)) {
+            ra_err_set(err, RA_E_USAGE, "%s:%d: %s: value contains a control character", name, lineno, key);
+            goto out;
+        }
+        if (ra_config_set_value(c, &ra_config_opts[k], val, err) != 0) {
+            ra_err_prefix(err, "%s:%d: %s: ", name, lineno, key);
+            goto out;
+        }
+        c->origin[k] = RA_ORIGIN_FILE;
+        c->origin_line[k] = lineno;
+        c->origin_var[k] = NULL;
+    }
+    rc = 0;
+out:
+    free(val);
+    return rc;
+}
+
+int ra_config_require_bucket(const ra_config *c, ra_err *err) {
+    if (c->bucket != NULL) return 0;
+    return ra_err_set(err, RA_E_USAGE,
+                      "no bucket configured: use --bucket, REDIS_ARCHIVER_BUCKET or 'bucket' in the config file");
+}
+
+void ra_config_schedule(const ra_config *c, ra_schedule *s) {
+    memset(s, 0, sizeof(*s));
+    s->window = c->window;
+    s->weekdays = c->weekdays;
+    s->offset = c->tz_fixed ? c->tz_offset : 0;
+    s->offset_fn = c->tz_fixed ? NULL : ra_tz_offset_localtime;
+}
+

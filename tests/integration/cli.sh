@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# cli.sh: the command line against a real store: a forged record (its key names an object outside the
+# backup's own name) is refused by url and verify (faults.md R10); region and endpoint from AWS_REGION /
+# AWS_ENDPOINT_URL, shown by `config` with where they came from; no command prints the usage to stderr.
+set -u
+. "$(dirname "$0")/../harness/lib.sh"
+ra_need_s3
+BIN=${RA_BIN:-$RA_ROOT/build/redis-archiver}
+T=$RA_TEST_TMPDIR
+
+export AWS_ACCESS_KEY_ID=$RA_TEST_S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$RA_TEST_S3_SECRET_KEY
+unset AWS_SESSION_TOKEN AWS_PROFILE AWS_REGION AWS_DEFAULT_REGION AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3 REDISCLI_AUTH
+export REDIS_ARCHIVER_PATH_STYLE=yes REDIS_ARCHIVER_LOG_FORMAT=json
+BUCKET=it-cli-$$
+ra_s3_bucket "$BUCKET" || { ra_fail "bucket $BUCKET"; exit 1; }
+export REDIS_ARCHIVER_BUCKET=$BUCKET
+
+# --- endpoint and region from the AWS variables: `list` reaches the store, `config` says where they came from
+out=$(AWS_ENDPOINT_URL=$RA_TEST_S3_ENDPOINT AWS_REGION=$RA_TEST_S3_REGION "$BIN" list --instance nothing 2>&1)
+ra_assert_eq "list with AWS_ENDPOINT_URL and AWS_REGION exits 0" 0 "$?"
+AWS_ENDPOINT_URL=$RA_TEST_S3_ENDPOINT AWS_REGION=$RA_TEST_S3_REGION REDISCLI_AUTH=Rediscli-Secret-1 \
+    "$BIN" config >"$T/config.out" 2>&1
+if grep -Eq "^endpoint +$RA_TEST_S3_ENDPOINT +# AWS_ENDPOINT_URL$" "$T/config.out" &&
+    grep -Eq "^region +$RA_TEST_S3_REGION +# AWS_REGION$" "$T/config.out"; then
+    ra_ok "config shows endpoint and region with the AWS variable they came from"
+else
+    ra_fail "config shows endpoint and region with the AWS variable they came from" "$(cat "$T/config.out")"
+fi
+if grep -q "REDISCLI_AUTH is set" "$T/config.out" && ! grep -q "Rediscli-Secret-1" "$T/config.out"; then
+    ra_ok "config says REDISCLI_AUTH is set, never its value"
+else
+    ra_fail "config says REDISCLI_AUTH is set, never its value" "$(cat "$T/config.out")"
+fi
+out=$(AWS_REGION=eu-west-1 "$BIN" config --region us-west-2 2>&1)
+if grep -Eq "^region +us-west-2 +# flag --region$" <<<"$out"; then ra_ok "a flag beats AWS_REGION"; else ra_fail "a flag beats AWS_REGION" "$out"; fi
+out=$("$BIN" config 2>&1)
+if grep -Eq "^region +us-east-1 +# default$" <<<"$out"; then ra_ok "region defaults to us-east-1"; else ra_fail "region defaults to us-east-1" "$out"; fi
+
+export REDIS_ARCHIVER_ENDPOINT=$RA_TEST_S3_ENDPOINT REDIS_ARCHIVER_REGION=$RA_TEST_S3_REGION
+
+# --- R10: a record whose key points elsewhere
+echo "top secret payroll" >"$T/payroll.csv"
+ra_aws s3 cp "$T/payroll.csv" "s3://$BUCKET/finance/payroll.csv" >/dev/null 2>&1
+fid=20261128T000000Z-abcd
+printf '{"id":"%s","key":"finance/payroll.csv","status":"succeeded","bytes":19}' "$fid" >"$T/forged.json"
+ra_aws s3 cp "$T/forged.json" "s3://$BUCKET/redis-archiver/forged/$fid.json" >/dev/null 2>&1
+"$BIN" url "$fid" --instance forged >"$T/url.out" 2>"$T/url.err"
+rc=$?
+if [ $rc = 5 ] && [ ! -s "$T/url.out" ] && grep -q "names another object" "$T/url.err"; then
+    ra_ok "url refuses a record whose key is not its own (R10)"
+else
+    ra_fail "url refuses a record whose key is not its own (R10)" "rc $rc" "$(cat "$T/url.out" "$T/url.err")"
+fi
+"$BIN" url "$fid" --instance forged --json >"$T/urlj.out" 2>/dev/null
+rc=$?
+if [ $rc = 5 ] && ! grep -q payroll "$T/urlj.out"; then ra_ok "url --json signs nothing for it"; else ra_fail "url --json signs nothing for it" "rc $rc" "$(cat "$T/urlj.out")"; fi
+"$BIN" verify "$fid" --instance forged >"$T/verify.out" 2>"$T/verify.err"
+rc=$?
+if [ $rc = 5 ] && grep -q "names another object" "$T/verify.err" && ! grep -q "top secre" "$T/verify.out" "$T/verify.err"; then
+    ra_ok "verify refuses it and reads nothing of the object (R10)"
+else
+    ra_fail "verify refuses it and reads nothing of the object (R10)" "rc $rc" "$(cat "$T/verify.out" "$T/verify.err")"
+fi
+# the same record with its own key is not refused for its key (the object is missing: not found)
+printf '{"id":"%s","key":"redis-archiver/forged/%s.rdb","status":"succeeded","bytes":19}' "$fid" "$fid" >"$T/own.json"
+ra_aws s3 cp "$T/own.json" "s3://$BUCKET/redis-archiver/forged/$fid.json" >/dev/null 2>&1
+"$BIN" url "$fid" --instance forged >/dev/null 2>"$T/own.err"
+rc=$?
+if [ $rc = 6 ] && ! grep -q "names another object" "$T/own.err"; then ra_ok "a record with its own key passes the check"; else ra_fail "a record with its own key passes the check" "rc $rc" "$(cat "$T/own.err")"; fi
+
+# --- no command: the usage on stderr, exit 2
+"$BIN" >"$T/none.out" 2>"$T/none.err"
+rc=$?
+if [ $rc = 2 ] && [ ! -s "$T/none.out" ] && grep -q "^usage: redis-archiver COMMAND" "$T/none.err"; then
+    ra_ok "no command: usage on stderr, exit 2"
+else
+    ra_fail "no command: usage on stderr, exit 2" "rc $rc"
+fi
+"$BIN" help >"$T/help.out" 2>/dev/null
+if [ $? = 0 ] && grep -q "^usage: redis-archiver COMMAND" "$T/help.out"; then ra_ok "help: usage on stdout, exit 0"; else ra_fail "help: usage on stdout, exit 0"; fi
+
+ra_done
