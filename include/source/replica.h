@@ -27,8 +27,9 @@
 typedef struct ra_replica ra_replica;
 
 typedef struct ra_replica_opts {
-    const char *url;            /* redis://[user[:password]@]host:port, rediss://... */
-    const char *password;       /* overrides the URL's; NULL: URL, then REDISCLI_AUTH */
+    const char *url;            /* redis://[user[:password]@]host:port, rediss://... (common/url.h) */
+    const char *password;       /* used when the URL carries none (the caller reads REDISCLI_AUTH);
+                                   NULL or "": none. The source reads no environment variable. */
     const char *tls_ca_file;    /* rediss: CA bundle, NULL = system */
     const char *tls_cert_file;  /* client certificate, optional */
     const char *tls_key_file;
@@ -38,10 +39,11 @@ typedef struct ra_replica_opts {
     int pick_replica;           /* 1: given a master, sync from its healthiest replica */
     const char *sentinel_master; /* non-empty: url names a Sentinel; sync from the healthiest
                                     replica of this master (implies pick_replica) */
-    long connect_timeout_ms;    /* 0 = 10000 */
-    long read_timeout_ms;       /* no byte for this long (keep-alives count) fails; 0 = 60000 */
+    long connect_timeout_ms;    /* 0 = RA_CONNECT_TIMEOUT_MS_DEFAULT */
+    long read_timeout_ms;       /* no byte for this long (keep-alives count) fails;
+                                   0 = RA_READ_TIMEOUT_MS_DEFAULT */
     long sync_timeout_ms;       /* the RDB must start within this (keep-alives only until then);
-                                   0 = 3600000 */
+                                   0 = RA_SYNC_TIMEOUT_MS_DEFAULT */
     volatile sig_atomic_t *cancel; /* non-zero -> stop with RA_E_CANCELLED */
     const ra_log *log;
 } ra_replica_opts;
@@ -56,7 +58,7 @@ typedef struct ra_replica_info {
 
 /* Connect, authenticate, check the role (refuse a master unless allowed, naming its replicas;
  * with pick_replica move to the online replica with the least lag; refuse a replica whose master
- * link is down). Password: opts->password, else the URL's, else $REDISCLI_AUTH. NULL with err
+ * link is down). Password: the URL's, else opts->password. NULL with err
  * set: RA_E_USAGE for a bad URL or TLS file, RA_E_SOURCE otherwise. Caller frees with
  * ra_replica_free. opts and its strings are copied. */
 ra_replica *ra_replica_connect(const ra_replica_opts *opts, ra_replica_info *info, ra_err *err);
@@ -74,7 +76,7 @@ void ra_replica_free(ra_replica *r);
 
 /* ---- Sentinel --------------------------------------------------------------------------------
  * With opts->sentinel_master the url names a Sentinel. We send it the same credentials as the
- * data nodes (url, --password, REDISCLI_AUTH); a Sentinel that refuses them because it has no
+ * data nodes (the URL's, else opts->password); a Sentinel that refuses them because it has no
  * password (or no such user) is used unauthenticated. We ask SENTINEL REPLICAS <name> (SENTINEL
  * SLAVES before Redis 5), keep the replicas that are healthy, and try them by decreasing
  * slave-repl-offset (least lag first); each must still say it is a replica with its link up. */

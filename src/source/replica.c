@@ -8,11 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
-#include <curl/curl.h>
 #include <hiredis/hiredis.h>
 
-#include "common/crc64.h"
+#include "common/limits.h"
+#include "common/url.h"
 #include "source/net.h"
 #include "source/psync.h"
 #include "source/rdb.h"
@@ -24,12 +25,6 @@
 #define BATCH_BYTES (256 * 1024)  /* payload reads wake at this much data (SO_RCVLOWAT)... */
 #define BATCH_MS 20               /* ...or after this long */
 #define MAX_REPLICAS 16
-#define MAX_SENTINELS 8
-
-typedef struct host_port {
-    char host[256];
-    int port;
-} host_port;
 
 typedef struct replica_peer {
     char ip[64];
@@ -48,7 +43,7 @@ struct ra_replica {
     int allow_master;
     int pick_replica;
     char *sentinel_master; /* NULL: the url names the data node (or its master) */
-    host_port sentinels[MAX_SENTINELS]; /* with sentinel_master: the url's hosts, asked in order */
+    ra_host_port sentinels[RA_URL_HOSTS_MAX]; /* with sentinel_master: the url's hosts, asked in order */
     int nsentinels;
     int tls;
     char *user;     /* NULL: AUTH <password> (the default user) */
@@ -56,7 +51,7 @@ struct ra_replica {
     char *tls_ca, *tls_cert, *tls_key, *tls_sni;
     int tls_insecure;
 
-    char host[256];
+    char host[RA_URL_HOST_MAX];
     int port;
     ra_conn *conn;
     redisReader *reader;
@@ -81,139 +76,6 @@ static void wipe_free(char *s) {
 }
 
 static const char *user_name(const ra_replica *r) { return r->user != NULL ? r->user : "default"; }
-
-/* ---- URL ------------------------------------------------------------------------------------ */
-
-/* The host and port of a parsed URL into hp: an IPv6 literal loses its brackets, the port
- * defaults to 6379. */
-static int url_host_port(CURLU *u, host_port *hp, ra_err *err) {
-    char *host = NULL, *port = NULL;
-    int rc = -1;
-    if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-        ra_err_set(err, RA_E_USAGE, "invalid source url (expected redis://[user[:password]@]host:port)");
-        goto out;
-    }
-    size_t hl = strlen(host);
-    if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') { /* IPv6 literal */
-        memmove(host, host + 1, hl - 2);
-        host[hl - 2] = '\0';
-    }
-    if (strlen(host) >= sizeof(hp->host)) {
-        ra_err_set(err, RA_E_USAGE, "source host name too long");
-        goto out;
-    }
-    hp->port = 6379;
-    if (curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK) hp->port = atoi(port);
-    if (hp->port <= 0 || hp->port > 65535) {
-        ra_err_set(err, RA_E_USAGE, "invalid port in the source url");
-        goto out;
-    }
-    snprintf(hp->host, sizeof(hp->host), "%s", host);
-    rc = 0;
-out:
-    curl_free(host);
-    curl_free(port);
-    return rc;
-}
-
-/* host[:port] or [v6]:port, one entry of a URL's host list, into hp. */
-static int parse_host_port(const char *text, size_t len, host_port *hp, ra_err *err) {
-    char url[300];
-    if (len == 0 || len >= sizeof(url) - sizeof("redis://"))
-        return ra_err_set(err, RA_E_USAGE, "invalid host in the source url");
-    snprintf(url, sizeof(url), "redis://%.*s", (int)len, text);
-    CURLU *u = curl_url();
-    if (u == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
-    int rc = curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK
-                 ? url_host_port(u, hp, err)
-                 : ra_err_set(err, RA_E_USAGE, "invalid host '%s' in the source url", url + 8);
-    curl_url_cleanup(u);
-    return rc;
-}
-
-/* A Sentinel deployment is several Sentinels: "redis://[user:password@]h1:p1,h2:p2,h3:p3" lists them
- * in the order they are asked. The hosts after the first go to r->sentinels[1..]; *first gets the
- * URL with the first host only (caller frees). */
-static int split_hosts(ra_replica *r, const char *url, char **first, ra_err *err) {
-    *first = NULL;
-    const char *auth = strstr(url, "://");
-    auth = auth ? auth + 3 : url;
-    size_t alen = strcspn(auth, "/?#");
-    const char *at = NULL; /* the userinfo ends at the last '@' of the authority */
-    for (const char *q = auth; q < auth + alen; q++)
-        if (*q == '@') at = q;
-    const char *hosts = at ? at + 1 : auth;
-    const char *end = auth + alen;
-    const char *comma = memchr(hosts, ',', (size_t)(end - hosts));
-    r->nsentinels = 1;
-    if (comma == NULL) return (*first = strdup(url)) ? 0 : ra_err_set(err, RA_E_INTERNAL, "out of memory");
-    for (const char *h = comma + 1; h <= end;) {
-        const char *e = memchr(h, ',', (size_t)(end - h));
-        if (e == NULL) e = end;
-        if (r->nsentinels == MAX_SENTINELS)
-            return ra_err_set(err, RA_E_USAGE, "the source url lists more than %d hosts", MAX_SENTINELS);
-        if (parse_host_port(h, (size_t)(e - h), &r->sentinels[r->nsentinels], err) < 0) return -1;
-        r->nsentinels++;
-        h = e + 1;
-    }
-    size_t n = strlen(url) - (size_t)(end - comma);
-    if ((*first = malloc(n + 1)) == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
-    memcpy(*first, url, (size_t)(comma - url));
-    snprintf(*first + (comma - url), n + 1 - (size_t)(comma - url), "%s", end);
-    return 0;
-}
-
-/* redis://[user[:password]@]host[:port][/db] or rediss://...; no scheme means redis://. Messages
- * never echo the URL: it may carry a password. */
-static int parse_url(ra_replica *r, const char *url, ra_err *err) {
-    if (url == NULL || *url == '\0') return ra_err_set(err, RA_E_USAGE, "no source url given");
-    char *full = NULL;
-    if (strstr(url, "://") == NULL) {
-        size_t n = strlen(url) + sizeof("redis://");
-        full = malloc(n);
-        if (full == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
-        snprintf(full, n, "redis://%s", url);
-        url = full;
-    }
-    int rc = -1;
-    CURLU *u = curl_url();
-    char *scheme = NULL, *user = NULL, *pass = NULL;
-    host_port hp;
-    if (u == NULL) {
-        ra_err_set(err, RA_E_INTERNAL, "out of memory");
-        goto out;
-    }
-    if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK) {
-        ra_err_set(err, RA_E_USAGE, "invalid source url (expected redis://[user[:password]@]host:port)");
-        goto out;
-    }
-    if (strcmp(scheme, "redis") == 0) {
-        r->tls = 0;
-    } else if (strcmp(scheme, "rediss") == 0) {
-        r->tls = 1;
-    } else {
-        ra_err_set(err, RA_E_USAGE, "unsupported source url scheme '%s' (use redis:// or rediss://)",
-                   scheme);
-        goto out;
-    }
-    if (url_host_port(u, &hp, err) < 0) goto out;
-    snprintf(r->host, sizeof(r->host), "%s", hp.host);
-    r->port = hp.port;
-    if (curl_url_get(u, CURLUPART_USER, &user, CURLU_URLDECODE) == CURLUE_OK && *user != '\0')
-        r->user = strdup(user);
-    if (curl_url_get(u, CURLUPART_PASSWORD, &pass, CURLU_URLDECODE) == CURLUE_OK && *pass != '\0')
-        r->password = strdup(pass);
-    rc = 0;
-out:
-    if (pass != NULL) explicit_bzero(pass, strlen(pass));
-    curl_free(scheme);
-    curl_free(user);
-    curl_free(pass);
-    curl_url_cleanup(u);
-    free(full);
-    return rc;
-}
 
 /* ---- commands and replies --------------------------------------------------------------------- */
 
@@ -296,8 +158,8 @@ static int server_error(ra_replica *r, const char *cmd, const char *e, ra_err *e
                           user_name(r), cmd, name, e, MINIMAL_ACL, user_name(r), MINIMAL_ACL);
     if (starts_with_ci(e, "NOAUTH"))
         return ra_err_set(err, RA_E_SOURCE,
-                          "'%s' requires authentication (%s): give a password in the url, with "
-                          "--password or in REDISCLI_AUTH", name, e);
+                          "'%s' requires authentication (%s): put the password in the source URL or "
+                          "in REDISCLI_AUTH", name, e);
     if (starts_with_ci(e, "NOMASTERLINK") || starts_with_ci(e, "MASTERDOWN"))
         return ra_err_set(err, RA_E_SOURCE,
                           "'%s' cannot serve a sync: its link to its master is down (%s); wait for "
@@ -326,8 +188,8 @@ static int authenticate(ra_replica *r, ra_err *err) {
     if (r->password == NULL) {
         if (r->user != NULL)
             return ra_err_set(err, RA_E_USAGE,
-                              "user '%s' given without a password (set it in the url, with "
-                              "--password or in REDISCLI_AUTH)", r->user);
+                              "user '%s' given without a password: put it in the source URL or "
+                              "in REDISCLI_AUTH", r->user);
         return 0;
     }
     const char *argv[3] = {"AUTH", r->user != NULL ? r->user : r->password, r->password};
@@ -663,8 +525,8 @@ static redisReply *sentinel_replicas(ra_replica *r, const char *where, const cha
         if (starts_with_ci(e, "NOAUTH"))
             ra_err_set(err, RA_E_SOURCE, "%s requires authentication (%s)%s%s: the sentinel gets the "
                        "same credentials as the data nodes", where, e,
-                       auth_refused[0] ? " and refused ours: " : "; give a password in the url, with "
-                       "--password or in REDISCLI_AUTH", auth_refused);
+                       auth_refused[0] ? " and refused ours: " : "; put the password in the source URL "
+                       "or in REDISCLI_AUTH", auth_refused);
         else if (strcasestr(e, "no such master"))
             ra_err_set(err, RA_E_SOURCE, "%s does not monitor a master of that name (%s); check "
                        "sentinel-master against 'SENTINEL MASTERS'", where, e);
@@ -686,7 +548,7 @@ static void note_reject(char *out, size_t cap, const char *ip, int port, const c
 }
 
 /* Ask one sentinel for the replicas of r->sentinel_master; NULL with err (the connection closed). */
-static redisReply *ask_sentinel(ra_replica *r, const host_port *s, char *where, size_t cap, ra_err *err) {
+static redisReply *ask_sentinel(ra_replica *r, const ra_host_port *s, char *where, size_t cap, ra_err *err) {
     snprintf(where, cap, "sentinel '%s:%d' (master '%s')", s->host, s->port, r->sentinel_master);
     char auth_refused[256];
     redisReply *rep = NULL;
@@ -771,9 +633,9 @@ ra_replica *ra_replica_connect(const ra_replica_opts *opts, ra_replica_info *inf
     }
     r->log = opts->log;
     r->cancel = opts->cancel;
-    r->connect_ms = opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms : 10000;
-    r->read_ms = opts->read_timeout_ms > 0 ? opts->read_timeout_ms : 60000;
-    r->sync_ms = opts->sync_timeout_ms > 0 ? opts->sync_timeout_ms : 3600000;
+    r->connect_ms = opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms : RA_CONNECT_TIMEOUT_MS_DEFAULT;
+    r->read_ms = opts->read_timeout_ms > 0 ? opts->read_timeout_ms : RA_READ_TIMEOUT_MS_DEFAULT;
+    r->sync_ms = opts->sync_timeout_ms > 0 ? opts->sync_timeout_ms : RA_SYNC_TIMEOUT_MS_DEFAULT;
     r->allow_master = opts->allow_master;
     r->pick_replica = opts->pick_replica;
     if (opts->sentinel_master != NULL && *opts->sentinel_master != '\0')
@@ -783,23 +645,31 @@ ra_replica *ra_replica_connect(const ra_replica_opts *opts, ra_replica_info *inf
     r->tls_cert = dup_or_null(opts->tls_cert_file);
     r->tls_key = dup_or_null(opts->tls_key_file);
     r->tls_sni = dup_or_null(opts->tls_sni);
-    char *first = NULL;
-    int bad = opts->url == NULL || split_hosts(r, opts->url, &first, err) < 0 || parse_url(r, first, err) < 0;
-    free(first);
-    if (opts->url == NULL) ra_err_set(err, RA_E_USAGE, "no source url given");
-    if (bad) goto fail;
-    snprintf(r->sentinels[0].host, sizeof(r->sentinels[0].host), "%s", r->host);
-    r->sentinels[0].port = r->port;
+    if (opts->url == NULL || *opts->url == '\0') {
+        ra_err_set(err, RA_E_USAGE, "no source url given");
+        goto fail;
+    }
+    ra_redis_url u;
+    if (ra_redis_url_parse(opts->url, &u, err) < 0) goto fail;
+    r->tls = u.tls;
+    r->user = u.user;
+    r->password = u.password;
+    u.user = u.password = NULL;
+    r->nsentinels = u.nhosts;
+    memcpy(r->sentinels, u.hosts, sizeof(u.hosts));
+    ra_redis_url_clear(&u);
+    memcpy(r->host, r->sentinels[0].host, sizeof(r->host));
+    r->port = r->sentinels[0].port;
     if (r->nsentinels > 1 && r->sentinel_master == NULL) {
         ra_err_set(err, RA_E_USAGE, "the source url lists %d hosts: only Sentinels come in a list "
                    "(set sentinel-master)", r->nsentinels);
         goto fail;
     }
-    if (opts->password != NULL) {
-        wipe_free(r->password);
-        r->password = strdup(opts->password);
-    } else if (r->password == NULL && getenv("REDISCLI_AUTH") != NULL && *getenv("REDISCLI_AUTH")) {
-        r->password = strdup(getenv("REDISCLI_AUTH"));
+    /* the URL's password first; the caller's (REDISCLI_AUTH) when the URL carries none */
+    if (r->password == NULL && opts->password != NULL && *opts->password != '\0' &&
+        (r->password = strdup(opts->password)) == NULL) {
+        ra_err_set(err, RA_E_INTERNAL, "out of memory");
+        goto fail;
     }
     if (r->sentinel_master != NULL) {
         if (via_sentinel(r, err) < 0) goto fail;
