@@ -37,8 +37,8 @@ typedef struct ra_replica_opts {
     int tls_insecure;           /* 1: skip certificate verification (warns) */
     int allow_master;           /* 1: accept a master as the source */
     int pick_replica;           /* 1: given a master, sync from its healthiest replica */
-    const char *sentinel_master; /* non-empty: url names a Sentinel; sync from the healthiest
-                                    replica of this master (implies pick_replica) */
+    const char *sentinel_master; /* non-empty: url names Sentinels (source/sentinel.h); sync from
+                                    the healthiest replica of this master (implies pick_replica) */
     long connect_timeout_ms;    /* 0 = RA_CONNECT_TIMEOUT_MS_DEFAULT */
     long read_timeout_ms;       /* no byte for this long (keep-alives count) fails;
                                    0 = RA_READ_TIMEOUT_MS_DEFAULT */
@@ -73,32 +73,5 @@ int ra_replica_sync(ra_replica *r, const ra_sink *sink, long long *bytes, uint64
                     ra_err *err);
 
 void ra_replica_free(ra_replica *r);
-
-/* ---- Sentinel --------------------------------------------------------------------------------
- * With opts->sentinel_master the url names a Sentinel. We send it the same credentials as the
- * data nodes (the URL's, else opts->password); a Sentinel that refuses them because it has no
- * password (or no such user) is used unauthenticated. We ask SENTINEL REPLICAS <name> (SENTINEL
- * SLAVES before Redis 5), keep the replicas that are healthy, and try them by decreasing
- * slave-repl-offset (least lag first); each must still say it is a replica with its link up. */
-
-struct redisReply;
-
-typedef struct ra_sentinel_replica {
-    char ip[256];          /* as the sentinel reports it (an IP, or a host name) */
-    int port;
-    char flags[128];       /* "slave", "s_down,slave,disconnected", ... */
-    char link[16];         /* master-link-status: "ok" or "err" */
-    long long offset;      /* slave-repl-offset, -1 when absent */
-    const char *reject;    /* NULL: healthy; else why it is not used (static text) */
-} ra_sentinel_replica;
-
-/* Parse a SENTINEL REPLICAS reply (an array of flat field/value arrays) into out[0..cap), setting
- * each entry's reject. Returns the number of entries (extra ones are dropped), or -1 with
- * RA_E_SOURCE when the reply does not have that shape. */
-int ra_sentinel_parse_replicas(const struct redisReply *reply, ra_sentinel_replica *out, int cap,
-                               ra_err *err);
-
-/* Indices of the healthy entries, highest offset first, into order; returns how many. */
-int ra_sentinel_rank(const ra_sentinel_replica *v, int n, int *order);
 
 #endif

@@ -1,5 +1,6 @@
-/* replica.c - the source: connect, authenticate, check the role, REPLCONF + PSYNC, then stream the
- * verified RDB into a sink. hiredis parses command replies only; the payload never touches it. */
+/* replica.c - the source's policy and stream: connect, authenticate, check the role (or pick a
+ * replica, or ask Sentinels through sentinel.c), REPLCONF + PSYNC, then stream the verified RDB
+ * into a sink. Command replies go through resp.c; the payload never touches a RESP parser. */
 #include "source/replica.h"
 
 #include <ctype.h>
@@ -10,13 +11,14 @@
 #include <strings.h>
 #include <time.h>
 
-#include <hiredis/hiredis.h>
 
 #include "common/limits.h"
 #include "common/url.h"
 #include "source/net.h"
 #include "source/psync.h"
 #include "source/rdb.h"
+#include "source/resp.h"
+#include "source/sentinel.h"
 
 #define MINIMAL_ACL "+psync +replconf +info"
 #define REPLY_BUF (16 * 1024)
@@ -54,7 +56,7 @@ struct ra_replica {
     char host[RA_URL_HOST_MAX];
     int port;
     ra_conn *conn;
-    redisReader *reader;
+    ra_resp *resp; /* commands and replies of the handshake; only sends after it */
     int used; /* a connection serves one sync: rdb-only closes it after the RDB */
     int requested; /* the sink's requested hook ran */
 
@@ -79,69 +81,8 @@ static const char *user_name(const ra_replica *r) { return r->user != NULL ? r->
 
 /* ---- commands and replies --------------------------------------------------------------------- */
 
-/* Send argv as a RESP array. The buffer is wiped afterwards: AUTH carries the password. */
-static int send_command(ra_replica *r, int argc, const char **argv, ra_err *err) {
-    size_t cap = 32;
-    for (int i = 0; i < argc; i++) cap += strlen(argv[i]) + 32;
-    char *buf = malloc(cap);
-    if (buf == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
-    size_t n = (size_t)snprintf(buf, cap, "*%d\r\n", argc);
-    for (int i = 0; i < argc; i++) {
-        size_t len = strlen(argv[i]);
-        n += (size_t)snprintf(buf + n, cap - n, "$%zu\r\n", len);
-        memcpy(buf + n, argv[i], len);
-        n += len;
-        memcpy(buf + n, "\r\n", 2);
-        n += 2;
-    }
-    int rc = ra_conn_write(r->conn, buf, n, r->read_ms, err);
-    explicit_bzero(buf, n);
-    free(buf);
-    return rc;
-}
-
-/* Read one whole reply with hiredis. Only used for handshake commands, each answered by exactly
- * one reply before we send the next, so the reader never holds bytes past the reply. */
-static redisReply *read_reply(ra_replica *r, const char *what, ra_err *err) {
-    char buf[REPLY_BUF];
-    size_t total = 0;
-    for (;;) {
-        void *reply = NULL;
-        if (redisReaderGetReply(r->reader, &reply) != REDIS_OK) {
-            ra_err_set(err, RA_E_SOURCE, "bad reply to %s from '%s': %s", what, ra_conn_name(r->conn),
-                       r->reader->errstr);
-            return NULL;
-        }
-        if (reply != NULL) return reply;
-        ssize_t n = ra_conn_read(r->conn, buf, sizeof(buf), r->read_ms, err);
-        if (n < 0) {
-            ra_err_prefix(err, "%s: ", what);
-            return NULL;
-        }
-        if (n == 0) {
-            ra_err_set(err, RA_E_SOURCE, "'%s' closed the connection during %s", ra_conn_name(r->conn),
-                       what);
-            return NULL;
-        }
-        total += (size_t)n;
-        if (total > 16 * 1024 * 1024) {
-            ra_err_set(err, RA_E_SOURCE, "reply to %s from '%s' is too large", what,
-                       ra_conn_name(r->conn));
-            return NULL;
-        }
-        if (redisReaderFeed(r->reader, buf, (size_t)n) != REDIS_OK) {
-            ra_err_set(err, RA_E_INTERNAL, "out of memory");
-            return NULL;
-        }
-    }
-}
-
-static redisReply *command(ra_replica *r, const char *what, int argc, const char **argv, ra_err *err) {
-    if (send_command(r, argc, argv, err) < 0) {
-        ra_err_prefix(err, "%s: ", what);
-        return NULL;
-    }
-    return read_reply(r, what, err);
+static ra_resp_reply *command(ra_replica *r, const char *what, int argc, const char **argv, ra_err *err) {
+    return ra_resp_command(r->resp, what, argc, argv, r->read_ms, err);
 }
 
 static int starts_with_ci(const char *s, const char *prefix) {
@@ -171,14 +112,14 @@ static int server_error(ra_replica *r, const char *cmd, const char *e, ra_err *e
 }
 
 static int expect_ok(ra_replica *r, const char *what, int argc, const char **argv, ra_err *err) {
-    redisReply *rep = command(r, what, argc, argv, err);
+    ra_resp_reply *rep = command(r, what, argc, argv, err);
     if (rep == NULL) return -1;
     int rc = 0;
-    if (rep->type == REDIS_REPLY_ERROR) rc = server_error(r, what, rep->str, err);
-    else if (rep->type != REDIS_REPLY_STATUS || strcasecmp(rep->str, "OK") != 0)
+    if (rep->type == RA_RESP_ERROR) rc = server_error(r, what, rep->str, err);
+    else if (rep->type != RA_RESP_STATUS || strcasecmp(rep->str, "OK") != 0)
         rc = ra_err_set(err, RA_E_SOURCE, "unexpected reply to '%s' from '%s'", what,
                         ra_conn_name(r->conn));
-    freeReplyObject(rep);
+    ra_resp_reply_free(rep);
     return rc;
 }
 
@@ -193,30 +134,14 @@ static int authenticate(ra_replica *r, ra_err *err) {
         return 0;
     }
     const char *argv[3] = {"AUTH", r->user != NULL ? r->user : r->password, r->password};
-    redisReply *rep = command(r, "auth", r->user != NULL ? 3 : 2, argv, err);
+    ra_resp_reply *rep = command(r, "auth", r->user != NULL ? 3 : 2, argv, err);
     if (rep == NULL) return -1;
     int rc = 0;
-    if (rep->type == REDIS_REPLY_ERROR) /* WRONGPASS / ERR invalid password: never echo secrets */
+    if (rep->type == RA_RESP_ERROR) /* WRONGPASS / ERR invalid password: never echo secrets */
         rc = ra_err_set(err, RA_E_SOURCE, "authentication failed for user '%s' at '%s': %s",
                         user_name(r), ra_conn_name(r->conn), rep->str);
-    freeReplyObject(rep);
+    ra_resp_reply_free(rep);
     return rc;
-}
-
-/* The value of "field:" in an INFO text, copied into out; 0 if found. */
-static int info_field(const char *text, const char *field, char *out, size_t cap) {
-    size_t fl = strlen(field);
-    for (const char *p = text; p != NULL && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
-        if (strncmp(p, field, fl) == 0 && p[fl] == ':') {
-            const char *v = p + fl + 1;
-            size_t n = strcspn(v, "\r\n");
-            if (n >= cap) n = cap - 1;
-            memcpy(out, v, n);
-            out[n] = '\0';
-            return 0;
-        }
-    }
-    return -1;
 }
 
 /* "slaveN:ip=...,port=...,state=online,offset=...,lag=..." lines of INFO replication. Entries with
@@ -239,7 +164,7 @@ static void parse_peers(ra_replica *r, const char *text) {
             if (eq == NULL) continue;
             *eq = '\0';
             const char *val = eq + 1;
-            if (strcmp(kv, "ip") == 0) snprintf(peer.ip, sizeof(peer.ip), "%s", val);
+            if (strcmp(kv, "ip") == 0) ra_resp_printable(peer.ip, sizeof(peer.ip), val, strlen(val));
             else if (strcmp(kv, "port") == 0) peer.port = atoi(val);
             else if (strcmp(kv, "state") == 0) peer.online = strcmp(val, "online") == 0;
             else if (strcmp(kv, "offset") == 0) peer.offset = strtoll(val, NULL, 10);
@@ -253,10 +178,10 @@ static void parse_peers(ra_replica *r, const char *text) {
  * replica -> [ "slave", host, port, state, off ]. */
 static int probe_role_cmd(ra_replica *r, ra_err *err) {
     const char *argv[1] = {"ROLE"};
-    redisReply *rep = command(r, "role", 1, argv, err);
+    ra_resp_reply *rep = command(r, "role", 1, argv, err);
     if (rep == NULL) return -1;
     int rc = 0;
-    if (rep->type == REDIS_REPLY_ERROR) {
+    if (rep->type == RA_RESP_ERROR) {
         if (starts_with_ci(rep->str, "NOPERM"))
             rc = ra_err_set(err, RA_E_SOURCE,
                             "user '%s' may run neither 'info' nor 'role' on '%s', so it cannot be "
@@ -264,30 +189,30 @@ static int probe_role_cmd(ra_replica *r, ra_err *err) {
                             "(ACL SETUSER %s on >... %s)",
                             user_name(r), ra_conn_name(r->conn), MINIMAL_ACL, user_name(r), MINIMAL_ACL);
         else rc = server_error(r, "role", rep->str, err);
-    } else if (rep->type != REDIS_REPLY_ARRAY || rep->elements < 1 ||
-               rep->element[0]->type != REDIS_REPLY_STRING) {
+    } else if (rep->type != RA_RESP_ARRAY || rep->elements < 1 ||
+               rep->element[0]->type != RA_RESP_STRING) {
         rc = ra_err_set(err, RA_E_SOURCE, "unexpected reply to 'role' from '%s'", ra_conn_name(r->conn));
     } else {
-        snprintf(r->role, sizeof(r->role), "%s", rep->element[0]->str);
+        ra_resp_printable(r->role, sizeof(r->role), rep->element[0]->str, rep->element[0]->len);
         if (strcmp(r->role, "master") == 0 && rep->elements >= 3 &&
-            rep->element[2]->type == REDIS_REPLY_ARRAY) {
+            rep->element[2]->type == RA_RESP_ARRAY) {
             r->npeers = 0;
             for (size_t i = 0; i < rep->element[2]->elements && r->npeers < MAX_REPLICAS; i++) {
-                redisReply *e = rep->element[2]->element[i];
-                if (e->type != REDIS_REPLY_ARRAY || e->elements < 3) continue;
+                ra_resp_reply *e = rep->element[2]->element[i];
+                if (e->type != RA_RESP_ARRAY || e->elements < 3) continue;
                 replica_peer peer = {.online = 1, .lag = -1};
-                snprintf(peer.ip, sizeof(peer.ip), "%s", e->element[0]->str ? e->element[0]->str : "");
+                if (e->element[0]->str != NULL) ra_resp_printable(peer.ip, sizeof(peer.ip), e->element[0]->str, e->element[0]->len);
                 peer.port = e->element[1]->str ? atoi(e->element[1]->str) : 0;
                 peer.offset = e->element[2]->str ? strtoll(e->element[2]->str, NULL, 10) : -1;
                 if (peer.port > 0) r->peers[r->npeers++] = peer;
             }
         } else if (strcmp(r->role, "slave") == 0 && rep->elements >= 4 &&
-                   rep->element[3]->type == REDIS_REPLY_STRING) {
+                   rep->element[3]->type == RA_RESP_STRING) {
             r->link_up = strcmp(rep->element[3]->str, "connected") == 0;
             r->syncing = strcmp(rep->element[3]->str, "sync") == 0;
         }
     }
-    freeReplyObject(rep);
+    ra_resp_reply_free(rep);
     return rc;
 }
 
@@ -298,51 +223,48 @@ static int probe_role(ra_replica *r, ra_err *err) {
     r->link_up = r->syncing = 0;
     r->npeers = 0;
     const char *argv[2] = {"INFO", "server"};
-    redisReply *rep = command(r, "info server", 2, argv, err);
+    ra_resp_reply *rep = command(r, "info server", 2, argv, err);
     if (rep == NULL) return -1;
-    if (rep->type == REDIS_REPLY_ERROR) {
+    if (rep->type == RA_RESP_ERROR) {
         int denied = starts_with_ci(rep->str, "NOPERM");
         int rc = denied ? 0 : server_error(r, "info", rep->str, err);
-        freeReplyObject(rep);
+        ra_resp_reply_free(rep);
         if (rc < 0) return -1;
         ra_log_debug(r->log, "source.acl", "user '%s' may not run 'info' on '%s'; using 'role'",
                      user_name(r), ra_conn_name(r->conn));
         return probe_role_cmd(r, err);
     }
-    if (rep->type == REDIS_REPLY_STRING) info_field(rep->str, "redis_version", r->version, sizeof(r->version));
-    freeReplyObject(rep);
+    if (rep->type == RA_RESP_STRING) ra_resp_info_field(rep->str, "redis_version", r->version, sizeof(r->version));
+    ra_resp_reply_free(rep);
 
     argv[1] = "replication";
     rep = command(r, "info replication", 2, argv, err);
     if (rep == NULL) return -1;
     int rc = 0;
-    if (rep->type == REDIS_REPLY_ERROR) {
+    if (rep->type == RA_RESP_ERROR) {
         rc = server_error(r, "info", rep->str, err);
-    } else if (rep->type != REDIS_REPLY_STRING || info_field(rep->str, "role", r->role, sizeof(r->role)) < 0) {
+    } else if (rep->type != RA_RESP_STRING || ra_resp_info_field(rep->str, "role", r->role, sizeof(r->role)) < 0) {
         rc = ra_err_set(err, RA_E_SOURCE, "'info replication' from '%s' has no role", ra_conn_name(r->conn));
     } else {
         char v[32];
-        if (info_field(rep->str, "master_link_status", v, sizeof(v)) == 0) r->link_up = strcmp(v, "up") == 0;
-        if (info_field(rep->str, "master_sync_in_progress", v, sizeof(v)) == 0) r->syncing = strcmp(v, "1") == 0;
+        if (ra_resp_info_field(rep->str, "master_link_status", v, sizeof(v)) == 0) r->link_up = strcmp(v, "up") == 0;
+        if (ra_resp_info_field(rep->str, "master_sync_in_progress", v, sizeof(v)) == 0) r->syncing = strcmp(v, "1") == 0;
         parse_peers(r, rep->str);
     }
-    freeReplyObject(rep);
+    ra_resp_reply_free(rep);
     return rc;
 }
 
 static void close_conn(ra_replica *r) {
     ra_conn_close(r->conn);
     r->conn = NULL;
-    if (r->reader != NULL) redisReaderFree(r->reader);
-    r->reader = NULL;
+    ra_resp_free(r->resp);
+    r->resp = NULL;
 }
 
-/* Connect to host:port (same TLS settings for every server), nothing sent yet. */
-static int open_conn(ra_replica *r, const char *host, int port, ra_err *err) {
-    close_conn(r);
-    if (host != r->host) snprintf(r->host, sizeof(r->host), "%s", host);
-    r->port = port;
-    ra_conn_opts co = {
+/* The connection settings every server gets (TLS, timeouts); host and port are r's. */
+static void conn_opts(const ra_replica *r, ra_conn_opts *co) {
+    *co = (ra_conn_opts){
         .host = r->host,
         .port = r->port,
         .connect_timeout_ms = r->connect_ms,
@@ -354,10 +276,19 @@ static int open_conn(ra_replica *r, const char *host, int port, ra_err *err) {
         .tls_insecure = r->tls_insecure,
         .cancel = r->cancel,
     };
+}
+
+/* Connect to host:port (same TLS settings for every server), nothing sent yet. */
+static int open_conn(ra_replica *r, const char *host, int port, ra_err *err) {
+    close_conn(r);
+    if (host != r->host) snprintf(r->host, sizeof(r->host), "%s", host);
+    r->port = port;
+    ra_conn_opts co;
+    conn_opts(r, &co);
     r->conn = ra_conn_open(&co, r->log, err);
     if (r->conn == NULL) return -1;
-    r->reader = redisReaderCreate();
-    if (r->reader == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    r->resp = ra_resp_new(r->conn);
+    if (r->resp == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
     return 0;
 }
 
@@ -409,137 +340,6 @@ static int best_peer(const ra_replica *r) {
 
 #define MAX_SENTINEL_REPLICAS 64
 
-/* Whether the comma-separated list has exactly this token. */
-static int has_flag(const char *flags, const char *flag) {
-    size_t fl = strlen(flag);
-    for (const char *p = flags; *p;) {
-        size_t n = strcspn(p, ",");
-        if (n == fl && strncmp(p, flag, n) == 0) return 1;
-        p += n;
-        if (*p == ',') p++;
-    }
-    return 0;
-}
-
-static void copy_trunc(char *dst, size_t cap, const char *src) {
-    size_t n = strlen(src);
-    if (n >= cap) n = cap - 1;
-    memcpy(dst, src, n);
-    dst[n] = '\0';
-}
-
-static const char *sentinel_reject(const ra_sentinel_replica *e) {
-    if (e->ip[0] == '\0' || e->port <= 0 || e->port > 65535) return "no ip or port";
-    if (has_flag(e->flags, "o_down")) return "objectively down (o_down)";
-    if (has_flag(e->flags, "s_down")) return "subjectively down (s_down)";
-    if (has_flag(e->flags, "disconnected")) return "disconnected from the sentinel";
-    if (strcmp(e->link, "ok") != 0) return "its link to the master is down";
-    return NULL;
-}
-
-int ra_sentinel_parse_replicas(const redisReply *reply, ra_sentinel_replica *out, int cap, ra_err *err) {
-    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY)
-        return ra_err_set(err, RA_E_SOURCE, "the reply to 'sentinel replicas' is not an array");
-    int n = 0;
-    for (size_t i = 0; i < reply->elements && n < cap; i++) {
-        const redisReply *e = reply->element[i];
-        if (e->type != REDIS_REPLY_ARRAY || e->elements % 2 != 0)
-            return ra_err_set(err, RA_E_SOURCE,
-                              "entry %zu of the reply to 'sentinel replicas' is not a field/value array", i);
-        ra_sentinel_replica v = {.offset = -1};
-        for (size_t j = 0; j + 1 < e->elements; j += 2) {
-            const redisReply *k = e->element[j], *val = e->element[j + 1];
-            if (k->type != REDIS_REPLY_STRING) continue;
-            /* RESP2 gives every value as a string; an integer is accepted too */
-            char num[32];
-            const char *sv = NULL;
-            if (val->type == REDIS_REPLY_STRING || val->type == REDIS_REPLY_STATUS) sv = val->str;
-            else if (val->type == REDIS_REPLY_INTEGER) {
-                snprintf(num, sizeof(num), "%lld", val->integer);
-                sv = num;
-            }
-            if (sv == NULL) continue;
-            if (strcmp(k->str, "ip") == 0) copy_trunc(v.ip, sizeof(v.ip), sv);
-            else if (strcmp(k->str, "port") == 0) v.port = atoi(sv);
-            else if (strcmp(k->str, "flags") == 0) copy_trunc(v.flags, sizeof(v.flags), sv);
-            else if (strcmp(k->str, "master-link-status") == 0) copy_trunc(v.link, sizeof(v.link), sv);
-            else if (strcmp(k->str, "slave-repl-offset") == 0) v.offset = strtoll(sv, NULL, 10);
-        }
-        v.reject = sentinel_reject(&v);
-        out[n++] = v;
-    }
-    return n;
-}
-
-int ra_sentinel_rank(const ra_sentinel_replica *v, int n, int *order) {
-    int m = 0;
-    for (int i = 0; i < n; i++) {
-        if (v[i].reject != NULL) continue;
-        int j = m++;
-        /* insertion sort, stable: equal offsets keep the sentinel's order */
-        while (j > 0 && v[order[j - 1]].offset < v[i].offset) {
-            order[j] = order[j - 1];
-            j--;
-        }
-        order[j] = i;
-    }
-    return m;
-}
-
-/* AUTH at the sentinel with the data nodes' credentials. A sentinel without a password (or
- * without that user) refuses them: go on unauthenticated, and if it then demands a password,
- * say so with the refusal. */
-static int sentinel_auth(ra_replica *r, const char *where, char *refused, size_t cap, ra_err *err) {
-    refused[0] = '\0';
-    if (r->password == NULL) return 0;
-    const char *argv[3] = {"AUTH", r->user != NULL ? r->user : r->password, r->password};
-    redisReply *rep = command(r, "auth", r->user != NULL ? 3 : 2, argv, err);
-    if (rep == NULL) return ra_err_prefix(err, "%s: ", where);
-    if (rep->type == REDIS_REPLY_ERROR) {
-        snprintf(refused, cap, "%s", rep->str); /* server text; it never echoes the password */
-        ra_log_debug(r->log, "source.sentinel_auth", "%s refused auth for user '%s' (%s); going on "
-                     "without", where, user_name(r), rep->str);
-    }
-    freeReplyObject(rep);
-    return 0;
-}
-
-/* SENTINEL REPLICAS <name>, SENTINEL SLAVES on sentinels older than Redis 5. */
-static redisReply *sentinel_replicas(ra_replica *r, const char *where, const char *auth_refused,
-                                     ra_err *err) {
-    const char *argv[3] = {"SENTINEL", "REPLICAS", r->sentinel_master};
-    for (int attempt = 0; attempt < 2; attempt++) {
-        redisReply *rep = command(r, attempt ? "sentinel slaves" : "sentinel replicas", 3, argv, err);
-        if (rep == NULL) {
-            ra_err_prefix(err, "%s: ", where);
-            return NULL;
-        }
-        if (rep->type != REDIS_REPLY_ERROR) return rep;
-        char e[256];
-        snprintf(e, sizeof(e), "%s", rep->str);
-        freeReplyObject(rep);
-        if (attempt == 0 && starts_with_ci(e, "ERR") && strcasestr(e, "unknown")) {
-            argv[1] = "SLAVES";
-            continue;
-        }
-        if (starts_with_ci(e, "NOAUTH"))
-            ra_err_set(err, RA_E_SOURCE, "%s requires authentication (%s)%s%s: the sentinel gets the "
-                       "same credentials as the data nodes", where, e,
-                       auth_refused[0] ? " and refused ours: " : "; put the password in the source URL "
-                       "or in REDISCLI_AUTH", auth_refused);
-        else if (strcasestr(e, "no such master"))
-            ra_err_set(err, RA_E_SOURCE, "%s does not monitor a master of that name (%s); check "
-                       "sentinel-master against 'SENTINEL MASTERS'", where, e);
-        else if (starts_with_ci(e, "NOPERM"))
-            ra_err_set(err, RA_E_SOURCE, "user '%s' may not run 'sentinel replicas' at %s (%s)",
-                       user_name(r), where, e);
-        else
-            ra_err_set(err, RA_E_SOURCE, "%s: 'sentinel replicas' failed: %s", where, e);
-        return NULL;
-    }
-    return NULL;
-}
-
 /* Append "ip:port (why)" to the list in out. */
 static void note_reject(char *out, size_t cap, const char *ip, int port, const char *why) {
     size_t n = strlen(out);
@@ -547,52 +347,29 @@ static void note_reject(char *out, size_t cap, const char *ip, int port, const c
     snprintf(out + n, cap - n, "%s%s:%d (%s)", n ? "; " : "", ip, port, why);
 }
 
-/* Ask one sentinel for the replicas of r->sentinel_master; NULL with err (the connection closed). */
-static redisReply *ask_sentinel(ra_replica *r, const ra_host_port *s, char *where, size_t cap, ra_err *err) {
-    snprintf(where, cap, "sentinel '%s:%d' (master '%s')", s->host, s->port, r->sentinel_master);
-    char auth_refused[256];
-    redisReply *rep = NULL;
-    if (open_conn(r, s->host, s->port, err) < 0)
-        ra_err_prefix(err, "%s: ", where);
-    else if (sentinel_auth(r, where, auth_refused, sizeof(auth_refused), err) == 0)
-        rep = sentinel_replicas(r, where, auth_refused, err);
-    if (rep == NULL) close_conn(r);
-    return rep;
-}
-
 /* The url named the sentinels: ask them for the replicas of r->sentinel_master and connect to the
  * healthiest one that still checks out as a replica with its link up. */
 static int via_sentinel(ra_replica *r, ra_err *err) {
-    char where[600], tried[2048] = "";
-    redisReply *rep = NULL;
-    /* the first sentinel that answers decides; one that is down or misconfigured is passed over */
-    for (int i = 0; i < r->nsentinels && rep == NULL; i++) {
-        rep = ask_sentinel(r, &r->sentinels[i], where, sizeof(where), err);
-        if (rep != NULL || r->nsentinels == 1) break;
-        if (err != NULL && err->code == RA_E_CANCELLED) return -1;
-        const char *msg = err ? err->msg : "failed";
-        ra_log_warn(r->log, "source.sentinel_next", "%s%s", msg,
-                    i + 1 < r->nsentinels ? "; asking the next sentinel" : "");
-        size_t n = strlen(tried);
-        snprintf(tried + n, sizeof(tried) - n, "%s%s", n ? "; " : "", msg);
-    }
-    if (rep == NULL) {
-        if (r->nsentinels == 1) return -1;
-        return ra_err_set(err, RA_E_SOURCE, "none of the %d sentinels answered for master '%s': %s",
-                          r->nsentinels, r->sentinel_master, tried);
-    }
+    char where[600];
+    ra_conn_opts co;
+    conn_opts(r, &co);
+    ra_sentinel_query q = {
+        .sentinels = r->sentinels,
+        .nsentinels = r->nsentinels,
+        .master = r->sentinel_master,
+        .user = r->user,
+        .password = r->password,
+        .conn = &co,
+        .read_timeout_ms = r->read_ms,
+        .log = r->log,
+    };
     ra_sentinel_replica *v = calloc(MAX_SENTINEL_REPLICAS, sizeof(*v));
     int order[MAX_SENTINEL_REPLICAS];
-    if (v == NULL) {
-        freeReplyObject(rep);
-        return ra_err_set(err, RA_E_INTERNAL, "out of memory");
-    }
-    int n = ra_sentinel_parse_replicas(rep, v, MAX_SENTINEL_REPLICAS, err);
-    freeReplyObject(rep);
-    close_conn(r);
+    if (v == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    int n = ra_sentinel_discover(&q, v, MAX_SENTINEL_REPLICAS, where, sizeof(where), err);
     if (n < 0) {
         free(v);
-        return ra_err_prefix(err, "%s: ", where);
+        return -1;
     }
     char rejected[2048] = "";
     for (int i = 0; i < n; i++) {
@@ -808,7 +585,7 @@ static int stream(ra_replica *r, const char *cmd, int rdb_only, const ra_sink *s
     c->r = r;
     c->sink = sink;
     c->begun = 0;
-    if (send_command(r, is_psync ? 3 : 1, is_psync ? psync_argv : sync_argv, err) < 0) return -1;
+    if (ra_resp_send(r->resp, is_psync ? 3 : 1, is_psync ? psync_argv : sync_argv, r->read_ms, err) < 0) return -1;
     if (!r->requested && sink->requested != NULL) { /* once, also when SYNC follows a refused PSYNC */
         r->requested = 1;
         if (sink->requested(sink->ctx, err) < 0) return -1;
@@ -878,9 +655,9 @@ int ra_replica_sync(ra_replica *r, const ra_sink *sink, long long *bytes, uint64
      * NOPERM is fatal: without +replconf PSYNC still succeeds and we would become a replica. */
     int rdb_only = 1;
     const char *rdbonly[3] = {"REPLCONF", "rdb-only", "1"};
-    redisReply *rep = command(r, "replconf", 3, rdbonly, err);
+    ra_resp_reply *rep = command(r, "replconf", 3, rdbonly, err);
     if (rep == NULL) return -1;
-    if (rep->type == REDIS_REPLY_ERROR) {
+    if (rep->type == RA_RESP_ERROR) {
         if (starts_with_ci(rep->str, "ERR") &&
             (strcasestr(rep->str, "unrecognized") || strcasestr(rep->str, "unknown") ||
              strcasestr(rep->str, "unsupported"))) {
@@ -889,18 +666,16 @@ int ra_replica_sync(ra_replica *r, const ra_sink *sink, long long *bytes, uint64
                         "%s); it will buffer writes for us until the rdb is read", ra_conn_name(r->conn), rep->str);
         } else {
             int rc = server_error(r, "replconf", rep->str, err);
-            freeReplyObject(rep);
+            ra_resp_reply_free(rep);
             return rc;
         }
-    } else if (rep->type != REDIS_REPLY_STATUS || strcasecmp(rep->str, "OK") != 0) {
-        freeReplyObject(rep);
+    } else if (rep->type != RA_RESP_STATUS || strcasecmp(rep->str, "OK") != 0) {
+        ra_resp_reply_free(rep);
         return ra_err_set(err, RA_E_SOURCE, "unexpected reply to 'replconf rdb-only' from '%s'",
                           ra_conn_name(r->conn));
     }
-    freeReplyObject(rep);
-    /* From here on the socket carries raw bytes: hiredis is done. */
-    redisReaderFree(r->reader);
-    r->reader = NULL;
+    ra_resp_reply_free(rep);
+    /* From here on the socket carries raw bytes: resp only sends (PSYNC, SYNC), never reads. */
 
     uint8_t *buf = malloc(STREAM_BUF);
     ra_psync ps;

@@ -16,10 +16,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <hiredis/hiredis.h>
-
 #include "common/crc64.h"
 #include "source/replica.h"
+#include "source/resp.h"
+#include "source/sentinel.h"
 
 #define MARK "869113b215fce579c32e73731f5b99392fa0526b"
 #define REPLID "58a650775053a28fd78b5d939f08372a5ec93a73"
@@ -420,14 +420,10 @@ static void sentinel_entry(char *out, size_t cap, const char *ip, const char *po
     }
 }
 
-static redisReply *parse_resp(const char *text) {
-    redisReader *rd = redisReaderCreate();
-    assert_non_null(rd);
-    assert_int_equal(redisReaderFeed(rd, text, strlen(text)), REDIS_OK);
-    void *reply = NULL;
-    assert_int_equal(redisReaderGetReply(rd, &reply), REDIS_OK);
-    assert_non_null(reply);
-    redisReaderFree(rd);
+static ra_resp_reply *parse_resp(const char *text) {
+    ra_err err = {0};
+    ra_resp_reply *reply = ra_resp_parse(text, strlen(text), &err);
+    if (reply == NULL) fail_msg("%s", err.msg);
     return reply;
 }
 
@@ -469,12 +465,12 @@ static void test_sentinel_replicas(void **state) {
             sentinel_entry(text + len, sizeof(text) - len, e->ip, e->port, e->flags, e->link, e->offset);
             len = strlen(text);
         }
-        redisReply *rep = parse_resp(text);
+        ra_resp_reply *rep = parse_resp(text);
         ra_sentinel_replica v[8];
         int order[8];
         ra_err err = {0};
         int n = ra_sentinel_parse_replicas(rep, v, 8, &err);
-        freeReplyObject(rep);
+        ra_resp_reply_free(rep);
         if (n != cases[c].n) fail_msg("%s: %d entries (%s)", cases[c].name, n, err.msg);
         for (int i = 0; i < n; i++) {
             const ent *e = &cases[c].e[i];
@@ -496,11 +492,11 @@ static void test_sentinel_replicas(void **state) {
     char text[4096];
     snprintf(text, sizeof(text), "*3\r\n");
     for (int i = 0; i < 3; i++) sentinel_entry(text + strlen(text), sizeof(text) - strlen(text), "h", "1", "slave", "ok", "1");
-    redisReply *rep = parse_resp(text);
+    ra_resp_reply *rep = parse_resp(text);
     ra_sentinel_replica v[2];
     ra_err err = {0};
     assert_int_equal(ra_sentinel_parse_replicas(rep, v, 2, &err), 2);
-    freeReplyObject(rep);
+    ra_resp_reply_free(rep);
 
     /* malformed replies */
     static const char *const bad[] = {"+OK\r\n", "*1\r\n:5\r\n", "*1\r\n*3\r\n$2\r\nip\r\n$1\r\nh\r\n$4\r\nport\r\n"};
@@ -510,7 +506,7 @@ static void test_sentinel_replicas(void **state) {
         assert_int_equal(ra_sentinel_parse_replicas(rep, v, 2, &err), -1);
         assert_int_equal(err.code, RA_E_SOURCE);
         assert_non_null(strstr(err.msg, "sentinel replicas"));
-        freeReplyObject(rep);
+        ra_resp_reply_free(rep);
     }
 }
 
