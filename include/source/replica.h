@@ -26,6 +26,19 @@
  * process should ignore SIGPIPE (curl needs that too). */
 typedef struct ra_replica ra_replica;
 
+/* Credentials and announced replicas (faults.md R9). A master lists its replicas in INFO
+ * replication as each replica announced itself (REPLCONF listening-port / ip-address): any client
+ * allowed to run PSYNC can appear there. So with pick_replica and a password, the replica picked
+ * must be on the master's own host (the URL's host, compared as text) or in replica_allow;
+ * otherwise we refuse, naming it, before anything is sent to it. Without a password nothing
+ * secret is sent and the pick is as before. Replicas that Sentinels report are trusted as the
+ * Sentinels are (the operator named those). */
+
+/* Once the payload started, each read-timeout spent waiting for the source must bring at least
+ * this many bytes; a slower source fails (RA_E_SOURCE "sends the rdb too slowly"). Keep-alives
+ * before the payload are bounded by sync_timeout_ms instead. */
+#define RA_REPLICA_PAYLOAD_MIN_BYTES 65536
+
 typedef struct ra_replica_opts {
     const char *url;            /* redis://[user[:password]@]host:port, rediss://... (common/url.h) */
     const char *password;       /* used when the URL carries none (the caller reads REDISCLI_AUTH);
@@ -36,11 +49,18 @@ typedef struct ra_replica_opts {
     const char *tls_sni;        /* NULL = host from the URL */
     int tls_insecure;           /* 1: skip certificate verification (warns) */
     int allow_master;           /* 1: accept a master as the source */
-    int pick_replica;           /* 1: given a master, sync from its healthiest replica */
+    int pick_replica;           /* 1: given a master, sync from its healthiest replica; with a
+                                   password, only one on the master's own host (as the URL names
+                                   it) or in replica_allow (see below) */
+    const char *replica_allow;  /* "host,host:port,[v6]:port": replicas that a master announces
+                                   and that may get the source credentials with pick_replica */
+    int allow_unchecked_rdb;    /* 1: accept an rdb whose checksum field is 0 (rdbchecksum no);
+                                   ra_replica_rdb_unchecked then says so. 0: RA_E_VERIFY */
     const char *sentinel_master; /* non-empty: url names Sentinels (source/sentinel.h); sync from
                                     the healthiest replica of this master (implies pick_replica) */
     long connect_timeout_ms;    /* 0 = RA_CONNECT_TIMEOUT_MS_DEFAULT */
-    long read_timeout_ms;       /* no byte for this long (keep-alives count) fails;
+    long read_timeout_ms;       /* no byte for this long (keep-alives count) fails, and each
+                                   handshake reply must be whole within it in total;
                                    0 = RA_READ_TIMEOUT_MS_DEFAULT */
     long sync_timeout_ms;       /* the RDB must start within this (keep-alives only until then);
                                    0 = RA_SYNC_TIMEOUT_MS_DEFAULT */
@@ -71,6 +91,10 @@ ra_replica *ra_replica_connect(const ra_replica_opts *opts, ra_replica_info *inf
  * refused by the ACL, and continues without rdb-only on servers < 6.2 (warning). */
 int ra_replica_sync(ra_replica *r, const ra_sink *sink, long long *bytes, uint64_t *crc64,
                     ra_err *err);
+
+/* 1 after a sync whose rdb had no checksum (accepted with allow_unchecked_rdb): only its magic,
+ * framing and EOF opcode were verified; the caller records it. */
+int ra_replica_rdb_unchecked(const ra_replica *r);
 
 void ra_replica_free(ra_replica *r);
 

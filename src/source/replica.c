@@ -44,6 +44,9 @@ struct ra_replica {
     long sync_ms;   /* deadline for the payload to start: keep-alives alone reset read_ms */
     int allow_master;
     int pick_replica;
+    char *replica_allow; /* NULL or the comma-separated list of replicas credentials may go to */
+    int allow_unchecked; /* accept an rdb whose checksum field is 0 */
+    int unchecked;       /* the rdb synced had no checksum */
     char *sentinel_master; /* NULL: the url names the data node (or its master) */
     ra_host_port sentinels[RA_URL_HOSTS_MAX]; /* with sentinel_master: the url's hosts, asked in order */
     int nsentinels;
@@ -336,6 +339,38 @@ static int best_peer(const ra_replica *r) {
     return best;
 }
 
+/* Whether credentials may go to the replica ip:port that a master announced (R9): it is on the
+ * master's own host (as the URL names it), or in the allow list ("host" or "host:port" entries,
+ * "[v6]:port" for IPv6 with a port). 1 yes, 0 no, -1 for a malformed list (err set). */
+static int replica_allowed(const ra_replica *r, const char *master_host, const replica_peer *p, ra_err *err) {
+    if (strcasecmp(p->ip, master_host) == 0) return 1;
+    for (const char *e = r->replica_allow; e != NULL && *e;) {
+        size_t n = strcspn(e, ",");
+        char item[300], *host = item, *port = NULL;
+        if (n == 0 || n >= sizeof(item))
+            return ra_err_set(err, RA_E_USAGE, "invalid replica-allow entry %zu bytes long (host or host:port)", n);
+        memcpy(item, e, n);
+        item[n] = '\0';
+        char *rb = item[0] == '[' ? strchr(item, ']') : NULL;
+        if (rb != NULL) { /* [v6] or [v6]:port */
+            host = item + 1;
+            *rb = '\0';
+            if (rb[1] == ':') port = rb + 2;
+            else if (rb[1] != '\0') return ra_err_set(err, RA_E_USAGE, "invalid replica-allow entry '%s'", item);
+        } else if (strchr(item, ':') != NULL && strchr(item, ':') == strrchr(item, ':')) { /* host:port */
+            port = strchr(item, ':');
+            *port++ = '\0';
+        } /* else a host name, or an IPv6 address without a port */
+        int pv = port != NULL ? atoi(port) : 0;
+        if (port != NULL && (pv <= 0 || pv > 65535 || strspn(port, "0123456789") != strlen(port)))
+            return ra_err_set(err, RA_E_USAGE, "invalid port in replica-allow entry '%.*s'", (int)n, e);
+        if (strcasecmp(host, p->ip) == 0 && (port == NULL || pv == p->port)) return 1;
+        e += n;
+        if (*e == ',') e++;
+    }
+    return 0;
+}
+
 /* ---- Sentinel ----------------------------------------------------------------------------------- */
 
 #define MAX_SENTINEL_REPLICAS 64
@@ -415,6 +450,12 @@ ra_replica *ra_replica_connect(const ra_replica_opts *opts, ra_replica_info *inf
     r->sync_ms = opts->sync_timeout_ms > 0 ? opts->sync_timeout_ms : RA_SYNC_TIMEOUT_MS_DEFAULT;
     r->allow_master = opts->allow_master;
     r->pick_replica = opts->pick_replica;
+    r->allow_unchecked = opts->allow_unchecked_rdb;
+    if (opts->replica_allow != NULL && *opts->replica_allow != '\0' &&
+        (r->replica_allow = strdup(opts->replica_allow)) == NULL) {
+        ra_err_set(err, RA_E_INTERNAL, "out of memory");
+        goto fail;
+    }
     if (opts->sentinel_master != NULL && *opts->sentinel_master != '\0')
         r->sentinel_master = strdup(opts->sentinel_master);
     r->tls_insecure = opts->tls_insecure;
@@ -463,6 +504,15 @@ ra_replica *ra_replica_connect(const ra_replica_opts *opts, ra_replica_info *inf
                 goto fail;
             }
             replica_peer p = r->peers[b];
+            int ok = r->password == NULL ? 1 : replica_allowed(r, r->sentinels[0].host, &p, err);
+            if (ok < 0) goto fail;
+            if (!ok) {
+                ra_err_set(err, RA_E_SOURCE, "%s is a master whose best replica %s:%d was only announced by "
+                           "it (INFO replication), so the source credentials are not sent there: add "
+                           "'%s:%d' to replica-allow to pick it, or give a replica as the source",
+                           ra_conn_name(r->conn), p.ip, p.port, p.ip, p.port);
+                goto fail;
+            }
             ra_log_info(r->log, "source.pick", "%s is a master; syncing from its replica %s:%d (lag %lld)",
                         ra_conn_name(r->conn), p.ip, p.port, p.lag);
             if (open_server(r, p.ip, p.port, err) < 0) goto fail;
@@ -509,6 +559,8 @@ typedef struct stream_ctx {
     ra_psync *ps;
     ra_rdb rdb;
     int begun;
+    long long win_wait_ms; /* payload: time spent waiting in reads since the window began */
+    long long win_bytes;   /* payload: bytes read in that time */
 } stream_ctx;
 
 /* psync -> rdb verifier -> sink. The sink may block (the uploader applies back-pressure when its
@@ -571,6 +623,22 @@ static long elapsed_ms(const struct timespec *t0) {
     return (long)(t.tv_sec - t0->tv_sec) * 1000 + (long)(t.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
+/* Once the payload started, every read-timeout spent waiting for the source must bring at least
+ * RA_REPLICA_PAYLOAD_MIN_BYTES: a peer that trickles bytes would otherwise hold us (and the
+ * instance lock) forever. Only the time in reads counts, not the sink's: a stalled store is not
+ * the source's fault. wait_ms is what this read took. */
+static int slow_payload(stream_ctx *c, long wait_ms, ssize_t n, ra_err *err) {
+    c->win_wait_ms += wait_ms;
+    c->win_bytes += n;
+    if (c->win_wait_ms < c->r->read_ms) return 0;
+    if (c->win_bytes < RA_REPLICA_PAYLOAD_MIN_BYTES)
+        return ra_err_set(err, RA_E_SOURCE, "%s sends the rdb too slowly: %lld bytes in %lld ms after %lld "
+                          "rdb bytes (at least %d bytes per read-timeout are needed)", ra_conn_name(c->r->conn),
+                          c->win_bytes, c->win_wait_ms, c->ps->payload_seen, RA_REPLICA_PAYLOAD_MIN_BYTES);
+    c->win_wait_ms = c->win_bytes = 0;
+    return 0;
+}
+
 /* Send `cmd` (PSYNC ? -1 or SYNC) and stream its answer. Returns 0, or -1; *refused is set when
  * the server answered with an error line instead of a payload (the line is in ps->errline). */
 static int stream(ra_replica *r, const char *cmd, int rdb_only, const ra_sink *sink, uint8_t *buf,
@@ -585,6 +653,7 @@ static int stream(ra_replica *r, const char *cmd, int rdb_only, const ra_sink *s
     c->r = r;
     c->sink = sink;
     c->begun = 0;
+    c->win_wait_ms = c->win_bytes = 0;
     if (ra_resp_send(r->resp, is_psync ? 3 : 1, is_psync ? psync_argv : sync_argv, r->read_ms, err) < 0) return -1;
     if (!r->requested && sink->requested != NULL) { /* once, also when SYNC follows a refused PSYNC */
         r->requested = 1;
@@ -607,7 +676,9 @@ static int stream(ra_replica *r, const char *cmd, int rdb_only, const ra_sink *s
         }
         if (in_payload(c->ps) && !c->begun && begin_payload(c, err) < 0) return -1;
         ssize_t n = 0;
-        int rc = RA_PSYNC_MORE, done_in_place = 0;
+        int rc = RA_PSYNC_MORE, done_in_place = 0, paying = in_payload(c->ps);
+        struct timespec tr;
+        clock_gettime(CLOCK_MONOTONIC, &tr);
         if (in_payload(c->ps) && sink->reserve != NULL) {
             done_in_place = read_in_place(c, wait_ms, &n, &rc, err);
             if (done_in_place < 0) return -1;
@@ -633,6 +704,7 @@ static int stream(ra_replica *r, const char *cmd, int rdb_only, const ra_sink *s
             ra_psync_finish(c->ps, err);
             return ra_err_prefix(err, "%s: ", ra_conn_name(r->conn));
         }
+        if (paying && rc != RA_PSYNC_END && slow_payload(c, elapsed_ms(&tr), n, err) < 0) return -1;
         if (!done_in_place) rc = ra_psync_feed(c->ps, buf, (size_t)n, emit_payload, c, err);
         if (rc < 0) {
             if (c->ps->errline[0] != '\0') *refused = 1;
@@ -704,9 +776,16 @@ int ra_replica_sync(ra_replica *r, const ra_sink *sink, long long *bytes, uint64
     if (rc < 0) return -1;
 
     if (ra_rdb_finish(&c.rdb, err) < 0) return ra_err_prefix(err, "rdb from '%s': ", ra_conn_name(r->conn));
-    if (c.rdb.checksum_disabled)
+    if (c.rdb.checksum_disabled) {
+        if (!r->allow_unchecked)
+            return ra_err_set(err, RA_E_VERIFY, "the rdb from '%s' has no checksum (the source runs "
+                              "'rdbchecksum no'), so its content cannot be verified: set 'rdbchecksum yes' "
+                              "on the source, or allow-unchecked-rdb to accept a framing-only check",
+                              ra_conn_name(r->conn));
+        r->unchecked = 1;
         ra_log_warn(r->log, "source.no_checksum", "the rdb from '%s' has no checksum (rdbchecksum no): "
-                    "only its framing was verified", ra_conn_name(r->conn));
+                    "only its framing was verified (allow-unchecked-rdb)", ra_conn_name(r->conn));
+    }
     ra_log_info(r->log, "source.done", "rdb from '%s' verified: %lld bytes, crc64 %016llx",
                 ra_conn_name(r->conn), c.rdb.total, (unsigned long long)c.rdb.crc);
     if (bytes != NULL) *bytes = c.rdb.total;
@@ -715,11 +794,14 @@ int ra_replica_sync(ra_replica *r, const ra_sink *sink, long long *bytes, uint64
     return 0;
 }
 
+int ra_replica_rdb_unchecked(const ra_replica *r) { return r != NULL && r->unchecked; }
+
 void ra_replica_free(ra_replica *r) {
     if (r == NULL) return;
     close_conn(r);
     free(r->user);
     free(r->sentinel_master);
+    free(r->replica_allow);
     wipe_free(r->password);
     free(r->tls_ca);
     free(r->tls_cert);
