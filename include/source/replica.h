@@ -37,7 +37,7 @@ typedef struct ra_replica ra_replica;
 /* Once the payload started, each read-timeout spent waiting for the source must bring at least
  * this many bytes; a slower source fails (RA_E_SOURCE "sends the rdb too slowly"). Keep-alives
  * before the payload are bounded by sync_timeout_ms instead. */
-#define RA_REPLICA_PAYLOAD_MIN_BYTES 65536
+#define RA_PAYLOAD_MIN_BYTES 65536
 
 typedef struct ra_replica_opts {
     const char *url;            /* redis://[user[:password]@]host:port, rediss://... (common/url.h) */

@@ -4,28 +4,22 @@
 #include "source/replica.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 
 #include "common/limits.h"
 #include "common/url.h"
 #include "source/net.h"
+#include "source/payload.h"
 #include "source/psync.h"
 #include "source/rdb.h"
 #include "source/resp.h"
 #include "source/sentinel.h"
 
 #define MINIMAL_ACL "+psync +replconf +info"
-#define REPLY_BUF (16 * 1024)
-#define STREAM_BUF (1024 * 1024) /* one read of the payload; ~1 GB/s on loopback per the notes */
-#define INPLACE_MIN (64 * 1024)   /* less room than this in the sink's buffer: read into ours */
-#define BATCH_BYTES (256 * 1024)  /* payload reads wake at this much data (SO_RCVLOWAT)... */
-#define BATCH_MS 20               /* ...or after this long */
 #define MAX_REPLICAS 16
 
 typedef struct replica_peer {
@@ -553,165 +547,29 @@ fail:
 
 /* ---- the sync --------------------------------------------------------------------------------- */
 
-typedef struct stream_ctx {
-    ra_replica *r;
-    const ra_sink *sink;
-    ra_psync *ps;
-    ra_rdb rdb;
-    int begun;
-    long long win_wait_ms; /* payload: time spent waiting in reads since the window began */
-    long long win_bytes;   /* payload: bytes read in that time */
-} stream_ctx;
-
-/* psync -> rdb verifier -> sink. The sink may block (the uploader applies back-pressure when its
- * parts are all in flight); while it does we do not read the socket. A diskless replica drops a
- * client that stops reading for repl-timeout (60 s by default, measured: dropped at ~61 s, no EOF
- * mark, the fork killed), and we then fail with "stream ended early". So we add no waiting of our
- * own here: the sink's stall timeout is the only bound, and it must stay under the replica's
- * repl-timeout for a stalled store to be reported as the store's fault. */
-static int begin_payload(stream_ctx *c, ra_err *err) {
-    c->begun = 1;
-    ra_stream_info si = {.offset = c->ps->offset, .length = c->ps->length, .diskless = c->ps->diskless};
-    snprintf(si.replid, sizeof(si.replid), "%s", c->ps->replid);
-    snprintf(si.redis_version, sizeof(si.redis_version), "%s", c->r->version);
-    ra_log_info(c->r->log, "source.payload", "rdb from %s: %s, replid %s offset %lld", ra_conn_name(c->r->conn),
-                si.diskless ? "diskless ($EOF)" : "disk-based ($len)", si.replid[0] ? si.replid : "(none)",
-                si.offset);
-    /* The payload is a bulk stream: wake per 256 KiB, not per few KB the server wrote. */
-    if (ra_conn_batch_reads(c->r->conn, BATCH_BYTES, BATCH_MS) < 0)
-        ra_log_debug(c->r->log, "source.batch", "SO_RCVLOWAT refused: %s", strerror(errno));
-    if (c->sink->begin != NULL && c->sink->begin(c->sink->ctx, &si, err) < 0) return -1;
-    return 0;
-}
-
-static int emit_payload(void *vctx, const uint8_t *data, size_t len, ra_err *err) {
-    stream_ctx *c = vctx;
-    if (!c->begun && begin_payload(c, err) < 0) return -1;
-    if (ra_rdb_feed(&c->rdb, data, len, err) < 0) return -1;
-    return c->sink->write(c->sink->ctx, data, len, err);
-}
-
-static int in_payload(const ra_psync *ps) {
-    return ps->state == RA_PSYNC_BULK || ps->state == RA_PSYNC_EOFMARK;
-}
-
-/* The zero-copy path: read into the sink's own buffer, after the bytes held back as a possible
- * EOF mark (put back in front, where they were read last time), then verify and commit in place.
- * Returns 1 when it did a read (*n as ra_conn_read's), 0 when the room is too small for it (the
- * caller reads into its buffer and writes), -1 on a sink error. */
-static int read_in_place(stream_ctx *c, long wait_ms, ssize_t *n, int *rc, ra_err *err) {
-    uint8_t *room;
-    size_t avail, h = c->ps->hold_len;
-    if (c->sink->reserve(c->sink->ctx, &room, &avail, err) < 0) return -1;
-    if (avail < h + INPLACE_MIN) return 0;
-    size_t cap = avail - h;
-    if (c->ps->state == RA_PSYNC_BULK && (long long)cap > c->ps->remaining) cap = (size_t)c->ps->remaining;
-    memcpy(room, c->ps->hold, h);
-    *n = ra_conn_read(c->r->conn, room + h, cap, wait_ms, err);
-    if (*n <= 0) return 1;
-    size_t pay = 0;
-    *rc = ra_psync_frame(c->ps, room, h + (size_t)*n, &pay, err);
-    if (*rc < 0) return 1;
-    if (pay > 0 && (ra_rdb_feed(&c->rdb, room, pay, err) < 0 || c->sink->commit(c->sink->ctx, pay, err) < 0))
-        *rc = -1;
-    return 1;
-}
-
-static long elapsed_ms(const struct timespec *t0) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (long)(t.tv_sec - t0->tv_sec) * 1000 + (long)(t.tv_nsec - t0->tv_nsec) / 1000000;
-}
-
-/* Once the payload started, every read-timeout spent waiting for the source must bring at least
- * RA_REPLICA_PAYLOAD_MIN_BYTES: a peer that trickles bytes would otherwise hold us (and the
- * instance lock) forever. Only the time in reads counts, not the sink's: a stalled store is not
- * the source's fault. wait_ms is what this read took. */
-static int slow_payload(stream_ctx *c, long wait_ms, ssize_t n, ra_err *err) {
-    c->win_wait_ms += wait_ms;
-    c->win_bytes += n;
-    if (c->win_wait_ms < c->r->read_ms) return 0;
-    if (c->win_bytes < RA_REPLICA_PAYLOAD_MIN_BYTES)
-        return ra_err_set(err, RA_E_SOURCE, "%s sends the rdb too slowly: %lld bytes in %lld ms after %lld "
-                          "rdb bytes (at least %d bytes per read-timeout are needed)", ra_conn_name(c->r->conn),
-                          c->win_bytes, c->win_wait_ms, c->ps->payload_seen, RA_REPLICA_PAYLOAD_MIN_BYTES);
-    c->win_wait_ms = c->win_bytes = 0;
-    return 0;
-}
-
 /* Send `cmd` (PSYNC ? -1 or SYNC) and stream its answer. Returns 0, or -1; *refused is set when
  * the server answered with an error line instead of a payload (the line is in ps->errline). */
 static int stream(ra_replica *r, const char *cmd, int rdb_only, const ra_sink *sink, uint8_t *buf,
-                  stream_ctx *c, int *refused, ra_err *err) {
+                  ra_psync *ps, ra_rdb *rdb, int *refused, ra_err *err) {
     const char *psync_argv[3] = {"PSYNC", "?", "-1"};
     const char *sync_argv[1] = {"SYNC"};
     int is_psync = strcmp(cmd, "psync") == 0;
     *refused = 0;
-    ra_psync_init(c->ps);
-    c->ps->ignore_trailing = !rdb_only;
-    ra_rdb_init(&c->rdb);
-    c->r = r;
-    c->sink = sink;
-    c->begun = 0;
-    c->win_wait_ms = c->win_bytes = 0;
     if (ra_resp_send(r->resp, is_psync ? 3 : 1, is_psync ? psync_argv : sync_argv, r->read_ms, err) < 0) return -1;
     if (!r->requested && sink->requested != NULL) { /* once, also when SYNC follows a refused PSYNC */
         r->requested = 1;
         if (sink->requested(sink->ctx, err) < 0) return -1;
     }
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    int expired = 0;
-    for (;;) {
-        long wait_ms = r->read_ms;
-        if (c->ps->state == RA_PSYNC_PREAMBLE) {
-            /* A server that only ever sends keep-alives (a stuck save) must not hold us forever. */
-            long spent = elapsed_ms(&t0);
-            if (expired || spent >= r->sync_ms)
-                return ra_err_set(err, RA_E_SOURCE,
-                                  "%s: the snapshot did not start within %lds (sync-timeout): only keep-alives "
-                                  "came while the server forked and saved",
-                                  ra_conn_name(r->conn), r->sync_ms / 1000);
-            if (r->sync_ms - spent < wait_ms) wait_ms = r->sync_ms - spent;
-        }
-        if (in_payload(c->ps) && !c->begun && begin_payload(c, err) < 0) return -1;
-        ssize_t n = 0;
-        int rc = RA_PSYNC_MORE, done_in_place = 0, paying = in_payload(c->ps);
-        struct timespec tr;
-        clock_gettime(CLOCK_MONOTONIC, &tr);
-        if (in_payload(c->ps) && sink->reserve != NULL) {
-            done_in_place = read_in_place(c, wait_ms, &n, &rc, err);
-            if (done_in_place < 0) return -1;
-        }
-        /* the last bytes of each of the sink's buffers come through ours, copied */
-        if (!done_in_place)
-            n = ra_conn_read(r->conn, buf, in_payload(c->ps) && sink->reserve ? INPLACE_MIN : STREAM_BUF, wait_ms,
-                             err);
-        if (n < 0 && wait_ms < r->read_ms && c->ps->state == RA_PSYNC_PREAMBLE &&
-            (err == NULL || err->code != RA_E_CANCELLED)) {
-            /* The wait was cut to the sync deadline; millisecond rounding may end it a hair early. */
-            if (elapsed_ms(&t0) + 50 >= r->sync_ms) {
-                expired = 1; /* reported at the top of the loop */
-                continue;
-            }
-        }
-        if (n < 0) {
-            if (err != NULL && err->code != RA_E_CANCELLED && c->ps->state != RA_PSYNC_PREAMBLE)
-                ra_err_prefix(err, "after %lld rdb bytes: ", c->ps->payload_seen);
-            return -1;
-        }
-        if (n == 0) {
-            ra_psync_finish(c->ps, err);
-            return ra_err_prefix(err, "%s: ", ra_conn_name(r->conn));
-        }
-        if (paying && rc != RA_PSYNC_END && slow_payload(c, elapsed_ms(&tr), n, err) < 0) return -1;
-        if (!done_in_place) rc = ra_psync_feed(c->ps, buf, (size_t)n, emit_payload, c, err);
-        if (rc < 0) {
-            if (c->ps->errline[0] != '\0') *refused = 1;
-            return -1;
-        }
-        if (rc == RA_PSYNC_END) return 0;
-    }
+    ra_payload_opts po = {
+        .conn = r->conn,
+        .sink = sink,
+        .log = r->log,
+        .read_ms = r->read_ms,
+        .sync_ms = r->sync_ms,
+        .redis_version = r->version,
+        .rdb_only = rdb_only,
+    };
+    return ra_payload_read(&po, ps, rdb, buf, refused, err);
 }
 
 int ra_replica_sync(ra_replica *r, const ra_sink *sink, long long *bytes, uint64_t *crc64,
@@ -749,12 +607,12 @@ int ra_replica_sync(ra_replica *r, const ra_sink *sink, long long *bytes, uint64
     ra_resp_reply_free(rep);
     /* From here on the socket carries raw bytes: resp only sends (PSYNC, SYNC), never reads. */
 
-    uint8_t *buf = malloc(STREAM_BUF);
+    uint8_t *buf = malloc(RA_PAYLOAD_BUF);
     ra_psync ps;
-    stream_ctx c = {.ps = &ps};
+    ra_rdb rdb;
     if (buf == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
     int refused = 0;
-    int rc = stream(r, "psync", rdb_only, sink, buf, &c, &refused, err);
+    int rc = stream(r, "psync", rdb_only, sink, buf, &ps, &rdb, &refused, err);
     if (rc < 0 && refused &&
         (starts_with_ci(ps.errline, "ERR unknown command") || starts_with_ci(ps.errline, "NOPERM"))) {
         /* PSYNC renamed away, or a user with +sync but not +psync: SYNC gives the same RDB,
@@ -763,7 +621,7 @@ int ra_replica_sync(ra_replica *r, const ra_sink *sink, long long *bytes, uint64
         snprintf(first, sizeof(first), "%s", ps.errline);
         ra_log_warn(r->log, "source.sync_fallback", "'psync' refused by '%s' (%s); trying 'sync'",
                     ra_conn_name(r->conn), first);
-        rc = stream(r, "sync", rdb_only, sink, buf, &c, &refused, err);
+        rc = stream(r, "sync", rdb_only, sink, buf, &ps, &rdb, &refused, err);
         if (rc < 0 && refused) {
             /* name the first refusal: psync is what we want them to grant */
             const char *line = starts_with_ci(first, "NOPERM") ? first : ps.errline;
@@ -775,8 +633,8 @@ int ra_replica_sync(ra_replica *r, const ra_sink *sink, long long *bytes, uint64
     free(buf);
     if (rc < 0) return -1;
 
-    if (ra_rdb_finish(&c.rdb, err) < 0) return ra_err_prefix(err, "rdb from '%s': ", ra_conn_name(r->conn));
-    if (c.rdb.checksum_disabled) {
+    if (ra_rdb_finish(&rdb, err) < 0) return ra_err_prefix(err, "rdb from '%s': ", ra_conn_name(r->conn));
+    if (rdb.checksum_disabled) {
         if (!r->allow_unchecked)
             return ra_err_set(err, RA_E_VERIFY, "the rdb from '%s' has no checksum (the source runs "
                               "'rdbchecksum no'), so its content cannot be verified: set 'rdbchecksum yes' "
@@ -787,9 +645,9 @@ int ra_replica_sync(ra_replica *r, const ra_sink *sink, long long *bytes, uint64
                     "only its framing was verified (allow-unchecked-rdb)", ra_conn_name(r->conn));
     }
     ra_log_info(r->log, "source.done", "rdb from '%s' verified: %lld bytes, crc64 %016llx",
-                ra_conn_name(r->conn), c.rdb.total, (unsigned long long)c.rdb.crc);
-    if (bytes != NULL) *bytes = c.rdb.total;
-    if (crc64 != NULL) *crc64 = c.rdb.crc;
+                ra_conn_name(r->conn), rdb.total, (unsigned long long)rdb.crc);
+    if (bytes != NULL) *bytes = rdb.total;
+    if (crc64 != NULL) *crc64 = rdb.crc;
     close_conn(r); /* rdb-only: the server closes it anyway */
     return 0;
 }
