@@ -14,7 +14,8 @@
 /* What the reply builders tell the reader loop when they refuse (hiredis then says only "out
  * of memory"). */
 typedef struct limits_hit {
-    const char *what; /* NULL: nothing refused */
+    const char *what; /* "array", "string"; NULL: nothing refused */
+    const char *unit; /* "elements", "bytes" */
     long long value;
     long long limit;
 } limits_hit;
@@ -52,7 +53,7 @@ static ra_resp_reply *new_reply(const redisReadTask *task, ra_resp_type type) {
 static void *create_string(const redisReadTask *task, char *str, size_t len) {
     limits_hit *hit = task->privdata;
     if (len > RA_RESP_BULK_MAX) {
-        if (hit != NULL) *hit = (limits_hit){"a string of", (long long)len, RA_RESP_BULK_MAX};
+        if (hit != NULL) *hit = (limits_hit){"string", "bytes", (long long)len, RA_RESP_BULK_MAX};
         return NULL;
     }
     ra_resp_type t = task->type == REDIS_REPLY_STATUS ? RA_RESP_STATUS
@@ -79,7 +80,7 @@ static void *create_string(const redisReadTask *task, char *str, size_t len) {
 static void *create_array(const redisReadTask *task, int elements) {
     limits_hit *hit = task->privdata;
     if (elements < 0 || elements > RA_RESP_ELEMENTS_MAX) {
-        if (hit != NULL) *hit = (limits_hit){"an array of", elements, RA_RESP_ELEMENTS_MAX};
+        if (hit != NULL) *hit = (limits_hit){"array", "elements", elements, RA_RESP_ELEMENTS_MAX};
         return NULL;
     }
     ra_resp_reply *r = new_reply(task, RA_RESP_ARRAY);
@@ -124,8 +125,8 @@ static redisReader *new_reader(limits_hit *hit) {
 static int reader_error(const redisReader *rd, const limits_hit *hit, const char *what, const char *name,
                         ra_err *err) {
     if (hit->what != NULL)
-        return ra_err_set(err, RA_E_SOURCE, "bad reply to %s from '%s': %s %lld elements or bytes is over the "
-                          "limit of %lld", what, name, hit->what, hit->value, hit->limit);
+        return ra_err_set(err, RA_E_SOURCE, "bad reply to %s from '%s': %s of %lld %s (the limit is %lld)", what,
+                          name, hit->what, hit->value, hit->unit, hit->limit);
     char e[sizeof(rd->errstr)];
     ra_resp_printable(e, sizeof(e), rd->errstr, strnlen(rd->errstr, sizeof(rd->errstr)));
     return ra_err_set(err, RA_E_SOURCE, "bad reply to %s from '%s': %s", what, name, e);
