@@ -339,10 +339,13 @@ static int best_peer(const ra_replica *r) {
 static int replica_allowed(const ra_replica *r, const char *master_host, const replica_peer *p, ra_err *err) {
     if (strcasecmp(p->ip, master_host) == 0) return 1;
     for (const char *e = r->replica_allow; e != NULL && *e;) {
+        e += strspn(e, " ");
         size_t n = strcspn(e, ",");
+        while (n > 0 && e[n - 1] == ' ') n--;
         char item[300], *host = item, *port = NULL;
-        if (n == 0 || n >= sizeof(item))
-            return ra_err_set(err, RA_E_USAGE, "invalid replica-allow entry %zu bytes long (host or host:port)", n);
+        if (n == 0) return ra_err_set(err, RA_E_USAGE, "empty entry in replica-allow (host or host:port, ...)");
+        if (n >= sizeof(item))
+            return ra_err_set(err, RA_E_USAGE, "replica-allow entry of %zu bytes is too long (host or host:port)", n);
         memcpy(item, e, n);
         item[n] = '\0';
         char *rb = item[0] == '[' ? strchr(item, ']') : NULL;
@@ -355,11 +358,14 @@ static int replica_allowed(const ra_replica *r, const char *master_host, const r
             port = strchr(item, ':');
             *port++ = '\0';
         } /* else a host name, or an IPv6 address without a port */
-        int pv = port != NULL ? atoi(port) : 0;
-        if (port != NULL && (pv <= 0 || pv > 65535 || strspn(port, "0123456789") != strlen(port)))
-            return ra_err_set(err, RA_E_USAGE, "invalid port in replica-allow entry '%.*s'", (int)n, e);
+        size_t pl = port != NULL ? strlen(port) : 0;
+        int pv = port != NULL && pl >= 1 && pl <= 5 && strspn(port, "0123456789") == pl ? atoi(port) : 0;
+        if (port != NULL && (pv <= 0 || pv > 65535))
+            return ra_err_set(err, RA_E_USAGE, "invalid port in replica-allow entry '%.*s' (host or host:port)",
+                              (int)n, e);
         if (strcasecmp(host, p->ip) == 0 && (port == NULL || pv == p->port)) return 1;
         e += n;
+        e += strspn(e, " ");
         if (*e == ',') e++;
     }
     return 0;

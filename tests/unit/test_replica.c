@@ -800,7 +800,7 @@ static void test_pick_replica_allow(void **state) {
         fake_start(&master, msteps, 3, 0);
         char url[64], list[64];
         snprintf(url, sizeof(url), "redis://:s3cret@127.0.0.1:%d", master.port);
-        snprintf(list, sizeof(list), "10.9.9.9,[::1]:1,localhost:%d", rep.port);
+        snprintf(list, sizeof(list), "10.9.9.9, [::1]:1 , localhost:%d", rep.port);
         ra_replica_opts o = {.url = url, .pick_replica = 1, .read_timeout_ms = 2000,
                              .replica_allow = allow ? list : NULL};
         ra_err err = {0};
