@@ -34,10 +34,11 @@ typedef struct ra_replica ra_replica;
  * secret is sent and the pick is as before. Replicas that Sentinels report are trusted as the
  * Sentinels are (the operator named those). */
 
-/* Once the payload started, each read-timeout spent waiting for the source must bring at least
- * this many bytes; a slower source fails (RA_E_SOURCE "sends the rdb too slowly"). Keep-alives
- * before the payload are bounded by sync_timeout_ms instead. */
-#define RA_PAYLOAD_MIN_BYTES 65536
+/* Hostile or broken peers are bounded (faults.md R12, R13, R20): each handshake reply must be
+ * whole within read_timeout_ms in total, and a server gets a fixed handful of commands, so the
+ * handshake is bounded too; handshake replies have element and size limits (source/resp.h);
+ * keep-alives before the payload last at most sync_timeout_ms; once the payload started, each
+ * read_timeout_ms of waiting must bring RA_PAYLOAD_MIN_BYTES (source/payload.h). */
 
 typedef struct ra_replica_opts {
     const char *url;            /* redis://[user[:password]@]host:port, rediss://... (common/url.h) */
@@ -51,7 +52,7 @@ typedef struct ra_replica_opts {
     int allow_master;           /* 1: accept a master as the source */
     int pick_replica;           /* 1: given a master, sync from its healthiest replica; with a
                                    password, only one on the master's own host (as the URL names
-                                   it) or in replica_allow (see below) */
+                                   it) or in replica_allow (see above) */
     const char *replica_allow;  /* "host,host:port,[v6]:port": replicas that a master announces
                                    and that may get the source credentials with pick_replica */
     int allow_unchecked_rdb;    /* 1: accept an rdb whose checksum field is 0 (rdbchecksum no);
