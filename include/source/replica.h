@@ -26,22 +26,45 @@
  * process should ignore SIGPIPE (curl needs that too). */
 typedef struct ra_replica ra_replica;
 
+/* Credentials and announced replicas (faults.md R9). A master lists its replicas in INFO
+ * replication as each replica announced itself (REPLCONF listening-port / ip-address): any client
+ * allowed to run PSYNC can appear there. So with pick_replica and a password, the replica picked
+ * must be on the master's own host (the URL's host, compared as text) or in replica_allow;
+ * otherwise we refuse, naming it, before anything is sent to it. Without a password nothing
+ * secret is sent and the pick is as before. Replicas that Sentinels report are trusted as the
+ * Sentinels are (the operator named those). */
+
+/* Hostile or broken peers are bounded (faults.md R12, R13, R20): each handshake reply must be
+ * whole within read_timeout_ms in total, and a server gets a fixed handful of commands, so the
+ * handshake is bounded too; handshake replies have element and size limits (source/resp.h);
+ * keep-alives before the payload last at most sync_timeout_ms; once the payload started, each
+ * read_timeout_ms of waiting must bring RA_PAYLOAD_MIN_BYTES (source/payload.h). */
+
 typedef struct ra_replica_opts {
-    const char *url;            /* redis://[user[:password]@]host:port, rediss://... */
-    const char *password;       /* overrides the URL's; NULL: URL, then REDISCLI_AUTH */
+    const char *url;            /* redis://[user[:password]@]host:port, rediss://... (common/url.h) */
+    const char *password;       /* used when the URL carries none (the caller reads REDISCLI_AUTH);
+                                   NULL or "": none. The source reads no environment variable. */
     const char *tls_ca_file;    /* rediss: CA bundle, NULL = system */
     const char *tls_cert_file;  /* client certificate, optional */
     const char *tls_key_file;
     const char *tls_sni;        /* NULL = host from the URL */
     int tls_insecure;           /* 1: skip certificate verification (warns) */
     int allow_master;           /* 1: accept a master as the source */
-    int pick_replica;           /* 1: given a master, sync from its healthiest replica */
-    const char *sentinel_master; /* non-empty: url names a Sentinel; sync from the healthiest
-                                    replica of this master (implies pick_replica) */
-    long connect_timeout_ms;    /* 0 = 10000 */
-    long read_timeout_ms;       /* no byte for this long (keep-alives count) fails; 0 = 60000 */
+    int pick_replica;           /* 1: given a master, sync from its healthiest replica; with a
+                                   password, only one on the master's own host (as the URL names
+                                   it) or in replica_allow (see above) */
+    const char *replica_allow;  /* "host,host:port,[v6]:port": replicas that a master announces
+                                   and that may get the source credentials with pick_replica */
+    int allow_unchecked_rdb;    /* 1: accept an rdb whose checksum field is 0 (rdbchecksum no);
+                                   ra_replica_rdb_unchecked then says so. 0: RA_E_VERIFY */
+    const char *sentinel_master; /* non-empty: url names Sentinels (source/sentinel.h); sync from
+                                    the healthiest replica of this master (implies pick_replica) */
+    long connect_timeout_ms;    /* 0 = RA_CONNECT_TIMEOUT_MS_DEFAULT */
+    long read_timeout_ms;       /* no byte for this long (keep-alives count) fails, and each
+                                   handshake reply must be whole within it in total;
+                                   0 = RA_READ_TIMEOUT_MS_DEFAULT */
     long sync_timeout_ms;       /* the RDB must start within this (keep-alives only until then);
-                                   0 = 3600000 */
+                                   0 = RA_SYNC_TIMEOUT_MS_DEFAULT */
     volatile sig_atomic_t *cancel; /* non-zero -> stop with RA_E_CANCELLED */
     const ra_log *log;
 } ra_replica_opts;
@@ -56,7 +79,7 @@ typedef struct ra_replica_info {
 
 /* Connect, authenticate, check the role (refuse a master unless allowed, naming its replicas;
  * with pick_replica move to the online replica with the least lag; refuse a replica whose master
- * link is down). Password: opts->password, else the URL's, else $REDISCLI_AUTH. NULL with err
+ * link is down). Password: the URL's, else opts->password. NULL with err
  * set: RA_E_USAGE for a bad URL or TLS file, RA_E_SOURCE otherwise. Caller frees with
  * ra_replica_free. opts and its strings are copied. */
 ra_replica *ra_replica_connect(const ra_replica_opts *opts, ra_replica_info *info, ra_err *err);
@@ -70,33 +93,10 @@ ra_replica *ra_replica_connect(const ra_replica_opts *opts, ra_replica_info *inf
 int ra_replica_sync(ra_replica *r, const ra_sink *sink, long long *bytes, uint64_t *crc64,
                     ra_err *err);
 
+/* 1 after a sync whose rdb had no checksum (accepted with allow_unchecked_rdb): only its magic,
+ * framing and EOF opcode were verified; the caller records it. */
+int ra_replica_rdb_unchecked(const ra_replica *r);
+
 void ra_replica_free(ra_replica *r);
-
-/* ---- Sentinel --------------------------------------------------------------------------------
- * With opts->sentinel_master the url names a Sentinel. We send it the same credentials as the
- * data nodes (url, --password, REDISCLI_AUTH); a Sentinel that refuses them because it has no
- * password (or no such user) is used unauthenticated. We ask SENTINEL REPLICAS <name> (SENTINEL
- * SLAVES before Redis 5), keep the replicas that are healthy, and try them by decreasing
- * slave-repl-offset (least lag first); each must still say it is a replica with its link up. */
-
-struct redisReply;
-
-typedef struct ra_sentinel_replica {
-    char ip[256];          /* as the sentinel reports it (an IP, or a host name) */
-    int port;
-    char flags[128];       /* "slave", "s_down,slave,disconnected", ... */
-    char link[16];         /* master-link-status: "ok" or "err" */
-    long long offset;      /* slave-repl-offset, -1 when absent */
-    const char *reject;    /* NULL: healthy; else why it is not used (static text) */
-} ra_sentinel_replica;
-
-/* Parse a SENTINEL REPLICAS reply (an array of flat field/value arrays) into out[0..cap), setting
- * each entry's reject. Returns the number of entries (extra ones are dropped), or -1 with
- * RA_E_SOURCE when the reply does not have that shape. */
-int ra_sentinel_parse_replicas(const struct redisReply *reply, ra_sentinel_replica *out, int cap,
-                               ra_err *err);
-
-/* Indices of the healthy entries, highest offset first, into order; returns how many. */
-int ra_sentinel_rank(const ra_sentinel_replica *v, int n, int *order);
 
 #endif

@@ -1,35 +1,26 @@
-/* replica.c - the source: connect, authenticate, check the role, REPLCONF + PSYNC, then stream the
- * verified RDB into a sink. hiredis parses command replies only; the payload never touches it. */
+/* replica.c - the source's policy and stream: connect, authenticate, check the role (or pick a
+ * replica, or ask Sentinels through sentinel.c), REPLCONF + PSYNC, then stream the verified RDB
+ * into a sink. Command replies go through resp.c; the payload never touches a RESP parser. */
 #include "source/replica.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include <curl/curl.h>
-#include <hiredis/hiredis.h>
 
-#include "common/crc64.h"
+#include "common/limits.h"
+#include "common/url.h"
 #include "source/net.h"
+#include "source/payload.h"
 #include "source/psync.h"
 #include "source/rdb.h"
+#include "source/resp.h"
+#include "source/sentinel.h"
 
 #define MINIMAL_ACL "+psync +replconf +info"
-#define REPLY_BUF (16 * 1024)
-#define STREAM_BUF (1024 * 1024) /* one read of the payload; ~1 GB/s on loopback per the notes */
-#define INPLACE_MIN (64 * 1024)   /* less room than this in the sink's buffer: read into ours */
-#define BATCH_BYTES (256 * 1024)  /* payload reads wake at this much data (SO_RCVLOWAT)... */
-#define BATCH_MS 20               /* ...or after this long */
 #define MAX_REPLICAS 16
-#define MAX_SENTINELS 8
-
-typedef struct host_port {
-    char host[256];
-    int port;
-} host_port;
 
 typedef struct replica_peer {
     char ip[64];
@@ -47,8 +38,11 @@ struct ra_replica {
     long sync_ms;   /* deadline for the payload to start: keep-alives alone reset read_ms */
     int allow_master;
     int pick_replica;
+    char *replica_allow; /* NULL or the comma-separated list of replicas credentials may go to */
+    int allow_unchecked; /* accept an rdb whose checksum field is 0 */
+    int unchecked;       /* the rdb synced had no checksum */
     char *sentinel_master; /* NULL: the url names the data node (or its master) */
-    host_port sentinels[MAX_SENTINELS]; /* with sentinel_master: the url's hosts, asked in order */
+    ra_host_port sentinels[RA_URL_HOSTS_MAX]; /* with sentinel_master: the url's hosts, asked in order */
     int nsentinels;
     int tls;
     char *user;     /* NULL: AUTH <password> (the default user) */
@@ -56,10 +50,10 @@ struct ra_replica {
     char *tls_ca, *tls_cert, *tls_key, *tls_sni;
     int tls_insecure;
 
-    char host[256];
+    char host[RA_URL_HOST_MAX];
     int port;
     ra_conn *conn;
-    redisReader *reader;
+    ra_resp *resp; /* commands and replies of the handshake; only sends after it */
     int used; /* a connection serves one sync: rdb-only closes it after the RDB */
     int requested; /* the sink's requested hook ran */
 
@@ -82,204 +76,10 @@ static void wipe_free(char *s) {
 
 static const char *user_name(const ra_replica *r) { return r->user != NULL ? r->user : "default"; }
 
-/* ---- URL ------------------------------------------------------------------------------------ */
-
-/* The host and port of a parsed URL into hp: an IPv6 literal loses its brackets, the port
- * defaults to 6379. */
-static int url_host_port(CURLU *u, host_port *hp, ra_err *err) {
-    char *host = NULL, *port = NULL;
-    int rc = -1;
-    if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-        ra_err_set(err, RA_E_USAGE, "invalid source url (expected redis://[user[:password]@]host:port)");
-        goto out;
-    }
-    size_t hl = strlen(host);
-    if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') { /* IPv6 literal */
-        memmove(host, host + 1, hl - 2);
-        host[hl - 2] = '\0';
-    }
-    if (strlen(host) >= sizeof(hp->host)) {
-        ra_err_set(err, RA_E_USAGE, "source host name too long");
-        goto out;
-    }
-    hp->port = 6379;
-    if (curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK) hp->port = atoi(port);
-    if (hp->port <= 0 || hp->port > 65535) {
-        ra_err_set(err, RA_E_USAGE, "invalid port in the source url");
-        goto out;
-    }
-    snprintf(hp->host, sizeof(hp->host), "%s", host);
-    rc = 0;
-out:
-    curl_free(host);
-    curl_free(port);
-    return rc;
-}
-
-/* host[:port] or [v6]:port, one entry of a URL's host list, into hp. */
-static int parse_host_port(const char *text, size_t len, host_port *hp, ra_err *err) {
-    char url[300];
-    if (len == 0 || len >= sizeof(url) - sizeof("redis://"))
-        return ra_err_set(err, RA_E_USAGE, "invalid host in the source url");
-    snprintf(url, sizeof(url), "redis://%.*s", (int)len, text);
-    CURLU *u = curl_url();
-    if (u == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
-    int rc = curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK
-                 ? url_host_port(u, hp, err)
-                 : ra_err_set(err, RA_E_USAGE, "invalid host '%s' in the source url", url + 8);
-    curl_url_cleanup(u);
-    return rc;
-}
-
-/* A Sentinel deployment is several Sentinels: "redis://[user:password@]h1:p1,h2:p2,h3:p3" lists them
- * in the order they are asked. The hosts after the first go to r->sentinels[1..]; *first gets the
- * URL with the first host only (caller frees). */
-static int split_hosts(ra_replica *r, const char *url, char **first, ra_err *err) {
-    *first = NULL;
-    const char *auth = strstr(url, "://");
-    auth = auth ? auth + 3 : url;
-    size_t alen = strcspn(auth, "/?#");
-    const char *at = NULL; /* the userinfo ends at the last '@' of the authority */
-    for (const char *q = auth; q < auth + alen; q++)
-        if (*q == '@') at = q;
-    const char *hosts = at ? at + 1 : auth;
-    const char *end = auth + alen;
-    const char *comma = memchr(hosts, ',', (size_t)(end - hosts));
-    r->nsentinels = 1;
-    if (comma == NULL) return (*first = strdup(url)) ? 0 : ra_err_set(err, RA_E_INTERNAL, "out of memory");
-    for (const char *h = comma + 1; h <= end;) {
-        const char *e = memchr(h, ',', (size_t)(end - h));
-        if (e == NULL) e = end;
-        if (r->nsentinels == MAX_SENTINELS)
-            return ra_err_set(err, RA_E_USAGE, "the source url lists more than %d hosts", MAX_SENTINELS);
-        if (parse_host_port(h, (size_t)(e - h), &r->sentinels[r->nsentinels], err) < 0) return -1;
-        r->nsentinels++;
-        h = e + 1;
-    }
-    size_t n = strlen(url) - (size_t)(end - comma);
-    if ((*first = malloc(n + 1)) == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
-    memcpy(*first, url, (size_t)(comma - url));
-    snprintf(*first + (comma - url), n + 1 - (size_t)(comma - url), "%s", end);
-    return 0;
-}
-
-/* redis://[user[:password]@]host[:port][/db] or rediss://...; no scheme means redis://. Messages
- * never echo the URL: it may carry a password. */
-static int parse_url(ra_replica *r, const char *url, ra_err *err) {
-    if (url == NULL || *url == '\0') return ra_err_set(err, RA_E_USAGE, "no source url given");
-    char *full = NULL;
-    if (strstr(url, "://") == NULL) {
-        size_t n = strlen(url) + sizeof("redis://");
-        full = malloc(n);
-        if (full == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
-        snprintf(full, n, "redis://%s", url);
-        url = full;
-    }
-    int rc = -1;
-    CURLU *u = curl_url();
-    char *scheme = NULL, *user = NULL, *pass = NULL;
-    host_port hp;
-    if (u == NULL) {
-        ra_err_set(err, RA_E_INTERNAL, "out of memory");
-        goto out;
-    }
-    if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK) {
-        ra_err_set(err, RA_E_USAGE, "invalid source url (expected redis://[user[:password]@]host:port)");
-        goto out;
-    }
-    if (strcmp(scheme, "redis") == 0) {
-        r->tls = 0;
-    } else if (strcmp(scheme, "rediss") == 0) {
-        r->tls = 1;
-    } else {
-        ra_err_set(err, RA_E_USAGE, "unsupported source url scheme '%s' (use redis:// or rediss://)",
-                   scheme);
-        goto out;
-    }
-    if (url_host_port(u, &hp, err) < 0) goto out;
-    snprintf(r->host, sizeof(r->host), "%s", hp.host);
-    r->port = hp.port;
-    if (curl_url_get(u, CURLUPART_USER, &user, CURLU_URLDECODE) == CURLUE_OK && *user != '\0')
-        r->user = strdup(user);
-    if (curl_url_get(u, CURLUPART_PASSWORD, &pass, CURLU_URLDECODE) == CURLUE_OK && *pass != '\0')
-        r->password = strdup(pass);
-    rc = 0;
-out:
-    if (pass != NULL) explicit_bzero(pass, strlen(pass));
-    curl_free(scheme);
-    curl_free(user);
-    curl_free(pass);
-    curl_url_cleanup(u);
-    free(full);
-    return rc;
-}
-
 /* ---- commands and replies --------------------------------------------------------------------- */
 
-/* Send argv as a RESP array. The buffer is wiped afterwards: AUTH carries the password. */
-static int send_command(ra_replica *r, int argc, const char **argv, ra_err *err) {
-    size_t cap = 32;
-    for (int i = 0; i < argc; i++) cap += strlen(argv[i]) + 32;
-    char *buf = malloc(cap);
-    if (buf == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
-    size_t n = (size_t)snprintf(buf, cap, "*%d\r\n", argc);
-    for (int i = 0; i < argc; i++) {
-        size_t len = strlen(argv[i]);
-        n += (size_t)snprintf(buf + n, cap - n, "$%zu\r\n", len);
-        memcpy(buf + n, argv[i], len);
-        n += len;
-        memcpy(buf + n, "\r\n", 2);
-        n += 2;
-    }
-    int rc = ra_conn_write(r->conn, buf, n, r->read_ms, err);
-    explicit_bzero(buf, n);
-    free(buf);
-    return rc;
-}
-
-/* Read one whole reply with hiredis. Only used for handshake commands, each answered by exactly
- * one reply before we send the next, so the reader never holds bytes past the reply. */
-static redisReply *read_reply(ra_replica *r, const char *what, ra_err *err) {
-    char buf[REPLY_BUF];
-    size_t total = 0;
-    for (;;) {
-        void *reply = NULL;
-        if (redisReaderGetReply(r->reader, &reply) != REDIS_OK) {
-            ra_err_set(err, RA_E_SOURCE, "bad reply to %s from '%s': %s", what, ra_conn_name(r->conn),
-                       r->reader->errstr);
-            return NULL;
-        }
-        if (reply != NULL) return reply;
-        ssize_t n = ra_conn_read(r->conn, buf, sizeof(buf), r->read_ms, err);
-        if (n < 0) {
-            ra_err_prefix(err, "%s: ", what);
-            return NULL;
-        }
-        if (n == 0) {
-            ra_err_set(err, RA_E_SOURCE, "'%s' closed the connection during %s", ra_conn_name(r->conn),
-                       what);
-            return NULL;
-        }
-        total += (size_t)n;
-        if (total > 16 * 1024 * 1024) {
-            ra_err_set(err, RA_E_SOURCE, "reply to %s from '%s' is too large", what,
-                       ra_conn_name(r->conn));
-            return NULL;
-        }
-        if (redisReaderFeed(r->reader, buf, (size_t)n) != REDIS_OK) {
-            ra_err_set(err, RA_E_INTERNAL, "out of memory");
-            return NULL;
-        }
-    }
-}
-
-static redisReply *command(ra_replica *r, const char *what, int argc, const char **argv, ra_err *err) {
-    if (send_command(r, argc, argv, err) < 0) {
-        ra_err_prefix(err, "%s: ", what);
-        return NULL;
-    }
-    return read_reply(r, what, err);
+static ra_resp_reply *command(ra_replica *r, const char *what, int argc, const char **argv, ra_err *err) {
+    return ra_resp_command(r->resp, what, argc, argv, r->read_ms, err);
 }
 
 static int starts_with_ci(const char *s, const char *prefix) {
@@ -296,8 +96,8 @@ static int server_error(ra_replica *r, const char *cmd, const char *e, ra_err *e
                           user_name(r), cmd, name, e, MINIMAL_ACL, user_name(r), MINIMAL_ACL);
     if (starts_with_ci(e, "NOAUTH"))
         return ra_err_set(err, RA_E_SOURCE,
-                          "'%s' requires authentication (%s): give a password in the url, with "
-                          "--password or in REDISCLI_AUTH", name, e);
+                          "'%s' requires authentication (%s): put the password in the source URL or "
+                          "in REDISCLI_AUTH", name, e);
     if (starts_with_ci(e, "NOMASTERLINK") || starts_with_ci(e, "MASTERDOWN"))
         return ra_err_set(err, RA_E_SOURCE,
                           "'%s' cannot serve a sync: its link to its master is down (%s); wait for "
@@ -309,14 +109,14 @@ static int server_error(ra_replica *r, const char *cmd, const char *e, ra_err *e
 }
 
 static int expect_ok(ra_replica *r, const char *what, int argc, const char **argv, ra_err *err) {
-    redisReply *rep = command(r, what, argc, argv, err);
+    ra_resp_reply *rep = command(r, what, argc, argv, err);
     if (rep == NULL) return -1;
     int rc = 0;
-    if (rep->type == REDIS_REPLY_ERROR) rc = server_error(r, what, rep->str, err);
-    else if (rep->type != REDIS_REPLY_STATUS || strcasecmp(rep->str, "OK") != 0)
+    if (rep->type == RA_RESP_ERROR) rc = server_error(r, what, rep->str, err);
+    else if (rep->type != RA_RESP_STATUS || strcasecmp(rep->str, "OK") != 0)
         rc = ra_err_set(err, RA_E_SOURCE, "unexpected reply to '%s' from '%s'", what,
                         ra_conn_name(r->conn));
-    freeReplyObject(rep);
+    ra_resp_reply_free(rep);
     return rc;
 }
 
@@ -326,35 +126,19 @@ static int authenticate(ra_replica *r, ra_err *err) {
     if (r->password == NULL) {
         if (r->user != NULL)
             return ra_err_set(err, RA_E_USAGE,
-                              "user '%s' given without a password (set it in the url, with "
-                              "--password or in REDISCLI_AUTH)", r->user);
+                              "user '%s' given without a password: put it in the source URL or "
+                              "in REDISCLI_AUTH", r->user);
         return 0;
     }
     const char *argv[3] = {"AUTH", r->user != NULL ? r->user : r->password, r->password};
-    redisReply *rep = command(r, "auth", r->user != NULL ? 3 : 2, argv, err);
+    ra_resp_reply *rep = command(r, "auth", r->user != NULL ? 3 : 2, argv, err);
     if (rep == NULL) return -1;
     int rc = 0;
-    if (rep->type == REDIS_REPLY_ERROR) /* WRONGPASS / ERR invalid password: never echo secrets */
+    if (rep->type == RA_RESP_ERROR) /* WRONGPASS / ERR invalid password: never echo secrets */
         rc = ra_err_set(err, RA_E_SOURCE, "authentication failed for user '%s' at '%s': %s",
                         user_name(r), ra_conn_name(r->conn), rep->str);
-    freeReplyObject(rep);
+    ra_resp_reply_free(rep);
     return rc;
-}
-
-/* The value of "field:" in an INFO text, copied into out; 0 if found. */
-static int info_field(const char *text, const char *field, char *out, size_t cap) {
-    size_t fl = strlen(field);
-    for (const char *p = text; p != NULL && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
-        if (strncmp(p, field, fl) == 0 && p[fl] == ':') {
-            const char *v = p + fl + 1;
-            size_t n = strcspn(v, "\r\n");
-            if (n >= cap) n = cap - 1;
-            memcpy(out, v, n);
-            out[n] = '\0';
-            return 0;
-        }
-    }
-    return -1;
 }
 
 /* "slaveN:ip=...,port=...,state=online,offset=...,lag=..." lines of INFO replication. Entries with
@@ -377,7 +161,7 @@ static void parse_peers(ra_replica *r, const char *text) {
             if (eq == NULL) continue;
             *eq = '\0';
             const char *val = eq + 1;
-            if (strcmp(kv, "ip") == 0) snprintf(peer.ip, sizeof(peer.ip), "%s", val);
+            if (strcmp(kv, "ip") == 0) ra_resp_printable(peer.ip, sizeof(peer.ip), val, strlen(val));
             else if (strcmp(kv, "port") == 0) peer.port = atoi(val);
             else if (strcmp(kv, "state") == 0) peer.online = strcmp(val, "online") == 0;
             else if (strcmp(kv, "offset") == 0) peer.offset = strtoll(val, NULL, 10);
@@ -391,10 +175,10 @@ static void parse_peers(ra_replica *r, const char *text) {
  * replica -> [ "slave", host, port, state, off ]. */
 static int probe_role_cmd(ra_replica *r, ra_err *err) {
     const char *argv[1] = {"ROLE"};
-    redisReply *rep = command(r, "role", 1, argv, err);
+    ra_resp_reply *rep = command(r, "role", 1, argv, err);
     if (rep == NULL) return -1;
     int rc = 0;
-    if (rep->type == REDIS_REPLY_ERROR) {
+    if (rep->type == RA_RESP_ERROR) {
         if (starts_with_ci(rep->str, "NOPERM"))
             rc = ra_err_set(err, RA_E_SOURCE,
                             "user '%s' may run neither 'info' nor 'role' on '%s', so it cannot be "
@@ -402,30 +186,30 @@ static int probe_role_cmd(ra_replica *r, ra_err *err) {
                             "(ACL SETUSER %s on >... %s)",
                             user_name(r), ra_conn_name(r->conn), MINIMAL_ACL, user_name(r), MINIMAL_ACL);
         else rc = server_error(r, "role", rep->str, err);
-    } else if (rep->type != REDIS_REPLY_ARRAY || rep->elements < 1 ||
-               rep->element[0]->type != REDIS_REPLY_STRING) {
+    } else if (rep->type != RA_RESP_ARRAY || rep->elements < 1 ||
+               rep->element[0]->type != RA_RESP_STRING) {
         rc = ra_err_set(err, RA_E_SOURCE, "unexpected reply to 'role' from '%s'", ra_conn_name(r->conn));
     } else {
-        snprintf(r->role, sizeof(r->role), "%s", rep->element[0]->str);
+        ra_resp_printable(r->role, sizeof(r->role), rep->element[0]->str, rep->element[0]->len);
         if (strcmp(r->role, "master") == 0 && rep->elements >= 3 &&
-            rep->element[2]->type == REDIS_REPLY_ARRAY) {
+            rep->element[2]->type == RA_RESP_ARRAY) {
             r->npeers = 0;
             for (size_t i = 0; i < rep->element[2]->elements && r->npeers < MAX_REPLICAS; i++) {
-                redisReply *e = rep->element[2]->element[i];
-                if (e->type != REDIS_REPLY_ARRAY || e->elements < 3) continue;
+                ra_resp_reply *e = rep->element[2]->element[i];
+                if (e->type != RA_RESP_ARRAY || e->elements < 3) continue;
                 replica_peer peer = {.online = 1, .lag = -1};
-                snprintf(peer.ip, sizeof(peer.ip), "%s", e->element[0]->str ? e->element[0]->str : "");
+                if (e->element[0]->str != NULL) ra_resp_printable(peer.ip, sizeof(peer.ip), e->element[0]->str, e->element[0]->len);
                 peer.port = e->element[1]->str ? atoi(e->element[1]->str) : 0;
                 peer.offset = e->element[2]->str ? strtoll(e->element[2]->str, NULL, 10) : -1;
                 if (peer.port > 0) r->peers[r->npeers++] = peer;
             }
         } else if (strcmp(r->role, "slave") == 0 && rep->elements >= 4 &&
-                   rep->element[3]->type == REDIS_REPLY_STRING) {
+                   rep->element[3]->type == RA_RESP_STRING) {
             r->link_up = strcmp(rep->element[3]->str, "connected") == 0;
             r->syncing = strcmp(rep->element[3]->str, "sync") == 0;
         }
     }
-    freeReplyObject(rep);
+    ra_resp_reply_free(rep);
     return rc;
 }
 
@@ -436,51 +220,48 @@ static int probe_role(ra_replica *r, ra_err *err) {
     r->link_up = r->syncing = 0;
     r->npeers = 0;
     const char *argv[2] = {"INFO", "server"};
-    redisReply *rep = command(r, "info server", 2, argv, err);
+    ra_resp_reply *rep = command(r, "info server", 2, argv, err);
     if (rep == NULL) return -1;
-    if (rep->type == REDIS_REPLY_ERROR) {
+    if (rep->type == RA_RESP_ERROR) {
         int denied = starts_with_ci(rep->str, "NOPERM");
         int rc = denied ? 0 : server_error(r, "info", rep->str, err);
-        freeReplyObject(rep);
+        ra_resp_reply_free(rep);
         if (rc < 0) return -1;
         ra_log_debug(r->log, "source.acl", "user '%s' may not run 'info' on '%s'; using 'role'",
                      user_name(r), ra_conn_name(r->conn));
         return probe_role_cmd(r, err);
     }
-    if (rep->type == REDIS_REPLY_STRING) info_field(rep->str, "redis_version", r->version, sizeof(r->version));
-    freeReplyObject(rep);
+    if (rep->type == RA_RESP_STRING) ra_resp_info_field(rep->str, "redis_version", r->version, sizeof(r->version));
+    ra_resp_reply_free(rep);
 
     argv[1] = "replication";
     rep = command(r, "info replication", 2, argv, err);
     if (rep == NULL) return -1;
     int rc = 0;
-    if (rep->type == REDIS_REPLY_ERROR) {
+    if (rep->type == RA_RESP_ERROR) {
         rc = server_error(r, "info", rep->str, err);
-    } else if (rep->type != REDIS_REPLY_STRING || info_field(rep->str, "role", r->role, sizeof(r->role)) < 0) {
+    } else if (rep->type != RA_RESP_STRING || ra_resp_info_field(rep->str, "role", r->role, sizeof(r->role)) < 0) {
         rc = ra_err_set(err, RA_E_SOURCE, "'info replication' from '%s' has no role", ra_conn_name(r->conn));
     } else {
         char v[32];
-        if (info_field(rep->str, "master_link_status", v, sizeof(v)) == 0) r->link_up = strcmp(v, "up") == 0;
-        if (info_field(rep->str, "master_sync_in_progress", v, sizeof(v)) == 0) r->syncing = strcmp(v, "1") == 0;
+        if (ra_resp_info_field(rep->str, "master_link_status", v, sizeof(v)) == 0) r->link_up = strcmp(v, "up") == 0;
+        if (ra_resp_info_field(rep->str, "master_sync_in_progress", v, sizeof(v)) == 0) r->syncing = strcmp(v, "1") == 0;
         parse_peers(r, rep->str);
     }
-    freeReplyObject(rep);
+    ra_resp_reply_free(rep);
     return rc;
 }
 
 static void close_conn(ra_replica *r) {
     ra_conn_close(r->conn);
     r->conn = NULL;
-    if (r->reader != NULL) redisReaderFree(r->reader);
-    r->reader = NULL;
+    ra_resp_free(r->resp);
+    r->resp = NULL;
 }
 
-/* Connect to host:port (same TLS settings for every server), nothing sent yet. */
-static int open_conn(ra_replica *r, const char *host, int port, ra_err *err) {
-    close_conn(r);
-    if (host != r->host) snprintf(r->host, sizeof(r->host), "%s", host);
-    r->port = port;
-    ra_conn_opts co = {
+/* The connection settings every server gets (TLS, timeouts); host and port are r's. */
+static void conn_opts(const ra_replica *r, ra_conn_opts *co) {
+    *co = (ra_conn_opts){
         .host = r->host,
         .port = r->port,
         .connect_timeout_ms = r->connect_ms,
@@ -492,10 +273,19 @@ static int open_conn(ra_replica *r, const char *host, int port, ra_err *err) {
         .tls_insecure = r->tls_insecure,
         .cancel = r->cancel,
     };
+}
+
+/* Connect to host:port (same TLS settings for every server), nothing sent yet. */
+static int open_conn(ra_replica *r, const char *host, int port, ra_err *err) {
+    close_conn(r);
+    if (host != r->host) snprintf(r->host, sizeof(r->host), "%s", host);
+    r->port = port;
+    ra_conn_opts co;
+    conn_opts(r, &co);
     r->conn = ra_conn_open(&co, r->log, err);
     if (r->conn == NULL) return -1;
-    r->reader = redisReaderCreate();
-    if (r->reader == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    r->resp = ra_resp_new(r->conn);
+    if (r->resp == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
     return 0;
 }
 
@@ -543,140 +333,47 @@ static int best_peer(const ra_replica *r) {
     return best;
 }
 
+/* Whether credentials may go to the replica ip:port that a master announced (R9): it is on the
+ * master's own host (as the URL names it), or in the allow list ("host" or "host:port" entries,
+ * "[v6]:port" for IPv6 with a port). 1 yes, 0 no, -1 for a malformed list (err set). */
+static int replica_allowed(const ra_replica *r, const char *master_host, const replica_peer *p, ra_err *err) {
+    if (strcasecmp(p->ip, master_host) == 0) return 1;
+    for (const char *e = r->replica_allow; e != NULL && *e;) {
+        e += strspn(e, " ");
+        size_t n = strcspn(e, ",");
+        while (n > 0 && e[n - 1] == ' ') n--;
+        char item[300], *host = item, *port = NULL;
+        if (n == 0) return ra_err_set(err, RA_E_USAGE, "empty entry in replica-allow (host or host:port, ...)");
+        if (n >= sizeof(item))
+            return ra_err_set(err, RA_E_USAGE, "replica-allow entry of %zu bytes is too long (host or host:port)", n);
+        memcpy(item, e, n);
+        item[n] = '\0';
+        char *rb = item[0] == '[' ? strchr(item, ']') : NULL;
+        if (rb != NULL) { /* [v6] or [v6]:port */
+            host = item + 1;
+            *rb = '\0';
+            if (rb[1] == ':') port = rb + 2;
+            else if (rb[1] != '\0') return ra_err_set(err, RA_E_USAGE, "invalid replica-allow entry '%s'", item);
+        } else if (strchr(item, ':') != NULL && strchr(item, ':') == strrchr(item, ':')) { /* host:port */
+            port = strchr(item, ':');
+            *port++ = '\0';
+        } /* else a host name, or an IPv6 address without a port */
+        size_t pl = port != NULL ? strlen(port) : 0;
+        int pv = port != NULL && pl >= 1 && pl <= 5 && strspn(port, "0123456789") == pl ? atoi(port) : 0;
+        if (port != NULL && (pv <= 0 || pv > 65535))
+            return ra_err_set(err, RA_E_USAGE, "invalid port in replica-allow entry '%.*s' (host or host:port)",
+                              (int)n, e);
+        if (strcasecmp(host, p->ip) == 0 && (port == NULL || pv == p->port)) return 1;
+        e += n;
+        e += strspn(e, " ");
+        if (*e == ',') e++;
+    }
+    return 0;
+}
+
 /* ---- Sentinel ----------------------------------------------------------------------------------- */
 
 #define MAX_SENTINEL_REPLICAS 64
-
-/* Whether the comma-separated list has exactly this token. */
-static int has_flag(const char *flags, const char *flag) {
-    size_t fl = strlen(flag);
-    for (const char *p = flags; *p;) {
-        size_t n = strcspn(p, ",");
-        if (n == fl && strncmp(p, flag, n) == 0) return 1;
-        p += n;
-        if (*p == ',') p++;
-    }
-    return 0;
-}
-
-static void copy_trunc(char *dst, size_t cap, const char *src) {
-    size_t n = strlen(src);
-    if (n >= cap) n = cap - 1;
-    memcpy(dst, src, n);
-    dst[n] = '\0';
-}
-
-static const char *sentinel_reject(const ra_sentinel_replica *e) {
-    if (e->ip[0] == '\0' || e->port <= 0 || e->port > 65535) return "no ip or port";
-    if (has_flag(e->flags, "o_down")) return "objectively down (o_down)";
-    if (has_flag(e->flags, "s_down")) return "subjectively down (s_down)";
-    if (has_flag(e->flags, "disconnected")) return "disconnected from the sentinel";
-    if (strcmp(e->link, "ok") != 0) return "its link to the master is down";
-    return NULL;
-}
-
-int ra_sentinel_parse_replicas(const redisReply *reply, ra_sentinel_replica *out, int cap, ra_err *err) {
-    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY)
-        return ra_err_set(err, RA_E_SOURCE, "the reply to 'sentinel replicas' is not an array");
-    int n = 0;
-    for (size_t i = 0; i < reply->elements && n < cap; i++) {
-        const redisReply *e = reply->element[i];
-        if (e->type != REDIS_REPLY_ARRAY || e->elements % 2 != 0)
-            return ra_err_set(err, RA_E_SOURCE,
-                              "entry %zu of the reply to 'sentinel replicas' is not a field/value array", i);
-        ra_sentinel_replica v = {.offset = -1};
-        for (size_t j = 0; j + 1 < e->elements; j += 2) {
-            const redisReply *k = e->element[j], *val = e->element[j + 1];
-            if (k->type != REDIS_REPLY_STRING) continue;
-            /* RESP2 gives every value as a string; an integer is accepted too */
-            char num[32];
-            const char *sv = NULL;
-            if (val->type == REDIS_REPLY_STRING || val->type == REDIS_REPLY_STATUS) sv = val->str;
-            else if (val->type == REDIS_REPLY_INTEGER) {
-                snprintf(num, sizeof(num), "%lld", val->integer);
-                sv = num;
-            }
-            if (sv == NULL) continue;
-            if (strcmp(k->str, "ip") == 0) copy_trunc(v.ip, sizeof(v.ip), sv);
-            else if (strcmp(k->str, "port") == 0) v.port = atoi(sv);
-            else if (strcmp(k->str, "flags") == 0) copy_trunc(v.flags, sizeof(v.flags), sv);
-            else if (strcmp(k->str, "master-link-status") == 0) copy_trunc(v.link, sizeof(v.link), sv);
-            else if (strcmp(k->str, "slave-repl-offset") == 0) v.offset = strtoll(sv, NULL, 10);
-        }
-        v.reject = sentinel_reject(&v);
-        out[n++] = v;
-    }
-    return n;
-}
-
-int ra_sentinel_rank(const ra_sentinel_replica *v, int n, int *order) {
-    int m = 0;
-    for (int i = 0; i < n; i++) {
-        if (v[i].reject != NULL) continue;
-        int j = m++;
-        /* insertion sort, stable: equal offsets keep the sentinel's order */
-        while (j > 0 && v[order[j - 1]].offset < v[i].offset) {
-            order[j] = order[j - 1];
-            j--;
-        }
-        order[j] = i;
-    }
-    return m;
-}
-
-/* AUTH at the sentinel with the data nodes' credentials. A sentinel without a password (or
- * without that user) refuses them: go on unauthenticated, and if it then demands a password,
- * say so with the refusal. */
-static int sentinel_auth(ra_replica *r, const char *where, char *refused, size_t cap, ra_err *err) {
-    refused[0] = '\0';
-    if (r->password == NULL) return 0;
-    const char *argv[3] = {"AUTH", r->user != NULL ? r->user : r->password, r->password};
-    redisReply *rep = command(r, "auth", r->user != NULL ? 3 : 2, argv, err);
-    if (rep == NULL) return ra_err_prefix(err, "%s: ", where);
-    if (rep->type == REDIS_REPLY_ERROR) {
-        snprintf(refused, cap, "%s", rep->str); /* server text; it never echoes the password */
-        ra_log_debug(r->log, "source.sentinel_auth", "%s refused auth for user '%s' (%s); going on "
-                     "without", where, user_name(r), rep->str);
-    }
-    freeReplyObject(rep);
-    return 0;
-}
-
-/* SENTINEL REPLICAS <name>, SENTINEL SLAVES on sentinels older than Redis 5. */
-static redisReply *sentinel_replicas(ra_replica *r, const char *where, const char *auth_refused,
-                                     ra_err *err) {
-    const char *argv[3] = {"SENTINEL", "REPLICAS", r->sentinel_master};
-    for (int attempt = 0; attempt < 2; attempt++) {
-        redisReply *rep = command(r, attempt ? "sentinel slaves" : "sentinel replicas", 3, argv, err);
-        if (rep == NULL) {
-            ra_err_prefix(err, "%s: ", where);
-            return NULL;
-        }
-        if (rep->type != REDIS_REPLY_ERROR) return rep;
-        char e[256];
-        snprintf(e, sizeof(e), "%s", rep->str);
-        freeReplyObject(rep);
-        if (attempt == 0 && starts_with_ci(e, "ERR") && strcasestr(e, "unknown")) {
-            argv[1] = "SLAVES";
-            continue;
-        }
-        if (starts_with_ci(e, "NOAUTH"))
-            ra_err_set(err, RA_E_SOURCE, "%s requires authentication (%s)%s%s: the sentinel gets the "
-                       "same credentials as the data nodes", where, e,
-                       auth_refused[0] ? " and refused ours: " : "; give a password in the url, with "
-                       "--password or in REDISCLI_AUTH", auth_refused);
-        else if (strcasestr(e, "no such master"))
-            ra_err_set(err, RA_E_SOURCE, "%s does not monitor a master of that name (%s); check "
-                       "sentinel-master against 'SENTINEL MASTERS'", where, e);
-        else if (starts_with_ci(e, "NOPERM"))
-            ra_err_set(err, RA_E_SOURCE, "user '%s' may not run 'sentinel replicas' at %s (%s)",
-                       user_name(r), where, e);
-        else
-            ra_err_set(err, RA_E_SOURCE, "%s: 'sentinel replicas' failed: %s", where, e);
-        return NULL;
-    }
-    return NULL;
-}
 
 /* Append "ip:port (why)" to the list in out. */
 static void note_reject(char *out, size_t cap, const char *ip, int port, const char *why) {
@@ -685,52 +382,29 @@ static void note_reject(char *out, size_t cap, const char *ip, int port, const c
     snprintf(out + n, cap - n, "%s%s:%d (%s)", n ? "; " : "", ip, port, why);
 }
 
-/* Ask one sentinel for the replicas of r->sentinel_master; NULL with err (the connection closed). */
-static redisReply *ask_sentinel(ra_replica *r, const host_port *s, char *where, size_t cap, ra_err *err) {
-    snprintf(where, cap, "sentinel '%s:%d' (master '%s')", s->host, s->port, r->sentinel_master);
-    char auth_refused[256];
-    redisReply *rep = NULL;
-    if (open_conn(r, s->host, s->port, err) < 0)
-        ra_err_prefix(err, "%s: ", where);
-    else if (sentinel_auth(r, where, auth_refused, sizeof(auth_refused), err) == 0)
-        rep = sentinel_replicas(r, where, auth_refused, err);
-    if (rep == NULL) close_conn(r);
-    return rep;
-}
-
 /* The url named the sentinels: ask them for the replicas of r->sentinel_master and connect to the
  * healthiest one that still checks out as a replica with its link up. */
 static int via_sentinel(ra_replica *r, ra_err *err) {
-    char where[600], tried[2048] = "";
-    redisReply *rep = NULL;
-    /* the first sentinel that answers decides; one that is down or misconfigured is passed over */
-    for (int i = 0; i < r->nsentinels && rep == NULL; i++) {
-        rep = ask_sentinel(r, &r->sentinels[i], where, sizeof(where), err);
-        if (rep != NULL || r->nsentinels == 1) break;
-        if (err != NULL && err->code == RA_E_CANCELLED) return -1;
-        const char *msg = err ? err->msg : "failed";
-        ra_log_warn(r->log, "source.sentinel_next", "%s%s", msg,
-                    i + 1 < r->nsentinels ? "; asking the next sentinel" : "");
-        size_t n = strlen(tried);
-        snprintf(tried + n, sizeof(tried) - n, "%s%s", n ? "; " : "", msg);
-    }
-    if (rep == NULL) {
-        if (r->nsentinels == 1) return -1;
-        return ra_err_set(err, RA_E_SOURCE, "none of the %d sentinels answered for master '%s': %s",
-                          r->nsentinels, r->sentinel_master, tried);
-    }
+    char where[600];
+    ra_conn_opts co;
+    conn_opts(r, &co);
+    ra_sentinel_query q = {
+        .sentinels = r->sentinels,
+        .nsentinels = r->nsentinels,
+        .master = r->sentinel_master,
+        .user = r->user,
+        .password = r->password,
+        .conn = &co,
+        .read_timeout_ms = r->read_ms,
+        .log = r->log,
+    };
     ra_sentinel_replica *v = calloc(MAX_SENTINEL_REPLICAS, sizeof(*v));
     int order[MAX_SENTINEL_REPLICAS];
-    if (v == NULL) {
-        freeReplyObject(rep);
-        return ra_err_set(err, RA_E_INTERNAL, "out of memory");
-    }
-    int n = ra_sentinel_parse_replicas(rep, v, MAX_SENTINEL_REPLICAS, err);
-    freeReplyObject(rep);
-    close_conn(r);
+    if (v == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    int n = ra_sentinel_discover(&q, v, MAX_SENTINEL_REPLICAS, where, sizeof(where), err);
     if (n < 0) {
         free(v);
-        return ra_err_prefix(err, "%s: ", where);
+        return -1;
     }
     char rejected[2048] = "";
     for (int i = 0; i < n; i++) {
@@ -771,11 +445,17 @@ ra_replica *ra_replica_connect(const ra_replica_opts *opts, ra_replica_info *inf
     }
     r->log = opts->log;
     r->cancel = opts->cancel;
-    r->connect_ms = opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms : 10000;
-    r->read_ms = opts->read_timeout_ms > 0 ? opts->read_timeout_ms : 60000;
-    r->sync_ms = opts->sync_timeout_ms > 0 ? opts->sync_timeout_ms : 3600000;
+    r->connect_ms = opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms : RA_CONNECT_TIMEOUT_MS_DEFAULT;
+    r->read_ms = opts->read_timeout_ms > 0 ? opts->read_timeout_ms : RA_READ_TIMEOUT_MS_DEFAULT;
+    r->sync_ms = opts->sync_timeout_ms > 0 ? opts->sync_timeout_ms : RA_SYNC_TIMEOUT_MS_DEFAULT;
     r->allow_master = opts->allow_master;
     r->pick_replica = opts->pick_replica;
+    r->allow_unchecked = opts->allow_unchecked_rdb;
+    if (opts->replica_allow != NULL && *opts->replica_allow != '\0' &&
+        (r->replica_allow = strdup(opts->replica_allow)) == NULL) {
+        ra_err_set(err, RA_E_INTERNAL, "out of memory");
+        goto fail;
+    }
     if (opts->sentinel_master != NULL && *opts->sentinel_master != '\0')
         r->sentinel_master = strdup(opts->sentinel_master);
     r->tls_insecure = opts->tls_insecure;
@@ -783,23 +463,31 @@ ra_replica *ra_replica_connect(const ra_replica_opts *opts, ra_replica_info *inf
     r->tls_cert = dup_or_null(opts->tls_cert_file);
     r->tls_key = dup_or_null(opts->tls_key_file);
     r->tls_sni = dup_or_null(opts->tls_sni);
-    char *first = NULL;
-    int bad = opts->url == NULL || split_hosts(r, opts->url, &first, err) < 0 || parse_url(r, first, err) < 0;
-    free(first);
-    if (opts->url == NULL) ra_err_set(err, RA_E_USAGE, "no source url given");
-    if (bad) goto fail;
-    snprintf(r->sentinels[0].host, sizeof(r->sentinels[0].host), "%s", r->host);
-    r->sentinels[0].port = r->port;
+    if (opts->url == NULL || *opts->url == '\0') {
+        ra_err_set(err, RA_E_USAGE, "no source url given");
+        goto fail;
+    }
+    ra_redis_url u;
+    if (ra_redis_url_parse(opts->url, &u, err) < 0) goto fail;
+    r->tls = u.tls;
+    r->user = u.user;
+    r->password = u.password;
+    u.user = u.password = NULL;
+    r->nsentinels = u.nhosts;
+    memcpy(r->sentinels, u.hosts, sizeof(u.hosts));
+    ra_redis_url_clear(&u);
+    memcpy(r->host, r->sentinels[0].host, sizeof(r->host));
+    r->port = r->sentinels[0].port;
     if (r->nsentinels > 1 && r->sentinel_master == NULL) {
         ra_err_set(err, RA_E_USAGE, "the source url lists %d hosts: only Sentinels come in a list "
                    "(set sentinel-master)", r->nsentinels);
         goto fail;
     }
-    if (opts->password != NULL) {
-        wipe_free(r->password);
-        r->password = strdup(opts->password);
-    } else if (r->password == NULL && getenv("REDISCLI_AUTH") != NULL && *getenv("REDISCLI_AUTH")) {
-        r->password = strdup(getenv("REDISCLI_AUTH"));
+    /* the URL's password first; the caller's (REDISCLI_AUTH) when the URL carries none */
+    if (r->password == NULL && opts->password != NULL && *opts->password != '\0' &&
+        (r->password = strdup(opts->password)) == NULL) {
+        ra_err_set(err, RA_E_INTERNAL, "out of memory");
+        goto fail;
     }
     if (r->sentinel_master != NULL) {
         if (via_sentinel(r, err) < 0) goto fail;
@@ -816,6 +504,15 @@ ra_replica *ra_replica_connect(const ra_replica_opts *opts, ra_replica_info *inf
                 goto fail;
             }
             replica_peer p = r->peers[b];
+            int ok = r->password == NULL ? 1 : replica_allowed(r, r->sentinels[0].host, &p, err);
+            if (ok < 0) goto fail;
+            if (!ok) {
+                ra_err_set(err, RA_E_SOURCE, "%s is a master whose best replica %s:%d was only announced by "
+                           "it (INFO replication), so the source credentials are not sent there: add "
+                           "'%s:%d' to replica-allow to pick it, or give a replica as the source",
+                           ra_conn_name(r->conn), p.ip, p.port, p.ip, p.port);
+                goto fail;
+            }
             ra_log_info(r->log, "source.pick", "%s is a master; syncing from its replica %s:%d (lag %lld)",
                         ra_conn_name(r->conn), p.ip, p.port, p.lag);
             if (open_server(r, p.ip, p.port, err) < 0) goto fail;
@@ -856,143 +553,29 @@ fail:
 
 /* ---- the sync --------------------------------------------------------------------------------- */
 
-typedef struct stream_ctx {
-    ra_replica *r;
-    const ra_sink *sink;
-    ra_psync *ps;
-    ra_rdb rdb;
-    int begun;
-} stream_ctx;
-
-/* psync -> rdb verifier -> sink. The sink may block (the uploader applies back-pressure when its
- * parts are all in flight); while it does we do not read the socket. A diskless replica drops a
- * client that stops reading for repl-timeout (60 s by default, measured: dropped at ~61 s, no EOF
- * mark, the fork killed), and we then fail with "stream ended early". So we add no waiting of our
- * own here: the sink's stall timeout is the only bound, and it must stay under the replica's
- * repl-timeout for a stalled store to be reported as the store's fault. */
-static int begin_payload(stream_ctx *c, ra_err *err) {
-    c->begun = 1;
-    ra_stream_info si = {.offset = c->ps->offset, .length = c->ps->length, .diskless = c->ps->diskless};
-    snprintf(si.replid, sizeof(si.replid), "%s", c->ps->replid);
-    snprintf(si.redis_version, sizeof(si.redis_version), "%s", c->r->version);
-    ra_log_info(c->r->log, "source.payload", "rdb from %s: %s, replid %s offset %lld", ra_conn_name(c->r->conn),
-                si.diskless ? "diskless ($EOF)" : "disk-based ($len)", si.replid[0] ? si.replid : "(none)",
-                si.offset);
-    /* The payload is a bulk stream: wake per 256 KiB, not per few KB the server wrote. */
-    if (ra_conn_batch_reads(c->r->conn, BATCH_BYTES, BATCH_MS) < 0)
-        ra_log_debug(c->r->log, "source.batch", "SO_RCVLOWAT refused: %s", strerror(errno));
-    if (c->sink->begin != NULL && c->sink->begin(c->sink->ctx, &si, err) < 0) return -1;
-    return 0;
-}
-
-static int emit_payload(void *vctx, const uint8_t *data, size_t len, ra_err *err) {
-    stream_ctx *c = vctx;
-    if (!c->begun && begin_payload(c, err) < 0) return -1;
-    if (ra_rdb_feed(&c->rdb, data, len, err) < 0) return -1;
-    return c->sink->write(c->sink->ctx, data, len, err);
-}
-
-static int in_payload(const ra_psync *ps) {
-    return ps->state == RA_PSYNC_BULK || ps->state == RA_PSYNC_EOFMARK;
-}
-
-/* The zero-copy path: read into the sink's own buffer, after the bytes held back as a possible
- * EOF mark (put back in front, where they were read last time), then verify and commit in place.
- * Returns 1 when it did a read (*n as ra_conn_read's), 0 when the room is too small for it (the
- * caller reads into its buffer and writes), -1 on a sink error. */
-static int read_in_place(stream_ctx *c, long wait_ms, ssize_t *n, int *rc, ra_err *err) {
-    uint8_t *room;
-    size_t avail, h = c->ps->hold_len;
-    if (c->sink->reserve(c->sink->ctx, &room, &avail, err) < 0) return -1;
-    if (avail < h + INPLACE_MIN) return 0;
-    size_t cap = avail - h;
-    if (c->ps->state == RA_PSYNC_BULK && (long long)cap > c->ps->remaining) cap = (size_t)c->ps->remaining;
-    memcpy(room, c->ps->hold, h);
-    *n = ra_conn_read(c->r->conn, room + h, cap, wait_ms, err);
-    if (*n <= 0) return 1;
-    size_t pay = 0;
-    *rc = ra_psync_frame(c->ps, room, h + (size_t)*n, &pay, err);
-    if (*rc < 0) return 1;
-    if (pay > 0 && (ra_rdb_feed(&c->rdb, room, pay, err) < 0 || c->sink->commit(c->sink->ctx, pay, err) < 0))
-        *rc = -1;
-    return 1;
-}
-
-static long elapsed_ms(const struct timespec *t0) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (long)(t.tv_sec - t0->tv_sec) * 1000 + (long)(t.tv_nsec - t0->tv_nsec) / 1000000;
-}
-
 /* Send `cmd` (PSYNC ? -1 or SYNC) and stream its answer. Returns 0, or -1; *refused is set when
  * the server answered with an error line instead of a payload (the line is in ps->errline). */
 static int stream(ra_replica *r, const char *cmd, int rdb_only, const ra_sink *sink, uint8_t *buf,
-                  stream_ctx *c, int *refused, ra_err *err) {
+                  ra_psync *ps, ra_rdb *rdb, int *refused, ra_err *err) {
     const char *psync_argv[3] = {"PSYNC", "?", "-1"};
     const char *sync_argv[1] = {"SYNC"};
     int is_psync = strcmp(cmd, "psync") == 0;
     *refused = 0;
-    ra_psync_init(c->ps);
-    c->ps->ignore_trailing = !rdb_only;
-    ra_rdb_init(&c->rdb);
-    c->r = r;
-    c->sink = sink;
-    c->begun = 0;
-    if (send_command(r, is_psync ? 3 : 1, is_psync ? psync_argv : sync_argv, err) < 0) return -1;
+    if (ra_resp_send(r->resp, is_psync ? 3 : 1, is_psync ? psync_argv : sync_argv, r->read_ms, err) < 0) return -1;
     if (!r->requested && sink->requested != NULL) { /* once, also when SYNC follows a refused PSYNC */
         r->requested = 1;
         if (sink->requested(sink->ctx, err) < 0) return -1;
     }
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    int expired = 0;
-    for (;;) {
-        long wait_ms = r->read_ms;
-        if (c->ps->state == RA_PSYNC_PREAMBLE) {
-            /* A server that only ever sends keep-alives (a stuck save) must not hold us forever. */
-            long spent = elapsed_ms(&t0);
-            if (expired || spent >= r->sync_ms)
-                return ra_err_set(err, RA_E_SOURCE,
-                                  "%s: the snapshot did not start within %lds (sync-timeout): only keep-alives "
-                                  "came while the server forked and saved",
-                                  ra_conn_name(r->conn), r->sync_ms / 1000);
-            if (r->sync_ms - spent < wait_ms) wait_ms = r->sync_ms - spent;
-        }
-        if (in_payload(c->ps) && !c->begun && begin_payload(c, err) < 0) return -1;
-        ssize_t n = 0;
-        int rc = RA_PSYNC_MORE, done_in_place = 0;
-        if (in_payload(c->ps) && sink->reserve != NULL) {
-            done_in_place = read_in_place(c, wait_ms, &n, &rc, err);
-            if (done_in_place < 0) return -1;
-        }
-        /* the last bytes of each of the sink's buffers come through ours, copied */
-        if (!done_in_place)
-            n = ra_conn_read(r->conn, buf, in_payload(c->ps) && sink->reserve ? INPLACE_MIN : STREAM_BUF, wait_ms,
-                             err);
-        if (n < 0 && wait_ms < r->read_ms && c->ps->state == RA_PSYNC_PREAMBLE &&
-            (err == NULL || err->code != RA_E_CANCELLED)) {
-            /* The wait was cut to the sync deadline; millisecond rounding may end it a hair early. */
-            if (elapsed_ms(&t0) + 50 >= r->sync_ms) {
-                expired = 1; /* reported at the top of the loop */
-                continue;
-            }
-        }
-        if (n < 0) {
-            if (err != NULL && err->code != RA_E_CANCELLED && c->ps->state != RA_PSYNC_PREAMBLE)
-                ra_err_prefix(err, "after %lld rdb bytes: ", c->ps->payload_seen);
-            return -1;
-        }
-        if (n == 0) {
-            ra_psync_finish(c->ps, err);
-            return ra_err_prefix(err, "%s: ", ra_conn_name(r->conn));
-        }
-        if (!done_in_place) rc = ra_psync_feed(c->ps, buf, (size_t)n, emit_payload, c, err);
-        if (rc < 0) {
-            if (c->ps->errline[0] != '\0') *refused = 1;
-            return -1;
-        }
-        if (rc == RA_PSYNC_END) return 0;
-    }
+    ra_payload_opts po = {
+        .conn = r->conn,
+        .sink = sink,
+        .log = r->log,
+        .read_ms = r->read_ms,
+        .sync_ms = r->sync_ms,
+        .redis_version = r->version,
+        .rdb_only = rdb_only,
+    };
+    return ra_payload_read(&po, ps, rdb, buf, refused, err);
 }
 
 int ra_replica_sync(ra_replica *r, const ra_sink *sink, long long *bytes, uint64_t *crc64,
@@ -1008,9 +591,9 @@ int ra_replica_sync(ra_replica *r, const ra_sink *sink, long long *bytes, uint64
      * NOPERM is fatal: without +replconf PSYNC still succeeds and we would become a replica. */
     int rdb_only = 1;
     const char *rdbonly[3] = {"REPLCONF", "rdb-only", "1"};
-    redisReply *rep = command(r, "replconf", 3, rdbonly, err);
+    ra_resp_reply *rep = command(r, "replconf", 3, rdbonly, err);
     if (rep == NULL) return -1;
-    if (rep->type == REDIS_REPLY_ERROR) {
+    if (rep->type == RA_RESP_ERROR) {
         if (starts_with_ci(rep->str, "ERR") &&
             (strcasestr(rep->str, "unrecognized") || strcasestr(rep->str, "unknown") ||
              strcasestr(rep->str, "unsupported"))) {
@@ -1019,25 +602,23 @@ int ra_replica_sync(ra_replica *r, const ra_sink *sink, long long *bytes, uint64
                         "%s); it will buffer writes for us until the rdb is read", ra_conn_name(r->conn), rep->str);
         } else {
             int rc = server_error(r, "replconf", rep->str, err);
-            freeReplyObject(rep);
+            ra_resp_reply_free(rep);
             return rc;
         }
-    } else if (rep->type != REDIS_REPLY_STATUS || strcasecmp(rep->str, "OK") != 0) {
-        freeReplyObject(rep);
+    } else if (rep->type != RA_RESP_STATUS || strcasecmp(rep->str, "OK") != 0) {
+        ra_resp_reply_free(rep);
         return ra_err_set(err, RA_E_SOURCE, "unexpected reply to 'replconf rdb-only' from '%s'",
                           ra_conn_name(r->conn));
     }
-    freeReplyObject(rep);
-    /* From here on the socket carries raw bytes: hiredis is done. */
-    redisReaderFree(r->reader);
-    r->reader = NULL;
+    ra_resp_reply_free(rep);
+    /* From here on the socket carries raw bytes: resp only sends (PSYNC, SYNC), never reads. */
 
-    uint8_t *buf = malloc(STREAM_BUF);
+    uint8_t *buf = malloc(RA_PAYLOAD_BUF);
     ra_psync ps;
-    stream_ctx c = {.ps = &ps};
+    ra_rdb rdb;
     if (buf == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
     int refused = 0;
-    int rc = stream(r, "psync", rdb_only, sink, buf, &c, &refused, err);
+    int rc = stream(r, "psync", rdb_only, sink, buf, &ps, &rdb, &refused, err);
     if (rc < 0 && refused &&
         (starts_with_ci(ps.errline, "ERR unknown command") || starts_with_ci(ps.errline, "NOPERM"))) {
         /* PSYNC renamed away, or a user with +sync but not +psync: SYNC gives the same RDB,
@@ -1046,7 +627,7 @@ int ra_replica_sync(ra_replica *r, const ra_sink *sink, long long *bytes, uint64
         snprintf(first, sizeof(first), "%s", ps.errline);
         ra_log_warn(r->log, "source.sync_fallback", "'psync' refused by '%s' (%s); trying 'sync'",
                     ra_conn_name(r->conn), first);
-        rc = stream(r, "sync", rdb_only, sink, buf, &c, &refused, err);
+        rc = stream(r, "sync", rdb_only, sink, buf, &ps, &rdb, &refused, err);
         if (rc < 0 && refused) {
             /* name the first refusal: psync is what we want them to grant */
             const char *line = starts_with_ci(first, "NOPERM") ? first : ps.errline;
@@ -1058,23 +639,33 @@ int ra_replica_sync(ra_replica *r, const ra_sink *sink, long long *bytes, uint64
     free(buf);
     if (rc < 0) return -1;
 
-    if (ra_rdb_finish(&c.rdb, err) < 0) return ra_err_prefix(err, "rdb from '%s': ", ra_conn_name(r->conn));
-    if (c.rdb.checksum_disabled)
+    if (ra_rdb_finish(&rdb, err) < 0) return ra_err_prefix(err, "rdb from '%s': ", ra_conn_name(r->conn));
+    if (rdb.checksum_disabled) {
+        if (!r->allow_unchecked)
+            return ra_err_set(err, RA_E_VERIFY, "the rdb from '%s' has no checksum (the source runs "
+                              "'rdbchecksum no'), so its content cannot be verified: set 'rdbchecksum yes' "
+                              "on the source, or allow-unchecked-rdb to accept a framing-only check",
+                              ra_conn_name(r->conn));
+        r->unchecked = 1;
         ra_log_warn(r->log, "source.no_checksum", "the rdb from '%s' has no checksum (rdbchecksum no): "
-                    "only its framing was verified", ra_conn_name(r->conn));
+                    "only its framing was verified (allow-unchecked-rdb)", ra_conn_name(r->conn));
+    }
     ra_log_info(r->log, "source.done", "rdb from '%s' verified: %lld bytes, crc64 %016llx",
-                ra_conn_name(r->conn), c.rdb.total, (unsigned long long)c.rdb.crc);
-    if (bytes != NULL) *bytes = c.rdb.total;
-    if (crc64 != NULL) *crc64 = c.rdb.crc;
+                ra_conn_name(r->conn), rdb.total, (unsigned long long)rdb.crc);
+    if (bytes != NULL) *bytes = rdb.total;
+    if (crc64 != NULL) *crc64 = rdb.crc;
     close_conn(r); /* rdb-only: the server closes it anyway */
     return 0;
 }
+
+int ra_replica_rdb_unchecked(const ra_replica *r) { return r != NULL && r->unchecked; }
 
 void ra_replica_free(ra_replica *r) {
     if (r == NULL) return;
     close_conn(r);
     free(r->user);
     free(r->sentinel_master);
+    free(r->replica_allow);
     wipe_free(r->password);
     free(r->tls_ca);
     free(r->tls_cert);

@@ -510,23 +510,29 @@ static void test_acl(void **state) {
     assert_int_equal(err.code, RA_E_SOURCE);
     assert_non_null(strstr(err.msg, "authentication failed for user 'it_min'"));
     assert_null(strstr(err.msg, "wrong-pw-123"));
-    /* password from opts overrides the url's; percent-decoding of the user */
+    /* the url's password wins over opts->password (the caller's REDISCLI_AUTH); percent-decoding */
     char url[256];
-    snprintf(url, sizeof(url), "redis://it%%5Fmin:bad@127.0.0.1:%d", replica_port);
-    ra_replica_opts o = {.url = url, .password = "it-secret-pw"};
+    snprintf(url, sizeof(url), "redis://it%%5Fmin:it-secret-pw@127.0.0.1:%d", replica_port);
+    ra_replica_opts o = {.url = url, .password = "wrong-pw-123"};
     file_sink s = {0};
-    unsetenv("REDISCLI_AUTH");
     long long bytes;
     uint64_t crc;
-    if (sync_to(&o, NULL, &s, &bytes, &crc, NULL, &err) != 0) fail_msg("opts password: %s", err.msg);
-    /* REDISCLI_AUTH when neither gives one */
+    if (sync_to(&o, NULL, &s, &bytes, &crc, NULL, &err) != 0) fail_msg("url password: %s", err.msg);
+    /* opts->password when the url carries none; the source reads no environment */
     memset(&s, 0, sizeof(s));
-    snprintf(url, sizeof(url), "redis://it_min@127.0.0.1:%d", replica_port);
-    o.password = NULL;
-    setenv("REDISCLI_AUTH", "it-secret-pw", 1);
+    snprintf(url, sizeof(url), "redis://it_min:@127.0.0.1:%d", replica_port);
+    o.password = "it-secret-pw";
+    setenv("REDISCLI_AUTH", "wrong-pw-123", 1);
     int rc = sync_to(&o, NULL, &s, &bytes, &crc, NULL, &err);
     unsetenv("REDISCLI_AUTH");
-    if (rc != 0) fail_msg("REDISCLI_AUTH: %s", err.msg);
+    if (rc != 0) fail_msg("opts password: %s", err.msg);
+    /* "x@host" is a password for the default user (redis-cli's reading), never a user name */
+    memset(&s, 0, sizeof(s));
+    snprintf(url, sizeof(url), "redis://MyS3cretPw@127.0.0.1:%d", replica_port);
+    o.password = NULL;
+    assert_int_equal(sync_to(&o, NULL, &s, &bytes, &crc, NULL, &err), -1);
+    assert_null(strstr(err.msg, "MyS3cretPw"));
+    assert_non_null(strstr(err.msg, "'default'"));
 
     const char *users[] = {"it_min", "it_role", "it_full", "it_psync", "it_norepl", "it_nopsync", "it_sync"};
     for (size_t i = 0; i < sizeof(users) / sizeof(users[0]); i++) rok(replica_port, "ACL DELUSER %s", users[i]);

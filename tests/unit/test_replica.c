@@ -16,21 +16,23 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <hiredis/hiredis.h>
-
 #include "common/crc64.h"
 #include "source/replica.h"
+#include "source/resp.h"
+#include "source/sentinel.h"
 
 #define MARK "869113b215fce579c32e73731f5b99392fa0526b"
 #define REPLID "58a650775053a28fd78b5d939f08372a5ec93a73"
 
 /* One step: when a command starting with `expect` arrives (args joined by spaces), send `reply`
- * (reply_len bytes; 0 = strlen), in pieces with `gap_ms` between bytes when gap_ms > 0. */
+ * (reply_len bytes; 0 = strlen), in pieces with `gap_ms` between bytes when gap_ms > 0 (after the
+ * first `burst` bytes, sent at once). */
 typedef struct step {
     const char *expect;
     const char *reply;
     size_t reply_len;
     int gap_ms;
+    size_t burst;
 } step;
 
 typedef struct fake {
@@ -106,7 +108,9 @@ static void *fake_main(void *arg) {
         f->seen++;
         size_t n = s->reply_len ? s->reply_len : strlen(s->reply);
         if (s->gap_ms > 0) {
-            for (size_t i = 0; i < n; i++) {
+            size_t i = s->burst < n ? s->burst : n;
+            if (i > 0 && send(fd, s->reply, i, MSG_NOSIGNAL) != (ssize_t)i) break;
+            for (; i < n; i++) {
                 if (send(fd, s->reply + i, 1, MSG_NOSIGNAL) != 1) break;
                 sleep_ms(s->gap_ms);
             }
@@ -225,9 +229,9 @@ static long long now_ms(void) {
 static void test_diskless_ok(void **state) {
     (void)state;
     step steps[] = {
-        {"INFO server", INFO_SERVER, 0, 0},        {"INFO replication", INFO_REPL, 0, 0},
-        {"REPLCONF capa eof", "+OK\r\n", 0, 0},    {"REPLCONF rdb-only 1", "+OK\r\n", 0, 0},
-        {"PSYNC ? -1", diskless_reply, diskless_len, 0},
+        {"INFO server", INFO_SERVER, 0, 0, 0},        {"INFO replication", INFO_REPL, 0, 0, 0},
+        {"REPLCONF capa eof", "+OK\r\n", 0, 0, 0},    {"REPLCONF rdb-only 1", "+OK\r\n", 0, 0, 0},
+        {"PSYNC ? -1", diskless_reply, diskless_len, 0, 0},
     };
     fake f;
     fake_start(&f, steps, 5, 0);
@@ -251,11 +255,11 @@ static void test_diskless_ok(void **state) {
 static void test_no_rdb_only(void **state) {
     (void)state;
     step steps[] = {
-        {"INFO server", INFO_SERVER, 0, 0},
-        {"INFO replication", INFO_REPL, 0, 0},
-        {"REPLCONF capa eof", "+OK\r\n", 0, 0},
-        {"REPLCONF rdb-only 1", "-ERR Unrecognized REPLCONF option: rdb-only\r\n", 0, 0},
-        {"PSYNC ? -1", disk_reply, disk_len, 0},
+        {"INFO server", INFO_SERVER, 0, 0, 0},
+        {"INFO replication", INFO_REPL, 0, 0, 0},
+        {"REPLCONF capa eof", "+OK\r\n", 0, 0, 0},
+        {"REPLCONF rdb-only 1", "-ERR Unrecognized REPLCONF option: rdb-only\r\n", 0, 0, 0},
+        {"PSYNC ? -1", disk_reply, disk_len, 0, 0},
     };
     fake f;
     fake_start(&f, steps, 5, 3000);
@@ -274,12 +278,12 @@ static void test_no_rdb_only(void **state) {
 static void test_sync_fallback(void **state) {
     (void)state;
     step steps[] = {
-        {"INFO server", INFO_SERVER, 0, 0},
-        {"INFO replication", INFO_REPL, 0, 0},
-        {"REPLCONF capa eof", "+OK\r\n", 0, 0},
-        {"REPLCONF rdb-only 1", "+OK\r\n", 0, 0},
-        {"PSYNC ? -1", "-ERR unknown command 'PSYNC', with args beginning with: '?' '-1' \r\n", 0, 0},
-        {"SYNC", sync_reply, sync_len, 0},
+        {"INFO server", INFO_SERVER, 0, 0, 0},
+        {"INFO replication", INFO_REPL, 0, 0, 0},
+        {"REPLCONF capa eof", "+OK\r\n", 0, 0, 0},
+        {"REPLCONF rdb-only 1", "+OK\r\n", 0, 0, 0},
+        {"PSYNC ? -1", "-ERR unknown command 'PSYNC', with args beginning with: '?' '-1' \r\n", 0, 0, 0},
+        {"SYNC", sync_reply, sync_len, 0, 0},
     };
     fake f;
     fake_start(&f, steps, 6, 0);
@@ -313,9 +317,9 @@ static void test_refusals(void **state) {
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         step steps[6] = {
-            {"INFO server", INFO_SERVER, 0, 0},     {"INFO replication", INFO_REPL, 0, 0},
-            {"REPLCONF capa eof", "+OK\r\n", 0, 0}, {"REPLCONF rdb-only 1", "+OK\r\n", 0, 0},
-            {"PSYNC ? -1", diskless_reply, diskless_len, 0},
+            {"INFO server", INFO_SERVER, 0, 0, 0},     {"INFO replication", INFO_REPL, 0, 0, 0},
+            {"REPLCONF capa eof", "+OK\r\n", 0, 0, 0}, {"REPLCONF rdb-only 1", "+OK\r\n", 0, 0, 0},
+            {"PSYNC ? -1", diskless_reply, diskless_len, 0, 0},
         };
         int n = 0;
         while (strcmp(steps[n].expect, cases[i].at) != 0) n++;
@@ -343,9 +347,9 @@ static void test_corrupt_and_trailing(void **state) {
     ra_code codes[] = {RA_E_VERIFY, RA_E_SOURCE, RA_E_VERIFY};
     for (int i = 0; i < 3; i++) {
         step steps[] = {
-            {"INFO server", INFO_SERVER, 0, 0},     {"INFO replication", INFO_REPL, 0, 0},
-            {"REPLCONF capa eof", "+OK\r\n", 0, 0}, {"REPLCONF rdb-only 1", "+OK\r\n", 0, 0},
-            {"PSYNC ? -1", replies[i], lens[i], 0},
+            {"INFO server", INFO_SERVER, 0, 0, 0},     {"INFO replication", INFO_REPL, 0, 0, 0},
+            {"REPLCONF capa eof", "+OK\r\n", 0, 0, 0}, {"REPLCONF rdb-only 1", "+OK\r\n", 0, 0, 0},
+            {"PSYNC ? -1", replies[i], lens[i], 0, 0},
         };
         fake f;
         fake_start(&f, steps, 5, 0);
@@ -369,9 +373,9 @@ static void test_timeouts(void **state) {
     memcpy(both, slow, 6);
     memcpy(both + 6, diskless_reply, diskless_len);
     step steps[] = {
-        {"INFO server", INFO_SERVER, 0, 0},     {"INFO replication", INFO_REPL, 0, 0},
-        {"REPLCONF capa eof", "+OK\r\n", 0, 0}, {"REPLCONF rdb-only 1", "+OK\r\n", 0, 0},
-        {"PSYNC ? -1", both, 6, 150},
+        {"INFO server", INFO_SERVER, 0, 0, 0},     {"INFO replication", INFO_REPL, 0, 0, 0},
+        {"REPLCONF capa eof", "+OK\r\n", 0, 0, 0}, {"REPLCONF rdb-only 1", "+OK\r\n", 0, 0, 0},
+        {"PSYNC ? -1", both, 6, 150, 0},
     };
     /* the keep-alives alone, then silence while the connection stays open */
     fake f;
@@ -390,9 +394,9 @@ static void test_timeouts(void **state) {
 
     /* closed mid-payload: RA_E_VERIFY naming the byte count */
     step cut[] = {
-        {"INFO server", INFO_SERVER, 0, 0},     {"INFO replication", INFO_REPL, 0, 0},
-        {"REPLCONF capa eof", "+OK\r\n", 0, 0}, {"REPLCONF rdb-only 1", "+OK\r\n", 0, 0},
-        {"PSYNC ? -1", diskless_reply, diskless_len - 50, 0},
+        {"INFO server", INFO_SERVER, 0, 0, 0},     {"INFO replication", INFO_REPL, 0, 0, 0},
+        {"REPLCONF capa eof", "+OK\r\n", 0, 0, 0}, {"REPLCONF rdb-only 1", "+OK\r\n", 0, 0, 0},
+        {"PSYNC ? -1", diskless_reply, diskless_len - 50, 0, 0},
     };
     fake_start(&f, cut, 5, 0);
     memset(&m, 0, sizeof(m));
@@ -420,14 +424,10 @@ static void sentinel_entry(char *out, size_t cap, const char *ip, const char *po
     }
 }
 
-static redisReply *parse_resp(const char *text) {
-    redisReader *rd = redisReaderCreate();
-    assert_non_null(rd);
-    assert_int_equal(redisReaderFeed(rd, text, strlen(text)), REDIS_OK);
-    void *reply = NULL;
-    assert_int_equal(redisReaderGetReply(rd, &reply), REDIS_OK);
-    assert_non_null(reply);
-    redisReaderFree(rd);
+static ra_resp_reply *parse_resp(const char *text) {
+    ra_err err = {0};
+    ra_resp_reply *reply = ra_resp_parse(text, strlen(text), &err);
+    if (reply == NULL) fail_msg("%s", err.msg);
     return reply;
 }
 
@@ -469,12 +469,12 @@ static void test_sentinel_replicas(void **state) {
             sentinel_entry(text + len, sizeof(text) - len, e->ip, e->port, e->flags, e->link, e->offset);
             len = strlen(text);
         }
-        redisReply *rep = parse_resp(text);
+        ra_resp_reply *rep = parse_resp(text);
         ra_sentinel_replica v[8];
         int order[8];
         ra_err err = {0};
         int n = ra_sentinel_parse_replicas(rep, v, 8, &err);
-        freeReplyObject(rep);
+        ra_resp_reply_free(rep);
         if (n != cases[c].n) fail_msg("%s: %d entries (%s)", cases[c].name, n, err.msg);
         for (int i = 0; i < n; i++) {
             const ent *e = &cases[c].e[i];
@@ -496,11 +496,11 @@ static void test_sentinel_replicas(void **state) {
     char text[4096];
     snprintf(text, sizeof(text), "*3\r\n");
     for (int i = 0; i < 3; i++) sentinel_entry(text + strlen(text), sizeof(text) - strlen(text), "h", "1", "slave", "ok", "1");
-    redisReply *rep = parse_resp(text);
+    ra_resp_reply *rep = parse_resp(text);
     ra_sentinel_replica v[2];
     ra_err err = {0};
     assert_int_equal(ra_sentinel_parse_replicas(rep, v, 2, &err), 2);
-    freeReplyObject(rep);
+    ra_resp_reply_free(rep);
 
     /* malformed replies */
     static const char *const bad[] = {"+OK\r\n", "*1\r\n:5\r\n", "*1\r\n*3\r\n$2\r\nip\r\n$1\r\nh\r\n$4\r\nport\r\n"};
@@ -510,7 +510,7 @@ static void test_sentinel_replicas(void **state) {
         assert_int_equal(ra_sentinel_parse_replicas(rep, v, 2, &err), -1);
         assert_int_equal(err.code, RA_E_SOURCE);
         assert_non_null(strstr(err.msg, "sentinel replicas"));
-        freeReplyObject(rep);
+        ra_resp_reply_free(rep);
     }
 }
 
@@ -529,10 +529,10 @@ static int dead_port(int *fd) {
 static void test_sentinel_flow(void **state) {
     (void)state;
     step data_steps[] = {
-        {"AUTH s3cret", "+OK\r\n", 0, 0},
-        {"INFO server", INFO_SERVER, 0, 0},        {"INFO replication", INFO_REPL, 0, 0},
-        {"REPLCONF capa eof", "+OK\r\n", 0, 0},    {"REPLCONF rdb-only 1", "+OK\r\n", 0, 0},
-        {"PSYNC ? -1", diskless_reply, diskless_len, 0},
+        {"AUTH s3cret", "+OK\r\n", 0, 0, 0},
+        {"INFO server", INFO_SERVER, 0, 0, 0},        {"INFO replication", INFO_REPL, 0, 0, 0},
+        {"REPLCONF capa eof", "+OK\r\n", 0, 0, 0},    {"REPLCONF rdb-only 1", "+OK\r\n", 0, 0, 0},
+        {"PSYNC ? -1", diskless_reply, diskless_len, 0, 0},
     };
     fake data;
     fake_start(&data, data_steps, 6, 0);
@@ -547,9 +547,9 @@ static void test_sentinel_flow(void **state) {
     sentinel_entry(e3, sizeof(e3), "127.0.0.1", "1", "slave,s_down", "ok", "999"); /* down */
     snprintf(replicas, sizeof(replicas), "*3\r\n%s%s%s", e1, e2, e3);
     step sent_steps[] = {
-        {"AUTH s3cret", "-ERR AUTH <password> called without any password configured for the default user\r\n", 0, 0},
-        {"SENTINEL REPLICAS mymaster", "-ERR Unknown sentinel subcommand 'replicas'\r\n", 0, 0},
-        {"SENTINEL SLAVES mymaster", replicas, 0, 0},
+        {"AUTH s3cret", "-ERR AUTH <password> called without any password configured for the default user\r\n", 0, 0, 0},
+        {"SENTINEL REPLICAS mymaster", "-ERR Unknown sentinel subcommand 'replicas'\r\n", 0, 0, 0},
+        {"SENTINEL SLAVES mymaster", replicas, 0, 0, 0},
     };
     fake sent;
     fake_start(&sent, sent_steps, 3, 0);
@@ -588,15 +588,15 @@ static void test_sentinel_errors(void **state) {
         int nsteps;
         const char *want[3];
     } cases[] = {
-        {{{"AUTH s3cret", "-WRONGPASS invalid username-password pair or user is disabled.\r\n", 0, 0},
-          {"SENTINEL REPLICAS m1", noauth, 0, 0}}, 2,
+        {{{"AUTH s3cret", "-WRONGPASS invalid username-password pair or user is disabled.\r\n", 0, 0, 0},
+          {"SENTINEL REPLICAS m1", noauth, 0, 0, 0}}, 2,
          {"requires authentication", "refused ours: WRONGPASS", NULL}},
-        {{{"AUTH s3cret", "+OK\r\n", 0, 0}, {"SENTINEL REPLICAS m1", "-ERR No such master with that name\r\n", 0, 0}},
+        {{{"AUTH s3cret", "+OK\r\n", 0, 0, 0}, {"SENTINEL REPLICAS m1", "-ERR No such master with that name\r\n", 0, 0, 0}},
          2, {"does not monitor a master of that name", NULL, NULL}},
-        {{{"AUTH s3cret", "+OK\r\n", 0, 0}, {"SENTINEL REPLICAS m1", none, 0, 0}}, 2,
+        {{{"AUTH s3cret", "+OK\r\n", 0, 0, 0}, {"SENTINEL REPLICAS m1", none, 0, 0, 0}}, 2,
          {"no healthy replica to back up from: 10.1.1.1:6380 (disconnected from the sentinel); "
           "10.1.1.2:6381 (its link to the master is down)", NULL, NULL}},
-        {{{"AUTH s3cret", "+OK\r\n", 0, 0}, {"SENTINEL REPLICAS m1", "*0\r\n", 0, 0}}, 2,
+        {{{"AUTH s3cret", "+OK\r\n", 0, 0, 0}, {"SENTINEL REPLICAS m1", "*0\r\n", 0, 0, 0}}, 2,
          {"the sentinel knows no replica of it", NULL, NULL}},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -617,6 +617,234 @@ static void test_sentinel_errors(void **state) {
     }
 }
 
+
+/* ---- hostile peers (faults.md R7, R9, R12, R13, R18-R20) --------------------------------------- */
+
+static long long connect_fail(const char *url, long read_ms, ra_err *err) {
+    ra_replica_opts o = {.url = url, .read_timeout_ms = read_ms};
+    long long t0 = now_ms();
+    ra_replica *r = ra_replica_connect(&o, NULL, err);
+    assert_null(r);
+    return now_ms() - t0;
+}
+
+/* R12: INFO answered one byte per 100 ms: the reply must be whole within read-timeout in total. */
+static void test_handshake_trickle(void **state) {
+    (void)state;
+    step steps[] = {{"INFO server", INFO_SERVER, 0, 100, 0}};
+    fake f;
+    fake_start(&f, steps, 1, 0);
+    char url[64];
+    snprintf(url, sizeof(url), "redis://127.0.0.1:%d", f.port);
+    ra_err err = {0};
+    long long took = connect_fail(url, 400, &err);
+    fake_stop(&f);
+    assert_int_equal(err.code, RA_E_SOURCE);
+    if (strstr(err.msg, "did not complete its reply to info server within 400 ms") == NULL) fail_msg("%s", err.msg);
+    if (took < 350 || took > 1500) fail_msg("failed after %lld ms", took);
+}
+
+/* R20: seven nested *777777774 headers fail at once, with no huge allocation. */
+static void test_nested_arrays(void **state) {
+    (void)state;
+    static const char bomb[] = "*777777774\r\n*777777774\r\n*777777774\r\n*777777774\r\n*777777774\r\n"
+                               "*777777774\r\n*777777774\r\n";
+    step steps[] = {{"INFO server", bomb, 0, 0, 0}};
+    fake f;
+    fake_start(&f, steps, 1, 300);
+    char url[64];
+    snprintf(url, sizeof(url), "redis://127.0.0.1:%d", f.port);
+    ra_err err = {0};
+    long long took = connect_fail(url, 3000, &err);
+    fake_stop(&f);
+    assert_int_equal(err.code, RA_E_SOURCE);
+    if (strstr(err.msg, "array of 777777774 elements (the limit is 4096)") == NULL)
+        fail_msg("%s", err.msg);
+    if (took > 1000) fail_msg("failed after %lld ms", took);
+    /* the same limits in memory, and a huge bulk string */
+    ra_err e2 = {0};
+    assert_null(ra_resp_parse(bomb, strlen(bomb), &e2));
+    assert_non_null(strstr(e2.msg, "the limit is 4096"));
+    static const char bulk[] = "$999999999\r\nabc";
+    assert_null(ra_resp_parse(bulk, strlen(bulk), &e2)); /* incomplete, nothing allocated up front */
+}
+
+/* R18/R19: server text with ANSI escapes and invalid UTF-8 never reaches a message raw. */
+static void test_sanitized_errors(void **state) {
+    (void)state;
+    static const char evil[] = "-ERR \x1b[2J\x1b[H\x1b[32mALL BACKUPS OK\x1b]0;pwned\x07 \xff\xfe\r\n";
+    const char *at[] = {"REPLCONF rdb-only 1", "REPLCONF capa eof", "PSYNC ? -1", "INFO server"};
+    for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+        step steps[5] = {
+            {"INFO server", INFO_SERVER, 0, 0, 0},     {"INFO replication", INFO_REPL, 0, 0, 0},
+            {"REPLCONF capa eof", "+OK\r\n", 0, 0, 0}, {"REPLCONF rdb-only 1", "+OK\r\n", 0, 0, 0},
+            {"PSYNC ? -1", diskless_reply, diskless_len, 0, 0},
+        };
+        int n = 0;
+        while (strcmp(steps[n].expect, at[i]) != 0) n++;
+        steps[n].reply = evil;
+        steps[n].reply_len = 0;
+        fake f;
+        fake_start(&f, steps, n + 1, 300);
+        mem_sink m = {0};
+        ra_err err = {0};
+        long long bytes = 0;
+        char url[64];
+        snprintf(url, sizeof(url), "redis://127.0.0.1:%d", f.port);
+        ra_replica_opts o = {.url = url, .read_timeout_ms = 2000};
+        ra_replica *r = ra_replica_connect(&o, NULL, &err);
+        int rc = -1;
+        if (r != NULL) {
+            ra_sink sink = {.ctx = &m, .begin = ms_begin, .write = ms_write};
+            rc = ra_replica_sync(r, &sink, &bytes, NULL, &err);
+            ra_replica_free(r);
+        }
+        fake_stop(&f);
+        assert_int_equal(rc, -1);
+        for (const char *p = err.msg; *p; p++)
+            if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f) fail_msg("%s: byte %02x in '%s'", at[i], (unsigned char)*p, err.msg);
+        if (strstr(err.msg, "ERR ?[2J?[H?[32mALL BACKUPS OK?]0;pwned? ??") == NULL) fail_msg("%s: %s", at[i], err.msg);
+    }
+}
+
+/* R13: after the payload header, a trickle (one byte per 40 ms) fails within about read-timeout. */
+static void test_payload_trickle(void **state) {
+    (void)state;
+    size_t head = (size_t)(strstr(diskless_reply, MARK "\r\n") - diskless_reply) + strlen(MARK) + 2;
+    step steps[] = {
+        {"INFO server", INFO_SERVER, 0, 0, 0},     {"INFO replication", INFO_REPL, 0, 0, 0},
+        {"REPLCONF capa eof", "+OK\r\n", 0, 0, 0}, {"REPLCONF rdb-only 1", "+OK\r\n", 0, 0, 0},
+        {"PSYNC ? -1", diskless_reply, diskless_len, 40, head},
+    };
+    fake f;
+    fake_start(&f, steps, 5, 0);
+    mem_sink m = {0};
+    ra_err err = {0};
+    long long bytes = 0, t0 = now_ms();
+    assert_int_equal(run(&f, &m, 500, &bytes, &err), -1);
+    long long took = now_ms() - t0;
+    fake_stop(&f);
+    assert_int_equal(err.code, RA_E_SOURCE);
+    if (strstr(err.msg, "sends the rdb too slowly") == NULL) fail_msg("%s", err.msg);
+    if (took < 450 || took > 2000) fail_msg("failed after %lld ms", took);
+    assert_int_equal(m.begins, 1);
+}
+
+/* R7: an rdb whose checksum field is 0 is refused unless allow_unchecked_rdb; then it is flagged. */
+static void test_unchecked_rdb(void **state) {
+    (void)state;
+    uint8_t saved[sizeof(rdb)];
+    memcpy(saved, rdb, rdb_len);
+    memset(rdb + rdb_len - 8, 0, 8);
+    char reply[512];
+    size_t len = build(reply, "+FULLRESYNC " REPLID " 1\r\n$EOF:" MARK "\r\n", MARK, 0);
+    memcpy(rdb, saved, rdb_len);
+    for (int allow = 0; allow < 2; allow++) {
+        step steps[] = {
+            {"INFO server", INFO_SERVER, 0, 0, 0},     {"INFO replication", INFO_REPL, 0, 0, 0},
+            {"REPLCONF capa eof", "+OK\r\n", 0, 0, 0}, {"REPLCONF rdb-only 1", "+OK\r\n", 0, 0, 0},
+            {"PSYNC ? -1", reply, len, 0, 0},
+        };
+        fake f;
+        fake_start(&f, steps, 5, 0);
+        char url[64];
+        snprintf(url, sizeof(url), "redis://127.0.0.1:%d", f.port);
+        ra_replica_opts o = {.url = url, .read_timeout_ms = 2000, .allow_unchecked_rdb = allow};
+        ra_err err = {0};
+        ra_replica *r = ra_replica_connect(&o, NULL, &err);
+        if (r == NULL) fail_msg("%s", err.msg);
+        mem_sink m = {0};
+        ra_sink sink = {.ctx = &m, .begin = ms_begin, .write = ms_write};
+        long long bytes = -3;
+        int rc = ra_replica_sync(r, &sink, &bytes, NULL, &err);
+        if (allow) {
+            if (rc != 0) fail_msg("%s", err.msg);
+            assert_int_equal(bytes, rdb_len);
+            assert_int_equal(ra_replica_rdb_unchecked(r), 1);
+        } else {
+            assert_int_equal(rc, -1);
+            assert_int_equal(err.code, RA_E_VERIFY);
+            if (strstr(err.msg, "has no checksum") == NULL || strstr(err.msg, "allow-unchecked-rdb") == NULL)
+                fail_msg("%s", err.msg);
+            assert_int_equal(bytes, -3);
+            assert_int_equal(ra_replica_rdb_unchecked(r), 0);
+        }
+        ra_replica_free(r);
+        fake_stop(&f);
+    }
+}
+
+/* R9: with a password, pick-replica does not go to a replica the master merely announced (here
+ * "localhost", while the URL says 127.0.0.1) unless replica_allow lists it. */
+static void test_pick_replica_allow(void **state) {
+    (void)state;
+    for (int allow = 0; allow < 2; allow++) {
+        step rsteps[] = {
+            {"AUTH s3cret", "+OK\r\n", 0, 0, 0},
+            {"INFO server", INFO_SERVER, 0, 0, 0},     {"INFO replication", INFO_REPL, 0, 0, 0},
+            {"REPLCONF capa eof", "+OK\r\n", 0, 0, 0}, {"REPLCONF rdb-only 1", "+OK\r\n", 0, 0, 0},
+            {"PSYNC ? -1", diskless_reply, diskless_len, 0, 0},
+        };
+        fake rep;
+        fake_start(&rep, rsteps, 6, 0);
+        char text[256], info_repl[300];
+        snprintf(text, sizeof(text), "# Replication\r\nrole:master\r\nconnected_slaves:1\r\n"
+                 "slave0:ip=localhost,port=%d,state=online,offset=999999999999,lag=0\r\n", rep.port);
+        snprintf(info_repl, sizeof(info_repl), "$%zu\r\n%s\r\n", strlen(text), text);
+        step msteps[] = {
+            {"AUTH s3cret", "+OK\r\n", 0, 0, 0},
+            {"INFO server", INFO_SERVER, 0, 0, 0},
+            {"INFO replication", info_repl, 0, 0, 0},
+        };
+        fake master;
+        fake_start(&master, msteps, 3, 0);
+        char url[64], list[64];
+        snprintf(url, sizeof(url), "redis://:s3cret@127.0.0.1:%d", master.port);
+        snprintf(list, sizeof(list), "10.9.9.9, [::1]:1 , localhost:%d", rep.port);
+        ra_replica_opts o = {.url = url, .pick_replica = 1, .read_timeout_ms = 2000,
+                             .replica_allow = allow ? list : NULL};
+        ra_err err = {0};
+        ra_replica_info ri;
+        ra_replica *r = ra_replica_connect(&o, &ri, &err);
+        if (allow) {
+            if (r == NULL) fail_msg("%s", err.msg);
+            assert_int_equal(ri.port, rep.port);
+            mem_sink m = {0};
+            ra_sink sink = {.ctx = &m, .begin = ms_begin, .write = ms_write};
+            long long bytes = 0;
+            if (ra_replica_sync(r, &sink, &bytes, NULL, &err) != 0) fail_msg("%s", err.msg);
+            assert_int_equal(bytes, rdb_len);
+        } else {
+            assert_null(r);
+            assert_int_equal(err.code, RA_E_SOURCE);
+            char want[64];
+            snprintf(want, sizeof(want), "'localhost:%d' to replica-allow", rep.port);
+            if (strstr(err.msg, want) == NULL) fail_msg("%s", err.msg);
+            assert_null(strstr(err.msg, "s3cret"));
+        }
+        ra_replica_free(r);
+        fake_stop(&master);
+        fake_stop(&rep);
+        assert_int_equal(rep.ngot, allow ? 6 : 0); /* refused: nothing, not even AUTH, went to it */
+    }
+    /* a malformed list is a usage error */
+    static const char text[] = "# Replication\r\nrole:master\r\nslave0:ip=h,port=7,state=online,lag=0\r\n";
+    char info_repl[200];
+    snprintf(info_repl, sizeof(info_repl), "$%zu\r\n%s\r\n", strlen(text), text);
+    step msteps[] = {{"AUTH s3cret", "+OK\r\n", 0, 0, 0}, {"INFO server", INFO_SERVER, 0, 0, 0},
+                     {"INFO replication", info_repl, 0, 0, 0}};
+    fake master;
+    fake_start(&master, msteps, 3, 0);
+    char url[64];
+    snprintf(url, sizeof(url), "redis://:s3cret@127.0.0.1:%d", master.port);
+    ra_replica_opts o = {.url = url, .pick_replica = 1, .read_timeout_ms = 2000, .replica_allow = "x:99999"};
+    ra_err err = {0};
+    assert_null(ra_replica_connect(&o, NULL, &err));
+    fake_stop(&master);
+    assert_int_equal(err.code, RA_E_USAGE);
+    if (strstr(err.msg, "replica-allow") == NULL) fail_msg("%s", err.msg);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_diskless_ok),
@@ -628,6 +856,12 @@ int main(void) {
         cmocka_unit_test(test_sentinel_replicas),
         cmocka_unit_test(test_sentinel_flow),
         cmocka_unit_test(test_sentinel_errors),
+        cmocka_unit_test(test_handshake_trickle),
+        cmocka_unit_test(test_nested_arrays),
+        cmocka_unit_test(test_sanitized_errors),
+        cmocka_unit_test(test_payload_trickle),
+        cmocka_unit_test(test_unchecked_rdb),
+        cmocka_unit_test(test_pick_replica_allow),
     };
     return cmocka_run_group_tests(tests, setup_rdb, NULL);
 }
