@@ -412,6 +412,47 @@ static void test_part_failure_surfaces_on_next_write(void **state) {
     ra_s3_free(s3);
 }
 
+/* The <Code> of an error answer is data that operations branch on. */
+static void test_error_codes_as_data(void **state) {
+    (void)state;
+    static const step steps[] = {
+        {404, NULL, ERR("NoSuchUpload")},                 /* abort of an upload already gone: done */
+        {404, NULL, ERR("NoSuchLifecycleConfiguration")}, /* no rules */
+        {404, NULL, ERR("NotImplemented")},               /* lifecycle unsupported, bucket level: store */
+        {404, NULL, ""},                                  /* HEAD of a missing object: not found */
+        {200, NULL, INIT},
+        {404, NULL, ERR("NoSuchUpload")},                 /* UploadPart: the upload vanished mid-run */
+        {404, NULL, ERR("NoSuchUpload")},                 /* the abort that follows */
+    };
+    peer p;
+    peer_start(&p, steps, 7);
+    ra_s3 *s3 = peer_client(&p, NULL);
+    ra_err err = {0};
+    assert_int_equal(ra_s3_abort_upload(s3, "obj", "UP0", &err), 0);
+    ra_s3_lifecycle lc;
+    int unsupported = -1;
+    assert_int_equal(ra_s3_get_lifecycle(s3, &lc, &unsupported, &err), 0);
+    assert_int_equal(lc.nrules, 0);
+    assert_int_equal(unsupported, 0);
+    assert_int_equal(ra_s3_get_lifecycle(s3, &lc, &unsupported, &err), -1);
+    assert_int_equal(unsupported, 1);
+    assert_int_equal(err.code, RA_E_STORE);
+    ra_s3_head head;
+    assert_int_equal(ra_s3_head_object(s3, "missing", &head, &err), -1);
+    assert_int_equal(err.code, RA_E_NOTFOUND);
+    ra_upload_opts o = {.concurrency = 1, .expected_size = -1};
+    ra_upload *up = ra_upload_new(s3, "obj", &o, &err);
+    assert_non_null(up);
+    assert_int_equal(ra_upload_write(up, "0123456789", 10, &err), 0);
+    assert_int_equal(ra_upload_finish(up, &err), -1);
+    assert_int_equal(err.code, RA_E_STORE); /* exit 4, not 6 "no such backup" (faults.md R21) */
+    assert_non_null(strstr(err.msg, "NoSuchUpload"));
+    ra_upload_free(up);
+    peer_stop(&p);
+    assert_int_equal(p.served, 7);
+    ra_s3_free(s3);
+}
+
 /* ------------------------------------------------------------- cancel and deadlines */
 
 typedef struct canceller {
@@ -596,12 +637,14 @@ static void test_presign_token_and_expiry_warning(void **state) {
     log_close(&lb);
 }
 
-static void test_config_from_env(void **state) {
+static void test_config_values(void **state) {
     (void)state;
     ra_s3_credentials cr = {ak, sk, NULL, 0};
-    setenv("AWS_REGION", "ap-south-1", 1);
-    setenv("AWS_ENDPOINT_URL_S3", "http://minio.local:9000", 1);
-    ra_s3_config c = {.bucket = "b", .credentials = &cr};
+    /* the adapter takes explicit values: the environment is the configuration's business */
+    setenv("AWS_REGION", "eu-west-3", 1);
+    setenv("AWS_ENDPOINT_URL_S3", "http://elsewhere.local:1", 1);
+    ra_s3_config c = {.bucket = "b", .credentials = &cr, .region = "ap-south-1",
+                      .endpoint = "http://minio.local:9000"};
     ra_err err = {0};
     ra_s3 *s3 = ra_s3_new(&c, &err);
     char *url = ra_s3_presign_get(s3, NULL, "k", 60, 1369353600, &err);
@@ -609,13 +652,23 @@ static void test_config_from_env(void **state) {
     assert_non_null(strstr(url, "%2Fap-south-1%2F"));
     free(url);
     ra_s3_free(s3);
-    unsetenv("AWS_ENDPOINT_URL_S3");
+    /* NULL endpoint: AWS for the region */
+    c.endpoint = NULL;
     s3 = ra_s3_new(&c, &err);
     url = ra_s3_presign_get(s3, NULL, "k", 60, 1369353600, &err);
     assert_non_null(strstr(url, "https://b.s3.ap-south-1.amazonaws.com/k?"));
     free(url);
     ra_s3_free(s3);
+    /* NULL region: the default, whatever AWS_REGION says */
+    c.region = NULL;
+    s3 = ra_s3_new(&c, &err);
+    url = ra_s3_presign_get(s3, NULL, "k", 60, 1369353600, &err);
+    assert_non_null(strstr(url, "https://b.s3." RA_S3_REGION_DEFAULT ".amazonaws.com/k?"));
+    assert_non_null(strstr(url, "%2F" RA_S3_REGION_DEFAULT "%2F"));
+    free(url);
+    ra_s3_free(s3);
     unsetenv("AWS_REGION");
+    unsetenv("AWS_ENDPOINT_URL_S3");
     c.endpoint = "ftp://x";
     assert_null(ra_s3_new(&c, &err));
     assert_int_equal(err.code, RA_E_USAGE);
@@ -680,13 +733,14 @@ int main(void) {
         cmocka_unit_test(test_upload_verifies_with_head),
         cmocka_unit_test(test_complete_answer_lost),
         cmocka_unit_test(test_part_failure_surfaces_on_next_write),
+        cmocka_unit_test(test_error_codes_as_data),
         cmocka_unit_test(test_cancel_ends_a_blocked_request),
         cmocka_unit_test(test_cleanup_after_cancel_runs_briefly),
         cmocka_unit_test(test_call_budget_bounds_retries),
         cmocka_unit_test(test_cancel_during_upload_then_abort),
         cmocka_unit_test(test_presign_aws_example),
         cmocka_unit_test(test_presign_token_and_expiry_warning),
-        cmocka_unit_test(test_config_from_env),
+        cmocka_unit_test(test_config_values),
         cmocka_unit_test(test_credentials),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,11 +16,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/digest.h"
 #include "storage/s3/request.h"
-#include "storage/s3/sigv4.h"
-#include "storage/s3/xml.h"
 
-#define MIB (1024LL * 1024)
 #define WAIT_SLICE_MS 100 /* how often a blocked writer looks at the cancel flag and its watchdog */
 
 long long ra_upload_part_size(long long configured, long long expected_size, int index) {
@@ -30,7 +28,7 @@ long long ra_upload_part_size(long long configured, long long expected_size, int
     if (expected_size >= 0) {
         /* known size: one size for all parts, large enough for 10,000 parts, whole MiB */
         long long need = (expected_size + RA_PARTS_MAX - 1) / RA_PARTS_MAX;
-        need = (need + MIB - 1) / MIB * MIB;
+        need = (need + RA_MIB - 1) / RA_MIB * RA_MIB;
         if (need > p) p = need;
         return p > RA_PART_SIZE_MAX ? RA_PART_SIZE_MAX : p;
     }
@@ -135,12 +133,12 @@ ra_upload *ra_upload_new(ra_s3 *s3, const char *key, const ra_upload_opts *opts,
     up->cur = -1;
     up->part_size = opts->part_size;
     up->expected = opts->expected_size;
-    up->stall_ms = opts->stall_timeout_ms > 0 ? opts->stall_timeout_ms : 45000;
+    up->stall_ms = opts->stall_timeout_ms > 0 ? opts->stall_timeout_ms : RA_SINK_STALL_MS_DEFAULT;
     up->cancel = opts->cancel ? opts->cancel : ra_s3_cancel_flag(s3);
     up->checksum = opts->checksum;
     if (up->checksum == RA_UPLOAD_CHECKSUM_AUTO)
         up->checksum = ra_s3_is_https(s3) ? RA_UPLOAD_CHECKSUM_NONE : RA_UPLOAD_CHECKSUM_SHA256;
-    up->nslots = (opts->concurrency > 0 ? opts->concurrency : 4) + 1;
+    up->nslots = (opts->concurrency > 0 ? opts->concurrency : RA_CONCURRENCY_DEFAULT) + 1;
     if ((up->key = strdup(key)) == NULL) goto oom;
     if ((up->slots = calloc((size_t)up->nslots, sizeof(*up->slots))) == NULL) goto oom;
     pthread_condattr_t ca;
@@ -170,39 +168,7 @@ ra_upload *ra_upload_new(ra_s3 *s3, const char *key, const ra_upload_opts *opts,
         return NULL;
     }
 
-    /* CreateMultipartUpload, with the object's type and metadata */
-    ra_kv *hs = calloc(opts->nmeta + 1, sizeof(*hs));
-    char **names = calloc(opts->nmeta + 1, sizeof(*names));
-    int r = -1;
-    if (hs && names) {
-        size_t nh = 0;
-        hs[nh++] = (ra_kv){"Content-Type", opts->content_type ? opts->content_type : "application/octet-stream"};
-        r = 0;
-        for (size_t i = 0; i < opts->nmeta && r == 0; i++) {
-            if (asprintf(&names[i], "x-amz-meta-%s", opts->meta[i].key) < 0) {
-                names[i] = NULL;
-                r = -1;
-            } else {
-                hs[nh++] = (ra_kv){names[i], opts->meta[i].value};
-            }
-        }
-        if (r == 0) {
-            ra_kv q[] = {{"uploads", NULL}};
-            ra_s3_req req = {.method = "POST", .key = key, .query = q, .nquery = 1, .headers = hs,
-                             .nheaders = nh, .payload_hash = RA_SIGV4_EMPTY_SHA256};
-            ra_s3_resp resp;
-            r = ra_s3_request(s3, &req, &resp, err);
-            if (r == 0) r = ra_s3xml_parse_upload_id(resp.body, resp.len, &up->upload_id, err);
-            ra_s3_resp_clear(&resp);
-            if (r < 0) r = -2;
-        }
-    }
-    if (names)
-        for (size_t i = 0; i < opts->nmeta; i++) free(names[i]);
-    free(names);
-    free(hs);
-    if (r == -1) goto oom;
-    if (r < 0) {
+    if (ra_s3_upload_create(s3, key, opts->content_type, opts->meta, opts->nmeta, &up->upload_id, err) < 0) {
         ra_err_prefix(err, "starting upload of '%s': ", key);
         ra_upload_free(up);
         return NULL;
@@ -249,7 +215,8 @@ static int slot_submit(ra_upload *up, slot *s, ra_err *err) {
      * it would cost another full pass over every byte (SHA-256: 0.6 CPU-s per GiB). */
     switch (up->checksum) {
     case RA_UPLOAD_CHECKSUM_MD5:
-        ra_s3_content_md5(s->buf ? (const void *)s->buf : "", s->len, s->md5);
+        if (ra_md5_base64(s->buf, s->len, s->md5) < 0)
+            return ra_err_set(err, RA_E_INTERNAL, "s3: cannot hash part %d (OpenSSL failed)", s->part);
         s->header[0] = (ra_kv){"Content-MD5", s->md5};
         s->req.headers = s->header;
         s->req.nheaders = 1;
@@ -257,7 +224,8 @@ static int slot_submit(ra_upload *up, slot *s, ra_err *err) {
     case RA_UPLOAD_CHECKSUM_NONE:
         break;
     default: /* SHA256 */
-        ra_sigv4_sha256_hex(s->buf ? (const void *)s->buf : "", s->len, s->hash);
+        if (ra_sha256_hex(s->buf, s->len, s->hash) < 0)
+            return ra_err_set(err, RA_E_INTERNAL, "s3: cannot hash part %d (OpenSSL failed)", s->part);
         s->req.payload_hash = s->hash;
         break;
     }
@@ -545,24 +513,12 @@ int ra_upload_finish(ra_upload *up, ra_err *err) {
         if (up->etags == NULL || i >= up->etags_cap || up->etags[i] == NULL)
             return ra_err_set(err, RA_E_INTERNAL, "s3: part %d of '%s' has no ETag", i + 1, up->key);
 
-    char *xml = ra_s3xml_build_complete((const char *const *)up->etags, (size_t)up->nparts);
-    if (xml == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
-    char sha[65];
-    ra_sigv4_sha256_hex(xml, strlen(xml), sha);
-    ra_kv q[] = {{"uploadId", up->upload_id}};
-    ra_kv hs[] = {{"Content-Type", "application/xml"}};
-    ra_s3_req req = {.method = "POST", .key = up->key, .query = q, .nquery = 1, .headers = hs, .nheaders = 1,
-                     .body = xml, .body_len = strlen(xml), .payload_hash = sha};
-    ra_s3_resp resp;
-    int r = ra_s3_request(up->s3, &req, &resp, err);
-    free(xml);
-    /* a 200 may still carry <Error>: only the body says whether the object exists */
-    if (r == 0) r = ra_s3xml_parse_complete(resp.body, resp.len, NULL, err);
-    ra_s3_resp_clear(&resp);
+    int r = ra_s3_upload_complete(up->s3, up->key, up->upload_id, (const char *const *)up->etags,
+                                  (size_t)up->nparts, err);
     /* NoSuchUpload after a retried Complete: the first attempt may have succeeded and only its
      * answer was lost; the HEAD below decides (size and part count must match) */
-    int lost_answer = r < 0 && err && strstr(err->msg, "NoSuchUpload") != NULL;
-    if (r < 0 && !lost_answer) {
+    int lost_answer = r == RA_S3_NO_SUCH_UPLOAD;
+    if (r < 0) {
         ra_err_prefix(err, "completing upload of '%s': ", up->key);
         return -1;
     }
