@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,12 +28,16 @@ static char ak[] = AK, sk[] = SK, tok[] = "TOKEN/+=";
 
 /* ------------------------------------------------------------- scripted peer */
 
+/* steps are written {status, headers, body}; the optional trickle_ms stays 0 */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
 #define MAX_STEPS 16
 
 typedef struct step {
     int status;          /* 0: never answer; hold the connection until the client closes it */
     const char *headers; /* extra header lines, each ending in \r\n */
     const char *body;
+    int trickle_ms;      /* > 0: send the body one byte every trickle_ms (a slow store) */
 } step;
 
 typedef struct peer {
@@ -94,7 +99,15 @@ static void *serve(void *arg) {
             len += snprintf(resp + len, sizeof(resp) - (size_t)len, "Content-Length: %zu\r\n", head ? 0 : blen);
         len += snprintf(resp + len, sizeof(resp) - (size_t)len, "\r\n%s", head ? "" : (s->body ? s->body : ""));
         p->served = i + 1; /* before answering: the client may check it as soon as it has the answer */
-        if (write(c, resp, (size_t)len) < 0) {
+        if (s->trickle_ms > 0 && !head) {
+            size_t hl = (size_t)len - blen;
+            int ok = write(c, resp, hl) == (ssize_t)hl;
+            for (size_t b = hl; ok && b < (size_t)len; b++) {
+                struct timespec ts = {s->trickle_ms / 1000, (s->trickle_ms % 1000) * 1000000L};
+                nanosleep(&ts, NULL);
+                ok = write(c, resp + b, 1) == 1;
+            }
+        } else if (write(c, resp, (size_t)len) < 0) {
         }
         close(c);
     }
@@ -453,6 +466,133 @@ static void test_error_codes_as_data(void **state) {
     ra_s3_free(s3);
 }
 
+/* ------------------------------------------------------------- hostile or broken stores */
+
+#define LIST_PAGE(token) XML "<ListBucketResult><IsTruncated>true</IsTruncated><Contents><Key>k</Key><Size>1</Size>" \
+    "</Contents><NextContinuationToken>" token "</NextContinuationToken></ListBucketResult>"
+#define UPLOADS_PAGE XML "<ListMultipartUploadsResult><IsTruncated>true</IsTruncated><NextKeyMarker>a</NextKeyMarker>" \
+    "<NextUploadIdMarker>U</NextUploadIdMarker><Upload><Key>a</Key><UploadId>U</UploadId></Upload>" \
+    "</ListMultipartUploadsResult>"
+
+static int count_cb(void *ctx, const ra_s3_object *obj, ra_err *err) {
+    (void)obj, (void)err;
+    ++*(int *)ctx;
+    return 0;
+}
+
+static int count_up_cb(void *ctx, const ra_s3_upload_ref *up, ra_err *err) {
+    (void)up, (void)err;
+    ++*(int *)ctx;
+    return 0;
+}
+
+/* faults.md R11: a store repeating its continuation token or markers must not loop for ever */
+static void test_listings_end(void **state) {
+    (void)state;
+    static const step steps[] = {
+        {200, NULL, LIST_PAGE("T1")}, {200, NULL, LIST_PAGE("T2")}, {200, NULL, LIST_PAGE("T2")},
+        {200, NULL, UPLOADS_PAGE},    {200, NULL, UPLOADS_PAGE},
+        {200, NULL, XML "<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>"},
+    };
+    peer p;
+    peer_start(&p, steps, 6);
+    ra_s3 *s3 = peer_client(&p, NULL);
+    ra_err err = {0};
+    int n = 0;
+    assert_int_equal(ra_s3_list(s3, "p/", count_cb, &n, &err), -1);
+    assert_int_equal(err.code, RA_E_STORE);
+    assert_non_null(strstr(err.msg, "names itself as the next page"));
+    assert_int_equal(n, 3);
+    assert_int_equal(p.served, 3);
+    assert_non_null(strstr(p.requests[1], "continuation-token=T1"));
+    assert_non_null(strstr(p.requests[2], "continuation-token=T2"));
+    n = 0;
+    assert_int_equal(ra_s3_list_uploads(s3, "p/", count_up_cb, &n, &err), -1);
+    assert_int_equal(err.code, RA_E_STORE);
+    assert_non_null(strstr(err.msg, "listing multipart uploads: page 2 names itself"));
+    assert_int_equal(p.served, 5);
+    assert_non_null(strstr(p.requests[4], "key-marker=a&max-uploads") || strstr(p.requests[4], "key-marker=a"));
+    /* truncated without a token */
+    assert_int_equal(ra_s3_list(s3, "p/", count_cb, &n, &err), -1);
+    assert_int_equal(err.code, RA_E_STORE);
+    assert_non_null(strstr(err.msg, "truncated listing without NextContinuationToken"));
+    peer_stop(&p);
+    assert_int_equal(p.served, 6);
+    ra_s3_free(s3);
+}
+
+static void test_conditional_put(void **state) {
+    (void)state;
+    static const step steps[] = {
+        {200, "ETag: \"e1\"\r\n", ""},
+        {412, NULL, ERR("PreconditionFailed")},
+        {409, NULL, ERR("ConditionalRequestConflict")},
+        {200, "ETag: \"e2\"\r\n", ""},
+        {412, NULL, ERR("PreconditionFailed")},
+        {409, NULL, ERR("BucketNotEmpty")}, /* another 409 is an ordinary failure */
+    };
+    peer p;
+    peer_start(&p, steps, 6);
+    ra_s3 *s3 = peer_client(&p, NULL);
+    ra_err err = {0};
+    char *etag = NULL;
+    ra_s3_put_opts create = {.content_type = "application/json", .if_absent = 1, .etag = &etag};
+    assert_int_equal(ra_s3_put(s3, "lock", "{}", 2, &create, &err), 0);
+    assert_string_equal(etag, "\"e1\"");
+    free(etag);
+    assert_int_equal(ra_s3_put(s3, "lock", "{}", 2, &create, &err), RA_S3_PRECONDITION_FAILED);
+    assert_null(etag);
+    assert_non_null(strstr(err.msg, "412 PreconditionFailed"));
+    assert_int_equal(ra_s3_put(s3, "lock", "{}", 2, &create, &err), RA_S3_PRECONDITION_FAILED);
+    assert_non_null(strstr(err.msg, "ConditionalRequestConflict"));
+    ra_s3_put_opts replace = {.if_match = "\"e1\"", .etag = &etag};
+    assert_int_equal(ra_s3_put(s3, "lock", "{}", 2, &replace, &err), 0);
+    assert_string_equal(etag, "\"e2\"");
+    free(etag);
+    assert_int_equal(ra_s3_put(s3, "lock", "{}", 2, &replace, &err), RA_S3_PRECONDITION_FAILED);
+    assert_int_equal(ra_s3_put(s3, "lock", "{}", 2, &replace, &err), -1);
+    assert_int_equal(err.code, RA_E_STORE);
+    peer_stop(&p);
+    assert_int_equal(p.served, 6); /* no retries of a failed condition */
+    for (int i = 0; i < 3; i++) {
+        assert_non_null(strcasestr(p.requests[i], "\r\nIf-None-Match: *\r\n"));
+        assert_null(strcasestr(p.requests[i], "\r\nIf-Match:"));
+        /* signed like every header */
+        assert_non_null(strstr(p.requests[i], ";if-none-match;"));
+    }
+    for (int i = 3; i < 6; i++) assert_non_null(strcasestr(p.requests[i], "\r\nIf-Match: \"e1\"\r\n"));
+    ra_s3_free(s3);
+}
+
+static int sink_cb(void *ctx, const void *data, size_t len, ra_err *err) {
+    (void)data, (void)err;
+    *(size_t *)ctx += len;
+    return 0;
+}
+
+/* faults.md R13: a store trickling a GET body must not hold verify for ever */
+static void test_slow_get_fails(void **state) {
+    (void)state;
+    static const step steps[] = {{200, NULL, "0123456789012345678901234567890123456789", 300}};
+    peer p;
+    peer_start(&p, steps, 1);
+    char ep[64];
+    snprintf(ep, sizeof(ep), "http://127.0.0.1:%d", p.port);
+    ra_s3_credentials cr = {ak, sk, NULL, 0};
+    ra_s3_config c = {.endpoint = ep, .bucket = "bkt", .path_style = 1, .credentials = &cr, .max_attempts = 1,
+                      .request_timeout_ms = 1000};
+    ra_err err = {0};
+    ra_s3 *s3 = ra_s3_new(&c, &err);
+    size_t got = 0;
+    long long t0 = (long long)time(NULL);
+    assert_int_equal(ra_s3_get_object(s3, "rdb", sink_cb, &got, &err), -1);
+    assert_true((long long)time(NULL) - t0 <= 4);
+    assert_true(got < 40);
+    assert_int_equal(err.code, RA_E_STORE);
+    peer_stop(&p);
+    ra_s3_free(s3);
+}
+
 /* ------------------------------------------------------------- cancel and deadlines */
 
 typedef struct canceller {
@@ -723,6 +863,7 @@ static void test_credentials(void **state) {
 }
 
 int main(void) {
+    signal(SIGPIPE, SIG_IGN); /* the peer writes to clients that gave up */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_retry_then_success),
         cmocka_unit_test(test_retries_are_bounded),
@@ -734,6 +875,9 @@ int main(void) {
         cmocka_unit_test(test_complete_answer_lost),
         cmocka_unit_test(test_part_failure_surfaces_on_next_write),
         cmocka_unit_test(test_error_codes_as_data),
+        cmocka_unit_test(test_listings_end),
+        cmocka_unit_test(test_conditional_put),
+        cmocka_unit_test(test_slow_get_fails),
         cmocka_unit_test(test_cancel_ends_a_blocked_request),
         cmocka_unit_test(test_cleanup_after_cancel_runs_briefly),
         cmocka_unit_test(test_call_budget_bounds_retries),
