@@ -27,13 +27,15 @@ typedef enum ra_upload_checksum {
 } ra_upload_checksum;
 
 typedef struct ra_upload_opts {
-    long long part_size;      /* 0 = 16 MiB; 5 MiB..5 GiB */
-    int concurrency;          /* parts in flight; 0 = 4 */
+    long long part_size;      /* 0 = RA_PART_SIZE_DEFAULT; RA_PART_SIZE_MIN..RA_PART_SIZE_MAX */
+    int concurrency;          /* parts in flight; 0 = RA_CONCURRENCY_DEFAULT */
     long long expected_size;  /* -1 unknown: part size grows so 10,000 parts reach >= 5 TiB */
     const ra_kv *meta;        /* x-amz-meta-* given at CreateMultipartUpload */
     size_t nmeta;
     const char *content_type; /* NULL = application/octet-stream */
-    long stall_timeout_ms;    /* a write blocked this long waiting for a free part fails; 0 = 45000 */
+    long stall_timeout_ms;    /* a write blocked waiting for a free part fails when nothing was sent to
+                                 the store for this long (bytes count, not whole parts); finish
+                                 is bound by the store's own timeouts only; 0 = RA_SINK_STALL_MS_DEFAULT */
     volatile sig_atomic_t *cancel; /* non-zero -> the next write/finish fails RA_E_CANCELLED */
     ra_upload_checksum checksum;   /* 0 = AUTO */
 } ra_upload_opts;

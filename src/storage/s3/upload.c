@@ -10,15 +10,22 @@
 #include "storage/s3/upload.h"
 
 #include <errno.h>
+#include <stddef.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <time.h>
+
+#include <linux/tcp.h> /* struct tcp_info with tcpi_bytes_acked; glibc's lacks it */
 
 #include "common/digest.h"
 #include "storage/s3/request.h"
 
+#define SOCKS_MAX 2 * RA_CONCURRENCY_MAX + 2 /* connections watched for acknowledgements */
 #define WAIT_SLICE_MS 100 /* how often a blocked writer looks at the cancel flag and its watchdog */
 
 long long ra_upload_part_size(long long configured, long long expected_size, int index) {
@@ -51,6 +58,7 @@ typedef struct slot {
     int state;
     int attempt;
     long long retry_at; /* monotonic ms, SLOT_WAITING */
+    curl_off_t sent;    /* bytes of this attempt libcurl has sent so far (upload thread) */
     CURL *easy;         /* one per slot; connections are shared through the multi handle */
     ra_s3_xfer x;
     ra_s3_req req;
@@ -87,7 +95,12 @@ struct ra_upload {
     int sync_ready;         /* lock and changed initialised */
     /* under lock */
     int quit;               /* the upload thread returns */
-    long long parts_done;   /* for the stall watchdog */
+    struct {
+        curl_socket_t fd;   /* CURL_SOCKET_BAD: unused */
+        long long acked;
+    } socks[SOCKS_MAX];
+    long long moved;        /* bytes handed to the store plus parts finished: the stall watchdog's
+                               sign of life (a slow store that moves is not stalled) */
     int failed;
     ra_err ferr;
 };
@@ -131,6 +144,7 @@ ra_upload *ra_upload_new(ra_s3 *s3, const char *key, const ra_upload_opts *opts,
     if (up == NULL) goto oom;
     up->s3 = s3;
     up->cur = -1;
+    for (int i = 0; i < SOCKS_MAX; i++) up->socks[i].fd = CURL_SOCKET_BAD;
     up->part_size = opts->part_size;
     up->expected = opts->expected_size;
     up->stall_ms = opts->stall_timeout_ms > 0 ? opts->stall_timeout_ms : RA_SINK_STALL_MS_DEFAULT;
@@ -187,8 +201,16 @@ oom:
     return NULL;
 }
 
+static int sock_open(void *ud, curl_socket_t fd, curlsocktype purpose);
+static int sock_close(void *ud, curl_socket_t fd);
+
 static int slot_start(ra_upload *up, slot *s, ra_err *err) {
     if (ra_s3_xfer_setup(up->s3, &s->x, &s->req, err) < 0) return -1;
+    s->sent = 0;
+    curl_easy_setopt(s->easy, CURLOPT_SOCKOPTFUNCTION, sock_open);
+    curl_easy_setopt(s->easy, CURLOPT_SOCKOPTDATA, up);
+    curl_easy_setopt(s->easy, CURLOPT_CLOSESOCKETFUNCTION, sock_close);
+    curl_easy_setopt(s->easy, CURLOPT_CLOSESOCKETDATA, up);
     curl_easy_setopt(s->easy, CURLOPT_PRIVATE, s);
     CURLMcode mc = curl_multi_add_handle(up->multi, s->easy);
     if (mc != CURLM_OK) return ra_err_set(err, RA_E_INTERNAL, "s3: cannot queue part: %s", curl_multi_strerror(mc));
@@ -249,6 +271,68 @@ static int store_etag(ra_upload *up, int part, const char *etag, ra_err *err) {
     return 0;
 }
 
+/* The upload's connections (opened by any slot's handle, shared through the multi handle) and
+ * how many bytes each had acknowledged when last looked at. Bytes handed to the kernel stop
+ * counting once its buffers are full; acknowledgements go on as long as the store really takes
+ * data, so they are the watchdog's best sign of life. */
+static int sock_open(void *ud, curl_socket_t fd, curlsocktype purpose) {
+    ra_upload *up = ud;
+    if (purpose != CURLSOCKTYPE_IPCXN) return CURL_SOCKOPT_OK;
+    pthread_mutex_lock(&up->lock);
+    for (int i = 0; i < SOCKS_MAX; i++)
+        if (up->socks[i].fd == CURL_SOCKET_BAD) {
+            up->socks[i].fd = fd;
+            up->socks[i].acked = 0;
+            break;
+        }
+    pthread_mutex_unlock(&up->lock);
+    return CURL_SOCKOPT_OK;
+}
+
+static int sock_close(void *ud, curl_socket_t fd) {
+    ra_upload *up = ud;
+    pthread_mutex_lock(&up->lock);
+    for (int i = 0; i < SOCKS_MAX; i++)
+        if (up->socks[i].fd == fd) up->socks[i].fd = CURL_SOCKET_BAD;
+    pthread_mutex_unlock(&up->lock);
+    return close(fd);
+}
+
+/* Under lock: what the store acknowledged since last time, over all connections (Linux). */
+static long long acked_delta(ra_upload *up) {
+    long long d = 0;
+    for (int i = 0; i < SOCKS_MAX; i++) {
+        struct tcp_info ti;
+        socklen_t len = sizeof(ti);
+        if (up->socks[i].fd == CURL_SOCKET_BAD) continue;
+        memset(&ti, 0, sizeof(ti));
+        if (getsockopt(up->socks[i].fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 ||
+            len < offsetof(struct tcp_info, tcpi_bytes_acked) + sizeof(ti.tcpi_bytes_acked))
+            continue;
+        long long a = (long long)ti.tcpi_bytes_acked;
+        if (a > up->socks[i].acked) d += a - up->socks[i].acked;
+        up->socks[i].acked = a;
+    }
+    return d;
+}
+
+/* Upload thread: add what the running parts sent, and what the store acknowledged, since last
+ * time to up->moved. A retry's bytes count as progress too: the store is answering. */
+static void count_progress(ra_upload *up) {
+    pthread_mutex_lock(&up->lock);
+    for (int i = 0; i < up->nslots; i++) {
+        slot *s = &up->slots[i];
+        curl_off_t v = 0;
+        if (s->state != SLOT_RUNNING) continue;
+        if (curl_easy_getinfo(s->easy, CURLINFO_SIZE_UPLOAD_T, &v) == CURLE_OK) {
+            if (v > s->sent) up->moved += v - s->sent;
+            s->sent = v;
+        }
+    }
+    up->moved += acked_delta(up);
+    pthread_mutex_unlock(&up->lock);
+}
+
 /* Upload thread: push transfers, then collect finished parts and restart due retries. */
 static void drive(ra_upload *up) {
     int running = 0, left = 0;
@@ -261,6 +345,7 @@ static void drive(ra_upload *up) {
         pthread_mutex_unlock(&up->lock);
         return;
     }
+    count_progress(up);
     CURLMsg *m;
     while ((m = curl_multi_info_read(up->multi, &left)) != NULL) {
         if (m->msg != CURLMSG_DONE) continue;
@@ -285,7 +370,7 @@ static void drive(ra_upload *up) {
             ra_s3_xfer_clear(&s->x);
             s->state = SLOT_FREE;
             s->len = 0;
-            up->parts_done++;
+            up->moved++;
             pthread_cond_broadcast(&up->changed);
         } else if (retry >= 0) {
             ra_s3_xfer_clear(&s->x);
@@ -356,23 +441,25 @@ static int cancelled(const ra_upload *up) {
     return up->cancel && *up->cancel;
 }
 
-/* Writer, under lock: block until `ready` holds; fails on a part failure, cancel or a stall
- * (no part finished for stall_ms: a diskless Redis drops a replica that stops reading). */
-static int wait_for(ra_upload *up, int (*ready)(const ra_upload *), ra_err *err) {
-    long long done = up->parts_done;
+/* Writer, under lock: block until `ready` holds; fails on a part failure or cancel. With
+ * `stall` (while the source is being read), also when nothing moved for stall_ms: no byte sent
+ * and no part finished. A diskless Redis drops a replica that stops reading, so a writer must not
+ * block that long; a slow store whose bytes keep going out is not stalled (faults.md R15). */
+static int wait_for(ra_upload *up, int (*ready)(const ra_upload *), int stall, ra_err *err) {
+    long long moved = up->moved;
     long long deadline = now_ms() + up->stall_ms;
     for (;;) {
         if (up->failed) return fail(up, err);
         if (ready(up)) return 0;
         if (cancelled(up)) return ra_err_set(err, RA_E_CANCELLED, "upload of '%s' cancelled", up->key);
         long long now = now_ms();
-        if (up->parts_done != done) {
-            done = up->parts_done;
+        if (up->moved != moved) {
+            moved = up->moved;
             deadline = now + up->stall_ms;
         }
-        if (now >= deadline)
-            return ra_err_set(err, RA_E_STORE, "s3: upload of '%s' stalled: no part finished in %ld ms", up->key,
-                              up->stall_ms);
+        if (stall && now >= deadline)
+            return ra_err_set(err, RA_E_STORE, "s3: upload of '%s' stalled: nothing sent to the store in %ld ms",
+                              up->key, up->stall_ms);
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         ts.tv_nsec += WAIT_SLICE_MS * 1000000L;
@@ -401,7 +488,7 @@ static int next_slot(ra_upload *up, ra_err *err) {
     if (up->nparts >= RA_PARTS_MAX)
         return ra_err_set(err, RA_E_STORE, "s3: upload of '%s' needs more than %d parts", up->key, RA_PARTS_MAX);
     pthread_mutex_lock(&up->lock);
-    int r = wait_for(up, has_free, err);
+    int r = wait_for(up, has_free, 1, err);
     slot *s = NULL;
     for (int i = 0; r == 0 && i < up->nslots; i++) {
         if (up->slots[i].state != SLOT_FREE) continue;
@@ -505,7 +592,9 @@ int ra_upload_finish(ra_upload *up, ra_err *err) {
     if (up->cur < 0 && up->nparts == 0 && next_slot(up, err) < 0) return -1;
     if (up->cur >= 0) queue_part(up);
     pthread_mutex_lock(&up->lock);
-    int w = wait_for(up, all_free, err);
+    /* the source is fully read: no replica to protect any more, only the store's own timeouts
+     * (no progress for the request timeout fails a part) apply */
+    int w = wait_for(up, all_free, 0, err);
     pthread_mutex_unlock(&up->lock);
     if (w < 0) return -1;
     stop_thread(up);
