@@ -29,7 +29,8 @@ typedef enum ra_upload_checksum {
 typedef struct ra_upload_opts {
     long long part_size;      /* 0 = RA_PART_SIZE_DEFAULT; RA_PART_SIZE_MIN..RA_PART_SIZE_MAX */
     int concurrency;          /* parts in flight; 0 = RA_CONCURRENCY_DEFAULT */
-    long long expected_size;  /* -1 unknown: part size grows so 10,000 parts reach >= 5 TiB */
+    long long expected_size;  /* -1 unknown: part size grows so 10,000 parts reach >= 5 TiB; known:
+                                 a hint, buffers grow only as the bytes arrive */
     const ra_kv *meta;        /* x-amz-meta-* given at CreateMultipartUpload */
     size_t nmeta;
     const char *content_type; /* NULL = application/octet-stream */
@@ -64,7 +65,13 @@ long long ra_upload_bytes(const ra_upload *up);      /* bytes accepted so far */
 const char *ra_upload_id(const ra_upload *up);
 
 /* Part size for part number `index` (1-based) given the configured size and whether the total is
- * known: pure, so the plan is unit-tested. */
+ * known: pure, so the plan is unit-tested. A known size is planned for 9,936 parts (the rest of
+ * S3's 10,000 is slack for the growth below). */
 long long ra_upload_part_size(long long configured, long long expected_size, int index);
+/* The size really allocated for part `index` once `received` bytes were accepted: the plan, but
+ * never more than max(configured, received). So a source announcing 50 TB and sending little
+ * gets configured-size buffers (faults.md R14), while an honest large one reaches the planned
+ * size after a few doubling parts. */
+long long ra_upload_part_alloc(long long configured, long long expected_size, int index, long long received);
 
 #endif

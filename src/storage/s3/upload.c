@@ -25,6 +25,9 @@
 #include "common/digest.h"
 #include "storage/s3/request.h"
 
+/* A known size is planned for fewer parts than S3's limit: parts grow towards the planned size
+ * as bytes arrive (ra_upload_part_alloc), and the smaller first parts need the slack. */
+#define PLAN_PARTS (RA_PARTS_MAX - 64)
 #define SOCKS_MAX 2 * RA_CONCURRENCY_MAX + 2 /* connections watched for acknowledgements */
 #define WAIT_SLICE_MS 100 /* how often a blocked writer looks at the cancel flag and its watchdog */
 
@@ -34,7 +37,7 @@ long long ra_upload_part_size(long long configured, long long expected_size, int
     if (p > RA_PART_SIZE_MAX) p = RA_PART_SIZE_MAX;
     if (expected_size >= 0) {
         /* known size: one size for all parts, large enough for 10,000 parts, whole MiB */
-        long long need = (expected_size + RA_PARTS_MAX - 1) / RA_PARTS_MAX;
+        long long need = (expected_size + PLAN_PARTS - 1) / PLAN_PARTS;
         need = (need + RA_MIB - 1) / RA_MIB * RA_MIB;
         if (need > p) p = need;
         return p > RA_PART_SIZE_MAX ? RA_PART_SIZE_MAX : p;
@@ -45,6 +48,14 @@ long long ra_upload_part_size(long long configured, long long expected_size, int
         if (p >= RA_PART_SIZE_MAX) return RA_PART_SIZE_MAX;
     }
     return p;
+}
+
+long long ra_upload_part_alloc(long long configured, long long expected_size, int index, long long received) {
+    long long plan = ra_upload_part_size(configured, expected_size, index);
+    long long base = ra_upload_part_size(configured, -1, 1);
+    /* a part may be as large as all that came before it, so sizes at most double per part */
+    long long cap = received > base ? received : base;
+    return plan < cap ? plan : cap;
 }
 
 enum { SLOT_FREE, SLOT_FILLING, SLOT_QUEUED, SLOT_RUNNING, SLOT_WAITING };
@@ -500,7 +511,7 @@ static int next_slot(ra_upload *up, ra_err *err) {
     pthread_mutex_unlock(&up->lock);
     if (r < 0) return -1;
     if (s != NULL) {
-        long long size = ra_upload_part_size(up->part_size, up->expected, up->nparts + 1);
+        long long size = ra_upload_part_alloc(up->part_size, up->expected, up->nparts + 1, up->bytes);
         if ((size_t)size > s->cap) {
             unsigned char *b = realloc(s->buf, (size_t)size);
             if (b == NULL) {
