@@ -25,38 +25,8 @@
 #include "common/digest.h"
 #include "storage/s3/request.h"
 
-/* A known size is planned for fewer parts than S3's limit: parts grow towards the planned size
- * as bytes arrive (ra_upload_part_alloc), and the smaller first parts need the slack. */
-#define PLAN_PARTS (RA_PARTS_MAX - 64)
-#define SOCKS_MAX 2 * RA_CONCURRENCY_MAX + 2 /* connections watched for acknowledgements */
+#define SOCKS_MAX (2 * RA_CONCURRENCY_MAX + 2)/* connections watched for acknowledgements */
 #define WAIT_SLICE_MS 100 /* how often a blocked writer looks at the cancel flag and its watchdog */
-
-long long ra_upload_part_size(long long configured, long long expected_size, int index) {
-    long long p = configured > 0 ? configured : RA_PART_SIZE_DEFAULT;
-    if (p < RA_PART_SIZE_MIN) p = RA_PART_SIZE_MIN;
-    if (p > RA_PART_SIZE_MAX) p = RA_PART_SIZE_MAX;
-    if (expected_size >= 0) {
-        /* known size: one size for all parts, large enough for 10,000 parts, whole MiB */
-        long long need = (expected_size + PLAN_PARTS - 1) / PLAN_PARTS;
-        need = (need + RA_MIB - 1) / RA_MIB * RA_MIB;
-        if (need > p) p = need;
-        return p > RA_PART_SIZE_MAX ? RA_PART_SIZE_MAX : p;
-    }
-    if (index < 1) index = 1;
-    for (int g = (index - 1) / RA_PART_GROW_EVERY; g > 0; g--) {
-        p *= 2;
-        if (p >= RA_PART_SIZE_MAX) return RA_PART_SIZE_MAX;
-    }
-    return p;
-}
-
-long long ra_upload_part_alloc(long long configured, long long expected_size, int index, long long received) {
-    long long plan = ra_upload_part_size(configured, expected_size, index);
-    long long base = ra_upload_part_size(configured, -1, 1);
-    /* a part may be as large as all that came before it, so sizes at most double per part */
-    long long cap = received > base ? received : base;
-    return plan < cap ? plan : cap;
-}
 
 enum { SLOT_FREE, SLOT_FILLING, SLOT_QUEUED, SLOT_RUNNING, SLOT_WAITING };
 
