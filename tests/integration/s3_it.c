@@ -465,6 +465,39 @@ static void test_lifecycle(void **state) {
     ra_s3_free(s3);
 }
 
+/* ------------------------------------------------------------- conditional PUT */
+
+/* The lock's primitive. Whether the store honours the conditions is reported, not assumed:
+ * RGW before Squid ignores If-None-Match on PUT. If-Match with a wrong ETag must be refused. */
+static void test_conditional_put(void **state) {
+    (void)state;
+    NEED_ENV();
+    ra_s3 *s3 = client(env.bucket, env.secret_key, 0);
+    char key[160];
+    key_of(key, sizeof(key), "lock.json");
+    ra_err err = {0};
+    char *etag = NULL;
+    ra_s3_put_opts create = {.content_type = "application/json", .if_absent = 1, .etag = &etag};
+    if (ra_s3_put(s3, key, "{\"a\":1}", 7, &create, &err) != 0) fail_msg("%s", err.msg);
+    assert_non_null(etag);
+    assert_true(strlen(etag) > 2);
+    char *first = etag;
+    int r = ra_s3_put(s3, key, "{\"a\":2}", 7, &create, &err);
+    print_message("If-None-Match: * on an existing object: %s\n",
+                  r == RA_S3_PRECONDITION_FAILED ? "refused (412), honoured" : r == 0 ? "IGNORED (overwritten)"
+                                                                                    : err.msg);
+    assert_true(r == 0 || r == RA_S3_PRECONDITION_FAILED);
+    free(etag);
+    etag = NULL;
+    ra_s3_put_opts wrong = {.if_match = "\"0123456789abcdef0123456789abcdef\""};
+    r = ra_s3_put(s3, key, "{\"a\":3}", 7, &wrong, &err);
+    print_message("If-Match with a wrong ETag: %s\n",
+                  r == RA_S3_PRECONDITION_FAILED ? "refused (412), honoured" : r == 0 ? "IGNORED" : err.msg);
+    free(first);
+    assert_int_equal(ra_s3_delete_object(s3, key, &err), 0);
+    ra_s3_free(s3);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_multipart_100mib),
@@ -476,6 +509,7 @@ int main(void) {
         cmocka_unit_test(test_missing_bucket),
         cmocka_unit_test(test_list_pages_and_delete_objects),
         cmocka_unit_test(test_lifecycle),
+        cmocka_unit_test(test_conditional_put),
     };
     return cmocka_run_group_tests(tests, setup_env, NULL);
 }

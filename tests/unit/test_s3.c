@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,12 +28,17 @@ static char ak[] = AK, sk[] = SK, tok[] = "TOKEN/+=";
 
 /* ------------------------------------------------------------- scripted peer */
 
+/* steps are written {status, headers, body}; the optional trickle_ms stays 0 */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
 #define MAX_STEPS 16
 
 typedef struct step {
     int status;          /* 0: never answer; hold the connection until the client closes it */
     const char *headers; /* extra header lines, each ending in \r\n */
     const char *body;
+    int trickle_ms;      /* > 0: send the body one byte every trickle_ms (a slow store) */
+    int read_delay_ms;   /* > 0: read the request body 16 KiB every read_delay_ms (a slow uplink) */
 } step;
 
 typedef struct peer {
@@ -71,8 +77,13 @@ static void *serve(void *arg) {
         const char *cl = strcasestr(p->requests[i], "\r\ncontent-length:");
         if (cl) clen = strtoll(cl + 17, NULL, 10);
         long long have = (long long)(n - hlen);
+        int delay = p->steps[i].read_delay_ms;
         while (have < clen) {
-            ssize_t r = read(c, buf, sizeof(buf));
+            if (delay > 0) {
+                struct timespec ts = {delay / 1000, (delay % 1000) * 1000000L};
+                nanosleep(&ts, NULL);
+            }
+            ssize_t r = read(c, buf, delay > 0 ? 16384 : sizeof(buf));
             if (r <= 0) break;
             have += r;
         }
@@ -94,7 +105,15 @@ static void *serve(void *arg) {
             len += snprintf(resp + len, sizeof(resp) - (size_t)len, "Content-Length: %zu\r\n", head ? 0 : blen);
         len += snprintf(resp + len, sizeof(resp) - (size_t)len, "\r\n%s", head ? "" : (s->body ? s->body : ""));
         p->served = i + 1; /* before answering: the client may check it as soon as it has the answer */
-        if (write(c, resp, (size_t)len) < 0) {
+        if (s->trickle_ms > 0 && !head) {
+            size_t hl = (size_t)len - blen;
+            int ok = write(c, resp, hl) == (ssize_t)hl;
+            for (size_t b = hl; ok && b < (size_t)len; b++) {
+                struct timespec ts = {s->trickle_ms / 1000, (s->trickle_ms % 1000) * 1000000L};
+                nanosleep(&ts, NULL);
+                ok = write(c, resp + b, 1) == 1;
+            }
+        } else if (write(c, resp, (size_t)len) < 0) {
         }
         close(c);
     }
@@ -108,6 +127,10 @@ static void peer_start(peer *p, const step *steps, int n) {
     p->fd = socket(AF_INET, SOCK_STREAM, 0);
     int one = 1;
     setsockopt(p->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    /* small kernel buffers, as on a slow link: bytes the client counts as sent are then
+     * nearly all taken by the peer (accepted sockets inherit it) */
+    int rcvbuf = 32 * 1024;
+    setsockopt(p->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     assert_int_equal(bind(p->fd, (struct sockaddr *)&a, sizeof(a)), 0);
     socklen_t al = sizeof(a);
@@ -412,6 +435,210 @@ static void test_part_failure_surfaces_on_next_write(void **state) {
     ra_s3_free(s3);
 }
 
+/* The <Code> of an error answer is data that operations branch on. */
+static void test_error_codes_as_data(void **state) {
+    (void)state;
+    static const step steps[] = {
+        {404, NULL, ERR("NoSuchUpload")},                 /* abort of an upload already gone: done */
+        {404, NULL, ERR("NoSuchLifecycleConfiguration")}, /* no rules */
+        {404, NULL, ERR("NotImplemented")},               /* lifecycle unsupported, bucket level: store */
+        {404, NULL, ""},                                  /* HEAD of a missing object: not found */
+        {200, NULL, INIT},
+        {404, NULL, ERR("NoSuchUpload")},                 /* UploadPart: the upload vanished mid-run */
+        {404, NULL, ERR("NoSuchUpload")},                 /* the abort that follows */
+    };
+    peer p;
+    peer_start(&p, steps, 7);
+    ra_s3 *s3 = peer_client(&p, NULL);
+    ra_err err = {0};
+    assert_int_equal(ra_s3_abort_upload(s3, "obj", "UP0", &err), 0);
+    ra_s3_lifecycle lc;
+    int unsupported = -1;
+    assert_int_equal(ra_s3_get_lifecycle(s3, &lc, &unsupported, &err), 0);
+    assert_int_equal(lc.nrules, 0);
+    assert_int_equal(unsupported, 0);
+    assert_int_equal(ra_s3_get_lifecycle(s3, &lc, &unsupported, &err), -1);
+    assert_int_equal(unsupported, 1);
+    assert_int_equal(err.code, RA_E_STORE);
+    ra_s3_head head;
+    assert_int_equal(ra_s3_head_object(s3, "missing", &head, &err), -1);
+    assert_int_equal(err.code, RA_E_NOTFOUND);
+    ra_upload_opts o = {.concurrency = 1, .expected_size = -1};
+    ra_upload *up = ra_upload_new(s3, "obj", &o, &err);
+    assert_non_null(up);
+    assert_int_equal(ra_upload_write(up, "0123456789", 10, &err), 0);
+    assert_int_equal(ra_upload_finish(up, &err), -1);
+    assert_int_equal(err.code, RA_E_STORE); /* exit 4, not 6 "no such backup" (faults.md R21) */
+    assert_non_null(strstr(err.msg, "NoSuchUpload"));
+    ra_upload_free(up);
+    peer_stop(&p);
+    assert_int_equal(p.served, 7);
+    ra_s3_free(s3);
+}
+
+/* ------------------------------------------------------------- hostile or broken stores */
+
+#define LIST_PAGE(token) XML "<ListBucketResult><IsTruncated>true</IsTruncated><Contents><Key>k</Key><Size>1</Size>" \
+    "</Contents><NextContinuationToken>" token "</NextContinuationToken></ListBucketResult>"
+#define UPLOADS_PAGE XML "<ListMultipartUploadsResult><IsTruncated>true</IsTruncated><NextKeyMarker>a</NextKeyMarker>" \
+    "<NextUploadIdMarker>U</NextUploadIdMarker><Upload><Key>a</Key><UploadId>U</UploadId></Upload>" \
+    "</ListMultipartUploadsResult>"
+
+static int count_cb(void *ctx, const ra_s3_object *obj, ra_err *err) {
+    (void)obj, (void)err;
+    ++*(int *)ctx;
+    return 0;
+}
+
+static int count_up_cb(void *ctx, const ra_s3_upload_ref *up, ra_err *err) {
+    (void)up, (void)err;
+    ++*(int *)ctx;
+    return 0;
+}
+
+/* faults.md R11: a store repeating its continuation token or markers must not loop for ever */
+static void test_listings_end(void **state) {
+    (void)state;
+    static const step steps[] = {
+        {200, NULL, LIST_PAGE("T1")}, {200, NULL, LIST_PAGE("T2")}, {200, NULL, LIST_PAGE("T2")},
+        {200, NULL, UPLOADS_PAGE},    {200, NULL, UPLOADS_PAGE},
+        {200, NULL, XML "<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>"},
+    };
+    peer p;
+    peer_start(&p, steps, 6);
+    ra_s3 *s3 = peer_client(&p, NULL);
+    ra_err err = {0};
+    int n = 0;
+    assert_int_equal(ra_s3_list(s3, "p/", count_cb, &n, &err), -1);
+    assert_int_equal(err.code, RA_E_STORE);
+    assert_non_null(strstr(err.msg, "names itself as the next page"));
+    assert_int_equal(n, 3);
+    assert_int_equal(p.served, 3);
+    assert_non_null(strstr(p.requests[1], "continuation-token=T1"));
+    assert_non_null(strstr(p.requests[2], "continuation-token=T2"));
+    n = 0;
+    assert_int_equal(ra_s3_list_uploads(s3, "p/", count_up_cb, &n, &err), -1);
+    assert_int_equal(err.code, RA_E_STORE);
+    assert_non_null(strstr(err.msg, "listing multipart uploads: page 2 names itself"));
+    assert_int_equal(p.served, 5);
+    assert_non_null(strstr(p.requests[4], "key-marker=a&max-uploads") || strstr(p.requests[4], "key-marker=a"));
+    /* truncated without a token */
+    assert_int_equal(ra_s3_list(s3, "p/", count_cb, &n, &err), -1);
+    assert_int_equal(err.code, RA_E_STORE);
+    assert_non_null(strstr(err.msg, "truncated listing without NextContinuationToken"));
+    peer_stop(&p);
+    assert_int_equal(p.served, 6);
+    ra_s3_free(s3);
+}
+
+static void test_conditional_put(void **state) {
+    (void)state;
+    static const step steps[] = {
+        {200, "ETag: \"e1\"\r\n", ""},
+        {412, NULL, ERR("PreconditionFailed")},
+        {409, NULL, ERR("ConditionalRequestConflict")},
+        {200, "ETag: \"e2\"\r\n", ""},
+        {412, NULL, ERR("PreconditionFailed")},
+        {409, NULL, ERR("BucketNotEmpty")}, /* another 409 is an ordinary failure */
+    };
+    peer p;
+    peer_start(&p, steps, 6);
+    ra_s3 *s3 = peer_client(&p, NULL);
+    ra_err err = {0};
+    char *etag = NULL;
+    ra_s3_put_opts create = {.content_type = "application/json", .if_absent = 1, .etag = &etag};
+    assert_int_equal(ra_s3_put(s3, "lock", "{}", 2, &create, &err), 0);
+    assert_string_equal(etag, "\"e1\"");
+    free(etag);
+    assert_int_equal(ra_s3_put(s3, "lock", "{}", 2, &create, &err), RA_S3_PRECONDITION_FAILED);
+    assert_null(etag);
+    assert_non_null(strstr(err.msg, "412 PreconditionFailed"));
+    assert_int_equal(ra_s3_put(s3, "lock", "{}", 2, &create, &err), RA_S3_PRECONDITION_FAILED);
+    assert_non_null(strstr(err.msg, "ConditionalRequestConflict"));
+    ra_s3_put_opts replace = {.if_match = "\"e1\"", .etag = &etag};
+    assert_int_equal(ra_s3_put(s3, "lock", "{}", 2, &replace, &err), 0);
+    assert_string_equal(etag, "\"e2\"");
+    free(etag);
+    assert_int_equal(ra_s3_put(s3, "lock", "{}", 2, &replace, &err), RA_S3_PRECONDITION_FAILED);
+    assert_int_equal(ra_s3_put(s3, "lock", "{}", 2, &replace, &err), -1);
+    assert_int_equal(err.code, RA_E_STORE);
+    peer_stop(&p);
+    assert_int_equal(p.served, 6); /* no retries of a failed condition */
+    for (int i = 0; i < 3; i++) {
+        assert_non_null(strcasestr(p.requests[i], "\r\nIf-None-Match: *\r\n"));
+        assert_null(strcasestr(p.requests[i], "\r\nIf-Match:"));
+        /* signed like every header */
+        assert_non_null(strstr(p.requests[i], ";if-none-match;"));
+    }
+    for (int i = 3; i < 6; i++) assert_non_null(strcasestr(p.requests[i], "\r\nIf-Match: \"e1\"\r\n"));
+    ra_s3_free(s3);
+}
+
+static int sink_cb(void *ctx, const void *data, size_t len, ra_err *err) {
+    (void)data, (void)err;
+    *(size_t *)ctx += len;
+    return 0;
+}
+
+/* faults.md R13: a store trickling a GET body must not hold verify for ever */
+static void test_slow_get_fails(void **state) {
+    (void)state;
+    static const step steps[] = {{200, NULL, "0123456789012345678901234567890123456789", 300}};
+    peer p;
+    peer_start(&p, steps, 1);
+    char ep[64];
+    snprintf(ep, sizeof(ep), "http://127.0.0.1:%d", p.port);
+    ra_s3_credentials cr = {ak, sk, NULL, 0};
+    ra_s3_config c = {.endpoint = ep, .bucket = "bkt", .path_style = 1, .credentials = &cr, .max_attempts = 1,
+                      .request_timeout_ms = 1000};
+    ra_err err = {0};
+    ra_s3 *s3 = ra_s3_new(&c, &err);
+    size_t got = 0;
+    long long t0 = (long long)time(NULL);
+    assert_int_equal(ra_s3_get_object(s3, "rdb", sink_cb, &got, &err), -1);
+    assert_true((long long)time(NULL) - t0 <= 4);
+    assert_true(got < 40);
+    assert_int_equal(err.code, RA_E_STORE);
+    peer_stop(&p);
+    ra_s3_free(s3);
+}
+
+/* faults.md R15: a store that is slow but moving does not trip the stall rule, which is meant
+ * for a store that takes nothing (the replica's repl-timeout); scaled down: 300 ms of stall
+ * allowed, parts that each take ~0.7 s to go out. */
+static void test_slow_store_is_not_stalled(void **state) {
+    (void)state;
+    static const step steps[] = {
+        {200, NULL, INIT},
+        {200, "ETag: \"p1\"\r\n", "", 0, 2},
+        {200, "ETag: \"p2\"\r\n", "", 0, 2},
+        {200, "ETag: \"p3\"\r\n", "", 0, 2},
+        {200, NULL, DONE},
+        {200, "Content-Length: 10485761\r\nETag: \"abc-3\"\r\n", ""},
+    };
+    peer p;
+    peer_start(&p, steps, 6);
+    ra_s3 *s3 = peer_client(&p, NULL);
+    ra_err err = {0};
+    ra_upload_opts o = {.part_size = RA_PART_SIZE_MIN, .concurrency = 1, .expected_size = -1,
+                        .stall_timeout_ms = 300};
+    ra_upload *up = ra_upload_new(s3, "obj", &o, &err);
+    assert_non_null(up);
+    size_t n = (size_t)RA_PART_SIZE_MIN;
+    char *part = calloc(1, n);
+    long long t0 = (long long)time(NULL);
+    for (int i = 0; i < 2; i++)
+        if (ra_upload_write(up, part, n, &err) < 0) fail_msg("%s", err.msg);
+    if (ra_upload_write(up, "x", 1, &err) < 0) fail_msg("%s", err.msg);
+    if (ra_upload_finish(up, &err) < 0) fail_msg("%s", err.msg);
+    assert_true((long long)time(NULL) - t0 >= 1); /* it really was slow */
+    ra_upload_free(up);
+    free(part);
+    peer_stop(&p);
+    assert_int_equal(p.served, 6);
+    ra_s3_free(s3);
+}
+
 /* ------------------------------------------------------------- cancel and deadlines */
 
 typedef struct canceller {
@@ -596,12 +823,14 @@ static void test_presign_token_and_expiry_warning(void **state) {
     log_close(&lb);
 }
 
-static void test_config_from_env(void **state) {
+static void test_config_values(void **state) {
     (void)state;
     ra_s3_credentials cr = {ak, sk, NULL, 0};
-    setenv("AWS_REGION", "ap-south-1", 1);
-    setenv("AWS_ENDPOINT_URL_S3", "http://minio.local:9000", 1);
-    ra_s3_config c = {.bucket = "b", .credentials = &cr};
+    /* the adapter takes explicit values: the environment is the configuration's business */
+    setenv("AWS_REGION", "eu-west-3", 1);
+    setenv("AWS_ENDPOINT_URL_S3", "http://elsewhere.local:1", 1);
+    ra_s3_config c = {.bucket = "b", .credentials = &cr, .region = "ap-south-1",
+                      .endpoint = "http://minio.local:9000"};
     ra_err err = {0};
     ra_s3 *s3 = ra_s3_new(&c, &err);
     char *url = ra_s3_presign_get(s3, NULL, "k", 60, 1369353600, &err);
@@ -609,13 +838,23 @@ static void test_config_from_env(void **state) {
     assert_non_null(strstr(url, "%2Fap-south-1%2F"));
     free(url);
     ra_s3_free(s3);
-    unsetenv("AWS_ENDPOINT_URL_S3");
+    /* NULL endpoint: AWS for the region */
+    c.endpoint = NULL;
     s3 = ra_s3_new(&c, &err);
     url = ra_s3_presign_get(s3, NULL, "k", 60, 1369353600, &err);
     assert_non_null(strstr(url, "https://b.s3.ap-south-1.amazonaws.com/k?"));
     free(url);
     ra_s3_free(s3);
+    /* NULL region: the default, whatever AWS_REGION says */
+    c.region = NULL;
+    s3 = ra_s3_new(&c, &err);
+    url = ra_s3_presign_get(s3, NULL, "k", 60, 1369353600, &err);
+    assert_non_null(strstr(url, "https://b.s3." RA_S3_REGION_DEFAULT ".amazonaws.com/k?"));
+    assert_non_null(strstr(url, "%2F" RA_S3_REGION_DEFAULT "%2F"));
+    free(url);
+    ra_s3_free(s3);
     unsetenv("AWS_REGION");
+    unsetenv("AWS_ENDPOINT_URL_S3");
     c.endpoint = "ftp://x";
     assert_null(ra_s3_new(&c, &err));
     assert_int_equal(err.code, RA_E_USAGE);
@@ -670,6 +909,7 @@ static void test_credentials(void **state) {
 }
 
 int main(void) {
+    signal(SIGPIPE, SIG_IGN); /* the peer writes to clients that gave up */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_retry_then_success),
         cmocka_unit_test(test_retries_are_bounded),
@@ -680,13 +920,18 @@ int main(void) {
         cmocka_unit_test(test_upload_verifies_with_head),
         cmocka_unit_test(test_complete_answer_lost),
         cmocka_unit_test(test_part_failure_surfaces_on_next_write),
+        cmocka_unit_test(test_error_codes_as_data),
+        cmocka_unit_test(test_listings_end),
+        cmocka_unit_test(test_conditional_put),
+        cmocka_unit_test(test_slow_get_fails),
+        cmocka_unit_test(test_slow_store_is_not_stalled),
         cmocka_unit_test(test_cancel_ends_a_blocked_request),
         cmocka_unit_test(test_cleanup_after_cancel_runs_briefly),
         cmocka_unit_test(test_call_budget_bounds_retries),
         cmocka_unit_test(test_cancel_during_upload_then_abort),
         cmocka_unit_test(test_presign_aws_example),
         cmocka_unit_test(test_presign_token_and_expiry_warning),
-        cmocka_unit_test(test_config_from_env),
+        cmocka_unit_test(test_config_values),
         cmocka_unit_test(test_credentials),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,11 +3,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
+#include "storage/s3/s3.h"
 #include "storage/s3/xml.h"
 
 #define NS " xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\""

@@ -6,11 +6,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
+#include "common/digest.h"
 #include "storage/s3/sigv4.h"
 
 #define AK "AKIAIOSFODNN7EXAMPLE"
@@ -102,7 +104,7 @@ static void test_header_vectors(void **state) {
                  "AWS4-HMAC-SHA256\n" DATE "\n20130524/us-east-1/s3/aws4_request\n%s", v->sts_hash);
         assert_string_equal(sts, want_sts);
         char sig[65];
-        ra_sigv4_signature(&signer, sts, sig);
+        assert_int_equal(ra_sigv4_signature(&signer, sts, sig), 0);
         assert_string_equal(sig, v->signature);
         char *auth = ra_sigv4_authorization(&signer, &v->req);
         char want_auth[512];
@@ -225,9 +227,9 @@ static void test_amz_date_and_sha(void **state) {
     char d[17], h[65];
     ra_sigv4_amz_date(1369353600, d); /* 2013-05-24T00:00:00Z */
     assert_string_equal(d, DATE);
-    ra_sigv4_sha256_hex("", 0, h);
+    assert_int_equal(ra_sha256_hex("", 0, h), 0);
     assert_string_equal(h, RA_SIGV4_EMPTY_SHA256);
-    ra_sigv4_sha256_hex("Welcome to Amazon S3.", 21, h);
+    assert_int_equal(ra_sha256_hex("Welcome to Amazon S3.", 21, h), 0);
     assert_string_equal(h, "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072");
 }
 

@@ -1,4 +1,5 @@
-/* test_upload_plan.c - ra_upload_part_size: bounds, known sizes, and growth that reaches 5 TiB. */
+/* test_upload_plan.c - ra_upload_part_size: bounds, known sizes, and growth that reaches 5 TiB;
+ * ra_upload_part_alloc: buffers grow only as bytes arrive. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -69,12 +70,55 @@ static void test_known_size(void **state) {
     assert_int_equal(ra_upload_part_size(0, 60 * TIB, 1), RA_PART_SIZE_MAX);
 }
 
+/* faults.md R14: a source announcing 50 TB gets configured-size buffers until the bytes come */
+static void test_announced_size_is_not_allocated(void **state) {
+    (void)state;
+    const long long liar = 53687091200000LL;
+    assert_int_equal(ra_upload_part_size(0, liar, 1), RA_PART_SIZE_MAX); /* the plan */
+    assert_int_equal(ra_upload_part_alloc(0, liar, 1, 0), RA_PART_SIZE_DEFAULT);
+    assert_int_equal(ra_upload_part_alloc(0, liar, 2, RA_PART_SIZE_DEFAULT), RA_PART_SIZE_DEFAULT);
+    assert_int_equal(ra_upload_part_alloc(0, liar, 3, 300 * MIB), 300 * MIB);
+    assert_int_equal(ra_upload_part_alloc(RA_PART_SIZE_MIN, liar, 1, 0), RA_PART_SIZE_MIN);
+    /* never beyond the plan, whatever arrived */
+    assert_int_equal(ra_upload_part_alloc(0, 100 * MIB, 5, 64 * MIB), RA_PART_SIZE_DEFAULT);
+    assert_int_equal(ra_upload_part_alloc(0, liar, 30, 100 * TIB), RA_PART_SIZE_MAX);
+    /* unknown size: as planned */
+    assert_int_equal(ra_upload_part_alloc(0, -1, RA_PART_GROW_EVERY + 1, RA_PART_GROW_EVERY * RA_PART_SIZE_DEFAULT),
+                     2 * RA_PART_SIZE_DEFAULT);
+}
+
+/* An honest known size still fits S3's 10,000 parts although the first parts are smaller. */
+static void test_known_size_reach_with_growth(void **state) {
+    (void)state;
+    const long long sizes[] = {5 * TIB, 5 * TIB - 1, 1 * TIB, 200LL * 1024 * MIB, 160000 * MIB + 1, 17 * MIB};
+    const long long configured[] = {0, RA_PART_SIZE_MIN, 100 * MIB};
+    for (size_t c = 0; c < sizeof(configured) / sizeof(configured[0]); c++) {
+        for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+            long long got = 0, prev = 0;
+            int parts = 0;
+            while (got < sizes[i]) {
+                long long p = ra_upload_part_alloc(configured[c], sizes[i], parts + 1, got);
+                assert_true(p >= RA_PART_SIZE_MIN && p <= RA_PART_SIZE_MAX);
+                assert_true(p >= prev);
+                long long base = ra_upload_part_size(configured[c], -1, 1);
+                assert_true(p <= (got > base ? got : base)); /* no more than what has arrived */
+                prev = p;
+                got += p < sizes[i] - got ? p : sizes[i] - got;
+                parts++;
+            }
+            assert_true(parts <= RA_PARTS_MAX);
+        }
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_unknown_size_reaches_5tib),
         cmocka_unit_test(test_unknown_size_starts_at_configured),
         cmocka_unit_test(test_bounds),
         cmocka_unit_test(test_known_size),
+        cmocka_unit_test(test_announced_size_is_not_allocated),
+        cmocka_unit_test(test_known_size_reach_with_growth),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

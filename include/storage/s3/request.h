@@ -1,12 +1,42 @@
-/* request.h - internals of the S3 layer shared by s3.c and upload.c: one signed request on a
- * libcurl easy handle (usable alone or inside a multi handle) and the retry classification.
- * Not for use outside src/storage/s3/. */
+/* request.h - internals of the S3 layer shared by its files: the client's fields, one signed
+ * request on a libcurl easy handle (usable alone or inside a multi handle), the retry engine and
+ * the mapping of answers to errors (request.c). Not for use outside src/storage/s3/. */
 #ifndef RA_STORAGE_S3_REQUEST_H
 #define RA_STORAGE_S3_REQUEST_H
 
+#include <pthread.h>
+
 #include <curl/curl.h>
 
+#include "storage/s3/endpoint.h"
 #include "storage/s3/s3.h"
+
+#define RA_S3_MAX_BODY_DEFAULT (16u * 1024 * 1024)
+
+/* The client (opaque to everyone else). */
+struct ra_s3 {
+    ra_s3_endpoint ep;
+    char *region;
+    char *bucket;
+    int path_style;
+    char *ca_file;
+    int insecure;
+    ra_s3_credentials creds;
+    long connect_timeout_ms;
+    long request_timeout_ms;
+    int max_attempts;
+    int max_keys;
+    long total_timeout_ms;
+    long cleanup_timeout_ms;
+    volatile sig_atomic_t *cancel;
+    const ra_log *log;
+    CURL *easy;            /* kept for connection reuse across single requests */
+    curl_socket_t easy_fd; /* its connection's socket while open, else CURL_SOCKET_BAD */
+    /* shared with an upload thread (ra_s3_xfer_setup/result run there too): under lock */
+    pthread_mutex_t lock;
+    long clock_offset; /* server clock minus ours, seconds */
+    unsigned int seed; /* jitter */
+};
 
 typedef struct ra_s3_req {
     const char *method;       /* GET PUT POST DELETE HEAD */
@@ -22,11 +52,14 @@ typedef struct ra_s3_req {
     /* 2xx response body streamed here instead of buffered; NULL = buffer up to max_body */
     int (*write)(void *ctx, const void *data, size_t len, ra_err *err);
     void *write_ctx;
-    size_t max_body;          /* 0 = 16 MiB; a longer buffered body fails the request */
+    size_t max_body;          /* 0 = RA_S3_MAX_BODY_DEFAULT; a longer buffered body fails the request */
+    long min_rate;            /* streamed GET: fail when fewer than this many bytes per second
+                                 arrive over the request timeout; 0 = 1 */
 } ra_s3_req;
 
 typedef struct ra_s3_resp {
     long status;
+    char code[64];            /* the <Code> of an error answer ("NoSuchUpload"), "" when none */
     char *body;               /* buffered body (error bodies always), NUL-terminated */
     size_t len;
     char *etag;               /* ETag header, NULL when absent */
@@ -34,7 +67,7 @@ typedef struct ra_s3_resp {
     time_t date;              /* Date header, 0 when absent */
     time_t last_modified;
     long long content_length; /* -1 when absent */
-    ra_kv *meta;              /* x-amz-meta-* (prefix stripped, lower case) */
+    ra_s3_meta *meta;         /* x-amz-meta-* (prefix stripped, lower case) */
     size_t nmeta;
 } ra_s3_resp;
 void ra_s3_resp_clear(ra_s3_resp *r);
@@ -82,14 +115,34 @@ volatile sig_atomic_t *ra_s3_cancel_flag(const ra_s3 *s3);
 void ra_s3_xfer_clear(ra_s3_xfer *x);
 
 /* Run req on the client's own easy handle with retries; resp (may be NULL) gets the answer of
- * the successful attempt (caller clears it). */
+ * the successful attempt (caller clears it), or after a failure the status and error code of the
+ * last answer, for callers that branch on them. */
 int ra_s3_request(ra_s3 *s3, const ra_s3_req *req, ra_s3_resp *resp, ra_err *err);
 
 const ra_log *ra_s3_get_log(const ra_s3 *s3);
 const char *ra_s3_bucket(const ra_s3 *s3);
 int ra_s3_is_https(const ra_s3 *s3);
 
-/* base64 of the MD5 of data (Content-MD5), out has room for 25 bytes. */
-void ra_s3_content_md5(const void *data, size_t len, char out[25]);
+/* Headers of a new object: Content-Type and x-amz-meta-<name> of each meta, with room for
+ * `extra` more after them (kv[n++] = ...). */
+typedef struct ra_s3_headers {
+    ra_kv *kv;
+    size_t n;
+    char **names; /* the built x-amz-meta-* names, one per meta */
+    size_t nnames;
+} ra_s3_headers;
+int ra_s3_headers_object(ra_s3_headers *h, size_t extra, const char *content_type, const ra_kv *meta, size_t nmeta,
+                         ra_err *err);
+void ra_s3_headers_clear(ra_s3_headers *h);
+
+/* A request with a small XML body (DeleteObjects, lifecycle, Complete): Content-Type
+ * application/xml, Content-MD5 and the signed SHA-256. key NULL = the bucket. */
+int ra_s3_xml_request(ra_s3 *s3, const char *method, const char *key, const ra_kv *q, size_t nq, const char *xml,
+                      ra_s3_resp *resp, ra_err *err);
+
+/* Whether a listing goes on after page number `page` (1-based), which was asked with `sent`
+ * (NULL for the first page) and names `next`: 1 go on, 0 done, -1 (RA_E_STORE) when a truncated
+ * page names no next page, names itself, or the listing passed its page bound. */
+int ra_s3_list_next(const char *what, long page, int truncated, const char *sent, const char *next, ra_err *err);
 
 #endif

@@ -9,76 +9,75 @@
 #include <time.h>
 
 #include "common/err.h"
+#include "common/limits.h"
 #include "common/log.h"
+#include "storage/s3/credentials.h"
+#include "storage/s3/types.h"
 
 typedef struct ra_s3 ra_s3;
 
-/* Credentials; strings are copied by ra_s3_new and wiped on free. */
-typedef struct ra_s3_credentials {
-    char *access_key;
-    char *secret_key;
-    char *session_token;  /* NULL unless temporary credentials */
-    time_t expiration;    /* 0 = unknown / does not expire */
-} ra_s3_credentials;
-
-/* Resolve credentials the AWS way: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN,
- * then the shared credentials file (AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials, profile
- * AWS_PROFILE or "default"). Fills creds (caller frees with ra_s3_credentials_clear). */
-int ra_s3_credentials_load(ra_s3_credentials *creds, ra_err *err);
-void ra_s3_credentials_clear(ra_s3_credentials *creds);
-
 typedef struct ra_s3_config {
-    const char *endpoint;        /* "https://s3.amazonaws.com", "http://127.0.0.1:17480"; NULL: from
-                                    AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL, else AWS for the region */
-    const char *region;          /* NULL: AWS_REGION / AWS_DEFAULT_REGION, else "us-east-1" */
+    const char *endpoint;        /* "https://s3.amazonaws.com", "http://127.0.0.1:17480"; NULL: AWS
+                                    for the region (https://s3.<region>.amazonaws.com) */
+    const char *region;          /* NULL: RA_S3_REGION_DEFAULT. The environment is not read here:
+                                    the configuration resolves AWS_REGION and friends */
     const char *bucket;
     int path_style;              /* 1: http://host/bucket/key, 0: http://bucket.host/key */
     const char *ca_file;         /* extra CA bundle; NULL = system */
     int insecure;                /* 1: do not verify TLS certificates (warns) */
-    const ra_s3_credentials *credentials;
-    long connect_timeout_ms;     /* 0 = 10000 */
-    long request_timeout_ms;     /* no progress for this long fails a request; 0 = 60000 */
-    int max_attempts;            /* retries of retriable failures; 0 = 5 */
+    const ra_s3_credentials *credentials; /* copied; NULL: ra_s3_credentials_load */
+    long connect_timeout_ms;     /* 0 = RA_CONNECT_TIMEOUT_MS_DEFAULT */
+    long request_timeout_ms;     /* no progress for this long fails a request;
+                                    0 = RA_READ_TIMEOUT_MS_DEFAULT */
+    int max_attempts;            /* retries of retriable failures; 0 = RA_S3_MAX_ATTEMPTS_DEFAULT */
     const ra_log *log;           /* may be NULL */
     int max_keys;                /* page size of listings (max-keys / max-uploads); 0 = server
                                     default (1000). Small values let tests exercise pagination */
     long total_timeout_ms;       /* one call with all its retries gives up after this long (streamed
-                                    GETs excepted: their stalls end by request_timeout_ms); 0 = 180000 */
+                                    GETs excepted: see get_min_rate); 0 = RA_S3_TOTAL_TIMEOUT_MS_DEFAULT */
     /* Non-zero (set by a SIGTERM/SIGINT handler) aborts the requests in flight and their retries
      * with RA_E_CANCELLED within about a second. A request STARTED while it is already set is
      * cleanup after the cancel (AbortMultipartUpload, the final "cancelled" record): it runs, not
      * watching the flag, but gives up after cleanup_timeout_ms. NULL: never cancelled. */
     volatile sig_atomic_t *cancel;
-    long cleanup_timeout_ms;     /* 0 = 30000 */
+    long cleanup_timeout_ms;     /* 0 = RA_S3_CLEANUP_TIMEOUT_MS_DEFAULT */
 } ra_s3_config;
 
 ra_s3 *ra_s3_new(const ra_s3_config *config, ra_err *err);
 void ra_s3_free(ra_s3 *s3);
 
-typedef struct ra_kv {
-    const char *key;
-    const char *value;
-} ra_kv;
-
-typedef struct ra_s3_object {
-    char *key;
-    long long size;
-    time_t last_modified;
-    char *etag;
-} ra_s3_object;
-
 typedef struct ra_s3_head {
     long long size;
     time_t last_modified;
     char *etag;
-    ra_kv *meta;  /* x-amz-meta-* with the prefix stripped, lower-case names; owned */
+    ra_s3_meta *meta;  /* x-amz-meta-* with the prefix stripped, lower-case names; owned */
     size_t nmeta;
 } ra_s3_head;
 void ra_s3_head_clear(ra_s3_head *head);
 
+/* Results besides 0 and -1 that a caller branches on; err is set as for -1. */
+#define RA_S3_PRECONDITION_FAILED 1 /* conditional PUT refused: 412 PreconditionFailed (the object
+                                       exists / has another ETag) or 409 ConditionalRequestConflict
+                                       (a concurrent conditional write won) */
+#define RA_S3_NO_SUCH_UPLOAD 2      /* the multipart upload is gone (404 NoSuchUpload) */
+
 /* Small objects (manifests, task records, locks). */
 int ra_s3_put_object(ra_s3 *s3, const char *key, const void *data, size_t len,
                      const char *content_type, const ra_kv *meta, size_t nmeta, ra_err *err);
+
+/* PUT with options, among them the conditions a lock needs. */
+typedef struct ra_s3_put_opts {
+    const char *content_type; /* NULL = application/octet-stream */
+    const ra_kv *meta;        /* x-amz-meta-* */
+    size_t nmeta;
+    int if_absent;            /* If-None-Match: *   (create only; the object must not exist) */
+    const char *if_match;     /* If-Match: <etag>   (replace only that version; quoted as received) */
+    char **etag;              /* receives the new object's ETag (malloc'd, "" when the store sent
+                                 none), may be NULL */
+} ra_s3_put_opts;
+/* 0 on success, RA_S3_PRECONDITION_FAILED when a condition does not hold (not retried), -1 on any
+ * other failure. A store that ignores the conditions (older Ceph RGW) simply overwrites. */
+int ra_s3_put(ra_s3 *s3, const char *key, const void *data, size_t len, const ra_s3_put_opts *opts, ra_err *err);
 /* Whole object into *data (caller frees), refusing objects larger than max_len. 404 -> RA_E_NOTFOUND. */
 int ra_s3_get_object_small(ra_s3 *s3, const char *key, size_t max_len, char **data, size_t *len,
                            ra_err *err);
@@ -97,27 +96,23 @@ int ra_s3_check_bucket(ra_s3 *s3, ra_err *err);
 int ra_s3_list(ra_s3 *s3, const char *prefix,
                int (*cb)(void *ctx, const ra_s3_object *obj, ra_err *err), void *ctx, ra_err *err);
 
-typedef struct ra_s3_upload_ref {
-    char *key;
-    char *upload_id;
-    time_t initiated;
-} ra_s3_upload_ref;
 /* ListMultipartUploads over all pages. */
 int ra_s3_list_uploads(ra_s3 *s3, const char *prefix,
                        int (*cb)(void *ctx, const ra_s3_upload_ref *up, ra_err *err), void *ctx,
                        ra_err *err);
+/* CreateMultipartUpload with the object's type (NULL = application/octet-stream) and metadata;
+ * *upload_id receives the id (malloc'd). */
+int ra_s3_upload_create(ra_s3 *s3, const char *key, const char *content_type, const ra_kv *meta, size_t nmeta,
+                        char **upload_id, ra_err *err);
+/* CompleteMultipartUpload of parts 1..n with their ETags. A 200 whose body is <Error> is an
+ * error. RA_S3_NO_SUCH_UPLOAD when the upload is gone (a retried Complete whose first answer was
+ * lost, or an abort by someone else): only a HEAD of the object can tell which. */
+int ra_s3_upload_complete(ra_s3 *s3, const char *key, const char *upload_id, const char *const *etags, size_t n,
+                          ra_err *err);
+/* AbortMultipartUpload; an upload already gone (NoSuchUpload) counts as aborted. */
 int ra_s3_abort_upload(ra_s3 *s3, const char *key, const char *upload_id, ra_err *err);
 
-/* Lifecycle. Rules are kept as XML text so rules this tool does not own survive a merge unchanged. */
-typedef struct ra_s3_lifecycle_rule {
-    char *id;   /* the rule's <ID>, "" when it has none */
-    char *xml;  /* the whole <Rule>...</Rule> element as text */
-} ra_s3_lifecycle_rule;
-typedef struct ra_s3_lifecycle {
-    ra_s3_lifecycle_rule *rules;
-    size_t nrules;
-} ra_s3_lifecycle;
-void ra_s3_lifecycle_clear(ra_s3_lifecycle *lc);
+/* Lifecycle (ra_s3_lifecycle in types.h). */
 /* No configuration -> 0 with nrules 0. A store without lifecycle support (501 NotImplemented)
  * -> RA_E_STORE and *unsupported = 1. */
 int ra_s3_get_lifecycle(ra_s3 *s3, ra_s3_lifecycle *lc, int *unsupported, ra_err *err);

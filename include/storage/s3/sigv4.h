@@ -2,14 +2,14 @@
  * Spec: https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html and
  * https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-query-string-auth.html.
  * S3 rules: no path normalisation and no double encoding. Returned strings are malloc'd (caller
- * frees); NULL means out of memory. */
+ * frees); NULL means out of memory or a failed hash. Hashing lives in common/digest.h. */
 #ifndef RA_STORAGE_S3_SIGV4_H
 #define RA_STORAGE_S3_SIGV4_H
 
 #include <stddef.h>
 #include <time.h>
 
-#include "storage/s3/s3.h"
+#include "storage/s3/types.h"
 
 #define RA_SIGV4_EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #define RA_SIGV4_UNSIGNED "UNSIGNED-PAYLOAD"
@@ -56,10 +56,10 @@ char *ra_sigv4_scope(const ra_sigv4_signer *sg);
 char *ra_sigv4_string_to_sign(const ra_sigv4_signer *sg, const char *canonical_request);
 
 /* kSigning = HMAC chain over "AWS4"+secret, date, region, service, "aws4_request". */
-void ra_sigv4_signing_key(const ra_sigv4_signer *sg, unsigned char key[32]);
+int ra_sigv4_signing_key(const ra_sigv4_signer *sg, unsigned char key[32]); /* -1: hash failed */
 
-/* Hex HMAC-SHA256 of the string to sign under the signing key. */
-void ra_sigv4_signature(const ra_sigv4_signer *sg, const char *string_to_sign, char hex[65]);
+/* Hex HMAC-SHA256 of the string to sign under the signing key; -1 when hashing failed. */
+int ra_sigv4_signature(const ra_sigv4_signer *sg, const char *string_to_sign, char hex[65]);
 
 /* Authorization header value for req: "AWS4-HMAC-SHA256 Credential=...,SignedHeaders=...,
  * Signature=...". The caller has put x-amz-date, x-amz-content-sha256 and, with temporary
@@ -71,8 +71,5 @@ char *ra_sigv4_authorization(const ra_sigv4_signer *sg, const ra_sigv4_request *
  * X-Amz-Security-Token is included (and signed) when sg->session_token is set. */
 char *ra_sigv4_presign_query(const ra_sigv4_signer *sg, const char *method, const char *path,
                              const char *host, long expires);
-
-/* Hex SHA-256 of data (EVP). */
-void ra_sigv4_sha256_hex(const void *data, size_t len, char hex[65]);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "common/err.h"
 #include "common/limits.h"
+#include "storage/s3/partplan.h"
 #include "storage/s3/s3.h"
 
 
@@ -27,20 +28,20 @@ typedef enum ra_upload_checksum {
 } ra_upload_checksum;
 
 typedef struct ra_upload_opts {
-    long long part_size;      /* 0 = 16 MiB; 5 MiB..5 GiB */
-    int concurrency;          /* parts in flight; 0 = 4 */
-    long long expected_size;  /* -1 unknown: part size grows so 10,000 parts reach >= 5 TiB */
+    long long part_size;      /* 0 = RA_PART_SIZE_DEFAULT; RA_PART_SIZE_MIN..RA_PART_SIZE_MAX */
+    int concurrency;          /* parts in flight; 0 = RA_CONCURRENCY_DEFAULT */
+    long long expected_size;  /* -1 unknown: part size grows so 10,000 parts reach >= 5 TiB; known:
+                                 a hint, buffers grow only as the bytes arrive */
     const ra_kv *meta;        /* x-amz-meta-* given at CreateMultipartUpload */
     size_t nmeta;
     const char *content_type; /* NULL = application/octet-stream */
-    long stall_timeout_ms;    /* a write blocked this long waiting for a free part fails; 0 = 45000 */
+    long stall_timeout_ms;    /* a write blocked waiting for a free part fails when nothing was sent to
+                                 the store for this long (bytes count, not whole parts); finish
+                                 is bound by the store's own timeouts only; 0 = RA_SINK_STALL_MS_DEFAULT */
     volatile sig_atomic_t *cancel; /* non-zero -> the next write/finish fails RA_E_CANCELLED */
     ra_upload_checksum checksum;   /* 0 = AUTO */
 } ra_upload_opts;
 
-/* Without a known size, the part size doubles every RA_PART_GROW_EVERY parts (capped at 5 GiB):
- * from 5 MiB parts, 10,000 parts then hold 9.3 TiB; from 16 MiB, the first growth is at 14 GiB. */
-#define RA_PART_GROW_EVERY 900
 
 /* Start a multipart upload of `key` (CreateMultipartUpload is sent here). */
 ra_upload *ra_upload_new(ra_s3 *s3, const char *key, const ra_upload_opts *opts, ra_err *err);
@@ -60,9 +61,5 @@ void ra_upload_free(ra_upload *up);
 
 long long ra_upload_bytes(const ra_upload *up);      /* bytes accepted so far */
 const char *ra_upload_id(const ra_upload *up);
-
-/* Part size for part number `index` (1-based) given the configured size and whether the total is
- * known: pure, so the plan is unit-tested. */
-long long ra_upload_part_size(long long configured, long long expected_size, int index);
 
 #endif

@@ -6,7 +6,7 @@
 #include <stddef.h>
 
 #include "common/err.h"
-#include "storage/s3/s3.h"
+#include "storage/s3/types.h"
 
 /* An <Error> body. Fields are truncated to fit; "" when absent (RGW sends an empty Message). */
 typedef struct ra_s3xml_error {

@@ -6,33 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
-static const char hexdig[] = "0123456789abcdef";
-
-static void to_hex(const unsigned char *in, size_t n, char *out) {
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = hexdig[in[i] >> 4];
-        out[2 * i + 1] = hexdig[in[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
-void ra_sigv4_sha256_hex(const void *data, size_t len, char hex[65]) {
-    unsigned char md[32];
-    unsigned int mdlen = 0;
-    if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32) {
-        memset(md, 0, sizeof(md)); /* cannot happen with the default provider; signs garbage */
-    }
-    to_hex(md, 32, hex);
-}
-
-static void hmac256(const void *key, size_t klen, const char *msg, unsigned char out[32]) {
-    unsigned int outlen = 32;
-    if (HMAC(EVP_sha256(), key, (int)klen, (const unsigned char *)msg, strlen(msg), out, &outlen) == NULL)
-        memset(out, 0, 32);
-}
+#include "common/digest.h"
 
 void ra_sigv4_amz_date(time_t t, char out[17]) {
     struct tm tm;
@@ -188,43 +162,54 @@ char *ra_sigv4_scope(const ra_sigv4_signer *sg) {
 char *ra_sigv4_string_to_sign(const ra_sigv4_signer *sg, const char *canonical_request) {
     char hash[65], *scope = ra_sigv4_scope(sg), *out = NULL;
     if (scope == NULL) return NULL;
-    ra_sigv4_sha256_hex(canonical_request, strlen(canonical_request), hash);
+    if (ra_sha256_hex(canonical_request, strlen(canonical_request), hash) < 0) {
+        free(scope);
+        return NULL;
+    }
     if (asprintf(&out, "AWS4-HMAC-SHA256\n%s\n%s\n%s", sg->amz_date, scope, hash) < 0) out = NULL;
     free(scope);
     return out;
 }
 
-void ra_sigv4_signing_key(const ra_sigv4_signer *sg, unsigned char key[32]) {
+static int hmac256(const unsigned char *key, size_t klen, const char *msg, unsigned char out[32]) {
+    return ra_hmac_sha256(key, klen, msg, strlen(msg), out);
+}
+
+int ra_sigv4_signing_key(const ra_sigv4_signer *sg, unsigned char key[32]) {
     size_t slen = strlen(sg->secret_key);
-    char *k0 = malloc(slen + 5);
+    unsigned char *k0 = malloc(slen + 5);
     char date[9];
     unsigned char k1[32], k2[32], k3[32];
-    if (k0 == NULL) {
-        memset(key, 0, 32);
-        return;
-    }
+    int r = -1;
+    memset(key, 0, 32);
+    if (k0 == NULL) return -1;
     memcpy(k0, "AWS4", 4);
     memcpy(k0 + 4, sg->secret_key, slen + 1);
     memcpy(date, sg->amz_date, 8);
     date[8] = '\0';
-    hmac256(k0, slen + 4, date, k1);
-    hmac256(k1, 32, sg->region, k2);
-    hmac256(k2, 32, sg->service, k3);
-    hmac256(k3, 32, "aws4_request", key);
+    if (hmac256(k0, slen + 4, date, k1) == 0 && hmac256(k1, 32, sg->region, k2) == 0 &&
+        hmac256(k2, 32, sg->service, k3) == 0 && hmac256(k3, 32, "aws4_request", key) == 0)
+        r = 0;
     /* the derived keys are as good as the secret for a day: wipe them */
     explicit_bzero(k0, slen + 4);
     explicit_bzero(k1, sizeof(k1));
     explicit_bzero(k2, sizeof(k2));
     explicit_bzero(k3, sizeof(k3));
     free(k0);
+    return r;
 }
 
-void ra_sigv4_signature(const ra_sigv4_signer *sg, const char *string_to_sign, char hex[65]) {
+int ra_sigv4_signature(const ra_sigv4_signer *sg, const char *string_to_sign, char hex[65]) {
     unsigned char key[32], sig[32];
-    ra_sigv4_signing_key(sg, key);
-    hmac256(key, 32, string_to_sign, sig);
+    int r = ra_sigv4_signing_key(sg, key);
+    if (r == 0) r = hmac256(key, 32, string_to_sign, sig);
     explicit_bzero(key, sizeof(key));
-    to_hex(sig, 32, hex);
+    if (r < 0) {
+        memset(hex, 0, 65);
+        return -1;
+    }
+    ra_hex(sig, 32, hex);
+    return 0;
 }
 
 char *ra_sigv4_authorization(const ra_sigv4_signer *sg, const ra_sigv4_request *req) {
@@ -233,8 +218,7 @@ char *ra_sigv4_authorization(const ra_sigv4_signer *sg, const ra_sigv4_request *
     if (creq == NULL) return NULL;
     sts = ra_sigv4_string_to_sign(sg, creq);
     scope = ra_sigv4_scope(sg);
-    if (sts != NULL && scope != NULL) {
-        ra_sigv4_signature(sg, sts, sig);
+    if (sts != NULL && scope != NULL && ra_sigv4_signature(sg, sts, sig) == 0) {
         if (asprintf(&out, "AWS4-HMAC-SHA256 Credential=%s/%s,SignedHeaders=%s,Signature=%s",
                      sg->access_key, scope, sh, sig) < 0)
             out = NULL;
@@ -268,7 +252,7 @@ char *ra_sigv4_presign_query(const ra_sigv4_signer *sg, const char *method, cons
     if ((query = ra_sigv4_canonical_query(q, nq)) == NULL) goto done;
     if ((creq = ra_sigv4_canonical_request(&req, NULL)) == NULL) goto done;
     if ((sts = ra_sigv4_string_to_sign(sg, creq)) == NULL) goto done;
-    ra_sigv4_signature(sg, sts, sig);
+    if (ra_sigv4_signature(sg, sts, sig) < 0) goto done;
     if (asprintf(&out, "%s&X-Amz-Signature=%s", query, sig) < 0) out = NULL;
 done:
     free(scope);

@@ -10,37 +10,23 @@
 #include "storage/s3/upload.h"
 
 #include <errno.h>
+#include <stddef.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <time.h>
 
+#include <linux/tcp.h> /* struct tcp_info with tcpi_bytes_acked; glibc's lacks it */
+
+#include "common/digest.h"
 #include "storage/s3/request.h"
-#include "storage/s3/sigv4.h"
-#include "storage/s3/xml.h"
 
-#define MIB (1024LL * 1024)
+#define SOCKS_MAX (2 * RA_CONCURRENCY_MAX + 2)/* connections watched for acknowledgements */
 #define WAIT_SLICE_MS 100 /* how often a blocked writer looks at the cancel flag and its watchdog */
-
-long long ra_upload_part_size(long long configured, long long expected_size, int index) {
-    long long p = configured > 0 ? configured : RA_PART_SIZE_DEFAULT;
-    if (p < RA_PART_SIZE_MIN) p = RA_PART_SIZE_MIN;
-    if (p > RA_PART_SIZE_MAX) p = RA_PART_SIZE_MAX;
-    if (expected_size >= 0) {
-        /* known size: one size for all parts, large enough for 10,000 parts, whole MiB */
-        long long need = (expected_size + RA_PARTS_MAX - 1) / RA_PARTS_MAX;
-        need = (need + MIB - 1) / MIB * MIB;
-        if (need > p) p = need;
-        return p > RA_PART_SIZE_MAX ? RA_PART_SIZE_MAX : p;
-    }
-    if (index < 1) index = 1;
-    for (int g = (index - 1) / RA_PART_GROW_EVERY; g > 0; g--) {
-        p *= 2;
-        if (p >= RA_PART_SIZE_MAX) return RA_PART_SIZE_MAX;
-    }
-    return p;
-}
 
 enum { SLOT_FREE, SLOT_FILLING, SLOT_QUEUED, SLOT_RUNNING, SLOT_WAITING };
 
@@ -53,6 +39,7 @@ typedef struct slot {
     int state;
     int attempt;
     long long retry_at; /* monotonic ms, SLOT_WAITING */
+    curl_off_t sent;    /* bytes of this attempt libcurl has sent so far (upload thread) */
     CURL *easy;         /* one per slot; connections are shared through the multi handle */
     ra_s3_xfer x;
     ra_s3_req req;
@@ -89,7 +76,12 @@ struct ra_upload {
     int sync_ready;         /* lock and changed initialised */
     /* under lock */
     int quit;               /* the upload thread returns */
-    long long parts_done;   /* for the stall watchdog */
+    struct {
+        curl_socket_t fd;   /* CURL_SOCKET_BAD: unused */
+        long long acked;
+    } socks[SOCKS_MAX];
+    long long moved;        /* bytes handed to the store plus parts finished: the stall watchdog's
+                               sign of life (a slow store that moves is not stalled) */
     int failed;
     ra_err ferr;
 };
@@ -133,14 +125,15 @@ ra_upload *ra_upload_new(ra_s3 *s3, const char *key, const ra_upload_opts *opts,
     if (up == NULL) goto oom;
     up->s3 = s3;
     up->cur = -1;
+    for (int i = 0; i < SOCKS_MAX; i++) up->socks[i].fd = CURL_SOCKET_BAD;
     up->part_size = opts->part_size;
     up->expected = opts->expected_size;
-    up->stall_ms = opts->stall_timeout_ms > 0 ? opts->stall_timeout_ms : 45000;
+    up->stall_ms = opts->stall_timeout_ms > 0 ? opts->stall_timeout_ms : RA_SINK_STALL_MS_DEFAULT;
     up->cancel = opts->cancel ? opts->cancel : ra_s3_cancel_flag(s3);
     up->checksum = opts->checksum;
     if (up->checksum == RA_UPLOAD_CHECKSUM_AUTO)
         up->checksum = ra_s3_is_https(s3) ? RA_UPLOAD_CHECKSUM_NONE : RA_UPLOAD_CHECKSUM_SHA256;
-    up->nslots = (opts->concurrency > 0 ? opts->concurrency : 4) + 1;
+    up->nslots = (opts->concurrency > 0 ? opts->concurrency : RA_CONCURRENCY_DEFAULT) + 1;
     if ((up->key = strdup(key)) == NULL) goto oom;
     if ((up->slots = calloc((size_t)up->nslots, sizeof(*up->slots))) == NULL) goto oom;
     pthread_condattr_t ca;
@@ -170,39 +163,7 @@ ra_upload *ra_upload_new(ra_s3 *s3, const char *key, const ra_upload_opts *opts,
         return NULL;
     }
 
-    /* CreateMultipartUpload, with the object's type and metadata */
-    ra_kv *hs = calloc(opts->nmeta + 1, sizeof(*hs));
-    char **names = calloc(opts->nmeta + 1, sizeof(*names));
-    int r = -1;
-    if (hs && names) {
-        size_t nh = 0;
-        hs[nh++] = (ra_kv){"Content-Type", opts->content_type ? opts->content_type : "application/octet-stream"};
-        r = 0;
-        for (size_t i = 0; i < opts->nmeta && r == 0; i++) {
-            if (asprintf(&names[i], "x-amz-meta-%s", opts->meta[i].key) < 0) {
-                names[i] = NULL;
-                r = -1;
-            } else {
-                hs[nh++] = (ra_kv){names[i], opts->meta[i].value};
-            }
-        }
-        if (r == 0) {
-            ra_kv q[] = {{"uploads", NULL}};
-            ra_s3_req req = {.method = "POST", .key = key, .query = q, .nquery = 1, .headers = hs,
-                             .nheaders = nh, .payload_hash = RA_SIGV4_EMPTY_SHA256};
-            ra_s3_resp resp;
-            r = ra_s3_request(s3, &req, &resp, err);
-            if (r == 0) r = ra_s3xml_parse_upload_id(resp.body, resp.len, &up->upload_id, err);
-            ra_s3_resp_clear(&resp);
-            if (r < 0) r = -2;
-        }
-    }
-    if (names)
-        for (size_t i = 0; i < opts->nmeta; i++) free(names[i]);
-    free(names);
-    free(hs);
-    if (r == -1) goto oom;
-    if (r < 0) {
+    if (ra_s3_upload_create(s3, key, opts->content_type, opts->meta, opts->nmeta, &up->upload_id, err) < 0) {
         ra_err_prefix(err, "starting upload of '%s': ", key);
         ra_upload_free(up);
         return NULL;
@@ -221,8 +182,16 @@ oom:
     return NULL;
 }
 
+static int sock_open(void *ud, curl_socket_t fd, curlsocktype purpose);
+static int sock_close(void *ud, curl_socket_t fd);
+
 static int slot_start(ra_upload *up, slot *s, ra_err *err) {
     if (ra_s3_xfer_setup(up->s3, &s->x, &s->req, err) < 0) return -1;
+    s->sent = 0;
+    curl_easy_setopt(s->easy, CURLOPT_SOCKOPTFUNCTION, sock_open);
+    curl_easy_setopt(s->easy, CURLOPT_SOCKOPTDATA, up);
+    curl_easy_setopt(s->easy, CURLOPT_CLOSESOCKETFUNCTION, sock_close);
+    curl_easy_setopt(s->easy, CURLOPT_CLOSESOCKETDATA, up);
     curl_easy_setopt(s->easy, CURLOPT_PRIVATE, s);
     CURLMcode mc = curl_multi_add_handle(up->multi, s->easy);
     if (mc != CURLM_OK) return ra_err_set(err, RA_E_INTERNAL, "s3: cannot queue part: %s", curl_multi_strerror(mc));
@@ -249,7 +218,8 @@ static int slot_submit(ra_upload *up, slot *s, ra_err *err) {
      * it would cost another full pass over every byte (SHA-256: 0.6 CPU-s per GiB). */
     switch (up->checksum) {
     case RA_UPLOAD_CHECKSUM_MD5:
-        ra_s3_content_md5(s->buf ? (const void *)s->buf : "", s->len, s->md5);
+        if (ra_md5_base64(s->buf, s->len, s->md5) < 0)
+            return ra_err_set(err, RA_E_INTERNAL, "s3: cannot hash part %d (OpenSSL failed)", s->part);
         s->header[0] = (ra_kv){"Content-MD5", s->md5};
         s->req.headers = s->header;
         s->req.nheaders = 1;
@@ -257,7 +227,8 @@ static int slot_submit(ra_upload *up, slot *s, ra_err *err) {
     case RA_UPLOAD_CHECKSUM_NONE:
         break;
     default: /* SHA256 */
-        ra_sigv4_sha256_hex(s->buf ? (const void *)s->buf : "", s->len, s->hash);
+        if (ra_sha256_hex(s->buf, s->len, s->hash) < 0)
+            return ra_err_set(err, RA_E_INTERNAL, "s3: cannot hash part %d (OpenSSL failed)", s->part);
         s->req.payload_hash = s->hash;
         break;
     }
@@ -281,6 +252,68 @@ static int store_etag(ra_upload *up, int part, const char *etag, ra_err *err) {
     return 0;
 }
 
+/* The upload's connections (opened by any slot's handle, shared through the multi handle) and
+ * how many bytes each had acknowledged when last looked at. Bytes handed to the kernel stop
+ * counting once its buffers are full; acknowledgements go on as long as the store really takes
+ * data, so they are the watchdog's best sign of life. */
+static int sock_open(void *ud, curl_socket_t fd, curlsocktype purpose) {
+    ra_upload *up = ud;
+    if (purpose != CURLSOCKTYPE_IPCXN) return CURL_SOCKOPT_OK;
+    pthread_mutex_lock(&up->lock);
+    for (int i = 0; i < SOCKS_MAX; i++)
+        if (up->socks[i].fd == CURL_SOCKET_BAD) {
+            up->socks[i].fd = fd;
+            up->socks[i].acked = 0;
+            break;
+        }
+    pthread_mutex_unlock(&up->lock);
+    return CURL_SOCKOPT_OK;
+}
+
+static int sock_close(void *ud, curl_socket_t fd) {
+    ra_upload *up = ud;
+    pthread_mutex_lock(&up->lock);
+    for (int i = 0; i < SOCKS_MAX; i++)
+        if (up->socks[i].fd == fd) up->socks[i].fd = CURL_SOCKET_BAD;
+    pthread_mutex_unlock(&up->lock);
+    return close(fd);
+}
+
+/* Under lock: what the store acknowledged since last time, over all connections (Linux). */
+static long long acked_delta(ra_upload *up) {
+    long long d = 0;
+    for (int i = 0; i < SOCKS_MAX; i++) {
+        struct tcp_info ti;
+        socklen_t len = sizeof(ti);
+        if (up->socks[i].fd == CURL_SOCKET_BAD) continue;
+        memset(&ti, 0, sizeof(ti));
+        if (getsockopt(up->socks[i].fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 ||
+            len < offsetof(struct tcp_info, tcpi_bytes_acked) + sizeof(ti.tcpi_bytes_acked))
+            continue;
+        long long a = (long long)ti.tcpi_bytes_acked;
+        if (a > up->socks[i].acked) d += a - up->socks[i].acked;
+        up->socks[i].acked = a;
+    }
+    return d;
+}
+
+/* Upload thread: add what the running parts sent, and what the store acknowledged, since last
+ * time to up->moved. A retry's bytes count as progress too: the store is answering. */
+static void count_progress(ra_upload *up) {
+    pthread_mutex_lock(&up->lock);
+    for (int i = 0; i < up->nslots; i++) {
+        slot *s = &up->slots[i];
+        curl_off_t v = 0;
+        if (s->state != SLOT_RUNNING) continue;
+        if (curl_easy_getinfo(s->easy, CURLINFO_SIZE_UPLOAD_T, &v) == CURLE_OK) {
+            if (v > s->sent) up->moved += v - s->sent;
+            s->sent = v;
+        }
+    }
+    up->moved += acked_delta(up);
+    pthread_mutex_unlock(&up->lock);
+}
+
 /* Upload thread: push transfers, then collect finished parts and restart due retries. */
 static void drive(ra_upload *up) {
     int running = 0, left = 0;
@@ -293,6 +326,7 @@ static void drive(ra_upload *up) {
         pthread_mutex_unlock(&up->lock);
         return;
     }
+    count_progress(up);
     CURLMsg *m;
     while ((m = curl_multi_info_read(up->multi, &left)) != NULL) {
         if (m->msg != CURLMSG_DONE) continue;
@@ -317,7 +351,7 @@ static void drive(ra_upload *up) {
             ra_s3_xfer_clear(&s->x);
             s->state = SLOT_FREE;
             s->len = 0;
-            up->parts_done++;
+            up->moved++;
             pthread_cond_broadcast(&up->changed);
         } else if (retry >= 0) {
             ra_s3_xfer_clear(&s->x);
@@ -388,23 +422,25 @@ static int cancelled(const ra_upload *up) {
     return up->cancel && *up->cancel;
 }
 
-/* Writer, under lock: block until `ready` holds; fails on a part failure, cancel or a stall
- * (no part finished for stall_ms: a diskless Redis drops a replica that stops reading). */
-static int wait_for(ra_upload *up, int (*ready)(const ra_upload *), ra_err *err) {
-    long long done = up->parts_done;
+/* Writer, under lock: block until `ready` holds; fails on a part failure or cancel. With
+ * `stall` (while the source is being read), also when nothing moved for stall_ms: no byte sent
+ * and no part finished. A diskless Redis drops a replica that stops reading, so a writer must not
+ * block that long; a slow store whose bytes keep going out is not stalled (faults.md R15). */
+static int wait_for(ra_upload *up, int (*ready)(const ra_upload *), int stall, ra_err *err) {
+    long long moved = up->moved;
     long long deadline = now_ms() + up->stall_ms;
     for (;;) {
         if (up->failed) return fail(up, err);
         if (ready(up)) return 0;
         if (cancelled(up)) return ra_err_set(err, RA_E_CANCELLED, "upload of '%s' cancelled", up->key);
         long long now = now_ms();
-        if (up->parts_done != done) {
-            done = up->parts_done;
+        if (up->moved != moved) {
+            moved = up->moved;
             deadline = now + up->stall_ms;
         }
-        if (now >= deadline)
-            return ra_err_set(err, RA_E_STORE, "s3: upload of '%s' stalled: no part finished in %ld ms", up->key,
-                              up->stall_ms);
+        if (stall && now >= deadline)
+            return ra_err_set(err, RA_E_STORE, "s3: upload of '%s' stalled: nothing sent to the store in %ld ms",
+                              up->key, up->stall_ms);
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         ts.tv_nsec += WAIT_SLICE_MS * 1000000L;
@@ -433,7 +469,7 @@ static int next_slot(ra_upload *up, ra_err *err) {
     if (up->nparts >= RA_PARTS_MAX)
         return ra_err_set(err, RA_E_STORE, "s3: upload of '%s' needs more than %d parts", up->key, RA_PARTS_MAX);
     pthread_mutex_lock(&up->lock);
-    int r = wait_for(up, has_free, err);
+    int r = wait_for(up, has_free, 1, err);
     slot *s = NULL;
     for (int i = 0; r == 0 && i < up->nslots; i++) {
         if (up->slots[i].state != SLOT_FREE) continue;
@@ -445,7 +481,7 @@ static int next_slot(ra_upload *up, ra_err *err) {
     pthread_mutex_unlock(&up->lock);
     if (r < 0) return -1;
     if (s != NULL) {
-        long long size = ra_upload_part_size(up->part_size, up->expected, up->nparts + 1);
+        long long size = ra_upload_part_alloc(up->part_size, up->expected, up->nparts + 1, up->bytes);
         if ((size_t)size > s->cap) {
             unsigned char *b = realloc(s->buf, (size_t)size);
             if (b == NULL) {
@@ -537,7 +573,9 @@ int ra_upload_finish(ra_upload *up, ra_err *err) {
     if (up->cur < 0 && up->nparts == 0 && next_slot(up, err) < 0) return -1;
     if (up->cur >= 0) queue_part(up);
     pthread_mutex_lock(&up->lock);
-    int w = wait_for(up, all_free, err);
+    /* the source is fully read: no replica to protect any more, only the store's own timeouts
+     * (no progress for the request timeout fails a part) apply */
+    int w = wait_for(up, all_free, 0, err);
     pthread_mutex_unlock(&up->lock);
     if (w < 0) return -1;
     stop_thread(up);
@@ -545,24 +583,12 @@ int ra_upload_finish(ra_upload *up, ra_err *err) {
         if (up->etags == NULL || i >= up->etags_cap || up->etags[i] == NULL)
             return ra_err_set(err, RA_E_INTERNAL, "s3: part %d of '%s' has no ETag", i + 1, up->key);
 
-    char *xml = ra_s3xml_build_complete((const char *const *)up->etags, (size_t)up->nparts);
-    if (xml == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
-    char sha[65];
-    ra_sigv4_sha256_hex(xml, strlen(xml), sha);
-    ra_kv q[] = {{"uploadId", up->upload_id}};
-    ra_kv hs[] = {{"Content-Type", "application/xml"}};
-    ra_s3_req req = {.method = "POST", .key = up->key, .query = q, .nquery = 1, .headers = hs, .nheaders = 1,
-                     .body = xml, .body_len = strlen(xml), .payload_hash = sha};
-    ra_s3_resp resp;
-    int r = ra_s3_request(up->s3, &req, &resp, err);
-    free(xml);
-    /* a 200 may still carry <Error>: only the body says whether the object exists */
-    if (r == 0) r = ra_s3xml_parse_complete(resp.body, resp.len, NULL, err);
-    ra_s3_resp_clear(&resp);
+    int r = ra_s3_upload_complete(up->s3, up->key, up->upload_id, (const char *const *)up->etags,
+                                  (size_t)up->nparts, err);
     /* NoSuchUpload after a retried Complete: the first attempt may have succeeded and only its
      * answer was lost; the HEAD below decides (size and part count must match) */
-    int lost_answer = r < 0 && err && strstr(err->msg, "NoSuchUpload") != NULL;
-    if (r < 0 && !lost_answer) {
+    int lost_answer = r == RA_S3_NO_SUCH_UPLOAD;
+    if (r < 0) {
         ra_err_prefix(err, "completing upload of '%s': ", up->key);
         return -1;
     }

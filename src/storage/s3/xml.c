@@ -9,6 +9,8 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "storage/s3/s3.h" /* ra_s3_lifecycle_rule_xml */
+
 /* NONET: never fetch anything; no NOENT/DTDLOAD so no entity expansion from DTDs (XXE). */
 #define XML_FLAGS (XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOBLANKS)
 

@@ -1,0 +1,153 @@
+/* client.c - the S3 client handle: configuration taken as values, its accessors, and presigned
+ * URLs. Requests are in request.c, operations in object.c, bucket.c and multipart.c. */
+#include "storage/s3/s3.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/limits.h"
+#include "storage/s3/request.h"
+#include "storage/s3/sigv4.h"
+
+ra_s3 *ra_s3_new(const ra_s3_config *config, ra_err *err) {
+    if (config == NULL || config->bucket == NULL || *config->bucket == '\0') {
+        ra_err_set(err, RA_E_USAGE, "s3: no bucket configured");
+        return NULL;
+    }
+    ra_s3 *s3 = calloc(1, sizeof(*s3));
+    if (s3 == NULL) {
+        ra_err_set(err, RA_E_INTERNAL, "out of memory");
+        return NULL;
+    }
+    s3->easy_fd = CURL_SOCKET_BAD;
+    s3->region = strdup(config->region && *config->region ? config->region : RA_S3_REGION_DEFAULT);
+    s3->bucket = strdup(config->bucket);
+    s3->ca_file = config->ca_file ? strdup(config->ca_file) : NULL;
+    s3->path_style = config->path_style;
+    s3->insecure = config->insecure;
+    s3->connect_timeout_ms = config->connect_timeout_ms > 0 ? config->connect_timeout_ms : RA_CONNECT_TIMEOUT_MS_DEFAULT;
+    s3->request_timeout_ms = config->request_timeout_ms > 0 ? config->request_timeout_ms : RA_READ_TIMEOUT_MS_DEFAULT;
+    s3->max_attempts = config->max_attempts > 0 ? config->max_attempts : RA_S3_MAX_ATTEMPTS_DEFAULT;
+    s3->max_keys = config->max_keys > 0 ? config->max_keys : 0;
+    s3->total_timeout_ms = config->total_timeout_ms > 0 ? config->total_timeout_ms : RA_S3_TOTAL_TIMEOUT_MS_DEFAULT;
+    s3->cleanup_timeout_ms =
+        config->cleanup_timeout_ms > 0 ? config->cleanup_timeout_ms : RA_S3_CLEANUP_TIMEOUT_MS_DEFAULT;
+    s3->cancel = config->cancel;
+    s3->log = config->log;
+    s3->seed = (unsigned int)time(NULL) ^ (unsigned int)getpid() ^ (unsigned int)(uintptr_t)s3;
+    pthread_mutex_init(&s3->lock, NULL);
+    if (!s3->region || !s3->bucket || (config->ca_file && !s3->ca_file)) {
+        ra_err_set(err, RA_E_INTERNAL, "out of memory");
+        goto fail;
+    }
+    if ((config->endpoint ? ra_s3_endpoint_parse(&s3->ep, config->endpoint, err)
+                          : ra_s3_endpoint_aws(&s3->ep, s3->region, err)) < 0)
+        goto fail;
+    if (config->credentials) {
+        if (!config->credentials->access_key || !config->credentials->secret_key) {
+            ra_err_set(err, RA_E_USAGE, "s3: credentials lack an access key or a secret key");
+            goto fail;
+        }
+        if (ra_s3_credentials_copy(&s3->creds, config->credentials) < 0) {
+            ra_err_set(err, RA_E_INTERNAL, "out of memory");
+            goto fail;
+        }
+    } else if (ra_s3_credentials_load(&s3->creds, err) < 0) {
+        goto fail;
+    }
+    if ((s3->easy = curl_easy_init()) == NULL) {
+        ra_err_set(err, RA_E_INTERNAL, "s3: cannot initialise libcurl");
+        goto fail;
+    }
+    if (s3->insecure && ra_s3_endpoint_is_https(&s3->ep))
+        ra_log_warn(s3->log, "s3.insecure", "TLS certificate verification is OFF for '%s' (insecure requested)",
+                    s3->ep.host);
+    return s3;
+fail:
+    ra_s3_free(s3);
+    return NULL;
+}
+
+void ra_s3_free(ra_s3 *s3) {
+    if (s3 == NULL) return;
+    if (s3->easy) curl_easy_cleanup(s3->easy);
+    ra_s3_credentials_clear(&s3->creds);
+    ra_s3_endpoint_clear(&s3->ep);
+    free(s3->region);
+    free(s3->bucket);
+    free(s3->ca_file);
+    pthread_mutex_destroy(&s3->lock);
+    free(s3);
+}
+
+const ra_log *ra_s3_get_log(const ra_s3 *s3) {
+    return s3->log;
+}
+
+const char *ra_s3_bucket(const ra_s3 *s3) {
+    return s3->bucket;
+}
+
+int ra_s3_is_https(const ra_s3 *s3) {
+    return ra_s3_endpoint_is_https(&s3->ep);
+}
+
+volatile sig_atomic_t *ra_s3_cancel_flag(const ra_s3 *s3) {
+    return s3->cancel;
+}
+
+long ra_s3_clock_offset(const ra_s3 *s3) {
+    ra_s3 *m = (ra_s3 *)(uintptr_t)s3; /* the lock, not the client, changes */
+    pthread_mutex_lock(&m->lock);
+    long off = m->clock_offset;
+    pthread_mutex_unlock(&m->lock);
+    return off;
+}
+
+char *ra_s3_presign_get(ra_s3 *s3, const char *endpoint, const char *key, long expires, time_t now, ra_err *err) {
+    ra_s3_endpoint pub;
+    const ra_s3_endpoint *at = &s3->ep;
+    char *host = NULL, *path = NULL, *epath = NULL, *query = NULL, *url = NULL, date[17];
+    memset(&pub, 0, sizeof(pub));
+    if (expires <= 0 || expires > RA_PRESIGN_EXPIRY_MAX) {
+        ra_err_set(err, RA_E_USAGE, "s3: presign expiry %ld s out of range (1..%ld)", expires,
+                   (long)RA_PRESIGN_EXPIRY_MAX);
+        return NULL;
+    }
+    if (endpoint) {
+        /* a public address: signed for its own host, as the client will send it */
+        if (ra_s3_endpoint_parse(&pub, endpoint, err) < 0) return NULL;
+        at = &pub;
+    }
+    time_t t = now + ra_s3_clock_offset(s3);
+    ra_sigv4_amz_date(t, date);
+    if (ra_s3_endpoint_address(at, s3->bucket, s3->path_style, key, &host, &path) < 0 ||
+        (epath = ra_sigv4_uri_encode(path, 1)) == NULL) {
+        ra_err_set(err, RA_E_INTERNAL, "out of memory");
+        goto done;
+    }
+    ra_sigv4_signer sg = {s3->creds.access_key, s3->creds.secret_key, s3->creds.session_token, s3->region, "s3", date};
+    if ((query = ra_sigv4_presign_query(&sg, "GET", path, host, expires)) == NULL) {
+        ra_err_set(err, RA_E_INTERNAL, "s3: cannot sign the link (out of memory or a failed hash)");
+        goto done;
+    }
+    if (asprintf(&url, "%s://%s%s?%s", at->scheme, host, epath, query) < 0) {
+        url = NULL;
+        ra_err_set(err, RA_E_INTERNAL, "out of memory");
+        goto done;
+    }
+    if (s3->creds.expiration && s3->creds.expiration < now + expires)
+        ra_log_warn(s3->log, "s3.presign", "the link for '%s' stops working in %ld s, when the temporary "
+                                           "credentials expire, not in %ld s",
+                    key, (long)(s3->creds.expiration - now), expires);
+done:
+    ra_s3_endpoint_clear(&pub);
+    free(host);
+    free(path);
+    free(epath);
+    free(query);
+    return url;
+}

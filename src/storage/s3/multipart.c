@@ -1,0 +1,113 @@
+/* multipart.c - the multipart upload's own requests: Create, Complete, Abort and
+ * ListMultipartUploads. The part engine (UploadPart, several in flight) is upload.c. */
+#include "storage/s3/s3.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/digest.h"
+#include "storage/s3/request.h"
+#include "storage/s3/sigv4.h"
+#include "storage/s3/xml.h"
+
+int ra_s3_upload_create(ra_s3 *s3, const char *key, const char *content_type, const ra_kv *meta, size_t nmeta,
+                        char **upload_id, ra_err *err) {
+    ra_s3_headers h;
+    *upload_id = NULL;
+    if (ra_s3_headers_object(&h, 0, content_type, meta, nmeta, err) < 0) return -1;
+    ra_kv q[] = {{"uploads", NULL}};
+    ra_s3_req req = {.method = "POST", .key = key, .query = q, .nquery = 1, .headers = h.kv, .nheaders = h.n,
+                     .payload_hash = RA_SIGV4_EMPTY_SHA256};
+    ra_s3_resp resp;
+    int r = ra_s3_request(s3, &req, &resp, err);
+    ra_s3_headers_clear(&h);
+    if (r == 0) r = ra_s3xml_parse_upload_id(resp.body, resp.len, upload_id, err);
+    ra_s3_resp_clear(&resp);
+    return r;
+}
+
+int ra_s3_upload_complete(ra_s3 *s3, const char *key, const char *upload_id, const char *const *etags, size_t n,
+                          ra_err *err) {
+    char *xml = ra_s3xml_build_complete(etags, n);
+    char sha[RA_SHA256_HEX_LEN];
+    if (xml == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    size_t len = strlen(xml);
+    if (ra_sha256_hex(xml, len, sha) < 0) {
+        free(xml);
+        return ra_err_set(err, RA_E_INTERNAL, "s3: cannot hash the request body (OpenSSL failed)");
+    }
+    ra_kv q[] = {{"uploadId", upload_id}};
+    ra_kv hs[] = {{"Content-Type", "application/xml"}};
+    ra_s3_req req = {.method = "POST", .key = key, .query = q, .nquery = 1, .headers = hs, .nheaders = 1,
+                     .body = xml, .body_len = len, .payload_hash = sha};
+    ra_s3_resp resp;
+    int r = ra_s3_request(s3, &req, &resp, err);
+    free(xml);
+    /* a 200 may still carry <Error>: only the body says whether the object exists */
+    if (r == 0) r = ra_s3xml_parse_complete(resp.body, resp.len, NULL, err);
+    else if (strcmp(resp.code, "NoSuchUpload") == 0) r = RA_S3_NO_SUCH_UPLOAD;
+    ra_s3_resp_clear(&resp);
+    return r;
+}
+
+int ra_s3_abort_upload(ra_s3 *s3, const char *key, const char *upload_id, ra_err *err) {
+    ra_kv q[] = {{"uploadId", upload_id}};
+    ra_s3_req req = {.method = "DELETE", .key = key, .query = q, .nquery = 1};
+    ra_s3_resp resp;
+    int r = ra_s3_request(s3, &req, &resp, err);
+    /* already gone (aborted before, or completed) is what the caller wants */
+    if (r < 0 && resp.status == 404 && strcmp(resp.code, "NoSuchUpload") == 0) {
+        ra_err_clear(err);
+        r = 0;
+    }
+    ra_s3_resp_clear(&resp);
+    return r;
+}
+
+int ra_s3_list_uploads(ra_s3 *s3, const char *prefix, int (*cb)(void *ctx, const ra_s3_upload_ref *up, ra_err *err),
+                       void *ctx, ra_err *err) {
+    char *km = NULL, *um = NULL, *sent = NULL, mk[16];
+    int r = 0;
+    snprintf(mk, sizeof(mk), "%d", s3->max_keys);
+    for (long page = 1;; page++) {
+        ra_kv q[5];
+        size_t nq = 0;
+        q[nq++] = (ra_kv){"uploads", NULL};
+        q[nq++] = (ra_kv){"prefix", prefix ? prefix : ""};
+        if (s3->max_keys > 0) q[nq++] = (ra_kv){"max-uploads", mk};
+        if (km) q[nq++] = (ra_kv){"key-marker", km};
+        if (um) q[nq++] = (ra_kv){"upload-id-marker", um};
+        ra_s3_req req = {.method = "GET", .query = q, .nquery = nq};
+        ra_s3_resp resp;
+        ra_s3xml_uploads l;
+        if ((r = ra_s3_request(s3, &req, &resp, err)) < 0) break;
+        r = ra_s3xml_parse_uploads(resp.body, resp.len, &l, err);
+        ra_s3_resp_clear(&resp);
+        if (r < 0) break;
+        for (size_t i = 0; i < l.n && r == 0; i++) r = cb(ctx, &l.uploads[i], err);
+        /* the position is the pair of markers: compare them as one string */
+        char *next = NULL;
+        if (l.truncated && l.next_key_marker &&
+            asprintf(&next, "%s\n%s", l.next_key_marker, l.next_upload_id_marker ? l.next_upload_id_marker : "") < 0)
+            next = NULL, r = ra_err_set(err, RA_E_INTERNAL, "out of memory");
+        int more = r == 0 ? ra_s3_list_next("listing multipart uploads", page, l.truncated, sent, next, err) : 0;
+        free(km);
+        free(um);
+        free(sent);
+        km = um = NULL;
+        sent = next;
+        if (more > 0) {
+            km = l.next_key_marker;
+            um = l.next_upload_id_marker;
+            l.next_key_marker = l.next_upload_id_marker = NULL;
+        }
+        ra_s3xml_uploads_clear(&l);
+        if (more < 0) r = -1;
+        if (r < 0 || more == 0) break;
+    }
+    free(km);
+    free(um);
+    free(sent);
+    return r;
+}
