@@ -26,11 +26,5 @@ void ra_format_duration(long seconds, char *out, size_t outsz);
 void ra_format_window(const ra_window *w, char *out, size_t outsz);
 void ra_format_weekdays(unsigned mask, char *out, size_t outsz);
 
-/* URL helpers: whether a URL carries a password (userinfo "user:pw@" or, as redis-cli reads it,
- * "pw@"), and a copy with it replaced by *** (malloc'd; NULL on allocation failure). */
-int ra_url_has_password(const char *url);
-char *ra_url_mask_password(const char *url);
-/* Overwrite the password in url with '*' in place (same length), e.g. in argv. */
-void ra_url_scrub_password(char *url);
 
 #endif

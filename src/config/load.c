@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/limits.h"
+#include "common/url.h"
 
 #define FILE_MAX (1024 * 1024)
 
@@ -225,10 +226,10 @@ int ra_config_load(ra_config *c, int argc, char **argv, const char *const *value
         snprintf(where, sizeof(where), "--%s", ra_config_opts[pend[i].key].name);
         if (ra_config_set(c, ra_config_opts[pend[i].key].name, pend[i].value, RA_ORIGIN_FLAG, 0, where, err) != 0)
             goto out;
-        if (pend[i].key == RA_KEY_SOURCE && ra_url_has_password(pend[i].value)) {
+        if (pend[i].key == RA_KEY_SOURCE && ra_redis_url_has_password(pend[i].value)) {
             c->source_password_in_argv = 1;
             /* Hide it from /proc/PID/cmdline now; it was visible from exec until here. */
-            ra_url_scrub_password((char *)pend[i].value);
+            ra_redis_url_scrub((char *)pend[i].value);
         }
     }
     if (ra_config_load_ambient(c, err) != 0) goto out;

@@ -11,6 +11,7 @@
 
 #include "common/limits.h"
 #include "common/text.h"
+#include "common/url.h"
 
 
 static int check_redis_url(const char *v, char **norm, ra_err *err);
@@ -114,6 +115,16 @@ const opt ra_config_opts[RA_CONFIG_NKEYS] = {
         NULL, NULL, 0},
     [RA_KEY_PICK_REPLICA] = {"pick-replica", T_BOOL, F(pick_replica), "no", 0, 0, "BOOL",
         "given a master, back up from its healthiest replica instead", NULL, NULL, NULL, NULL, 0},
+    [RA_KEY_REPLICA_ALLOW] = {"replica-allow", T_STR, F(replica_allow), "", 0, 0, "HOSTS",
+        "with pick-replica and a password: other hosts a replica may be on (host or host:port, comma separated)",
+        "A master's replicas announce their own address, and anyone who may run PSYNC on the master can\n"
+        "announce one. The source credentials are only sent to a replica on the master's own host or\n"
+        "on a host listed here; any other is refused before anything is sent.",
+        "10.0.0.12,10.0.0.13:6380", NULL, NULL, 0},
+    [RA_KEY_ALLOW_UNCHECKED_RDB] = {"allow-unchecked-rdb", T_BOOL, F(allow_unchecked_rdb), "no", 0, 0, "BOOL",
+        "accept a snapshot without a CRC-64 (the source has rdbchecksum no); the record says so",
+        "Without a checksum only the RDB framing can be verified: a flipped bit goes unnoticed.\n"
+        "By default such a stream is refused (exit 5).", NULL, NULL, NULL, 0},
     [RA_KEY_SENTINEL_MASTER] = {"sentinel-master", T_STR, F(sentinel_master), "", 0, 0, "NAME",
         "name of the master at the Sentinel that source then names; back up from its best replica",
         "The source URL may list several Sentinels, asked in order until one answers:\n"
@@ -221,23 +232,16 @@ const char *ra_config_suggest(const char *name) {
 
 /* ---------- string checks ---------- */
 
-/* host[:port] or [v6][:port] of an authority; message names the URL kind. */
-static int check_hostport(const char *h, size_t n, const char *what, const char *v, ra_err *err) {
-    const char *at = NULL;
-    for (size_t i = 0; i < n; i++)
-        if (h[i] == '@') at = h + i;
-    if (at != NULL) {
-        n -= (size_t)(at + 1 - h);
-        h = at + 1;
-    }
+/* host[:port] or [v6][:port]: 1 when well formed. */
+static int hostport_ok(const char *h, size_t n) {
     size_t hostlen = n;
     const char *port = NULL;
     if (n > 0 && h[0] == '[') {
         const char *rb = memchr(h, ']', n);
-        if (rb == NULL) goto bad;
+        if (rb == NULL) return 0;
         hostlen = (size_t)(rb + 1 - h);
         if (hostlen < n) {
-            if (h[hostlen] != ':') goto bad;
+            if (h[hostlen] != ':') return 0;
             port = h + hostlen + 1;
         }
     } else {
@@ -247,72 +251,50 @@ static int check_hostport(const char *h, size_t n, const char *what, const char 
             port = colon + 1;
         }
     }
-    if (hostlen == 0) goto bad;
+    if (hostlen == 0) return 0;
     if (port != NULL) {
         size_t pl = n - (size_t)(port - h);
         long pv = 0;
-        if (pl == 0 || pl > 5) goto bad;
+        if (pl == 0 || pl > 5) return 0;
         for (size_t i = 0; i < pl; i++) {
-            if (!isdigit((unsigned char)port[i])) goto bad;
+            if (!isdigit((unsigned char)port[i])) return 0;
             pv = pv * 10 + (port[i] - '0');
         }
-        if (pv < 1 || pv > 65535) goto bad;
+        if (pv < 1 || pv > 65535) return 0;
     }
-    return 0;
-bad:;
-    char *masked = ra_url_mask_password(v);
-    ra_err_set(err, RA_E_USAGE, "invalid %s '%.200s' (no host, or a bad port)", what,
-               masked ? masked : "");
-    free(masked);
-    return -1;
+    return 1;
 }
 
-/* list: the hosts may be a comma-separated list (after the user info), each checked. */
-static int check_url(const char *v, const char *const *schemes, const char *what, const char *forms, int list,
-                     ra_err *err) {
-    const char *p = NULL;
-    for (; *schemes; schemes++) {
-        size_t n = strlen(*schemes);
-        if (strncasecmp(v, *schemes, n) == 0) p = v + n;
-    }
-    if (p == NULL || strchr(v, ' ') != NULL) {
-        char *masked = ra_url_mask_password(v);
-        ra_err_set(err, RA_E_USAGE, "invalid %s '%.200s' (%s)", what, masked ? masked : "", forms);
-        free(masked);
-        return -1;
-    }
-    size_t n = strcspn(p, "/?#");
-    const char *at = NULL;
-    for (size_t i = 0; i < n; i++)
-        if (p[i] == '@') at = p + i;
-    const char *comma = list ? memchr(at ? at : p, ',', n - (size_t)((at ? at : p) - p)) : NULL;
-    if (comma == NULL) return check_hostport(p, n, what, v, err);
-    /* user info (a password may hold ',') first, then each host of the list */
-    for (const char *h = at ? at + 1 : p, *end = p + n; h <= end;) {
-        const char *e = memchr(h, ',', (size_t)(end - h));
-        if (e == NULL) e = end;
-        if (check_hostport(h, (size_t)(e - h), what, v, err) != 0) return -1;
-        h = e + 1;
-    }
-    return 0;
-}
-
+/* The one Redis URL parser (common/url.h) decides; its messages quote the URL masked. */
 static int check_redis_url(const char *v, char **norm, ra_err *err) {
-    static const char *const s[] = {"redis://", "rediss://", NULL};
     (void)norm;
-    return check_url(v, s, "redis URL", "use redis://host:port or rediss://host:port", 1, err);
+    ra_redis_url u;
+    if (ra_redis_url_parse(v, &u, err) != 0) return -1;
+    ra_redis_url_clear(&u);
+    return 0;
 }
 
+/* http(s)://host[:port][/path]. Object keys and signed queries are appended to the endpoint, so it
+ * carries no user info, query or fragment; a refused URL is quoted without its user info, which may
+ * hold a secret. */
 static int check_http_url(const char *v, char **norm, ra_err *err) {
-    static const char *const s[] = {"http://", "https://", NULL};
     (void)norm;
-    if (check_url(v, s, "endpoint URL", "use http://host:port or https://host", 0, err) != 0) return -1;
-    /* Object keys and signed queries are appended to the endpoint: it cannot carry its own. */
-    const char *auth = strstr(v, "://") + 3;
-    if (auth[strcspn(auth, "?#")] != '\0' || memchr(auth, '@', strcspn(auth, "/")) != NULL)
+    const char *p = NULL;
+    if (strncasecmp(v, "http://", 7) == 0) p = v + 7;
+    else if (strncasecmp(v, "https://", 8) == 0) p = v + 8;
+    size_t auth = p ? strcspn(p, "/?#") : 0;
+    const char *at = NULL;
+    for (size_t i = 0; i < auth; i++)
+        if (p[i] == '@') at = p + i;
+    if (at != NULL)
         return ra_err_set(err, RA_E_USAGE,
-                          "invalid endpoint URL '%.200s' (no user, query or fragment: http://host:port or "
-                          "https://host)", v);
+                          "invalid endpoint URL '%.*s***@%.200s' (no user info: credentials come from the AWS "
+                          "credential chain, not the URL)", (int)(p - v), v, at + 1);
+    if (p == NULL || strchr(v, ' ') != NULL || !hostport_ok(p, auth))
+        return ra_err_set(err, RA_E_USAGE, "invalid endpoint URL '%.200s' (use http://host:port or https://host)", v);
+    if (p[strcspn(p, "?#")] != '\0')
+        return ra_err_set(err, RA_E_USAGE,
+                          "invalid endpoint URL '%.200s' (no query or fragment: http://host:port or https://host)", v);
     return 0;
 }
 

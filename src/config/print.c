@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/url.h"
+
 /* ---------- output ---------- */
 
 void ra_config_format_value(const ra_config *c, ra_config_key k, char *out, size_t outsz) {
@@ -17,7 +19,7 @@ void ra_config_format_value(const ra_config *c, ra_config_key k, char *out, size
     case T_TZ: {
         const char *s = *(char *const *)ra_config_cfield(c, o);
         if (s != NULL && (o->flags & OPT_URL)) {
-            char *m = ra_url_mask_password(s);
+            char *m = ra_redis_url_mask(s);
             snprintf(out, outsz, "%s", m ? m : "***");
             free(m);
         } else {

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/url.h"
 #include "config/config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -35,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (strcmp(va, vb) != 0) abort();
     }
     /* A password never reaches the printed source (other keys may hold any text, even a URL). */
-    if (c.source != NULL && ra_url_has_password(c.source)) {
+    if (c.source != NULL && ra_redis_url_has_password(c.source)) {
         char shown[RA_CONFIG_VALUE_MAX + 16];
         ra_config_format_value(&c, RA_KEY_SOURCE, shown, sizeof(shown));
         if (strcmp(shown, c.source) == 0) abort();
@@ -74,7 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (ra_parse_weekdays(text, &m2, NULL) != 0 || m2 != m) abort();
     }
     (void)ra_parse_timezone(val, &fixed, &l, NULL);
-    char *masked = ra_url_mask_password(val);
+    char *masked = ra_redis_url_mask(val);
     free(masked);
     (void)ra_config_suggest(val);
     return 0;

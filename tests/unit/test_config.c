@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/limits.h"
+#include "common/url.h"
 #include "config/config.h"
 
 #define MIB (1024LL * 1024)
@@ -349,18 +350,35 @@ static void test_urls(void **state) {
         {"redis://user:s3cret@h:6379/0", 1, "redis://user:***@h:6379/0"},
         {"rediss://s3cret@h", 1, "rediss://***@h"},
         {"redis://user:@h", 0, "redis://user:@h"},
-        {"redis://h:6379/x@y", 0, "redis://h:6379/x@y"},
+        {"redis://h:6379/x@y", 1, "redis://h:***@y"},
         {"redis://u:p@ss@h:1", 1, "redis://u:***@h:1"},
         {"no scheme", 0, "no scheme"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        assert_int_equal(ra_url_has_password(cases[i].in), cases[i].has);
-        char *m = ra_url_mask_password(cases[i].in);
+        assert_int_equal(ra_redis_url_has_password(cases[i].in), cases[i].has);
+        char *m = ra_redis_url_mask(cases[i].in);
         assert_string_equal(m, cases[i].masked);
         free(m);
     }
-    assert_int_equal(ra_url_has_password(NULL), 0);
-    assert_null(ra_url_mask_password(NULL));
+    assert_int_equal(ra_redis_url_has_password(NULL), 0);
+    assert_null(ra_redis_url_mask(NULL));
+
+    /* The config check is the source's parser: same verdicts, and no password in its messages. */
+    ra_config c;
+    ra_err err;
+    ra_config_init(&c);
+    assert_int_equal(ra_config_set(&c, "source", "redis://backup:S3cr#t?/pw@127.0.0.1:6379", RA_ORIGIN_FILE, 1,
+                                   "conf:1", &err), 0);
+    assert_int_equal(ra_config_set(&c, "source", "redis://u:S3cretPw@host:99999", RA_ORIGIN_FILE, 1, "conf:1", &err),
+                     -1);
+    assert_null(strstr(err.msg, "S3cretPw"));
+    /* An endpoint with user info is refused without quoting it (R8). */
+    assert_int_equal(ra_config_set(&c, "endpoint", "http://AKIAX:EndpointSecret123@10.0.0.1:9000", RA_ORIGIN_FLAG, 0,
+                                   "--endpoint", &err), -1);
+    assert_null(strstr(err.msg, "EndpointSecret123"));
+    assert_null(strstr(err.msg, "AKIAX"));
+    assert_non_null(strstr(err.msg, "***@10.0.0.1:9000"));
+    ra_config_clear(&c);
 }
 
 static void test_suggest(void **state) {
@@ -479,14 +497,15 @@ static void test_file_errors(void **state) {
         {"concurrency four\n", "t.conf:1: concurrency: invalid number 'four'"},
         {"sweep maybe\n", "t.conf:1: sweep: invalid boolean 'maybe' (use yes/no, true/false, on/off or 1/0)"},
         {"log-level loud\n", "t.conf:1: log-level: invalid value 'loud' (use debug|info|warn|error)"},
-        {"source http://x:1\n", "t.conf:1: source: invalid redis URL 'http://x:1' (use redis://host:port or "
-                                "rediss://host:port)"},
-        {"source redis://:pw@:99999\n", "t.conf:1: source: invalid redis URL 'redis://:***@:99999' (no host, or a "
-                                        "bad port)"},
-        {"source redis://h1:26379,\n", "t.conf:1: source: invalid redis URL 'redis://h1:26379,' (no host, or a "
-                                       "bad port)"},
-        {"source redis://:pw@h1:26379,h2:99999\n", "t.conf:1: source: invalid redis URL "
-                                                  "'redis://:***@h1:26379,h2:99999' (no host, or a bad port)"},
+        {"source http://x:1\n", "t.conf:1: source: invalid redis url 'http://x:1': unsupported scheme (use redis:// "
+                                "or rediss://) (expected redis://[user[:password]@]host[:port] or rediss://...)"},
+        {"source redis://:pw@:99999\n", "t.conf:1: source: invalid redis url 'redis://:***@:99999': no host "
+                                        "(expected redis://[user[:password]@]host[:port] or rediss://...)"},
+        {"source redis://h1:26379,\n", "t.conf:1: source: invalid redis url 'redis://h1:26379,': no host "
+                                       "(expected redis://[user[:password]@]host[:port] or rediss://...)"},
+        {"source redis://:pw@h1:26379,h2:99999\n", "t.conf:1: source: invalid redis url "
+                                                  "'redis://:***@h1:26379,h2:99999': bad port (1..65535) "
+                                                  "(expected redis://[user[:password]@]host[:port] or rediss://...)"},
         {"endpoint http://h1:1,h2:2\n", NULL},
         {"endpoint s3.amazonaws.com\n", "t.conf:1: endpoint: invalid endpoint URL 's3.amazonaws.com' (use "
                                         "http://host:port or https://host)"},
