@@ -15,7 +15,7 @@ declare -A LIBS=(
     [hiredis/]="src/source/resp.c"
     [libxml/]="src/storage/s3/xml.c src/main.c"
     [jansson]="src/common/log.c src/command/record.c src/command/output.c"
-    [openssl/]="src/source/net.c src/common/digest.c"
+    [openssl/]="src/source/net.c src/common/digest.c src/common/crypto.c"
     [zstd]="src/transform/zstd.c"
 )
 # layer -> the layers whose headers it may include
