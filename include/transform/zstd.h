@@ -8,10 +8,11 @@
 #include <stddef.h>
 
 #include "common/err.h"
+#include "common/limits.h"
 #include "pipeline/sink.h"
 
-#define RA_ZSTD_LEVEL_MIN 1
-#define RA_ZSTD_LEVEL_MAX 19
+#define RA_ZSTD_LEVEL_MIN RA_COMPRESSION_LEVEL_MIN
+#define RA_ZSTD_LEVEL_MAX RA_COMPRESSION_LEVEL_MAX
 
 typedef struct ra_zstd ra_zstd;
 
