@@ -84,7 +84,7 @@ LIB=$ROOT/$BUILD/libredis-archiver.a
 
 BDIR=$ROOT/$BUILD/bench
 mkdir -p "$BDIR" bench/results || exit 1
-PKGS="libcurl hiredis libxml-2.0 jansson openssl"
+PKGS="libcurl hiredis libxml-2.0 jansson openssl libzstd"
 cc -std=c11 -O2 -Wall -Wextra -o "$BDIR/gen" bench/gen.c || die "cannot build bench/gen.c"
 # shellcheck disable=SC2046
 cc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Iinclude $(pkg-config --cflags $PKGS) -o "$BDIR/micro" \
