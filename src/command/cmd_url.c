@@ -78,9 +78,9 @@ int ra_cmd_url(ra_app *app, const ra_args *args, ra_err *err) {
             printf("%s\n", public_only ? public_url : url);
             if (opener) {
                 fflush(stdout);
-                fprintf(stderr, "the link gives %s (%s%s%s); open the download with: %s\n", what, rec.format,
-                        rec.recipients ? ", encrypted to the keys with fingerprints " : "",
-                        rec.recipients ? rec.recipients : "", opener);
+                ra_log_info(&app->log, "url.format", "the link gives %s (%s%s%s); open the download with: %s", what,
+                            rec.format, rec.recipients ? ", encrypted to the keys with fingerprints " : "",
+                            rec.recipients ? rec.recipients : "", opener);
             }
         }
     }

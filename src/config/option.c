@@ -340,6 +340,9 @@ static int check_recipients(const char *v, char **norm, ra_err *err) {
         p += sep;
         size_t n = strcspn(p, ", ");
         if (n == 0) break;
+        if (n >= 15 && strncasecmp(p, "AGE-SECRET-KEY-", 15) == 0)  /* never echo a secret into a message */
+            return ra_err_set(err, RA_E_USAGE, "an age secret key was given as a recipient: give its public key "
+                              "(age-keygen -y KEYFILE prints it) and keep the secret key off this host");
         int ok = n > 4 && strncmp(p, "age1", 4) == 0;
         for (size_t i = 4; ok && i < n; i++) ok = strchr("qpzry9x8gf2tvdw0s3jn54khce6mua7l", p[i]) != NULL;
         if (!ok)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/crypto.h"
 #include "common/digest.h"
@@ -27,6 +28,9 @@ int ra_age_recipient_parse(const char *text, ra_age_recipient *r, ra_err *err) {
     char hrp[8];
     size_t n = 0;
     memset(r, 0, sizeof(*r));
+    if (strncasecmp(text, "AGE-SECRET-KEY-", 15) == 0)  /* never echo a secret into a message */
+        return ra_err_set(err, RA_E_USAGE, "an age secret key was given as a recipient: give its public key "
+                          "(age-keygen -y KEYFILE prints it) and keep the secret key off this host");
     if (strlen(text) > 100 || ra_bech32_decode(text, hrp, sizeof(hrp), r->pub, sizeof(r->pub), &n) != 0 ||
         strcmp(hrp, "age") != 0 || n != 32 || strncmp(text, "age1", 4) != 0)
         return ra_err_set(err, RA_E_USAGE, "'%.100s' is not an age X25519 recipient (age1... as age-keygen prints it)",

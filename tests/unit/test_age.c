@@ -100,6 +100,7 @@ static void test_keys(void **state) {
     assert_int_equal(ra_age_recipient_parse("age1notakey", &r, &err), -1);
     assert_int_equal(err.code, RA_E_USAGE);
     assert_int_equal(ra_age_recipient_parse(SPEC_IDENTITY, &r, &err), -1);  /* a secret is no recipient */
+    assert_null(strstr(err.msg, "GFPYYSJZ"));                                 /* and is never echoed */
 
     ra_age_recipient *list = NULL;
     size_t n = 0;

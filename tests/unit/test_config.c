@@ -1105,6 +1105,8 @@ static void test_seal_keys(void **state) {
     assert_int_equal(ra_config_set(&c, "encrypt-recipient", "AGE-SECRET-KEY-1GFPYYSJZ", RA_ORIGIN_FLAG, 0,
                                    "--encrypt-recipient", &err), -1);
     assert_int_equal(err.code, RA_E_USAGE);
+    assert_null(strstr(err.msg, "GFPYYSJZ"));  /* a secret given by mistake is not echoed */
+    assert_non_null(strstr(err.msg, "public key"));
     assert_int_equal(ra_config_set(&c, "encrypt-recipient", "age1bad!", RA_ORIGIN_FLAG, 0, "--encrypt-recipient",
                                    &err), -1);
     assert_int_equal(ra_config_set(&c, "identity-file", "/k.txt", RA_ORIGIN_FLAG, 0, "--identity-file", &err), 0);
