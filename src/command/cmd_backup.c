@@ -22,6 +22,7 @@ static int seal_from_config(const ra_config *c, ra_seal_opts *seal, ra_age_recip
         return -1;
     }
     *seal = (ra_seal_opts){.compression = (ra_compression)c->compression, .level = c->compression_level,
+                           .workers = c->compression_threads,
                            .plain_size = -1, .recipients = *recipients, .nrecipients = n};
     return 0;
 }

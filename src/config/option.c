@@ -157,6 +157,10 @@ const opt ra_config_opts[RA_CONFIG_NKEYS] = {
     [RA_KEY_COMPRESSION_LEVEL] = {"compression-level", T_INT, F(compression_level), "3", RA_COMPRESSION_LEVEL_MIN,
         RA_COMPRESSION_LEVEL_MAX, "N", "zstd level, 1..19: 1 is fastest, higher is smaller and slower", NULL, NULL,
         NULL, NULL, 0},
+    [RA_KEY_COMPRESSION_THREADS] = {"compression-threads", T_INT, F(compression_threads), "1", 0,
+        RA_COMPRESSION_THREADS_MAX, "N", "zstd threads besides the one reading the replica, 0..16",
+        "0 compresses in the reading thread; 1 (the default) lets reading and compressing overlap;\n"
+        "more help levels above 3 on hosts with idle cores. Each thread holds a few MiB.", NULL, NULL, NULL, 0},
     [RA_KEY_ENCRYPT_RECIPIENT] = {"encrypt-recipient", T_STR, F(encrypt_recipient), "", 0, 0, "AGE1...",
         "encrypt backups to these age public keys (comma separated; objects end in .age)",
         "The object is a standard age v1 file: age -d -i KEY opens it. Only public keys are\n"

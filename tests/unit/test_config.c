@@ -1092,6 +1092,7 @@ static void test_seal_keys(void **state) {
     ra_err err = {0};
     assert_int_equal(c.compression, 0);
     assert_int_equal(c.compression_level, 3);
+    assert_int_equal(c.compression_threads, 1);
     assert_null(c.encrypt_recipient);
     assert_int_equal(ra_config_set(&c, "compression", "zstd", RA_ORIGIN_FLAG, 0, "--compression", &err), 0);
     assert_int_equal(c.compression, 1);

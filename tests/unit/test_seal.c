@@ -50,12 +50,12 @@ static uint8_t *sample(size_t n) {
     return p;
 }
 
-static void round_trip(int zstd, int age, size_t n, size_t step) {
+static void round_trip_workers(int zstd, int age, size_t n, size_t step, int workers) {
     ra_err err = {0};
     uint8_t *plain = sample(n);
     ra_age_recipient r;
     assert_int_equal(ra_age_recipient_parse(RECIPIENT, &r, &err), 0);
-    ra_seal_opts o = {.compression = zstd ? RA_COMPRESSION_ZSTD : RA_COMPRESSION_NONE, .level = 3,
+    ra_seal_opts o = {.compression = zstd ? RA_COMPRESSION_ZSTD : RA_COMPRESSION_NONE, .level = 3, .workers = workers,
                       .plain_size = (long long)n, .recipients = &r, .nrecipients = age ? 1 : 0};
     buf stored = {0}, back = {0};
     ra_sink to_store = {.ctx = &stored, .write = buf_write};
@@ -88,6 +88,16 @@ static void round_trip(int zstd, int age, size_t n, size_t step) {
     free(stored.p);
     free(back.p);
     free(plain);
+}
+
+static void round_trip(int zstd, int age, size_t n, size_t step) { round_trip_workers(zstd, age, n, step, 0); }
+
+/* zstd's worker threads make the same standard frame. */
+static void test_threads(void **state) {
+    (void)state;
+    round_trip_workers(1, 0, 3000000, 100000, 2);
+    round_trip_workers(1, 1, 3000000, 65536, 1);
+    round_trip_workers(1, 0, 10, 1, 1);
 }
 
 static void test_every_format_round_trips(void **state) {
@@ -160,6 +170,7 @@ static void test_format_names(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_format_round_trips),
+        cmocka_unit_test(test_threads),
         cmocka_unit_test(test_zstd_damage_is_verify),
         cmocka_unit_test(test_format_names),
     };
