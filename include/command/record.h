@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "common/err.h"
+#include "transform/seal.h"
 
 #define RA_REMARK_MAX 256  /* bytes of UTF-8 */
 #define RA_ID_MAX 40
@@ -53,6 +54,9 @@ char *ra_record_json_key(const char *prefix, const char *instance, const char *i
 /* "<prefix><instance>/<id>.<format>" (format NULL: "rdb"); caller frees. NULL when out of memory or
  * format is not one of the four. */
 char *ra_record_object_key(const char *prefix, const char *instance, const char *id, const char *format);
+
+/* Format and recipients' fingerprints of a backup sealed with so (NULL: plain "rdb"). */
+void ra_record_set_seal(ra_record *r, const ra_seal_opts *so);
 
 /* Remark rules: valid UTF-8, <= RA_REMARK_MAX bytes, no control characters. */
 int ra_remark_check(const char *remark, ra_err *err);

@@ -163,9 +163,12 @@ static void accepted(job *j, size_t len) {
 
 static int sink_write(void *ctx, const uint8_t *data, size_t len, ra_err *err) {
     job *j = ctx;
-    ra_sink front = j->seal ? ra_seal_sink(j->seal) : (ra_sink){0};
-    if ((j->seal ? front.write(front.ctx, data, len, err) : ra_upload_write(j->upload, data, len, err)) != 0)
+    if (j->seal) {
+        ra_sink front = ra_seal_sink(j->seal);
+        if (front.write(front.ctx, data, len, err) != 0) return -1;
+    } else if (ra_upload_write(j->upload, data, len, err) != 0) {
         return -1;
+    }
     accepted(j, len);
     return 0;
 }
@@ -225,16 +228,7 @@ int ra_backup_run(const ra_backup_opts *opts, ra_record *rec, ra_err *err) {
     rec->started = now;
     ra_record_make_id(rec->id, now, ra_random_u32());
     rec->instance = strdup(cat->instance);
-    const ra_seal_opts *so = opts->seal;
-    rec->format = strdup(ra_seal_format(so && so->compression != RA_COMPRESSION_NONE, so && so->nrecipients > 0));
-    for (size_t i = 0; so && i < so->nrecipients; i++) {
-        char *joined = NULL;
-        if (asprintf(&joined, "%s%s%s", rec->recipients ? rec->recipients : "", i ? "," : "",
-                     so->recipients[i].fingerprint) < 0)
-            joined = NULL;
-        free(rec->recipients);
-        rec->recipients = joined;
-    }
+    ra_record_set_seal(rec, opts->seal);
     rec->key = ra_record_object_key(cat->prefix, cat->instance, rec->id, rec->format);
     rec->automatic = opts->automatic;
     rec->remark = opts->remark && *opts->remark ? strdup(opts->remark) : NULL;

@@ -110,6 +110,20 @@ char *ra_record_object_key(const char *prefix, const char *instance, const char 
     return key_for(prefix, instance, id, ext);
 }
 
+void ra_record_set_seal(ra_record *r, const ra_seal_opts *so) {
+    free_str(&r->format);
+    free_str(&r->recipients);
+    r->format = strdup(ra_seal_format(so && so->compression != RA_COMPRESSION_NONE, so && so->nrecipients > 0));
+    for (size_t i = 0; so && i < so->nrecipients; i++) {
+        char *joined = NULL;
+        if (asprintf(&joined, "%s%s%s", r->recipients ? r->recipients : "", i ? "," : "",
+                     so->recipients[i].fingerprint) < 0)
+            joined = NULL;
+        free(r->recipients);
+        r->recipients = joined;
+    }
+}
+
 int ra_remark_check(const char *remark, ra_err *err) {
     if (remark == NULL) return 0;
     size_t len = strlen(remark);
