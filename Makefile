@@ -11,7 +11,7 @@ CC      ?= cc
 V       ?= 0
 Q       := $(if $(filter 1,$(V)),,@)
 BUILD   ?= build
-PKGS    := libcurl hiredis libxml-2.0 jansson openssl
+PKGS    := libcurl hiredis libxml-2.0 jansson openssl libzstd
 OPT     ?= -O2 -g
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
            -Wvla -Wpointer-arith -Wwrite-strings
@@ -63,8 +63,8 @@ tests: $(BIN) $(UNIT_BIN) $(IT_BIN) $(HELPER_BIN)
 
 # Debian 12 packages; apt-get runs only when something is missing.
 DEB_BUILD := build-essential pkg-config libcurl4-openssl-dev libssl-dev libhiredis-dev libxml2-dev \
-             libjansson-dev libcmocka-dev
-DEB_TEST  := redis-server redis-sentinel redis-tools radosgw ceph-mon ceph-osd awscli curl python3 openssl clang \
+             libjansson-dev libcmocka-dev libzstd-dev
+DEB_TEST  := redis-server redis-sentinel redis-tools radosgw ceph-mon ceph-osd awscli curl python3 openssl clang zstd age \
              libclang-rt-14-dev procps valgrind time
 deps:
 	@missing=$$(for p in $(DEB_BUILD) $(DEB_TEST); do \

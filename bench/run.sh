@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/run.sh: throughput, CPU and memory of `redis-archiver backup` against the source limit and a peer pipeline.
 #
-# usage: bench/run.sh BUILD [--size 1G|4G|8G|256M...] [--runs N] [--quick] [--perf] [--micro-only]
+# usage: bench/run.sh BUILD [--size 1G|4G|8G|256M...] [--runs N] [--quick] [--perf] [--micro-only] [--sealed]
 #
 # Starts a redis master + replica and a Ceph RGW (tests/harness/lib.sh, loopback, cleaned up on exit),
 # fills the master with incompressible mixed data (bench/gen.c | redis-cli --pipe), then, alternating the
@@ -20,6 +20,9 @@
 #   --quick      256M, 1 round, short micro-benchmarks: a smoke run in about 2 minutes.
 #   --perf       one extra archiver run under `perf record` (cpu-clock); the top symbols go in the report.
 #   --micro-only build and run the micro-benchmarks only (no servers).
+#   --sealed     also the archiver into the null store with compression zstd level 1 (cz1) and 3 (cz3), age
+#                encryption (ca), and both (cz1a): CPU-s per GiB, wall against the source limit, and the
+#                stored size (uploaded bytes column, from the record's stored_size) next to rdbcompression.
 # Env: BENCH_RUN_TIMEOUT (s per command, default 120 + 120 per GiB), BENCH_KEEP_MASTER=1 (never detach the
 # master, see below), RA_KEEP=1 (keep the temp dir, see tests/harness/lib.sh).
 
@@ -34,7 +37,7 @@ say() { printf 'bench: %s\n' "$*" >&2; }
 [ $# -ge 1 ] || die "usage: bench/run.sh BUILD [--size 1G|4G|8G] [--runs N] [--quick] [--perf] [--micro-only]"
 BUILD=$1
 shift
-SIZE=1G RUNS= QUICK=0 PERF=0 MICRO_ONLY=0
+SIZE=1G RUNS= QUICK=0 PERF=0 MICRO_ONLY=0 SEALED=0
 while [ $# -gt 0 ]; do
     case $1 in
     --size) SIZE=${2:?--size needs a value}; shift 2 ;;
@@ -44,6 +47,7 @@ while [ $# -gt 0 ]; do
     --quick) QUICK=1; shift ;;
     --perf) PERF=1; shift ;;
     --micro-only) MICRO_ONLY=1; shift ;;
+    --sealed) SEALED=1; shift ;;
     *) die "unknown argument '$1'" ;;
     esac
 done
@@ -84,7 +88,7 @@ LIB=$ROOT/$BUILD/libredis-archiver.a
 
 BDIR=$ROOT/$BUILD/bench
 mkdir -p "$BDIR" bench/results || exit 1
-PKGS="libcurl hiredis libxml-2.0 jansson openssl"
+PKGS="libcurl hiredis libxml-2.0 jansson openssl libzstd"
 cc -std=c11 -O2 -Wall -Wextra -o "$BDIR/gen" bench/gen.c || die "cannot build bench/gen.c"
 # shellcheck disable=SC2046
 cc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Iinclude $(pkg-config --cflags $PKGS) -o "$BDIR/micro" \
@@ -314,6 +318,13 @@ measure() {
         timeout -k 10 "$RUN_TIMEOUT" /usr/bin/time -f "$TIMEF" -o "$t1" "${NULL_ENV[@]}" "$ARCHIVER" backup \
             >"$W/$c.out" 2>"$W/$c.err" || ok=0
         ;;
+    cz1 | cz3 | ca | cz1a)
+        # shellcheck disable=SC2086
+        timeout -k 10 "$RUN_TIMEOUT" /usr/bin/time -f "$TIMEF" -o "$t1" "${NULL_ENV[@]}" "$ARCHIVER" backup --json \
+            ${SEAL_ARGS[$c]} >"$W/$c.out" 2>"$W/$c.err" || ok=0
+        [ "$ok" = 1 ] && up=$("${RA_PY:-python3}" -c 'import json,sys; print(json.load(sys.stdin)["stored_size"])' \
+            <"$W/$c.out" 2>/dev/null || echo -)
+        ;;
     esac
     wall=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
     wait_no_child
@@ -331,7 +342,7 @@ measure() {
     # CPU used on the machine by anything but this run (other users' builds and tests): noise indicator
     other=$(awk -v b="$busy" -v u="$user" -v s="$sys" -v x="$src" -v y="$s3" -v z="$main" \
         'BEGIN { o = b - u - s - x - y - z; printf "%.2f", o < 0 ? 0 : o }')
-    if [ "$ok" = 1 ] && [ "$c" != a ] && [ "$c" != c0 ]; then up=$(s3_clean); fi
+    if [ "$ok" = 1 ] && [ -z "${SEAL_ARGS[$c]:-}" ] && [ "$c" != a ] && [ "$c" != c0 ]; then up=$(s3_clean); fi
     [ "$ok" = 1 ] || { say "run $ds/$c/$round FAILED:"; tail -n 5 "$W/$c.err" >&2; [ "$c" = a ] || s3_clean >/dev/null; }
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$ds" "$c" "$round" "$ok" "$wall" "$user" "$sys" \
         "$rss" "$src" "$s3" "$up" "$other" "${srcwait:--}" >>"$RUNS_TSV"
@@ -360,6 +371,15 @@ NULL_ENV=("${ARCH_ENV[@]}" REDIS_ARCHIVER_ENDPOINT="http://127.0.0.1:$(cat "$W/n
 CONTENDERS=(a b)
 [ -n "$RCLONE" ] && CONTENDERS+=(b2)
 CONTENDERS+=(c c0)
+# sealed backups, into the null store: the transforms' cost without the store's (the age recipient is the
+# spec's example key: nobody decrypts these)
+BENCH_RCPT=age1zvkyg2lqzraa2lnjvqej32nkuu0ues2s82hzrye869xeexvn73equnujwj
+declare -A SEAL_ARGS
+if [ "$SEALED" = 1 ]; then
+    SEAL_ARGS=([cz1]="--compression zstd --compression-level 1" [cz3]="--compression zstd --compression-level 3"
+        [ca]="--encrypt-recipient $BENCH_RCPT" [cz1a]="--compression zstd --compression-level 1 --encrypt-recipient $BENCH_RCPT")
+    CONTENDERS+=(cz1 cz3 ca cz1a)
+fi
 
 bench_dataset() { # NAME DESCRIPTION
     local ds=$1 r c
@@ -427,7 +447,9 @@ T_TOTAL=$(($(date +%s) - T_START))
 declare -A NAMES
 NAMES=([a]="a source limit: redis-cli --rdb - >/dev/null" [b]="b peer: redis-cli --rdb - | aws s3 cp -"
     [b2]="b2 peer: redis-cli --rdb - | rclone rcat" [c]="c redis-archiver backup (16 MiB parts, 4 in flight)"
-    [c0]="c0 the same into a null store (bench/nullstore.py; not RGW)")
+    [c0]="c0 the same into a null store (bench/nullstore.py; not RGW)"
+    [cz1]="cz1 c0 with compression zstd, level 1 (uploaded = stored size)" [cz3]="cz3 c0 with zstd level 3"
+    [ca]="ca c0 with encrypt-recipient (age)" [cz1a]="cz1a c0 with zstd level 1 and age")
 
 # stats DATASET CONTENDER COLUMN(5=wall ..) -> "median min max n" over successful runs
 stats() {
@@ -495,6 +517,10 @@ for ds in random random-nocomp populate; do
     rep "| archiver CPU <= 0.5 s per GiB | ${CPUG[$ds.c]:--} | $(verdict "${CPUG[$ds.c]:--}" 0.5) |"
     rep "| archiver peak RSS <= 64 MiB | ${RSSM[$ds.c]:--} | $(verdict "${RSSM[$ds.c]:--}" 64) |"
     rep "| (c0/a: the archiver alone, its store costing no CPU) | $c0a | $(verdict "$c0a" 1.15) |"
+    if [ "$SEALED" = 1 ]; then
+        cz1aa=$(ratio cz1a a)
+        rep "| wall cz1a/a <= 1.15 (zstd-1 + age still at the source limit; null store) | $cz1aa | $(verdict "$cz1aa" 1.15) |"
+    fi
 done
 # flatness of the archiver's RSS between sizes: compare with the newest report of another size
 rep ""

@@ -9,6 +9,7 @@
 #include "command/record.h"
 #include "source/replica.h"
 #include "storage/s3/upload.h"
+#include "transform/seal.h"
 
 typedef struct ra_backup_opts {
     const ra_catalog *catalog;        /* where the RDB and its record go */
@@ -16,6 +17,8 @@ typedef struct ra_backup_opts {
     long long part_size;
     int concurrency;
     ra_upload_checksum checksum;      /* per-part integrity the store checks */
+    const ra_seal_opts *seal;         /* compression and encryption of the stored object; NULL: none
+                                         (plain_size is filled in by the job) */
     int automatic;                    /* type auto (scheduled) or manual */
     const char *remark;               /* checked with ra_remark_check */
     int sweep_days;                   /* > 0: delete backups older than this at the end */

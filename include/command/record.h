@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "common/err.h"
+#include "transform/seal.h"
 
 #define RA_REMARK_MAX 256  /* bytes of UTF-8 */
 #define RA_ID_MAX 40
@@ -16,7 +17,7 @@ typedef enum ra_state { RA_STATE_RUNNING, RA_STATE_SUCCEEDED, RA_STATE_FAILED, R
 typedef struct ra_record {
     char id[RA_ID_MAX];     /* 20261124T020512Z-3fa9: sorts by start time */
     char *instance;
-    char *key;              /* object key of the RDB */
+    char *key;              /* object key of the RDB: <id>.<format> */
     int automatic;          /* 1 = type auto (scheduled), 0 = manual */
     char *remark;           /* UTF-8, may be NULL */
     time_t started;
@@ -34,6 +35,10 @@ typedef struct ra_record {
     char *tool_version;
     char *host;             /* where the archiver ran */
     long pid;
+    char *format;           /* what the object holds: "rdb", "rdb.zst", "rdb.age", "rdb.zst.age"; NULL: "rdb"
+                               (records from before formats) */
+    char *recipients;       /* encrypted: the recipients' fingerprints (ra_age_recipient), comma separated */
+    long long stored;       /* bytes of the object (after compression and encryption); 0: not recorded */
 } ra_record;
 
 void ra_record_clear(ra_record *r);
@@ -46,6 +51,12 @@ const char *ra_state_name(ra_state s);
 /* Keys: "<prefix><instance>/<id>.rdb" and ".json"; caller frees. */
 char *ra_record_rdb_key(const char *prefix, const char *instance, const char *id);
 char *ra_record_json_key(const char *prefix, const char *instance, const char *id);
+/* "<prefix><instance>/<id>.<format>" (format NULL: "rdb"); caller frees. NULL when out of memory or
+ * format is not one of the four. */
+char *ra_record_object_key(const char *prefix, const char *instance, const char *id, const char *format);
+
+/* Format and recipients' fingerprints of a backup sealed with so (NULL: plain "rdb"). */
+void ra_record_set_seal(ra_record *r, const ra_seal_opts *so);
 
 /* Remark rules: valid UTF-8, <= RA_REMARK_MAX bytes, no control characters. */
 int ra_remark_check(const char *remark, ra_err *err);

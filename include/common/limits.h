@@ -32,6 +32,12 @@
 #define RA_S3_MAX_ATTEMPTS_DEFAULT 5
 #define RA_S3_REGION_DEFAULT "us-east-1"
 
+/* Transforms (zstd, age) */
+#define RA_COMPRESSION_LEVEL_MIN 1
+#define RA_COMPRESSION_LEVEL_MAX 19
+#define RA_COMPRESSION_LEVEL_DEFAULT 3
+#define RA_COMPRESSION_THREADS_MAX 16
+
 /* Catalog */
 #define RA_RETENTION_DAYS_DEFAULT 7
 #define RA_HEARTBEAT_INTERVAL_S 5            /* a running backup rewrites its record this often */

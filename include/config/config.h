@@ -40,6 +40,8 @@ typedef enum ra_config_key {
     RA_KEY_TLS_CA_FILE, RA_KEY_TLS_CERT_FILE, RA_KEY_TLS_KEY_FILE, RA_KEY_TLS_SERVER_NAME,
     RA_KEY_TLS_INSECURE, RA_KEY_S3_CA_FILE, RA_KEY_S3_INSECURE, RA_KEY_ALLOW_MASTER,
     RA_KEY_PICK_REPLICA, RA_KEY_REPLICA_ALLOW, RA_KEY_ALLOW_UNCHECKED_RDB, RA_KEY_SENTINEL_MASTER, RA_KEY_CONNECT_TIMEOUT, RA_KEY_READ_TIMEOUT, RA_KEY_SYNC_TIMEOUT, RA_KEY_SWEEP,
+    RA_KEY_COMPRESSION, RA_KEY_COMPRESSION_LEVEL, RA_KEY_COMPRESSION_THREADS, RA_KEY_ENCRYPT_RECIPIENT, RA_KEY_ENCRYPT_RECIPIENTS_FILE,
+    RA_KEY_IDENTITY_FILE,
     RA_KEY_LOG_FORMAT, RA_KEY_LOG_LEVEL, RA_KEY_CONFIG,
     RA_CONFIG_NKEYS
 } ra_config_key;
@@ -82,6 +84,12 @@ typedef struct ra_config {
     long read_timeout;       /* seconds */
     long sync_timeout;       /* seconds: keep-alives only, before the RDB starts */
     int sweep;               /* backup deletes expired backups itself at its end */
+    int compression;         /* none, zstd: the order of ra_compression */
+    int compression_level;   /* zstd level, RA_COMPRESSION_LEVEL_MIN..MAX */
+    int compression_threads; /* zstd worker threads besides the one reading the replica, 0..RA_COMPRESSION_THREADS_MAX */
+    char *encrypt_recipient; /* age1... recipients, comma or space separated; NULL = none */
+    char *encrypt_recipients_file; /* a file of age1... recipients (age -R); NULL = none */
+    char *identity_file;     /* age identity file (AGE-SECRET-KEY-1...) that verify decrypts with */
     ra_config_log_format log_format;
     ra_log_level log_level;
     char *config;            /* path of the config file read; NULL = none */

@@ -18,6 +18,8 @@ typedef struct job {
     const ra_backup_opts *opts;
     ra_record *rec;
     ra_upload *upload;
+    ra_seal *seal;           /* compressor/encryptor between the verified RDB and the upload, or NULL */
+    long long stored;        /* bytes handed to the upload through the seal */
     char *rdb_key;
     long long expected;      /* RDB length when the server said it ($<len>), else -1 */
     struct timespec t0;
@@ -82,6 +84,14 @@ static int sink_requested(void *ctx, ra_err *err) {
     return 0;
 }
 
+/* The sealed stream's way into the upload. */
+static int store_write(void *ctx, const uint8_t *data, size_t len, ra_err *err) {
+    job *j = ctx;
+    if (ra_upload_write(j->upload, data, len, err) != 0) return -1;
+    j->stored += (long long)len;
+    return 0;
+}
+
 static int sink_begin(void *ctx, const ra_stream_info *info, ra_err *err) {
     job *j = ctx;
     ra_record *r = j->rec;
@@ -114,6 +124,8 @@ static int sink_begin(void *ctx, const ra_stream_info *info, ra_err *err) {
         {"replid", r->replid ? r->replid : ""},
         {"repl-offset", offset},
         {"tool-version", RA_VERSION},
+        {"format", r->format ? r->format : "rdb"},
+        {"recipients", r->recipients ? r->recipients : ""},
     };
     ra_upload_opts uo = {
         .part_size = j->opts->part_size,
@@ -124,8 +136,16 @@ static int sink_begin(void *ctx, const ra_stream_info *info, ra_err *err) {
         .nmeta = sizeof(meta) / sizeof(meta[0]),
         .cancel = j->opts->cancel,
     };
+    if (j->opts->seal && info->length >= 0)  /* zstd and age add at most this to an RDB */
+        uo.expected_size = info->length + info->length / 256 + 65536;
     j->upload = ra_upload_new(j->opts->catalog->s3, j->rdb_key, &uo, err);
     if (j->upload == NULL) return -1;
+    if (j->opts->seal) {
+        ra_seal_opts so = *j->opts->seal;
+        so.plain_size = info->length;
+        ra_sink to_store = {.ctx = j, .write = store_write};
+        if ((j->seal = ra_seal_new(&so, &to_store, err)) == NULL) return -1;
+    }
     ra_log_info(j->opts->log, "backup.stream", "streaming %s RDB%s into s3 object '%s'",
                 info->diskless ? "diskless" : "disk-based", info->length >= 0 ? "" : " (length unknown)",
                 j->rdb_key);
@@ -143,7 +163,12 @@ static void accepted(job *j, size_t len) {
 
 static int sink_write(void *ctx, const uint8_t *data, size_t len, ra_err *err) {
     job *j = ctx;
-    if (ra_upload_write(j->upload, data, len, err) != 0) return -1;
+    if (j->seal) {
+        ra_sink front = ra_seal_sink(j->seal);
+        if (front.write(front.ctx, data, len, err) != 0) return -1;
+    } else if (ra_upload_write(j->upload, data, len, err) != 0) {
+        return -1;
+    }
     accepted(j, len);
     return 0;
 }
@@ -203,7 +228,8 @@ int ra_backup_run(const ra_backup_opts *opts, ra_record *rec, ra_err *err) {
     rec->started = now;
     ra_record_make_id(rec->id, now, ra_random_u32());
     rec->instance = strdup(cat->instance);
-    rec->key = ra_record_rdb_key(cat->prefix, cat->instance, rec->id);
+    ra_record_set_seal(rec, opts->seal);
+    rec->key = ra_record_object_key(cat->prefix, cat->instance, rec->id, rec->format);
     rec->automatic = opts->automatic;
     rec->remark = opts->remark && *opts->remark ? strdup(opts->remark) : NULL;
     rec->state = RA_STATE_RUNNING;
@@ -234,19 +260,22 @@ int ra_backup_run(const ra_backup_opts *opts, ra_record *rec, ra_err *err) {
         ra_log_info(opts->log, "backup.start", "backup %s of instance '%s' from %s (redis %s)", rec->id,
                     cat->instance, source, rec->redis_version ? rec->redis_version : "?");
         ra_sink sink = {.ctx = &j, .requested = sink_requested, .begin = sink_begin, .write = sink_write,
-                        .reserve = sink_reserve, .commit = sink_commit};
+                        .reserve = opts->seal ? NULL : sink_reserve, .commit = opts->seal ? NULL : sink_commit};
         long long bytes = 0;
         uint64_t crc = 0;
         rc = ra_replica_sync(replica, &sink, &bytes, &crc, err);
         if (rc == 0 && j.upload == NULL) rc = ra_err_set(err, RA_E_SOURCE, "the replica sent no RDB");
+        if (rc == 0 && j.seal) rc = ra_seal_finish(j.seal, err);
         if (rc == 0) rc = ra_upload_finish(j.upload, err);
         if (rc == 0) {
             rec->crc64 = crc;
             rec->bytes = bytes;
+            rec->stored = j.seal ? j.stored : bytes;
         }
     }
     ra_replica_free(replica);
     if (rc != 0 && j.upload) ra_upload_abort(j.upload);
+    ra_seal_free(j.seal);
     ra_upload_free(j.upload);
     if (opts->progress && rec->bytes > 0) draw_progress(&j, 1);
 

@@ -212,7 +212,8 @@ static int abort_orphan(void *ctx, const ra_s3_upload_ref *up, ra_err *err) {
     if (++st->examined > ORPHANS_PER_RUN) return 0;
     /* An upload whose backup is still running (fresh heartbeat) belongs to another live process. */
     char id[RA_ID_MAX];
-    if (key_id(up->key, ".rdb", id)) {
+    if (key_id(up->key, ".rdb", id) || key_id(up->key, ".rdb.zst", id) || key_id(up->key, ".rdb.age", id) ||
+        key_id(up->key, ".rdb.zst.age", id)) {
         ra_record r;
         ra_err gerr = {0};
         if (get_record(st->c, id, st->now, &r, &gerr) == 0) {
@@ -263,7 +264,8 @@ int ra_catalog_sweep(const ra_catalog *c, int days, time_t now, int dry_run, ra_
         ra_log_info(c->log, "retention.sweep", "%s backup %s (started %ld days ago)",
                     dry_run ? "would delete" : "deleting", recs[i].id, (long)((now - recs[i].started) / 86400));
         if (dry_run) continue;
-        owned[nkeys] = ra_record_rdb_key(c->prefix, c->instance, recs[i].id);
+        owned[nkeys] = ra_record_object_key(c->prefix, c->instance, recs[i].id, recs[i].format);
+        if (owned[nkeys] == NULL) owned[nkeys] = ra_record_rdb_key(c->prefix, c->instance, recs[i].id);
         keys[nkeys] = owned[nkeys];
         nkeys++;
         owned[nkeys] = ra_record_json_key(c->prefix, c->instance, recs[i].id);

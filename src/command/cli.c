@@ -1,5 +1,6 @@
 /* cli.c - the command table and the wiring from configuration to the S3 client and the source. */
 #include "command/cli.h"
+#include "transform/seal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -240,19 +241,22 @@ int ra_app_get_backup(const ra_store *store, const char *id, const char *purpose
     if (ra_catalog_get(&store->catalog, id, rec, err) != 0) return -1;
     /* The record's key is data anyone who may write the instance folder can forge (faults.md R10):
      * the object must be the one prefix, instance and id name. */
-    char *key = ra_record_rdb_key(store->catalog.prefix, store->catalog.instance, id);
-    int forged = key != NULL && (rec->key == NULL || strcmp(rec->key, key) != 0 || strcmp(rec->id, id) != 0);
-    free(key);
-    if (key == NULL || forged) {
-        if (key == NULL) ra_err_set(err, RA_E_INTERNAL, "out of memory");
-        else
-            ra_err_set(err, RA_E_VERIFY,
-                       "the record of backup '%s' names another object than %s%s/%s.rdb: refusing it (the record "
-                       "was altered; remove it or restore it from a copy)",
-                       id, store->catalog.prefix, store->catalog.instance, id);
+    /* Its format picks the extension: an unknown format is as forged as a wrong key. */
+    int zstd, age, known = ra_seal_format_parse(rec->format, &zstd, &age) == 0;
+    char *key = ra_record_object_key(store->catalog.prefix, store->catalog.instance, id, known ? rec->format : NULL);
+    if (key == NULL) {
+        ra_record_clear(rec);
+        return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    }
+    if (!known || rec->key == NULL || strcmp(rec->key, key) != 0 || strcmp(rec->id, id) != 0) {
+        ra_err_set(err, RA_E_VERIFY,
+                   "the record of backup '%s' names another object%s than %s: refusing it (the record was altered; "
+                   "remove it or restore it from a copy)", id, known ? "" : " format", key);
+        free(key);
         ra_record_clear(rec);
         return -1;
     }
+    free(key);
     if (rec->state == RA_STATE_SUCCEEDED) return 0;
     ra_err_set(err, RA_E_NOTFOUND, "backup '%s' is %s, there is nothing to %s", id, ra_state_name(rec->state),
                purpose);

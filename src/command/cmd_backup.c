@@ -6,13 +6,40 @@
 #include "command/backup.h"
 #include "command/cli.h"
 
+/* The configured compression and recipients; *seal stays all zero when neither is set. Recipients
+ * are checked (Bech32) before anything connects. On success the caller frees *recipients. */
+static int seal_from_config(const ra_config *c, ra_seal_opts *seal, ra_age_recipient **recipients, ra_err *err) {
+    size_t n = 0;
+    *recipients = NULL;
+    memset(seal, 0, sizeof(*seal));
+    if (c->encrypt_recipient && ra_age_recipients_parse(c->encrypt_recipient, "encrypt-recipient", recipients, &n,
+                                                        err) != 0) {
+        free(*recipients);
+        return -1;
+    }
+    if (c->encrypt_recipients_file && ra_age_recipients_load_file(c->encrypt_recipients_file, recipients, &n, err) != 0) {
+        free(*recipients);
+        return -1;
+    }
+    *seal = (ra_seal_opts){.compression = (ra_compression)c->compression, .level = c->compression_level,
+                           .workers = c->compression_threads,
+                           .plain_size = -1, .recipients = *recipients, .nrecipients = n};
+    return 0;
+}
+
 /* Shared with `schedule`: one backup with the configured source, store and sizes. */
 int ra_backup_with_config(ra_app *app, int automatic, const char *remark, ra_record *rec, ra_err *err) {
     const ra_config *c = app->config;
     memset(rec, 0, sizeof(*rec));
     if (ra_remark_check(remark, err) != 0) return -1;
+    ra_seal_opts seal;
+    ra_age_recipient *recipients;
+    if (seal_from_config(c, &seal, &recipients, err) != 0) return -1;
     ra_store store;
-    if (ra_app_open_store(app, &store, err) != 0) return -1;
+    if (ra_app_open_store(app, &store, err) != 0) {
+        free(recipients);
+        return -1;
+    }
     ra_replica_opts src;
     ra_app_replica_opts(app, &src);
     ra_backup_opts opts = {
@@ -21,6 +48,7 @@ int ra_backup_with_config(ra_app *app, int automatic, const char *remark, ra_rec
         .part_size = c->part_size,
         .concurrency = c->concurrency,
         .checksum = (ra_upload_checksum)c->part_checksum,
+        .seal = seal.compression != RA_COMPRESSION_NONE || seal.nrecipients > 0 ? &seal : NULL,
         .automatic = automatic,
         .remark = remark,
         .sweep_days = c->sweep ? c->retention_days : 0,
@@ -30,6 +58,7 @@ int ra_backup_with_config(ra_app *app, int automatic, const char *remark, ra_rec
     };
     int rc = ra_backup_run(&opts, rec, err);
     ra_app_close_store(&store);
+    free(recipients);
     return rc;
 }
 

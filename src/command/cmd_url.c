@@ -1,4 +1,5 @@
-/* cmd_url.c - `url ID`: a presigned GET link, 12 hours by default, for the private and public endpoint. */
+/* cmd_url.c - `url ID`: a presigned GET link, 12 hours by default, for the private and public endpoint.
+ * For a sealed backup it also says what the link gives and the command that opens it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -6,6 +7,19 @@
 #include "command/cli.h"
 #include "command/output.h"
 #include "common/limits.h"
+#include "transform/seal.h"
+
+/* What a download of the format is, and the shell pipe that turns it into dump.rdb (NULL: nothing to
+ * undo). */
+static const char *open_command(const char *format, const char **what) {
+    int zstd = 0, age = 0;
+    *what = "an RDB file";
+    if (ra_seal_format_parse(format, &zstd, &age) != 0 || (!zstd && !age)) return NULL;
+    *what = zstd && age ? "an age-encrypted, zstd-compressed RDB" : age ? "an age-encrypted RDB"
+                                                                       : "a zstd-compressed RDB";
+    return zstd && age ? "age -d -i KEY | zstd -d > dump.rdb" : age ? "age -d -i KEY > dump.rdb"
+                                                                    : "zstd -d > dump.rdb";
+}
 
 int ra_cmd_url(ra_app *app, const ra_args *args, ra_err *err) {
     const ra_config *c = app->config;
@@ -43,6 +57,7 @@ int ra_cmd_url(ra_app *app, const ra_args *args, ra_err *err) {
         public_url = ra_s3_presign_get(store.s3, c->public_endpoint, rec.key, expires, now, err);
         if (public_url == NULL) rc = -1;
     }
+    const char *what = NULL, *opener = rc == 0 ? open_command(rec.format, &what) : NULL;
     if (rc == 0) {
         if (json) {
             char at[32];
@@ -55,10 +70,18 @@ int ra_cmd_url(ra_app *app, const ra_args *args, ra_err *err) {
                 {"expires_at", RA_OUT_STR, at, 0},
                 {"url", RA_OUT_STR, url, 0},
                 {"public_url", RA_OUT_STR, public_url, 0},
+                {"format", RA_OUT_STR, rec.format ? rec.format : "rdb", 0},
+                {"open_command", RA_OUT_STR, opener, 0},
             };
             ra_output_json_object(stdout, f, sizeof(f) / sizeof(f[0]));
         } else {
             printf("%s\n", public_only ? public_url : url);
+            if (opener) {
+                fflush(stdout);
+                ra_log_info(&app->log, "url.format", "the link gives %s (%s%s%s); open the download with: %s", what,
+                            rec.format, rec.recipients ? ", encrypted to the keys with fingerprints " : "",
+                            rec.recipients ? rec.recipients : "", opener);
+            }
         }
     }
     free(url);

@@ -1,5 +1,7 @@
 /* cmd_verify.c - `verify ID`: read a stored backup back from S3 through the RDB verifier (magic, EOF
- * opcode, CRC-64) and compare its size and checksum with the record written when it was taken. */
+ * opcode, CRC-64) and compare its size and checksum with the record written when it was taken. A
+ * sealed backup is first decrypted (with identity-file) and decompressed: age authenticates every
+ * chunk, zstd checks its frame checksum, and the RDB checks are those of the plaintext. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,9 +10,45 @@
 #include "command/output.h"
 #include "common/text.h"
 #include "source/rdb.h"
+#include "transform/seal.h"
 
 static int feed(void *ctx, const void *data, size_t len, ra_err *err) {
     return ra_rdb_feed(ctx, data, len, err);
+}
+
+static int rdb_write(void *ctx, const uint8_t *data, size_t len, ra_err *err) {
+    return ra_rdb_feed(ctx, data, len, err);
+}
+
+static int sealed_feed(void *ctx, const void *data, size_t len, ra_err *err) {
+    ra_sink in = ra_seal_sink(ctx);
+    return in.write(in.ctx, data, len, err);
+}
+
+/* The chain that undoes the record's format into rdb; NULL with err set (*plain: the format is rdb). */
+static ra_seal *unseal_for(const ra_config *c, const ra_record *rec, ra_rdb *rdb, int *plain, ra_err *err) {
+    int zstd = 0, age = 0;
+    *plain = 0;
+    if (ra_seal_format_parse(rec->format, &zstd, &age) != 0) {
+        ra_err_set(err, RA_E_VERIFY, "backup '%s' has a record with an unknown format", rec->id);
+        return NULL;
+    }
+    if (!zstd && !age) {
+        *plain = 1;
+        return NULL;
+    }
+    ra_age_identity *ids = NULL;
+    size_t nids = 0;
+    if (age && c->identity_file == NULL) {
+        ra_err_set(err, RA_E_USAGE, "backup '%s' is encrypted (%s): give the age identity that opens it with "
+                   "identity-file (a file holding AGE-SECRET-KEY-1...)", rec->id, rec->format);
+        return NULL;
+    }
+    if (age && ra_age_identities_load_file(c->identity_file, &ids, &nids, err) != 0) return NULL;
+    ra_sink to_rdb = {.ctx = rdb, .write = rdb_write};
+    ra_seal *s = ra_unseal_new(zstd, age, ids, nids, &to_rdb, err);
+    ra_age_identities_free(ids, nids);
+    return s;
 }
 
 int ra_cmd_verify(ra_app *app, const ra_args *args, ra_err *err) {
@@ -27,11 +65,18 @@ int ra_cmd_verify(ra_app *app, const ra_args *args, ra_err *err) {
     int rc = ra_app_get_backup(&store, id, "verify", &rec, err);
     ra_rdb rdb;
     ra_rdb_init(&rdb);
+    ra_seal *unseal = NULL;
+    int plain = 1;
+    if (rc == 0 && (unseal = unseal_for(c, &rec, &rdb, &plain, err)) == NULL && !plain) rc = -1;
     if (rc == 0) {
-        rc = ra_s3_get_object(store.s3, rec.key, feed, &rdb, err);
+        rc = unseal ? ra_s3_get_object(store.s3, rec.key, sealed_feed, unseal, err)
+                    : ra_s3_get_object(store.s3, rec.key, feed, &rdb, err);
+        if (rc == 0 && unseal && ra_seal_finish(unseal, err) != 0) rc = -1;
         if (rc != 0 && err->code == RA_E_NOTFOUND)
             ra_err_set(err, RA_E_NOTFOUND, "backup '%s' has a record but its object '%s' is gone (expired?)", id,
                        rec.key);
+        else if (rc != 0 && err->code == RA_E_VERIFY && unseal)
+            ra_err_prefix(err, "backup '%s' ('%s') does not verify: ", id, rec.key);
         else if (rc != 0 && err->code == RA_E_VERIFY)
             ra_err_prefix(err, "backup '%s' ('%s') is damaged: ", id, rec.key);
     }
@@ -54,14 +99,17 @@ int ra_cmd_verify(ra_app *app, const ra_args *args, ra_err *err) {
                 {"size", RA_OUT_INT, NULL, rdb.total},
                 {"crc64", RA_OUT_STR, crc, 0},
                 {"rdb_version", RA_OUT_INT, NULL, rdb.version},
+                {"format", RA_OUT_STR, rec.format ? rec.format : "rdb", 0},
                 {"verified", RA_OUT_BOOL, NULL, 1},
             };
             ra_output_json_object(stdout, f, sizeof(f) / sizeof(f[0]));
         } else {
-            printf("backup %s verified: %s (%lld bytes), RDB version %d, crc64 %s%s\n", rec.id, size, rdb.total,
-                   rdb.version, crc, rdb.checksum_disabled ? " (the source wrote no checksum)" : "");
+            printf("backup %s verified: %s (%lld bytes), RDB version %d, crc64 %s%s%s%s\n", rec.id, size, rdb.total,
+                   rdb.version, crc, rdb.checksum_disabled ? " (the source wrote no checksum)" : "",
+                   unseal ? ", stored as " : "", unseal ? rec.format : "");
         }
     }
+    ra_seal_free(unseal);
     ra_record_clear(&rec);
     ra_app_close_store(&store);
     return rc;

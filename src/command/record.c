@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "transform/seal.h"
+
 static void free_str(char **p) {
     free(*p);
     *p = NULL;
@@ -23,6 +25,8 @@ void ra_record_clear(ra_record *r) {
     free_str(&r->replid);
     free_str(&r->tool_version);
     free_str(&r->host);
+    free_str(&r->format);
+    free_str(&r->recipients);
     memset(r, 0, sizeof(*r));
 }
 
@@ -96,6 +100,28 @@ char *ra_record_rdb_key(const char *prefix, const char *instance, const char *id
 
 char *ra_record_json_key(const char *prefix, const char *instance, const char *id) {
     return key_for(prefix, instance, id, ".json");
+}
+
+char *ra_record_object_key(const char *prefix, const char *instance, const char *id, const char *format) {
+    int zstd, age;
+    if (ra_seal_format_parse(format, &zstd, &age) != 0) return NULL;
+    char ext[16];
+    snprintf(ext, sizeof(ext), ".%s", ra_seal_format(zstd, age));
+    return key_for(prefix, instance, id, ext);
+}
+
+void ra_record_set_seal(ra_record *r, const ra_seal_opts *so) {
+    free_str(&r->format);
+    free_str(&r->recipients);
+    r->format = strdup(ra_seal_format(so && so->compression != RA_COMPRESSION_NONE, so && so->nrecipients > 0));
+    for (size_t i = 0; so && i < so->nrecipients; i++) {
+        char *joined = NULL;
+        if (asprintf(&joined, "%s%s%s", r->recipients ? r->recipients : "", i ? "," : "",
+                     so->recipients[i].fingerprint) < 0)
+            joined = NULL;
+        free(r->recipients);
+        r->recipients = joined;
+    }
 }
 
 int ra_remark_check(const char *remark, ra_err *err) {
@@ -176,6 +202,15 @@ char *ra_record_to_json(const ra_record *r) {
     set_str(o, "tool_version", r->tool_version);
     set_str(o, "host", r->host);
     json_object_set_new(o, "pid", json_integer(r->pid));
+    set_str(o, "format", r->format ? r->format : "rdb");
+    json_t *fps = json_array();
+    for (const char *p = r->recipients; p && *p;) {
+        size_t n = strcspn(p, ",");
+        json_array_append_new(fps, json_stringn(p, n));
+        p += n + (p[n] == ',');
+    }
+    json_object_set_new(o, "recipients", fps);
+    json_object_set_new(o, "stored_size", r->stored > 0 ? json_integer(r->stored) : json_null());
     char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(o);
     return text;
@@ -226,6 +261,19 @@ int ra_record_from_json(ra_record *r, const char *text, size_t len, ra_err *err)
     r->tool_version = get_str(o, "tool_version");
     r->host = get_str(o, "host");
     r->pid = (long)json_integer_value(json_object_get(o, "pid"));
+    r->format = get_str(o, "format");
+    json_t *fps = json_object_get(o, "recipients");
+    size_t i;
+    json_t *fp;
+    json_array_foreach(fps, i, fp) {
+        const char *v = json_string_value(fp);
+        if (v == NULL || strchr(v, ',')) continue;
+        char *joined = NULL;
+        if (asprintf(&joined, "%s%s%s", r->recipients ? r->recipients : "", r->recipients ? "," : "", v) < 0) break;
+        free(r->recipients);
+        r->recipients = joined;
+    }
+    r->stored = json_integer_value(json_object_get(o, "stored_size"));
     json_decref(o);
     return 0;
 }

@@ -22,9 +22,11 @@ static int check_bucket(const char *v, char **norm, ra_err *err);
 static int check_prefix(const char *v, char **norm, ra_err *err);
 static int check_hostname(const char *v, char **norm, ra_err *err);
 static int check_sentinel_master(const char *v, char **norm, ra_err *err);
+static int check_recipients(const char *v, char **norm, ra_err *err);
 
 static const char *const log_formats[] = {"auto", "text", "json", NULL};
 static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
+static const char *const compressions[] = {"none", "zstd", NULL}; /* = ra_compression */
 static const char *const part_checksums[] = {"auto", "sha256", "md5", "none", NULL}; /* = ra_upload_checksum */
 
 #define F(field) offsetof(ra_config, field)
@@ -147,6 +149,31 @@ const opt ra_config_opts[RA_CONFIG_NKEYS] = {
     [RA_KEY_SWEEP] = {"sweep", T_BOOL, F(sweep), "no", 0, 0, "BOOL",
         "backup deletes expired backups itself at its end, for stores without lifecycle rules",
         NULL, NULL, NULL, NULL, 0},
+    [RA_KEY_COMPRESSION] = {"compression", T_ENUM, F(compression), "none", 0, 0, "none|zstd",
+        "compress backups with zstd (objects end in .rdb.zst); zstd -d restores them",
+        "The RDB is verified before it is compressed; verify decompresses and checks it again.\n"
+        "Worth it for sources with rdbcompression no or large sets of small values.",
+        NULL, compressions, NULL, 0},
+    [RA_KEY_COMPRESSION_LEVEL] = {"compression-level", T_INT, F(compression_level), "3", RA_COMPRESSION_LEVEL_MIN,
+        RA_COMPRESSION_LEVEL_MAX, "N", "zstd level, 1..19: 1 is fastest, higher is smaller and slower", NULL, NULL,
+        NULL, NULL, 0},
+    [RA_KEY_COMPRESSION_THREADS] = {"compression-threads", T_INT, F(compression_threads), "1", 0,
+        RA_COMPRESSION_THREADS_MAX, "N", "zstd threads besides the one reading the replica, 0..16",
+        "0 compresses in the reading thread; 1 (the default) lets reading and compressing overlap;\n"
+        "more help levels above 3 on hosts with idle cores. Each thread holds a few MiB.", NULL, NULL, NULL, 0},
+    [RA_KEY_ENCRYPT_RECIPIENT] = {"encrypt-recipient", T_STR, F(encrypt_recipient), "", 0, 0, "AGE1...",
+        "encrypt backups to these age public keys (comma separated; objects end in .age)",
+        "The object is a standard age v1 file: age -d -i KEY opens it. Only public keys are\n"
+        "needed here, so a backup host that is broken into cannot read old backups. Make a key\n"
+        "pair with age-keygen and keep the secret half (the identity) away from this host.",
+        "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p", NULL, check_recipients, 0},
+    [RA_KEY_ENCRYPT_RECIPIENTS_FILE] = {"encrypt-recipients-file", T_STR, F(encrypt_recipients_file), "", 0, 0,
+        "PATH", "a file of age public keys to encrypt to, one a line ('#' comments), as age -R reads it",
+        NULL, "/etc/redis-archiver/recipients.txt", NULL, NULL, 0},
+    [RA_KEY_IDENTITY_FILE] = {"identity-file", T_STR, F(identity_file), "", 0, 0, "PATH",
+        "age identity file (AGE-SECRET-KEY-1...) that verify decrypts encrypted backups with",
+        "Only the commands that read backups back need it; never give the key itself.",
+        "/root/.config/redis-archiver/key.txt", NULL, NULL, 0},
     [RA_KEY_LOG_FORMAT] = {"log-format", T_ENUM, F(log_format), "auto", 0, 0, "auto|text|json",
         "log lines as text or JSON; auto: text on a terminal, JSON otherwise", NULL, NULL,
         log_formats, NULL, 0},
@@ -309,6 +336,27 @@ static int check_instance(const char *v, char **norm, ra_err *err) {
 }
 
 /* Sentinel names are single words in sentinel.conf: printable, no spaces. */
+/* age1... words separated by commas or spaces: their shape only; backup checks the Bech32 checksum. */
+static int check_recipients(const char *v, char **norm, ra_err *err) {
+    (void)norm;
+    for (const char *p = v; *p;) {
+        size_t sep = strspn(p, ", ");
+        p += sep;
+        size_t n = strcspn(p, ", ");
+        if (n == 0) break;
+        if (n >= 15 && strncasecmp(p, "AGE-SECRET-KEY-", 15) == 0)  /* never echo a secret into a message */
+            return ra_err_set(err, RA_E_USAGE, "an age secret key was given as a recipient: give its public key "
+                              "(age-keygen -y KEYFILE prints it) and keep the secret key off this host");
+        int ok = n > 4 && strncmp(p, "age1", 4) == 0;
+        for (size_t i = 4; ok && i < n; i++) ok = strchr("qpzry9x8gf2tvdw0s3jn54khce6mua7l", p[i]) != NULL;
+        if (!ok)
+            return ra_err_set(err, RA_E_USAGE, "'%.*s' is not an age public key (age1..., as age-keygen -y prints)",
+                              (int)(n < 100 ? n : 100), p);
+        p += n;
+    }
+    return 0;
+}
+
 static int check_sentinel_master(const char *v, char **norm, ra_err *err) {
     (void)norm;
     size_t n = strlen(v);

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# valgrind.sh: one end-to-end backup (and list, url) under valgrind memcheck: 0 errors, no leaks.
+# valgrind.sh: one end-to-end backup (and list, url), and a sealed one (and verify), under valgrind memcheck:
+# 0 errors, no leaks.
 set -u
 . "$(dirname "$0")/../harness/lib.sh"
 BIN=${RA_BIN:-$RA_ROOT/build/redis-archiver}
-names=("memcheck: backup" "memcheck: list" "memcheck: url")
+names=("memcheck: backup" "memcheck: list" "memcheck: url" "memcheck: backup with zstd + age"
+    "memcheck: verify of a sealed backup")
 if ! command -v valgrind >/dev/null; then
     for n in "${names[@]}"; do ra_skip "$n" "valgrind is not installed"; done
     exit 0
@@ -39,4 +41,15 @@ memcheck "memcheck: backup" "$T/vg-backup.log" backup --remark valgrind
 id=$(tr -d '\n' <"$T/vg-backup.log.out")
 memcheck "memcheck: list" "$T/vg-list.log" list --json
 memcheck "memcheck: url" "$T/vg-url.log" url "$id"
+# a sealed backup (zstd with a worker thread, age through OpenSSL) and its verify
+if command -v age-keygen >/dev/null; then
+    age-keygen -o "$T/vg-key.txt" 2>/dev/null
+    memcheck "memcheck: backup with zstd + age" "$T/vg-sealed.log" backup --compression zstd \
+        --encrypt-recipient "$(age-keygen -y "$T/vg-key.txt")"
+    sid=$(tr -d '\n' <"$T/vg-sealed.log.out")
+    memcheck "memcheck: verify of a sealed backup" "$T/vg-verify.log" verify "$sid" --identity-file "$T/vg-key.txt"
+else
+    ra_skip "memcheck: backup with zstd + age" "age is not installed (make deps)"
+    ra_skip "memcheck: verify of a sealed backup" "age is not installed (make deps)"
+fi
 ra_done

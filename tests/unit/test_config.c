@@ -1084,6 +1084,37 @@ static void test_defaults_match_limits(void **state) {
     ra_config_clear(&c);
 }
 
+/* compression and encryption keys: defaults, ranges, the shape of age recipients */
+static void test_seal_keys(void **state) {
+    (void)state;
+    ra_config c;
+    ra_config_init(&c);
+    ra_err err = {0};
+    assert_int_equal(c.compression, 0);
+    assert_int_equal(c.compression_level, 3);
+    assert_int_equal(c.compression_threads, 1);
+    assert_null(c.encrypt_recipient);
+    assert_int_equal(ra_config_set(&c, "compression", "zstd", RA_ORIGIN_FLAG, 0, "--compression", &err), 0);
+    assert_int_equal(c.compression, 1);
+    assert_int_equal(ra_config_set(&c, "compression", "gzip", RA_ORIGIN_FLAG, 0, "--compression", &err), -1);
+    assert_int_equal(ra_config_set(&c, "compression-level", "20", RA_ORIGIN_FLAG, 0, "--compression-level", &err),
+                     -1);
+    assert_int_equal(ra_config_set(&c, "encrypt-recipient",
+                                   "age1zvkyg2lqzraa2lnjvqej32nkuu0ues2s82hzrye869xeexvn73equnujwj, "
+                                   "age15nsf9y4k28p83wth93tf7hafhvfajp45d2mge80ems45gz0c5gys3me64l",
+                                   RA_ORIGIN_ENV, 0, "REDIS_ARCHIVER_ENCRYPT_RECIPIENT", &err), 0);
+    assert_int_equal(ra_config_set(&c, "encrypt-recipient", "AGE-SECRET-KEY-1GFPYYSJZ", RA_ORIGIN_FLAG, 0,
+                                   "--encrypt-recipient", &err), -1);
+    assert_int_equal(err.code, RA_E_USAGE);
+    assert_null(strstr(err.msg, "GFPYYSJZ"));  /* a secret given by mistake is not echoed */
+    assert_non_null(strstr(err.msg, "public key"));
+    assert_int_equal(ra_config_set(&c, "encrypt-recipient", "age1bad!", RA_ORIGIN_FLAG, 0, "--encrypt-recipient",
+                                   &err), -1);
+    assert_int_equal(ra_config_set(&c, "identity-file", "/k.txt", RA_ORIGIN_FLAG, 0, "--identity-file", &err), 0);
+    assert_string_equal(c.identity_file, "/k.txt");
+    ra_config_clear(&c);
+}
+
 int main(void) {
     snprintf(empty_conf, sizeof(empty_conf), "/tmp/ra-test-empty-XXXXXX");
     int fd = mkstemp(empty_conf);
@@ -1092,6 +1123,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_table, setup),
         cmocka_unit_test_setup(test_defaults, setup),
+        cmocka_unit_test_setup(test_seal_keys, setup),
         cmocka_unit_test_setup(test_parse_size, setup),
         cmocka_unit_test_setup(test_parse_duration, setup),
         cmocka_unit_test_setup(test_parse_bool_int, setup),

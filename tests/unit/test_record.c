@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -130,12 +131,50 @@ static void test_time_iso(void **state) {
     assert_int_equal(ra_time_parse_iso("2013-05-24 00:00:00"), 0);
 }
 
+/* A sealed backup's record: its format picks the key's extension; format, fingerprints and the
+ * stored size survive JSON; a record from before formats reads as "rdb". */
+static void test_sealed_format(void **state) {
+    (void)state;
+    char *k = ra_record_object_key("p/", "inst", "20261124T020512Z-3fa9", "rdb.zst.age");
+    assert_string_equal(k, "p/inst/20261124T020512Z-3fa9.rdb.zst.age");
+    free(k);
+    k = ra_record_object_key("p/", "inst", "20261124T020512Z-3fa9", NULL);
+    assert_string_equal(k, "p/inst/20261124T020512Z-3fa9.rdb");
+    free(k);
+    assert_null(ra_record_object_key("p/", "inst", "20261124T020512Z-3fa9", "rdb/../../x"));
+
+    ra_record r = {0}, back;
+    ra_err err = {0};
+    snprintf(r.id, sizeof(r.id), "20261124T020512Z-3fa9");
+    r.state = RA_STATE_SUCCEEDED;
+    r.format = strdup("rdb.zst.age");
+    r.recipients = strdup("0123456789abcdef,fedcba9876543210");
+    r.stored = 12345;
+    char *text = ra_record_to_json(&r);
+    assert_non_null(strstr(text, "\"recipients\": [\n    \"0123456789abcdef\""));
+    assert_int_equal(ra_record_from_json(&back, text, strlen(text), &err), 0);
+    assert_string_equal(back.format, "rdb.zst.age");
+    assert_string_equal(back.recipients, "0123456789abcdef,fedcba9876543210");
+    assert_int_equal(back.stored, 12345);
+    free(text);
+    ra_record_clear(&back);
+    ra_record_clear(&r);
+    const char old[] = "{\"id\": \"20261124T020512Z-3fa9\", \"status\": \"succeeded\"}";
+    assert_int_equal(ra_record_from_json(&back, old, strlen(old), &err), 0);
+    assert_null(back.format);
+    assert_null(back.recipients);
+    text = ra_record_to_json(&back);
+    assert_non_null(strstr(text, "\"format\": \"rdb\""));
+    free(text);
+    ra_record_clear(&back);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_id_shape),       cmocka_unit_test(test_id_sorts_by_time),
         cmocka_unit_test(test_keys),           cmocka_unit_test(test_remark_rules),
         cmocka_unit_test(test_json_round_trip), cmocka_unit_test(test_json_rejects_garbage),
-        cmocka_unit_test(test_time_iso),
+        cmocka_unit_test(test_time_iso),       cmocka_unit_test(test_sealed_format),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
