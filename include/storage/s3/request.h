@@ -32,10 +32,10 @@ struct ra_s3 {
     const ra_log *log;
     CURL *easy;            /* kept for connection reuse across single requests */
     curl_socket_t easy_fd; /* its connection's socket while open, else CURL_SOCKET_BAD */
-    /* shared with an upload thread (ra_s3_xfer_setup/result run there too): under lock */
-    pthread_mutex_t lock;
-    long clock_offset; /* server clock minus ours, seconds */
-    unsigned int seed; /* jitter */
+    /* shared with an upload thread (ra_s3_xfer_setup/result run there too) */
+    long clock_offset;    /* server clock minus ours, seconds; atomic loads and stores */
+    pthread_mutex_t lock; /* guards seed */
+    unsigned int seed;    /* jitter */
 };
 
 typedef struct ra_s3_req {
