@@ -511,7 +511,7 @@ static void test_listings_end(void **state) {
     int n = 0;
     assert_int_equal(ra_s3_list(s3, "p/", count_cb, &n, &err), -1);
     assert_int_equal(err.code, RA_E_STORE);
-    assert_non_null(strstr(err.msg, "names itself as the next page"));
+    assert_non_null(strstr(err.msg, "page 3 names an earlier page as the next one"));
     assert_int_equal(n, 3);
     assert_int_equal(p.served, 3);
     assert_non_null(strstr(p.requests[1], "continuation-token=T1"));
@@ -519,7 +519,7 @@ static void test_listings_end(void **state) {
     n = 0;
     assert_int_equal(ra_s3_list_uploads(s3, "p/", count_up_cb, &n, &err), -1);
     assert_int_equal(err.code, RA_E_STORE);
-    assert_non_null(strstr(err.msg, "listing multipart uploads: page 2 names itself"));
+    assert_non_null(strstr(err.msg, "listing multipart uploads: page 2 names an earlier page"));
     assert_int_equal(p.served, 5);
     assert_non_null(strstr(p.requests[4], "key-marker=a&max-uploads") || strstr(p.requests[4], "key-marker=a"));
     /* truncated without a token */
@@ -528,6 +528,29 @@ static void test_listings_end(void **state) {
     assert_non_null(strstr(err.msg, "truncated listing without NextContinuationToken"));
     peer_stop(&p);
     assert_int_equal(p.served, 6);
+    ra_s3_free(s3);
+}
+
+/* A cycle longer than one page (T2 -> T3 -> T4 -> T5 -> T2) is caught too, within twice its length. */
+static void test_listing_cycle_ends(void **state) {
+    (void)state;
+    static const step steps[] = {
+        {200, NULL, LIST_PAGE("T1")}, {200, NULL, LIST_PAGE("T2")}, {200, NULL, LIST_PAGE("T3")},
+        {200, NULL, LIST_PAGE("T4")}, {200, NULL, LIST_PAGE("T5")}, {200, NULL, LIST_PAGE("T2")},
+        {200, NULL, LIST_PAGE("T3")},
+    };
+    peer p;
+    peer_start(&p, steps, 7);
+    ra_s3 *s3 = peer_client(&p, NULL);
+    ra_err err = {0};
+    int n = 0;
+    assert_int_equal(ra_s3_list(s3, "p/", count_cb, &n, &err), -1);
+    assert_int_equal(err.code, RA_E_STORE);
+    assert_non_null(strstr(err.msg, "page 7 names an earlier page"));
+    assert_int_equal(n, 7);
+    peer_stop(&p);
+    assert_int_equal(p.served, 7);
+    assert_non_null(strstr(p.requests[6], "continuation-token=T2"));
     ra_s3_free(s3);
 }
 
@@ -922,6 +945,7 @@ int main(void) {
         cmocka_unit_test(test_part_failure_surfaces_on_next_write),
         cmocka_unit_test(test_error_codes_as_data),
         cmocka_unit_test(test_listings_end),
+        cmocka_unit_test(test_listing_cycle_ends),
         cmocka_unit_test(test_conditional_put),
         cmocka_unit_test(test_slow_get_fails),
         cmocka_unit_test(test_slow_store_is_not_stalled),
