@@ -662,6 +662,41 @@ static void test_slow_store_is_not_stalled(void **state) {
     ra_s3_free(s3);
 }
 
+/* ... while a store that takes the bytes and then nothing more still trips it: the writer is
+ * not left blocked beyond stall_timeout_ms while the replica waits. */
+static void test_stalled_store_fails_the_writer(void **state) {
+    (void)state;
+    static const step steps[] = {
+        {200, NULL, INIT},
+        {0, NULL, NULL}, /* part 1: read whole, never answered */
+        {0, NULL, NULL}, /* part 2: waits in the backlog meanwhile */
+        {204, NULL, ""}, /* AbortMultipartUpload */
+    };
+    peer p;
+    peer_start(&p, steps, 4);
+    ra_s3 *s3 = peer_client(&p, NULL);
+    ra_err err = {0};
+    ra_upload_opts o = {.part_size = RA_PART_SIZE_MIN, .concurrency = 1, .expected_size = -1,
+                        .stall_timeout_ms = 300};
+    ra_upload *up = ra_upload_new(s3, "obj", &o, &err);
+    assert_non_null(up);
+    size_t n = (size_t)RA_PART_SIZE_MIN;
+    char *part = calloc(1, n);
+    assert_int_equal(ra_upload_write(up, part, n, &err), 0);
+    assert_int_equal(ra_upload_write(up, part, n, &err), 0);
+    time_t t0 = time(NULL);
+    assert_int_equal(ra_upload_write(up, "x", 1, &err), -1);
+    assert_true(time(NULL) - t0 <= 3);
+    assert_int_equal(err.code, RA_E_STORE);
+    assert_non_null(strstr(err.msg, "stalled: nothing sent to the store in 300 ms"));
+    ra_upload_free(up); /* aborts */
+    free(part);
+    peer_stop(&p);
+    assert_int_equal(p.served, 4);
+    assert_non_null(strstr(p.requests[3], "DELETE /bkt/obj?uploadId=UP1"));
+    ra_s3_free(s3);
+}
+
 /* ------------------------------------------------------------- cancel and deadlines */
 
 typedef struct canceller {
@@ -949,6 +984,7 @@ int main(void) {
         cmocka_unit_test(test_conditional_put),
         cmocka_unit_test(test_slow_get_fails),
         cmocka_unit_test(test_slow_store_is_not_stalled),
+        cmocka_unit_test(test_stalled_store_fails_the_writer),
         cmocka_unit_test(test_cancel_ends_a_blocked_request),
         cmocka_unit_test(test_cleanup_after_cancel_runs_briefly),
         cmocka_unit_test(test_call_budget_bounds_retries),
