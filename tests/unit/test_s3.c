@@ -402,6 +402,33 @@ static void test_complete_answer_lost(void **state) {
     ra_s3_free(s3);
 }
 
+/* NoSuchUpload on Complete and no object behind it: the upload vanished (aborted by someone
+ * else), a store failure (exit 4), not "no such backup" (exit 6). */
+static void test_complete_upload_vanished(void **state) {
+    (void)state;
+    static const step steps[] = {
+        {200, NULL, INIT},
+        {200, "ETag: \"p1\"\r\n", ""},
+        {404, NULL, ERR("NoSuchUpload")}, /* Complete */
+        {404, NULL, ""},                  /* HEAD: no object */
+        {404, NULL, ERR("NoSuchUpload")}, /* the abort: already gone, fine */
+    };
+    peer p;
+    peer_start(&p, steps, 5);
+    ra_s3 *s3 = peer_client(&p, NULL);
+    ra_err err = {0};
+    ra_upload *up = ra_upload_new(s3, "obj", NULL, &err);
+    assert_non_null(up);
+    assert_int_equal(ra_upload_write(up, "0123456789", 10, &err), 0);
+    assert_int_equal(ra_upload_finish(up, &err), -1);
+    assert_int_equal(err.code, RA_E_STORE);
+    assert_string_equal(err.msg, "s3: completing upload of 'obj': NoSuchUpload and no object");
+    ra_upload_free(up);
+    peer_stop(&p);
+    assert_int_equal(p.served, 5);
+    ra_s3_free(s3);
+}
+
 static void test_part_failure_surfaces_on_next_write(void **state) {
     (void)state;
     /* parts are sent by the upload thread: its failure is reported by the writer's next call */
@@ -977,6 +1004,7 @@ int main(void) {
         cmocka_unit_test(test_upload_part_resent_and_200_error),
         cmocka_unit_test(test_upload_verifies_with_head),
         cmocka_unit_test(test_complete_answer_lost),
+        cmocka_unit_test(test_complete_upload_vanished),
         cmocka_unit_test(test_part_failure_surfaces_on_next_write),
         cmocka_unit_test(test_error_codes_as_data),
         cmocka_unit_test(test_listings_end),
