@@ -458,9 +458,7 @@ int ra_s3_xfer_result(ra_s3 *s3, ra_s3_xfer *x, CURLcode rc, int attempt, long *
     if (strcmp(e.code, "RequestTimeTooSkewed") == 0 && !x->skew_retried && x->resp.date > 0) {
         /* our clock is off: take the server's and sign again, once */
         long off = (long)(x->resp.date - time(NULL));
-        pthread_mutex_lock(&s3->lock);
-        s3->clock_offset = off;
-        pthread_mutex_unlock(&s3->lock);
+        __atomic_store_n(&s3->clock_offset, off, __ATOMIC_RELAXED);
         x->skew_retried = 1;
         *retry_ms = 0;
         ra_log_warn(s3->log, "s3.clock_skew", "local clock differs from the server's by %ld s; correcting", off);

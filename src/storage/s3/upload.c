@@ -595,6 +595,8 @@ int ra_upload_finish(ra_upload *up, ra_err *err) {
     /* RGW 16.2 answers with an empty ETag: check the object really is there, whole */
     ra_s3_head head;
     if (ra_s3_head_object(up->s3, up->key, &head, err) < 0) {
+        if (lost_answer && err && err->code == RA_E_NOTFOUND)
+            return ra_err_set(err, RA_E_STORE, "s3: completing upload of '%s': NoSuchUpload and no object", up->key);
         ra_err_prefix(err, "checking completed upload: ");
         return -1;
     }
