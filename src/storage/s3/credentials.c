@@ -317,7 +317,7 @@ ra_s3_cred_chain *ra_s3_cred_chain_new(const ra_s3_cred_opts *opts, ra_err *err)
                    (long)(ch->fetched - ch->cur.expiration));
         goto fail;
     }
-    ra_log_info(ch->log, "s3.credentials", "s3 credentials from %s", ch->s.desc);
+    ra_log_debug(ch->log, "s3.credentials", "s3 credentials from %s", ch->s.desc);
     return ch;
 fail:
     ra_s3_cred_chain_free(ch);
@@ -343,9 +343,6 @@ static int refetch(ra_s3_cred_chain *ch, time_t now, ra_err *err) {
     ch->fetched = now;
     ch->gen++;
     ch->fetches++;
-    if (n.expiration)
-        ra_log_info(ch->log, "s3.credentials", "refreshed the s3 credentials from %s; valid for %ld s", ch->s.desc,
-                    (long)(n.expiration - now));
     return 0;
 }
 
@@ -354,7 +351,10 @@ int ra_s3_cred_chain_get(ra_s3_cred_chain *ch, ra_s3_credentials *out, unsigned 
     time_t now = time(NULL);
     if (refresh_due(ch, now)) {
         ra_err e = {0};
-        if (refetch(ch, now, &e) < 0) {
+        if (refetch(ch, now, &e) == 0) {
+            ra_log_info(ch->log, "s3.credentials", "refreshed the s3 credentials from %s before they expire; valid "
+                                                   "for %ld s", ch->s.desc, (long)(ch->cur.expiration - now));
+        } else {
             if (now >= ch->cur.expiration) {
                 pthread_mutex_unlock(&ch->lock);
                 if (err) *err = e;
