@@ -123,8 +123,9 @@ def main():
             data = self.body()
             if args.mode != "sts-proxy":
                 return self.answer(404, "not found")
-            req = urllib.request.Request(args.upstream.rstrip("/") + "/", data=data, method="POST",
-                                         headers={"Content-Type": self.headers.get("Content-Type", "")})
+            fwd = {k: self.headers[k] for k in ("Content-Type", "Authorization", "X-Amz-Date", "X-Amz-Security-Token")
+                   if self.headers.get(k)}
+            req = urllib.request.Request(args.upstream.rstrip("/") + "/", data=data, method="POST", headers=fwd)
             try:
                 with urllib.request.urlopen(req, timeout=10) as r:
                     status, text = r.status, r.read().decode()
@@ -138,7 +139,10 @@ def main():
                 if args.life is not None:
                     text = re.sub(r"<Expiration>[^<]*</Expiration>", "<Expiration>%s</Expiration>" % expiration(),
                                   text, 1)
-                log("sts %s" % ("AssumeRoleWithWebIdentity" if b"AssumeRoleWithWebIdentity" in data else "other"))
+                m = re.search(rb"(?:^|&)Action=([A-Za-z]+)", data)
+                log("sts %s%s" % (m.group(1).decode() if m else "?",
+                                  " signed" if self.headers.get("Authorization", "").startswith("AWS4-HMAC-SHA256 ")
+                                  else ""))
             self.answer(status, text, "text/xml")
 
     srv = ThreadingHTTPServer(("127.0.0.1", 0), H)

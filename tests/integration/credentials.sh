@@ -4,7 +4,8 @@
 # endpoint (ECS / EKS Pod Identity, with an authorization token file) hand out the RGW test keys; web identity
 # (EKS IRSA) goes to moto's STS (python3 -m moto.server) through fakemeta.py's sts-proxy, which keeps moto's
 # answer but puts the RGW test keys in it (RGW checks signatures and would refuse moto's random keys); moto's
-# own answer, keys and all, is used against moto's S3 on the same port for a listing. Backups restore by
+# own answer, keys and all, is used against moto's S3 on the same port for a listing. A profile with role_arn +
+# source_profile goes to moto's STS AssumeRole the same way. Backups restore by
 # DEBUG DIGEST; credentials that expire within seconds are refreshed in the middle of an upload (parts slowed
 # by tests/helpers/faultproxy.py, which also answers one part with 400 ExpiredToken).
 set -u
@@ -149,7 +150,22 @@ ra_check "config names web identity and the role" \
     grep -qx "# credentials: web identity (AWS_ROLE_ARN '$ROLE', STS '$STS')" "$T/cfg-web.out"
 no_secret "config" "$T/cfg-web.out"
 backup_restores "web identity (moto STS)" "web-$RUN" "${WEB[@]}" AWS_ENDPOINT_URL_STS="$STS"
-ra_check "web identity: STS AssumeRoleWithWebIdentity was asked" grep -q '^sts AssumeRoleWithWebIdentity' "$STS_LOG"
+ra_check "web identity: STS AssumeRoleWithWebIdentity was asked" grep -q '^sts AssumeRoleWithWebIdentity$' "$STS_LOG"
+# a profile that assumes a role with the keys of another (role_arn + source_profile): STS AssumeRole, signed
+cat >"$T/aws-config" <<CFG
+[profile base]
+aws_access_key_id = AKIDBASEPROFILE
+aws_secret_access_key = base-profile-secret
+[profile archiver]
+role_arn = arn:aws:iam::123456789012:role/archiver
+source_profile = base
+CFG
+cr_ra AWS_CONFIG_FILE="$T/aws-config" AWS_PROFILE=archiver AWS_ENDPOINT_URL_STS="$STS" -- config >"$T/cfg-ar.out" 2>&1
+ra_check "config names the assumed role and its source profile" grep -q "^# credentials: role \
+'arn:aws:iam::123456789012:role/archiver' of profile 'archiver' assumed with shared files, profile 'base'" "$T/cfg-ar.out"
+backup_restores "assume role (moto STS)" "ar-$RUN" AWS_CONFIG_FILE="$T/aws-config" AWS_PROFILE=archiver \
+    AWS_ENDPOINT_URL_STS="$STS"
+ra_check "assume role: a signed STS AssumeRole was asked" grep -q '^sts AssumeRole signed' "$STS_LOG"
 rm -f "$T/web-token"
 rc=0
 cr_ra "${WEB[@]}" AWS_ENDPOINT_URL_STS="$STS" -- list >"$T/web-nofile.out" 2>"$T/web-nofile.err" || rc=$?

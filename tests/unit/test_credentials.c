@@ -545,6 +545,65 @@ static void test_web_identity(void **state) {
     unlink(tokfile);
 }
 
+static void test_assume_role(void **state) {
+    (void)state;
+    char body[1024], url[128], cfg[256], exp[32], buf[640];
+    iso(time(NULL) + 3600, exp);
+    snprintf(body, sizeof(body), "<AssumeRoleResponse><AssumeRoleResult><Credentials><AccessKeyId>ASIAROLE"
+                                 "</AccessKeyId><SecretAccessKey>S</SecretAccessKey><SessionToken>TR</SessionToken>"
+                                 "<Expiration>%s</Expiration></Credentials></AssumeRoleResult></AssumeRoleResponse>",
+             exp);
+    step steps[] = {{200, body}, {200, body}};
+    peer p;
+    peer_start(&p, steps, 2);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d", p.port);
+    write_file("config",
+               "[profile base]\naws_access_key_id = AKBASE\naws_secret_access_key = SKBASE\n"
+               "[profile ops]\nrole_arn = arn:aws:iam::1:role/ops\nsource_profile = base\nexternal_id = ext/1\n"
+               "role_session_name = s1\n"
+               "[profile envrole]\nrole_arn = arn:aws:iam::1:role/env\ncredential_source = Environment\n"
+               "[profile loop1]\nrole_arn = arn:aws:iam::1:role/l\nsource_profile = loop2\n"
+               "[profile loop2]\nrole_arn = arn:aws:iam::1:role/l\nsource_profile = loop1\n"
+               "[profile nosrc]\nrole_arn = arn:aws:iam::1:role/n\n",
+               cfg, sizeof(cfg));
+    setenv("AWS_CONFIG_FILE", cfg, 1);
+    setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent", 1);
+    setenv("AWS_ENDPOINT_URL_STS", url, 1);
+    setenv("AWS_PROFILE", "ops", 1);
+    ra_s3_credentials_describe(NULL, buf, sizeof(buf));
+    assert_true(strncmp(buf, "role 'arn:aws:iam::1:role/ops' of profile 'ops' assumed with shared files, profile "
+                             "'base'", 86) == 0);
+    ra_s3_credentials c;
+    ra_err err = {0};
+    assert_int_equal(ra_s3_credentials_load(&c, &err), 0);
+    assert_string_equal(c.access_key, "ASIAROLE");
+    assert_string_equal(c.session_token, "TR");
+    ra_s3_credentials_clear(&c);
+    assert_true(strncmp(p.requests[0], "POST / HTTP/1.1\r\n", 17) == 0);
+    assert_non_null(strstr(p.requests[0], "\r\nAuthorization: AWS4-HMAC-SHA256 Credential=AKBASE/"));
+    assert_non_null(strstr(p.requests[0], "/us-east-1/sts/aws4_request,SignedHeaders=content-type;host;x-amz-date,"
+                                          "Signature="));
+    assert_non_null(strstr(p.requests[0], "\r\n\r\nAction=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A"
+                                          "%3A1%3Arole%2Fops&RoleSessionName=s1&ExternalId=ext%2F1"));
+    assert_null(strstr(p.requests[0], "SKBASE"));
+    /* credential_source Environment without keys in the environment (with them, the environment itself comes
+     * first in the chain) */
+    setenv("AWS_PROFILE", "envrole", 1);
+    ra_s3_credentials_describe(NULL, buf, sizeof(buf));
+    assert_non_null(strstr(buf, "none: s3 credentials: profile 'envrole' takes credential_source Environment"));
+    assert_int_equal(ra_s3_credentials_load(&c, &err), -1);
+    assert_non_null(strstr(err.msg, "credential_source Environment"));
+    peer_stop(&p);
+    /* loops and roles without a source are refused before any request */
+    setenv("AWS_PROFILE", "loop1", 1);
+    assert_int_equal(ra_s3_credentials_load(&c, &err), -1);
+    assert_non_null(strstr(err.msg, "source_profile hops"));
+    setenv("AWS_PROFILE", "nosrc", 1);
+    assert_int_equal(ra_s3_credentials_load(&c, &err), -1);
+    assert_non_null(strstr(err.msg, "no usable source_profile or credential_source"));
+    unlink(cfg);
+}
+
 int main(void) {
     signal(SIGPIPE, SIG_IGN);
     snprintf(tmpdir, sizeof(tmpdir), "/tmp/ra-credtest-XXXXXX");
@@ -559,6 +618,7 @@ int main(void) {
         cmocka_unit_test_setup(test_container, clean_env),
         cmocka_unit_test_setup(test_imds, clean_env),
         cmocka_unit_test_setup(test_web_identity, clean_env),
+        cmocka_unit_test_setup(test_assume_role, clean_env),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);
     rmdir(tmpdir);

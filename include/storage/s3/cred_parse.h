@@ -32,6 +32,8 @@ typedef struct ra_s3_cred_profile {
     char *source_profile;
     char *web_identity_token_file;
     char *role_session_name;
+    char *external_id;
+    char *credential_source;
     char *region;
 } ra_s3_cred_profile;
 

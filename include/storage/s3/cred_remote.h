@@ -20,6 +20,12 @@
 int ra_s3_cred_web_identity(const char *sts_url, const char *role_arn, const char *session, const char *token_file,
                             ra_s3_credentials *out, ra_err *err);
 
+/* STS AssumeRole at sts_url, signed (SigV4, service "sts", region) with the source credentials.
+ * session NULL = a name of our own; external_id may be NULL. Fills out (caller clears). */
+int ra_s3_cred_assume_role(const char *sts_url, const char *region, const char *role_arn, const char *session,
+                           const char *external_id, const ra_s3_credentials *source, ra_s3_credentials *out,
+                           ra_err *err);
+
 /* GET url with "Authorization: <authorization>" when authorization is not NULL; the JSON answer
  * fills out (caller clears). */
 int ra_s3_cred_container(const char *url, const char *authorization, ra_s3_credentials *out, ra_err *err);

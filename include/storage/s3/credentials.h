@@ -47,8 +47,9 @@ typedef struct ra_s3_cred_opts {
  *      regional STS endpoint;
  *   3. the profile AWS_PROFILE (else "default") of the shared credentials file
  *      (AWS_SHARED_CREDENTIALS_FILE, ~/.aws/credentials) over the config file (AWS_CONFIG_FILE,
- *      ~/.aws/config, [profile NAME]): keys, credential_process, or role_arn +
- *      web_identity_token_file;
+ *      ~/.aws/config, [profile NAME]): role_arn + web_identity_token_file, role_arn assumed with
+ *      the credentials of source_profile or credential_source (STS AssumeRole), keys, or
+ *      credential_process;
  *   4. container credentials (ECS, EKS Pod Identity): AWS_CONTAINER_CREDENTIALS_RELATIVE_URI (at
  *      169.254.170.2) or _FULL_URI, with AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE or _TOKEN;
  *   5. EC2 instance metadata, IMDSv2 (AWS_EC2_METADATA_SERVICE_ENDPOINT), unless

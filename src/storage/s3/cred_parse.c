@@ -174,7 +174,8 @@ int ra_s3_cred_parse_sts(const char *body, size_t len, ra_s3_credentials *out, r
 void ra_s3_cred_profile_clear(ra_s3_cred_profile *p) {
     if (p == NULL) return;
     char **f[] = {&p->access_key, &p->secret_key, &p->session_token, &p->credential_process, &p->role_arn,
-                  &p->source_profile, &p->web_identity_token_file, &p->role_session_name, &p->region};
+                  &p->source_profile, &p->web_identity_token_file, &p->role_session_name, &p->external_id,
+                  &p->credential_source, &p->region};
     for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) wipe_free(*f[i]);
     memset(p, 0, sizeof(*p));
 }
@@ -182,9 +183,11 @@ void ra_s3_cred_profile_clear(ra_s3_cred_profile *p) {
 static char **profile_field(ra_s3_cred_profile *p, const char *k) {
     static const char *const names[] = {"aws_access_key_id", "aws_secret_access_key", "aws_session_token",
                                         "credential_process", "role_arn", "source_profile",
-                                        "web_identity_token_file", "role_session_name", "region"};
+                                        "web_identity_token_file", "role_session_name", "external_id",
+                                        "credential_source", "region"};
     char **f[] = {&p->access_key, &p->secret_key, &p->session_token, &p->credential_process, &p->role_arn,
-                  &p->source_profile, &p->web_identity_token_file, &p->role_session_name, &p->region};
+                  &p->source_profile, &p->web_identity_token_file, &p->role_session_name, &p->external_id,
+                  &p->credential_source, &p->region};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (strcasecmp(k, names[i]) == 0) return f[i];
     return NULL;

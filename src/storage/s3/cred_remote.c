@@ -8,7 +8,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/digest.h"
 #include "storage/s3/cred_http.h"
+#include "storage/s3/endpoint.h"
 #include "storage/s3/cred_parse.h"
 #include "storage/s3/sigv4.h"
 
@@ -58,6 +60,28 @@ static void wipe_free(char *s) {
     free(s);
 }
 
+/* POST an STS query (body form-encoded) and parse the Credentials of its answer. */
+static int sts_call(const char *url, const char *const *hdr, size_t nh, const char *body, const char *what,
+                    ra_s3_credentials *out, ra_err *err) {
+    char *ans = NULL;
+    size_t alen = 0;
+    long status = 0;
+    ra_s3_cred_http_req req = {"POST", url, hdr, nh, body, "sts", 0};
+    int r = -1;
+    if (ra_s3_cred_http(&req, &status, &ans, &alen, err) < 0) goto done;
+    if (ra_s3_cred_parse_sts(ans, alen, out, err) < 0 || status != 200) {
+        if (status != 200 && out->access_key) ra_err_set(err, RA_E_STORE, "sts: an answer without error code");
+        ra_s3_credentials_clear(out);
+        if (status != 200) ra_err_prefix(err, "HTTP %ld: ", status);
+        ra_err_prefix(err, "%s at '%s': ", what, url);
+        goto done;
+    }
+    r = 0;
+done:
+    ra_s3_cred_http_free(ans, alen);
+    return r;
+}
+
 int ra_s3_cred_web_identity(const char *sts_url, const char *role_arn, const char *session, const char *token_file,
                             ra_s3_credentials *out, ra_err *err) {
     memset(out, 0, sizeof(*out));
@@ -66,9 +90,7 @@ int ra_s3_cred_web_identity(const char *sts_url, const char *role_arn, const cha
     char own[64];
     snprintf(own, sizeof(own), "redis-archiver-%ld", (long)time(NULL));
     char *erole = ra_sigv4_uri_encode(role_arn, 0), *esess = ra_sigv4_uri_encode(session && *session ? session : own, 0);
-    char *etok = ra_sigv4_uri_encode(token, 0), *body = NULL, *url = NULL, *ans = NULL;
-    size_t alen = 0;
-    long status = 0;
+    char *etok = ra_sigv4_uri_encode(token, 0), *body = NULL, *url = NULL;
     int r = -1;
     wipe_free(token);
     if (!erole || !esess || !etok ||
@@ -78,24 +100,74 @@ int ra_s3_cred_web_identity(const char *sts_url, const char *role_arn, const cha
         ra_err_set(err, RA_E_INTERNAL, "out of memory");
         goto done;
     }
-    const char *hdr[] = {"Content-Type: application/x-www-form-urlencoded; charset=utf-8", "Accept: application/xml"};
-    ra_s3_cred_http_req req = {"POST", url, hdr, 2, body, "sts (web identity)", 0};
-    if (ra_s3_cred_http(&req, &status, &ans, &alen, err) < 0) goto done;
-    if (ra_s3_cred_parse_sts(ans, alen, out, err) < 0 || status != 200) {
-        if (status != 200 && out->access_key) ra_err_set(err, RA_E_STORE, "sts: an answer without error code");
-        ra_s3_credentials_clear(out);
-        if (status != 200) ra_err_prefix(err, "HTTP %ld: ", status);
-        ra_err_prefix(err, "assuming role '%s' with the web identity token at '%s': ", role_arn, sts_url);
-        goto done;
-    }
-    r = 0;
+    const char *hdr[] = {"Content-Type: application/x-www-form-urlencoded; charset=utf-8"};
+    char what[400];
+    snprintf(what, sizeof(what), "assuming role '%.300s' with the web identity token", role_arn);
+    r = sts_call(url, hdr, 1, body, what, out, err);
 done:
-    ra_s3_cred_http_free(ans, alen);
     free(erole);
     free(esess);
     wipe_free(etok);
     wipe_free(body);
     free(url);
+    return r;
+}
+
+int ra_s3_cred_assume_role(const char *sts_url, const char *region, const char *role_arn, const char *session,
+                           const char *external_id, const ra_s3_credentials *source, ra_s3_credentials *out,
+                           ra_err *err) {
+    memset(out, 0, sizeof(*out));
+    ra_s3_endpoint ep;
+    if (ra_s3_endpoint_parse(&ep, sts_url, err) < 0) return ra_err_prefix(err, "the STS endpoint: ");
+    char own[64], date[17], sha[RA_SHA256_HEX_LEN];
+    snprintf(own, sizeof(own), "redis-archiver-%ld", (long)time(NULL));
+    ra_sigv4_amz_date(time(NULL), date);
+    char *erole = ra_sigv4_uri_encode(role_arn, 0), *esess = ra_sigv4_uri_encode(session && *session ? session : own, 0);
+    char *eext = external_id ? ra_sigv4_uri_encode(external_id, 0) : NULL, *body = NULL, *url = NULL, *path = NULL;
+    char *auth = NULL, *h_auth = NULL, *h_date = NULL, *h_tok = NULL;
+    int r = -1;
+    if (!erole || !esess || (external_id && !eext) ||
+        asprintf(&body, "Action=AssumeRole&Version=2011-06-15&RoleArn=%s&RoleSessionName=%s%s%s", erole, esess,
+                 eext ? "&ExternalId=" : "", eext ? eext : "") < 0 ||
+        asprintf(&path, "%s/", ep.base_path) < 0 || asprintf(&url, "%s://%s%s", ep.scheme, ep.host, path) < 0) {
+        body = path = url = NULL;
+        ra_err_set(err, RA_E_INTERNAL, "out of memory");
+        goto done;
+    }
+    if (ra_sha256_hex(body, strlen(body), sha) < 0) {
+        ra_err_set(err, RA_E_INTERNAL, "sts: cannot hash the request (OpenSSL failed)");
+        goto done;
+    }
+    const char *ctype = "application/x-www-form-urlencoded; charset=utf-8";
+    ra_kv hs[] = {{"Host", ep.host}, {"Content-Type", ctype}, {"X-Amz-Date", date},
+                  {"X-Amz-Security-Token", source->session_token}};
+    size_t nh = source->session_token ? 4 : 3;
+    ra_sigv4_signer sg = {source->access_key, source->secret_key, source->session_token, region, "sts", date};
+    ra_sigv4_request sreq = {"POST", path, NULL, 0, hs, nh, sha};
+    if ((auth = ra_sigv4_authorization(&sg, &sreq)) == NULL || asprintf(&h_auth, "Authorization: %s", auth) < 0 ||
+        asprintf(&h_date, "X-Amz-Date: %s", date) < 0 ||
+        (source->session_token && asprintf(&h_tok, "X-Amz-Security-Token: %s", source->session_token) < 0)) {
+        ra_err_set(err, RA_E_INTERNAL, "sts: cannot sign the request (out of memory or a failed hash)");
+        goto done;
+    }
+    char h_ct[96];
+    snprintf(h_ct, sizeof(h_ct), "Content-Type: %s", ctype);
+    const char *hdr[] = {h_ct, h_date, h_auth, h_tok};
+    char what[400];
+    snprintf(what, sizeof(what), "assuming role '%.300s'", role_arn);
+    r = sts_call(url, hdr, h_tok ? 4 : 3, body, what, out, err);
+done:
+    ra_s3_endpoint_clear(&ep);
+    free(erole);
+    free(esess);
+    free(eext);
+    free(body);
+    free(path);
+    free(url);
+    wipe_free(auth);
+    wipe_free(h_auth);
+    free(h_date);
+    wipe_free(h_tok);
     return r;
 }
 

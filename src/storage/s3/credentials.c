@@ -48,19 +48,36 @@ int ra_s3_credentials_copy(ra_s3_credentials *dst, const ra_s3_credentials *src)
     return 0;
 }
 
-typedef enum src_kind { SRC_FIXED, SRC_ENV, SRC_WEBID, SRC_PROFILE, SRC_PROCESS, SRC_CONTAINER, SRC_IMDS } src_kind;
+typedef enum src_kind {
+    SRC_FIXED,
+    SRC_ENV,
+    SRC_WEBID,
+    SRC_PROFILE,
+    SRC_PROCESS,
+    SRC_ASSUME,
+    SRC_CONTAINER,
+    SRC_IMDS
+} src_kind;
 
 /* A chosen source and what fetching from it needs (no secret but the fixed keys). */
 typedef struct src {
     src_kind kind;
     char desc[512];
-    char *sts_url, *role_arn, *session, *token_file; /* web identity */
+    char *sts_url, *role_arn, *session, *token_file; /* web identity, assume role (no token file) */
+    char *region, *external_id;                        /* assume role */
+    struct src *source;                                /* assume role: whose credentials sign the request */
     char *command;                                     /* credential_process */
     char *url;                                         /* container endpoint, IMDS endpoint */
     ra_s3_credentials keys;                            /* fixed, profile keys */
 } src;
 
 static void src_clear(src *s) {
+    if (s->source) {
+        src_clear(s->source);
+        free(s->source);
+    }
+    free(s->region);
+    free(s->external_id);
     free(s->sts_url);
     free(s->role_arn);
     free(s->session);
@@ -105,6 +122,116 @@ static int webid_src(src *s, const char *region, const char *role, const char *s
     return 0;
 }
 
+static int container_src(src *s, ra_err *err) {
+    const char *rel = env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"), *full = env("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+    s->kind = SRC_CONTAINER;
+    if (rel ? asprintf(&s->url, "%s%s", RA_S3_CONTAINER_HOST_DEFAULT, rel) < 0 : (s->url = strdup(full)) == NULL) {
+        s->url = NULL;
+        return oom(err);
+    }
+    if (!rel && !container_host_ok(full))
+        return ra_err_set(err, RA_E_USAGE, "s3 credentials: AWS_CONTAINER_CREDENTIALS_FULL_URI must be https, or "
+                                           "http to a loopback address or 169.254.170.2/.23 (as in the AWS SDKs)");
+    const char *tfile = env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
+    if (tfile && (s->token_file = strdup(tfile)) == NULL) return oom(err);
+    snprintf(s->desc, sizeof(s->desc), "container credentials (%s%s)",
+             rel ? "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI" : "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+             tfile ? ", AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"
+                   : env("AWS_CONTAINER_AUTHORIZATION_TOKEN") ? ", AWS_CONTAINER_AUTHORIZATION_TOKEN" : "");
+    return 0;
+}
+
+static int imds_src(src *s, ra_err *err) {
+    s->kind = SRC_IMDS;
+    const char *ep = env("AWS_EC2_METADATA_SERVICE_ENDPOINT");
+    if ((s->url = strdup(ep ? ep : RA_S3_IMDS_ENDPOINT_DEFAULT)) == NULL) return oom(err);
+    snprintf(s->desc, sizeof(s->desc), "EC2 instance metadata (IMDSv2 at '%.300s')", s->url);
+    return 0;
+}
+
+/* The shared files' paths. */
+typedef struct files {
+    char cfg[4096], crd[4096];
+} files;
+
+#define MAX_ROLE_CHAIN 4 /* source_profile hops */
+
+/* The source a profile names: 0 chosen, 1 the profile gives none, -1 err. An assume-role profile
+ * takes its source from source_profile (depth bounds the chain) or credential_source. */
+static int profile_src(src *s, const char *region, const files *f, const char *pname, int must_exist, int depth,
+                       ra_err *err) {
+    ra_s3_cred_profile p;
+    if (ra_s3_cred_files_profile(f->cfg, f->crd, pname, &p, err) < 0) {
+        ra_s3_cred_profile_clear(&p);
+        return -1;
+    }
+    int r = 1;
+    if (must_exist && !p.found) {
+        r = ra_err_set(err, RA_E_USAGE, "no s3 credentials: profile '%s' not found in '%s' nor '%s'", pname, f->crd,
+                       f->cfg);
+    } else if (p.role_arn && p.web_identity_token_file) {
+        char origin[300];
+        snprintf(origin, sizeof(origin), "profile '%s' role_arn", pname);
+        r = webid_src(s, region, p.role_arn, p.role_session_name, p.web_identity_token_file, origin, err);
+    } else if (p.role_arn) {
+        s->kind = SRC_ASSUME;
+        const char *ep = env("AWS_ENDPOINT_URL_STS") ? env("AWS_ENDPOINT_URL_STS") : env("AWS_ENDPOINT_URL");
+        s->sts_url = ep ? strdup(ep) : ra_s3_cred_sts_url(region);
+        s->region = strdup(region && *region ? region : "us-east-1");
+        s->role_arn = strdup(p.role_arn);
+        s->session = xstrdup(p.role_session_name);
+        s->external_id = xstrdup(p.external_id);
+        s->source = calloc(1, sizeof(*s->source));
+        if (!s->sts_url || !s->region || !s->role_arn || !s->source || (p.role_session_name && !s->session) ||
+            (p.external_id && !s->external_id)) {
+            r = oom(err);
+        } else if (p.source_profile) {
+            if (depth >= MAX_ROLE_CHAIN)
+                r = ra_err_set(err, RA_E_USAGE, "s3 credentials: profile '%s': more than %d source_profile hops (a "
+                                                "loop?)", pname, MAX_ROLE_CHAIN);
+            else if ((r = profile_src(s->source, region, f, p.source_profile, 1, depth + 1, err)) == 1)
+                r = ra_err_set(err, RA_E_USAGE, "s3 credentials: profile '%s' (source_profile of '%s') has no "
+                                                "credentials", p.source_profile, pname);
+        } else if (p.credential_source && strcmp(p.credential_source, "Environment") == 0) {
+            s->source->kind = SRC_ENV;
+            snprintf(s->source->desc, sizeof(s->source->desc), "environment");
+            r = env("AWS_ACCESS_KEY_ID") && env("AWS_SECRET_ACCESS_KEY")
+                    ? 0
+                    : ra_err_set(err, RA_E_USAGE, "s3 credentials: profile '%s' takes credential_source Environment, "
+                                                  "but AWS_ACCESS_KEY_ID or AWS_SECRET_ACCESS_KEY is not set", pname);
+        } else if (p.credential_source && strcmp(p.credential_source, "Ec2InstanceMetadata") == 0) {
+            r = imds_src(s->source, err);
+        } else if (p.credential_source && strcmp(p.credential_source, "EcsContainer") == 0 &&
+                   (env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") || env("AWS_CONTAINER_CREDENTIALS_FULL_URI"))) {
+            r = container_src(s->source, err);
+        } else {
+            r = ra_err_set(err, RA_E_USAGE, "s3 credentials: profile '%s' has role_arn but no usable source_profile or "
+                                            "credential_source (Environment, Ec2InstanceMetadata, EcsContainer)",
+                           pname);
+        }
+        if (r == 0)
+            snprintf(s->desc, sizeof(s->desc), "role '%.150s' of profile '%.60s' assumed with %.200s", p.role_arn,
+                     pname, s->source->desc);
+    } else if (p.access_key || p.secret_key) {
+        if (!p.access_key || !p.secret_key) {
+            r = ra_err_set(err, RA_E_USAGE, "no s3 credentials: profile '%s' in '%s' or '%s' lacks "
+                                            "aws_access_key_id or aws_secret_access_key", pname, f->crd, f->cfg);
+        } else {
+            s->kind = SRC_PROFILE;
+            ra_s3_credentials k = {p.access_key, p.secret_key, p.session_token, 0};
+            r = ra_s3_credentials_copy(&s->keys, &k) < 0 ? oom(err) : 0;
+            snprintf(s->desc, sizeof(s->desc), "shared files, profile '%.100s' ('%.160s', '%.160s')", pname, f->crd,
+                     f->cfg);
+        }
+    } else if (p.credential_process) {
+        s->kind = SRC_PROCESS;
+        r = (s->command = strdup(p.credential_process)) == NULL ? oom(err) : 0;
+        snprintf(s->desc, sizeof(s->desc), "credential_process of profile '%.100s' ('%.300s')", pname, f->cfg);
+    }
+    ra_s3_cred_profile_clear(&p);
+    return r;
+}
+
 /* Choose the source (see credentials.h); reads variables and the shared files, contacts nothing. */
 static int choose(src *s, const char *region, ra_err *err) {
     memset(s, 0, sizeof(*s));
@@ -124,78 +251,26 @@ static int choose(src *s, const char *region, ra_err *err) {
 
     const char *home = env("HOME") ? env("HOME") : ".";
     const char *profile = env("AWS_PROFILE") ? env("AWS_PROFILE") : env("AWS_DEFAULT_PROFILE");
-    char cfg[4096], crd[4096];
-    snprintf(cfg, sizeof(cfg), "%s%s", env("AWS_CONFIG_FILE") ? env("AWS_CONFIG_FILE") : home,
+    files f;
+    snprintf(f.cfg, sizeof(f.cfg), "%s%s", env("AWS_CONFIG_FILE") ? env("AWS_CONFIG_FILE") : home,
              env("AWS_CONFIG_FILE") ? "" : "/.aws/config");
-    snprintf(crd, sizeof(crd), "%s%s", env("AWS_SHARED_CREDENTIALS_FILE") ? env("AWS_SHARED_CREDENTIALS_FILE") : home,
+    snprintf(f.crd, sizeof(f.crd), "%s%s",
+             env("AWS_SHARED_CREDENTIALS_FILE") ? env("AWS_SHARED_CREDENTIALS_FILE") : home,
              env("AWS_SHARED_CREDENTIALS_FILE") ? "" : "/.aws/credentials");
     const char *pname = profile ? profile : "default";
-    ra_s3_cred_profile p;
-    if (ra_s3_cred_files_profile(cfg, crd, pname, &p, err) < 0) {
-        ra_s3_cred_profile_clear(&p);
-        return -1;
-    }
-    int r = 1; /* 1: the profile gives nothing, go on */
-    if (profile && !p.found) {
-        r = ra_err_set(err, RA_E_USAGE, "no s3 credentials: profile '%s' (AWS_PROFILE) not found in '%s' nor '%s'",
-                       pname, crd, cfg);
-    } else if (p.access_key || p.secret_key) {
-        if (!p.access_key || !p.secret_key) {
-            r = ra_err_set(err, RA_E_USAGE, "no s3 credentials: profile '%s' in '%s' or '%s' lacks "
-                                            "aws_access_key_id or aws_secret_access_key", pname, crd, cfg);
-        } else {
-            s->kind = SRC_PROFILE;
-            ra_s3_credentials k = {p.access_key, p.secret_key, p.session_token, 0};
-            r = ra_s3_credentials_copy(&s->keys, &k) < 0 ? oom(err) : 0;
-            snprintf(s->desc, sizeof(s->desc), "shared files, profile '%.100s' ('%.160s', '%.160s')", pname, crd, cfg);
-        }
-    } else if (p.credential_process) {
-        s->kind = SRC_PROCESS;
-        r = (s->command = strdup(p.credential_process)) == NULL ? oom(err) : 0;
-        snprintf(s->desc, sizeof(s->desc), "credential_process of profile '%.100s' ('%.300s')", pname, cfg);
-    } else if (p.role_arn && p.web_identity_token_file) {
-        char origin[300];
-        snprintf(origin, sizeof(origin), "profile '%s' role_arn", pname);
-        r = webid_src(s, region, p.role_arn, p.role_session_name, p.web_identity_token_file, origin, err);
-    } else if (p.role_arn) {
-        r = ra_err_set(err, RA_E_USAGE, "s3 credentials: profile '%s' assumes role '%s' with %s, which redis-archiver "
-                                        "does not support yet: give the role's credentials through another source "
-                                        "(credential_process running 'aws configure export-credentials')",
-                       pname, p.role_arn, p.source_profile ? "source_profile" : "credential_source");
-    }
-    ra_s3_cred_profile_clear(&p);
+    int r = profile_src(s, region, &f, pname, profile != NULL, 0, err);
     if (r <= 0) return r;
+    src_clear(s);
 
-    const char *rel = env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"), *full = env("AWS_CONTAINER_CREDENTIALS_FULL_URI");
-    if (rel || full) {
-        s->kind = SRC_CONTAINER;
-        if (rel ? asprintf(&s->url, "%s%s", RA_S3_CONTAINER_HOST_DEFAULT, rel) < 0
-                : (s->url = strdup(full)) == NULL) {
-            s->url = NULL;
-            return oom(err);
-        }
-        if (!rel && !container_host_ok(full))
-            return ra_err_set(err, RA_E_USAGE, "s3 credentials: AWS_CONTAINER_CREDENTIALS_FULL_URI must be https, or "
-                                               "http to a loopback address or 169.254.170.2/.23 (as in the AWS SDKs)");
-        const char *tfile = env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
-        if (tfile && (s->token_file = strdup(tfile)) == NULL) return oom(err);
-        snprintf(s->desc, sizeof(s->desc), "container credentials (%s%s)",
-                 rel ? "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI" : "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-                 tfile ? ", AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"
-                       : env("AWS_CONTAINER_AUTHORIZATION_TOKEN") ? ", AWS_CONTAINER_AUTHORIZATION_TOKEN" : "");
-        return 0;
-    }
+    if (env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") || env("AWS_CONTAINER_CREDENTIALS_FULL_URI"))
+        return container_src(s, err);
     const char *off = env("AWS_EC2_METADATA_DISABLED");
     if (off && strcasecmp(off, "true") == 0)
         return ra_err_set(err, RA_E_USAGE, "no s3 credentials: AWS_ACCESS_KEY_ID is not set, nor "
                                            "AWS_WEB_IDENTITY_TOKEN_FILE with AWS_ROLE_ARN, profile '%s' has none in "
                                            "'%s' or '%s', no container endpoint is set, and AWS_EC2_METADATA_DISABLED "
-                                           "is true", pname, crd, cfg);
-    s->kind = SRC_IMDS;
-    const char *ep = env("AWS_EC2_METADATA_SERVICE_ENDPOINT");
-    if ((s->url = strdup(ep ? ep : RA_S3_IMDS_ENDPOINT_DEFAULT)) == NULL) return oom(err);
-    snprintf(s->desc, sizeof(s->desc), "EC2 instance metadata (IMDSv2 at '%.300s')", s->url);
-    return 0;
+                                           "is true", pname, f.crd, f.cfg);
+    return imds_src(s, err);
 }
 
 /* Read a token file for the container endpoint (re-read at each fetch: it is rotated). */
@@ -212,6 +287,14 @@ static char *read_small(const char *path, ra_err *err) {
 }
 
 static int fetch(const src *s, ra_s3_credentials *out, ra_err *err) {
+    if (s->kind == SRC_ASSUME) {
+        ra_s3_credentials base;
+        if (fetch(s->source, &base, err) < 0) return ra_err_prefix(err, "the source of role '%s': ", s->role_arn);
+        int r = ra_s3_cred_assume_role(s->sts_url, s->region, s->role_arn, s->session, s->external_id, &base, out,
+                                       err);
+        ra_s3_credentials_clear(&base);
+        return r;
+    }
     memset(out, 0, sizeof(*out));
     int r = -1;
     switch (s->kind) {
@@ -242,6 +325,8 @@ static int fetch(const src *s, ra_s3_credentials *out, ra_err *err) {
     }
     case SRC_IMDS:
         r = ra_s3_cred_imds(s->url, out, NULL, 0, err);
+        break;
+    case SRC_ASSUME: /* above */
         break;
     }
     return r;
