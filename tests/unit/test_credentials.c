@@ -301,6 +301,20 @@ static void test_chain_order(void **state) {
     setenv("AWS_CREDENTIAL_EXPIRATION", "2020-01-01T00:00:00Z", 1);
     assert_int_equal(ra_s3_credentials_load(&c, &err), -1);
     assert_non_null(strstr(err.msg, "AWS_CREDENTIAL_EXPIRATION"));
+    /* ... and those about to expire are used with a warning: they cannot be refreshed */
+    char exp[32], *text = NULL;
+    size_t tlen = 0;
+    iso(time(NULL) + 60, exp);
+    setenv("AWS_CREDENTIAL_EXPIRATION", exp, 1);
+    ra_log log = {.out = open_memstream(&text, &tlen), .min = RA_LOG_DEBUG, .format = RA_LOG_TEXT};
+    ra_s3_cred_opts o = {NULL, &log};
+    ra_s3_cred_chain *ch = ra_s3_cred_chain_new(&o, &err);
+    assert_non_null(ch);
+    fclose(log.out);
+    assert_non_null(strstr(text, "expire in 60 s (AWS_CREDENTIAL_EXPIRATION) and cannot be refreshed"));
+    assert_null(strstr(text, "SKENV"));
+    free(text);
+    ra_s3_cred_chain_free(ch);
     unsetenv("AWS_SECRET_ACCESS_KEY");
     assert_int_equal(ra_s3_credentials_load(&c, &err), -1);
     assert_string_equal(err.msg, "no s3 credentials: AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not: set "
@@ -389,6 +403,60 @@ static void test_refresh(void **state) {
     assert_non_null(strstr(err.msg, "credential_process failed (exit status 3)"));
     assert_null(strstr(err.msg, "SECRETOUT"));
     unlink(cfg);
+}
+
+typedef struct reader {
+    ra_s3_cred_chain *ch;
+    int bad;
+    int gets;
+} reader;
+
+static void *read_loop(void *arg) {
+    reader *r = arg;
+    for (int i = 0; i < 150; i++) {
+        ra_s3_credentials c;
+        ra_err err = {0};
+        if (ra_s3_cred_chain_get(r->ch, &c, NULL, &err) < 0) {
+            r->bad++;
+            continue;
+        }
+        /* key and token of one fetch, never a mix of two */
+        if (c.access_key == NULL || c.session_token == NULL || strncmp(c.access_key, "AKP", 3) != 0 ||
+            strcmp(c.access_key + 3, c.session_token + 1) != 0)
+            r->bad++;
+        ra_s3_credentials_clear(&c);
+        r->gets++;
+        struct timespec ts = {0, 20 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return NULL;
+}
+
+/* Requests on several threads (the upload engine's) read while the credentials are replaced. */
+static void test_refresh_threads(void **state) {
+    (void)state;
+    char counter[256];
+    process_profile(2, counter, sizeof(counter));
+    ra_err err = {0};
+    ra_s3_cred_chain *ch = ra_s3_cred_chain_new(NULL, &err);
+    assert_non_null(ch);
+    reader r[4];
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++) {
+        r[i] = (reader){ch, 0, 0};
+        pthread_create(&t[i], NULL, read_loop, &r[i]);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(r[i].bad, 0);
+        assert_int_equal(r[i].gets, 150);
+    }
+    /* 3 s of reads with a life of 2 s: fetched again every second or so, not at every read */
+    unsigned n = ra_s3_cred_chain_fetches(ch);
+    assert_true(n >= 3);
+    assert_true(n <= 6);
+    ra_s3_cred_chain_free(ch);
+    unlink(counter);
 }
 
 #define STEP_ERR(status, code) {status, "<Error><Code>" code "</Code><Message></Message></Error>"}
@@ -614,6 +682,7 @@ int main(void) {
         cmocka_unit_test(test_parse_profiles),
         cmocka_unit_test_setup(test_chain_order, clean_env),
         cmocka_unit_test_setup(test_refresh, clean_env),
+        cmocka_unit_test_setup(test_refresh_threads, clean_env),
         cmocka_unit_test_setup(test_expired_token_refreshes_once, clean_env),
         cmocka_unit_test_setup(test_container, clean_env),
         cmocka_unit_test_setup(test_imds, clean_env),

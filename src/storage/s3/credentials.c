@@ -402,6 +402,10 @@ ra_s3_cred_chain *ra_s3_cred_chain_new(const ra_s3_cred_opts *opts, ra_err *err)
                    (long)(ch->fetched - ch->cur.expiration));
         goto fail;
     }
+    if (ch->s.kind == SRC_ENV && ch->cur.expiration && ch->cur.expiration - ch->fetched < RA_S3_CRED_REFRESH_S)
+        ra_log_warn(ch->log, "s3.credentials", "the s3 credentials from the environment expire in %ld s "
+                                               "(AWS_CREDENTIAL_EXPIRATION) and cannot be refreshed: a longer task "
+                                               "fails then", (long)(ch->cur.expiration - ch->fetched));
     ra_log_debug(ch->log, "s3.credentials", "s3 credentials from %s", ch->s.desc);
     return ch;
 fail:
