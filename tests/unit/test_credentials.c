@@ -163,6 +163,14 @@ static void test_parse_json(void **state) {
     assert_string_equal(c.session_token, "tokPROC");
     assert_int_equal(c.expiration, 1893553445);
     ra_s3_credentials_clear(&c);
+    const char *offset = "{\"Version\": 1, \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"S\", "
+                         "\"Expiration\": \"2030-01-02T05:04:05.5+02:00\"}";
+    assert_int_equal(ra_s3_cred_parse_json(P(offset), 1, "credential_process", &c, &err), 0);
+    assert_int_equal(c.expiration, 1893553445);
+    ra_s3_credentials_clear(&c);
+    const char *badoff = "{\"Version\": 1, \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"S\", "
+                         "\"Expiration\": \"2030-01-02T05:04:05 tomorrow\"}";
+    assert_int_equal(ra_s3_cred_parse_json(P(badoff), 1, "credential_process", &c, &err), -1);
     const char *nover = "{\"AccessKeyId\": \"AKPROC\", \"SecretAccessKey\": \"secretPROC\"}";
     assert_int_equal(ra_s3_cred_parse_json(P(nover), 1, "credential_process", &c, &err), -1);
     assert_non_null(strstr(err.msg, "Version"));

@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <jansson.h>
 
-#include "storage/s3/xml.h"
 
 static void wipe_free(char *s) {
     if (s == NULL) return;
@@ -24,6 +24,38 @@ static void safe_copy(char *dst, size_t n, const char *src, size_t len) {
     for (size_t i = 0; i < len && j + 1 < n; i++)
         dst[j++] = src[i] >= 0x20 && src[i] < 0x7f ? src[i] : '?';
     dst[j] = '\0';
+}
+
+/* An ISO 8601 UTC time as the providers write it: "2030-01-02T03:04:05Z", with fractions of a
+ * second or an offset ("+02:00", "-0500"); 0 when it is none of these. */
+static time_t parse_iso(const char *s) {
+    struct tm tm = {0};
+    int n = 0;
+    if (s == NULL || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                            &tm.tm_min, &tm.tm_sec, &n) != 6)
+        return 0;
+    const char *p = s + n;
+    if (*p == '.')
+        for (p++; isdigit((unsigned char)*p);) p++;
+    long off = 0;
+    if (*p == '+' || *p == '-') {
+        int sign = *p == '-' ? -1 : 1, hh = 0, mm = 0, k = 0;
+        if (sscanf(p + 1, "%2d%n", &hh, &k) != 1 || k != 2) return 0;
+        p += 3;
+        if (*p == ':') p++;
+        if (isdigit((unsigned char)*p)) {
+            if (sscanf(p, "%2d%n", &mm, &k) != 1 || k != 2) return 0;
+            p += 2;
+        }
+        off = sign * (hh * 3600L + mm * 60L);
+    } else if (*p == 'Z' || *p == 'z') {
+        p++;
+    }
+    if (*p != '\0' || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31) return 0;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    time_t t = timegm(&tm);
+    return t == (time_t)-1 ? 0 : t - off;
 }
 
 static const char *jstr(json_t *o, const char *key) {
@@ -65,7 +97,7 @@ int ra_s3_cred_parse_json(const char *body, size_t len, int process, const char 
         goto done;
     }
     ra_s3_credentials c = {(char *)ak, (char *)sk, (char *)(tok && *tok ? tok : NULL), 0};
-    if (exp && *exp && (c.expiration = ra_s3xml_parse_time(exp)) == 0) {
+    if (exp && *exp && (c.expiration = parse_iso(exp)) == 0) {
         ra_err_set(err, RA_E_STORE, "credentials from %s: Expiration is not an ISO 8601 time", what);
         goto done;
     }
@@ -159,7 +191,7 @@ int ra_s3_cred_parse_sts(const char *body, size_t len, ra_s3_credentials *out, r
     else if (!c.access_key || !*c.access_key || !c.secret_key || !*c.secret_key)
         r = ra_err_set(err, RA_E_STORE, "sts: the answer lacks %s",
                        !c.access_key || !*c.access_key ? "AccessKeyId" : "SecretAccessKey");
-    else if (exp && (c.expiration = ra_s3xml_parse_time(exp)) == 0)
+    else if (exp && (c.expiration = parse_iso(exp)) == 0)
         r = ra_err_set(err, RA_E_STORE, "sts: Expiration is not an ISO 8601 time");
     free(exp);
     if (r == 0) *out = c;
