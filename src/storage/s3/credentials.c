@@ -414,9 +414,10 @@ fail:
 }
 
 static int refresh_due(const ra_s3_cred_chain *ch, time_t now) {
-    if (ch->cur.expiration == 0 || ch->s.kind == SRC_FIXED || now < ch->next_try) return 0;
+    /* at most one fetch a second, even from a source that hands out expired credentials */
+    if (ch->cur.expiration == 0 || ch->s.kind == SRC_FIXED || now < ch->next_try || now <= ch->fetched) return 0;
     time_t window = RA_S3_CRED_REFRESH_S, life = ch->cur.expiration - ch->fetched;
-    if (life / 2 < window) window = life / 2;
+    if (life / 2 < window) window = life > 0 ? life / 2 : 0;
     return now >= ch->cur.expiration - window;
 }
 
