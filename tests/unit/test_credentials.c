@@ -103,7 +103,7 @@ static const char *const vars[] = {
     "AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE",
     "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
     "AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
-    "AWS_EC2_METADATA_SERVICE_ENDPOINT", "AWS_EC2_METADATA_DISABLED"};
+    "AWS_EC2_METADATA_SERVICE_ENDPOINT", "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "AWS_EC2_METADATA_DISABLED"};
 
 static char tmpdir[64];
 
@@ -336,6 +336,15 @@ static void test_chain_order(void **state) {
     assert_int_equal(ra_s3_credentials_load(&c, &err), -1);
     assert_non_null(strstr(err.msg, "profile 'nope'"));
     unsetenv("AWS_PROFILE");
+    /* IMDS over IPv6 */
+    unsetenv("AWS_EC2_METADATA_DISABLED");
+    setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "IPv6", 1);
+    ra_s3_credentials_describe(NULL, buf, sizeof(buf));
+    assert_string_equal(buf, "EC2 instance metadata (IMDSv2 at 'http://[fd00:ec2::254]')");
+    unsetenv("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE");
+    ra_s3_credentials_describe(NULL, buf, sizeof(buf));
+    assert_string_equal(buf, "EC2 instance metadata (IMDSv2 at 'http://169.254.169.254')");
+    setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
     /* containers: only https or the known addresses over http */
     setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://example.com/creds", 1);
     assert_int_equal(ra_s3_credentials_load(&c, &err), -1);

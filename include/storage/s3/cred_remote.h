@@ -10,6 +10,7 @@
 #include "storage/s3/credentials.h"
 
 #define RA_S3_IMDS_ENDPOINT_DEFAULT "http://169.254.169.254"
+#define RA_S3_IMDS_ENDPOINT_IPV6 "http://[fd00:ec2::254]" /* AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE=IPv6 */
 #define RA_S3_CONTAINER_HOST_DEFAULT "http://169.254.170.2"
 #define RA_S3_IMDS_TOKEN_TTL_S 21600
 #define RA_S3_IMDS_TIMEOUT_MS 2000L

@@ -52,7 +52,8 @@ typedef struct ra_s3_cred_opts {
  *      credential_process;
  *   4. container credentials (ECS, EKS Pod Identity): AWS_CONTAINER_CREDENTIALS_RELATIVE_URI (at
  *      169.254.170.2) or _FULL_URI, with AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE or _TOKEN;
- *   5. EC2 instance metadata, IMDSv2 (AWS_EC2_METADATA_SERVICE_ENDPOINT), unless
+ *   5. EC2 instance metadata, IMDSv2 (AWS_EC2_METADATA_SERVICE_ENDPOINT, else by
+ *      AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE IPv4 or IPv6), unless
  *      AWS_EC2_METADATA_DISABLED is true.
  * RA_E_USAGE when no source is configured (naming what was looked at), RA_E_STORE or RA_E_USAGE
  * when the chosen one fails. */

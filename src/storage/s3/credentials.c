@@ -143,8 +143,9 @@ static int container_src(src *s, ra_err *err) {
 
 static int imds_src(src *s, ra_err *err) {
     s->kind = SRC_IMDS;
-    const char *ep = env("AWS_EC2_METADATA_SERVICE_ENDPOINT");
-    if ((s->url = strdup(ep ? ep : RA_S3_IMDS_ENDPOINT_DEFAULT)) == NULL) return oom(err);
+    const char *ep = env("AWS_EC2_METADATA_SERVICE_ENDPOINT"), *mode = env("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE");
+    if (ep == NULL) ep = mode && strcasecmp(mode, "IPv6") == 0 ? RA_S3_IMDS_ENDPOINT_IPV6 : RA_S3_IMDS_ENDPOINT_DEFAULT;
+    if ((s->url = strdup(ep)) == NULL) return oom(err);
     snprintf(s->desc, sizeof(s->desc), "EC2 instance metadata (IMDSv2 at '%.300s')", s->url);
     return 0;
 }
