@@ -174,6 +174,26 @@ if [ $rc = 2 ] && grep -q "web identity token file (AWS_WEB_IDENTITY_TOKEN_FILE)
     ra_ok "web identity without its token file: exit 2 naming the file"
 else ra_fail "web identity without its token file: exit 2 naming the file" "rc $rc" "$(cat "$T/web-nofile.err")"; fi
 
+# --- shared files: upper-case keys in [profile x] of the config file; credential_process
+cat >"$T/proc.sh" <<'SH'
+#!/bin/sh
+printf '{"Version": 1, "AccessKeyId": "%s", "SecretAccessKey": "%s", "SessionToken": "proc-token"}\n' \
+    "$RA_PROC_AK" "$RA_PROC_SK"
+SH
+chmod +x "$T/proc.sh"
+{
+    printf '[profile upper]\nAWS_ACCESS_KEY_ID = %s\nAWS_SECRET_ACCESS_KEY = %s\n' "$RA_TEST_S3_ACCESS_KEY" \
+        "$RA_TEST_S3_SECRET_KEY"
+    printf '[profile proc]\ncredential_process = %s\n' "$T/proc.sh"
+} >"$T/aws-config2"
+rc=0
+cr_ra AWS_CONFIG_FILE="$T/aws-config2" AWS_PROFILE=upper -- list --instance "imds-$RUN" >"$T/upper.out" 2>"$T/upper.err" ||
+    rc=$?
+if [ $rc = 0 ] && [ "$(grep -c succeeded "$T/upper.out")" = 1 ]; then ra_ok "profile with upper-case keys in the config file"
+else ra_fail "profile with upper-case keys in the config file" "rc $rc" "$(cat "$T/upper.err")"; fi
+backup_restores "credential_process" "proc-$RUN" AWS_CONFIG_FILE="$T/aws-config2" AWS_PROFILE=proc \
+    RA_PROC_AK="$RA_TEST_S3_ACCESS_KEY" RA_PROC_SK="$RA_TEST_S3_SECRET_KEY"
+
 # --- credentials that expire within seconds, in the middle of a slowed upload, and one ExpiredToken answer
 fake_start short imds --life 4 || { ra_fail "fake IMDS (short-lived)"; exit 1; }
 SHORT=$FAKE_URL
