@@ -5,7 +5,8 @@
 # (EKS IRSA) goes to moto's STS (python3 -m moto.server) through fakemeta.py's sts-proxy, which keeps moto's
 # answer but puts the RGW test keys in it (RGW checks signatures and would refuse moto's random keys); moto's
 # own answer, keys and all, is used against moto's S3 on the same port for a listing. A profile with role_arn +
-# source_profile goes to moto's STS AssumeRole the same way. Backups restore by
+# source_profile goes to moto's STS AssumeRole the same way. Shared files: a [profile x] of the config file with
+# upper-case keys, and a credential_process. `config` names each source, never a secret. Backups restore by
 # DEBUG DIGEST; credentials that expire within seconds are refreshed in the middle of an upload (parts slowed
 # by tests/helpers/faultproxy.py, which also answers one part with 400 ExpiredToken).
 set -u
