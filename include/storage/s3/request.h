@@ -21,7 +21,7 @@ struct ra_s3 {
     int path_style;
     char *ca_file;
     int insecure;
-    ra_s3_credentials creds;
+    ra_s3_cred_chain *creds; /* thread-safe: read with ra_s3_cred_chain_get */
     long connect_timeout_ms;
     long request_timeout_ms;
     int max_attempts;
@@ -85,6 +85,8 @@ typedef struct ra_s3_xfer {
     int too_big;          /* buffered body exceeded max_body */
     int oom;
     int skew_retried;     /* RequestTimeTooSkewed already corrected once */
+    int token_refreshed;  /* ExpiredToken already answered by new credentials once (kept like skew_retried) */
+    unsigned cred_gen;    /* the generation of the credentials this attempt was signed with */
     ra_err werr;
     char errbuf[CURL_ERROR_SIZE];
     /* kept across ra_s3_xfer_setup: set them once per request */

@@ -234,6 +234,7 @@ static int slot_submit(ra_upload *up, slot *s, ra_err *err) {
     }
     s->attempt = 1;
     s->x.skew_retried = 0;
+    s->x.token_refreshed = 0;
     return slot_start(up, s, err);
 }
 
