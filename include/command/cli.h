@@ -19,7 +19,8 @@ typedef struct ra_app {
     ra_log log;
     volatile sig_atomic_t *cancel;  /* set by SIGTERM/SIGINT */
     int stdout_tty;                 /* human output on stdout */
-    int stderr_tty;                 /* progress bar on stderr */
+    int stderr_tty;                 /* progress bar on stderr: a terminal, text logs, log level info or
+                                       lower, no --quiet */
 } ra_app;
 
 /* One flag of a command, as git's parse_options has them: the table drives parsing, did-you-mean,
@@ -47,6 +48,7 @@ typedef struct ra_command {
     const ra_option *options;  /* its own flags, ended by {NULL} */
     const char *operand;  /* "ID": takes at most one operand; NULL: none */
     const char *notes;    /* lines of help after the flags ("" for none) */
+    const char *examples; /* shell command lines, one per line; "" for none */
     int (*run)(ra_app *app, const ra_args *args, ra_err *err);
 } ra_command;
 
@@ -103,5 +105,8 @@ int ra_cmd_retention(ra_app *app, const ra_args *args, ra_err *err);
 int ra_cmd_status(ra_app *app, const ra_args *args, ra_err *err);
 int ra_cmd_schedule(ra_app *app, const ra_args *args, ra_err *err);
 int ra_cmd_config(ra_app *app, const ra_args *args, ra_err *err);
+int ra_cmd_help(ra_app *app, const ra_args *args, ra_err *err);
+int ra_cmd_man(ra_app *app, const ra_args *args, ra_err *err);
+int ra_cmd_completion(ra_app *app, const ra_args *args, ra_err *err);
 
 #endif
