@@ -78,7 +78,10 @@ typedef struct ra_store {
 } ra_store;
 int ra_app_open_store(const ra_app *app, ra_store *store, ra_err *err);
 void ra_app_close_store(ra_store *store);
-/* Open the store and list the instance's records, newest first; on success the caller frees the
+/* Sort records newest first: by start time, in one second a running one first, then by finish time,
+ * then by id. */
+void ra_records_sort_newest(ra_record *recs, size_t n);
+/* Open the store and list the instance's records, newest first (ra_records_sort_newest); on success the caller frees the
  * records (ra_catalog_records_free) and closes the store. */
 int ra_app_list_records(const ra_app *app, ra_store *store, ra_record **recs, size_t *n, ra_err *err);
 /* The record of backup `id` into *rec (caller clears), only when it succeeded: RA_E_NOTFOUND for an

@@ -277,12 +277,27 @@ int ra_app_open_store(const ra_app *app, ra_store *store, ra_err *err) {
     return 0;
 }
 
+/* Newest first: later start; in the same second a running one, then the later finish (of two runs one
+ * after the other in one second, the first finished no later than the second); then the larger id. */
+static int newest_first(const void *pa, const void *pb) {
+    const ra_record *a = pa, *b = pb;
+    if (a->started != b->started) return a->started > b->started ? -1 : 1;
+    if ((a->finished == 0) != (b->finished == 0)) return a->finished == 0 ? -1 : 1;
+    if (a->finished != b->finished) return a->finished > b->finished ? -1 : 1;
+    return -strcmp(a->id, b->id);
+}
+
+void ra_records_sort_newest(ra_record *recs, size_t n) {
+    if (n > 1) qsort(recs, n, sizeof(*recs), newest_first);
+}
+
 int ra_app_list_records(const ra_app *app, ra_store *store, ra_record **recs, size_t *n, ra_err *err) {
     if (ra_app_open_store(app, store, err) != 0) return -1;
     if (ra_catalog_list(&store->catalog, time(NULL), recs, n, err) != 0) {
         ra_app_close_store(store);
         return -1;
     }
+    ra_records_sort_newest(*recs, *n);
     return 0;
 }
 
