@@ -30,6 +30,10 @@ typedef struct ra_progress ra_progress;
  * thread. */
 ra_progress *ra_progress_new(FILE *out, int width);
 void ra_progress_free(ra_progress *p);  /* p may be NULL; does not close out */
+/* Draw the waiting phase ("waiting for the replica's snapshot", with the time since this call) on a
+ * thread of its own until the first ra_progress_update: for callers that report only once bytes flow.
+ * Stopped by ra_progress_free. -1 when the thread cannot start. */
+int ra_progress_start_clock(ra_progress *p);
 /* The total to assume when the stream does not say its length (the previous backup's size); 0: none. */
 void ra_progress_set_estimate(ra_progress *p, long long bytes);
 /* A sample: bytes done, the length when known (else -1), seconds since the backup started, and 1 for the

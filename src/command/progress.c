@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/text.h"
@@ -146,6 +147,10 @@ struct ra_progress {
     int drawn;           /* the line is on the screen */
     int ended;           /* the final line was written */
     char line[LINE_MAX];
+    pthread_t clock;     /* draws the waiting phase until the first sample (ra_progress_start_clock) */
+    pthread_cond_t wake;
+    int clock_running, stop, sampled;
+    struct timespec t0;
 };
 
 ra_progress *ra_progress_new(FILE *out, int width) {
@@ -157,11 +162,24 @@ ra_progress *ra_progress_new(FILE *out, int width) {
     p->last_zero = -1;
     p->last_draw = -1;
     pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->wake, NULL);
     return p;
 }
 
 void ra_progress_free(ra_progress *p) {
     if (p == NULL) return;
+    if (p->clock_running) {
+        pthread_mutex_lock(&p->lock);
+        p->stop = 1;
+        pthread_cond_signal(&p->wake);
+        pthread_mutex_unlock(&p->lock);
+        pthread_join(p->clock, NULL);
+    }
+    if (p->drawn) { /* a waiting line with no end: leave the terminal clean */
+        fputs("\r\033[K", p->out);
+        fflush(p->out);
+    }
+    pthread_cond_destroy(&p->wake);
     pthread_mutex_destroy(&p->lock);
     free(p);
 }
@@ -186,12 +204,51 @@ static void draw(ra_progress *p) {
     p->drawn = 1;
 }
 
+static double since(const struct timespec *t0) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void *clock_main(void *arg) {
+    ra_progress *p = arg;
+    pthread_mutex_lock(&p->lock);
+    while (!p->stop && !p->sampled && !p->ended) {
+        ra_progress_view v = {.waiting = 1, .waited = since(&p->t0)};
+        ra_progress_format(&v, columns(p), p->line, sizeof(p->line));
+        draw(p);
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += (long)(DRAW_EVERY_S * 1e9);
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&p->wake, &p->lock, &until);
+    }
+    pthread_mutex_unlock(&p->lock);
+    return NULL;
+}
+
+int ra_progress_start_clock(ra_progress *p) {
+    if (p == NULL || p->clock_running) return 0;
+    clock_gettime(CLOCK_MONOTONIC, &p->t0);
+    if (pthread_create(&p->clock, NULL, clock_main, p) != 0) return -1;
+    p->clock_running = 1;
+    return 0;
+}
+
 void ra_progress_update(ra_progress *p, long long done, long long expected, double elapsed, int final) {
     if (p == NULL) return;
     pthread_mutex_lock(&p->lock);
+    if (!p->sampled) {
+        p->sampled = 1; /* the clock's waiting line ends */
+        pthread_cond_signal(&p->wake);
+    }
     if (done == 0) p->last_zero = elapsed;
-    /* the bytes began after the last sample without any (or at the start when there was none) */
-    if (done > 0 && p->first_byte < 0) p->first_byte = p->last_zero >= 0 ? p->last_zero : 0;
+    /* the bytes began after the last sample without any; when there was none (the caller reports only
+     * once bytes flow), with this first sample */
+    if (done > 0 && p->first_byte < 0) p->first_byte = p->last_zero >= 0 ? p->last_zero : elapsed;
     if (p->ended || (!final && p->last_draw >= 0 && elapsed - p->last_draw < DRAW_EVERY_S)) {
         pthread_mutex_unlock(&p->lock);
         return;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "command/progress.h"
 #include "common/log.h"
@@ -101,10 +102,36 @@ static void test_drawing_around_log_lines(void **state) {
     free(buf);
 }
 
+/* A caller that reports only once bytes flow: the clock draws the waiting phase until then. */
+static void test_clock_until_the_first_sample(void **state) {
+    (void)state;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    ra_progress *p = ra_progress_new(out, 80);
+    assert_int_equal(ra_progress_start_clock(p), 0);
+    struct timespec t = {0, 500 * 1000000L};
+    nanosleep(&t, NULL);
+    ra_progress_update(p, 1 << 20, -1, 3.0, 0); /* the first sample: its time is when bytes began */
+    nanosleep(&t, NULL);
+    ra_progress_update(p, 3 << 20, -1, 4.0, 1);
+    ra_progress_free(p);
+    fclose(out);
+    const char *wait = strstr(buf, "\rreplica saving the snapshot... 0:00\033[K");
+    assert_non_null(wait);
+    const char *first = strstr(buf, "\r1.0 MiB  elapsed 0:00\033[K"); /* no rate yet */
+    assert_non_null(first);
+    assert_true(wait < first);
+    assert_null(strstr(first, "saving the snapshot... 0:0")); /* the clock stopped at the first sample */
+    assert_non_null(strstr(first, "\r3.0 MiB  rate 3.0 MiB/s  in 1.00 s  (+3.00 s replica saving)\033[K\n"));
+    free(buf);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fields_and_widths),
         cmocka_unit_test(test_drawing_around_log_lines),
+        cmocka_unit_test(test_clock_until_the_first_sample),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
