@@ -5,6 +5,7 @@
 #   make asan       the same suite under AddressSanitizer + UBSan (build-asan/)
 #   make fuzz       libFuzzer targets, bounded time each (clang, build-fuzz/)
 #   make demo       deps + build + local replica + local S3, a backup, its listing and its 12 h link
+#   make image      the container image from contrib/Dockerfile with podman (contrib/image.sh)
 #   make bench      benchmark against redis-cli --rdb and redis-cli | aws s3 cp (bench/)
 
 CC      ?= cc
@@ -34,7 +35,7 @@ HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/helpers/%)
 
 DOCS     := $(BUILD)/redis-archiver.1 $(BUILD)/completion/redis-archiver $(BUILD)/completion/_redis-archiver
 
-.PHONY: all deps check check-layers asan fuzz demo bench clean tests install uninstall docs
+.PHONY: all deps check check-layers asan fuzz demo bench clean tests install uninstall docs image
 all: $(BIN) $(DOCS)
 docs: $(DOCS)
 
@@ -117,6 +118,11 @@ fuzz: $(FUZZ_BIN)
 demo: deps
 	@$(MAKE) --no-print-directory $(BIN)
 	contrib/demo.sh $(BUILD)
+
+# contrib/Dockerfile as localhost/redis-archiver with Debian's podman, base images made by debootstrap (no
+# registry needed); root, apt-get install podman runc debootstrap. See contrib/image.sh.
+image:
+	contrib/image.sh
 
 bench: deps
 	@$(MAKE) --no-print-directory $(BIN)
