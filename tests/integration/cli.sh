@@ -96,6 +96,20 @@ if head -1 "$T/status.out" | grep -Eq '^ID +TYPE +STATUS +STARTED +UPDATED +BYTE
 else
     ra_fail "status: type and status as list names them, start and update times, newest first" "$(cat "$T/status.out")"
 fi
+# bash completion of a backup id: one `list` with the config flags typed so far
+"$BIN" completion bash >"$T/completion.bash"
+out=$(PATH=$(dirname "$BIN"):$PATH bash --norc --noprofile -c '
+    . "$1"
+    COMP_WORDS=(redis-archiver url --instance order 20261128T220533); COMP_CWORD=4; _redis_archiver
+    echo "${COMPREPLY[*]}"
+    COMP_WORDS=(redis-archiver verify --instance=order --json ""); COMP_CWORD=4; _redis_archiver
+    echo "${COMPREPLY[*]}"' _ "$T/completion.bash" 2>&1)
+if [ "$out" = "20261128T220533Z-43a0 20261128T220533Z-ce0b
+20261128T220533Z-43a0 20261128T220533Z-ce0b 20261128T220532Z-ffff" ]; then
+    ra_ok "bash completion of url and verify offers the instance's backup ids"
+else
+    ra_fail "bash completion of url and verify offers the instance's backup ids" "$out"
+fi
 "$BIN" list --instance empty >"$T/empty.out" 2>"$T/empty.err"
 rc=$?
 if [ $rc = 0 ] && [ ! -s "$T/empty.out" ] && grep -q "^no backups of instance 'empty' in bucket '$BUCKET' yet" "$T/empty.err"; then
