@@ -47,9 +47,9 @@ typedef struct ra_command {
     const char *summary;  /* one line */
     const ra_option *options;  /* its own flags, ended by {NULL} */
     const char *operand;  /* "ID": takes at most one operand; NULL: none */
-    const char *notes;    /* lines of help after the flags ("" for none) */
-    const char *examples; /* shell command lines, one per line; "" for none */
+    const char *notes;    /* lines of help after the flags ("" or NULL for none) */
     int (*run)(ra_app *app, const ra_args *args, ra_err *err);
+    const char *examples; /* shell command lines, one per line ("" or NULL for none) */
 } ra_command;
 
 /* The table, in the order `--help` lists it. */
@@ -66,7 +66,7 @@ int ra_command_parse(const ra_command *cmd, int argc, char **argv, ra_args *args
 /* A flag's value ("" for a bare flag) or NULL when not given; and where it was last given (0: not). */
 const char *ra_args_value(const ra_args *args, const char *name);
 int ra_args_at(const ra_args *args, const char *name);
-/* `redis-archiver CMD --help`: usage, summary, a line per flag, the notes. */
+/* `redis-archiver CMD --help`: usage, summary, a line per flag, the notes, the examples. */
 void ra_command_print_help(const ra_command *cmd, FILE *out);
 
 /* Shared by commands: an S3 client and the instance's catalog from the configuration. On success

@@ -233,9 +233,9 @@ void ra_command_print_help(const ra_command *cmd, FILE *out) {
         snprintf(left, sizeof(left), "%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
         fprintf(out, "  %-15s %s\n", left, o->help);
     }
-    if (cmd->notes[0]) fprintf(out, "\n%s", cmd->notes);
-    if (cmd->examples[0]) fprintf(out, "\nexamples:\n");
-    for (const char *e = cmd->examples; *e;) {
+    if (cmd->notes && cmd->notes[0]) fprintf(out, "\n%s", cmd->notes);
+    if (cmd->examples && cmd->examples[0]) fprintf(out, "\nexamples:\n");
+    for (const char *e = cmd->examples; e && *e;) {
         size_t n = strcspn(e, "\n");
         fprintf(out, "  %.*s\n", (int)n, e);
         e += n + (e[n] == '\n');

@@ -126,11 +126,11 @@ static void man_command(FILE *out, const ra_command *cmd) {
         roff(out, o->help);
         fputc('\n', out);
     }
-    if (cmd->notes[0]) {
+    if (cmd->notes && cmd->notes[0]) {
         fprintf(out, ".PP\n");
         roff_lines(out, cmd->notes);
     }
-    if (cmd->examples[0]) {
+    if (cmd->examples && cmd->examples[0]) {
         fprintf(out, ".PP\nExamples:\n.RS\n.nf\n");
         roff_lines(out, cmd->examples);
         fprintf(out, ".fi\n.RE\n");

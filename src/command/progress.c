@@ -104,7 +104,8 @@ size_t ra_progress_format(const ra_progress_view *v, int width, char *out, size_
                 }
             }
         }
-        /* least useful first: the bar shrinks, then goes; elapsed, the total, the rate, the percentage */
+        /* least useful first: the saving time, the bar (which first shrinks to fit), elapsed, the total,
+         * the rate, the ETA, the percentage; what remains at the end is cut */
         static const unsigned drop[] = {F_WAITED, F_BAR, F_ELAPSED, F_TOTAL, F_RATE, F_ETA, F_PCT};
         unsigned f = avail;
         size_t n = 0;
@@ -116,14 +117,6 @@ size_t ra_progress_format(const ra_progress_view *v, int width, char *out, size_
                 n = assemble(&pt, f, bar_w, line, sizeof(line));
             }
             if (n <= room || i == sizeof(drop) / sizeof(drop[0])) break;
-            if (drop[i] == F_WAITED && (f & F_WAITED)) {
-                f &= ~(unsigned)F_WAITED;
-                continue;
-            }
-            if (drop[i] == F_BAR && (f & F_BAR)) {
-                f &= ~(unsigned)F_BAR;
-                continue;
-            }
             f &= ~drop[i];
         }
     }

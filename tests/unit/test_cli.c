@@ -147,6 +147,17 @@ static void test_config_wiring(void **state) {
     ra_config_clear(&c);
 }
 
+/* A row without notes or examples. */
+static void test_row_without_examples(void **state) {
+    (void)state;
+    static const ra_option opts[] = {{"--json", NULL, "json"}, {NULL, NULL, NULL}};
+    const ra_command row = {.name = "x", .usage = "x [--json]", .summary = "does x", .options = opts};
+    char *help = help_of(&row);
+    assert_non_null(strstr(help, "  --json "));
+    assert_null(strstr(help, "examples:"));
+    free(help);
+}
+
 /* Newest first by start; in one second a running task, then the later finish, then the larger id. */
 static void test_records_newest_first(void **state) {
     (void)state;
@@ -202,6 +213,7 @@ int main(void) {
         cmocka_unit_test(test_value_flags),
         cmocka_unit_test(test_parse_errors_and_operands),
         cmocka_unit_test(test_config_wiring),
+        cmocka_unit_test(test_row_without_examples),
         cmocka_unit_test(test_records_newest_first),
         cmocka_unit_test(test_rate_is_an_integer),
     };
