@@ -94,7 +94,7 @@ flags: --remark
 keys: --part-size
 enum: auto sha256 md5 none
 bool: yes no
-after value: backup list url verify retention status schedule config help man completion
+after value: $(tr '\n' ' ' <<<"$cmds" | sed 's/ $//')
 help: verify
 shell: bash zsh
 value: []"
