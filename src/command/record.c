@@ -23,6 +23,8 @@ void ra_record_clear(ra_record *r) {
     free_str(&r->replid);
     free_str(&r->tool_version);
     free_str(&r->host);
+    free_str(&r->boot_id);
+    free_str(&r->pid_ns);
     memset(r, 0, sizeof(*r));
 }
 
@@ -176,6 +178,8 @@ char *ra_record_to_json(const ra_record *r) {
     set_str(o, "tool_version", r->tool_version);
     set_str(o, "host", r->host);
     json_object_set_new(o, "pid", json_integer(r->pid));
+    if (r->boot_id) set_str(o, "boot_id", r->boot_id);
+    if (r->pid_ns) set_str(o, "pid_ns", r->pid_ns);
     char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(o);
     return text;
@@ -226,6 +230,8 @@ int ra_record_from_json(ra_record *r, const char *text, size_t len, ra_err *err)
     r->tool_version = get_str(o, "tool_version");
     r->host = get_str(o, "host");
     r->pid = (long)json_integer_value(json_object_get(o, "pid"));
+    r->boot_id = get_str(o, "boot_id");
+    r->pid_ns = get_str(o, "pid_ns");
     json_decref(o);
     return 0;
 }
