@@ -24,7 +24,7 @@ int ra_backup_with_config(ra_app *app, int automatic, const char *remark, ra_rec
         .automatic = automatic,
         .remark = remark,
         .sweep_days = c->sweep ? c->retention_days : 0,
-        .progress = app->stderr_tty,
+        .progress = app->stderr_tty ? ra_backup_progress_bar : NULL,
         .cancel = app->cancel,
         .log = &app->log,
     };
