@@ -167,7 +167,9 @@ static int sink_requested(void *ctx, ra_err *err) {
     (void)err;
     job *j = ctx;
     ra_err oerr = {0};
-    pthread_mutex_lock(&j->s3_lock);
+    /* best effort: when a record write holds the store's handle, the next run cleans up instead of
+     * this one waiting with the socket unread */
+    if (pthread_mutex_trylock(&j->s3_lock) != 0) return 0;
     int rc = ra_catalog_abort_orphans(j->cat, time(NULL), j->rec->key, &oerr);
     pthread_mutex_unlock(&j->s3_lock);
     if (rc < 0) ra_log_warn(j->opts->log, "backup.orphans", "could not clean up unfinished uploads: %s", oerr.msg);
