@@ -13,8 +13,8 @@
 
 #include "common/limits.h"
 
-/* A running record whose heartbeat is older than this is reported as failed (its process died). */
-#define RA_HEARTBEAT_STALE_SECONDS RA_STALE_AFTER_S
+/* A running record whose heartbeat is older than RA_STALE_AFTER_S (limits.h) by the store's clock is
+ * reported as failed: its process died. */
 /* A host clock further than this from the store's refuses to delete backups by age. */
 #define RA_CLOCK_SKEW_MAX_S (15 * 60)
 

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #define RECORD_MAX_BYTES (64 * 1024)
-#define RUNNING_SKEW_SECONDS (15 * 60) /* margin on top of the measured clock offset */
+#define RUNNING_SKEW_SECONDS RA_CLOCK_SKEW_MAX_S /* margin on top of the learnt clock offset */
 #define ORPHANS_PER_RUN 8              /* uploads examined per cleanup: the next run goes on */
 #define ORPHAN_MARGIN_S (15 * 60)      /* on top of the stale limit before another run's upload is aborted */
 
@@ -94,7 +94,7 @@ static long beat_age(const ra_record *r, time_t store_now) {
 static void mark_stale(ra_record *r, time_t store_now) {
     if (r->state != RA_STATE_RUNNING || r->heartbeat == 0) return;
     int gone = owner_gone(r);
-    if (!gone && beat_age(r, store_now) <= RA_HEARTBEAT_STALE_SECONDS) return;
+    if (!gone && beat_age(r, store_now) <= RA_STALE_AFTER_S) return;
     char when[32];
     ra_time_iso(r->heartbeat, when);
     r->state = RA_STATE_FAILED;
@@ -243,7 +243,7 @@ int ra_catalog_find_running(const ra_catalog *c, time_t now, const char *except_
      * finished or stale: only recent ones are read. LastModified is the store's clock: compare in
      * it, with a margin for what the learnt offset misses. */
     time_t store_now = ra_catalog_now(c, now);
-    list_state st = {.c = c, .since = store_now - RA_HEARTBEAT_STALE_SECONDS - RUNNING_SKEW_SECONDS,
+    list_state st = {.c = c, .since = store_now - RA_STALE_AFTER_S - RUNNING_SKEW_SECONDS,
                      .except_id = except_id};
     if (list_records(&st, now, &recs, &n, err) != 0) return -1;
     /* newest first: the last running one is the one that started first */
@@ -279,7 +279,7 @@ static int run_over(const orphan_state *st, const char *id) {
     int g = get_record(st->c, id, 0, &r, &gerr);
     if (g != 0) return g == -1 && gerr.code == RA_E_NOTFOUND;
     int over = r.state != RA_STATE_RUNNING || owner_gone(&r) ||
-               (r.heartbeat > 0 && beat_age(&r, st->store_now) > RA_HEARTBEAT_STALE_SECONDS + ORPHAN_MARGIN_S);
+               (r.heartbeat > 0 && beat_age(&r, st->store_now) > RA_STALE_AFTER_S + ORPHAN_MARGIN_S);
     ra_record_clear(&r);
     return over;
 }
