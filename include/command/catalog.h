@@ -23,11 +23,19 @@ typedef struct ra_catalog {
     const char *prefix;   /* "redis-archiver/" */
     const char *instance; /* "default" */
     const ra_log *log;
+    /* Seconds to add to the local clock to get the store's, once measured (clock_known 1, by
+     * ra_catalog_measure_clock); until then what the s3 client learnt (ra_s3_clock_offset). */
+    int clock_known;
+    long clock_offset;
 } ra_catalog;
 
-/* The local time `local` (time(NULL)) in the store's clock, by the offset the s3 client learnt
- * (ra_s3_clock_offset): record times are written in it and every age judgment is made in it. */
+/* The local time `local` (time(NULL)) in the store's clock: record times are written in it and every
+ * age judgment is made in it. */
 time_t ra_catalog_now(const ra_catalog *c, time_t local);
+/* Learn the store's clock from the LastModified of record `id`, written between the local times
+ * before and after (a HEAD); sets clock_known/clock_offset when it differs from what the s3 client
+ * knows by more than the noise, and warns. */
+int ra_catalog_measure_clock(ra_catalog *c, const char *id, time_t before, time_t after, ra_err *err);
 
 /* "<prefix><instance>/" (caller frees). */
 char *ra_catalog_dir(const ra_catalog *c);
@@ -41,8 +49,10 @@ int ra_catalog_get(const ra_catalog *c, const char *id, ra_record *r, ra_err *er
 int ra_catalog_list(const ra_catalog *c, time_t now, ra_record **records, size_t *n, ra_err *err);
 void ra_catalog_records_free(ra_record *records, size_t n);
 
-/* Another backup running (fresh heartbeat), other than except_id? 1 and *who filled with the one
- * that started first (smallest id), 0 if none. */
+/* Another backup running (fresh: its record written within RA_STALE_AFTER_S by the store's clock),
+ * other than except_id? 1 and *who filled, 0 if none. *who is one that has written a heartbeat since
+ * its start (heartbeat > started: it passed its own checks) if any, else the one that started first
+ * (smallest id). */
 int ra_catalog_find_running(const ra_catalog *c, time_t now, const char *except_id, ra_record *who,
                             ra_err *err);
 

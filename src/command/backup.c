@@ -276,7 +276,8 @@ static int other_first(job *j, ra_err *err) {
     ra_record first;
     int busy = ra_catalog_find_running(j->cat, time(NULL), j->rec->id, &first, err);
     if (busy <= 0) return busy;
-    int yield = strcmp(first.id, j->rec->id) < 0;
+    /* a run that already beat passed its checks; else the earlier start goes on */
+    int yield = first.heartbeat > first.started || strcmp(first.id, j->rec->id) < 0;
     if (yield)
         ra_err_set(err, RA_E_BUSY, "backup %s of instance '%s' started at the same time", first.id,
                    j->cat->instance);
@@ -284,11 +285,29 @@ static int other_first(job *j, ra_err *err) {
     return yield;
 }
 
+/* The store stamped our first record write: its LastModified shows how far this host's clock is off
+ * even when the s3 client could not tell (under its skew limit). From here on the record's times, the
+ * heartbeat and every age judgment use it; the id keeps the time it was made with. */
+static void learn_clock(job *j, ra_catalog *cat, time_t before) {
+    time_t was = ra_catalog_now(cat, 0);
+    ra_err cerr = {0};
+    pthread_mutex_lock(&j->s3_lock);
+    int rc = ra_catalog_measure_clock(cat, j->rec->id, before, time(NULL), &cerr);
+    pthread_mutex_unlock(&j->s3_lock);
+    if (rc != 0) {
+        ra_log_warn(j->opts->log, "backup.clock", "could not read back the task record: %s", cerr.msg);
+        return;
+    }
+    time_t shift = ra_catalog_now(cat, 0) - was;
+    j->rec->started += shift;
+    j->rec->heartbeat += shift;
+}
+
 /* Runs that started together: each one wrote its record after a check that found none running. At
  * least one of two such runs sees the other's record once that record is visible, so each checks
- * right after its write and again after a pause longer than a record write takes, and the one with
- * the larger id (the later start; same second: the random part) backs off. The run that started
- * first never backs off for a later one. (A conditional PUT on the store replaces this where the store
+ * right after its write and again after a pause longer than a record write takes, and backs off
+ * from a run that already wrote a heartbeat (it passed these checks) or has the smaller id (the
+ * earlier start; same second: the random part). Exactly one of them goes on. (A conditional PUT on the store replaces this where the store
  * has one.) */
 static int settle(job *j, double put_seconds, ra_err *err) {
     if (other_first(j, err) != 0) return -1;
@@ -393,8 +412,13 @@ int ra_backup_run(const ra_backup_opts *opts, ra_record *rec, ra_err *err) {
     clock_gettime(CLOCK_MONOTONIC, &j.t0);
 
     double t_put = elapsed(&j);
+    time_t before = time(NULL);
     int rc = put_record(&j, 0, err);
-    if (rc == 0) rc = settle(&j, elapsed(&j) - t_put, err);
+    if (rc == 0) {
+        double put_seconds = elapsed(&j) - t_put;
+        learn_clock(&j, &cat, before);
+        rc = settle(&j, put_seconds, err);
+    }
     if (rc == 0) rc = heartbeat_start(&j, err);
     if (rc == 0) {
         ra_log_info(opts->log, "backup.start", "backup %s of instance '%s' from %s (redis %s)", rec->id,

@@ -10,6 +10,7 @@
 
 #define RECORD_MAX_BYTES (64 * 1024)
 #define RUNNING_SKEW_SECONDS RA_CLOCK_SKEW_MAX_S /* margin on top of the learnt clock offset */
+#define CLOCK_NOISE_S 2                /* a measured clock offset this close to the known one is noise */
 #define ORPHANS_PER_RUN 8              /* uploads examined per cleanup: the next run goes on */
 #define ORPHAN_MARGIN_S (15 * 60)      /* on top of the stale limit before another run's upload is aborted */
 
@@ -20,7 +21,29 @@ char *ra_catalog_dir(const ra_catalog *c) {
 }
 
 time_t ra_catalog_now(const ra_catalog *c, time_t local) {
-    return local + ra_s3_clock_offset(c->s3);
+    return local + (c->clock_known ? c->clock_offset : ra_s3_clock_offset(c->s3));
+}
+
+int ra_catalog_measure_clock(ra_catalog *c, const char *id, time_t before, time_t after, ra_err *err) {
+    char *key = ra_record_json_key(c->prefix, c->instance, id);
+    if (key == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    ra_s3_head head;
+    int rc = ra_s3_head_object(c->s3, key, &head, err);
+    free(key);
+    if (rc != 0) return -1;
+    time_t written = head.last_modified;
+    ra_s3_head_clear(&head);
+    if (written <= 0) return 0;
+    /* the store stamped the write between before and after (local clock); a second's resolution and
+     * the request's time are noise: keep the s3 client's offset unless this one is clearly different */
+    long offset = (long)written - (long)before / 2 - (long)after / 2;
+    long known = ra_s3_clock_offset(c->s3);
+    if (labs(offset - known) <= CLOCK_NOISE_S + (long)(after - before)) return 0;
+    c->clock_known = 1;
+    c->clock_offset = offset;
+    ra_log_warn(c->log, "catalog.clock", "this host's clock differs from the store's by %ld s; record times and "
+                                         "ages use the store's", offset);
+    return 0;
 }
 
 int ra_catalog_put_json(const ra_catalog *c, const char *id, const char *json, ra_err *err) {
@@ -90,13 +113,15 @@ static long beat_age(const ra_record *r, time_t store_now) {
     return (long)(store_now - r->heartbeat);
 }
 
-/* A running record nobody updates any more belongs to a process that died. */
-static void mark_stale(ra_record *r, time_t store_now) {
+/* A running record nobody updates any more belongs to a process that died. Its last write is when the
+ * store last modified it (written, the store's clock, when the listing said) or else its heartbeat. */
+static void mark_stale(ra_record *r, time_t store_now, time_t written) {
     if (r->state != RA_STATE_RUNNING || r->heartbeat == 0) return;
     int gone = owner_gone(r);
-    if (!gone && beat_age(r, store_now) <= RA_STALE_AFTER_S) return;
+    time_t last = written > 0 ? written : r->heartbeat;
+    if (!gone && store_now - last <= RA_STALE_AFTER_S) return;
     char when[32];
-    ra_time_iso(r->heartbeat, when);
+    ra_time_iso(last, when);
     r->state = RA_STATE_FAILED;
     free(r->error);
     int n = gone ? asprintf(&r->error, "the archiver (pid %ld on %s) stopped without finishing (last heartbeat %s)",
@@ -105,9 +130,11 @@ static void mark_stale(ra_record *r, time_t store_now) {
     if (n < 0) r->error = NULL;
 }
 
-/* Read one record; judge a running one against store_now unless it is 0. -1 with err when it could not
+/* Read one record; judge a running one against store_now unless it is 0 (written: when the store last
+ * wrote it, 0 if unknown). -1 with err when it could not
  * be read, -2 when it was read but is not a record (the caller may skip it). */
-static int get_record(const ra_catalog *c, const char *id, time_t store_now, ra_record *r, ra_err *err) {
+static int get_record(const ra_catalog *c, const char *id, time_t store_now, time_t written, ra_record *r,
+                      ra_err *err) {
     if (!ra_record_id_valid(id))
         return ra_err_set(err, RA_E_NOTFOUND, "no backup '%s' of instance '%s' (ids look like 20261124T020512Z-3fa9)",
                           id, c->instance);
@@ -132,14 +159,14 @@ static int get_record(const ra_catalog *c, const char *id, time_t store_now, ra_
         ra_record_clear(r);
         rc = -2;
     } else if (store_now != 0) {
-        mark_stale(r, store_now);
+        mark_stale(r, store_now, written);
     }
     free(key);
     return rc;
 }
 
 int ra_catalog_get(const ra_catalog *c, const char *id, ra_record *r, ra_err *err) {
-    return get_record(c, id, ra_catalog_now(c, time(NULL)), r, err) == 0 ? 0 : -1;
+    return get_record(c, id, ra_catalog_now(c, time(NULL)), 0, r, err) == 0 ? 0 : -1;
 }
 
 /* Is key "<...>/<id><ext>" with a valid backup id? Then 1 and id filled. */
@@ -158,6 +185,7 @@ typedef struct list_state {
     time_t since;          /* records last written before this are skipped (0: none) */
     const char *except_id; /* and this one */
     char **ids;
+    time_t *written;       /* LastModified of each */
     size_t n, cap;
 } list_state;
 
@@ -170,11 +198,14 @@ static int collect_id(void *ctx, const ra_s3_object *obj, ra_err *err) {
     if (st->n == st->cap) {
         size_t cap = st->cap ? st->cap * 2 : 16;
         char **ids = realloc(st->ids, cap * sizeof(*ids));
-        if (ids == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
-        st->ids = ids;
+        if (ids != NULL) st->ids = ids;
+        time_t *written = ids ? realloc(st->written, cap * sizeof(*written)) : NULL;
+        if (written == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+        st->written = written;
         st->cap = cap;
     }
     if ((st->ids[st->n] = strdup(id)) == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    st->written[st->n] = obj->last_modified;
     st->n++;
     return 0;
 }
@@ -200,7 +231,7 @@ static int list_records(list_state *st, time_t now, ra_record **records, size_t 
     }
     for (size_t i = 0; rc == 0 && i < st->n; i++) {
         ra_err one = {0};
-        int g = get_record(c, st->ids[i], ra_catalog_now(c, now), &recs[got], &one);
+        int g = get_record(c, st->ids[i], ra_catalog_now(c, now), st->written[i], &recs[got], &one);
         if (g == 0) {
             got++;
         } else if (g == -2) {
@@ -215,6 +246,7 @@ static int list_records(list_state *st, time_t now, ra_record **records, size_t 
     }
     for (size_t i = 0; i < st->n; i++) free(st->ids[i]);
     free(st->ids);
+    free(st->written);
     if (rc != 0) {
         ra_catalog_records_free(recs, got);
         return -1;
@@ -246,10 +278,15 @@ int ra_catalog_find_running(const ra_catalog *c, time_t now, const char *except_
     list_state st = {.c = c, .since = store_now - RA_STALE_AFTER_S - RUNNING_SKEW_SECONDS,
                      .except_id = except_id};
     if (list_records(&st, now, &recs, &n, err) != 0) return -1;
-    /* newest first: the last running one is the one that started first */
+    /* a run that wrote a heartbeat since its start has passed its own checks: it comes first; else
+     * the one that started first (newest first: the last running one) */
     ssize_t first = -1;
-    for (size_t i = 0; i < n; i++)
-        if (recs[i].state == RA_STATE_RUNNING) first = (ssize_t)i;
+    int beaten = 0;
+    for (size_t i = 0; i < n && !beaten; i++) {
+        if (recs[i].state != RA_STATE_RUNNING) continue;
+        first = (ssize_t)i;
+        beaten = recs[i].heartbeat > recs[i].started;
+    }
     if (first >= 0 && who) {
         *who = recs[first];
         memset(&recs[first], 0, sizeof(recs[first]));
@@ -276,7 +313,7 @@ typedef struct orphan_state {
 static int run_over(const orphan_state *st, const char *id) {
     ra_record r;
     ra_err gerr = {0};
-    int g = get_record(st->c, id, 0, &r, &gerr);
+    int g = get_record(st->c, id, 0, 0, &r, &gerr);
     if (g != 0) return g == -1 && gerr.code == RA_E_NOTFOUND;
     int over = r.state != RA_STATE_RUNNING || owner_gone(&r) ||
                (r.heartbeat > 0 && beat_age(&r, st->store_now) > RA_STALE_AFTER_S + ORPHAN_MARGIN_S);

@@ -8,6 +8,8 @@
 #   clock    - a host clock 30 days ahead: the backup's record carries the store's time and its sweep
 #              deletes nothing and says why; a backup from a host 10 days behind is not swept by the next
 #              correct host (R1), using an LD_PRELOAD clock shim (tests/helpers/shim/timeshift.c);
+#   skewlock - hosts 3 min behind and ahead (under the store's skew limit): the running run is seen running,
+#              the second one exits 7 and the first succeeds (R2);
 #   badrec   - one unreadable record: backup, list and status go on, with a warning naming it (R17);
 #   head     - the HEAD after Complete fails (403), or SIGTERM during it: the failed run leaves no object
 #              (R16).
@@ -105,6 +107,31 @@ else
     fc_run "$T/next.out" "$T/next.err" backup --instance "$I" --sweep yes || rc=$?
     fc_assert_rc "clock 10 days behind: the next correct host's backup" 0 $rc "$T/next.err"
     ra_assert_eq "clock 10 days behind: its backup is not swept" 2 "$(n_rdb "$I")"
+fi
+
+# --- clock a few minutes off (under the store's skew limit, so the s3 client cannot tell): a run on a host
+# 3 min behind is shown running from a correct host, and a second run from a host 3 min ahead exits 7
+# without touching the first one's upload (R2)
+if [ -s "$SHIM" ]; then
+    I=skewlock-$RUN
+    rm -f "$T/sl.rc"
+    ( TIMESHIFT=-180 LD_PRELOAD=$SHIM fc_run "$T/sl.out" "$T/sl.err" backup --instance "$I" --source "redis://127.0.0.1:$RS"
+      echo $? >"$T/sl.rc" ) &
+    SL=$!
+    if fc_wait_for 20 have_record; then
+        sleep 7
+        st=$(fc_ra status --instance "$I" --json 2>&1)
+        if grep -Eq '"status": *"running"' <<<"$st"; then ra_ok "clock 3 min behind: status shows the run running"; else
+            ra_fail "clock 3 min behind: status shows the run running" "$st"; fi
+        rc=0
+        TIMESHIFT=180 LD_PRELOAD=$SHIM fc_run "$T/sl2.out" "$T/sl2.err" backup --instance "$I" --source "redis://127.0.0.1:$RS" || rc=$?
+        fc_assert_rc "clock 3 min ahead: a second backup" 7 $rc "$T/sl2.err"
+    else
+        ra_fail "clock 3 min behind: the run writes its record" "$(tail -n 5 "$T/sl.err")"
+    fi
+    wait $SL
+    ra_assert_eq "clock 3 min behind: the first run succeeds" 0 "$(cat "$T/sl.rc" 2>/dev/null)"
+    ra_assert_eq "clock 3 min behind: its object is there" 1 "$(n_rdb "$I")"
 fi
 
 # --- badrec: one object that is not a record

@@ -181,16 +181,20 @@ static char *uploads_xml(const char *const *ids, int n, int truncated) {
     return out;
 }
 
-/* A record's JSON. */
-static char *record(const char *id, ra_state state, time_t heartbeat) {
+/* A record's JSON; beat_after: seconds between its start and its last heartbeat (0: none since the start). */
+static char *record_beat(const char *id, ra_state state, time_t heartbeat, int beat_after) {
     ra_record r = {0};
     snprintf(r.id, sizeof(r.id), "%s", id);
     r.state = state;
-    r.started = heartbeat - 10;
+    r.started = heartbeat - beat_after;
     r.heartbeat = heartbeat;
     r.pid = 12345;
     char *text = ra_record_to_json(&r);
     return text;
+}
+
+static char *record(const char *id, ra_state state, time_t heartbeat) {
+    return record_beat(id, state, heartbeat, 0);
 }
 
 static char *str(const char *s) {
@@ -257,6 +261,83 @@ static void test_find_running_names_first(void **state) {
     ra_record_clear(&who);
     close_catalog(&f);
     free_log(&f);
+
+    /* but a run that already wrote a heartbeat since its start passed its checks: it comes first */
+    fixture g = {0};
+    add(&g.p, 200, NULL, list_xml(ids, 3, now));
+    add(&g.p, 200, NULL, record_beat(ids[0], RA_STATE_RUNNING, now, 5));
+    add(&g.p, 200, NULL, record(ids[1], RA_STATE_RUNNING, now));
+    add(&g.p, 200, NULL, record(ids[2], RA_STATE_SUCCEEDED, now));
+    open_catalog(&g);
+    assert_int_equal(ra_catalog_find_running(&g.cat, now, NULL, &who, &err), 1);
+    assert_string_equal(who.id, "20260101T000000Z-0002");
+    ra_record_clear(&who);
+    close_catalog(&g);
+    free_log(&g);
+}
+
+/* Liveness is the store's LastModified when the listing gives it, not the heartbeat a host wrote with
+ * its own clock: a record written 10 s ago (store time) whose heartbeat field says 5 min ago is alive,
+ * and one written 5 min ago whose heartbeat field says now is not. */
+static void test_liveness_by_store_time(void **state) {
+    (void)state;
+    fixture f = {0};
+    time_t now = time(NULL);
+    const char *fresh[] = {"20260101T000000Z-0001"};
+    add(&f.p, 200, NULL, list_xml(fresh, 1, now - 10));
+    add(&f.p, 200, NULL, record(fresh[0], RA_STATE_RUNNING, now - 300));
+    open_catalog(&f);
+    ra_record *recs = NULL;
+    size_t n = 0;
+    ra_err err = {0};
+    assert_int_equal(ra_catalog_list(&f.cat, now, &recs, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(recs[0].state, RA_STATE_RUNNING);
+    ra_catalog_records_free(recs, n);
+    close_catalog(&f);
+    free_log(&f);
+
+    fixture g = {0};
+    add(&g.p, 200, NULL, list_xml(fresh, 1, now - 300));
+    add(&g.p, 200, NULL, record(fresh[0], RA_STATE_RUNNING, now));
+    open_catalog(&g);
+    assert_int_equal(ra_catalog_list(&g.cat, now, &recs, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(recs[0].state, RA_STATE_FAILED);
+    ra_catalog_records_free(recs, n);
+    close_catalog(&g);
+    free_log(&g);
+}
+
+/* The clock offset measured from a record's LastModified: used when clearly off, noise ignored. */
+static void test_measure_clock(void **state) {
+    (void)state;
+    time_t now = time(NULL);
+    char hdr[96];
+    struct tm tm;
+    time_t t = now - 180;
+    gmtime_r(&t, &tm);
+    strftime(hdr, sizeof(hdr), "Last-Modified: %a, %d %b %Y %H:%M:%S GMT\r\nETag: \"e\"\r\n", &tm);
+    fixture f = {0};
+    add(&f.p, 200, hdr, NULL);
+    open_catalog(&f);
+    ra_err err = {0};
+    assert_int_equal(ra_catalog_measure_clock(&f.cat, "20260101T000000Z-0001", now, now, &err), 0);
+    assert_true(f.cat.clock_known);
+    assert_true(labs(f.cat.clock_offset + 180) <= 1);
+    assert_true(labs((long)(ra_catalog_now(&f.cat, now) - (now - 180))) <= 1);
+    close_catalog(&f);
+    free_log(&f);
+
+    gmtime_r(&now, &tm);
+    strftime(hdr, sizeof(hdr), "Last-Modified: %a, %d %b %Y %H:%M:%S GMT\r\nETag: \"e\"\r\n", &tm);
+    fixture g = {0};
+    add(&g.p, 200, hdr, NULL);
+    open_catalog(&g);
+    assert_int_equal(ra_catalog_measure_clock(&g.cat, "20260101T000000Z-0001", now - 1, now, &err), 0);
+    assert_false(g.cat.clock_known);
+    close_catalog(&g);
+    free_log(&g);
 }
 
 /* R3: a pid is looked up only in the reader's own boot and PID namespace. */
@@ -409,6 +490,8 @@ int main(void) {
         cmocka_unit_test(test_store_error_not_skipped),
         cmocka_unit_test(test_find_running_names_first),
         cmocka_unit_test(test_owner_scoped_by_namespace),
+        cmocka_unit_test(test_liveness_by_store_time),
+        cmocka_unit_test(test_measure_clock),
         cmocka_unit_test(test_orphans_only_when_over),
         cmocka_unit_test(test_sweep_refuses_skewed_clock),
         cmocka_unit_test(test_sweep_by_store_clock),
