@@ -38,14 +38,17 @@ typedef struct ra_backup_opts {
     const ra_log *log;
 } ra_backup_opts;
 
-/* When the run fails after the upload's Complete was sent (the HEAD that checks the object failed, a
- * SIGTERM during it), the object is deleted: the record says failed, and a failed run leaves no RDB
- * object (the object could not be checked whole, so it is not recorded as a success either).
+/* Run one backup. Fills *record (caller clears) with the final record, also on failure when the backup
+ * got as far as having an id. Returns 0 on success.
  *
- * Run one backup. Its record in the store says `running` from the start, rewritten every
- * RA_HEARTBEAT_INTERVAL_S by a thread of its own (never by the thread that reads the replica), and
- * its final state at the end. Times in the record are the store's clock (ra_catalog_now). Fills *record (caller clears) with the final record, also on failure when the
- * backup got as far as having an id. Returns 0 on success. */
+ * Its record in the store says `running` from the start, rewritten every RA_HEARTBEAT_INTERVAL_S by a
+ * thread of its own (never by the thread that reads the replica), and gets its final state at the
+ * end; the record's times are the store's clock (ra_catalog_now). Of runs of one instance started
+ * together, exactly one goes on; the others fail with RA_E_BUSY.
+ *
+ * When the run fails after the upload's Complete was sent (the HEAD that checks the object failed, a
+ * SIGTERM during it), the object is deleted: the record says failed, and a failed run leaves no RDB
+ * object. (It is not recorded as a success instead: the object could not be checked whole.) */
 int ra_backup_run(const ra_backup_opts *opts, ra_record *record, ra_err *err);
 
 #endif

@@ -307,8 +307,8 @@ static void learn_clock(job *j, ra_catalog *cat, time_t before) {
  * least one of two such runs sees the other's record once that record is visible, so each checks
  * right after its write and again after a pause longer than a record write takes, and backs off
  * from a run that already wrote a heartbeat (it passed these checks) or has the smaller id (the
- * earlier start; same second: the random part). Exactly one of them goes on. (A conditional PUT on the store replaces this where the store
- * has one.) */
+ * earlier start; same second: the random part). Exactly one of them goes on. (A conditional PUT
+ * replaces this where the store has one.) */
 static int settle(job *j, double put_seconds, ra_err *err) {
     if (other_first(j, err) != 0) return -1;
     double pause = 2 * put_seconds + SETTLE_MIN_S;

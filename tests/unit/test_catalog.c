@@ -173,7 +173,9 @@ static char *uploads_xml(const char *const *ids, int n, int truncated) {
     size_t len = 0;
     FILE *o = open_memstream(&out, &len);
     fprintf(o, XML "<ListMultipartUploadsResult><IsTruncated>%s</IsTruncated>", truncated ? "true" : "false");
-    if (truncated) fprintf(o, "<NextKeyMarker>redis-archiver/inst/%s.rdb</NextKeyMarker><NextUploadIdMarker>u</NextUploadIdMarker>", ids[n - 1]);
+    if (truncated)
+        fprintf(o, "<NextKeyMarker>redis-archiver/inst/%s.rdb</NextKeyMarker><NextUploadIdMarker>u"
+                   "</NextUploadIdMarker>", ids[n - 1]);
     for (int i = 0; i < n; i++)
         fprintf(o, "<Upload><Key>redis-archiver/inst/%s.rdb</Key><UploadId>up-%s</UploadId></Upload>", ids[i], ids[i]);
     fprintf(o, "</ListMultipartUploadsResult>");
