@@ -132,6 +132,7 @@ static void *heartbeat_main(void *arg) {
     struct timespec next;
     deadline_after(&next, RA_HEARTBEAT_INTERVAL_S);
     while (!wait_until(j, &next)) {
+        if (j->opts->cancel && *j->opts->cancel) break; /* cancelled: only the final record is written */
         pthread_mutex_unlock(&j->lock);
         ra_err err = {0};
         if (put_record(j, 1, &err) != 0)
