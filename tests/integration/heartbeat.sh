@@ -4,7 +4,7 @@
 #   stall   - the store stalls one heartbeat PUT of the record (*.json) for over 60 s while the RDB's parts go
 #             through: the backup still succeeds (exit 0, restores to the master's DEBUG DIGEST), and the
 #             replica never drops the archiver (a blocked socket reader would be dropped after repl-timeout);
-#   fork    - a replica that waits 25 s before it sends the RDB (repl-diskless-sync-delay): the record's
+#   fork    - a replica that waits 30 s before it sends the RDB (repl-diskless-sync-delay): the record's
 #             heartbeat moves on meanwhile, and `status` shows the backup running, not failed.
 set -u
 . "$(dirname "$0")/../harness/lib.sh" || exit 1
@@ -65,8 +65,9 @@ ra_assert_eq "record write stalled > 60 s: succeeded record" succeeded "$(fc_rec
 ra_assert_eq "record write stalled > 60 s: backup restores to the master's digest" "$DIGEST" "$(fc_download_digest "$I" "$id" 2>&1)"
 fp_clear
 
-# --- fork: a replica that waits 25 s before the payload; the heartbeat goes on meanwhile
-R2=$(ra_redis_start hbslow "replicaof 127.0.0.1 $M" "repl-diskless-sync yes" "repl-diskless-sync-delay 25") &&
+# --- fork: a replica that waits 30 s before the payload; the heartbeat goes on meanwhile. Sampled 12 s after
+# the record appears: status first, then one copy of the record (both must still be before the payload)
+R2=$(ra_redis_start hbslow "replicaof 127.0.0.1 $M" "repl-diskless-sync yes" "repl-diskless-sync-delay 30") &&
     ra_redis_wait_link "$R2" 60 || { ra_fail "slow replica starts"; exit 1; }
 I=hb-fork-$RUN
 rm -f "$T/fork.rc"
@@ -74,22 +75,26 @@ rm -f "$T/fork.rc"
 BG=$!
 have_record() { [ -n "$(fc_ids "$I")" ]; }
 fc_wait_for 20 have_record
-sleep 14
+sleep 12
 id=$(fc_ids "$I" | tail -n 1)
+st=$(fc_ra status --instance "$I" --json "$id" 2>&1)
+rec=$(ra_aws s3 cp --quiet "s3://$RA_TEST_S3_BUCKET/$FC_PREFIX$I/$id.json" - 2>/dev/null)
 if [ -z "$id" ] || [ -s "$T/fork.rc" ]; then
     ra_fail "fork and save: backup still waiting for the payload" "id '$id', rc $(cat "$T/fork.rc" 2>/dev/null)" "$(tail -n 5 "$T/fork.err")"
 else
-    state=$(fc_record_field "$I" "$id" status)
-    bytes=$(fc_record_field "$I" "$id" bytes)
-    started=$(iso_s "$(fc_record_field "$I" "$id" started)")
-    beat=$(iso_s "$(fc_record_field "$I" "$id" heartbeat)")
+    state=$(jq -r .status <<<"$rec")
+    bytes=$(jq -r .bytes <<<"$rec")
+    started=$(iso_s "$(jq -r .started <<<"$rec")")
+    beat=$(iso_s "$(jq -r .heartbeat <<<"$rec")")
     ra_assert_eq "fork and save: record says running" running "$state"
     ra_assert_eq "fork and save: no payload yet" 0 "$bytes"
     if [ $((beat - started)) -ge 10 ]; then ra_ok "fork and save: heartbeat written meanwhile (+$((beat - started)) s)"; else
         ra_fail "fork and save: heartbeat written meanwhile" "started $started heartbeat $beat"; fi
-    st=$(fc_ra status --instance "$I" --json "$id" 2>&1)
-    if grep -Eq '"status": *"running"' <<<"$st"; then ra_ok "fork and save: status shows it running"; else
-        ra_fail "fork and save: status shows it running" "$st"; fi
+    if grep -Eq '"status": *"running"' <<<"$st" && grep -Eq '"bytes": *0,' <<<"$st"; then
+        ra_ok "fork and save: status shows it running"
+    else
+        ra_fail "fork and save: status shows it running" "$st"
+    fi
 fi
 wait $BG
 ra_assert_eq "fork and save: backup succeeds" 0 "$(cat "$T/fork.rc" 2>/dev/null)"
