@@ -176,17 +176,22 @@ ra_assert_eq "HEAD after Complete fails: record failed" failed "$(fc_record_fiel
 I=termhead-$RUN
 fp_rules 'HEAD ~\.rdb$ delay:10'
 fp_reset
-rm -f "$T/th.rc"
-( fc_run "$T/th.out" "$T/th.err" backup --instance "$I" --endpoint "$FP_URL"; echo $? >"$T/th.rc" ) &
-TH=$!
+# the archiver itself must get the signal: run it directly (no timeout wrapper), as faults.sh does
+(
+    exec env -u AWS_PROFILE -u AWS_SESSION_TOKEN AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_CONFIG_FILE=/dev/null \
+        AWS_ACCESS_KEY_ID="$RA_TEST_S3_ACCESS_KEY" AWS_SECRET_ACCESS_KEY="$RA_TEST_S3_SECRET_KEY" \
+        REDIS_ARCHIVER_CONFIG=/dev/null REDIS_ARCHIVER_ENDPOINT="$FP_URL" REDIS_ARCHIVER_BUCKET="$RA_TEST_S3_BUCKET" \
+        REDIS_ARCHIVER_REGION="$RA_TEST_S3_REGION" REDIS_ARCHIVER_PATH_STYLE=yes REDIS_ARCHIVER_LOG_FORMAT=json \
+        "$RA_BIN" backup --instance "$I" </dev/null >"$T/th.out" 2>"$T/th.err"
+) &
+APID=$!
 complete_sent() { [ "$(fp_count POST uploadId=)" -ge 1 ]; }
-apid=""
-if fc_wait_for 60 have_record; then apid=$(fc_record_field "$I" "$(fc_ids "$I" | tail -n 1)" pid); fi
-if [ -n "$apid" ] && fc_wait_for 60 complete_sent; then
+if fc_wait_for 60 complete_sent; then
     sleep 1
-    [ "$apid" -gt 1 ] && kill -TERM "$apid"
+    kill -TERM "$APID"
 fi
-wait $TH
+wait "$APID"
+echo $? >"$T/th.rc"
 fp_clear
 fc_assert_rc "SIGTERM during the HEAD after Complete" 8 "$(cat "$T/th.rc" 2>/dev/null)" "$T/th.err"
 ra_assert_eq "SIGTERM during the HEAD after Complete: no object" 0 "$(n_rdb "$I")"
