@@ -39,6 +39,10 @@ typedef struct ra_record {
                                (records from before formats) */
     char *recipients;       /* encrypted: the recipients' fingerprints (ra_age_recipient), comma separated */
     long long stored;       /* bytes of the object (after compression and encryption); 0: not recorded */
+    /* Where pid means something: the kernel's boot id and the PID namespace ("pid:[4026531836]")
+     * of the archiver; a pid is only looked up when both match the reader's (NULL: unknown). */
+    char *boot_id;
+    char *pid_ns;
 } ra_record;
 
 void ra_record_clear(ra_record *r);

@@ -28,6 +28,8 @@ void ra_record_clear(ra_record *r) {
     free_str(&r->host);
     free_str(&r->format);
     free_str(&r->recipients);
+    free_str(&r->boot_id);
+    free_str(&r->pid_ns);
     memset(r, 0, sizeof(*r));
 }
 
@@ -212,6 +214,8 @@ char *ra_record_to_json(const ra_record *r) {
     }
     json_object_set_new(o, "recipients", fps);
     json_object_set_new(o, "stored_size", r->stored > 0 ? json_integer(r->stored) : json_null());
+    if (r->boot_id) set_str(o, "boot_id", r->boot_id);
+    if (r->pid_ns) set_str(o, "pid_ns", r->pid_ns);
     char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(o);
     return text;
@@ -275,6 +279,8 @@ int ra_record_from_json(ra_record *r, const char *text, size_t len, ra_err *err)
         r->recipients = joined;
     }
     r->stored = json_integer_value(json_object_get(o, "stored_size"));
+    r->boot_id = get_str(o, "boot_id");
+    r->pid_ns = get_str(o, "pid_ns");
     json_decref(o);
     return 0;
 }
