@@ -126,7 +126,9 @@ int ra_s3xml_parse_complete(const char *body, size_t len, char **etag, ra_err *e
                           e.code[0] ? e.code : "unknown error", e.message[0] ? ": " : "", e.message,
                           e.request_id[0] ? e.request_id : "none");
     }
-    if (!is(root, "CompleteMultipartUploadResult")) {
+    /* any other root is a success, as botocore reads it: AWS and RGW say CompleteMultipartUploadResult,
+     * moto says CompleteMultipartUploadResponse */
+    if (root == NULL || root->type != XML_ELEMENT_NODE) {
         xmlFreeDoc(doc);
         return bad_doc(err, "CompleteMultipartUpload");
     }
