@@ -121,6 +121,10 @@ int ra_s3_put_lifecycle(ra_s3 *s3, const ra_s3_lifecycle *lc, int *unsupported, 
  * expire_days <= 0), AbortIncompleteMultipartUpload/DaysAfterInitiation (omitted when <= 0).
  * Returns malloc'd XML text. */
 char *ra_s3_lifecycle_rule_xml(const char *id, const char *prefix, int expire_days, int abort_days);
+/* 1 when two <Rule> texts say the same: the same elements with the same text (trimmed), in any order and
+ * however serialised (moto writes Expiration before ID); 0 when not (a text that is not XML equals only
+ * itself); -1 when out of memory. */
+int ra_s3_lifecycle_rule_equal(const char *a, const char *b);
 
 /* CreateBucket / DeleteBucket of the configured bucket (tests and the harness use them; the
  * archiver itself never creates buckets). Deleting a non-empty bucket fails (409 BucketNotEmpty). */
