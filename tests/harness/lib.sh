@@ -69,6 +69,11 @@ ra__init() {
         RA_TEST_TMPDIR=$(mktemp -d "${TMPDIR:-/tmp}/ra-test.XXXXXX") || return 1
     fi
     export RA_TEST_TMPDIR
+    # one list of handed-out ports per run: a script started by run.sh uses its parent's
+    if [ -z "${RA_PORTS_FILE:-}" ] || [ ! -d "$(dirname "$RA_PORTS_FILE")" ]; then
+        RA_PORTS_FILE=$RA_TEST_TMPDIR/.ports
+        export RA_PORTS_FILE
+    fi
     RA__REGISTRY=$RA_TEST_TMPDIR/.registry
     : >"$RA__REGISTRY"
     # awscli must not pick up a user's config or credentials
@@ -177,15 +182,16 @@ ra__on_signal() {
 
 # ra_free_port [N]: a port in 20000-31999 (below the kernel's ephemeral range, so no outgoing connection
 # takes it meanwhile) that nothing listens on, or the first of N consecutive such ports. Ports handed out
-# before by this shell are never handed out again (the server may not have bound yet).
+# before in this run (RA_PORTS_FILE, shared with the scripts it starts and its parallel store passes, under
+# a lock) are never handed out again (the server may not have bound yet).
 ra_free_port() {
-    "$RA_PY" - "$RA_TEST_TMPDIR/.ports" "${1:-1}" <<'PY'
-import random, socket, sys
+    "$RA_PY" - "${RA_PORTS_FILE:-$RA_TEST_TMPDIR/.ports}" "${1:-1}" <<'PY'
+import fcntl, random, socket, sys
 path, n = sys.argv[1], int(sys.argv[2])
-try:
-    used = set(int(x) for x in open(path).read().split())
-except FileNotFoundError:
-    used = set()
+lock = open(path, "a+")
+fcntl.flock(lock, fcntl.LOCK_EX)  # released at exit
+lock.seek(0)
+used = set(int(x) for x in lock.read().split())
 def free(p):
     if p in used:
         return False
@@ -200,8 +206,8 @@ def free(p):
 for _ in range(2000):
     base = random.randint(20000, 32000 - n)
     if all(free(p) for p in range(base, base + n)):
-        with open(path, "a") as f:
-            f.write(" ".join(str(p) for p in range(base, base + n)) + "\n")
+        lock.write(" ".join(str(p) for p in range(base, base + n)) + "\n")
+        lock.flush()
         print(base)
         sys.exit(0)
 sys.exit("no free port found")
@@ -611,7 +617,8 @@ for the python3 on PATH, or name a python3 that has it with RA_MOTO_PYTHON"
 ra_moto_start() {
     local py d=$RA_TEST_TMPDIR/moto n=0 port try i pid endpoint
     if ! py=$(ra_moto_python); then
-        ra__err "moto start failed: no python3 can import moto.server (tried ${RA_MOTO_PYTHON:-python3, $RA_ROOT/.venv/bin/python3, /usr/bin/python3})"
+        ra__err "moto start failed: no python3 can import moto.server" \
+            "(tried ${RA_MOTO_PYTHON:-python3, $RA_ROOT/.venv/bin/python3, /usr/bin/python3})"
         ra__err "$RA_MOTO_HOWTO"
         return 1
     fi
@@ -637,7 +644,11 @@ ra_moto_start() {
             ra__tail "$d/moto.log"
             return 1
         fi
-        grep -q 'Address already in use' "$d/moto.log" || { ra__err "moto start failed: $py exited"; ra__tail "$d/moto.log"; return 1; }
+        if ! grep -q 'Address already in use' "$d/moto.log"; then
+            ra__err "moto start failed: $py exited"
+            ra__tail "$d/moto.log"
+            return 1
+        fi
         ra__say "port $port was taken meanwhile, retrying"
     done
     [ -d "/proc/$pid" ] || { ra__err "moto start failed: no free port"; return 1; }
@@ -650,7 +661,11 @@ ra_moto_start() {
     RA_TEST_MOTO_PYTHON=$py
     export RA_TEST_S3_ENDPOINT RA_TEST_S3_ACCESS_KEY RA_TEST_S3_SECRET_KEY RA_TEST_S3_REGION RA_TEST_S3_BUCKET \
         RA_TEST_S3_CEPH_CONF RA_TEST_S3_STORE RA_TEST_MOTO_PYTHON
-    ra_s3_bucket "$RA_TEST_S3_BUCKET" || { ra__err "moto start failed: creating bucket '$RA_TEST_S3_BUCKET'"; ra__tail "$d/moto.log"; return 1; }
+    if ! ra_s3_bucket "$RA_TEST_S3_BUCKET"; then
+        ra__err "moto start failed: creating bucket '$RA_TEST_S3_BUCKET'"
+        ra__tail "$d/moto.log"
+        return 1
+    fi
     local v
     for v in RA_TEST_S3_ENDPOINT RA_TEST_S3_ACCESS_KEY RA_TEST_S3_SECRET_KEY RA_TEST_S3_REGION RA_TEST_S3_BUCKET \
         RA_TEST_S3_CEPH_CONF RA_TEST_S3_STORE RA_TEST_MOTO_PYTHON; do
