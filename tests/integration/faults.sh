@@ -313,6 +313,12 @@ fp_clear
 # --- wrong secret: SignatureDoesNotMatch named, exit 4
 case_secret() {
 I=store-secret-$RUN
+if ra_store_is moto; then
+    for c in "exit code 4" "exactly one error line" "no object for the failed backup" "no open multipart upload"; do
+        ra_store_skip moto "wrong secret: $c" "moto does not check SigV4 signatures"
+    done
+    return 0
+fi
 rc=0
 FC_SECRET_KEY=wrong-secret-0123456789 fc_run "$T/sig.out" "$T/sig.err" backup --instance "$I" || rc=$?
 fc_assert_rc "wrong secret" 4 $rc "$T/sig.err"
