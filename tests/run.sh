@@ -39,7 +39,7 @@ T0=$SECONDS
 read -r -a STORES <<<"${RA_TEST_STORES:-rgw moto}"
 
 PASSED=0 FAILED=0 SKIPPED=0
-FAILED_CASES=()
+FAILED_CASES=() SKIPPED_CASES=()
 DETAILS=  # where a pass writes the output of its failed files (empty: stdout)
 
 selected() { [ -z "${RA_TEST_FILTER:-}" ] || [[ $1 =~ $RA_TEST_FILTER ]]; }
@@ -60,6 +60,7 @@ record() {
             if [[ $name =~ (^|[[:space:]])#[[:space:]]*(SKIP|skip)([[:space:]]|$) ]]; then
                 # cmocka 1.1 writes a skip as "not ok N # SKIP name"
                 s=$((s + 1))
+                SKIPPED_CASES+=("$label: $name")
             elif [ -n "$bad" ]; then
                 f=$((f + 1))
                 FAILED_CASES+=("$label: ${name:-case $ran}")
@@ -177,7 +178,7 @@ for f in "${UNITS[@]}"; do run_cmocka "$f" "unit/${f##*/}" "$UNIT_TIMEOUT"; done
 # files of its dir, the output of its failed files to its details file (printed at the end)
 run_pass() {
     local store=$1 first=$2 d=${PASS_DIR[$1]} redis_rc s3_rc f name
-    PASSED=0 FAILED=0 SKIPPED=0 FAILED_CASES=()
+    PASSED=0 FAILED=0 SKIPPED=0 FAILED_CASES=() SKIPPED_CASES=()
     DETAILS=$d/.details
     : >"$DETAILS"
     read -r redis_rc s3_rc <"$d/.started" 2>/dev/null || { redis_rc=1 s3_rc=1; }
@@ -214,6 +215,7 @@ RA_TEST_STORES=rgw" "$LOGS/env-$store-s3.log"
     fi
     echo "$PASSED $FAILED $SKIPPED" >"$d/.counts"
     [ ${#FAILED_CASES[@]} -gt 0 ] && printf '%s\n' "${FAILED_CASES[@]}" >"$d/.failed"
+    [ ${#SKIPPED_CASES[@]} -gt 0 ] && printf '%s\n' "${SKIPPED_CASES[@]}" >"$d/.skipped"
     return 0
 }
 
@@ -238,6 +240,7 @@ if [ ${#ENV_PIDS[@]} -gt 0 ]; then
             FAILED_CASES+=("$store: the pass ended without its counts")
         fi
         [ -s "$d/.failed" ] && mapfile -t -O ${#FAILED_CASES[@]} FAILED_CASES <"$d/.failed"
+        [ -s "$d/.skipped" ] && mapfile -t -O ${#SKIPPED_CASES[@]} SKIPPED_CASES <"$d/.skipped"
         [ -s "$d/.details" ] && cat "$d/.details"
     done
 fi
@@ -247,6 +250,10 @@ ra_stop_all
 echo
 echo "== summary ($((SECONDS - T0)) s, $BUILD)"
 echo "   files: ${#UNITS[@]} unit, ${#ITS[@]} integration (cmocka), ${#SCRIPTS[@]} integration (shell); stores: ${STORES[*]}"
+if [ ${#SKIPPED_CASES[@]} -gt 0 ]; then
+    echo "   skipped:"
+    printf '     - %s\n' "${SKIPPED_CASES[@]}"
+fi
 if [ ${#FAILED_CASES[@]} -gt 0 ]; then
     echo "   failed:"
     printf '     - %s\n' "${FAILED_CASES[@]}"
