@@ -60,6 +60,8 @@ void ra_s3_head_clear(ra_s3_head *head);
                                        exists / has another ETag) or 409 ConditionalRequestConflict
                                        (a concurrent conditional write won) */
 #define RA_S3_NO_SUCH_UPLOAD 2      /* the multipart upload is gone (404 NoSuchUpload) */
+#define RA_S3_COMPLETE_UNSURE 3     /* Complete got no answer, an unparsable one, a 5xx or a 200 <Error> after every
+                                       attempt: the object may be complete; only a HEAD can tell */
 
 /* Small objects (manifests, task records, locks). */
 int ra_s3_put_object(ra_s3 *s3, const char *key, const void *data, size_t len,
@@ -104,9 +106,11 @@ int ra_s3_list_uploads(ra_s3 *s3, const char *prefix,
  * *upload_id receives the id (malloc'd). */
 int ra_s3_upload_create(ra_s3 *s3, const char *key, const char *content_type, const ra_kv *meta, size_t nmeta,
                         char **upload_id, ra_err *err);
-/* CompleteMultipartUpload of parts 1..n with their ETags. A 200 whose body is <Error> is an
- * error. RA_S3_NO_SUCH_UPLOAD when the upload is gone (a retried Complete whose first answer was
- * lost, or an abort by someone else): only a HEAD of the object can tell which. */
+/* CompleteMultipartUpload of parts 1..n with their ETags. A 200 whose body is <Error> (AWS: the request
+ * failed after the 200 was sent) is retried like a 5xx. RA_S3_NO_SUCH_UPLOAD when the upload is gone (a
+ * retried Complete whose first answer was lost, or an abort by someone else), RA_S3_COMPLETE_UNSURE when
+ * no attempt gave a clear answer (see above): only a HEAD of the object can tell which. Other errors
+ * (4xx) are final: -1. */
 int ra_s3_upload_complete(ra_s3 *s3, const char *key, const char *upload_id, const char *const *etags, size_t n,
                           ra_err *err);
 /* AbortMultipartUpload; an upload already gone (NoSuchUpload) counts as aborted. */
