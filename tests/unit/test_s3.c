@@ -259,6 +259,28 @@ static void test_client_errors_fail_at_once(void **state) {
     ra_s3_free(s3);
 }
 
+/* the request id of an error without one in its body: x-amz-request-id, else moto's x-amzn-requestid */
+static void test_request_id_headers(void **state) {
+    (void)state;
+    static const step steps[] = {
+        {403, "x-amzn-requestid: moto-id\r\n", XML "<Error><Code>AccessDenied</Code><Message></Message></Error>"},
+        {403, "x-amzn-requestid: moto-id\r\nx-amz-request-id: aws-id\r\n",
+         XML "<Error><Code>AccessDenied</Code><Message></Message></Error>"},
+    };
+    peer p;
+    peer_start(&p, steps, 2);
+    ra_s3 *s3 = peer_client(&p, NULL);
+    ra_err err = {0};
+    char *data;
+    size_t len;
+    assert_int_equal(ra_s3_get_object_small(s3, "k", 100, &data, &len, &err), -1);
+    assert_string_equal(err.msg, "s3: GET 'k': 403 AccessDenied (request id moto-id)");
+    assert_int_equal(ra_s3_get_object_small(s3, "k", 100, &data, &len, &err), -1);
+    assert_string_equal(err.msg, "s3: GET 'k': 403 AccessDenied (request id aws-id)");
+    peer_stop(&p);
+    ra_s3_free(s3);
+}
+
 static void test_clock_skew_corrected_once(void **state) {
     (void)state;
     /* the server says it is 2030: our signature date must follow */
@@ -1052,6 +1074,7 @@ int main(void) {
         cmocka_unit_test(test_upload_part_resent_and_200_error),
         cmocka_unit_test(test_upload_verifies_with_head),
         cmocka_unit_test(test_complete_answer_lost),
+        cmocka_unit_test(test_request_id_headers),
         cmocka_unit_test(test_complete_answer_lost_unquoted),
         cmocka_unit_test(test_complete_200_error_retried),
         cmocka_unit_test(test_complete_unparsable_settled_by_head),
