@@ -46,7 +46,7 @@ selected() { [ -z "${RA_TEST_FILTER:-}" ] || [[ $1 =~ $RA_TEST_FILTER ]]; }
 
 # record LABEL LOG RC LIMIT SECS: count the TAP lines of LOG for the file LABEL, print one status line
 record() {
-    local label=$1 log=$2 rc=$3 limit=$4 secs=$5 line name bad plan=0 ran=0 p=0 f=0 s=0 why=""
+    local label=$1 log=$2 rc=$3 limit=$4 secs=$5 line name bad plan=0 ran=0 p=0 f=0 s=0 why="" prev=""
     while IFS= read -r line; do
         line=${line%$'\r'}
         if [[ $line =~ ^1\.\.([0-9]+) ]]; then
@@ -58,7 +58,8 @@ record() {
             name=${name#ok}
             [[ $name =~ ^[[:space:]]*[0-9]*[[:space:]]*-?[[:space:]]*(.*)$ ]] && name=${BASH_REMATCH[1]}
             if [[ $name =~ (^|[[:space:]])#[[:space:]]*(SKIP|skip)([[:space:]]|$) ]]; then
-                # cmocka 1.1 writes a skip as "not ok N # SKIP name"
+                # cmocka 1.1 writes a skip as "not ok N # SKIP name", its message on the line before
+                [[ $name =~ ^#[[:space:]]*SKIP[[:space:]]+(.*)$ ]] && name="${BASH_REMATCH[1]} # SKIP $prev"
                 s=$((s + 1))
                 SKIPPED_CASES+=("$label: $name")
             elif [ -n "$bad" ]; then
@@ -68,6 +69,7 @@ record() {
                 p=$((p + 1))
             fi
         fi
+        prev=$line
     done <"$log"
     local cases="after $ran case(s)"
     [ $plan -gt 0 ] && cases="after $ran of $plan planned case(s)"
