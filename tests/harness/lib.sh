@@ -1,4 +1,4 @@
-# tests/harness/lib.sh: real-server fixtures (redis-server master/replica, Ceph RGW, moto) and TAP-like test helpers.
+# tests/harness/lib.sh: real-server fixtures (redis master/replica, Ceph RGW, moto) and TAP-like test helpers.
 #
 # Source it from bash:  . tests/harness/lib.sh
 # Sourcing creates a private temp dir ($RA_TEST_TMPDIR, a subdir of the parent's when one is inherited) and
