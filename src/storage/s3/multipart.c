@@ -82,8 +82,8 @@ int ra_s3_upload_complete(ra_s3 *s3, const char *key, const char *upload_id, con
         }
         if (strcmp(resp.code, "NoSuchUpload") == 0)
             r = RA_S3_NO_SUCH_UPLOAD;
-        else if (err->code != RA_E_CANCELLED && (resp.status == 0 || resp.status >= 500))
-            r = RA_S3_COMPLETE_UNSURE; /* no answer, or a server error: it may have completed before failing */
+        else if (err->code != RA_E_CANCELLED && (resp.status < 400 || resp.status >= 500))
+            r = RA_S3_COMPLETE_UNSURE; /* no answer, a broken one or a server error: it may have completed */
         ra_s3_resp_clear(&resp);
         break;
     }
