@@ -79,7 +79,12 @@ void ra_app_close_store(ra_store *store);
 /* Open the store and list the instance's records, newest first; on success the caller frees the
  * records (ra_catalog_records_free) and closes the store. */
 int ra_app_list_records(const ra_app *app, ra_store *store, ra_record **recs, size_t *n, ra_err *err);
-/* The record of backup `id` into *rec (caller clears), only when it succeeded: RA_E_NOTFOUND for an
+/* The operand that names the newest succeeded backup wherever an id is taken. */
+#define RA_ID_LATEST "latest"
+/* Is id a backup id or RA_ID_LATEST? */
+int ra_app_id_arg_valid(const char *id);
+/* The record of backup `id` (or RA_ID_LATEST: the newest that succeeded; RA_E_NOTFOUND when none
+ * did) into *rec (caller clears), only when it succeeded: RA_E_NOTFOUND for an
  * unknown id or a backup that did not ("... there is nothing to <purpose>"); RA_E_VERIFY for a record
  * whose id or key is not the one prefix, instance and id give (a forged record). */
 int ra_app_get_backup(const ra_store *store, const char *id, const char *purpose, ra_record *rec, ra_err *err);

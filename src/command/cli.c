@@ -1,6 +1,7 @@
 /* cli.c - the command table and the wiring from configuration to the S3 client and the source. */
 #include "command/cli.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -45,9 +46,9 @@ static const ra_command commands[] = {
     {"backup", "backup [--remark TEXT] [--auto] [--json]", "take one backup now and print its id",
      backup_options, NULL, "", ra_cmd_backup},
     {"list", "list [--json]", "list this instance's backups, newest first", list_options, NULL, "", ra_cmd_list},
-    {"url", "url ID [--expires DURATION] [--public] [--json]", "print a presigned download URL for a backup",
+    {"url", "url ID|latest [--expires DURATION] [--public] [--json]", "print a presigned download URL for a backup",
      url_options, "ID", "", ra_cmd_url},
-    {"verify", "verify ID [--json]", "read a backup back and check it: RDB framing, CRC-64, size and checksum recorded",
+    {"verify", "verify ID|latest [--json]", "read a backup back and check it: RDB framing, CRC-64, size and checksum recorded",
      verify_options, "ID",
      "  exit 0: the stored RDB is whole and the one recorded; 5: it is damaged or not the one recorded\n",
      ra_cmd_verify},
@@ -236,7 +237,31 @@ int ra_app_list_records(const ra_app *app, ra_store *store, ra_record **recs, si
     return 0;
 }
 
+int ra_app_id_arg_valid(const char *id) {
+    return strcmp(id, RA_ID_LATEST) == 0 || ra_record_id_valid(id);
+}
+
+/* `latest`: the newest backup of the instance that succeeded, into id. */
+static int latest_id(const ra_store *store, const char *purpose, char id[RA_ID_MAX], ra_err *err) {
+    ra_record *recs = NULL;
+    size_t n = 0;
+    if (ra_catalog_list(&store->catalog, time(NULL), &recs, &n, err) != 0) return -1;
+    size_t i = 0;
+    while (i < n && recs[i].state != RA_STATE_SUCCEEDED) i++;
+    if (i < n) snprintf(id, RA_ID_MAX, "%s", recs[i].id);
+    ra_catalog_records_free(recs, n);
+    if (i == n)
+        return ra_err_set(err, RA_E_NOTFOUND, "instance '%s' has no succeeded backup, there is nothing to %s "
+                          "(see redis-archiver list)", store->catalog.instance, purpose);
+    return 0;
+}
+
 int ra_app_get_backup(const ra_store *store, const char *id, const char *purpose, ra_record *rec, ra_err *err) {
+    char newest[RA_ID_MAX];
+    if (strcmp(id, RA_ID_LATEST) == 0) {
+        if (latest_id(store, purpose, newest, err) != 0) return -1;
+        id = newest;
+    }
     if (ra_catalog_get(&store->catalog, id, rec, err) != 0) return -1;
     /* The record's key is data anyone who may write the instance folder can forge (faults.md R10):
      * the object must be the one prefix, instance and id name. */

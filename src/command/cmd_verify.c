@@ -17,14 +17,15 @@ int ra_cmd_verify(ra_app *app, const ra_args *args, ra_err *err) {
     const ra_config *c = app->config;
     const char *id = args->operand;
     int json = ra_args_at(args, "--json") > 0;
-    if (id == NULL) return ra_err_set(err, RA_E_USAGE, "verify: which backup? usage: verify ID [--json]");
-    if (!ra_record_id_valid(id))
+    if (id == NULL) return ra_err_set(err, RA_E_USAGE, "verify: which backup? usage: verify ID|latest [--json]");
+    if (!ra_app_id_arg_valid(id))
         return ra_err_set(err, RA_E_NOTFOUND, "no backup '%s' of instance '%s'", id, c->instance);
 
     ra_store store;
     if (ra_app_open_store(app, &store, err) != 0) return -1;
     ra_record rec = {0};
     int rc = ra_app_get_backup(&store, id, "verify", &rec, err);
+    if (rc == 0) id = rec.id; /* "latest" resolved */
     ra_rdb rdb;
     ra_rdb_init(&rdb);
     if (rc == 0) {
