@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "command/rdbtee.h"
 #include "common/random.h"
 #include "common/text.h"
 #include "common/version.h"
@@ -237,7 +238,11 @@ int ra_backup_run(const ra_backup_opts *opts, ra_record *rec, ra_err *err) {
                         .reserve = sink_reserve, .commit = sink_commit};
         long long bytes = 0;
         uint64_t crc = 0;
-        rc = ra_replica_sync(replica, &sink, &bytes, &crc, err);
+        ra_rdbtee tee; /* key counts for the record (rdbtee.h) */
+        rc = ra_rdbtee_init(&tee, &sink, opts->log, err);
+        if (rc == 0) rc = ra_replica_sync(replica, &tee.sink, &bytes, &crc, err);
+        if (rc == 0) ra_rdbtee_finish(&tee, rec);
+        ra_rdbtee_clear(&tee);
         if (rc == 0 && j.upload == NULL) rc = ra_err_set(err, RA_E_SOURCE, "the replica sent no RDB");
         if (rc == 0) rc = ra_upload_finish(j.upload, err);
         if (rc == 0) {
