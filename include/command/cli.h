@@ -104,6 +104,7 @@ int ra_cmd_backup(ra_app *app, const ra_args *args, ra_err *err);
 int ra_cmd_list(ra_app *app, const ra_args *args, ra_err *err);
 int ra_cmd_url(ra_app *app, const ra_args *args, ra_err *err);
 int ra_cmd_verify(ra_app *app, const ra_args *args, ra_err *err);
+int ra_cmd_restore(ra_app *app, const ra_args *args, ra_err *err);
 int ra_cmd_retention(ra_app *app, const ra_args *args, ra_err *err);
 int ra_cmd_status(ra_app *app, const ra_args *args, ra_err *err);
 int ra_cmd_schedule(ra_app *app, const ra_args *args, ra_err *err);

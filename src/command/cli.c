@@ -29,6 +29,14 @@ static const ra_option verify_options[] = {
     {"--json", NULL, "print id, key, size, crc64 and rdb_version"},
     {NULL, NULL, NULL},
 };
+static const ra_option restore_options[] = {
+    {"--output", "PATH", "write the RDB to PATH (whole and verified, or not at all)"},
+    {"--force", NULL, "with --output: replace PATH when it exists"},
+    {"--target", "URL", "replay every key into this Redis (redis://[user:password@]host:port, rediss://)"},
+    {"--replace", NULL, "with --target: restore into a server that holds keys, replacing same-named ones"},
+    {"--json", NULL, "print id, output or target, size, keys, restored, skipped_expired, functions, errors"},
+    {NULL, NULL, NULL},
+};
 static const ra_option retention_options[] = {
     {"--dry-run", NULL, "show what would change (the default)"},
     {"--apply", NULL, "put the rule; on stores without lifecycle support, delete expired backups now"},
@@ -52,6 +60,11 @@ static const ra_command commands[] = {
      verify_options, "ID",
      "  exit 0: the stored RDB is whole and the one recorded; 5: it is damaged or not the one recorded\n",
      ra_cmd_verify},
+    {"restore", "restore ID|latest (--output PATH [--force] | --target URL [--replace]) [--json]",
+     "download a backup into a file, or replay it into a running Redis, verified as it passes", restore_options, "ID",
+     "  exit 0: restored; 5: the backup is damaged (no file is left at PATH); 2: PATH exists, or the target\n"
+     "  holds keys, or is older than the backup; 3: the target refused keys\n",
+     ra_cmd_restore},
     {"retention", "retention [--apply|--dry-run] [--days N] [--sweep]",
      "put the lifecycle rule that expires this instance's backups (merged with the bucket's rules)",
      retention_options, NULL, "", ra_cmd_retention},
