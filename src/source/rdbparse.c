@@ -104,6 +104,7 @@ enum { W_OPCODE, W_KEY, W_VALUE, W_FUNCTION }; /* what the running program reads
 
 struct ra_rdbparse {
     ra_rdbparse_cb cb;
+    int counting_only; /* no callbacks: key names are skipped, not kept */
     int state, what, opcode;
     long long off; /* file offset of the first byte of the current chunk */
     uint8_t head[9];
@@ -158,6 +159,7 @@ ra_rdbparse *ra_rdbparse_new(const ra_rdbparse_cb *cb) {
     ra_rdbparse *p = calloc(1, sizeof(*p));
     if (p == NULL) return NULL;
     if (cb) p->cb = *cb;
+    p->counting_only = !p->cb.begin && !p->cb.value && !p->cb.end;
     p->expire = p->idle = -1;
     p->freq = -1;
     p->mod_op = -1;
@@ -423,7 +425,7 @@ static int run(ra_rdbparse *p, const uint8_t *d, size_t n, size_t *i, ra_err *er
             break;
         case P_STR:
         case P_KEY:
-            if ((r = rd_str(p, d, n, i, pr[p->pc] == P_KEY, err)) <= 0) return r;
+            if ((r = rd_str(p, d, n, i, pr[p->pc] == P_KEY && !p->counting_only, err)) <= 0) return r;
             p->pc++;
             break;
         case P_FIX:
@@ -529,7 +531,7 @@ static int finished(ra_rdbparse *p, const uint8_t *d, size_t i, size_t *span, ra
     p->state = S_OPCODE;
     switch (p->what) {
     case W_KEY: {
-        if (decode_key(p, at, err) < 0) return -1;
+        if (!p->counting_only && decode_key(p, at, err) < 0) return -1;
         p->item.key = p->key;
         p->item.key_len = p->key_len;
         if (p->cb.begin && p->cb.begin(p->cb.ctx, &p->item, err) < 0) return p->state = S_FAILED, -1;
@@ -611,6 +613,58 @@ static int opcode(ra_rdbparse *p, uint8_t b, long long at, size_t *span, size_t 
     return 0;
 }
 
+/* A length wholly inside d[*j..n): 1 and *j past it; 0 when it is not (the slow path then reads it). */
+static int peek_len(const uint8_t *d, size_t n, size_t *j, uint64_t *v, int *enc) {
+    if (*j >= n) return 0;
+    uint8_t b = d[*j];
+    *enc = (b >> 6) == 3;
+    switch (b >> 6) {
+    case 0:
+    case 3: *v = b & 0x3f; *j += 1; return 1;
+    case 1:
+        if (*j + 1 >= n) return 0;
+        *v = ((uint64_t)(b & 0x3f) << 8) | d[*j + 1];
+        *j += 2;
+        return 1;
+    default:
+        if (b != 0x80 || *j + 4 >= n) return 0;
+        *v = ((uint64_t)d[*j + 1] << 24) | ((uint64_t)d[*j + 2] << 16) | ((uint64_t)d[*j + 3] << 8) | d[*j + 4];
+        *j += 5;
+        return 1;
+    }
+}
+
+/* A string wholly inside d[*j..n), skipped: 1, or 0 (the slow path reads it). */
+static int peek_str(const uint8_t *d, size_t n, size_t *j) {
+    uint64_t len, ulen;
+    int enc;
+    if (!peek_len(d, n, j, &len, &enc)) return 0;
+    if (enc) {
+        if (len < 3) len = (uint64_t)1 << len;
+        else if (len > 3 || !peek_len(d, n, j, &len, &enc) || enc || len == 0 || !peek_len(d, n, j, &ulen, &enc) ||
+                 enc || ulen == 0)
+            return 0;
+    }
+    if (len > n - *j) return 0;
+    *j += (size_t)len;
+    return 1;
+}
+
+/* Counting only (no callbacks): a key whose value is one string, wholly in this chunk, is counted
+ * without the interpreter. Most keys of most datasets are such; the verdict is the slow path's. */
+static int fast_key(ra_rdbparse *p, const uint8_t *d, size_t n, size_t *i, ra_err *err) {
+    size_t j = *i;
+    uint8_t t = d[j++];
+    if (t >= NTYPES || types[t].prog != prog_blob || !peek_str(d, n, &j) || !peek_str(d, n, &j)) return 0;
+    p->item.expire_ms = p->expire;
+    p->item.value_kind = types[t].kind;
+    if (count_key(p, err) < 0) return -1;
+    p->expire = p->idle = -1;
+    p->freq = -1;
+    *i = j;
+    return 1;
+}
+
 static int header(ra_rdbparse *p, ra_err *err) {
     int v = 0, digits = memcmp(p->head, "VALKEY", 6) == 0 ? 3 : memcmp(p->head, "REDIS", 5) == 0 ? 4 : 0;
     for (int k = 9 - digits; digits && k < 9; k++) {
@@ -635,6 +689,11 @@ int ra_rdbparse_feed(ra_rdbparse *p, const void *data, size_t n, ra_err *err) {
             if (p->head_have == 9 && header(p, err) < 0) return -1;
             break;
         case S_OPCODE: {
+            if (p->counting_only) {
+                int r = fast_key(p, d, n, &i, err);
+                if (r < 0) return -1;
+                if (r > 0) break;
+            }
             uint8_t b = d[i++];
             if (opcode(p, b, p->off + (long long)i - 1, &span, i, err) < 0) return -1;
             break;
