@@ -39,22 +39,31 @@ enum {
     P_LOOP,   /* run the steps up to the matching P_NEXT as often as the last P_LEN said (0: skip them) */
     P_NEXT,
     P_MODVAL, /* module value: typed fields (RDB_MODULE_OPCODE_*) up to RDB_MODULE_OPCODE_EOF */
+    P_BLOB,   /* operand B_*: a string holding a ziplist, listpack or intset, its header checked */
 };
 
-static const uint8_t prog_blob[] = {P_STR, P_END}; /* strings and every single-blob encoding */
+/* What a blob must look like when stored plain (an LZF-compressed one is only skipped): its own
+ * length field equal to the string's, the end byte 0xff; an intset's size from its encoding. */
+enum { B_NONE, B_ZIPLIST, B_LISTPACK, B_INTSET, B_LISTPACK_IF_PACKED };
+
+static const uint8_t prog_blob[] = {P_STR, P_END}; /* strings, zipmaps, functions */
+static const uint8_t prog_ziplist[] = {P_BLOB, B_ZIPLIST, P_END};
+static const uint8_t prog_listpack[] = {P_BLOB, B_LISTPACK, P_END};
+static const uint8_t prog_intset[] = {P_BLOB, B_INTSET, P_END};
 static const uint8_t prog_list[] = {P_LEN, P_LOOP, P_STR, P_NEXT, P_END};
+static const uint8_t prog_quicklist[] = {P_LEN, P_LOOP, P_BLOB, B_ZIPLIST, P_NEXT, P_END};
 static const uint8_t prog_zset[] = {P_LEN, P_LOOP, P_STR, P_DBL, P_NEXT, P_END};
 static const uint8_t prog_zset2[] = {P_LEN, P_LOOP, P_STR, P_FIX, 8, P_NEXT, P_END};
 static const uint8_t prog_hash[] = {P_LEN, P_LOOP, P_STR, P_STR, P_NEXT, P_END};
-static const uint8_t prog_quicklist2[] = {P_LEN, P_LOOP, P_LEN, P_STR, P_NEXT, P_END}; /* container, node */
+static const uint8_t prog_quicklist2[] = {P_LEN, P_LOOP, P_LEN, P_BLOB, B_LISTPACK_IF_PACKED, P_NEXT, P_END};
 static const uint8_t prog_module[] = {P_MODID, P_MODVAL, P_END};
 static const uint8_t prog_hash_meta_pre[] = {P_LEN, P_LOOP, P_LEN, P_STR, P_STR, P_NEXT, P_END}; /* ttl f v */
 static const uint8_t prog_hash_meta[] = {P_FIX, 8, P_LEN, P_LOOP, P_LEN, P_STR, P_STR, P_NEXT, P_END};
-static const uint8_t prog_hash_lp_ex[] = {P_FIX, 8, P_STR, P_END}; /* minExpire, listpack */
+static const uint8_t prog_hash_lp_ex[] = {P_FIX, 8, P_BLOB, B_LISTPACK, P_END}; /* minExpire, listpack */
 
 /* Streams (rdbSaveObject OBJ_STREAM): listpacks (node key, listpack), length, last id; v2 adds first id,
  * max deleted id, entries added, and a group's entries read; v3 a consumer's active time. */
-#define STREAM_NODES P_LEN, P_LOOP, P_STR, P_STR, P_NEXT, P_LEN, P_LEN, P_LEN
+#define STREAM_NODES P_LEN, P_LOOP, P_STR, P_BLOB, B_LISTPACK, P_NEXT, P_LEN, P_LEN, P_LEN
 #define STREAM_PEL P_LEN, P_LOOP, P_FIX, 16, P_FIX, 8, P_LEN, P_NEXT
 #define CONSUMER_PEL P_LEN, P_LOOP, P_FIX, 16, P_NEXT, P_NEXT
 static const uint8_t prog_stream1[] = {STREAM_NODES, P_LEN, P_LOOP, P_STR, P_LEN, P_LEN, STREAM_PEL,
@@ -79,22 +88,36 @@ static const uint8_t prog_key[] = {P_KEY, P_END};
 typedef struct value_type {
     const uint8_t *prog;
     ra_rdb_kind kind;
+    uint8_t blob; /* the value is one string (of this B_* kind): the counting fast path takes it */
+    uint8_t single;
 } value_type;
 
 /* by RDB type byte (rdb.h RDB_TYPE_*); NULL: not a type this reader knows */
 static const value_type types[] = {
-    [0] = {prog_blob, RA_RDB_STRING},         [1] = {prog_list, RA_RDB_LIST},
-    [2] = {prog_list, RA_RDB_SET},            [3] = {prog_zset, RA_RDB_ZSET},
-    [4] = {prog_hash, RA_RDB_HASH},           [5] = {prog_zset2, RA_RDB_ZSET},
-    [7] = {prog_module, RA_RDB_MODULE},       [9] = {prog_blob, RA_RDB_HASH},   /* zipmap */
-    [10] = {prog_blob, RA_RDB_LIST},          [11] = {prog_blob, RA_RDB_SET},   /* ziplist, intset */
-    [12] = {prog_blob, RA_RDB_ZSET},          [13] = {prog_blob, RA_RDB_HASH},  /* ziplists */
-    [14] = {prog_list, RA_RDB_LIST},          [15] = {prog_stream1, RA_RDB_STREAM}, /* quicklist */
-    [16] = {prog_blob, RA_RDB_HASH},          [17] = {prog_blob, RA_RDB_ZSET},  /* listpacks */
-    [18] = {prog_quicklist2, RA_RDB_LIST},    [19] = {prog_stream2, RA_RDB_STREAM},
-    [20] = {prog_blob, RA_RDB_SET},           [21] = {prog_stream3, RA_RDB_STREAM},
-    [22] = {prog_hash_meta_pre, RA_RDB_HASH}, [23] = {prog_blob, RA_RDB_HASH},  /* 7.4 RCs */
-    [24] = {prog_hash_meta, RA_RDB_HASH},     [25] = {prog_hash_lp_ex, RA_RDB_HASH},
+    [0] = {prog_blob, RA_RDB_STRING, B_NONE, 1},
+    [1] = {prog_list, RA_RDB_LIST, 0, 0},
+    [2] = {prog_list, RA_RDB_SET, 0, 0},
+    [3] = {prog_zset, RA_RDB_ZSET, 0, 0},
+    [4] = {prog_hash, RA_RDB_HASH, 0, 0},
+    [5] = {prog_zset2, RA_RDB_ZSET, 0, 0},
+    [7] = {prog_module, RA_RDB_MODULE, 0, 0},
+    [9] = {prog_blob, RA_RDB_HASH, B_NONE, 1}, /* zipmap */
+    [10] = {prog_ziplist, RA_RDB_LIST, B_ZIPLIST, 1},
+    [11] = {prog_intset, RA_RDB_SET, B_INTSET, 1},
+    [12] = {prog_ziplist, RA_RDB_ZSET, B_ZIPLIST, 1},
+    [13] = {prog_ziplist, RA_RDB_HASH, B_ZIPLIST, 1},
+    [14] = {prog_quicklist, RA_RDB_LIST, 0, 0},
+    [15] = {prog_stream1, RA_RDB_STREAM, 0, 0},
+    [16] = {prog_listpack, RA_RDB_HASH, B_LISTPACK, 1},
+    [17] = {prog_listpack, RA_RDB_ZSET, B_LISTPACK, 1},
+    [18] = {prog_quicklist2, RA_RDB_LIST, 0, 0},
+    [19] = {prog_stream2, RA_RDB_STREAM, 0, 0},
+    [20] = {prog_listpack, RA_RDB_SET, B_LISTPACK, 1},
+    [21] = {prog_stream3, RA_RDB_STREAM, 0, 0},
+    [22] = {prog_hash_meta_pre, RA_RDB_HASH, 0, 0},
+    [23] = {prog_listpack, RA_RDB_HASH, B_LISTPACK, 1}, /* 7.4 RCs */
+    [24] = {prog_hash_meta, RA_RDB_HASH, 0, 0},
+    [25] = {prog_hash_lp_ex, RA_RDB_HASH, 0, 0},
 };
 #define NTYPES (sizeof(types) / sizeof(types[0]))
 #define LOOP_MAX 4 /* streams nest three deep: groups, consumers, their pending entries */
@@ -123,6 +146,10 @@ struct ra_rdbparse {
     int tok_have, tok_need;
     int str_sub, str_enc; /* string: 0 header, 1 LZF clen, 2 LZF ulen, 3 body; str_enc -1 plain, 0-2 int, 3 LZF */
     uint64_t lzf_ulen;
+    int blob;             /* B_*: check the string being read as that blob */
+    uint64_t blob_len;    /* its length as stored */
+    uint8_t blob_head[8], blob_last;
+    size_t blob_seen;
     int fix_active;
     uint64_t skip;
     int mod_op; /* P_MODVAL: the field being read, -1 between fields */
@@ -286,6 +313,8 @@ static int rd_str(ra_rdbparse *p, const uint8_t *d, size_t n, size_t *i, int kee
         }
         if (enc && v > 3) return fail(p, p->off + (long long)*i - 1, err, "unknown string encoding %d", (int)v);
         p->skip = enc ? (uint64_t)1 << v : v; /* int8, int16, int32 */
+        p->blob_len = p->skip;
+        p->blob_seen = 0;
         if (keep && p->skip > RA_RDBPARSE_KEY_MAX)
             return fail(p, p->off + (long long)*i, err, "key of %" PRIu64 " bytes", p->skip);
         p->str_sub = 3;
@@ -308,11 +337,39 @@ static int rd_str(ra_rdbparse *p, const uint8_t *d, size_t n, size_t *i, int kee
     }
     size_t take = n - *i < p->skip ? n - *i : (size_t)p->skip;
     if (keep && take > 0 && keep_raw(p, d + *i, take, err) < 0) return -1;
+    if (p->blob && take > 0) {
+        for (size_t k = 0; k < take && p->blob_seen < sizeof(p->blob_head); k++) p->blob_head[p->blob_seen++] = d[*i + k];
+        p->blob_last = d[*i + take - 1];
+    }
     *i += take;
     p->skip -= take;
     if (p->skip > 0) return 0;
     p->str_sub = 0;
     return 1;
+}
+
+static uint32_t le32(const uint8_t *b) {
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+/* NULL when a plain blob of len bytes, starting with head (8 bytes, or all of it) and ending with last,
+ * is what kind says; else what is wrong (ziplist.c, listpack.c, intset.c headers). */
+static const char *blob_wrong(int kind, const uint8_t *head, uint64_t len, uint8_t last) {
+    switch (kind) {
+    case B_ZIPLIST:
+        if (len < 11 || le32(head) != len || le32(head + 4) >= len || last != 0xff) return "a bad ziplist";
+        return NULL;
+    case B_LISTPACK:
+        if (len < 7 || le32(head) != len || last != 0xff) return "a bad listpack";
+        return NULL;
+    case B_INTSET: {
+        uint32_t enc = len >= 8 ? le32(head) : 0;
+        if (len < 8 || (enc != 2 && enc != 4 && enc != 8) || (uint64_t)le32(head + 4) * enc + 8 != len)
+            return "a bad intset";
+        return NULL;
+    }
+    default: return NULL;
+    }
 }
 
 /* lzf_decompress (liblzf's format): literal runs and back references. 0 when out is filled exactly. */
@@ -381,7 +438,7 @@ static size_t loop_end(const uint8_t *prog, size_t pc) {
     for (size_t k = pc;; k++) {
         if (prog[k] == P_LOOP) depth++;
         else if (prog[k] == P_NEXT && --depth == 0) return k;
-        else if (prog[k] == P_FIX || prog[k] == P_FIXCAP) k++;
+        else if (prog[k] == P_FIX || prog[k] == P_FIXCAP || prog[k] == P_BLOB) k++;
     }
 }
 
@@ -468,6 +525,17 @@ static int run(ra_rdbparse *p, const uint8_t *d, size_t n, size_t *i, ra_err *er
             if ((r = rd_modval(p, d, n, i, err)) <= 0) return r;
             p->pc++;
             break;
+        case P_BLOB: {
+            int kind = pr[p->pc + 1];
+            if (kind == B_LISTPACK_IF_PACKED) kind = p->last_len == 2 ? B_LISTPACK : B_NONE; /* 1: a plain node */
+            p->blob = kind;
+            if ((r = rd_str(p, d, n, i, 0, err)) <= 0) return r;
+            p->blob = B_NONE;
+            const char *wrong = p->str_enc == -1 ? blob_wrong(kind, p->blob_head, p->blob_len, p->blob_last) : NULL;
+            if (wrong) return fail(p, p->off + (long long)*i, err, "%s of %" PRIu64 " bytes", wrong, p->blob_len);
+            p->pc += 2;
+            break;
+        }
         default: return fail(p, p->off + (long long)*i, err, "internal: bad program step");
         }
     }
@@ -634,11 +702,17 @@ static int peek_len(const uint8_t *d, size_t n, size_t *j, uint64_t *v, int *enc
     }
 }
 
-/* A string wholly inside d[*j..n), skipped: 1, or 0 (the slow path reads it). */
-static int peek_str(const uint8_t *d, size_t n, size_t *j) {
+/* A string wholly inside d[*j..n), skipped: 1, or 0 (the slow path reads it; also for a plain blob of
+ * kind that is not right, so that the slow path says what is wrong). */
+static int peek_str(const uint8_t *d, size_t n, size_t *j, int kind) {
     uint64_t len, ulen;
     int enc;
     if (!peek_len(d, n, j, &len, &enc)) return 0;
+    if (!enc && len <= n - *j && kind != B_NONE) {
+        uint8_t head[8] = {0};
+        memcpy(head, d + *j, len < 8 ? (size_t)len : 8);
+        if (len == 0 || blob_wrong(kind, head, len, d[*j + len - 1]) != NULL) return 0;
+    }
     if (enc) {
         if (len < 3) len = (uint64_t)1 << len;
         else if (len > 3 || !peek_len(d, n, j, &len, &enc) || enc || len == 0 || !peek_len(d, n, j, &ulen, &enc) ||
@@ -655,7 +729,7 @@ static int peek_str(const uint8_t *d, size_t n, size_t *j) {
 static int fast_key(ra_rdbparse *p, const uint8_t *d, size_t n, size_t *i, ra_err *err) {
     size_t j = *i;
     uint8_t t = d[j++];
-    if (t >= NTYPES || types[t].prog != prog_blob || !peek_str(d, n, &j) || !peek_str(d, n, &j)) return 0;
+    if (t >= NTYPES || !types[t].single || !peek_str(d, n, &j, B_NONE) || !peek_str(d, n, &j, types[t].blob)) return 0;
     p->item.expire_ms = p->expire;
     p->item.value_kind = types[t].kind;
     if (count_key(p, err) < 0) return -1;

@@ -289,6 +289,11 @@ static void le(buf *f, uint64_t v, int n) {
     for (int k = 0; k < n; k++) f->b[f->n++] = (uint8_t)(v >> (8 * k));
 }
 
+/* the smallest listpack: 7 bytes in all, no elements, the end byte */
+static void lp_empty(buf *f) {
+    PUT(f, "\x07\x07\x00\x00\x00\x00\x00\xff");
+}
+
 static void handmade(buf *f, int version) {
     f->n = 0;
     char head[10];
@@ -301,12 +306,12 @@ static void handmade(buf *f, int version) {
     le(f, 2000000000u, 4);
     PUT(f, "\xf9\x07\x14");
     str(f, "lpset");
-    str(f, "LPBLOB");
+    lp_empty(f);
     /* stream v3 (21): one node, length, ids, one group with one pending entry, one consumer */
     PUT(f, "\xf8\x40\x80\x15"); /* idle 128 (14-bit length) */
     str(f, "st3");
     PUT(f, "\x01\x10" "0123456789abcdef");
-    str(f, "LISTPACK");
+    lp_empty(f);
     PUT(f, "\x03\x01\x02" "\x01\x00" "\x00\x00" "\x03"); /* length, last id, first id, max deleted, added */
     PUT(f, "\x01");
     str(f, "grp");
@@ -335,7 +340,7 @@ static void handmade(buf *f, int version) {
     PUT(f, "\x19");
     PUT(f, "\xc2\x40\x42\x0f\x00"); /* key: the integer 1000000 */
     le(f, 1700000000000ull, 8);
-    str(f, "LPEX");
+    lp_empty(f);
     /* module value (7): id, then fields: uint, float, double, string, sint, EOF */
     PUT(f, "\x07");
     str(f, "mod");
@@ -380,7 +385,7 @@ static void test_handmade_every_split(void **state) {
     assert_int_equal(c.functions, 1);
     assert_int_equal(c.module_aux, 1);
     const char *t = whole.text;
-    assert_true(has(t, "db=2 type=20 exp=2000000000000 idle=-1 freq=7 mod=0 key=6c70736574 value=14064c50424c4f42\n"));
+    assert_true(has(t, "db=2 type=20 exp=2000000000000 idle=-1 freq=7 mod=0 key=6c70736574 value=1407070000000000ff\n"));
     assert_true(has(t, "db=2 type=21 exp=-1 idle=128 freq=-1"));
     assert_true(has(t, "db=2 type=24 exp=1800000000000 "));
     assert_true(has(t, "db=2 type=25 exp=-1 idle=-1 freq=-1 mod=0 key=31303030303030 ")); /* "1000000" */
@@ -427,6 +432,12 @@ static void test_refused(void **state) {
     refused((const uint8_t *)"REDIS0011\x00\xc3\x02\x02\x01\x00\x00\x00", 17, "does not decompress");
     refused((const uint8_t *)"REDIS0011\x00\x01k\x05he", 15, "truncated in a value");
     refused((const uint8_t *)"REDIS0011\xff\0\0\0", 13, "truncated in the checksum");
+    /* blobs whose own header disagrees with the string that holds them */
+    refused((const uint8_t *)"REDIS0011\x10\x01k\x07\x08\x00\x00\x00\x00\x00\xff", 20, "a bad listpack of 7 bytes");
+    refused((const uint8_t *)"REDIS0011\x14\x01k\x07\x07\x00\x00\x00\x00\x00\xfe", 20, "a bad listpack");
+    refused((const uint8_t *)"REDIS0011\x0b\x01k\x0a\x02\x00\x00\x00\x02\x00\x00\x00\x01\x00", 23, "a bad intset");
+    refused((const uint8_t *)"REDIS0011\x0a\x01k\x0b\x0b\x00\x00\x00\x0b\x00\x00\x00\x00\x00\xff", 24, "a bad ziplist");
+    refused((const uint8_t *)"REDIS0011\x12\x01k\x01\x02\x03" "abc", 19, "a bad listpack of 3 bytes");
 }
 
 static void test_valkey_header(void **state) {
