@@ -254,15 +254,13 @@ static int to_server(ra_app *app, ra_store *store, restore *r, const char *url, 
     ra_target_info *info = &r->tinfo;
     r->target = ra_target_open(&to, info, err);
     if (r->target == NULL) return -1;
-    if (info->cluster)
-        return ra_err_set(err, RA_E_USAGE, "target '%s' is a cluster node: restore into a cluster is not supported "
-                          "yet (restore into a standalone server)", info->name);
     if (info->keys > 0 && !replace)
         return ra_err_set(err, RA_E_USAGE, "target '%s' holds %lld keys: restore into an empty server, or give "
                           "--replace to overwrite keys of the same names", info->name, info->keys);
-    ra_log_info(&app->log, "restore.target", "restoring backup %s into '%s' (%s %s, rdb version %d)", r->rec->id,
+    ra_log_info(&app->log, "restore.target", "restoring backup %s into '%s' (%s %s, rdb version %d)%s", r->rec->id,
                 info->name, info->valkey_version[0] ? "valkey" : "redis",
-                info->valkey_version[0] ? info->valkey_version : info->redis_version, info->rdb_version);
+                info->valkey_version[0] ? info->valkey_version : info->redis_version, info->rdb_version,
+                info->cluster ? ", a cluster: each key goes to the master of its slot, every database into db 0" : "");
     int rc = download(store, r, err);
     if (rc == 0) rc = ra_target_flush(r->target, &r->st, err);
     if (rc == 0 && r->st.errors > 0)
@@ -293,7 +291,8 @@ static void summary(const restore *r, const char *where, int json) {
                r->rdb.total, c->keys, r->rdb.crc);
         return;
     }
-    printf("backup %s restored into %s: %lld keys", r->rec->id, where, r->st.restored);
+    printf("backup %s restored into %s%s: %lld keys", r->rec->id, where, r->tinfo.cluster ? " (cluster)" : "",
+           r->st.restored);
     for (size_t i = 0; i < r->ndbs; i++) printf("%sdb%d %lld", i ? ", " : " (", r->dbs[i].db, r->dbs[i].keys);
     printf("%s, %lld functions, %lld expired keys skipped, %lld errors\n", r->ndbs ? ")" : "", r->st.functions,
            r->skipped, r->st.errors);

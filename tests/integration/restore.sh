@@ -6,7 +6,8 @@
 # master's DEBUG DIGEST and refuses to overwrite without --force; `restore --target` an empty standalone
 # gives the same digest, the TTLs and the function, skips a key that expired meanwhile, refuses a
 # non-empty target (and --replace overwrites); a tampered object fails with exit 5 and leaves no file;
-# a target older than the backup is refused, naming both versions.
+# a target older than the backup is refused, naming both versions; a backup replayed into a cluster of three
+# masters gives every key, with its TTL, on the master of its slot, and the function on each.
 set -u
 . "$(dirname "$0")/../harness/lib.sh"
 ra_need_s3
@@ -170,6 +171,46 @@ rc=$?
 if [ $rc = 5 ] && [ -z "$(ls -A "$T/bad")" ]; then ra_ok "a cut object fails restore --output with exit 5 and leaves no file"
 else ra_fail "a cut object fails restore --output with exit 5 and leaves no file" "rc $rc: $(cat "$T/b2.err")"; fi
 ra_aws s3 cp "$T/good.rdb" "s3://$BUCKET/$key" >/dev/null 2>&1
+
+# --- into a cluster of three masters: each key to the master of its slot, same value and TTL
+cli -p "$M" -n 3 flushdb >/dev/null
+cli -p "$M" -n 15 flushdb >/dev/null
+ra_redis_sync_replicas "$M" || ra_fail "replica caught up"
+id2=$("$BIN" backup 2>"$T/backup2.err") || ra_fail "second backup" "$(cat "$T/backup2.err")"
+C=()
+for i in 1 2 3; do
+    C+=("$(ra_redis_start "cnode$i" "cluster-enabled yes" "cluster-config-file nodes.conf" "cluster-node-timeout 5000")") || ra_fail "start cluster node $i"
+done
+redis-cli --cluster create "127.0.0.1:${C[0]}" "127.0.0.1:${C[1]}" "127.0.0.1:${C[2]}" --cluster-yes >"$T/cluster.log" 2>&1 || ra_fail "cluster create" "$(tail -5 "$T/cluster.log")"
+for _ in $(seq 100); do
+    ok=0
+    for p in "${C[@]}"; do cli -p "$p" cluster info | grep -q 'cluster_state:ok' && ok=$((ok + 1)); done
+    [ $ok = 3 ] && break
+    sleep 0.2
+done
+out=$("$BIN" restore "$id2" --target "redis://127.0.0.1:${C[1]}" 2>"$T/c1.err")
+rc=$?
+ra_assert_eq "restore --target a cluster exits 0" 0 "$rc" || sed 's/^/#   /' "$T/c1.err"
+bad=0 n=0
+for k in $(cli -p "$M" --scan); do
+    n=$((n + 1))
+    a=$(cli -p "$M" debug digest-value "$k") b=
+    for p in "${C[@]}"; do v=$(cli -p "$p" debug digest-value "$k"); [[ $v =~ [1-9a-f] ]] && b=$v; done # DEBUG is not routed
+    ta=$(cli -p "$M" ttl "$k") tb=$(cli -c -p "${C[0]}" ttl "$k")
+    if [ "$a" != "$b" ] || [ $((ta - tb)) -gt 5 ] || [ $((tb - ta)) -gt 5 ]; then bad=$((bad + 1)); echo "# $k: $a/$b ttl $ta/$tb"; fi
+done
+spread=0
+for p in "${C[@]}"; do [ "$(cli -p "$p" dbsize)" -gt 0 ] && spread=$((spread + 1)); done
+if [ $bad = 0 ] && [ $n -gt 15 ] && [ $spread = 3 ]; then ra_ok "every key equal (DEBUG DIGEST-VALUE) with its TTL in the cluster, spread over 3 masters"
+else ra_fail "every key equal (DEBUG DIGEST-VALUE) with its TTL in the cluster, spread over 3 masters" "$bad of $n differ, $spread masters hold keys"; fi
+fl=0
+for p in "${C[@]}"; do cli -p "$p" function list | grep -q mylib && fl=$((fl + 1)); done
+ra_assert_eq "every master of the cluster has the function" 3 "$fl"
+"$BIN" restore "$id2" --target "redis://127.0.0.1:${C[2]}" >/dev/null 2>"$T/c2.err"
+rc=$?
+if [ $rc = 2 ] && grep -q "holds $n keys" "$T/c2.err"; then ra_ok "a non-empty cluster is refused (exit 2)"
+else ra_fail "a non-empty cluster is refused (exit 2)" "rc $rc: $(cat "$T/c2.err")"; fi
+for p in "${C[@]}"; do ra_redis_stop "$p"; done
 
 ra_redis_stop "$E"
 ra_done

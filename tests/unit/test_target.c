@@ -25,6 +25,17 @@ static void test_rdb_version_of(void **state) {
     assert_int_equal(ra_target_rdb_version_of(NULL, NULL), 0);
 }
 
+static void test_key_slot(void **state) {
+    (void)state;
+    assert_int_equal(ra_target_key_slot("foo", 3), 12182); /* CLUSTER KEYSLOT foo */
+    assert_int_equal(ra_target_key_slot("bar", 3), 5061);
+    assert_int_equal(ra_target_key_slot("{foo}.x", 7), 12182); /* the hash tag */
+    assert_int_equal(ra_target_key_slot("x{foo}y{bar}", 12), 12182); /* the first one */
+    assert_int_equal(ra_target_key_slot("{}foo", 5), ra_target_key_slot("{}foo", 5)); /* empty tag: whole key */
+    assert_true(ra_target_key_slot("{}foo", 5) != ra_target_key_slot("foo", 3));
+    assert_int_equal(ra_target_key_slot("{foo", 4), ra_target_key_slot("{foo", 4));
+}
+
 static void test_append_is_binary_safe(void **state) {
     (void)state;
     ra_resp *p = ra_resp_new(NULL); /* nothing is sent: only queued */
@@ -43,6 +54,7 @@ static void test_append_is_binary_safe(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rdb_version_of),
+        cmocka_unit_test(test_key_slot),
         cmocka_unit_test(test_append_is_binary_safe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
