@@ -32,7 +32,7 @@ static const ra_option verify_options[] = {
 static const ra_option restore_options[] = {
     {"--output", "PATH", "write the RDB to PATH (whole and verified, or not at all)"},
     {"--force", NULL, "with --output: replace PATH when it exists"},
-    {"--target", "URL", "replay every key into this Redis (redis://[user:password@]host:port, rediss://)"},
+    {"--target", "URL", "replay every key into this Redis or cluster (redis://[user:password@]host:port, rediss://)"},
     {"--replace", NULL, "with --target: restore into a server that holds keys, replacing same-named ones"},
     {"--json", NULL, "print id, output or target, size, keys, restored, skipped_expired, functions, errors"},
     {NULL, NULL, NULL},
