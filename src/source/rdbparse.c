@@ -10,116 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* opcodes (rdb.h RDB_OPCODE_*) */
-enum {
-    OP_SLOT_INFO = 0xf4,
-    OP_FUNCTION2 = 0xf5,
-    OP_FUNCTION_PRE_GA = 0xf6,
-    OP_MODULE_AUX = 0xf7,
-    OP_IDLE = 0xf8,
-    OP_FREQ = 0xf9,
-    OP_AUX = 0xfa,
-    OP_RESIZEDB = 0xfb,
-    OP_EXPIRETIME_MS = 0xfc,
-    OP_EXPIRETIME = 0xfd,
-    OP_SELECTDB = 0xfe,
-    OP_EOF = 0xff,
-};
+#include "common/lzf.h"
+#include "rdbprog.h"
 
-/* program steps */
-enum {
-    P_END,    /* program done */
-    P_LEN,    /* a length (rdbLoadLen), kept as the loop count */
-    P_MODID,  /* a length that is a module type id */
-    P_STR,    /* a string: plain, integer (1/2/4 bytes) or LZF */
-    P_KEY,    /* a string kept as the key name */
-    P_FIX,    /* operand n: n raw bytes */
-    P_FIXCAP, /* operand n: n raw bytes, kept (expire, freq) */
-    P_DBL,    /* an old-style double: 1 length byte (253..255: nan, +inf, -inf) and that many ASCII bytes */
-    P_LOOP,   /* run the steps up to the matching P_NEXT as often as the last P_LEN said (0: skip them) */
-    P_NEXT,
-    P_MODVAL, /* module value: typed fields (RDB_MODULE_OPCODE_*) up to RDB_MODULE_OPCODE_EOF */
-    P_BLOB,   /* operand B_*: a string holding a ziplist, listpack or intset, its header checked */
-};
-
-/* What a blob must look like when stored plain (an LZF-compressed one is only skipped): its own
- * length field equal to the string's, the end byte 0xff; an intset's size from its encoding. */
-enum { B_NONE, B_ZIPLIST, B_LISTPACK, B_INTSET, B_LISTPACK_IF_PACKED };
-
-static const uint8_t prog_blob[] = {P_STR, P_END}; /* strings, zipmaps, functions */
-static const uint8_t prog_ziplist[] = {P_BLOB, B_ZIPLIST, P_END};
-static const uint8_t prog_listpack[] = {P_BLOB, B_LISTPACK, P_END};
-static const uint8_t prog_intset[] = {P_BLOB, B_INTSET, P_END};
-static const uint8_t prog_list[] = {P_LEN, P_LOOP, P_STR, P_NEXT, P_END};
-static const uint8_t prog_quicklist[] = {P_LEN, P_LOOP, P_BLOB, B_ZIPLIST, P_NEXT, P_END};
-static const uint8_t prog_zset[] = {P_LEN, P_LOOP, P_STR, P_DBL, P_NEXT, P_END};
-static const uint8_t prog_zset2[] = {P_LEN, P_LOOP, P_STR, P_FIX, 8, P_NEXT, P_END};
-static const uint8_t prog_hash[] = {P_LEN, P_LOOP, P_STR, P_STR, P_NEXT, P_END};
-static const uint8_t prog_quicklist2[] = {P_LEN, P_LOOP, P_LEN, P_BLOB, B_LISTPACK_IF_PACKED, P_NEXT, P_END};
-static const uint8_t prog_module[] = {P_MODID, P_MODVAL, P_END};
-static const uint8_t prog_hash_meta_pre[] = {P_LEN, P_LOOP, P_LEN, P_STR, P_STR, P_NEXT, P_END}; /* ttl f v */
-static const uint8_t prog_hash_meta[] = {P_FIX, 8, P_LEN, P_LOOP, P_LEN, P_STR, P_STR, P_NEXT, P_END};
-static const uint8_t prog_hash_lp_ex[] = {P_FIX, 8, P_BLOB, B_LISTPACK, P_END}; /* minExpire, listpack */
-
-/* Streams (rdbSaveObject OBJ_STREAM): listpacks (node key, listpack), length, last id; v2 adds first id,
- * max deleted id, entries added, and a group's entries read; v3 a consumer's active time. */
-#define STREAM_NODES P_LEN, P_LOOP, P_STR, P_BLOB, B_LISTPACK, P_NEXT, P_LEN, P_LEN, P_LEN
-#define STREAM_PEL P_LEN, P_LOOP, P_FIX, 16, P_FIX, 8, P_LEN, P_NEXT
-#define CONSUMER_PEL P_LEN, P_LOOP, P_FIX, 16, P_NEXT, P_NEXT
-static const uint8_t prog_stream1[] = {STREAM_NODES, P_LEN, P_LOOP, P_STR, P_LEN, P_LEN, STREAM_PEL,
-                                       P_LEN, P_LOOP, P_STR, P_FIX, 8, CONSUMER_PEL, P_NEXT, P_END};
-static const uint8_t prog_stream2[] = {STREAM_NODES, P_LEN, P_LEN, P_LEN, P_LEN, P_LEN,
-                                       P_LEN, P_LOOP, P_STR, P_LEN, P_LEN, P_LEN, STREAM_PEL,
-                                       P_LEN, P_LOOP, P_STR, P_FIX, 8, CONSUMER_PEL, P_NEXT, P_END};
-static const uint8_t prog_stream3[] = {STREAM_NODES, P_LEN, P_LEN, P_LEN, P_LEN, P_LEN,
-                                       P_LEN, P_LOOP, P_STR, P_LEN, P_LEN, P_LEN, STREAM_PEL,
-                                       P_LEN, P_LOOP, P_STR, P_FIX, 8, P_FIX, 8, CONSUMER_PEL, P_NEXT, P_END};
-
-static const uint8_t prog_one_len[] = {P_LEN, P_END};     /* SELECTDB, IDLE */
-static const uint8_t prog_two_len[] = {P_LEN, P_LEN, P_END}; /* RESIZEDB */
-static const uint8_t prog_slot_info[] = {P_LEN, P_LEN, P_LEN, P_END};
-static const uint8_t prog_expire_s[] = {P_FIXCAP, 4, P_END};
-static const uint8_t prog_expire_ms[] = {P_FIXCAP, 8, P_END};
-static const uint8_t prog_freq[] = {P_FIXCAP, 1, P_END};
-static const uint8_t prog_aux[] = {P_STR, P_STR, P_END};
-static const uint8_t prog_module_aux[] = {P_MODID, P_LEN, P_LEN, P_MODVAL, P_END}; /* id, when opcode, when */
-static const uint8_t prog_key[] = {P_KEY, P_END};
-
-typedef struct value_type {
-    const uint8_t *prog;
-    ra_rdb_kind kind;
-    uint8_t blob; /* the value is one string (of this B_* kind): the counting fast path takes it */
-    uint8_t single;
-} value_type;
-
-/* by RDB type byte (rdb.h RDB_TYPE_*); NULL: not a type this reader knows */
-static const value_type types[] = {
-    [0] = {prog_blob, RA_RDB_STRING, B_NONE, 1},
-    [1] = {prog_list, RA_RDB_LIST, 0, 0},
-    [2] = {prog_list, RA_RDB_SET, 0, 0},
-    [3] = {prog_zset, RA_RDB_ZSET, 0, 0},
-    [4] = {prog_hash, RA_RDB_HASH, 0, 0},
-    [5] = {prog_zset2, RA_RDB_ZSET, 0, 0},
-    [7] = {prog_module, RA_RDB_MODULE, 0, 0},
-    [9] = {prog_blob, RA_RDB_HASH, B_NONE, 1}, /* zipmap */
-    [10] = {prog_ziplist, RA_RDB_LIST, B_ZIPLIST, 1},
-    [11] = {prog_intset, RA_RDB_SET, B_INTSET, 1},
-    [12] = {prog_ziplist, RA_RDB_ZSET, B_ZIPLIST, 1},
-    [13] = {prog_ziplist, RA_RDB_HASH, B_ZIPLIST, 1},
-    [14] = {prog_quicklist, RA_RDB_LIST, 0, 0},
-    [15] = {prog_stream1, RA_RDB_STREAM, 0, 0},
-    [16] = {prog_listpack, RA_RDB_HASH, B_LISTPACK, 1},
-    [17] = {prog_listpack, RA_RDB_ZSET, B_LISTPACK, 1},
-    [18] = {prog_quicklist2, RA_RDB_LIST, 0, 0},
-    [19] = {prog_stream2, RA_RDB_STREAM, 0, 0},
-    [20] = {prog_listpack, RA_RDB_SET, B_LISTPACK, 1},
-    [21] = {prog_stream3, RA_RDB_STREAM, 0, 0},
-    [22] = {prog_hash_meta_pre, RA_RDB_HASH, 0, 0},
-    [23] = {prog_listpack, RA_RDB_HASH, B_LISTPACK, 1}, /* 7.4 RCs */
-    [24] = {prog_hash_meta, RA_RDB_HASH, 0, 0},
-    [25] = {prog_hash_lp_ex, RA_RDB_HASH, 0, 0},
-};
-#define NTYPES (sizeof(types) / sizeof(types[0]))
 #define LOOP_MAX 4 /* streams nest three deep: groups, consumers, their pending entries */
 
 enum { S_HEADER, S_OPCODE, S_PROG, S_TRAILER, S_DONE, S_FAILED };
@@ -348,57 +241,6 @@ static int rd_str(ra_rdbparse *p, const uint8_t *d, size_t n, size_t *i, int kee
     return 1;
 }
 
-static uint32_t le32(const uint8_t *b) {
-    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-}
-
-/* NULL when a plain blob of len bytes, starting with head (8 bytes, or all of it) and ending with last,
- * is what kind says; else what is wrong (ziplist.c, listpack.c, intset.c headers). */
-static const char *blob_wrong(int kind, const uint8_t *head, uint64_t len, uint8_t last) {
-    switch (kind) {
-    case B_ZIPLIST:
-        if (len < 11 || le32(head) != len || le32(head + 4) >= len || last != 0xff) return "a bad ziplist";
-        return NULL;
-    case B_LISTPACK:
-        if (len < 7 || le32(head) != len || last != 0xff) return "a bad listpack";
-        return NULL;
-    case B_INTSET: {
-        uint32_t enc = len >= 8 ? le32(head) : 0;
-        if (len < 8 || (enc != 2 && enc != 4 && enc != 8) || (uint64_t)le32(head + 4) * enc + 8 != len)
-            return "a bad intset";
-        return NULL;
-    }
-    default: return NULL;
-    }
-}
-
-/* lzf_decompress (liblzf's format): literal runs and back references. 0 when out is filled exactly. */
-static int lzf_expand(const uint8_t *in, size_t in_len, uint8_t *out, size_t out_len) {
-    size_t ip = 0, op = 0;
-    while (ip < in_len) {
-        unsigned ctrl = in[ip++];
-        if (ctrl < 32) {
-            size_t run = ctrl + 1;
-            if (ip + run > in_len || op + run > out_len) return -1;
-            memcpy(out + op, in + ip, run);
-            ip += run;
-            op += run;
-            continue;
-        }
-        size_t len = ctrl >> 5;
-        if (len == 7) {
-            if (ip >= in_len) return -1;
-            len += in[ip++];
-        }
-        if (ip >= in_len) return -1;
-        size_t back = ((ctrl & 0x1f) << 8) + in[ip++] + 1;
-        len += 2;
-        if (back > op || op + len > out_len) return -1;
-        for (size_t k = 0; k < len; k++, op++) out[op] = out[op - back];
-    }
-    return op == out_len ? 0 : -1;
-}
-
 static int key_room(ra_rdbparse *p, size_t len, ra_err *err) {
     if (len + 1 <= p->key_cap) return 0;
     uint8_t *nb = realloc(p->key, len + 1);
@@ -412,7 +254,7 @@ static int key_room(ra_rdbparse *p, size_t len, ra_err *err) {
 static int decode_key(ra_rdbparse *p, long long at, ra_err *err) {
     if (p->str_enc == 3) {
         if (key_room(p, (size_t)p->lzf_ulen, err) < 0) return -1;
-        if (lzf_expand(p->raw, p->raw_len, p->key, (size_t)p->lzf_ulen) != 0)
+        if (ra_lzf_expand(p->raw, p->raw_len, p->key, (size_t)p->lzf_ulen) != 0)
             return fail(p, at, err, "key name does not decompress (lzf)");
         p->key_len = (size_t)p->lzf_ulen;
     } else if (p->str_enc >= 0) {
@@ -531,7 +373,7 @@ static int run(ra_rdbparse *p, const uint8_t *d, size_t n, size_t *i, ra_err *er
             p->blob = kind;
             if ((r = rd_str(p, d, n, i, 0, err)) <= 0) return r;
             p->blob = B_NONE;
-            const char *wrong = p->str_enc == -1 ? blob_wrong(kind, p->blob_head, p->blob_len, p->blob_last) : NULL;
+            const char *wrong = p->str_enc == -1 ? ra_rdb_blob_wrong(kind, p->blob_head, p->blob_len, p->blob_last) : NULL;
             if (wrong) return fail(p, p->off + (long long)*i, err, "%s of %" PRIu64 " bytes", wrong, p->blob_len);
             p->pc += 2;
             break;
@@ -711,7 +553,7 @@ static int peek_str(const uint8_t *d, size_t n, size_t *j, int kind) {
     if (!enc && len <= n - *j && kind != B_NONE) {
         uint8_t head[8] = {0};
         memcpy(head, d + *j, len < 8 ? (size_t)len : 8);
-        if (len == 0 || blob_wrong(kind, head, len, d[*j + len - 1]) != NULL) return 0;
+        if (len == 0 || ra_rdb_blob_wrong(kind, head, len, d[*j + len - 1]) != NULL) return 0;
     }
     if (enc) {
         if (len < 3) len = (uint64_t)1 << len;
