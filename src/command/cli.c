@@ -34,7 +34,7 @@ static const ra_option restore_options[] = {
     {"--force", NULL, "with --output: replace PATH when it exists"},
     {"--target", "URL", "replay every key into this Redis or cluster (redis://[user:password@]host:port, rediss://)"},
     {"--replace", NULL, "with --target: restore into a server that holds keys, replacing same-named ones"},
-    {"--json", NULL, "print id, output or target, size, keys, restored, skipped_expired, functions, errors"},
+    {"--json", NULL, "print id, output or target, size, keys, restored, skipped_expired, functions, errors, ms"},
     {NULL, NULL, NULL},
 };
 static const ra_option retention_options[] = {

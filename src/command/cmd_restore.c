@@ -47,7 +47,28 @@ typedef struct restore {
     long long skipped;      /* keys whose TTL had passed */
     dbkeys *dbs;
     size_t ndbs;
+    /* progress */
+    int progress;           /* a line on stderr (a terminal) */
+    double t0, last_draw;   /* monotonic seconds */
 } restore;
+
+static double mono(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void draw(restore *r, int final) {
+    double t = mono() - r->t0;
+    if (!final && t - r->last_draw < 0.25) return;
+    r->last_draw = t;
+    char done[16], rate[16];
+    ra_human_bytes((double)r->total, done, sizeof(done));
+    ra_human_bytes(t > 0 ? (double)r->total / t : 0, rate, sizeof(rate));
+    int pct = r->rec->bytes > 0 ? (int)(100.0 * (double)r->total / (double)r->rec->bytes) : 0;
+    fprintf(stderr, "\r%3d%% %s %s/s %lld keys %.0fs%-10s%s", pct, done, rate, ra_rdbparse_counts(r->parser)->keys, t,
+            "", final ? "\n" : "");
+}
 
 /* ---- the value bytes of each key, made into RESTORE payloads ------------------------------------- */
 
@@ -161,6 +182,7 @@ static int object_in(void *ctx, const void *data, size_t len, ra_err *err) {
     if (r->total > r->rec->bytes)
         return ra_err_set(err, RA_E_VERIFY, "the object holds more than the %lld bytes its record says",
                           r->rec->bytes);
+    if (r->progress) draw(r, 0);
     return rdb_in(r, data, len, err);
 }
 
@@ -186,7 +208,9 @@ static int check_whole(restore *r, ra_err *err) {
 
 static int download(ra_store *store, restore *r, ra_err *err) {
     const ra_record *rec = r->rec;
+    r->t0 = mono();
     int rc = ra_s3_get_object(store->s3, rec->key, object_in, r, err);
+    if (r->progress) draw(r, 1);
     if (rc != 0 && err->code == RA_E_NOTFOUND)
         return ra_err_set(err, RA_E_NOTFOUND, "backup '%s' has a record but its object '%s' is gone (expired?)",
                           rec->id, rec->key);
@@ -271,6 +295,8 @@ static int to_server(ra_app *app, ra_store *store, restore *r, const char *url, 
 
 static void summary(const restore *r, const char *where, int json) {
     const ra_rdb_counts *c = ra_rdbparse_counts(r->parser);
+    double t = mono() - r->t0;
+    long long keys = r->target ? r->st.restored : c->keys;
     if (json) {
         ra_out_field f[] = {
             {"id", RA_OUT_STR, r->rec->id, 0},
@@ -282,20 +308,22 @@ static void summary(const restore *r, const char *where, int json) {
             {"skipped_expired", RA_OUT_INT, NULL, r->skipped},
             {"functions", RA_OUT_INT, NULL, r->target ? r->st.functions : c->functions},
             {"errors", RA_OUT_INT, NULL, r->st.errors},
+            {"ms", RA_OUT_INT, NULL, (long long)(t * 1000)},
         };
         ra_output_json_object(stdout, f, sizeof(f) / sizeof(f[0]));
         return;
     }
     if (!r->target) {
-        printf("backup %s restored to %s: %lld bytes, %lld keys, crc64 %016" PRIx64 "\n", r->rec->id, where,
-               r->rdb.total, c->keys, r->rdb.crc);
+        printf("backup %s restored to %s: %lld bytes, %lld keys, crc64 %016" PRIx64 ", in %.1fs (%.1f MB/s)\n",
+               r->rec->id, where, r->rdb.total, c->keys, r->rdb.crc, t, t > 0 ? (double)r->rdb.total / t / 1e6 : 0);
         return;
     }
     printf("backup %s restored into %s%s: %lld keys", r->rec->id, where, r->tinfo.cluster ? " (cluster)" : "",
            r->st.restored);
     for (size_t i = 0; i < r->ndbs; i++) printf("%sdb%d %lld", i ? ", " : " (", r->dbs[i].db, r->dbs[i].keys);
-    printf("%s, %lld functions, %lld expired keys skipped, %lld errors\n", r->ndbs ? ")" : "", r->st.functions,
-           r->skipped, r->st.errors);
+    printf("%s, %lld functions, %lld expired keys skipped, %lld errors, in %.1fs (%.1f MB/s, %.0f keys/s)\n",
+           r->ndbs ? ")" : "", r->st.functions, r->skipped, r->st.errors, t,
+           t > 0 ? (double)r->rdb.total / t / 1e6 : 0, t > 0 ? (double)keys / t : 0);
 }
 
 int ra_cmd_restore(ra_app *app, const ra_args *args, ra_err *err) {
@@ -318,7 +346,7 @@ int ra_cmd_restore(ra_app *app, const ra_args *args, ra_err *err) {
     if (ra_app_open_store(app, &store, err) != 0) return -1;
     ra_record rec = {0};
     int rc = ra_app_get_backup(&store, id, "restore", &rec, err);
-    restore r = {.rec = &rec, .fd = -1, .db = -1};
+    restore r = {.rec = &rec, .fd = -1, .db = -1, .progress = app->stderr_tty && !json};
     ra_rdb_init(&r.rdb);
     ra_rdbparse_cb cb = {.ctx = &r, .begin = on_begin, .value = on_value, .end = on_end};
     if (rc == 0 && (r.parser = ra_rdbparse_new(url ? &cb : NULL)) == NULL)
