@@ -212,5 +212,23 @@ if [ $rc = 2 ] && grep -q "holds $n keys" "$T/c2.err"; then ra_ok "a non-empty c
 else ra_fail "a non-empty cluster is refused (exit 2)" "rc $rc: $(cat "$T/c2.err")"; fi
 for p in "${C[@]}"; do ra_redis_stop "$p"; done
 
+# --- MOVED and ASK: a fake node that holds every slot on paper redirects each key to a real server
+B=$(ra_redis_start redirected) || ra_fail "start redirect target"
+digest2=$(ra_redis_digest "$M")
+for mode in moved ask; do
+    cli -p "$B" flushall >/dev/null
+    fport=$(ra_free_port)
+    python3 "$RA_ROOT/tests/helpers/fakecluster.py" "$fport" "$mode" "127.0.0.1:$B" &
+    fake=$!
+    for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/"$fport") 2>/dev/null && break; sleep 0.1; done
+    "$BIN" restore "$id2" --target "redis://127.0.0.1:$fport" >/dev/null 2>"$T/$mode.err"
+    rc=$?
+    kill "$fake" 2>/dev/null
+    wait "$fake" 2>/dev/null
+    if [ $rc = 0 ] && [ "$(ra_redis_digest "$B")" = "$digest2" ]; then ra_ok "every key answered ${mode^^} lands where it points"
+    else ra_fail "every key answered ${mode^^} lands where it points" "rc $rc: $(cat "$T/$mode.err")"; fi
+done
+ra_redis_stop "$B"
+
 ra_redis_stop "$E"
 ra_done
