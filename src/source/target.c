@@ -38,8 +38,10 @@ typedef struct node {
     char name[RA_URL_HOST_MAX + 8];
     ra_conn *conn;
     ra_resp *resp;
-    entry *q;
+    entry *q;            /* queued, not sent yet */
     size_t nq, cap;
+    entry *inflight;     /* the batch sent before, its replies not read yet */
+    size_t ninflight;
 } node;
 
 struct ra_target {
@@ -90,7 +92,9 @@ static void node_close(node *n) {
     ra_resp_free(n->resp);
     ra_conn_close(n->conn);
     for (size_t i = 0; i < n->nq; i++) free(n->q[i].copy);
+    for (size_t i = 0; i < n->ninflight; i++) free(n->inflight[i].copy);
     free(n->q);
+    free(n->inflight);
     memset(n, 0, sizeof(*n));
 }
 
@@ -276,16 +280,15 @@ static int redirect_node(ra_target *t, const char *e, int *slot, ra_err *err) {
     return ni < 0 ? -2 : ni;
 }
 
-/* Send a node's queue and read its replies. A RESTORE answered MOVED or ASK in a cluster is queued
- * again where it points (ASK: behind ASKING), at most REDIRECTS_MAX times; other errors are counted. */
-static int flush_node(ra_target *t, int ni, ra_target_stats *st, ra_err *err) {
+/* Read the replies of the batch sent before (node ni's inflight) and free it. A RESTORE answered MOVED
+ * or ASK in a cluster is queued again where it points (ASK: behind ASKING), at most REDIRECTS_MAX times;
+ * other errors are counted. */
+static int read_inflight(ra_target *t, int ni, ra_target_stats *st, ra_err *err) {
     node *n = &t->nodes[ni];
-    if (n->nq == 0) return 0;
-    if (ra_resp_flush(n->resp, t->read_ms, err) < 0) return ra_err_prefix(err, "restore into '%s': ", n->name);
-    size_t nq = n->nq;
-    entry *q = n->q;
-    n->q = NULL;
-    n->nq = n->cap = 0;
+    size_t nq = n->ninflight;
+    entry *q = n->inflight;
+    n->inflight = NULL;
+    n->ninflight = 0;
     int rc = 0;
     for (size_t i = 0; i < nq; i++) {
         entry *e = &q[i];
@@ -342,13 +345,30 @@ static int flush_node(ra_target *t, int ni, ra_target_stats *st, ra_err *err) {
     return rc;
 }
 
+/* Send node ni's queue, then read the replies of the batch before it: the server works on one batch
+ * while the replies of the other are read (at most two batches of small replies are ever unread). */
+static int send_batch(ra_target *t, int ni, ra_target_stats *st, ra_err *err) {
+    node *n = &t->nodes[ni];
+    if (n->nq == 0) return 0;
+    if (ra_resp_flush(n->resp, t->read_ms, err) < 0) return ra_err_prefix(err, "restore into '%s': ", n->name);
+    entry *sent = n->q;
+    size_t nsent = n->nq;
+    n->q = NULL;
+    n->nq = n->cap = 0;
+    int rc = read_inflight(t, ni, st, err); /* redirects queue anew */
+    n = &t->nodes[ni];
+    n->inflight = sent;
+    n->ninflight = nsent;
+    return rc;
+}
+
 int ra_target_flush(ra_target *t, ra_target_stats *st, ra_err *err) {
-    for (int pass = 0; pass <= REDIRECTS_MAX + 1; pass++) {
+    for (int pass = 0; pass <= 2 * REDIRECTS_MAX + 2; pass++) {
         int any = 0;
         for (int i = 0; i < t->nnodes; i++) {
-            if (t->nodes[i].nq == 0) continue;
+            if (t->nodes[i].nq == 0 && t->nodes[i].ninflight == 0) continue;
             any = 1;
-            if (flush_node(t, i, st, err) < 0) return -1;
+            if (send_batch(t, i, st, err) < 0 || read_inflight(t, i, st, err) < 0) return -1;
         }
         if (!any) return 0;
     }
@@ -368,7 +388,7 @@ static int queue(ra_target *t, int ni, const entry *e, int argc, const char *con
     }
     if (ra_resp_append(n->resp, argc, argv, lens, err) < 0) return -1;
     n->q[n->nq++] = *e;
-    if (st && (n->nq >= BATCH_COMMANDS || ra_resp_pending_bytes(n->resp) >= BATCH_BYTES)) return flush_node(t, ni, st, err);
+    if (st && (n->nq >= BATCH_COMMANDS || ra_resp_pending_bytes(n->resp) >= BATCH_BYTES)) return send_batch(t, ni, st, err);
     return 0;
 }
 
@@ -418,7 +438,7 @@ int ra_target_restore(ra_target *t, const void *key, size_t key_len, long long t
         return -1;
     }
     node *n = &t->nodes[ni];
-    if (n->nq >= BATCH_COMMANDS || ra_resp_pending_bytes(n->resp) >= BATCH_BYTES) return flush_node(t, ni, st, err);
+    if (n->nq >= BATCH_COMMANDS || ra_resp_pending_bytes(n->resp) >= BATCH_BYTES) return send_batch(t, ni, st, err);
     return 0;
 }
 
