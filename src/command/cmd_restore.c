@@ -16,6 +16,7 @@
 #include "command/output.h"
 #include "common/crc64.h"
 #include "common/text.h"
+#include "common/url.h"
 #include "source/rdb.h"
 #include "source/rdbparse.h"
 #include "source/resp.h"
@@ -342,8 +343,19 @@ int ra_cmd_restore(ra_app *app, const ra_args *args, ra_err *err) {
     if (!ra_app_id_arg_valid(id))
         return ra_err_set(err, RA_E_NOTFOUND, "no backup '%s' of instance '%s'", id, c->instance);
 
+    char *target_url = url ? strdup(url) : NULL;
+    if (url && target_url == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    if (url && ra_redis_url_has_password(url)) { /* hidden from /proc/PID/cmdline now, as --source is */
+        ra_redis_url_scrub((char *)url);
+        ra_log_warn(&app->log, "restore.password", "the --target URL carried a password, which other users could "
+                    "see in the process list until it was hidden");
+    }
+    url = target_url;
     ra_store store;
-    if (ra_app_open_store(app, &store, err) != 0) return -1;
+    if (ra_app_open_store(app, &store, err) != 0) {
+        free(target_url);
+        return -1;
+    }
     ra_record rec = {0};
     int rc = ra_app_get_backup(&store, id, "restore", &rec, err);
     restore r = {.rec = &rec, .fd = -1, .db = -1, .progress = app->stderr_tty && !json};
@@ -361,5 +373,7 @@ int ra_cmd_restore(ra_app *app, const ra_args *args, ra_err *err) {
     free(r.dbs);
     ra_record_clear(&rec);
     ra_app_close_store(&store);
+    if (target_url) explicit_bzero(target_url, strlen(target_url));
+    free(target_url);
     return rc;
 }

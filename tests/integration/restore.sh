@@ -172,6 +172,23 @@ if [ $rc = 5 ] && [ -z "$(ls -A "$T/bad")" ]; then ra_ok "a cut object fails res
 else ra_fail "a cut object fails restore --output with exit 5 and leaves no file" "rc $rc: $(cat "$T/b2.err")"; fi
 ra_aws s3 cp "$T/good.rdb" "s3://$BUCKET/$key" >/dev/null 2>&1
 
+# --- a target with a password: from the URL, never shown; a wrong one is refused (exit 3)
+W=$(ra_redis_start pwtarget) || ra_fail "start password target"
+cli -p "$W" config set requirepass s3cretPW >/dev/null
+"$BIN" restore latest --target "redis://:s3cretPW@127.0.0.1:$W" >"$T/pw.out" 2>"$T/pw.err"
+rc=$?
+if [ $rc = 0 ] && grep -q "carried a password" "$T/pw.err" && ! grep -q s3cretPW "$T/pw.out" "$T/pw.err"; then
+    ra_ok "a target's password comes from its URL and is never shown"
+else
+    ra_fail "a target's password comes from its URL and is never shown" "rc $rc: $(cat "$T/pw.err")"
+fi
+"$BIN" restore latest --target "redis://:wrongPW@127.0.0.1:$W" --replace >/dev/null 2>"$T/pw2.err"
+rc=$?
+if [ $rc = 3 ] && grep -q "authentication failed" "$T/pw2.err" && ! grep -q wrongPW "$T/pw2.err"; then ra_ok "a wrong target password is refused (exit 3)"
+else ra_fail "a wrong target password is refused (exit 3)" "rc $rc: $(cat "$T/pw2.err")"; fi
+cli -p "$W" -a s3cretPW --no-auth-warning config set requirepass "" >/dev/null
+ra_redis_stop "$W"
+
 # --- into a cluster of three masters: each key to the master of its slot, same value and TTL
 cli -p "$M" -n 3 flushdb >/dev/null
 cli -p "$M" -n 15 flushdb >/dev/null
