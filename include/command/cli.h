@@ -84,7 +84,12 @@ void ra_records_sort_newest(ra_record *recs, size_t n);
 /* Open the store and list the instance's records, newest first (ra_records_sort_newest); on success the caller frees the
  * records (ra_catalog_records_free) and closes the store. */
 int ra_app_list_records(const ra_app *app, ra_store *store, ra_record **recs, size_t *n, ra_err *err);
-/* The record of backup `id` into *rec (caller clears), only when it succeeded: RA_E_NOTFOUND for an
+/* The operand that names the newest succeeded backup wherever an id is taken. */
+#define RA_ID_LATEST "latest"
+/* Is id a backup id or RA_ID_LATEST? */
+int ra_app_id_arg_valid(const char *id);
+/* The record of backup `id` (or RA_ID_LATEST: the newest that succeeded; RA_E_NOTFOUND when none
+ * did) into *rec (caller clears), only when it succeeded: RA_E_NOTFOUND for an
  * unknown id or a backup that did not ("... there is nothing to <purpose>"); RA_E_VERIFY for a record
  * whose id or key is not the one prefix, instance and id give (a forged record). */
 int ra_app_get_backup(const ra_store *store, const char *id, const char *purpose, ra_record *rec, ra_err *err);
@@ -104,6 +109,7 @@ int ra_cmd_backup(ra_app *app, const ra_args *args, ra_err *err);
 int ra_cmd_list(ra_app *app, const ra_args *args, ra_err *err);
 int ra_cmd_url(ra_app *app, const ra_args *args, ra_err *err);
 int ra_cmd_verify(ra_app *app, const ra_args *args, ra_err *err);
+int ra_cmd_restore(ra_app *app, const ra_args *args, ra_err *err);
 int ra_cmd_retention(ra_app *app, const ra_args *args, ra_err *err);
 int ra_cmd_status(ra_app *app, const ra_args *args, ra_err *err);
 int ra_cmd_schedule(ra_app *app, const ra_args *args, ra_err *err);

@@ -8,11 +8,29 @@
 
 #include "common/err.h"
 #include "transform/seal.h"
+#include "source/rdbparse.h"
 
 #define RA_REMARK_MAX 256  /* bytes of UTF-8 */
 #define RA_ID_MAX 40
 
 typedef enum ra_state { RA_STATE_RUNNING, RA_STATE_SUCCEEDED, RA_STATE_FAILED, RA_STATE_CANCELLED } ra_state;
+
+/* What the structural reader counted in the RDB (source/rdbparse.h), kept in the record as "keys". */
+typedef struct ra_record_dbkeys {
+    int db;
+    long long keys;
+    long long expires;
+} ra_record_dbkeys;
+
+typedef struct ra_record_keys {
+    int known;                      /* 0: not counted (older records, or the reader gave up) */
+    long long total;
+    long long expires;              /* keys with a TTL */
+    long long functions;            /* function libraries */
+    long long kinds[RA_RDB_KINDS];  /* by ra_rdb_kind */
+    ra_record_dbkeys *dbs;          /* owned */
+    size_t ndbs;
+} ra_record_keys;
 
 typedef struct ra_record {
     char id[RA_ID_MAX];     /* 20261124T020512Z-3fa9: sorts by start time */
@@ -43,9 +61,12 @@ typedef struct ra_record {
      * of the archiver; a pid is only looked up when both match the reader's (NULL: unknown). */
     char *boot_id;
     char *pid_ns;
+    ra_record_keys keys;
 } ra_record;
 
 void ra_record_clear(ra_record *r);
+/* The reader's counts into r->keys (replacing what was there); -1 when out of memory. */
+int ra_record_set_keys(ra_record *r, const ra_rdb_counts *c, ra_err *err);
 /* A new id from a start time and 16 random bits. */
 void ra_record_make_id(char id[RA_ID_MAX], time_t started, unsigned rnd);
 /* Is id of the shape ra_record_make_id makes (safe to put into an object key)? */

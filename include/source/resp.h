@@ -44,6 +44,13 @@ void ra_resp_free(ra_resp *p);
 /* Send argv as a RESP array (the buffer is wiped: AUTH carries a password). */
 int ra_resp_send(ra_resp *p, int argc, const char **argv, long timeout_ms, ra_err *err);
 
+/* Pipelining (restore): queue a command with binary arguments (lens[i] bytes of argv[i]) in the
+ * reader's output buffer, and write the whole buffer out; replies are then read in order with
+ * ra_resp_read. ra_resp_pending_bytes says how much is queued. */
+int ra_resp_append(ra_resp *p, int argc, const char *const *argv, const size_t *lens, ra_err *err);
+int ra_resp_flush(ra_resp *p, long timeout_ms, ra_err *err);
+size_t ra_resp_pending_bytes(const ra_resp *p);
+
 /* Read one whole reply; it must complete within timeout_ms IN TOTAL, however the bytes trickle.
  * `what` names the command in messages. NULL with err set (RA_E_SOURCE, RA_E_CANCELLED). */
 ra_resp_reply *ra_resp_read(ra_resp *p, const char *what, long timeout_ms, ra_err *err);

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "command/rdbtee.h"
 #include "common/limits.h"
 #include "common/random.h"
 #include "common/text.h"
@@ -364,7 +365,15 @@ static int transfer(job *j, ra_replica *replica, ra_err *err) {
                     .reserve = sealed ? NULL : sink_reserve, .commit = sealed ? NULL : sink_commit};
     long long bytes = 0;
     uint64_t crc = 0;
-    int rc = ra_replica_sync(replica, &sink, &bytes, &crc, err);
+    ra_rdbtee tee; /* key counts for the record (rdbtee.h) */
+    int rc = ra_rdbtee_init(&tee, &sink, j->opts->log, err);
+    if (rc == 0) rc = ra_replica_sync(replica, &tee.sink, &bytes, &crc, err);
+    if (rc == 0) {
+        pthread_mutex_lock(&j->lock);
+        ra_rdbtee_finish(&tee, j->rec);
+        pthread_mutex_unlock(&j->lock);
+    }
+    ra_rdbtee_clear(&tee);
     if (rc == 0 && j->upload == NULL) rc = ra_err_set(err, RA_E_SOURCE, "the replica sent no RDB");
     if (rc == 0 && j->seal) rc = ra_seal_finish(j->seal, err);
     if (rc == 0) {

@@ -2,6 +2,7 @@
 #include "command/cli.h"
 #include "transform/seal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -28,6 +29,14 @@ static const ra_option url_options[] = {
 };
 static const ra_option verify_options[] = {
     {"--json", NULL, "print id, key, size, crc64 and rdb_version"},
+    {NULL, NULL, NULL},
+};
+static const ra_option restore_options[] = {
+    {"--output", "PATH", "write the RDB to PATH (whole and verified, or not at all)"},
+    {"--force", NULL, "with --output: replace PATH when it exists"},
+    {"--target", "URL", "replay every key into this Redis or cluster (redis://[user:password@]host:port, rediss://)"},
+    {"--replace", NULL, "with --target: restore into a server that holds keys, replacing same-named ones"},
+    {"--json", NULL, "print id, output or target, size, keys, restored, skipped_expired, functions, errors, ms"},
     {NULL, NULL, NULL},
 };
 static const ra_option retention_options[] = {
@@ -59,17 +68,25 @@ static const ra_command commands[] = {
      .options = list_options, .notes = "",
      .examples = EX "list\n" EX "list --instance cache-eu\n" EX "list --json | jq -r '.[0].id'\n",
      .run = ra_cmd_list},
-    {.name = "url", .usage = "url ID [--expires DURATION] [--public] [--json]",
+    {.name = "url", .usage = "url ID|latest [--expires DURATION] [--public] [--json]",
      .summary = "print a presigned download URL for a backup", .options = url_options, .operand = "ID", .notes = "",
      .examples = EX "url 20261128T221407Z-913d\n" EX "url 20261128T221407Z-913d --expires 30m --public\n"
      "curl -o dump.rdb \"$(" EX "url 20261128T221407Z-913d)\"\n",
      .run = ra_cmd_url},
-    {.name = "verify", .usage = "verify ID [--json]",
+    {.name = "verify", .usage = "verify ID|latest [--json]",
      .summary = "read a backup back and check it: RDB framing, CRC-64, size and checksum recorded",
      .options = verify_options, .operand = "ID",
      .notes = "  exit 0: the stored RDB is whole and the one recorded; 5: it is damaged or not the one recorded\n",
-     .examples = EX "verify 20261128T221407Z-913d\n" EX "verify 20261128T221407Z-913d --json\n",
+     .examples = EX "verify 20261128T221407Z-913d\n" EX "verify 20261128T221407Z-913d --json\n" EX "verify latest\n",
      .run = ra_cmd_verify},
+    {.name = "restore", .usage = "restore ID|latest (--output PATH [--force] | --target URL [--replace]) [--json]",
+     .summary = "download a backup into a file, or replay it into a running Redis, verified as it passes",
+     .options = restore_options, .operand = "ID",
+     .notes = "  exit 0: restored; 5: the backup is damaged (no file is left at PATH); 2: PATH exists, or the target\n"
+              "  holds keys, or is older than the backup; 3: the target refused keys\n",
+     .examples = EX "restore latest --output dump.rdb\n" EX "restore 20261128T221407Z-913d --target redis://127.0.0.1:6380\n"
+     EX "restore latest --target redis://10.0.0.5:7000 --replace\n",
+     .run = ra_cmd_restore},
     {.name = "retention", .usage = "retention [--apply|--dry-run] [--days N] [--sweep]",
      .summary = "put the lifecycle rule that expires this instance's backups (merged with the bucket's rules)",
      .options = retention_options, .notes = "",
@@ -298,7 +315,31 @@ int ra_app_list_records(const ra_app *app, ra_store *store, ra_record **recs, si
     return 0;
 }
 
+int ra_app_id_arg_valid(const char *id) {
+    return strcmp(id, RA_ID_LATEST) == 0 || ra_record_id_valid(id);
+}
+
+/* `latest`: the newest backup of the instance that succeeded, into id. */
+static int latest_id(const ra_store *store, const char *purpose, char id[RA_ID_MAX], ra_err *err) {
+    ra_record *recs = NULL;
+    size_t n = 0;
+    if (ra_catalog_list(&store->catalog, time(NULL), &recs, &n, err) != 0) return -1;
+    size_t i = 0;
+    while (i < n && recs[i].state != RA_STATE_SUCCEEDED) i++;
+    if (i < n) snprintf(id, RA_ID_MAX, "%s", recs[i].id);
+    ra_catalog_records_free(recs, n);
+    if (i == n)
+        return ra_err_set(err, RA_E_NOTFOUND, "instance '%s' has no succeeded backup, there is nothing to %s "
+                          "(see redis-archiver list)", store->catalog.instance, purpose);
+    return 0;
+}
+
 int ra_app_get_backup(const ra_store *store, const char *id, const char *purpose, ra_record *rec, ra_err *err) {
+    char newest[RA_ID_MAX];
+    if (strcmp(id, RA_ID_LATEST) == 0) {
+        if (latest_id(store, purpose, newest, err) != 0) return -1;
+        id = newest;
+    }
     if (ra_catalog_get(&store->catalog, id, rec, err) != 0) return -1;
     /* The record's key is data anyone who may write the instance folder can forge (faults.md R10):
      * the object must be the one prefix, instance and id name. */

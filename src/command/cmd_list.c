@@ -20,16 +20,18 @@ int ra_cmd_list(ra_app *app, const ra_args *args, ra_err *err) {
         fprintf(stderr, "no backups of instance '%s' in bucket '%s' yet: 'redis-archiver backup' takes one\n",
                 app->config->instance, app->config->bucket);
     } else {
-        printf("%-21s  %-6s  %-20s  %-20s  %9s  %-9s  %s\n", "ID", "TYPE", "STARTED", "FINISHED", "SIZE",
-               "STATUS", "REMARK");
+        printf("%-21s  %-6s  %-20s  %-20s  %9s  %10s  %-9s  %s\n", "ID", "TYPE", "STARTED", "FINISHED", "SIZE",
+               "KEYS", "STATUS", "REMARK");
         for (size_t i = 0; i < n; i++) {
             const ra_record *r = &recs[i];
             char started[32], finished[32], size[16] = "-";
             ra_time_iso(r->started, started);
             ra_time_iso(r->finished, finished);
+            char keys[24] = "-"; /* not counted: an older record, or a structure the reader did not know */
             if (r->state == RA_STATE_SUCCEEDED) ra_human_bytes((double)r->bytes, size, sizeof(size));
-            printf("%-21s  %-6s  %-20s  %-20s  %9s  %-9s  %s\n", r->id, r->automatic ? "auto" : "manual",
-                   started, finished[0] ? finished : "-", size, ra_state_name(r->state),
+            if (r->keys.known) snprintf(keys, sizeof(keys), "%lld", r->keys.total);
+            printf("%-21s  %-6s  %-20s  %-20s  %9s  %10s  %-9s  %s\n", r->id, r->automatic ? "auto" : "manual",
+                   started, finished[0] ? finished : "-", size, keys, ra_state_name(r->state),
                    r->remark ? r->remark : "");
         }
     }

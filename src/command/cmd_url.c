@@ -25,7 +25,7 @@ int ra_cmd_url(ra_app *app, const ra_args *args, ra_err *err) {
     const ra_config *c = app->config;
     const char *id = args->operand, *expires_text = ra_args_value(args, "--expires");
     int public_only = ra_args_at(args, "--public") > 0, json = ra_args_at(args, "--json") > 0;
-    if (id == NULL) return ra_err_set(err, RA_E_USAGE, "url: which backup? usage: url ID [--expires DURATION]");
+    if (id == NULL) return ra_err_set(err, RA_E_USAGE, "url: which backup? usage: url ID|latest [--expires DURATION]");
     long expires = c->url_expiry;
     if (expires_text && ra_parse_duration(expires_text, &expires, err) != 0) return -1;
     if (expires < 1 || expires > RA_PRESIGN_EXPIRY_MAX)
@@ -33,13 +33,14 @@ int ra_cmd_url(ra_app *app, const ra_args *args, ra_err *err) {
                           expires_text ? expires_text : "", RA_PRESIGN_EXPIRY_MAX);
     if (public_only && c->public_endpoint == NULL)
         return ra_err_set(err, RA_E_USAGE, "--public needs public-endpoint to be configured");
-    if (!ra_record_id_valid(id))
+    if (!ra_app_id_arg_valid(id))
         return ra_err_set(err, RA_E_NOTFOUND, "no backup '%s' of instance '%s'", id, c->instance);
 
     ra_store store;
     if (ra_app_open_store(app, &store, err) != 0) return -1;
     ra_record rec = {0};
     int rc = ra_app_get_backup(&store, id, "download", &rec, err);
+    if (rc == 0) id = rec.id; /* "latest" resolved */
     ra_s3_head head = {0};
     if (rc == 0) {
         rc = ra_s3_head_object(store.s3, rec.key, &head, err);

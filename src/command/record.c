@@ -30,7 +30,20 @@ void ra_record_clear(ra_record *r) {
     free_str(&r->recipients);
     free_str(&r->boot_id);
     free_str(&r->pid_ns);
+    free(r->keys.dbs);
     memset(r, 0, sizeof(*r));
+}
+
+int ra_record_set_keys(ra_record *r, const ra_rdb_counts *c, ra_err *err) {
+    ra_record_dbkeys *dbs = c->ndbs ? calloc(c->ndbs, sizeof(*dbs)) : NULL;
+    if (c->ndbs && dbs == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    for (size_t i = 0; i < c->ndbs; i++)
+        dbs[i] = (ra_record_dbkeys){.db = c->dbs[i].db, .keys = c->dbs[i].keys, .expires = c->dbs[i].expires};
+    free(r->keys.dbs);
+    r->keys = (ra_record_keys){.known = 1, .total = c->keys, .expires = c->expires, .functions = c->functions,
+                               .dbs = dbs, .ndbs = c->ndbs};
+    memcpy(r->keys.kinds, c->kinds, sizeof(r->keys.kinds));
+    return 0;
 }
 
 void ra_time_iso(time_t t, char out[32]) {
@@ -180,6 +193,50 @@ static void set_time(json_t *o, const char *name, time_t t) {
     json_object_set_new(o, name, t ? json_string(buf) : json_null());
 }
 
+/* "keys": {"total", "expires", "functions", "types": {"string": n, ...}, "dbs": [{"db", "keys", "expires"}]} */
+static json_t *keys_to_json(const ra_record_keys *k) {
+    if (!k->known) return json_null();
+    json_t *o = json_object(), *types = json_object(), *dbs = json_array();
+    json_object_set_new(o, "total", json_integer(k->total));
+    json_object_set_new(o, "expires", json_integer(k->expires));
+    json_object_set_new(o, "functions", json_integer(k->functions));
+    for (int i = 0; i < RA_RDB_KINDS; i++)
+        json_object_set_new(types, ra_rdb_kind_name((ra_rdb_kind)i), json_integer(k->kinds[i]));
+    json_object_set_new(o, "types", types);
+    for (size_t i = 0; i < k->ndbs; i++) {
+        json_t *d = json_object();
+        json_object_set_new(d, "db", json_integer(k->dbs[i].db));
+        json_object_set_new(d, "keys", json_integer(k->dbs[i].keys));
+        json_object_set_new(d, "expires", json_integer(k->dbs[i].expires));
+        json_array_append_new(dbs, d);
+    }
+    json_object_set_new(o, "dbs", dbs);
+    return o;
+}
+
+static void keys_from_json(ra_record_keys *k, json_t *o) {
+    memset(k, 0, sizeof(*k));
+    if (!json_is_object(o)) return;
+    k->known = 1;
+    k->total = json_integer_value(json_object_get(o, "total"));
+    k->expires = json_integer_value(json_object_get(o, "expires"));
+    k->functions = json_integer_value(json_object_get(o, "functions"));
+    json_t *types = json_object_get(o, "types");
+    for (int i = 0; i < RA_RDB_KINDS; i++)
+        k->kinds[i] = json_integer_value(json_object_get(types, ra_rdb_kind_name((ra_rdb_kind)i)));
+    json_t *dbs = json_object_get(o, "dbs");
+    size_t n = json_is_array(dbs) ? json_array_size(dbs) : 0;
+    k->dbs = n ? calloc(n, sizeof(*k->dbs)) : NULL;
+    if (k->dbs == NULL) return;
+    for (size_t i = 0; i < n; i++) {
+        json_t *d = json_array_get(dbs, i);
+        k->dbs[i] = (ra_record_dbkeys){.db = (int)json_integer_value(json_object_get(d, "db")),
+                                       .keys = json_integer_value(json_object_get(d, "keys")),
+                                       .expires = json_integer_value(json_object_get(d, "expires"))};
+    }
+    k->ndbs = n;
+}
+
 char *ra_record_to_json(const ra_record *r) {
     json_t *o = json_object();
     char crc[17];
@@ -216,6 +273,7 @@ char *ra_record_to_json(const ra_record *r) {
     json_object_set_new(o, "stored_size", r->stored > 0 ? json_integer(r->stored) : json_null());
     if (r->boot_id) set_str(o, "boot_id", r->boot_id);
     if (r->pid_ns) set_str(o, "pid_ns", r->pid_ns);
+    json_object_set_new(o, "keys", keys_to_json(&r->keys));
     char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(o);
     return text;
@@ -281,6 +339,7 @@ int ra_record_from_json(ra_record *r, const char *text, size_t len, ra_err *err)
     r->stored = json_integer_value(json_object_get(o, "stored_size"));
     r->boot_id = get_str(o, "boot_id");
     r->pid_ns = get_str(o, "pid_ns");
+    keys_from_json(&r->keys, json_object_get(o, "keys"));
     json_decref(o);
     return 0;
 }

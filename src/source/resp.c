@@ -24,6 +24,8 @@ struct ra_resp {
     ra_conn *conn;
     redisReader *reader;
     limits_hit hit;
+    char *out; /* queued commands (ra_resp_append) */
+    size_t out_len, out_cap;
 };
 
 void ra_resp_printable(char *dst, size_t cap, const char *src, size_t n) {
@@ -148,7 +150,45 @@ ra_resp *ra_resp_new(ra_conn *c) {
 void ra_resp_free(ra_resp *p) {
     if (p == NULL) return;
     redisReaderFree(p->reader);
+    free(p->out);
     free(p);
+}
+
+static int out_room(ra_resp *p, size_t more, ra_err *err) {
+    if (p->out_len + more <= p->out_cap) return 0;
+    size_t cap = p->out_cap ? p->out_cap : 64 * 1024;
+    while (cap < p->out_len + more) cap *= 2;
+    char *nb = realloc(p->out, cap);
+    if (nb == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    p->out = nb;
+    p->out_cap = cap;
+    return 0;
+}
+
+int ra_resp_append(ra_resp *p, int argc, const char *const *argv, const size_t *lens, ra_err *err) {
+    size_t need = 16;
+    for (int i = 0; i < argc; i++) need += lens[i] + 24;
+    if (out_room(p, need, err) < 0) return -1;
+    p->out_len += (size_t)snprintf(p->out + p->out_len, 16, "*%d\r\n", argc);
+    for (int i = 0; i < argc; i++) {
+        p->out_len += (size_t)snprintf(p->out + p->out_len, 24, "$%zu\r\n", lens[i]);
+        memcpy(p->out + p->out_len, argv[i], lens[i]);
+        p->out_len += lens[i];
+        memcpy(p->out + p->out_len, "\r\n", 2);
+        p->out_len += 2;
+    }
+    return 0;
+}
+
+int ra_resp_flush(ra_resp *p, long timeout_ms, ra_err *err) {
+    if (p->out_len == 0) return 0;
+    int rc = ra_conn_write(p->conn, p->out, p->out_len, timeout_ms, err);
+    p->out_len = 0;
+    return rc;
+}
+
+size_t ra_resp_pending_bytes(const ra_resp *p) {
+    return p->out_len;
 }
 
 int ra_resp_send(ra_resp *p, int argc, const char **argv, long timeout_ms, ra_err *err) {
@@ -177,8 +217,8 @@ static long long now_ms(void) {
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Only used for handshake commands, each answered by exactly one reply before the next is sent,
- * so the reader never holds bytes past the reply. */
+/* Handshake commands are each answered by one reply before the next is sent; pipelined commands
+ * (ra_resp_append) leave later replies in the reader, which hands them out first. */
 ra_resp_reply *ra_resp_read(ra_resp *p, const char *what, long timeout_ms, ra_err *err) {
     char buf[READ_BUF];
     size_t total = 0;

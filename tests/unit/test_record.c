@@ -110,6 +110,41 @@ static void test_json_round_trip(void **state) {
     ra_record_clear(&r);
 }
 
+static void test_json_keys(void **state) {
+    (void)state;
+    ra_record r = {0};
+    ra_record_make_id(r.id, 1795485912, 0xbeef);
+    char *text = ra_record_to_json(&r);
+    assert_non_null(strstr(text, "\"keys\": null")); /* not counted */
+    ra_record back;
+    ra_err err = {0};
+    assert_int_equal(ra_record_from_json(&back, text, strlen(text), &err), 0);
+    assert_int_equal(back.keys.known, 0);
+    free(text);
+    ra_rdb_dbcount dbs[] = {{0, 10, 2}, {3, 5, 0}};
+    ra_rdb_counts c = {.keys = 15, .expires = 2, .functions = 1, .dbs = dbs, .ndbs = 2};
+    c.kinds[RA_RDB_HASH] = 9;
+    c.kinds[RA_RDB_STREAM] = 6;
+    assert_int_equal(ra_record_set_keys(&r, &c, &err), 0);
+    text = ra_record_to_json(&r);
+    assert_non_null(strstr(text, "\"hash\": 9"));
+    ra_record_clear(&back);
+    assert_int_equal(ra_record_from_json(&back, text, strlen(text), &err), 0);
+    assert_int_equal(back.keys.known, 1);
+    assert_int_equal(back.keys.total, 15);
+    assert_int_equal(back.keys.expires, 2);
+    assert_int_equal(back.keys.functions, 1);
+    assert_int_equal(back.keys.kinds[RA_RDB_HASH], 9);
+    assert_int_equal(back.keys.kinds[RA_RDB_STREAM], 6);
+    assert_int_equal(back.keys.ndbs, 2);
+    assert_int_equal(back.keys.dbs[1].db, 3);
+    assert_int_equal(back.keys.dbs[1].keys, 5);
+    assert_int_equal(back.keys.dbs[0].expires, 2);
+    free(text);
+    ra_record_clear(&back);
+    ra_record_clear(&r);
+}
+
 static void test_json_rejects_garbage(void **state) {
     (void)state;
     ra_record r;
@@ -175,6 +210,7 @@ int main(void) {
         cmocka_unit_test(test_keys),           cmocka_unit_test(test_remark_rules),
         cmocka_unit_test(test_json_round_trip), cmocka_unit_test(test_json_rejects_garbage),
         cmocka_unit_test(test_time_iso),       cmocka_unit_test(test_sealed_format),
+        cmocka_unit_test(test_json_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,379 @@
+/* cmd_restore.c - `restore ID|latest --output PATH | --target URL`: one streamed GET of the backup,
+ * verified as it passes (structure, CRC-64, size and key count against the record), into a file that
+ * appears under PATH only whole, or replayed key by key into a running Redis with RESTORE. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "command/cli.h"
+#include "command/output.h"
+#include "common/crc64.h"
+#include "common/text.h"
+#include "common/url.h"
+#include "source/rdb.h"
+#include "source/rdbparse.h"
+#include "source/resp.h"
+#include "source/target.h"
+
+typedef struct dbkeys {
+    int db;
+    long long keys;
+} dbkeys;
+
+typedef struct restore {
+    const ra_record *rec;
+    long long total;        /* bytes of the object read so far */
+    ra_rdb rdb;             /* framing and CRC-64 */
+    ra_rdbparse *parser;    /* structure, keys */
+    int bad_structure;      /* --output: the structure's first error waits for the CRC's verdict */
+    ra_err structure;
+    /* --output */
+    int fd;
+    const char *tmp;
+    /* --target */
+    ra_target *target;
+    ra_target_info tinfo;   /* zero for --output */
+    ra_target_stats st;
+    int db;                 /* the database SELECTed on the target, -1 before any */
+    int collecting;         /* the current item's value bytes are kept */
+    uint8_t *val;
+    size_t vlen, vcap;
+    long long skipped;      /* keys whose TTL had passed */
+    dbkeys *dbs;
+    size_t ndbs;
+    /* progress */
+    int progress;           /* a line on stderr (a terminal) */
+    double t0, last_draw;   /* monotonic seconds */
+} restore;
+
+static double mono(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void draw(restore *r, int final) {
+    double t = mono() - r->t0;
+    if (!final && t - r->last_draw < 0.25) return;
+    r->last_draw = t;
+    char done[16], rate[16];
+    ra_human_bytes((double)r->total, done, sizeof(done));
+    ra_human_bytes(t > 0 ? (double)r->total / t : 0, rate, sizeof(rate));
+    int pct = r->rec->bytes > 0 ? (int)(100.0 * (double)r->total / (double)r->rec->bytes) : 0;
+    fprintf(stderr, "\r%3d%% %s %s/s %lld keys %.0fs%-10s%s", pct, done, rate, ra_rdbparse_counts(r->parser)->keys, t,
+            "", final ? "\n" : "");
+}
+
+/* ---- the value bytes of each key, made into RESTORE payloads ------------------------------------- */
+
+static int keep(restore *r, const uint8_t *d, size_t n, ra_err *err) {
+    if (r->vlen + n > r->vcap) {
+        size_t cap = r->vcap ? r->vcap : 4096;
+        while (cap < r->vlen + n) cap *= 2;
+        uint8_t *nb = realloc(r->val, cap);
+        if (nb == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory holding a value of %zu bytes", cap);
+        r->val = nb;
+        r->vcap = cap;
+    }
+    memcpy(r->val + r->vlen, d, n);
+    r->vlen += n;
+    return 0;
+}
+
+static long long now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int count_db(restore *r, int db, ra_err *err) {
+    size_t k = 0;
+    while (k < r->ndbs && r->dbs[k].db != db) k++;
+    if (k == r->ndbs) {
+        dbkeys *nd = realloc(r->dbs, (r->ndbs + 1) * sizeof(*nd));
+        if (nd == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+        r->dbs = nd;
+        r->dbs[r->ndbs++] = (dbkeys){.db = db};
+    }
+    r->dbs[k].keys++;
+    return 0;
+}
+
+static int on_begin(void *ctx, const ra_rdb_item *it, ra_err *err) {
+    restore *r = ctx;
+    int version = ra_rdbparse_version(r->parser, NULL);
+    if (r->tinfo.rdb_version > 0 && r->tinfo.rdb_version < version)
+        return ra_err_set(err, RA_E_USAGE, "target '%s' runs %s %s, which loads rdb version %d; backup '%s' is rdb "
+                          "version %d: restore into a server at least as new as the source",
+                          r->tinfo.name, r->tinfo.valkey_version[0] ? "valkey" : "redis",
+                          r->tinfo.valkey_version[0] ? r->tinfo.valkey_version : r->tinfo.redis_version,
+                          r->tinfo.rdb_version, r->rec->id, version);
+    r->vlen = 0;
+    r->collecting = 0;
+    if (it->kind == RA_RDB_ITEM_KEY && it->value_kind == RA_RDB_MODULE) {
+        char name[10], key[80];
+        ra_rdb_module_name(it->module_id, name);
+        ra_resp_printable(key, sizeof(key), (const char *)it->key, it->key_len);
+        return ra_err_set(err, RA_E_USAGE, "key '%s' (db %d) holds a value of module type '%s', which restore does "
+                          "not replay: use restore --output and load the file where the module is", key, it->db,
+                          name);
+    }
+    if (it->kind == RA_RDB_ITEM_KEY && it->expire_ms >= 0 && it->expire_ms <= now_ms()) {
+        r->skipped++;
+        return 0;
+    }
+    r->collecting = 1;
+    return 0;
+}
+
+static int on_value(void *ctx, const uint8_t *d, size_t n, ra_err *err) {
+    restore *r = ctx;
+    return r->collecting ? keep(r, d, n, err) : 0;
+}
+
+/* DUMP payload: the value, the RDB version (2 bytes) and a CRC-64 of both, little-endian (rdb.c
+ * createDumpPayload). */
+static int on_end(void *ctx, const ra_rdb_item *it, ra_err *err) {
+    restore *r = ctx;
+    if (!r->collecting) return 0;
+    int version = ra_rdbparse_version(r->parser, NULL);
+    uint8_t trailer[10] = {(uint8_t)(version & 0xff), (uint8_t)(version >> 8)};
+    if (keep(r, trailer, 2, err) < 0) return -1;
+    uint64_t crc = ra_crc64(0, r->val, r->vlen);
+    for (int i = 0; i < 8; i++) trailer[i] = (uint8_t)(crc >> (8 * i));
+    if (keep(r, trailer, 8, err) < 0) return -1;
+    if (it->kind == RA_RDB_ITEM_FUNCTION) return ra_target_function_restore(r->target, r->val, r->vlen, &r->st, err);
+    if (it->db != r->db) {
+        if (ra_target_select(r->target, it->db, &r->st, err) < 0) return -1;
+        r->db = it->db;
+    }
+    if (count_db(r, it->db, err) < 0) return -1;
+    return ra_target_restore(r->target, it->key, it->key_len, it->expire_ms, r->val, r->vlen, it->idle, it->freq,
+                             &r->st, err);
+}
+
+/* ---- the object as it arrives -------------------------------------------------------------------- */
+
+static int rdb_in(restore *r, const uint8_t *d, size_t n, ra_err *err) {
+    if (ra_rdb_feed(&r->rdb, d, n, err) < 0) return -1;
+    if (r->target) return ra_rdbparse_feed(r->parser, d, n, err); /* nothing damaged may be replayed */
+    if (!r->bad_structure && ra_rdbparse_feed(r->parser, d, n, &r->structure) < 0) r->bad_structure = 1;
+    for (size_t off = 0; off < n;) {
+        ssize_t w = write(r->fd, d + off, n - off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) return ra_err_set(err, RA_E_INTERNAL, "writing '%s': %s", r->tmp, strerror(errno));
+        off += (size_t)w;
+    }
+    return 0;
+}
+
+/* Decoding stages (zstd, age) plug in here: a record that says its object is sealed gets its decoders
+ * chained in front of rdb_in, so that verification and restore always see the RDB as Redis wrote it.
+ * Until they exist every object is that RDB. */
+static int object_in(void *ctx, const void *data, size_t len, ra_err *err) {
+    restore *r = ctx;
+    r->total += (long long)len;
+    if (r->total > r->rec->bytes)
+        return ra_err_set(err, RA_E_VERIFY, "the object holds more than the %lld bytes its record says",
+                          r->rec->bytes);
+    if (r->progress) draw(r, 0);
+    return rdb_in(r, data, len, err);
+}
+
+/* After the GET: the framing and CRC-64, then the structure, then the record's size, CRC and keys. */
+static int check_whole(restore *r, ra_err *err) {
+    const ra_record *rec = r->rec;
+    if (ra_rdb_finish(&r->rdb, err) != 0) return -1;
+    if (r->bad_structure) {
+        *err = r->structure;
+        return -1;
+    }
+    if (ra_rdbparse_finish(r->parser, err) != 0) return -1;
+    if (r->rdb.total != rec->bytes)
+        return ra_err_set(err, RA_E_VERIFY, "it holds %lld bytes, its record says %lld", r->rdb.total, rec->bytes);
+    if (rec->crc64 != 0 && r->rdb.crc != rec->crc64)
+        return ra_err_set(err, RA_E_VERIFY, "it has crc64 %016" PRIx64 ", its record says %016" PRIx64, r->rdb.crc,
+                          rec->crc64);
+    const ra_rdb_counts *c = ra_rdbparse_counts(r->parser);
+    if (rec->keys.known && c->keys != rec->keys.total)
+        return ra_err_set(err, RA_E_VERIFY, "it holds %lld keys, its record says %lld", c->keys, rec->keys.total);
+    return 0;
+}
+
+static int download(ra_store *store, restore *r, ra_err *err) {
+    const ra_record *rec = r->rec;
+    r->t0 = mono();
+    int rc = ra_s3_get_object(store->s3, rec->key, object_in, r, err);
+    if (r->progress) draw(r, 1);
+    if (rc != 0 && err->code == RA_E_NOTFOUND)
+        return ra_err_set(err, RA_E_NOTFOUND, "backup '%s' has a record but its object '%s' is gone (expired?)",
+                          rec->id, rec->key);
+    if (rc == 0) rc = check_whole(r, err);
+    if (rc != 0 && err->code == RA_E_VERIFY) ra_err_prefix(err, "backup '%s' ('%s') is damaged: ", rec->id, rec->key);
+    return rc;
+}
+
+/* ---- --output PATH -------------------------------------------------------------------------------- */
+
+static int to_file(ra_app *app, ra_store *store, restore *r, const char *path, int force, ra_err *err) {
+    struct stat sb;
+    if (lstat(path, &sb) == 0 && (S_ISDIR(sb.st_mode) || !force))
+        return ra_err_set(err, RA_E_USAGE, S_ISDIR(sb.st_mode) ? "--output '%s' is a directory: name the file to write"
+                                                                : "--output '%s' exists: give --force to replace it",
+                          path);
+    char *dir = strdup(path), *base = strdup(path), *tmp = NULL;
+    int made = dir && base && asprintf(&tmp, "%s/.%s.restore-XXXXXX", dirname(dir), basename(base)) >= 0;
+    free(dir);
+    free(base);
+    if (!made) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    r->tmp = tmp;
+    r->fd = mkstemp(tmp);
+    if (r->fd < 0) {
+        ra_err_set(err, RA_E_USAGE, "cannot create a file beside '%s': %s", path, strerror(errno));
+        free(tmp);
+        return -1;
+    }
+    int rc = download(store, r, err);
+    if (rc == 0 && fsync(r->fd) != 0) rc = ra_err_set(err, RA_E_INTERNAL, "writing '%s': %s", tmp, strerror(errno));
+    if (close(r->fd) != 0 && rc == 0) rc = ra_err_set(err, RA_E_INTERNAL, "writing '%s': %s", tmp, strerror(errno));
+    if (rc == 0) {
+        /* without --force, a file that appeared meanwhile is not replaced either */
+        int moved = force ? rename(tmp, path) : renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE);
+        if (moved != 0)
+            rc = ra_err_set(err, errno == EEXIST ? RA_E_USAGE : RA_E_INTERNAL, "cannot put the restored file at '%s': %s",
+                            path, errno == EEXIST ? "it exists now (give --force to replace it)" : strerror(errno));
+    }
+    if (rc != 0) unlink(tmp); /* nothing partial is left behind */
+    free(tmp);
+    r->tmp = NULL;
+    if (rc == 0)
+        ra_log_info(&app->log, "restore.file", "backup %s restored to '%s' (%lld bytes, %lld keys)", r->rec->id, path,
+                    r->rdb.total, ra_rdbparse_counts(r->parser)->keys);
+    return rc;
+}
+
+/* ---- --target URL --------------------------------------------------------------------------------- */
+
+static int to_server(ra_app *app, ra_store *store, restore *r, const char *url, int replace, ra_err *err) {
+    const ra_config *c = app->config;
+    ra_target_opts to = {
+        .url = url,
+        .tls_ca_file = c->tls_ca_file,
+        .tls_cert_file = c->tls_cert_file,
+        .tls_key_file = c->tls_key_file,
+        .tls_sni = c->tls_server_name,
+        .tls_insecure = c->tls_insecure,
+        .replace = replace,
+        .connect_timeout_ms = c->connect_timeout * 1000,
+        .read_timeout_ms = c->read_timeout * 1000,
+        .cancel = app->cancel,
+        .log = &app->log,
+    };
+    ra_target_info *info = &r->tinfo;
+    r->target = ra_target_open(&to, info, err);
+    if (r->target == NULL) return -1;
+    if (info->keys > 0 && !replace)
+        return ra_err_set(err, RA_E_USAGE, "target '%s' holds %lld keys: restore into an empty server, or give "
+                          "--replace to overwrite keys of the same names", info->name, info->keys);
+    ra_log_info(&app->log, "restore.target", "restoring backup %s into '%s' (%s %s, rdb version %d)%s", r->rec->id,
+                info->name, info->valkey_version[0] ? "valkey" : "redis",
+                info->valkey_version[0] ? info->valkey_version : info->redis_version, info->rdb_version,
+                info->cluster ? ", a cluster: each key goes to the master of its slot, every database into db 0" : "");
+    int rc = download(store, r, err);
+    if (rc == 0) rc = ra_target_flush(r->target, &r->st, err);
+    if (rc == 0 && r->st.errors > 0)
+        rc = ra_err_set(err, RA_E_SOURCE, "target '%s' refused %lld of the keys and functions sent; the first: %s",
+                        info->name, r->st.errors, r->st.first_error);
+    return rc;
+}
+
+static void summary(const restore *r, const char *where, int json) {
+    const ra_rdb_counts *c = ra_rdbparse_counts(r->parser);
+    double t = mono() - r->t0;
+    long long keys = r->target ? r->st.restored : c->keys;
+    if (json) {
+        ra_out_field f[] = {
+            {"id", RA_OUT_STR, r->rec->id, 0},
+            {r->target ? "target" : "output", RA_OUT_STR, where, 0},
+            {"size", RA_OUT_INT, NULL, r->rdb.total},
+            {"rdb_version", RA_OUT_INT, NULL, r->rdb.version},
+            {"keys", RA_OUT_INT, NULL, c->keys},
+            {"restored", RA_OUT_INT, NULL, r->target ? r->st.restored : c->keys},
+            {"skipped_expired", RA_OUT_INT, NULL, r->skipped},
+            {"functions", RA_OUT_INT, NULL, r->target ? r->st.functions : c->functions},
+            {"errors", RA_OUT_INT, NULL, r->st.errors},
+            {"ms", RA_OUT_INT, NULL, (long long)(t * 1000)},
+        };
+        ra_output_json_object(stdout, f, sizeof(f) / sizeof(f[0]));
+        return;
+    }
+    if (!r->target) {
+        printf("backup %s restored to %s: %lld bytes, %lld keys, crc64 %016" PRIx64 ", in %.1fs (%.1f MB/s)\n",
+               r->rec->id, where, r->rdb.total, c->keys, r->rdb.crc, t, t > 0 ? (double)r->rdb.total / t / 1e6 : 0);
+        return;
+    }
+    printf("backup %s restored into %s%s: %lld keys", r->rec->id, where, r->tinfo.cluster ? " (cluster)" : "",
+           r->st.restored);
+    for (size_t i = 0; i < r->ndbs; i++) printf("%sdb%d %lld", i ? ", " : " (", r->dbs[i].db, r->dbs[i].keys);
+    printf("%s, %lld functions, %lld expired keys skipped, %lld errors, in %.1fs (%.1f MB/s, %.0f keys/s)\n",
+           r->ndbs ? ")" : "", r->st.functions, r->skipped, r->st.errors, t,
+           t > 0 ? (double)r->rdb.total / t / 1e6 : 0, t > 0 ? (double)keys / t : 0);
+}
+
+int ra_cmd_restore(ra_app *app, const ra_args *args, ra_err *err) {
+    const ra_config *c = app->config;
+    const char *id = args->operand, *output = ra_args_value(args, "--output"), *url = ra_args_value(args, "--target");
+    int json = ra_args_at(args, "--json") > 0;
+    if (id == NULL || (output == NULL) == (url == NULL))
+        return ra_err_set(err, RA_E_USAGE, "restore: usage: restore ID|latest --output PATH [--force] | "
+                          "restore ID|latest --target URL [--replace]");
+    if ((output && *output == '\0') || (url && *url == '\0'))
+        return ra_err_set(err, RA_E_USAGE, "restore: --%s needs a value", output ? "output" : "target");
+    if (ra_args_at(args, "--force") && !output)
+        return ra_err_set(err, RA_E_USAGE, "restore: --force goes with --output");
+    if (ra_args_at(args, "--replace") && !url)
+        return ra_err_set(err, RA_E_USAGE, "restore: --replace goes with --target");
+    if (!ra_app_id_arg_valid(id))
+        return ra_err_set(err, RA_E_NOTFOUND, "no backup '%s' of instance '%s'", id, c->instance);
+
+    char *target_url = url ? strdup(url) : NULL;
+    if (url && target_url == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    if (url && ra_redis_url_has_password(url)) { /* hidden from /proc/PID/cmdline now, as --source is */
+        ra_redis_url_scrub((char *)url);
+        ra_log_warn(&app->log, "restore.password", "the --target URL carried a password, which other users could "
+                    "see in the process list until it was hidden");
+    }
+    url = target_url;
+    ra_store store;
+    if (ra_app_open_store(app, &store, err) != 0) {
+        free(target_url);
+        return -1;
+    }
+    ra_record rec = {0};
+    int rc = ra_app_get_backup(&store, id, "restore", &rec, err);
+    restore r = {.rec = &rec, .fd = -1, .db = -1, .progress = app->stderr_tty && !json};
+    ra_rdb_init(&r.rdb);
+    ra_rdbparse_cb cb = {.ctx = &r, .begin = on_begin, .value = on_value, .end = on_end};
+    if (rc == 0 && (r.parser = ra_rdbparse_new(url ? &cb : NULL)) == NULL)
+        rc = ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    if (rc == 0)
+        rc = output ? to_file(app, &store, &r, output, ra_args_at(args, "--force") > 0, err)
+                    : to_server(app, &store, &r, url, ra_args_at(args, "--replace") > 0, err);
+    if (rc == 0 || (r.target && r.st.restored + r.st.errors > 0)) summary(&r, output ? output : r.tinfo.name, json);
+    ra_target_free(r.target);
+    ra_rdbparse_free(r.parser);
+    free(r.val);
+    free(r.dbs);
+    ra_record_clear(&rec);
+    ra_app_close_store(&store);
+    if (target_url) explicit_bzero(target_url, strlen(target_url));
+    free(target_url);
+    return rc;
+}
