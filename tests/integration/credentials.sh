@@ -214,11 +214,14 @@ ra_check "expiring mid-upload: refreshed before expiry" grep -q "refreshed the s
 no_secret "the refreshing backup's output" "$T/short-$RUN.err"
 
 # --- a 403 names the source and what to check
-rc=0
-cr_ra AWS_ACCESS_KEY_ID="$RA_TEST_S3_ACCESS_KEY" AWS_SECRET_ACCESS_KEY=wrong-secret -- list >/dev/null \
-    2>"$T/403.err" || rc=$?
-if [ $rc = 4 ] && grep -q "403 SignatureDoesNotMatch.*credentials from environment (AWS_ACCESS_KEY_ID), region \
+if ! ra_store_skip moto "a 403 names the credential source and the usual causes" \
+    "moto does not check SigV4 signatures, so a wrong secret is accepted"; then
+    rc=0
+    cr_ra AWS_ACCESS_KEY_ID="$RA_TEST_S3_ACCESS_KEY" AWS_SECRET_ACCESS_KEY=wrong-secret -- list >/dev/null \
+        2>"$T/403.err" || rc=$?
+    if [ $rc = 4 ] && grep -q "403 SignatureDoesNotMatch.*credentials from environment (AWS_ACCESS_KEY_ID), region \
 '$RA_TEST_S3_REGION': check the secret key, the region and the clock" "$T/403.err"; then
-    ra_ok "a 403 names the credential source and the usual causes"
-else ra_fail "a 403 names the credential source and the usual causes" "rc $rc" "$(cat "$T/403.err")"; fi
+        ra_ok "a 403 names the credential source and the usual causes"
+    else ra_fail "a 403 names the credential source and the usual causes" "rc $rc" "$(cat "$T/403.err")"; fi
+fi
 ra_done
