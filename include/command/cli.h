@@ -93,6 +93,11 @@ int ra_app_id_arg_valid(const char *id);
  * unknown id or a backup that did not ("... there is nothing to <purpose>"); RA_E_VERIFY for a record
  * whose id or key is not the one prefix, instance and id give (a forged record). */
 int ra_app_get_backup(const ra_store *store, const char *id, const char *purpose, ra_record *rec, ra_err *err);
+/* The stages that undo a sealed backup's format (decrypt with identity-file, decompress) in front of
+ * to_plain, which then sees the RDB as Redis wrote it. NULL with *plain = 1 for a plain backup; NULL with
+ * *plain = 0 and err set when the format is unknown (RA_E_VERIFY) or no identity was given (RA_E_USAGE).
+ * Caller frees with ra_seal_free. */
+ra_seal *ra_app_unseal(const ra_config *c, const ra_record *rec, const ra_sink *to_plain, int *plain, ra_err *err);
 /* S3 client options from the configuration (strings borrowed from it, creds from the caller). */
 void ra_app_s3_config(const ra_app *app, const ra_s3_credentials *creds, ra_s3_config *sc);
 /* Source options from the configuration (strings borrowed from it); the password is REDISCLI_AUTH's. */

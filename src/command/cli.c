@@ -394,3 +394,27 @@ void ra_app_replica_opts(const ra_app *app, ra_replica_opts *opts) {
         .log = &app->log,
     };
 }
+
+ra_seal *ra_app_unseal(const ra_config *c, const ra_record *rec, const ra_sink *to_plain, int *plain, ra_err *err) {
+    int zstd = 0, age = 0;
+    *plain = 0;
+    if (ra_seal_format_parse(rec->format, &zstd, &age) != 0) {
+        ra_err_set(err, RA_E_VERIFY, "backup '%s' has a record with an unknown format", rec->id);
+        return NULL;
+    }
+    if (!zstd && !age) {
+        *plain = 1;
+        return NULL;
+    }
+    ra_age_identity *ids = NULL;
+    size_t nids = 0;
+    if (age && c->identity_file == NULL) {
+        ra_err_set(err, RA_E_USAGE, "backup '%s' is encrypted (%s): give the age identity that opens it with "
+                   "identity-file (a file holding AGE-SECRET-KEY-1...)", rec->id, rec->format);
+        return NULL;
+    }
+    if (age && ra_age_identities_load_file(c->identity_file, &ids, &nids, err) != 0) return NULL;
+    ra_seal *s = ra_unseal_new(zstd, age, ids, nids, to_plain, err);
+    ra_age_identities_free(ids, nids);
+    return s;
+}

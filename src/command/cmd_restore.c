@@ -29,6 +29,7 @@ typedef struct dbkeys {
 
 typedef struct restore {
     const ra_record *rec;
+    ra_seal *unseal;        /* a sealed backup's decoders in front of rdb_in, else NULL */
     long long total;        /* bytes of the object read so far */
     ra_rdb rdb;             /* framing and CRC-64 */
     ra_rdbparse *parser;    /* structure, keys */
@@ -53,6 +54,11 @@ typedef struct restore {
     double t0, last_draw;   /* monotonic seconds */
 } restore;
 
+/* The object's size as stored: the RDB's, or the sealed object's (0: not recorded). */
+static long long stored_size(const restore *r) {
+    return r->unseal ? r->rec->stored : r->rec->bytes;
+}
+
 static double mono(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -66,7 +72,8 @@ static void draw(restore *r, int final) {
     char done[16], rate[16];
     ra_human_bytes((double)r->total, done, sizeof(done));
     ra_human_bytes(t > 0 ? (double)r->total / t : 0, rate, sizeof(rate));
-    int pct = r->rec->bytes > 0 ? (int)(100.0 * (double)r->total / (double)r->rec->bytes) : 0;
+    long long whole = stored_size(r);
+    int pct = whole > 0 ? (int)(100.0 * (double)r->total / (double)whole) : 0;
     fprintf(stderr, "\r%3d%% %s %s/s %lld keys %.0fs%-10s%s", pct, done, rate, ra_rdbparse_counts(r->parser)->keys, t,
             "", final ? "\n" : "");
 }
@@ -174,16 +181,23 @@ static int rdb_in(restore *r, const uint8_t *d, size_t n, ra_err *err) {
     return 0;
 }
 
-/* Decoding stages (zstd, age) plug in here: a record that says its object is sealed gets its decoders
- * chained in front of rdb_in, so that verification and restore always see the RDB as Redis wrote it.
- * Until they exist every object is that RDB. */
+static int plain_in(void *ctx, const uint8_t *data, size_t len, ra_err *err) {
+    return rdb_in(ctx, data, len, err);
+}
+
+/* A sealed backup (zstd, age) goes through its decoders first (ra_app_unseal), so that verification and
+ * restore always see the RDB as Redis wrote it. */
 static int object_in(void *ctx, const void *data, size_t len, ra_err *err) {
     restore *r = ctx;
     r->total += (long long)len;
-    if (r->total > r->rec->bytes)
-        return ra_err_set(err, RA_E_VERIFY, "the object holds more than the %lld bytes its record says",
-                          r->rec->bytes);
+    long long limit = stored_size(r);
+    if (limit > 0 && r->total > limit)
+        return ra_err_set(err, RA_E_VERIFY, "the object holds more than the %lld bytes its record says", limit);
     if (r->progress) draw(r, 0);
+    if (r->unseal) {
+        ra_sink in = ra_seal_sink(r->unseal);
+        return in.write(in.ctx, data, len, err);
+    }
     return rdb_in(r, data, len, err);
 }
 
@@ -211,6 +225,7 @@ static int download(ra_store *store, restore *r, ra_err *err) {
     const ra_record *rec = r->rec;
     r->t0 = mono();
     int rc = ra_s3_get_object(store->s3, rec->key, object_in, r, err);
+    if (rc == 0 && r->unseal) rc = ra_seal_finish(r->unseal, err);
     if (r->progress) draw(r, 1);
     if (rc != 0 && err->code == RA_E_NOTFOUND)
         return ra_err_set(err, RA_E_NOTFOUND, "backup '%s' has a record but its object '%s' is gone (expired?)",
@@ -363,11 +378,15 @@ int ra_cmd_restore(ra_app *app, const ra_args *args, ra_err *err) {
     ra_rdbparse_cb cb = {.ctx = &r, .begin = on_begin, .value = on_value, .end = on_end};
     if (rc == 0 && (r.parser = ra_rdbparse_new(url ? &cb : NULL)) == NULL)
         rc = ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    int plain = 1;
+    ra_sink to_plain = {.ctx = &r, .write = plain_in};
+    if (rc == 0 && (r.unseal = ra_app_unseal(c, &rec, &to_plain, &plain, err)) == NULL && !plain) rc = -1;
     if (rc == 0)
         rc = output ? to_file(app, &store, &r, output, ra_args_at(args, "--force") > 0, err)
                     : to_server(app, &store, &r, url, ra_args_at(args, "--replace") > 0, err);
     if (rc == 0 || (r.target && r.st.restored + r.st.errors > 0)) summary(&r, output ? output : r.tinfo.name, json);
     ra_target_free(r.target);
+    ra_seal_free(r.unseal);
     ra_rdbparse_free(r.parser);
     free(r.val);
     free(r.dbs);

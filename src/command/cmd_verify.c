@@ -39,31 +39,6 @@ static int sealed_feed(void *ctx, const void *data, size_t len, ra_err *err) {
     return in.write(in.ctx, data, len, err);
 }
 
-/* The chain that undoes the record's format into rdb; NULL with err set (*plain: the format is rdb). */
-static ra_seal *unseal_for(const ra_config *c, const ra_record *rec, readers *rd, int *plain, ra_err *err) {
-    int zstd = 0, age = 0;
-    *plain = 0;
-    if (ra_seal_format_parse(rec->format, &zstd, &age) != 0) {
-        ra_err_set(err, RA_E_VERIFY, "backup '%s' has a record with an unknown format", rec->id);
-        return NULL;
-    }
-    if (!zstd && !age) {
-        *plain = 1;
-        return NULL;
-    }
-    ra_age_identity *ids = NULL;
-    size_t nids = 0;
-    if (age && c->identity_file == NULL) {
-        ra_err_set(err, RA_E_USAGE, "backup '%s' is encrypted (%s): give the age identity that opens it with "
-                   "identity-file (a file holding AGE-SECRET-KEY-1...)", rec->id, rec->format);
-        return NULL;
-    }
-    if (age && ra_age_identities_load_file(c->identity_file, &ids, &nids, err) != 0) return NULL;
-    ra_sink to_rdb = {.ctx = rd, .write = rdb_write};
-    ra_seal *s = ra_unseal_new(zstd, age, ids, nids, &to_rdb, err);
-    ra_age_identities_free(ids, nids);
-    return s;
-}
 
 int ra_cmd_verify(ra_app *app, const ra_args *args, ra_err *err) {
     const ra_config *c = app->config;
@@ -83,7 +58,8 @@ int ra_cmd_verify(ra_app *app, const ra_args *args, ra_err *err) {
     if (rc == 0 && rd.parser == NULL) rc = ra_err_set(err, RA_E_INTERNAL, "out of memory");
     ra_seal *unseal = NULL;
     int plain = 1;
-    if (rc == 0 && (unseal = unseal_for(c, &rec, &rd, &plain, err)) == NULL && !plain) rc = -1;
+    ra_sink to_rdb = {.ctx = &rd, .write = rdb_write};
+    if (rc == 0 && (unseal = ra_app_unseal(c, &rec, &to_rdb, &plain, err)) == NULL && !plain) rc = -1;
     if (rc == 0) {
         rc = unseal ? ra_s3_get_object(store.s3, rec.key, sealed_feed, unseal, err)
                     : ra_s3_get_object(store.s3, rec.key, feed, &rd, err);

@@ -94,6 +94,25 @@ rc=$?
 if [ $rc = 5 ] && grep -q "no identity in identity-file opens" "$T/verify-wrong.err"; then ra_ok "verify with a wrong identity fails clearly (exit 5)"
 else ra_fail "verify with a wrong identity fails clearly (exit 5)" "rc $rc: $(cat "$T/verify-wrong.err")"; fi
 if ! grep -q "AGE-SECRET-KEY" "$T/verify-wrong.err"; then ra_ok "the error shows no key"; else ra_fail "the error shows no key"; fi
+# --- restore undoes the stages too: into a file and into a live server, with the identity; another fails
+rm -f "$T/restored.rdb"
+"$BIN" restore "$id" --output "$T/restored.rdb" --identity-file "$T/key.txt" >/dev/null 2>"$T/restore.err"
+ra_assert_eq "restore --output of the sealed backup exits 0" 0 "$?"
+ra_assert_eq "the restored file loads to the master's DEBUG DIGEST" "$digest" "$(ra_redis_restore_digest "$T/restored.rdb")"
+"$BIN" restore "$id" --output "$T/restored-wrong.rdb" --identity-file "$T/stranger.txt" >/dev/null 2>"$T/restore-wrong.err"
+rc=$?
+if [ $rc = 5 ] && [ ! -e "$T/restored-wrong.rdb" ]; then ra_ok "restore with a wrong identity fails (exit 5), no file left"
+else ra_fail "restore with a wrong identity fails (exit 5), no file left" "rc $rc: $(cat "$T/restore-wrong.err")"; fi
+TPORT=$(ra_redis_start sealed-target) || TPORT=
+if [ -n "$TPORT" ]; then
+    "$BIN" restore "$id" --target "redis://127.0.0.1:$TPORT" --identity-file "$T/key.txt" >/dev/null 2>"$T/restore-t.err"
+    ra_assert_eq "restore --target of the sealed backup exits 0" 0 "$?"
+    ra_assert_eq "the target's DEBUG DIGEST is the master's" "$digest" "$(ra_redis_digest "$TPORT")"
+    ra_redis_stop "$TPORT"
+else
+    ra_fail "a target redis-server starts"
+fi
+
 python3 - "$T/dl.rdb.zst.age" "$T/flipped" <<'PY'
 import sys
 b = bytearray(open(sys.argv[1], "rb").read())
