@@ -32,11 +32,19 @@ pidof_port() { # pid of our redis-server on PORT
     f=$(ra_redis_pidfile "$1") && ra__pidfile_pid "$f"
 }
 restart_redis() { # PORT: start it again from its own conf and wait for PING (and the link, for the replica)
-    local dir
+    local dir try
     dir=$(ra_redis_dir "$1") || return 1
-    rm -f "$dir/redis.pid"
-    redis-server "$dir/redis.conf" >/dev/null 2>&1 || return 1
-    fc_wait_for 30 sh -c "redis-cli -h 127.0.0.1 -p $1 ping 2>/dev/null | grep -q PONG"
+    # The killed server's socket may linger a moment on a loaded machine: try again rather than give up,
+    # and show its log when it never comes back.
+    for try in 1 2 3; do
+        rm -f "$dir/redis.pid"
+        redis-server "$dir/redis.conf" >/dev/null 2>&1 &&
+            fc_wait_for 30 sh -c "redis-cli -h 127.0.0.1 -p $1 ping 2>/dev/null | grep -q PONG" && return 0
+        echo "# restart of redis on port $1 failed (try $try)"
+        sleep 2
+    done
+    tail -n 20 "$dir/redis.log" 2>/dev/null | sed 's/^/#   /'
+    return 1
 }
 # a backup (NAME, then backup flags) in the background; sets BG_PID, writes $T/$1.out / .err / .rc
 bg_backup() {
