@@ -388,7 +388,9 @@ static void test_suggest(void **state) {
     assert_string_equal(ra_config_suggest("PART_SIZE"), "part-size");
     assert_string_equal(ra_config_suggest("bukket"), "bucket");
     assert_string_equal(ra_config_suggest("--bucket"), "bucket");
-    assert_string_equal(ra_config_suggest("retention"), "retention-days");
+    assert_string_equal(ra_config_suggest("retention-day"), "retention-days");
+    assert_null(ra_config_suggest("retention"));  /* retention-days and retention-keep */
+    assert_string_equal(ra_config_suggest("retention-kep"), "retention-keep");
     assert_string_equal(ra_config_suggest("timezon"), "timezone");
     assert_string_equal(ra_config_suggest("weekday"), "weekdays");
     assert_null(ra_config_suggest("tls"));  /* a prefix of several */
