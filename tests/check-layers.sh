@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.." || exit 2
 
 # library header prefix -> the files that may include it (globs, relative to the repository root)
 declare -A LIBS=(
-    [curl/]="src/storage/s3/request.c src/storage/s3/upload.c src/storage/s3/endpoint.c include/storage/s3/request.h src/main.c"
+    [curl/]="src/command/notify.c src/storage/s3/request.c src/storage/s3/upload.c src/storage/s3/endpoint.c include/storage/s3/request.h src/main.c"
     [hiredis/]="src/source/resp.c"
     [libxml/]="src/storage/s3/xml.c src/main.c"
     [jansson]="src/common/log.c src/command/record.c src/command/output.c"
