@@ -27,6 +27,7 @@ void ra_record_clear(ra_record *r) {
     free_str(&r->host);
     free_str(&r->format);
     free_str(&r->recipients);
+    free_str(&r->exit_class);
     memset(r, 0, sizeof(*r));
 }
 
@@ -167,6 +168,14 @@ int ra_remark_check(const char *remark, ra_err *err) {
     return 0;
 }
 
+void ra_record_set_error(ra_record *r, const ra_err *err) {
+    free(r->error);
+    r->error = strdup(err->msg);
+    free(r->exit_class);
+    r->exit_class = strdup(ra_err_code_name(err->code == RA_OK ? RA_E_INTERNAL : err->code));
+    r->state = err->code == RA_E_CANCELLED ? RA_STATE_CANCELLED : RA_STATE_FAILED;
+}
+
 static void set_str(json_t *o, const char *name, const char *value) {
     json_object_set_new(o, name, value ? json_string(value) : json_null());
 }
@@ -211,6 +220,8 @@ char *ra_record_to_json(const ra_record *r) {
     }
     json_object_set_new(o, "recipients", fps);
     json_object_set_new(o, "stored_size", r->stored > 0 ? json_integer(r->stored) : json_null());
+    set_str(o, "exit_class", r->exit_class);
+    json_object_set_new(o, "keep", json_boolean(r->keep));
     char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(o);
     return text;
@@ -274,6 +285,8 @@ int ra_record_from_json(ra_record *r, const char *text, size_t len, ra_err *err)
         r->recipients = joined;
     }
     r->stored = json_integer_value(json_object_get(o, "stored_size"));
+    r->exit_class = get_str(o, "exit_class");
+    r->keep = json_is_true(json_object_get(o, "keep"));
     json_decref(o);
     return 0;
 }
