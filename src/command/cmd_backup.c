@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "command/backup.h"
 #include "command/cli.h"
@@ -28,7 +29,7 @@ static int seal_from_config(const ra_config *c, ra_seal_opts *seal, ra_age_recip
 }
 
 /* Shared with `schedule`: one backup with the configured source, store and sizes. */
-int ra_backup_with_config(ra_app *app, int automatic, const char *remark, ra_record *rec, ra_err *err) {
+static int backup_once(ra_app *app, int automatic, const char *remark, ra_record *rec, ra_err *err) {
     const ra_config *c = app->config;
     memset(rec, 0, sizeof(*rec));
     if (ra_remark_check(remark, err) != 0) return -1;
@@ -59,6 +60,19 @@ int ra_backup_with_config(ra_app *app, int automatic, const char *remark, ra_rec
     int rc = ra_backup_run(&opts, rec, err);
     ra_app_close_store(&store);
     free(recipients);
+    return rc;
+}
+
+static double monotonic(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+int ra_backup_with_config(ra_app *app, int automatic, const char *remark, ra_record *rec, ra_err *err) {
+    double t0 = monotonic();
+    int rc = backup_once(app, automatic, remark, rec, err);
+    ra_report_run(app, rec, rc, err, monotonic() - t0);
     return rc;
 }
 
