@@ -19,6 +19,8 @@ typedef struct ra_catalog {
     const char *prefix;   /* "redis-archiver/" */
     const char *instance; /* "default" */
     const ra_log *log;
+    int keep_last;        /* the sweep never deletes the newest this many succeeded backups (nor pinned
+                             ones, whatever this is): retention-keep */
 } ra_catalog;
 
 /* "<prefix><instance>/" (caller frees). */
@@ -40,8 +42,9 @@ int ra_catalog_find_running(const ra_catalog *c, time_t now, const char *except_
  * -1. */
 int ra_catalog_abort_orphans(const ra_catalog *c, time_t now, const char *except_key, ra_err *err);
 
-/* Delete backups (RDB + record) that started more than `days` days before now; with dry_run only
- * report. Returns the number deleted (or that would be), or -1. */
+/* Delete backups (RDB + record) that started more than `days` days before now, except what
+ * ra_retain_decide keeps (keep_last newest succeeded, pinned, running); with dry_run only report.
+ * Returns the number deleted (or that would be), or -1. */
 int ra_catalog_sweep(const ra_catalog *c, int days, time_t now, int dry_run, ra_err *err);
 
 #endif
