@@ -108,6 +108,11 @@ int ra_cmd_verify(ra_app *app, const ra_args *args, ra_err *err);
 int ra_cmd_retention(ra_app *app, const ra_args *args, ra_err *err);
 int ra_cmd_status(ra_app *app, const ra_args *args, ra_err *err);
 int ra_cmd_schedule(ra_app *app, const ra_args *args, ra_err *err);
+int ra_cmd_keep(ra_app *app, const ra_args *args, ra_err *err);
+int ra_cmd_unkeep(ra_app *app, const ra_args *args, ra_err *err);
+int ra_cmd_delete(ra_app *app, const ra_args *args, ra_err *err);
+/* Mark the backup just taken as kept (pinned) and write its record again (backup --keep). */
+int ra_backup_pin(ra_app *app, ra_record *rec, ra_err *err);
 int ra_cmd_config(ra_app *app, const ra_args *args, ra_err *err);
 
 #endif

@@ -13,6 +13,11 @@ static const ra_option backup_options[] = {
     {"--remark", "TEXT", "why this backup was taken (UTF-8, at most 256 bytes, no control characters)"},
     {"--auto", NULL, "record it as a scheduled (auto) backup instead of manual"},
     {"--json", NULL, "print the final record as JSON instead of the id"},
+    {"--keep", NULL, "pin this backup: retention never deletes it (unkeep ID releases it)"},
+    {NULL, NULL, NULL},
+};
+static const ra_option delete_options[] = {
+    {"--force", NULL, "delete even the newest succeeded backup, or a pinned one"},
     {NULL, NULL, NULL},
 };
 static const ra_option list_options[] = {
@@ -43,7 +48,7 @@ static const ra_option status_options[] = {
 };
 
 static const ra_command commands[] = {
-    {"backup", "backup [--remark TEXT] [--auto] [--json]", "take one backup now and print its id",
+    {"backup", "backup [--remark TEXT] [--auto] [--keep] [--json]", "take one backup now and print its id",
      backup_options, NULL, "", ra_cmd_backup},
     {"list", "list [--json]", "list this instance's backups, newest first", list_options, NULL, "", ra_cmd_list},
     {"url", "url ID [--expires DURATION] [--public] [--json]", "print a presigned download URL for a backup",
@@ -57,6 +62,11 @@ static const ra_command commands[] = {
      retention_options, NULL, "", ra_cmd_retention},
     {"status", "status [--json] [ID]", "show running and recent backup tasks", status_options, "ID", "",
      ra_cmd_status},
+    {"keep", "keep ID", "pin a backup: retention (lifecycle rule and sweep) never deletes it", no_options, "ID", "",
+     ra_cmd_keep},
+    {"unkeep", "unkeep ID", "release a pinned backup to retention", no_options, "ID", "", ra_cmd_unkeep},
+    {"delete", "delete ID [--force]", "delete one backup (its object and record)", delete_options, "ID",
+     "  refuses the newest succeeded backup and pinned ones without --force\n", ra_cmd_delete},
     {"schedule", "schedule", "run forever: one auto backup a day inside window, on weekdays", no_options, NULL,
      "  (no flags: window, weekdays, timezone come from the configuration)\n", ra_cmd_schedule},
     {"config", "config", "print the effective configuration and where each value came from", no_options, NULL, "",
@@ -224,7 +234,8 @@ int ra_app_open_store(const ra_app *app, ra_store *store, ra_err *err) {
         return -1;
     }
     store->catalog = (ra_catalog){
-        .s3 = store->s3, .prefix = c->prefix, .instance = c->instance, .log = &app->log};
+        .s3 = store->s3, .prefix = c->prefix, .instance = c->instance, .log = &app->log,
+        .keep_last = c->retention_keep};
     return 0;
 }
 

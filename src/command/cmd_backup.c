@@ -52,7 +52,7 @@ static int backup_once(ra_app *app, int automatic, const char *remark, ra_record
         .seal = seal.compression != RA_COMPRESSION_NONE || seal.nrecipients > 0 ? &seal : NULL,
         .automatic = automatic,
         .remark = remark,
-        .sweep_days = c->sweep ? c->retention_days : 0,
+        .sweep_days = c->sweep || c->retention_keep > 0 ? c->retention_days : 0, /* retention-keep: README */
         .progress = app->stderr_tty,
         .cancel = app->cancel,
         .log = &app->log,
@@ -81,6 +81,7 @@ int ra_cmd_backup(ra_app *app, const ra_args *args, ra_err *err) {
     int automatic = ra_args_at(args, "--auto") > 0, json = ra_args_at(args, "--json") > 0;
     ra_record rec;
     int rc = ra_backup_with_config(app, automatic, remark, &rec, err);
+    if (rc == 0 && ra_args_at(args, "--keep") > 0) rc = ra_backup_pin(app, &rec, err);
     if (rec.id[0] != '\0' && json) {
         char *text = ra_record_to_json(&rec);
         if (text) printf("%s\n", text);

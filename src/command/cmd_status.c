@@ -38,8 +38,9 @@ int ra_cmd_status(ra_app *app, const ra_args *args, ra_err *err) {
             ra_human_bytes((double)r->bytes, bytes, sizeof(bytes));
             ra_human_bytes(r->rate, rate, sizeof(rate));
             snprintf(per_second, sizeof(per_second), "%s/s", rate);
-            printf("%-21s  %-11s  %-9s  %10s  %11s  %s\n", r->id, r->automatic ? "backup-auto" : "backup",
-                   ra_state_name(r->state), bytes, per_second, r->error ? r->error : "");
+            printf("%-21s  %-11s  %-9s  %10s  %11s  %s%s%s%s\n", r->id, r->automatic ? "backup-auto" : "backup",
+                   ra_state_name(r->state), bytes, per_second, r->exit_class ? "[" : "",
+                   r->exit_class ? r->exit_class : "", r->exit_class ? "] " : "", r->error ? r->error : "");
         }
     }
     free(shown); /* the records it points into are freed below */

@@ -171,4 +171,65 @@ kill -TERM "$SCHED"
 wait "$SCHED"
 SCHED=
 
+# --- retention-keep: backups have failed for weeks; the newest 3 succeeded and a pinned one survive the sweep,
+# and the lifecycle rule expires nothing by age (it only aborts unfinished uploads)
+RI=it-ret
+put_rec() {  # put_rec ID STATUS DAY [KEEP]
+    printf '{"id":"%s","instance":"%s","type":"auto","status":"%s","started":"%sT02:00:00Z","finished":"%sT02:01:00Z","bytes":3,"keep":%s}' \
+        "$1" "$RI" "$2" "$3" "$3" "${4:-false}" >"$T/rec.json"
+    ra_aws s3 cp "$T/rec.json" "s3://$BUCKET/redis-archiver/$RI/$1.json" >/dev/null 2>&1
+    [ "$2" = succeeded ] && ra_aws s3 cp "$T/rec.json" "s3://$BUCKET/redis-archiver/$RI/$1.rdb" >/dev/null 2>&1
+    return 0
+}
+put_rec 20200101T020000Z-0001 succeeded 2020-01-01
+put_rec 20200102T020000Z-0002 succeeded 2020-01-02 true
+put_rec 20200103T020000Z-0003 succeeded 2020-01-03
+put_rec 20200104T020000Z-0004 succeeded 2020-01-04
+put_rec 20200105T020000Z-0005 succeeded 2020-01-05
+put_rec 20200106T020000Z-0006 succeeded 2020-01-06
+for d in 07 08 09 10; do put_rec 202001${d}T020000Z-00$d failed 2020-01-$d; done
+"$BIN" retention --apply --instance "$RI" --retention-days 7 --retention-keep 3 >"$T/ret.out" 2>"$T/ret.err"
+ra_assert_eq "retention --apply with retention-keep exits 0" 0 "$?"
+left=$(ra_aws s3 ls "s3://$BUCKET/redis-archiver/$RI/" 2>/dev/null | awk '{print $4}' | sort | tr '\n' ' ')
+want="20200102T020000Z-0002.json 20200102T020000Z-0002.rdb 20200104T020000Z-0004.json 20200104T020000Z-0004.rdb 20200105T020000Z-0005.json 20200105T020000Z-0005.rdb 20200106T020000Z-0006.json 20200106T020000Z-0006.rdb "
+ra_assert_eq "the sweep keeps the newest 3 succeeded and the pinned backup, deletes the rest" "$want" "$left"
+grep -q '"event":"retention.keep".*20200106T020000Z-0006.*newest' "$T/ret.err" && ra_ok "the sweep says why it keeps an old backup" ||
+    ra_fail "the sweep says why it keeps an old backup" "$(cat "$T/ret.err")"
+rule=$(ra_aws s3api get-bucket-lifecycle-configuration --bucket "$BUCKET" 2>/dev/null)
+check=$(python3 -c '
+import json, sys
+rules = {r["ID"]: r for r in json.loads(sys.argv[1])["Rules"]}
+ours = rules["redis-archiver:redis-archiver/it-ret"]
+assert "Expiration" not in ours, ours
+assert ours["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] == 1, ours
+print("ok")' "$rule" 2>&1)
+ra_assert_eq "with retention-keep the lifecycle rule expires nothing by age, and aborts unfinished uploads" ok "$check"
+
+# --- keep, unkeep, delete on real backups
+export REDIS_ARCHIVER_INSTANCE=it-del REDIS_ARCHIVER_SOURCE=redis://127.0.0.1:$RA_TEST_REDIS_REPLICA_PORT
+a=$("$BIN" backup 2>/dev/null)
+b=$("$BIN" backup 2>/dev/null)
+"$BIN" delete "$b" >/dev/null 2>"$T/del.err"
+ra_assert_eq "delete refuses the newest succeeded backup (exit 2)" 2 "$?"
+grep -q -- "--force" "$T/del.err" && ra_ok "the refusal names --force" || ra_fail "the refusal names --force" "$(cat "$T/del.err")"
+"$BIN" delete "$a" >/dev/null 2>&1
+ra_assert_eq "delete removes an older backup" 0 "$?"
+if ! ra_aws s3 ls "s3://$BUCKET/redis-archiver/it-del/" 2>/dev/null | grep -q "$a"; then ra_ok "its object and record are gone"; else ra_fail "its object and record are gone"; fi
+c=$("$BIN" backup --keep --remark "before the upgrade" 2>/dev/null)
+ra_assert_eq "backup --keep records a pinned backup" true "$("$BIN" list --json 2>/dev/null | python3 -c 'import json,sys; print(str([r for r in json.load(sys.stdin) if r["id"]==sys.argv[1]][0]["keep"]).lower())' "$c")"
+"$BIN" delete "$c" >/dev/null 2>&1
+ra_assert_eq "delete refuses the newest (pinned) backup" 2 "$?"
+"$BIN" keep "$b" >/dev/null 2>&1
+ra_assert_eq "keep ID exits 0" 0 "$?"
+"$BIN" delete "$b" >/dev/null 2>"$T/del2.err"
+ra_assert_eq "delete refuses a pinned backup" 2 "$?"
+"$BIN" unkeep "$b" >/dev/null 2>&1
+"$BIN" delete "$b" >/dev/null 2>&1
+ra_assert_eq "after unkeep, delete removes it" 0 "$?"
+"$BIN" keep 20200101T000000Z-dead >/dev/null 2>&1
+ra_assert_eq "keep of an unknown id exits 6" 6 "$?"
+"$BIN" delete "$c" --force >/dev/null 2>&1
+ra_assert_eq "delete --force removes the last one" 0 "$?"
+export REDIS_ARCHIVER_INSTANCE=it-ops REDIS_ARCHIVER_SOURCE=redis://127.0.0.1:$R
+
 ra_done
