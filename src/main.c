@@ -29,8 +29,9 @@ static void usage(FILE *out) {
                  "configuration (flag > REDIS_ARCHIVER_<KEY> variable > config file > AWS_REGION and the like\n"
                  "for region and endpoint > default):\n");
     ra_config_print_help(out);
-    fprintf(out, "\ncredentials: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, or the shared\n"
-                 "credentials file (AWS_SHARED_CREDENTIALS_FILE, AWS_PROFILE); the Redis password in the source\n"
+    fprintf(out, "\ncredentials: the AWS SDKs' chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN, web\n"
+                 "identity (AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN), the shared credentials and config files\n"
+                 "(AWS_PROFILE), container credentials (ECS, EKS Pod Identity), EC2 IMDSv2; the Redis password in the source\n"
                  "URL (config file or REDIS_ARCHIVER_SOURCE) or REDISCLI_AUTH, never on the command line.\n\n"
                  "exit codes: 0 ok, 1 internal error, 2 usage or configuration, 3 Redis source, 4 S3 store,\n"
                  "5 RDB verification failed, 6 backup not found, 7 another backup is running, 8 cancelled\n");

@@ -225,14 +225,10 @@ int ra_app_open_store(const ra_app *app, ra_store *store, ra_err *err) {
     const ra_config *c = app->config;
     memset(store, 0, sizeof(*store));
     if (ra_config_require_bucket(c, err) != 0) return -1;
-    if (ra_s3_credentials_load(&store->creds, err) != 0) return -1;
     ra_s3_config sc;
-    ra_app_s3_config(app, &store->creds, &sc);
+    ra_app_s3_config(app, NULL, &sc); /* NULL: the client runs the AWS chain and refreshes what it gives */
     store->s3 = ra_s3_new(&sc, err);
-    if (store->s3 == NULL) {
-        ra_s3_credentials_clear(&store->creds);
-        return -1;
-    }
+    if (store->s3 == NULL) return -1;
     store->catalog = (ra_catalog){
         .s3 = store->s3, .prefix = c->prefix, .instance = c->instance, .log = &app->log,
         .keep_last = c->retention_keep};

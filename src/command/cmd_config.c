@@ -7,5 +7,8 @@ int ra_cmd_config(ra_app *app, const ra_args *args, ra_err *err) {
     (void)args;
     (void)err;
     ra_config_print(app->config, stdout);
+    char creds[640]; /* the source only, never a secret */
+    ra_s3_credentials_describe(app->config->region, creds, sizeof(creds));
+    printf("# credentials: %s\n", creds);
     return 0;
 }
