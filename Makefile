@@ -75,6 +75,7 @@ deps:
 	    $$SUDO apt-get update -qq && \
 	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
+	@tests/harness/promtool.sh >/dev/null || echo "note: promtool unavailable: the metrics tests will skip promtool, loudly"
 
 # deps first, so that `make check` alone sets up a fresh Debian 12 machine.
 check: deps
