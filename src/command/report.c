@@ -72,6 +72,21 @@ void ra_report_run(const ra_app *app, ra_record *rec, int rc, const ra_err *err,
         if (rec->exit_class == NULL || rec->error == NULL) ra_record_set_error(rec, &fail);
     }
     ra_code code = rc == 0 ? RA_OK : fail.code;
+    /* one line a log collector can count and graph without parsing messages */
+    double rate = seconds > 0 ? (double)rec->bytes / seconds : 0;
+    ra_log_field fields[] = {
+        {"id", rec->id, 0}, {"instance", c->instance, 0},
+        {"status", ra_state_name(rec->state), 0}, {"bytes", NULL, (double)rec->bytes},
+        {"seconds", NULL, (double)(long long)(seconds * 1000) / 1000}, {"rate", NULL, (double)(long long)rate},
+        {"exit_class", rc == 0 ? "" : ra_err_code_name(code), 0},
+    };
+    size_t nf = sizeof(fields) / sizeof(fields[0]);
+    if (rc == 0)
+        ra_log_fields(&app->log, RA_LOG_INFO, "backup.result", fields, nf, "backup %s succeeded: %lld bytes in %.1fs",
+                      rec->id, rec->bytes, seconds);
+    else
+        ra_log_fields(&app->log, RA_LOG_INFO, "backup.result", fields, nf, "backup %s %s (%s)",
+                      rec->id[0] ? rec->id : "attempt", ra_state_name(rec->state), ra_err_code_name(code));
     if (app->monitor) ra_httpd_add_run(app->monitor, rec, code, seconds, now);
     if (c->metrics_file) write_metrics(app, rec, code, seconds, now);
     if ((c->notify_url || c->notify_command) && ra_notify_wanted((ra_notify_on)c->notify_on, rc == 0))

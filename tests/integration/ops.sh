@@ -118,6 +118,22 @@ grep -qx "RA_EXIT_CLASS=source" "$T/cmd2.env" 2>/dev/null && ra_ok "notify-comma
 if ! grep -rqF "$PW" "$T/hooks" "$T/cmd2.json" "$PROM" "$T/b2.err" "$T/b2.out"; then ra_ok "no secret in the POST, the hook's stdin, the metrics or the log"; else ra_fail "no secret in the POST, the hook's stdin, the metrics or the log"; fi
 if ! grep -qF "token=abc" "$T/b1.err" "$T/b2.err"; then ra_ok "the notify-url's query (a token) is not logged"; else ra_fail "the notify-url's query (a token) is not logged" "$(grep token "$T/b1.err" "$T/b2.err")"; fi
 
+# structured log lines: the failure's event names its class; backup.result carries the fields
+if grep -q '"event":"error.source".*"exit_class":"source","exit_code":3' "$T/b2.err"; then ra_ok "the final error line: event error.source, exit_class and exit_code fields"; else ra_fail "the final error line: event error.source, exit_class and exit_code fields" "$(cat "$T/b2.err")"; fi
+if grep '"event":"backup.result"' "$T/b1.err" | grep -q "\"id\":\"$id\",\"instance\":\"it-ops\",\"status\":\"succeeded\",\"bytes\":[1-9][0-9]*,\"seconds\":[0-9.]*,\"rate\":[0-9]*,\"exit_class\":\"\""; then
+    ra_ok "backup.result: id, instance, status, bytes, seconds, rate as JSON fields"
+else
+    ra_fail "backup.result: id, instance, status, bytes, seconds, rate as JSON fields" "$(grep backup.result "$T/b1.err")"
+fi
+# under systemd (stderr is the stream JOURNAL_STREAM names) lines carry syslog priorities: journalctl -p err finds failures
+: >"$T/journal.err"
+exec 9>>"$T/journal.err"
+JOURNAL_STREAM=$(stat -c '%d:%i' "$T/journal.err") "$BIN" backup --log-format text >/dev/null 2>&9
+exec 9>&-
+if grep -q '^<3>redis-archiver: error: ' "$T/journal.err" && ! grep -qv '^<[0-7]>' "$T/journal.err"; then ra_ok "under journald every line has a priority prefix, <3> for the error"; else ra_fail "under journald every line has a priority prefix, <3> for the error" "$(cat "$T/journal.err")"; fi
+JOURNAL_STREAM=1:1 "$BIN" backup --log-format text >/dev/null 2>"$T/nojournal.err"
+if ! grep -q '^<' "$T/nojournal.err"; then ra_ok "no prefix when stderr is not the journal's stream"; else ra_fail "no prefix when stderr is not the journal's stream" "$(cat "$T/nojournal.err")"; fi
+
 # a notify-url that does not answer and a hanging command do not change the result: bounded, still exit 3
 start=$SECONDS
 "$BIN" backup --notify-url "http://127.0.0.1:1/x" --notify-command "sleep 100" >/dev/null 2>"$T/b3.err"
@@ -207,7 +223,9 @@ ra_assert_eq "with retention-keep the lifecycle rule expires nothing by age, and
 
 # --- keep, unkeep, delete on real backups
 export REDIS_ARCHIVER_INSTANCE=it-del REDIS_ARCHIVER_SOURCE=redis://127.0.0.1:$RA_TEST_REDIS_REPLICA_PORT
+# (ids order by their start second: a second apart, newest is newest)
 a=$("$BIN" backup 2>/dev/null)
+sleep 1
 b=$("$BIN" backup 2>/dev/null)
 "$BIN" delete "$b" >/dev/null 2>"$T/del.err"
 ra_assert_eq "delete refuses the newest succeeded backup (exit 2)" 2 "$?"
@@ -215,6 +233,7 @@ grep -q -- "--force" "$T/del.err" && ra_ok "the refusal names --force" || ra_fai
 "$BIN" delete "$a" >/dev/null 2>&1
 ra_assert_eq "delete removes an older backup" 0 "$?"
 if ! ra_aws s3 ls "s3://$BUCKET/redis-archiver/it-del/" 2>/dev/null | grep -q "$a"; then ra_ok "its object and record are gone"; else ra_fail "its object and record are gone"; fi
+sleep 1
 c=$("$BIN" backup --keep --remark "before the upgrade" 2>/dev/null)
 ra_assert_eq "backup --keep records a pinned backup" true "$("$BIN" list --json 2>/dev/null | python3 -c 'import json,sys; print(str([r for r in json.load(sys.stdin) if r["id"]==sys.argv[1]][0]["keep"]).lower())' "$c")"
 "$BIN" delete "$c" >/dev/null 2>&1
