@@ -13,6 +13,10 @@ typedef struct ra_log {
     ra_log_format format;
     int priority_prefix; /* 1: each line starts with its syslog priority ("<3>" for errors), which journald
                             takes as the line's priority (journalctl -p err) */
+    /* NULL, or called with before 1 just before a line is written and 0 just after (on the same
+     * thread): a progress bar on the same terminal erases itself and draws itself again. */
+    void (*hook)(void *ctx, int before);
+    void *hook_ctx;
 } ra_log;
 
 /* A logger on stderr: text when stderr is a terminal, JSON lines otherwise; priority prefixes when

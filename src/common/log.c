@@ -45,6 +45,7 @@ static void vlog(const ra_log *log, ra_log_level level, const char *event, const
     gmtime_r(&now, &tm);
     strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
 
+    if (log->hook != NULL) log->hook(log->hook_ctx, 1);
     if (log->format == RA_LOG_JSON) {
         json_t *line = json_pack("{s:s, s:s, s:s, s:s}", "time", ts, "level", level_name[level],
                                  "event", event, "msg", msg);
@@ -69,6 +70,7 @@ static void vlog(const ra_log *log, ra_log_level level, const char *event, const
         fprintf(log->out, "%sredis-archiver: %s\n", prio, msg);
     }
     fflush(log->out);
+    if (log->hook != NULL) log->hook(log->hook_ctx, 0);
 }
 
 void ra_log_msg(const ra_log *log, ra_log_level level, const char *event, const char *fmt, ...) {
