@@ -18,6 +18,8 @@ typedef struct ra_httpd ra_httpd;
  * RA_E_USAGE when the address cannot be bound. */
 ra_httpd *ra_httpd_new(const char *address, const char *instance, long health_max_age, const ra_metrics *m,
                        time_t started, const ra_log *log, ra_err *err);
+/* Replace the numbers with *m (the daemon's view of earlier runs, read once the store answers). */
+void ra_httpd_seed(ra_httpd *h, const ra_metrics *m);
 /* Count one finished run (ra_metrics_add under the server's lock). */
 void ra_httpd_add_run(ra_httpd *h, const ra_record *rec, ra_code code, double seconds, time_t now);
 /* The port bound (useful with port 0). */

@@ -110,14 +110,7 @@ int ra_cmd_schedule(ra_app *app, const ra_args *args, ra_err *err) {
 
     time_t last_run, started = time(NULL);
     ra_metrics seed = {0};
-    for (;;) {
-        memset(&seed, 0, sizeof(seed));
-        last_run = last_auto_run(app, &seed, err);
-        if (last_run >= 0) break;
-        ra_log_warn(&app->log, "schedule.store", "cannot read earlier backups, retrying in 60s: %s", err->msg);
-        if (sleep_until(app, time(NULL) + 60)) return 0;
-    }
-    ra_err_clear(err);
+    /* the endpoint first: a store that is not reachable yet must not look like a dead process */
     ra_httpd *monitor = NULL;
     if (c->listen_address) {
         monitor = ra_httpd_new(c->listen_address, c->instance, c->health_max_age, &seed, started, &app->log, err);
@@ -125,6 +118,19 @@ int ra_cmd_schedule(ra_app *app, const ra_args *args, ra_err *err) {
         app->monitor = monitor;
         ra_log_info(&app->log, "schedule.listen", "serving /metrics and /healthz on %s", c->listen_address);
     }
+    for (;;) {
+        memset(&seed, 0, sizeof(seed));
+        last_run = last_auto_run(app, &seed, err);
+        if (last_run >= 0) break;
+        ra_log_warn(&app->log, "schedule.store", "cannot read earlier backups, retrying in 60s: %s", err->msg);
+        if (sleep_until(app, time(NULL) + 60)) {
+            app->monitor = NULL;
+            ra_httpd_free(monitor);
+            return 0;
+        }
+    }
+    ra_err_clear(err);
+    ra_httpd_seed(monitor, &seed);
     if (ra_schedule_missed(&s, time(NULL), last_run)) {
         ra_log_info(&app->log, "schedule.catchup", "today's window was missed: backing up now");
         run_one(app, &s, &last_run);

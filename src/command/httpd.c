@@ -209,6 +209,13 @@ ra_httpd *ra_httpd_new(const char *address, const char *instance, long health_ma
     return h;
 }
 
+void ra_httpd_seed(ra_httpd *h, const ra_metrics *m) {
+    if (h == NULL) return;
+    pthread_mutex_lock(&h->lock);
+    h->m = *m;
+    pthread_mutex_unlock(&h->lock);
+}
+
 void ra_httpd_add_run(ra_httpd *h, const ra_record *rec, ra_code code, double seconds, time_t now) {
     if (h == NULL) return;
     pthread_mutex_lock(&h->lock);
