@@ -3,9 +3,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "command/backup.h"
 #include "command/cli.h"
+#include "common/random.h"
+#include "common/url.h"
+#include "common/version.h"
 
 /* The configured compression and recipients; *seal stays all zero when neither is set. Recipients
  * are checked (Bech32) before anything connects. On success the caller frees *recipients. */
@@ -26,6 +30,46 @@ static int seal_from_config(const ra_config *c, ra_seal_opts *seal, ra_age_recip
                            .workers = c->compression_threads,
                            .plain_size = -1, .recipients = *recipients, .nrecipients = n};
     return 0;
+}
+
+/* Every attempt leaves a record with its exit class: one that failed before the job made its record
+ * (the source unreachable, a wrong password, a master refused, ...) gets a failed one now; one the job
+ * recorded gets its class added. Not for usage errors (nothing was done) nor an instance that is busy
+ * (the running backup has its own record). A store that refuses the record too is logged, not fatal. */
+static void record_failure(ra_app *app, const ra_catalog *cat, int automatic, const char *remark,
+                           const ra_seal_opts *seal, time_t started, ra_record *rec, const ra_err *err) {
+    if (err->code == RA_E_USAGE || err->code == RA_E_BUSY) return;
+    if (rec->id[0] != '\0' && rec->exit_class != NULL) return;
+    if (rec->id[0] == '\0') {
+        const ra_config *c = app->config;
+        char host[256] = "", source[RA_URL_HOST_MAX + 16] = "";
+        gethostname(host, sizeof(host) - 1);
+        ra_redis_url u;
+        ra_err uerr = {0};
+        if (ra_redis_url_parse(c->source, &u, &uerr) == 0) {  /* host:port only: never the credentials */
+            snprintf(source, sizeof(source), strchr(u.hosts[0].host, ':') ? "[%s]:%d" : "%s:%d", u.hosts[0].host,
+                     u.hosts[0].port);
+            ra_redis_url_clear(&u);
+        }
+        ra_record_clear(rec);
+        ra_record_make_id(rec->id, started, ra_random_u32());
+        rec->instance = strdup(cat->instance);
+        ra_record_set_seal(rec, seal);
+        rec->key = ra_record_object_key(cat->prefix, cat->instance, rec->id, rec->format);
+        rec->automatic = automatic;
+        rec->remark = remark && *remark ? strdup(remark) : NULL;
+        rec->started = started;
+        rec->finished = rec->heartbeat = time(NULL);
+        rec->offset = -1;
+        rec->source = source[0] ? strdup(source) : NULL;
+        rec->tool_version = strdup(RA_VERSION);
+        rec->host = strdup(host);
+        rec->pid = (long)getpid();
+    }
+    ra_record_set_error(rec, err);
+    ra_err perr = {0};
+    if (ra_catalog_put(cat, rec, &perr) != 0)
+        ra_log_warn(&app->log, "backup.record", "could not record the failed attempt: %s", perr.msg);
 }
 
 /* Shared with `schedule`: one backup with the configured source, store and sizes. */
@@ -57,7 +101,9 @@ static int backup_once(ra_app *app, int automatic, const char *remark, ra_record
         .cancel = app->cancel,
         .log = &app->log,
     };
+    time_t started = time(NULL);
     int rc = ra_backup_run(&opts, rec, err);
+    if (rc != 0) record_failure(app, &store.catalog, automatic, remark, opts.seal, started, rec, err);
     ra_app_close_store(&store);
     free(recipients);
     return rc;

@@ -118,6 +118,23 @@ grep -qx "RA_EXIT_CLASS=source" "$T/cmd2.env" 2>/dev/null && ra_ok "notify-comma
 if ! grep -rqF "$PW" "$T/hooks" "$T/cmd2.json" "$PROM" "$T/b2.err" "$T/b2.out"; then ra_ok "no secret in the POST, the hook's stdin, the metrics or the log"; else ra_fail "no secret in the POST, the hook's stdin, the metrics or the log"; fi
 if ! grep -qF "token=abc" "$T/b1.err" "$T/b2.err"; then ra_ok "the notify-url's query (a token) is not logged"; else ra_fail "the notify-url's query (a token) is not logged" "$(grep token "$T/b1.err" "$T/b2.err")"; fi
 
+# the attempt that failed before streaming left a record: failed, exit class source, shown by status
+"$BIN" status --json >"$T/status.json" 2>/dev/null
+check=$(python3 -c '
+import json, sys
+recs = json.load(open(sys.argv[1]))
+failed = [r for r in recs if r["status"] == "failed"]
+assert failed, recs
+r = failed[0]
+assert r["exit_class"] == "source" and r["error"] and r["instance"] == "it-ops", r
+assert r["source"] == "127.0.0.1:" + sys.argv[2], r["source"]
+assert r["started"] and r["finished"] and r["type"] == "manual", r
+print("ok")' "$T/status.json" "$R" 2>&1)
+ra_assert_eq "a backup against a stopped replica leaves a failed record with exit class source" ok "$check"
+"$BIN" status >"$T/status.txt" 2>/dev/null
+grep -q "failed .*\[source\] " "$T/status.txt" && ra_ok "status shows the failure with its class" || ra_fail "status shows the failure with its class" "$(cat "$T/status.txt")"
+if ! grep -qF "$PW" "$T/status.json"; then ra_ok "the failed record holds no password"; else ra_fail "the failed record holds no password"; fi
+
 # structured log lines: the failure's event names its class; backup.result carries the fields
 if grep -q '"event":"error.source".*"exit_class":"source","exit_code":3' "$T/b2.err"; then ra_ok "the final error line: event error.source, exit_class and exit_code fields"; else ra_fail "the final error line: event error.source, exit_class and exit_code fields" "$(cat "$T/b2.err")"; fi
 if grep '"event":"backup.result"' "$T/b1.err" | grep -q "\"id\":\"$id\",\"instance\":\"it-ops\",\"status\":\"succeeded\",\"bytes\":[1-9][0-9]*,\"seconds\":[0-9.]*,\"rate\":[0-9]*,\"exit_class\":\"\""; then
