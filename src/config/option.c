@@ -198,8 +198,9 @@ const opt ra_config_opts[RA_CONFIG_NKEYS] = {
     [RA_KEY_NOTIFY_URL] = {"notify-url", T_STR, F(notify_url), "", 0, 0, "URL",
         "POST the backup's record as JSON to this URL when a backup fails (see notify-on)",
         "Tried " RA_NOTIFY_ATTEMPTS_TEXT " times within " RA_NOTIFY_TIMEOUT_TEXT " at most; its result never changes the\n"
-        "backup's. The record holds no secret. A token in the URL is masked by `config`.",
-        "https://hooks.example.com/redis-archiver", NULL, check_notify_url, OPT_URL},
+        "backup's. The record holds no secret. `config` and logs show only its scheme and host:\n"
+        "its path and query often hold the hook's token.",
+        "https://hooks.example.com/redis-archiver", NULL, check_notify_url, OPT_SECRET_PATH},
     [RA_KEY_NOTIFY_ON] = {"notify-on", T_ENUM, F(notify_on), "failure", 0, 0, "failure|success|always",
         "which backups notify-url and notify-command hear about", NULL, NULL, notify_ons, NULL, 0},
     [RA_KEY_NOTIFY_COMMAND] = {"notify-command", T_STR, F(notify_command), "", 0, 0, "COMMAND",
