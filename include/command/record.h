@@ -42,6 +42,10 @@ typedef struct ra_record {
     char *exit_class;       /* failed/cancelled: the error's class (ra_err_code_name: "source", "store",
                                "verify", ...), which gives the exit code; NULL otherwise */
     int keep;               /* pinned (backup --keep, `keep ID`): never expired */
+    /* Where pid means something: the kernel's boot id and the PID namespace ("pid:[4026531836]")
+     * of the archiver; a pid is only looked up when both match the reader's (NULL: unknown). */
+    char *boot_id;
+    char *pid_ns;
 } ra_record;
 
 void ra_record_clear(ra_record *r);

@@ -18,9 +18,10 @@ typedef enum ra_retain {
 } ra_retain;
 
 /* A verdict for each of recs[0..n-1], which are newest first (as ra_catalog_list returns them):
- * a record is expired when it started more than `days` days before now and is none of the kept
- * kinds. keep_last 0 keeps no succeeded backup by count (age alone). out has n entries. */
-void ra_retain_decide(const ra_record *recs, size_t n, int days, int keep_last, time_t now, ra_retain *out);
+ * a record is expired when it started before cutoff (now - retention days, in the clock the
+ * records' times are in) and is none of the kept kinds. keep_last 0 keeps no succeeded backup by
+ * count (age alone). out has n entries. */
+void ra_retain_decide(const ra_record *recs, size_t n, time_t cutoff, int keep_last, ra_retain *out);
 
 /* Index of the newest succeeded backup in recs (newest first), or -1 when none. */
 long ra_retain_newest_succeeded(const ra_record *recs, size_t n);

@@ -46,7 +46,9 @@ static int read_back(ra_store *store, const ra_s3_lifecycle *put, const char *id
         pause_jitter();
         ra_s3_lifecycle_clear(got);
         if (ra_s3_get_lifecycle(store->s3, got, &unsupported, err) != 0) return -1;
-        if (!ra_lifecycle_took(put, got, id, xml, vanished)) return 0;
+        int took = ra_lifecycle_took(put, got, id, xml, vanished);
+        if (took < 0) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+        if (!took) return 0;
     }
     return 1;
 }
@@ -108,8 +110,12 @@ int ra_cmd_retention(ra_app *app, const ra_args *args, ra_err *err) {
     ra_store store;
     if (ra_app_open_store(app, &store, err) != 0) return -1;
     char *dir = ra_catalog_dir(&store.catalog);
-    char rule_id[300];
-    snprintf(rule_id, sizeof(rule_id), "redis-archiver:%s%s", c->prefix, c->instance);
+    char *rule_id = ra_lifecycle_rule_id(c->prefix, c->instance, err);
+    if (rule_id == NULL) {
+        free(dir);
+        ra_app_close_store(&store);
+        return -1;
+    }
     /* The rule cannot tell the newest retention-keep succeeded backups or pinned ones from others: with
      * retention-keep > 0 it only aborts unfinished uploads, and expiry is the sweep's (README, Retention). */
     int by_sweep = c->retention_keep > 0;
@@ -154,6 +160,7 @@ int ra_cmd_retention(ra_app *app, const ra_args *args, ra_err *err) {
     }
     ra_s3_lifecycle_clear(&lc);
     free(ours);
+    free(rule_id);
     free(dir);
     ra_app_close_store(&store);
     return rc;

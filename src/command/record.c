@@ -29,6 +29,8 @@ void ra_record_clear(ra_record *r) {
     free_str(&r->format);
     free_str(&r->recipients);
     free_str(&r->exit_class);
+    free_str(&r->boot_id);
+    free_str(&r->pid_ns);
     memset(r, 0, sizeof(*r));
 }
 
@@ -223,6 +225,8 @@ char *ra_record_to_json(const ra_record *r) {
     json_object_set_new(o, "stored_size", r->stored > 0 ? json_integer(r->stored) : json_null());
     set_str(o, "exit_class", r->exit_class);
     json_object_set_new(o, "keep", json_boolean(r->keep));
+    if (r->boot_id) set_str(o, "boot_id", r->boot_id);
+    if (r->pid_ns) set_str(o, "pid_ns", r->pid_ns);
     char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(o);
     return text;
@@ -288,6 +292,8 @@ int ra_record_from_json(ra_record *r, const char *text, size_t len, ra_err *err)
     r->stored = json_integer_value(json_object_get(o, "stored_size"));
     r->exit_class = get_str(o, "exit_class");
     r->keep = json_is_true(json_object_get(o, "keep"));
+    r->boot_id = get_str(o, "boot_id");
+    r->pid_ns = get_str(o, "pid_ns");
     json_decref(o);
     return 0;
 }

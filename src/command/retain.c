@@ -1,8 +1,7 @@
 /* retain.c - the retention verdicts: count first (newest succeeded), then pins, then age. */
 #include "command/retain.h"
 
-void ra_retain_decide(const ra_record *recs, size_t n, int days, int keep_last, time_t now, ra_retain *out) {
-    time_t cutoff = now - (time_t)days * 86400;
+void ra_retain_decide(const ra_record *recs, size_t n, time_t cutoff, int keep_last, ra_retain *out) {
     int kept = 0;
     for (size_t i = 0; i < n; i++) {
         const ra_record *r = &recs[i];

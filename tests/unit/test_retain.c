@@ -36,19 +36,19 @@ static void test_decide(void **state) {
     };
     size_t n = sizeof(recs) / sizeof(recs[0]);
     ra_retain out[10];
-    ra_retain_decide(recs, n, 7, 3, now, out);
+    ra_retain_decide(recs, n, now - 7 * DAY, 3, out);
     ra_retain want[] = {RA_RETAIN_RUNNING, RA_RETAIN_YOUNG, RA_RETAIN_EXPIRE, RA_RETAIN_NEWEST, RA_RETAIN_EXPIRE,
                         RA_RETAIN_NEWEST, RA_RETAIN_NEWEST, RA_RETAIN_EXPIRE, RA_RETAIN_PINNED, RA_RETAIN_EXPIRE};
     for (size_t i = 0; i < n; i++) assert_int_equal(out[i], want[i]);
 
     /* keep_last 0: age alone, but pins still hold */
-    ra_retain_decide(recs, n, 7, 0, now, out);
+    ra_retain_decide(recs, n, now - 7 * DAY, 0, out);
     assert_int_equal(out[3], RA_RETAIN_EXPIRE);
     assert_int_equal(out[8], RA_RETAIN_PINNED);
     /* a young success counts towards the newest N */
     ra_record young[] = {R(RA_STATE_SUCCEEDED, now - DAY, 0), R(RA_STATE_SUCCEEDED, now - 40 * DAY, 0),
                          R(RA_STATE_SUCCEEDED, now - 41 * DAY, 0)};
-    ra_retain_decide(young, 3, 7, 2, now, out);
+    ra_retain_decide(young, 3, now - 7 * DAY, 2, out);
     assert_int_equal(out[0], RA_RETAIN_NEWEST);
     assert_int_equal(out[1], RA_RETAIN_NEWEST);
     assert_int_equal(out[2], RA_RETAIN_EXPIRE);
