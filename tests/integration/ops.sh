@@ -3,7 +3,9 @@
 # `promtool check metrics` and counts on; notify-url gets the record (retried past a 503, no secret in it) and
 # notify-command gets it on stdin; `schedule` retries a failed backup with backoff while the replica is down
 # and succeeds when it is back; its /metrics passes promtool and /healthz turns 503 after a failure and 200
-# after the success.
+# after the success. Every failed attempt leaves a record with its exit class; JSON lines carry fields and journald
+# gets syslog priorities. Retention: the newest retention-keep succeeded and pinned backups survive the sweep and
+# RGW's lifecycle run (10 s days); keep, unkeep, delete and its refusals.
 set -u
 . "$(dirname "$0")/../harness/lib.sh"
 ra_need_redis
@@ -237,6 +239,27 @@ assert "Expiration" not in ours, ours
 assert ours["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] == 1, ours
 print("ok")' "$rule" 2>&1)
 ra_assert_eq "with retention-keep the lifecycle rule expires nothing by age, and aborts unfinished uploads" ok "$check"
+
+# --- and the lifecycle rule: RGW runs lifecycle with a 10 s "day" in the harness. Another instance's age-only
+# rule (retention-keep 0, 1 day) shows when the rules have run: its object is gone; ours must all be there still.
+if ra_store_is moto; then
+    ra_skip "the newest succeeded and pinned backups survive the store's lifecycle run" "on moto: moto never runs lifecycle rules"
+else
+    before=$(ra_aws s3 ls "s3://$BUCKET/redis-archiver/$RI/" 2>/dev/null | awk '{print $4}' | sort | tr '\n' ' ')
+    echo canary | ra_aws s3 cp - "s3://$BUCKET/redis-archiver/it-canary/canary.json" >/dev/null 2>&1
+    "$BIN" retention --apply --instance it-canary --retention-keep 0 --retention-days 1 >/dev/null 2>&1
+    ran=0
+    for _ in $(seq 1 120); do
+        ra_aws s3 ls "s3://$BUCKET/redis-archiver/it-canary/" 2>/dev/null | grep -q canary || { ran=1; break; }
+        sleep 1
+    done
+    after=$(ra_aws s3 ls "s3://$BUCKET/redis-archiver/$RI/" 2>/dev/null | awk '{print $4}' | sort | tr '\n' ' ')
+    if [ $ran = 1 ] && [ "$after" = "$want" ] && [ "$before" = "$want" ]; then
+        ra_ok "the newest succeeded and pinned backups survive the store's lifecycle run"
+    else
+        ra_fail "the newest succeeded and pinned backups survive the store's lifecycle run" "lifecycle ran: $ran" "before: $before" "after: $after"
+    fi
+fi
 
 # --- keep, unkeep, delete on real backups
 export REDIS_ARCHIVER_INSTANCE=it-del REDIS_ARCHIVER_SOURCE=redis://127.0.0.1:$RA_TEST_REDIS_REPLICA_PORT
