@@ -12,6 +12,7 @@
 #define NAME "redis_archiver_"
 #define LABEL "instance_name"
 #define FILE_MAX (1024 * 1024)
+#define VALUE_MAX 9e18 /* below LLONG_MAX: values read back are clamped to it */
 
 void ra_metrics_add(ra_metrics *m, const ra_record *rec, ra_code code, double seconds, time_t now) {
     m->last_attempt = now;
@@ -152,6 +153,8 @@ int ra_metrics_parse(ra_metrics *m, const char *instance, const char *text, size
                 num[nv] = '\0';
                 char *after;
                 double v = strtod(num, &after);
+                if (!(v > 0)) v = 0;                 /* negative, NaN: nothing */
+                if (v > VALUE_MAX) v = VALUE_MAX;    /* +Inf and the absurd fit every field */
                 label_value(labels, nlab, "result", result, sizeof(result));
                 label_value(labels, nlab, "class", class, sizeof(class));
                 unsigned long long u = v > 0 ? (unsigned long long)v : 0;
