@@ -28,8 +28,8 @@ int ra_cmd_list(ra_app *app, const ra_args *args, ra_err *err) {
             ra_time_iso(r->started, started);
             ra_time_iso(r->finished, finished);
             if (r->state == RA_STATE_SUCCEEDED) ra_human_bytes((double)r->bytes, size, sizeof(size));
-            printf("%-21s  %-6s  %-20s  %-20s  %9s  %-9s  %s\n", r->id, r->automatic ? "auto" : "manual",
-                   started, finished[0] ? finished : "-", size, ra_state_name(r->state),
+            printf("%-21s  %-6s  %-20s  %-20s  %9s  %-9s  %s%s\n", r->id, r->automatic ? "auto" : "manual",
+                   started, finished[0] ? finished : "-", size, ra_state_name(r->state), r->keep ? "[kept] " : "",
                    r->remark ? r->remark : "");
         }
     }

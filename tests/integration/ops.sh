@@ -278,6 +278,8 @@ c=$("$BIN" backup --keep --remark "before the upgrade" 2>/dev/null)
 ra_assert_eq "backup --keep records a pinned backup" true "$("$BIN" list --json 2>/dev/null | python3 -c 'import json,sys; print(str([r for r in json.load(sys.stdin) if r["id"]==sys.argv[1]][0]["keep"]).lower())' "$c")"
 "$BIN" delete "$c" >/dev/null 2>&1
 ra_assert_eq "delete refuses the newest (pinned) backup" 2 "$?"
+"$BIN" list 2>/dev/null | grep "^$c " | grep -q "\[kept\] before the upgrade" && ra_ok "list marks a kept backup" ||
+    ra_fail "list marks a kept backup" "$("$BIN" list 2>&1)"
 "$BIN" keep "$b" >/dev/null 2>&1
 ra_assert_eq "keep ID exits 0" 0 "$?"
 "$BIN" delete "$b" >/dev/null 2>"$T/del2.err"
