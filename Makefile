@@ -107,6 +107,7 @@ deps:
 	    echo "WARNING: make check will FAIL its moto pass; install 'moto[server]' for python3, or run" >&2; \
 	    echo "WARNING: the RGW pass alone with: RA_TEST_STORES=rgw make check" >&2; \
 	fi
+	@tests/harness/promtool.sh >/dev/null || echo "note: promtool unavailable: the metrics tests will skip promtool, loudly"
 
 # deps first, so that `make check` alone sets up a fresh Debian 12 machine.
 check: deps

@@ -100,8 +100,12 @@ int main(int argc, char **argv) {
     int code = 0;
     if (rc != 0) {
         if (err.code == RA_OK) err.code = RA_E_INTERNAL;
-        ra_log_error(&app.log, "error", "%s", err.msg[0] ? err.msg : "failed");
         code = ra_err_exit_code(err.code);
+        /* one event name per class (error.source, error.store, ...), and the class as a field */
+        char event[32];
+        snprintf(event, sizeof(event), "error.%s", ra_err_code_name(err.code));
+        ra_log_field fields[] = {{"exit_class", ra_err_code_name(err.code), 0}, {"exit_code", NULL, code}};
+        ra_log_fields(&app.log, RA_LOG_ERROR, event, fields, 2, "%s", err.msg[0] ? err.msg : "failed");
     }
     xmlCleanupParser();
     curl_global_cleanup();

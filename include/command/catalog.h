@@ -27,6 +27,8 @@ typedef struct ra_catalog {
      * ra_catalog_measure_clock); until then what the s3 client learnt (ra_s3_clock_offset). */
     int clock_known;
     long clock_offset;
+    int keep_last;        /* the sweep never deletes the newest this many succeeded backups (nor pinned
+                             ones, whatever this is): retention-keep */
 } ra_catalog;
 
 /* The local time `local` (time(NULL)) in the store's clock: record times are written in it and every
@@ -65,6 +67,9 @@ int ra_catalog_abort_orphans(const ra_catalog *c, time_t now, const char *except
 /* Delete backups (RDB + record) that started more than `days` days before now, by the store's clock;
  * with dry_run only report. Refuses (-1, RA_E_STORE) when the host's clock is more than
  * RA_CLOCK_SKEW_MAX_S off the store's. Returns the number deleted (or that would be), or -1. */
+/* Delete backups (RDB + record) that started more than `days` days before now, except what
+ * ra_retain_decide keeps (keep_last newest succeeded, pinned, running); with dry_run only report.
+ * Returns the number deleted (or that would be), or -1. */
 int ra_catalog_sweep(const ra_catalog *c, int days, time_t now, int dry_run, ra_err *err);
 /* The same, never deleting a backup that started at or after keep_from (store clock; 0: no bound):
  * a backup's own sweep passes its start. */

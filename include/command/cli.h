@@ -21,6 +21,7 @@ typedef struct ra_app {
     int stdout_tty;                 /* human output on stdout */
     int stderr_tty;                 /* progress bar on stderr: a terminal, text logs, log level info or
                                        lower, no --quiet */
+    struct ra_httpd *monitor;       /* schedule's /metrics endpoint, told about each run; NULL: none */
 } ra_app;
 
 /* One flag of a command, as git's parse_options has them: the table drives parsing, did-you-mean,
@@ -107,8 +108,13 @@ void ra_app_replica_opts(const ra_app *app, ra_replica_opts *opts);
  * returns -1. */
 int ra_unexpected(ra_err *err, const char *command, const char *arg);
 
-/* One backup with the configured source, store and sizes (backup and schedule). */
+/* One backup with the configured source, store and sizes (backup and schedule), then its report
+ * (ra_report_run). */
 int ra_backup_with_config(ra_app *app, int automatic, const char *remark, ra_record *rec, ra_err *err);
+/* After a backup run (rc its result, err its error when rc != 0, seconds its length): fill in what a
+ * run that failed early lacks in *rec (instance, times, error, exit class), count it in app->monitor
+ * and metrics-file, and run the hooks that notify-on asks for. Never fails: problems are logged. */
+void ra_report_run(const ra_app *app, ra_record *rec, int rc, const ra_err *err, double seconds);
 
 int ra_cmd_backup(ra_app *app, const ra_args *args, ra_err *err);
 int ra_cmd_list(ra_app *app, const ra_args *args, ra_err *err);
@@ -118,6 +124,11 @@ int ra_cmd_restore(ra_app *app, const ra_args *args, ra_err *err);
 int ra_cmd_retention(ra_app *app, const ra_args *args, ra_err *err);
 int ra_cmd_status(ra_app *app, const ra_args *args, ra_err *err);
 int ra_cmd_schedule(ra_app *app, const ra_args *args, ra_err *err);
+int ra_cmd_keep(ra_app *app, const ra_args *args, ra_err *err);
+int ra_cmd_unkeep(ra_app *app, const ra_args *args, ra_err *err);
+int ra_cmd_delete(ra_app *app, const ra_args *args, ra_err *err);
+/* Mark the backup just taken as kept (pinned) and write its record again (backup --keep). */
+int ra_backup_pin(ra_app *app, ra_record *rec, ra_err *err);
 int ra_cmd_config(ra_app *app, const ra_args *args, ra_err *err);
 int ra_cmd_help(ra_app *app, const ra_args *args, ra_err *err);
 int ra_cmd_man(ra_app *app, const ra_args *args, ra_err *err);

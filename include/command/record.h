@@ -57,6 +57,9 @@ typedef struct ra_record {
                                (records from before formats) */
     char *recipients;       /* encrypted: the recipients' fingerprints (ra_age_recipient), comma separated */
     long long stored;       /* bytes of the object (after compression and encryption); 0: not recorded */
+    char *exit_class;       /* failed/cancelled: the error's class (ra_err_code_name: "source", "store",
+                               "verify", ...), which gives the exit code; NULL otherwise */
+    int keep;               /* pinned (backup --keep, `keep ID`): never expired */
     /* Where pid means something: the kernel's boot id and the PID namespace ("pid:[4026531836]")
      * of the archiver; a pid is only looked up when both match the reader's (NULL: unknown). */
     char *boot_id;
@@ -82,6 +85,9 @@ char *ra_record_object_key(const char *prefix, const char *instance, const char 
 
 /* Format and recipients' fingerprints of a backup sealed with so (NULL: plain "rdb"). */
 void ra_record_set_seal(ra_record *r, const ra_seal_opts *so);
+
+/* A failed or cancelled run: state, error message and exit class from err. */
+void ra_record_set_error(ra_record *r, const ra_err *err);
 
 /* Remark rules: valid UTF-8, <= RA_REMARK_MAX bytes, no control characters. */
 int ra_remark_check(const char *remark, ra_err *err);

@@ -43,4 +43,14 @@
 #define RA_HEARTBEAT_INTERVAL_S 5            /* a running backup rewrites its record this often */
 #define RA_STALE_AFTER_S 120                 /* a running record not rewritten for this long is dead */
 
+/* Unattended operation: schedule's retries, hooks, the metrics listener */
+#define RA_RETRIES_MAX 100
+#define RA_RETRY_DELAY_CAP_S 900             /* retry-delay doubles up to this */
+#define RA_RETRY_DELAY_CAP_TEXT "15m"
+#define RA_NOTIFY_ATTEMPTS 3                 /* notify-url: tries per event */
+#define RA_NOTIFY_TIMEOUT_S 30               /* notify-url (all tries) and notify-command, each */
+#define RA_NOTIFY_ATTEMPTS_TEXT "3"
+#define RA_NOTIFY_TIMEOUT_TEXT "30s"
+#define RA_RETENTION_KEEP_DEFAULT 3
+
 #endif

@@ -11,20 +11,35 @@ typedef struct ra_log {
     FILE *out;           /* stderr by default */
     ra_log_level min;    /* messages below this level are dropped */
     ra_log_format format;
+    int priority_prefix; /* 1: each line starts with its syslog priority ("<3>" for errors), which journald
+                            takes as the line's priority (journalctl -p err) */
     /* NULL, or called with before 1 just before a line is written and 0 just after (on the same
      * thread): a progress bar on the same terminal erases itself and draws itself again. */
     void (*hook)(void *ctx, int before);
     void *hook_ctx;
 } ra_log;
 
-/* A logger on stderr: text when stderr is a terminal, JSON lines otherwise. */
+/* A logger on stderr: text when stderr is a terminal, JSON lines otherwise; priority prefixes when
+ * stderr is the journal's stream (JOURNAL_STREAM names its device and inode, as systemd sets it). */
 ra_log ra_log_default(void);
+
+/* One structured field of a JSON line: a string when s is non-NULL, else the number n (written as
+ * an integer when it is one). Text lines leave the fields out (the message says it all). */
+typedef struct ra_log_field {
+    const char *key;
+    const char *s;
+    double n;
+} ra_log_field;
 
 /* Log one event. `event` is a short stable word ("backup.start", "s3.retry"); the message is
  * human text. Callers never pass secrets: the logger does not know what is secret.
  * log may be NULL (then nothing is written). */
 void ra_log_msg(const ra_log *log, ra_log_level level, const char *event, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* ra_log_msg with fields after time, level, event and msg in a JSON line. */
+void ra_log_fields(const ra_log *log, ra_log_level level, const char *event, const ra_log_field *fields,
+                   size_t nfields, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 #define ra_log_debug(l, ev, ...) ra_log_msg((l), RA_LOG_DEBUG, (ev), __VA_ARGS__)
 #define ra_log_info(l, ev, ...) ra_log_msg((l), RA_LOG_INFO, (ev), __VA_ARGS__)

@@ -42,6 +42,8 @@ typedef enum ra_config_key {
     RA_KEY_PICK_REPLICA, RA_KEY_REPLICA_ALLOW, RA_KEY_ALLOW_UNCHECKED_RDB, RA_KEY_SENTINEL_MASTER, RA_KEY_CONNECT_TIMEOUT, RA_KEY_READ_TIMEOUT, RA_KEY_SYNC_TIMEOUT, RA_KEY_SWEEP,
     RA_KEY_COMPRESSION, RA_KEY_COMPRESSION_LEVEL, RA_KEY_COMPRESSION_THREADS, RA_KEY_ENCRYPT_RECIPIENT, RA_KEY_ENCRYPT_RECIPIENTS_FILE,
     RA_KEY_IDENTITY_FILE,
+    RA_KEY_RETRIES, RA_KEY_RETRY_DELAY, RA_KEY_METRICS_FILE, RA_KEY_LISTEN_ADDRESS, RA_KEY_HEALTH_MAX_AGE,
+    RA_KEY_NOTIFY_URL, RA_KEY_NOTIFY_ON, RA_KEY_NOTIFY_COMMAND, RA_KEY_RETENTION_KEEP,
     RA_KEY_LOG_FORMAT, RA_KEY_LOG_LEVEL, RA_KEY_CONFIG,
     RA_CONFIG_NKEYS
 } ra_config_key;
@@ -90,6 +92,15 @@ typedef struct ra_config {
     char *encrypt_recipient; /* age1... recipients, comma or space separated; NULL = none */
     char *encrypt_recipients_file; /* a file of age1... recipients (age -R); NULL = none */
     char *identity_file;     /* age identity file (AGE-SECRET-KEY-1...) that verify decrypts with */
+    int retries;             /* schedule: attempts after a failed one inside the window, 0..RA_RETRIES_MAX */
+    long retry_delay;        /* seconds before the first retry; doubled each time, capped */
+    char *metrics_file;      /* Prometheus textfile written after every run; NULL = none */
+    char *listen_address;    /* schedule: host:port serving /metrics and /healthz; NULL = off */
+    long health_max_age;     /* seconds: /healthz fails when the last success is older */
+    char *notify_url;        /* POST the record as JSON here; NULL = none */
+    int notify_on;           /* failure, success, always: ra_notify_on */
+    char *notify_command;    /* run by /bin/sh with the record on stdin; NULL = none */
+    int retention_keep;      /* the newest N succeeded backups are never expired */
     ra_config_log_format log_format;
     ra_log_level log_level;
     char *config;            /* path of the config file read; NULL = none */

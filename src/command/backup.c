@@ -270,9 +270,7 @@ static int sink_commit(void *ctx, size_t len, ra_err *err) {
 }
 
 static void set_error(ra_record *r, const ra_err *err) {
-    free(r->error);
-    r->error = strdup(err->msg);
-    r->state = err->code == RA_E_CANCELLED ? RA_STATE_CANCELLED : RA_STATE_FAILED;
+    ra_record_set_error(r, err); /* the message, the state and the exit class */
 }
 
 /* Another run of the instance that this one must leave the instance to: 1 (err says which), 0, -1. */

@@ -1,5 +1,6 @@
 /* catalog.c - backup records in the bucket: put, get, list, running check, orphan cleanup, sweep. */
 #include "command/catalog.h"
+#include "command/retain.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -387,8 +388,15 @@ int ra_catalog_sweep_before(const ra_catalog *c, int days, time_t now, time_t ke
     size_t nkeys = 0;
     int count = 0, rc = 0;
     if (keys == NULL || owned == NULL) rc = ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    ra_retain *verdict = calloc(n + 1, sizeof(*verdict));
+    if (verdict == NULL) rc = ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    else ra_retain_decide(recs, n, cutoff, c->keep_last, verdict);
     for (size_t i = 0; rc == 0 && i < n; i++) {
-        if (recs[i].state == RA_STATE_RUNNING || recs[i].started == 0 || recs[i].started >= cutoff) continue;
+        if (verdict[i] != RA_RETAIN_EXPIRE) {
+            if (recs[i].started && recs[i].started < cutoff)
+                ra_log_info(c->log, "retention.keep", "keeping backup %s: %s", recs[i].id, ra_retain_reason(verdict[i]));
+            continue;
+        }
         count++;
         ra_log_info(c->log, "retention.sweep", "%s backup %s (started %ld days ago)",
                     dry_run ? "would delete" : "deleting", recs[i].id,
@@ -406,6 +414,7 @@ int ra_catalog_sweep_before(const ra_catalog *c, int days, time_t now, time_t ke
     for (size_t i = 0; owned && i < nkeys; i++) free(owned[i]);
     free(owned);
     free(keys);
+    free(verdict);
     ra_catalog_records_free(recs, n);
     return rc == 0 ? count : -1;
 }

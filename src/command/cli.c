@@ -15,6 +15,11 @@ static const ra_option backup_options[] = {
     {"--auto", NULL, "record it as a scheduled (auto) backup instead of manual"},
     {"--json", NULL, "print the final record as JSON instead of the id"},
     {"--quiet", NULL, "no progress bar on the terminal (--log-level warn hides it too)"},
+    {"--keep", NULL, "pin this backup: retention never deletes it (unkeep ID releases it)"},
+    {NULL, NULL, NULL},
+};
+static const ra_option delete_options[] = {
+    {"--force", NULL, "delete even the newest succeeded backup, or a pinned one"},
     {NULL, NULL, NULL},
 };
 static const ra_option list_options[] = {
@@ -59,7 +64,7 @@ static const ra_option config_options[] = {
 
 #define EX "redis-archiver "
 static const ra_command commands[] = {
-    {.name = "backup", .usage = "backup [--remark TEXT] [--auto] [--json] [--quiet]",
+    {.name = "backup", .usage = "backup [--remark TEXT] [--auto] [--keep] [--json] [--quiet]",
      .summary = "take one backup now and print its id", .options = backup_options, .notes = "",
      .examples = EX "backup\n" EX "backup --remark 'before the 7.2 upgrade'\n" EX
      "backup --instance cache-eu --bucket my-backups --json\n",
@@ -95,6 +100,18 @@ static const ra_command commands[] = {
     {.name = "status", .usage = "status [--json] [ID]", .summary = "show running and recent backup tasks",
      .options = status_options, .operand = "ID", .notes = "",
      .examples = EX "status\n" EX "status 20261128T221407Z-913d --json\n", .run = ra_cmd_status},
+    {.name = "keep", .usage = "keep ID",
+     .summary = "pin a backup: retention (the sweep, delete without --force) never deletes it", .options = no_options,
+     .operand = "ID", .notes = "", .examples = EX "keep 20261128T221407Z-913d\n" EX "backup --keep --remark 'before the 7.2 upgrade'\n",
+     .run = ra_cmd_keep},
+    {.name = "unkeep", .usage = "unkeep ID", .summary = "release a pinned backup to retention", .options = no_options,
+     .operand = "ID", .notes = "", .examples = EX "unkeep 20261128T221407Z-913d\n" EX "list --json | jq -r '.[] | select(.keep) | .id'\n",
+     .run = ra_cmd_unkeep},
+    {.name = "delete", .usage = "delete ID [--force]", .summary = "delete one backup (its object and record)",
+     .options = delete_options, .operand = "ID",
+     .notes = "  refuses the newest succeeded backup and pinned ones without --force\n",
+     .examples = EX "delete 20261128T221407Z-913d\n" EX "delete 20261128T221407Z-913d --force\n",
+     .run = ra_cmd_delete},
     {.name = "schedule", .usage = "schedule",
      .summary = "run forever: one auto backup a day inside window, on weekdays", .options = no_options,
      .notes = "  (no flags: window, weekdays, timezone come from the configuration)\n"
@@ -287,7 +304,8 @@ int ra_app_open_store(const ra_app *app, ra_store *store, ra_err *err) {
     store->s3 = ra_s3_new(&sc, err);
     if (store->s3 == NULL) return -1;
     store->catalog = (ra_catalog){
-        .s3 = store->s3, .prefix = c->prefix, .instance = c->instance, .log = &app->log};
+        .s3 = store->s3, .prefix = c->prefix, .instance = c->instance, .log = &app->log,
+        .keep_last = c->retention_keep};
     return 0;
 }
 

@@ -3,10 +3,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "command/backup.h"
 #include "command/cli.h"
 #include "command/progress.h"
+#include "common/random.h"
+#include "common/url.h"
+#include "common/version.h"
 
 /* The configured compression and recipients; *seal stays all zero when neither is set. Recipients
  * are checked (Bech32) before anything connects. On success the caller frees *recipients. */
@@ -29,6 +33,46 @@ static int seal_from_config(const ra_config *c, ra_seal_opts *seal, ra_age_recip
     return 0;
 }
 
+/* Every attempt leaves a record with its exit class: one that failed before the job made its record
+ * (the source unreachable, a wrong password, a master refused, ...) gets a failed one now; one the job
+ * recorded gets its class added. Not for usage errors (nothing was done) nor an instance that is busy
+ * (the running backup has its own record). A store that refuses the record too is logged, not fatal. */
+static void record_failure(ra_app *app, const ra_catalog *cat, int automatic, const char *remark,
+                           const ra_seal_opts *seal, time_t started, ra_record *rec, const ra_err *err) {
+    if (err->code == RA_E_USAGE || err->code == RA_E_BUSY) return;
+    if (rec->id[0] != '\0' && rec->exit_class != NULL) return;
+    if (rec->id[0] == '\0') {
+        const ra_config *c = app->config;
+        char host[256] = "", source[RA_URL_HOST_MAX + 16] = "";
+        gethostname(host, sizeof(host) - 1);
+        ra_redis_url u;
+        ra_err uerr = {0};
+        if (ra_redis_url_parse(c->source, &u, &uerr) == 0) {  /* host:port only: never the credentials */
+            snprintf(source, sizeof(source), strchr(u.hosts[0].host, ':') ? "[%s]:%d" : "%s:%d", u.hosts[0].host,
+                     u.hosts[0].port);
+            ra_redis_url_clear(&u);
+        }
+        ra_record_clear(rec);
+        ra_record_make_id(rec->id, started, ra_random_u32());
+        rec->instance = strdup(cat->instance);
+        ra_record_set_seal(rec, seal);
+        rec->key = ra_record_object_key(cat->prefix, cat->instance, rec->id, rec->format);
+        rec->automatic = automatic;
+        rec->remark = remark && *remark ? strdup(remark) : NULL;
+        rec->started = started;
+        rec->finished = rec->heartbeat = time(NULL);
+        rec->offset = -1;
+        rec->source = source[0] ? strdup(source) : NULL;
+        rec->tool_version = strdup(RA_VERSION);
+        rec->host = strdup(host);
+        rec->pid = (long)getpid();
+    }
+    ra_record_set_error(rec, err);
+    ra_err perr = {0};
+    if (ra_catalog_put(cat, rec, &perr) != 0)
+        ra_log_warn(&app->log, "backup.record", "could not record the failed attempt: %s", perr.msg);
+}
+
 static void on_progress(void *ctx, const ra_backup_progress *p) {
     ra_progress_update(ctx, p->done, p->expected, p->elapsed, p->final);
 }
@@ -48,7 +92,7 @@ static long long previous_size(const ra_store *store) {
 }
 
 /* Shared with `schedule`: one backup with the configured source, store and sizes. */
-int ra_backup_with_config(ra_app *app, int automatic, const char *remark, ra_record *rec, ra_err *err) {
+static int backup_once(ra_app *app, int automatic, const char *remark, ra_record *rec, ra_err *err) {
     const ra_config *c = app->config;
     memset(rec, 0, sizeof(*rec));
     if (ra_remark_check(remark, err) != 0) return -1;
@@ -78,18 +122,33 @@ int ra_backup_with_config(ra_app *app, int automatic, const char *remark, ra_rec
         .seal = seal.compression != RA_COMPRESSION_NONE || seal.nrecipients > 0 ? &seal : NULL,
         .automatic = automatic,
         .remark = remark,
-        .sweep_days = c->sweep ? c->retention_days : 0,
+        .sweep_days = c->sweep || c->retention_keep > 0 ? c->retention_days : 0, /* retention-keep: README */
         .progress = bar != NULL ? on_progress : NULL,
         .progress_ctx = bar,
         .cancel = app->cancel,
         .log = &app->log,
     };
+    time_t started = time(NULL);
     int rc = ra_backup_run(&opts, rec, err);
     app->log.hook = NULL;
     app->log.hook_ctx = NULL;
     ra_progress_free(bar);
+    if (rc != 0) record_failure(app, &store.catalog, automatic, remark, opts.seal, started, rec, err);
     ra_app_close_store(&store);
     free(recipients);
+    return rc;
+}
+
+static double monotonic(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+int ra_backup_with_config(ra_app *app, int automatic, const char *remark, ra_record *rec, ra_err *err) {
+    double t0 = monotonic();
+    int rc = backup_once(app, automatic, remark, rec, err);
+    ra_report_run(app, rec, rc, err, monotonic() - t0);
     return rc;
 }
 
@@ -99,6 +158,7 @@ int ra_cmd_backup(ra_app *app, const ra_args *args, ra_err *err) {
     if (ra_args_at(args, "--quiet") > 0) app->stderr_tty = 0; /* no progress bar */
     ra_record rec;
     int rc = ra_backup_with_config(app, automatic, remark, &rec, err);
+    if (rc == 0 && ra_args_at(args, "--keep") > 0) rc = ra_backup_pin(app, &rec, err);
     if (rec.id[0] != '\0' && json) {
         char *text = ra_record_to_json(&rec);
         if (text) printf("%s\n", text);

@@ -116,7 +116,11 @@ int ra_cmd_retention(ra_app *app, const ra_args *args, ra_err *err) {
         ra_app_close_store(&store);
         return -1;
     }
-    char *ours = ra_s3_lifecycle_rule_xml(rule_id, dir, (int)days, ABORT_INCOMPLETE_DAYS);
+    /* The rule cannot tell the newest retention-keep succeeded backups or pinned ones from others: with
+     * retention-keep > 0 it only aborts unfinished uploads, and expiry is the sweep's (README, Retention). */
+    int by_sweep = c->retention_keep > 0;
+    if (by_sweep) force_sweep = 1;
+    char *ours = ra_s3_lifecycle_rule_xml(rule_id, dir, by_sweep ? 0 : (int)days, ABORT_INCOMPLETE_DAYS);
     ra_s3_lifecycle lc = {0};
     int unsupported = 0, rc = 0;
     if (dir == NULL || ours == NULL) rc = ra_err_set(err, RA_E_INTERNAL, "out of memory");
@@ -133,10 +137,17 @@ int ra_cmd_retention(ra_app *app, const ra_args *args, ra_err *err) {
         size_t others;
         rc = ra_lifecycle_merge(&lc, rule_id, ours, &merged, &change, &others, err);
         if (rc == 0) {
-            printf("bucket '%s': %zu other lifecycle rule%s kept; rule '%s' on '%s': expire after %ld day%s, "
-                   "abort unfinished uploads after %d day\n",
-                   c->bucket, others, others == 1 ? "" : "s", rule_id, dir, days, days == 1 ? "" : "s",
-                   ABORT_INCOMPLETE_DAYS);
+            if (by_sweep)
+                printf("bucket '%s': %zu other lifecycle rule%s kept; rule '%s' on '%s': abort unfinished uploads "
+                       "after %d day; backups older than %ld day%s are deleted by the sweep, except the newest %d "
+                       "succeeded and pinned ones (retention-keep)\n",
+                       c->bucket, others, others == 1 ? "" : "s", rule_id, dir, ABORT_INCOMPLETE_DAYS, days,
+                       days == 1 ? "" : "s", c->retention_keep);
+            else
+                printf("bucket '%s': %zu other lifecycle rule%s kept; rule '%s' on '%s': expire after %ld day%s, "
+                       "abort unfinished uploads after %d day\n",
+                       c->bucket, others, others == 1 ? "" : "s", rule_id, dir, days, days == 1 ? "" : "s",
+                       ABORT_INCOMPLETE_DAYS);
             if (change == RA_LIFECYCLE_SAME)
                 printf("already up to date\n");
             else if (!apply)

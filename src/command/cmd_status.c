@@ -46,9 +46,10 @@ int ra_cmd_status(ra_app *app, const ra_args *args, ra_err *err) {
             ra_time_iso(r->started, started);
             /* finished, else the last heartbeat of a running task */
             ra_time_iso(r->finished ? r->finished : r->heartbeat, updated);
-            printf("%-21s  %-6s  %-9s  %-20s  %-20s  %10s  %11s  %s\n", r->id, r->automatic ? "auto" : "manual",
+            printf("%-21s  %-6s  %-9s  %-20s  %-20s  %10s  %11s  %s%s%s%s\n", r->id, r->automatic ? "auto" : "manual",
                    ra_state_name(r->state), started[0] ? started : "-", updated[0] ? updated : "-", bytes,
-                   per_second, r->error ? r->error : "");
+                   per_second, r->exit_class ? "[" : "", r->exit_class ? r->exit_class : "", r->exit_class ? "] " : "",
+                   r->error ? r->error : "");
         }
     }
     free(shown); /* the records it points into are freed below */

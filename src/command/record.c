@@ -28,6 +28,7 @@ void ra_record_clear(ra_record *r) {
     free_str(&r->host);
     free_str(&r->format);
     free_str(&r->recipients);
+    free_str(&r->exit_class);
     free_str(&r->boot_id);
     free_str(&r->pid_ns);
     free(r->keys.dbs);
@@ -183,6 +184,14 @@ int ra_remark_check(const char *remark, ra_err *err) {
     return 0;
 }
 
+void ra_record_set_error(ra_record *r, const ra_err *err) {
+    free(r->error);
+    r->error = strdup(err->msg);
+    free(r->exit_class);
+    r->exit_class = strdup(ra_err_code_name(err->code == RA_OK ? RA_E_INTERNAL : err->code));
+    r->state = err->code == RA_E_CANCELLED ? RA_STATE_CANCELLED : RA_STATE_FAILED;
+}
+
 static void set_str(json_t *o, const char *name, const char *value) {
     json_object_set_new(o, name, value ? json_string(value) : json_null());
 }
@@ -271,6 +280,8 @@ char *ra_record_to_json(const ra_record *r) {
     }
     json_object_set_new(o, "recipients", fps);
     json_object_set_new(o, "stored_size", r->stored > 0 ? json_integer(r->stored) : json_null());
+    set_str(o, "exit_class", r->exit_class);
+    json_object_set_new(o, "keep", json_boolean(r->keep));
     if (r->boot_id) set_str(o, "boot_id", r->boot_id);
     if (r->pid_ns) set_str(o, "pid_ns", r->pid_ns);
     json_object_set_new(o, "keys", keys_to_json(&r->keys));
@@ -337,6 +348,8 @@ int ra_record_from_json(ra_record *r, const char *text, size_t len, ra_err *err)
         r->recipients = joined;
     }
     r->stored = json_integer_value(json_object_get(o, "stored_size"));
+    r->exit_class = get_str(o, "exit_class");
+    r->keep = json_is_true(json_object_get(o, "keep"));
     r->boot_id = get_str(o, "boot_id");
     r->pid_ns = get_str(o, "pid_ns");
     keys_from_json(&r->keys, json_object_get(o, "keys"));

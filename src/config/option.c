@@ -23,10 +23,13 @@ static int check_prefix(const char *v, char **norm, ra_err *err);
 static int check_hostname(const char *v, char **norm, ra_err *err);
 static int check_sentinel_master(const char *v, char **norm, ra_err *err);
 static int check_recipients(const char *v, char **norm, ra_err *err);
+static int check_listen(const char *v, char **norm, ra_err *err);
+static int check_notify_url(const char *v, char **norm, ra_err *err);
 
 static const char *const log_formats[] = {"auto", "text", "json", NULL};
 static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
 static const char *const compressions[] = {"none", "zstd", NULL}; /* = ra_compression */
+static const char *const notify_ons[] = {"failure", "success", "always", NULL}; /* = ra_notify_on */
 static const char *const part_checksums[] = {"auto", "sha256", "md5", "none", NULL}; /* = ra_upload_checksum */
 
 #define F(field) offsetof(ra_config, field)
@@ -174,6 +177,40 @@ const opt ra_config_opts[RA_CONFIG_NKEYS] = {
         "age identity file (AGE-SECRET-KEY-1...) that verify decrypts encrypted backups with",
         "Only the commands that read backups back need it; never give the key itself.",
         "/root/.config/redis-archiver/key.txt", NULL, NULL, 0},
+    [RA_KEY_RETRIES] = {"retries", T_INT, F(retries), "3", 0, RA_RETRIES_MAX, "N",
+        "schedule: how often a failed backup is tried again inside its window, 0..100",
+        "Waits retry-delay, then twice as long each time (at most " RA_RETRY_DELAY_CAP_TEXT "), never past the\n"
+        "window's end; then it logs schedule.gave-up and waits for the next window.", NULL, NULL, NULL, 0},
+    [RA_KEY_RETRY_DELAY] = {"retry-delay", T_DURATION, F(retry_delay), "1m", 1, 86400, "DURATION",
+        "schedule: wait before the first retry of a failed backup, 1s..1d", NULL, NULL, NULL, NULL, 0},
+    [RA_KEY_METRICS_FILE] = {"metrics-file", T_STR, F(metrics_file), "", 0, 0, "PATH",
+        "after every backup run, write Prometheus metrics here (node_exporter textfile collector)",
+        "Replaced atomically; counters go on from the file's previous values. node_exporter reads\n"
+        "only files ending in .prom.", "/var/lib/node_exporter/textfile/redis-archiver.prom", NULL, NULL, 0},
+    [RA_KEY_LISTEN_ADDRESS] = {"listen-address", T_STR, F(listen_address), "", 0, 0, "HOST:PORT",
+        "schedule: serve /metrics (Prometheus) and /healthz on this address; empty: off",
+        "/healthz answers 200 while the last scheduled backup succeeded within health-max-age,\n"
+        "503 otherwise. Plain HTTP without authentication: bind it to a private address.",
+        "127.0.0.1:9187", NULL, check_listen, 0},
+    [RA_KEY_HEALTH_MAX_AGE] = {"health-max-age", T_DURATION, F(health_max_age), "26h", 60, 31 * 86400L,
+        "DURATION", "schedule: /healthz fails when the newest scheduled success is older than this",
+        "A daily window needs a day plus the window and a backup's length: 26h by default.", NULL, NULL, NULL, 0},
+    [RA_KEY_NOTIFY_URL] = {"notify-url", T_STR, F(notify_url), "", 0, 0, "URL",
+        "POST the backup's record as JSON to this URL when a backup fails (see notify-on)",
+        "Tried " RA_NOTIFY_ATTEMPTS_TEXT " times within " RA_NOTIFY_TIMEOUT_TEXT " at most; its result never changes the\n"
+        "backup's. The record holds no secret. `config` and logs show only its scheme and host:\n"
+        "its path and query often hold the hook's token.",
+        "https://hooks.example.com/redis-archiver", NULL, check_notify_url, OPT_SECRET_PATH},
+    [RA_KEY_NOTIFY_ON] = {"notify-on", T_ENUM, F(notify_on), "failure", 0, 0, "failure|success|always",
+        "which backups notify-url and notify-command hear about", NULL, NULL, notify_ons, NULL, 0},
+    [RA_KEY_NOTIFY_COMMAND] = {"notify-command", T_STR, F(notify_command), "", 0, 0, "COMMAND",
+        "run this shell command with the backup's record as JSON on stdin (see notify-on)",
+        "Its environment has RA_STATE, RA_ID, RA_INSTANCE and RA_EXIT_CLASS; it is killed after\n"
+        RA_NOTIFY_TIMEOUT_TEXT ".", "/usr/local/bin/page-oncall", NULL, NULL, 0},
+    [RA_KEY_RETENTION_KEEP] = {"retention-keep", T_INT, F(retention_keep), "3", 0, 1000, "N",
+        "the newest N succeeded backups are never expired, whatever their age, 0..1000",
+        "See README, Retention: backups are tagged, and the lifecycle rule expires only tagged ones.",
+        NULL, NULL, NULL, 0},
     [RA_KEY_LOG_FORMAT] = {"log-format", T_ENUM, F(log_format), "auto", 0, 0, "auto|text|json",
         "log lines as text or JSON; auto: text on a terminal, JSON otherwise", NULL, NULL,
         log_formats, NULL, 0},
@@ -332,6 +369,31 @@ static int check_instance(const char *v, char **norm, ra_err *err) {
         strcmp(v, ".") == 0 || strcmp(v, "..") == 0)
         return ra_err_set(err, RA_E_USAGE,
                           "invalid instance name '%.64s' (letters, digits, '.', '_' and '-', at most 128)", v);
+    return 0;
+}
+
+/* host:port, [v6]:port or :port (every address) for the metrics listener. */
+static int check_listen(const char *v, char **norm, ra_err *err) {
+    (void)norm;
+    const char *colon = strrchr(v, ':');
+    size_t hn = colon ? (size_t)(colon - v) : 0;
+    int ok = colon != NULL && colon[1] != '\0' && strspn(colon + 1, "0123456789") == strlen(colon + 1) &&
+             strlen(colon + 1) <= 5 && atol(colon + 1) >= 1 && atol(colon + 1) <= 65535;
+    if (ok && hn > 0) {
+        if (v[0] == '[')
+            ok = hn > 2 && v[hn - 1] == ']' && strspn(v + 1, "0123456789abcdefABCDEF:.") == hn - 2;
+        else
+            ok = hn <= 253 && strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-") == hn;
+    }
+    if (!ok) return ra_err_set(err, RA_E_USAGE, "invalid listen address '%.64s' (use host:port, like 127.0.0.1:9187)", v);
+    return 0;
+}
+
+static int check_notify_url(const char *v, char **norm, ra_err *err) {
+    (void)norm;
+    if ((strncasecmp(v, "http://", 7) != 0 && strncasecmp(v, "https://", 8) != 0) || strpbrk(v, " \"<>") != NULL ||
+        ra_config_has_ctl(v))
+        return ra_err_set(err, RA_E_USAGE, "invalid notify-url (use http://host[:port]/path or https://...)");
     return 0;
 }
 

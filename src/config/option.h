@@ -13,6 +13,8 @@ typedef int (*check_fn)(const char *v, char **norm, ra_err *err);
 
 #define OPT_URL 1u     /* may carry a password: masked when shown */
 #define OPT_NOFILE 2u  /* not settable in the config file */
+#define OPT_SECRET_PATH 4u  /* a URL whose path and query may be a secret (a webhook's token): shown as
+                               scheme://host/... with the rest masked */
 
 typedef struct opt {
     const char *name;

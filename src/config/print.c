@@ -18,7 +18,17 @@ void ra_config_format_value(const ra_config *c, ra_config_key k, char *out, size
     case T_STR:
     case T_TZ: {
         const char *s = *(char *const *)ra_config_cfield(c, o);
-        if (s != NULL && (o->flags & OPT_URL)) {
+        if (s != NULL && (o->flags & OPT_SECRET_PATH)) {
+            const char *sep = strstr(s, "://");
+            const char *h = sep ? sep + 3 : s;
+            size_t n = strcspn(h, "/?#");
+            const char *at = memchr(h, '@', n);
+            if (at) {
+                n -= (size_t)(at + 1 - h);
+                h = at + 1;
+            }
+            snprintf(out, outsz, "%.*s%.*s%s", (int)(sep ? sep + 3 - s : 0), s, (int)n, h, h[n] ? "/***" : "");
+        } else if (s != NULL && (o->flags & OPT_URL)) {
             char *m = ra_redis_url_mask(s);
             snprintf(out, outsz, "%s", m ? m : "***");
             free(m);

@@ -142,7 +142,9 @@ ra_assert_eq "backup --auto is listed as auto" auto "$t2"
 first=$("$BIN" list --json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
 ra_assert_eq "list is newest first" "$id2" "$first"
 
-# --- retention: merged with a rule that was there, idempotent, read back by awscli
+# --- retention: merged with a rule that was there, idempotent, read back by awscli. retention-keep 0: the
+# age-only rule with its Expiration, which this part checks (retention-keep > 0 is tests/integration/ops.sh's)
+export REDIS_ARCHIVER_RETENTION_KEEP=0
 cat >"$T/lc.json" <<'JSON'
 {"Rules": [{"ID": "someone-elses-rule", "Filter": {"Prefix": "logs/"}, "Status": "Enabled",
             "Expiration": {"Days": 30}}]}

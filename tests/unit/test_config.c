@@ -388,7 +388,9 @@ static void test_suggest(void **state) {
     assert_string_equal(ra_config_suggest("PART_SIZE"), "part-size");
     assert_string_equal(ra_config_suggest("bukket"), "bucket");
     assert_string_equal(ra_config_suggest("--bucket"), "bucket");
-    assert_string_equal(ra_config_suggest("retention"), "retention-days");
+    assert_string_equal(ra_config_suggest("retention-day"), "retention-days");
+    assert_null(ra_config_suggest("retention"));  /* retention-days and retention-keep */
+    assert_string_equal(ra_config_suggest("retention-kep"), "retention-keep");
     assert_string_equal(ra_config_suggest("timezon"), "timezone");
     assert_string_equal(ra_config_suggest("weekday"), "weekdays");
     assert_null(ra_config_suggest("tls"));  /* a prefix of several */
@@ -1051,6 +1053,35 @@ static void test_ambient(void **state) {
 }
 
 /* The text defaults of the table are the constants of common/limits.h. */
+static void test_ops_keys(void **state) {
+    (void)state;
+    ra_config c;
+    ra_config_init(&c);
+    ra_err err = {0};
+    assert_int_equal(c.retention_keep, RA_RETENTION_KEEP_DEFAULT);
+    assert_int_equal(c.retries, 3);
+    assert_int_equal(c.health_max_age, 26 * 3600);
+    assert_null(c.listen_address);
+    /* a webhook's token is in its path or query: config shows scheme and host only */
+    assert_int_equal(ra_config_set(&c, "notify-url", "https://u:pw@hooks.example.com/T0/B1/s3cr3t?x=1", RA_ORIGIN_FLAG,
+                                   0, "--notify-url", &err), 0);
+    char out[RA_CONFIG_VALUE_MAX + 16];
+    ra_config_format_value(&c, RA_KEY_NOTIFY_URL, out, sizeof(out));
+    assert_string_equal(out, "https://hooks.example.com/***");
+    assert_int_equal(ra_config_set(&c, "notify-url", "ftp://x", RA_ORIGIN_FLAG, 0, "--notify-url", &err), -1);
+    assert_int_equal(err.code, RA_E_USAGE);
+    const char *good[] = {"127.0.0.1:9187", ":9187", "[::1]:9187", "metrics.local:80"};
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+        assert_int_equal(ra_config_set(&c, "listen-address", good[i], RA_ORIGIN_FLAG, 0, "--listen-address", &err), 0);
+    const char *bad[] = {"9187", "127.0.0.1:", "127.0.0.1:0", "127.0.0.1:65536", "a b:1", "[zz]:1"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(ra_config_set(&c, "listen-address", bad[i], RA_ORIGIN_FLAG, 0, "--listen-address", &err), -1);
+    assert_int_equal(ra_config_set(&c, "notify-on", "always", RA_ORIGIN_FLAG, 0, "--notify-on", &err), 0);
+    assert_int_equal(c.notify_on, 2);
+    assert_int_equal(ra_config_set(&c, "retries", "101", RA_ORIGIN_FLAG, 0, "--retries", &err), -1);
+    ra_config_clear(&c);
+}
+
 static void test_defaults_match_limits(void **state) {
     (void)state;
     ra_config c;
@@ -1145,6 +1176,7 @@ int main(void) {
         cmocka_unit_test_setup(test_sample_file, setup),
         cmocka_unit_test_setup(test_ambient, setup),
         cmocka_unit_test_setup(test_defaults_match_limits, setup),
+        cmocka_unit_test_setup(test_ops_keys, setup),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     unlink(empty_conf);

@@ -1,0 +1,32 @@
+/* retain.h - which backups retention may delete, and which it must keep whatever their age: the
+ * newest retention-keep succeeded ones, pinned ones (`keep ID`, `backup --keep`) and running ones.
+ * Pure: records and a time in, a verdict per record out. */
+#ifndef RA_COMMAND_RETAIN_H
+#define RA_COMMAND_RETAIN_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "command/record.h"
+
+typedef enum ra_retain {
+    RA_RETAIN_EXPIRE,   /* older than the retention days and not protected: delete */
+    RA_RETAIN_YOUNG,    /* within the retention days */
+    RA_RETAIN_NEWEST,   /* one of the newest keep_last succeeded backups */
+    RA_RETAIN_PINNED,   /* pinned */
+    RA_RETAIN_RUNNING,  /* still running */
+} ra_retain;
+
+/* A verdict for each of recs[0..n-1], which are newest first (as ra_catalog_list returns them):
+ * a record is expired when it started before cutoff (now - retention days, in the clock the
+ * records' times are in) and is none of the kept kinds. keep_last 0 keeps no succeeded backup by
+ * count (age alone). out has n entries. */
+void ra_retain_decide(const ra_record *recs, size_t n, time_t cutoff, int keep_last, ra_retain *out);
+
+/* Index of the newest succeeded backup in recs (newest first), or -1 when none. */
+long ra_retain_newest_succeeded(const ra_record *recs, size_t n);
+
+/* "pinned", "one of the newest 3 succeeded", ... for logs. */
+const char *ra_retain_reason(ra_retain r);
+
+#endif

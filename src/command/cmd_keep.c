@@ -1,0 +1,100 @@
+/* cmd_keep.c - `keep ID` / `unkeep ID` (pin a backup against retention) and `delete ID` (remove one
+ * backup: never the newest succeeded one, nor a pinned one, without --force). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "command/cli.h"
+#include "command/retain.h"
+
+static int need_id(const ra_args *args, const char *cmd, ra_err *err) {
+    if (args->operand == NULL)
+        return ra_err_set(err, RA_E_USAGE, "%s needs a backup ID (see redis-archiver list)", cmd);
+    return 0;
+}
+
+static int set_keep(ra_app *app, const char *id, int keep, ra_err *err) {
+    ra_store store;
+    if (ra_app_open_store(app, &store, err) != 0) return -1;
+    ra_record rec;
+    int rc = keep ? ra_app_get_backup(&store, id, "keep", &rec, err) : ra_catalog_get(&store.catalog, id, &rec, err);
+    if (rc == 0) {
+        int was = rec.keep;
+        rec.keep = keep;
+        if (was != keep) rc = ra_catalog_put(&store.catalog, &rec, err);
+        if (rc == 0)
+            printf("backup %s %s\n", id,
+                   keep ? (was ? "was already kept" : "is kept: retention never deletes it (unkeep to release it)")
+                        : (was ? "is no longer kept: retention treats it as any other" : "was not kept"));
+        ra_record_clear(&rec);
+    }
+    ra_app_close_store(&store);
+    return rc;
+}
+
+int ra_cmd_keep(ra_app *app, const ra_args *args, ra_err *err) {
+    if (need_id(args, "keep", err) != 0) return -1;
+    return set_keep(app, args->operand, 1, err);
+}
+
+int ra_cmd_unkeep(ra_app *app, const ra_args *args, ra_err *err) {
+    if (need_id(args, "unkeep", err) != 0) return -1;
+    return set_keep(app, args->operand, 0, err);
+}
+
+/* Pin the backup just taken (backup --keep). */
+int ra_backup_pin(ra_app *app, ra_record *rec, ra_err *err) {
+    ra_store store;
+    if (ra_app_open_store(app, &store, err) != 0) return -1;
+    rec->keep = 1;
+    int rc = ra_catalog_put(&store.catalog, rec, err);
+    ra_app_close_store(&store);
+    return rc;
+}
+
+int ra_cmd_delete(ra_app *app, const ra_args *args, ra_err *err) {
+    if (need_id(args, "delete", err) != 0) return -1;
+    const char *id = args->operand;
+    int force = ra_args_at(args, "--force") > 0;
+    ra_store store;
+    ra_record *recs;
+    size_t n;
+    if (ra_app_list_records(app, &store, &recs, &n, err) != 0) return -1;
+    const ra_catalog *cat = &store.catalog;
+    long at = -1;
+    for (size_t i = 0; i < n && at < 0; i++)
+        if (strcmp(recs[i].id, id) == 0) at = (long)i;
+    int rc = 0;
+    if (at < 0) {
+        rc = ra_err_set(err, RA_E_NOTFOUND, "no backup '%s' of instance '%s'", id, cat->instance);
+    } else if (recs[at].state == RA_STATE_RUNNING) {
+        rc = ra_err_set(err, RA_E_BUSY, "backup %s is running: stop it first (SIGTERM cancels it)", id);
+    } else if (!force && at == ra_retain_newest_succeeded(recs, n)) {
+        rc = ra_err_set(err, RA_E_USAGE,
+                        "backup %s is the newest succeeded backup of instance '%s': pass --force to delete it anyway",
+                        id, cat->instance);
+    } else if (!force && recs[at].keep) {
+        rc = ra_err_set(err, RA_E_USAGE, "backup %s is kept (pinned): unkeep it first, or pass --force", id);
+    } else {
+        char *obj = ra_record_object_key(cat->prefix, cat->instance, id, recs[at].format);
+        if (obj == NULL) obj = ra_record_rdb_key(cat->prefix, cat->instance, id);
+        char *json = ra_record_json_key(cat->prefix, cat->instance, id);
+        const char *keys[2] = {obj, json};
+        /* the record last: a failure in between leaves a record that says what is missing, not an orphan */
+        if (obj == NULL || json == NULL)
+            rc = ra_err_set(err, RA_E_INTERNAL, "out of memory");
+        else if ((rc = ra_s3_delete_objects(cat->s3, keys, 1, err)) == 0)
+            rc = ra_s3_delete_objects(cat->s3, keys + 1, 1, err);
+        if (rc == 0) {
+            ra_log_info(&app->log, "backup.deleted", "deleted backup %s of instance '%s'%s", id, cat->instance,
+                        force ? " (--force)" : "");
+            printf("deleted %s\n", id);
+        }
+        free(obj);
+        free(json);
+    }
+    ra_catalog_records_free(recs, n);
+    ra_app_close_store(&store);
+    return rc;
+}

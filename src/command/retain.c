@@ -1,0 +1,37 @@
+/* retain.c - the retention verdicts: count first (newest succeeded), then pins, then age. */
+#include "command/retain.h"
+
+void ra_retain_decide(const ra_record *recs, size_t n, time_t cutoff, int keep_last, ra_retain *out) {
+    int kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        const ra_record *r = &recs[i];
+        if (r->state == RA_STATE_RUNNING)
+            out[i] = RA_RETAIN_RUNNING;
+        else if (r->state == RA_STATE_SUCCEEDED && kept < keep_last)
+            out[i] = RA_RETAIN_NEWEST;
+        else if (r->keep)
+            out[i] = RA_RETAIN_PINNED;
+        else if (r->started == 0 || r->started >= cutoff)
+            out[i] = RA_RETAIN_YOUNG;
+        else
+            out[i] = RA_RETAIN_EXPIRE;
+        if (r->state == RA_STATE_SUCCEEDED) kept++;
+    }
+}
+
+long ra_retain_newest_succeeded(const ra_record *recs, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (recs[i].state == RA_STATE_SUCCEEDED) return (long)i;
+    return -1;
+}
+
+const char *ra_retain_reason(ra_retain r) {
+    switch (r) {
+    case RA_RETAIN_EXPIRE: return "expired";
+    case RA_RETAIN_YOUNG: return "within the retention days";
+    case RA_RETAIN_NEWEST: return "one of the newest retention-keep succeeded backups";
+    case RA_RETAIN_PINNED: return "pinned";
+    case RA_RETAIN_RUNNING: return "running";
+    }
+    return "?";
+}

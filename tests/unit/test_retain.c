@@ -1,0 +1,66 @@
+/* test_retain.c - retention verdicts: the newest N succeeded and pinned backups survive any age. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "command/retain.h"
+
+#define DAY 86400
+static ra_record R(ra_state s, time_t started, int keep) {
+    ra_record r;
+    memset(&r, 0, sizeof(r));
+    r.state = s;
+    r.started = started;
+    r.keep = keep;
+    return r;
+}
+
+static void test_decide(void **state) {
+    (void)state;
+    time_t now = 1000 * DAY;
+    /* newest first: backups have been failing for 30 days; before that, 5 successes and a pinned one */
+    ra_record recs[] = {
+        R(RA_STATE_RUNNING, now - 10, 0),
+        R(RA_STATE_FAILED, now - 1 * DAY, 0),       /* young failure */
+        R(RA_STATE_FAILED, now - 20 * DAY, 0),      /* old failure: expires */
+        R(RA_STATE_SUCCEEDED, now - 30 * DAY, 0),   /* newest 3 succeeded ... */
+        R(RA_STATE_CANCELLED, now - 31 * DAY, 0),
+        R(RA_STATE_SUCCEEDED, now - 32 * DAY, 0),
+        R(RA_STATE_SUCCEEDED, now - 33 * DAY, 0),   /* ... up to here */
+        R(RA_STATE_SUCCEEDED, now - 34 * DAY, 0),   /* expires */
+        R(RA_STATE_SUCCEEDED, now - 90 * DAY, 1),   /* pinned */
+        R(RA_STATE_SUCCEEDED, now - 91 * DAY, 0),   /* expires */
+    };
+    size_t n = sizeof(recs) / sizeof(recs[0]);
+    ra_retain out[10];
+    ra_retain_decide(recs, n, now - 7 * DAY, 3, out);
+    ra_retain want[] = {RA_RETAIN_RUNNING, RA_RETAIN_YOUNG, RA_RETAIN_EXPIRE, RA_RETAIN_NEWEST, RA_RETAIN_EXPIRE,
+                        RA_RETAIN_NEWEST, RA_RETAIN_NEWEST, RA_RETAIN_EXPIRE, RA_RETAIN_PINNED, RA_RETAIN_EXPIRE};
+    for (size_t i = 0; i < n; i++) assert_int_equal(out[i], want[i]);
+
+    /* keep_last 0: age alone, but pins still hold */
+    ra_retain_decide(recs, n, now - 7 * DAY, 0, out);
+    assert_int_equal(out[3], RA_RETAIN_EXPIRE);
+    assert_int_equal(out[8], RA_RETAIN_PINNED);
+    /* a young success counts towards the newest N */
+    ra_record young[] = {R(RA_STATE_SUCCEEDED, now - DAY, 0), R(RA_STATE_SUCCEEDED, now - 40 * DAY, 0),
+                         R(RA_STATE_SUCCEEDED, now - 41 * DAY, 0)};
+    ra_retain_decide(young, 3, now - 7 * DAY, 2, out);
+    assert_int_equal(out[0], RA_RETAIN_NEWEST);
+    assert_int_equal(out[1], RA_RETAIN_NEWEST);
+    assert_int_equal(out[2], RA_RETAIN_EXPIRE);
+
+    assert_int_equal(ra_retain_newest_succeeded(recs, n), 3);
+    assert_int_equal(ra_retain_newest_succeeded(recs, 3), -1);
+    assert_string_equal(ra_retain_reason(RA_RETAIN_PINNED), "pinned");
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_decide),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
