@@ -19,10 +19,10 @@ typedef struct ra_cluster_plan {
 
 /* Scan the cluster that src->url names (one node, or several comma-separated seeds, asked in
  * order). A shard without a healthy replica is refused unless src->allow_master; moving or
- * uncovered slots are refused unless allow_migrating (then recorded in plan->moving). 0, or -1
+ * uncovered slots are refused unless src->allow_migrating (then recorded in plan->moving). 0, or -1
  * with err set (RA_E_SOURCE naming the shards and slots, RA_E_USAGE, RA_E_CANCELLED). The caller
  * clears plan with ra_cluster_plan_clear, also after a failure. */
-int ra_cluster_scan(const ra_replica_opts *src, int allow_migrating, ra_cluster_plan *plan, ra_err *err);
+int ra_cluster_scan(const ra_replica_opts *src, ra_cluster_plan *plan, ra_err *err);
 
 void ra_cluster_plan_clear(ra_cluster_plan *plan);
 

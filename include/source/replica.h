@@ -65,6 +65,7 @@ typedef struct ra_replica_opts {
                                    0 = RA_READ_TIMEOUT_MS_DEFAULT */
     long sync_timeout_ms;       /* the RDB must start within this (keep-alives only until then);
                                    0 = RA_SYNC_TIMEOUT_MS_DEFAULT */
+    int allow_migrating;        /* cluster: accept moving or uncovered slots (source/clusterscan.h) */
     const char *node_host;      /* non-NULL: connect to this node (a cluster node picked by
                                    source/clusterscan.h) instead of the url's host(s); the url
                                    still gives credentials and TLS */

@@ -284,6 +284,7 @@ void ra_app_replica_opts(const ra_app *app, ra_replica_opts *opts) {
         .pick_replica = c->pick_replica,
         .replica_allow = c->replica_allow,
         .allow_unchecked_rdb = c->allow_unchecked_rdb,
+        .allow_migrating = c->allow_migrating,
         .sentinel_master = c->sentinel_master,
         .connect_timeout_ms = c->connect_timeout * 1000,
         .read_timeout_ms = c->read_timeout * 1000,

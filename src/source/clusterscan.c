@@ -188,7 +188,7 @@ static int plan_picks(const scan *sc, ra_cluster_plan *p, ra_err *err) {
     return 0;
 }
 
-int ra_cluster_scan(const ra_replica_opts *src, int allow_migrating, ra_cluster_plan *plan, ra_err *err) {
+int ra_cluster_scan(const ra_replica_opts *src, ra_cluster_plan *plan, ra_err *err) {
     memset(plan, 0, sizeof(*plan));
     scan sc = {.src = src, .read_ms = src->read_timeout_ms > 0 ? src->read_timeout_ms : RA_READ_TIMEOUT_MS_DEFAULT};
     if ((plan->topo = ra_cluster_topology_new()) == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
@@ -230,7 +230,7 @@ int ra_cluster_scan(const ra_replica_opts *src, int allow_migrating, ra_cluster_
     if (plan->topo->nmoves > 0 || nu > 0) {
         char what[sizeof(plan->moving)];
         moves_text(plan->topo, u, nu, what, sizeof(what));
-        if (!allow_migrating) {
+        if (!src->allow_migrating) {
             ra_err_set(err, RA_E_SOURCE, "cluster at %s is resharding or incomplete (%s): a backup now would miss "
                        "or duplicate keys; retry when it is stable, or set allow-migrating yes to take it anyway "
                        "(the record says so)", plan->seed, what);
