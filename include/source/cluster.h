@@ -20,7 +20,8 @@ typedef enum ra_cluster_health {
     RA_CLUSTER_ONLINE = 0,
     RA_CLUSTER_PFAIL,     /* "fail?": suspected by the node asked */
     RA_CLUSTER_FAIL,      /* "fail" / health "failed" */
-    RA_CLUSTER_LOADING,   /* health "loading" (SHARDS) */
+    RA_CLUSTER_LOADING,   /* health "loading" (SHARDS; 7.0 also says it of a replica whose offset
+                             it has not heard yet): picked after online ones, checked on connect */
     RA_CLUSTER_HANDSHAKE, /* not yet a member */
     RA_CLUSTER_NOADDR,    /* no known address */
 } ra_cluster_health;
@@ -37,7 +38,7 @@ typedef struct ra_cluster_node {
     int master;           /* 1 master, 0 replica */
     int myself;           /* the node that answered (NODES) */
     ra_cluster_health health;
-    int link_up;          /* NODES: link-state connected; SHARDS: health online */
+    int link_up;          /* NODES: link-state connected; SHARDS: health online or loading */
     long long offset;     /* replication offset (SHARDS), -1 unknown */
 } ra_cluster_node;
 
@@ -91,8 +92,8 @@ void ra_cluster_ranges_format(const ra_cluster_range *r, int n, char *out, size_
 /* Why node i cannot serve a backup of its shard (static text), or NULL when it can. */
 const char *ra_cluster_node_reject(const ra_cluster_node *n);
 
-/* The node shard s is backed up from: the healthy replica (link up, online) with the highest
- * offset (the answer's order on ties); with none, its master when allow_master and it is healthy.
+/* The node shard s is backed up from: the healthy replica (link up, online, then "loading") with
+ * the highest offset (the answer's order on ties); with none, its master when allow_master and it is healthy.
  * Returns a node index, or -1 with why[] saying, for every candidate, why not. */
 int ra_cluster_pick(const ra_cluster_topology *t, int s, int allow_master, char *why, size_t cap);
 

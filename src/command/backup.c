@@ -1,5 +1,6 @@
 /* backup.c - the one module that knows both ends: it joins the replica to the uploader. */
 #include "command/backup.h"
+#include "command/cluster_backup.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -204,6 +205,10 @@ int ra_backup_run(const ra_backup_opts *opts, ra_record *rec, ra_err *err) {
     ra_replica_info info = {0};
     ra_replica *replica = ra_replica_connect(opts->source, &info, err);
     if (replica == NULL) return -1;
+    if (info.cluster) { /* a cluster node: every shard, at once (command/cluster_backup.h) */
+        ra_replica_free(replica);
+        return ra_cluster_backup_run(opts, rec, err);
+    }
 
     time_t now = time(NULL);
     ra_record other;

@@ -320,7 +320,7 @@ static int shards_node(ra_cluster_topology *t, ra_cluster_shard *s, const ra_res
     else if (str_is(h, "loading")) n.health = RA_CLUSTER_LOADING;
     else n.health = RA_CLUSTER_FAIL;
     if (n.ip[0] == '\0' || n.port == 0) n.health = RA_CLUSTER_NOADDR;
-    n.link_up = n.health == RA_CLUSTER_ONLINE;
+    n.link_up = n.health == RA_CLUSTER_ONLINE || n.health == RA_CLUSTER_LOADING;
     int idx = t->nnodes;
     t->nodes[t->nnodes++] = n;
     if (n.master && s->master < 0) {
@@ -425,7 +425,7 @@ const char *ra_cluster_node_reject(const ra_cluster_node *n) {
     switch (n->health) {
     case RA_CLUSTER_FAIL: return "failed";
     case RA_CLUSTER_PFAIL: return "suspected to fail (fail?)";
-    case RA_CLUSTER_LOADING: return "loading its dataset";
+    case RA_CLUSTER_LOADING: break; /* see ra_cluster_pick */
     case RA_CLUSTER_HANDSHAKE: return "still in handshake";
     case RA_CLUSTER_NOADDR: return "no known address";
     case RA_CLUSTER_ONLINE: break;
@@ -451,7 +451,11 @@ int ra_cluster_pick(const ra_cluster_topology *t, int s, int allow_master, char 
             append(why, cap, n, "replica", r);
             continue;
         }
-        if (best < 0 || n->offset > t->nodes[best].offset) best = sh->replicas[k];
+        /* Redis 7.0 says "loading" of any replica whose offset it has not heard of yet (0), also
+         * a healthy one: such a replica comes after the online ones, and the connection checks it */
+        const ra_cluster_node *b = best >= 0 ? &t->nodes[best] : NULL;
+        int nl = n->health == RA_CLUSTER_LOADING, bl = b != NULL && b->health == RA_CLUSTER_LOADING;
+        if (b == NULL || (bl && !nl) || (bl == nl && n->offset > b->offset)) best = sh->replicas[k];
     }
     if (best >= 0) return best;
     if (sh->nreplicas == 0 && cap > 0) snprintf(why, cap, "no replica");

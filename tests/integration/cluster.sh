@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# cluster.sh: a Redis Cluster backed up whole, against a real 3 masters + 3 replicas cluster on 127.0.0.1
+# (tests/harness/cluster.sh) and Ceph RGW. A backup through any node's address takes every shard from its
+# replica, all at once, and each shard's RDB restores to its master's DEBUG DIGEST; url --json gives one link
+# per shard that curl downloads; verify checks every shard; a migrating slot refuses (exit 3) naming it, and
+# allow-migrating records it; killing one shard's replica mid-stream fails the whole backup with no object and
+# no open upload left; a shard whose replica is down refuses naming it, and allow-master takes its master.
+set -u
+. "$(dirname "$0")/../harness/lib.sh"
+. "$RA_HARNESS/cluster.sh"
+ra_need_s3
+BIN=${RA_BIN:-$RA_ROOT/build/redis-archiver}
+T=$RA_TEST_TMPDIR
+
+export AWS_ACCESS_KEY_ID=$RA_TEST_S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$RA_TEST_S3_SECRET_KEY
+unset AWS_SESSION_TOKEN AWS_PROFILE REDISCLI_AUTH
+export REDIS_ARCHIVER_ENDPOINT=$RA_TEST_S3_ENDPOINT REDIS_ARCHIVER_REGION=$RA_TEST_S3_REGION
+export REDIS_ARCHIVER_PATH_STYLE=yes REDIS_ARCHIVER_INSTANCE=it-cluster REDIS_ARCHIVER_LOG_FORMAT=json
+BUCKET=it-cluster-$$
+ra_s3_bucket "$BUCKET" || { ra_fail "bucket $BUCKET"; exit 1; }
+export REDIS_ARCHIVER_BUCKET=$BUCKET
+
+ra_cluster_start 3 || { ra_fail "cluster starts"; exit 1; }
+read -r -a M <<<"$RA_TEST_CLUSTER_MASTERS"
+read -r -a R <<<"$RA_TEST_CLUSTER_REPLICAS"
+ra_cluster_fill 6000 cl: || { ra_fail "cluster fill"; exit 1; }
+for i in 0 1 2; do D[$i]=$(ra_redis_digest "${M[$i]}"); done
+rcli() { redis-cli -h 127.0.0.1 "$@"; }
+
+# objects PREFIX: the keys under the instance's folder that contain PREFIX
+objects() { ra_aws s3api list-objects-v2 --bucket "$BUCKET" --prefix "redis-archiver/it-cluster/$1" \
+    --query 'Contents[].Key' --output text 2>/dev/null | tr '\t' '\n' | grep -v '^None$' | grep -v '^$'; }
+uploads() { ra_aws s3api list-multipart-uploads --bucket "$BUCKET" --query 'Uploads[].Key' --output text \
+    2>/dev/null | tr '\t' '\n' | grep -v '^None$' | grep -v '^$'; }
+
+# ---- a backup through a master's address takes every shard from its replica
+id=$("$BIN" backup --source "redis://127.0.0.1:${M[1]}" --json 2>"$T/b1.err" >"$T/b1.json"; echo "rc=$?")
+rc=${id##*rc=}
+ra_assert_eq "backup through a master's address exits 0" 0 "$rc"
+[ "$rc" = 0 ] || sed 's/^/#   /' "$T/b1.err" | tail -20
+check=$(python3 - "$T/b1.json" "${R[*]}" "${M[*]}" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+reps, masters = sys.argv[2].split(), sys.argv[3].split()
+assert r["status"] == "succeeded", r["status"]
+s = r["shards"]
+assert len(s) == 3, len(s)
+for i, sh in enumerate(s):
+    assert sh["node"] == "127.0.0.1:" + reps[i], (i, sh["node"], reps)
+    assert sh["master"] == "127.0.0.1:" + masters[i], (i, sh["master"])
+    assert len(sh["node_id"]) == 40 and len(sh["master_id"]) == 40
+    assert sh["size"] > 0 and len(sh["crc64"]) == 16 and sh["replid"] and sh["offset"] >= 0
+    assert sh["key"].endswith("/%s/shard-%d.rdb" % (r["id"], i)), sh["key"]
+assert [x["slots"] for x in s] == ["0-5460", "5461-10922", "10923-16383"], [x["slots"] for x in s]
+assert r["skew"] >= 0 and r["size"] == sum(x["size"] for x in s)
+print("ok " + r["id"])
+PY
+)
+ra_assert_eq "every shard from its replica, slots and nodes recorded" "ok" "${check%% *}"
+ID=${check#ok }
+[ "${check%% *}" = ok ] || echo "# $check"
+
+for i in 0 1 2; do
+    key=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["shards"][int(sys.argv[2])]["key"])' "$T/b1.json" $i)
+    ra_aws s3 cp "s3://$BUCKET/$key" "$T/shard-$i.rdb" >/dev/null 2>&1
+    ra_assert_eq "shard $i restores to its master's digest" "${D[$i]}" "$(ra_redis_restore_digest "$T/shard-$i.rdb")"
+done
+
+# ---- through a replica's address, and a list of seeds whose first is down
+dead=$(ra_free_port)
+"$BIN" backup --source "redis://127.0.0.1:$dead,127.0.0.1:${R[2]}" >"$T/b2.out" 2>"$T/b2.err"
+rc=$?
+ra_assert_eq "backup through seeds (first down, then a replica) exits 0" 0 "$rc"
+[ "$rc" = 0 ] || sed 's/^/#   /' "$T/b2.err" | tail -5
+
+# ---- list shows the shard count
+"$BIN" list --json >"$T/list.json" 2>/dev/null
+n=$(python3 -c 'import json,sys; print([len(r.get("shards") or []) for r in json.load(open(sys.argv[1])) if r["id"]==sys.argv[2]][0])' "$T/list.json" "$ID")
+ra_assert_eq "list --json has the shards" 3 "$n"
+
+export REDIS_ARCHIVER_SOURCE=redis://127.0.0.1:${M[0]}
+
+# ---- a migrating slot refuses, naming it; allow-migrating records it
+id0=$(rcli -p "${M[0]}" cluster myid)
+id1=$(rcli -p "${M[1]}" cluster myid)
+rcli -p "${M[0]}" cluster setslot 100 migrating "$id1" >/dev/null
+rcli -p "${M[1]}" cluster setslot 100 importing "$id0" >/dev/null
+"$BIN" backup >"$T/mig.out" 2>"$T/mig.err"
+rc=$?
+ra_assert_eq "a migrating slot refuses the backup (exit 3)" 3 "$rc"
+if grep -q 'slot 100 migrating' "$T/mig.err" && grep -q 'slot 100 importing' "$T/mig.err"; then
+    ra_ok "the refusal names the migrating slot"
+else
+    ra_fail "the refusal names the migrating slot" "$(tail -3 "$T/mig.err")"
+fi
+"$BIN" backup --allow-migrating yes --json >"$T/mig2.json" 2>"$T/mig2.err"
+rc=$?
+moving=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("moving") or "")' "$T/mig2.json" 2>/dev/null)
+if [ $rc = 0 ] && [[ $moving == *"slot 100"* ]]; then ra_ok "allow-migrating backs up and records the slot"
+else ra_fail "allow-migrating backs up and records the slot" "rc=$rc moving='$moving' $(tail -3 "$T/mig2.err")"; fi
+rcli -p "${M[0]}" cluster setslot 100 stable >/dev/null
+rcli -p "${M[1]}" cluster setslot 100 stable >/dev/null
+
+# ---- killing one shard's replica mid-stream fails the whole backup, nothing left
+# the replica of shard 1 saves slowly (2 ms a key) so the kill lands while it streams
+rcli -p "${R[1]}" config set rdb-key-save-delay 2000 >/dev/null
+before=$(objects "" | sort)
+"$BIN" backup --json >"$T/kill.json" 2>"$T/kill.err" &
+bpid=$!
+for ((i = 0; i < 100; i++)); do
+    grep -q "shard 1 .*streaming" "$T/kill.err" 2>/dev/null && break
+    sleep 0.1
+done
+sleep 0.5
+# SIGKILL: on SIGTERM Redis 7 waits up to shutdown-timeout for its replicas, which counts us
+kpid=$(ra__pidfile_pid "$(ra_redis_pidfile "${R[1]}")")
+[ -n "$kpid" ] && kill -KILL "$kpid"
+wait $bpid
+rc=$?
+if [ $rc != 0 ]; then ra_ok "killing one shard's replica fails the backup (exit $rc)"
+else ra_fail "killing one shard's replica fails the backup" "$(tail -3 "$T/kill.err")"; fi
+kid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$T/kill.json" 2>/dev/null)
+kstate=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["status"])' "$T/kill.json" 2>/dev/null)
+ra_assert_eq "the killed backup is recorded as failed" failed "$kstate"
+left=$(objects "$kid/")
+ra_assert_eq "no shard object of the failed backup remains" "" "$left"
+ra_assert_eq "no multipart upload is left open" "" "$(uploads | grep "$kid" || true)"
+
+# ---- a shard whose replica is down refuses, naming it; allow-master takes its master
+for ((i = 0; i < 100; i++)); do
+    rcli -p "${M[0]}" cluster nodes | grep -q "127.0.0.1:${R[1]}@.* slave,fail " && break
+    sleep 0.1
+done
+"$BIN" backup >"$T/down.out" 2>"$T/down.err"
+rc=$?
+ra_assert_eq "a shard without a healthy replica refuses (exit 3)" 3 "$rc"
+if grep -q "shard 1 (slots 5461-10922)" "$T/down.err" && grep -q "127.0.0.1:${R[1]}" "$T/down.err"; then
+    ra_ok "the refusal names the shard, its slots and its replica"
+else
+    ra_fail "the refusal names the shard, its slots and its replica" "$(tail -2 "$T/down.err")"
+fi
+"$BIN" backup --allow-master yes --json >"$T/am.json" 2>"$T/am.err"
+rc=$?
+node=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["shards"][1]["node"])' "$T/am.json" 2>/dev/null)
+if [ $rc = 0 ] && [ "$node" = "127.0.0.1:${M[1]}" ]; then ra_ok "allow-master backs the shard up from its master"
+else ra_fail "allow-master backs the shard up from its master" "rc=$rc node=$node $(tail -2 "$T/am.err")"; fi
+
+ra_done
