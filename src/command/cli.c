@@ -22,11 +22,13 @@ static const ra_option list_options[] = {
 static const ra_option url_options[] = {
     {"--expires", "D", "validity: 43200, 30m, 12h, 7d (default: url-expiry, 12h; at most 7 days)"},
     {"--public", NULL, "sign for public-endpoint instead of endpoint"},
-    {"--json", NULL, "print id, key, expires_at, url and public_url (when public-endpoint is set)"},
+    {"--json", NULL, "print id, key, expires_at, url and public_url (when public-endpoint is set); a cluster "
+                     "backup: an array, one object per shard"},
+    {"--shard", "N", "a cluster backup: the link of shard N only"},
     {NULL, NULL, NULL},
 };
 static const ra_option verify_options[] = {
-    {"--json", NULL, "print id, key, size, crc64 and rdb_version"},
+    {"--json", NULL, "print id, key, size, crc64 and rdb_version (a cluster backup: an array, one per shard)"},
     {NULL, NULL, NULL},
 };
 static const ra_option retention_options[] = {
@@ -46,7 +48,7 @@ static const ra_command commands[] = {
     {"backup", "backup [--remark TEXT] [--auto] [--json]", "take one backup now and print its id",
      backup_options, NULL, "", ra_cmd_backup},
     {"list", "list [--json]", "list this instance's backups, newest first", list_options, NULL, "", ra_cmd_list},
-    {"url", "url ID [--expires DURATION] [--public] [--json]", "print a presigned download URL for a backup",
+    {"url", "url ID [--expires DURATION] [--public] [--json] [--shard N]", "print a presigned download URL for a backup",
      url_options, "ID", "", ra_cmd_url},
     {"verify", "verify ID [--json]", "read a backup back and check it: RDB framing, CRC-64, size and checksum recorded",
      verify_options, "ID",
@@ -248,10 +250,25 @@ int ra_app_get_backup(const ra_store *store, const char *id, const char *purpose
         ra_record_clear(rec);
         return ra_err_set(err, RA_E_INTERNAL, "out of memory");
     }
-    if (!known || rec->key == NULL || strcmp(rec->key, key) != 0 || strcmp(rec->id, id) != 0) {
+    if (known && rec->nshards > 0) { /* a cluster backup: <id>/shard-<n>.<format>, the key is shard 0's */
+        free(key);
+        key = NULL;
+        for (int i = 0; i < rec->nshards; i++) {
+            char *want = ra_record_shard_key(store->catalog.prefix, store->catalog.instance, id, i, rec->format);
+            int same = want != NULL && rec->shards[i].key != NULL && strcmp(want, rec->shards[i].key) == 0;
+            if (i == 0) key = want;
+            else free(want);
+            if (!same && key != NULL) known = -1;
+        }
+        if (key == NULL) {
+            ra_record_clear(rec);
+            return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+        }
+    }
+    if (known <= 0 || rec->key == NULL || strcmp(rec->key, key) != 0 || strcmp(rec->id, id) != 0) {
         ra_err_set(err, RA_E_VERIFY,
                    "the record of backup '%s' names another object%s than %s: refusing it (the record was altered; "
-                   "remove it or restore it from a copy)", id, known ? "" : " format", key);
+                   "remove it or restore it from a copy)", id, known == 0 ? " format" : "", key);
         free(key);
         ra_record_clear(rec);
         return -1;

@@ -25,8 +25,10 @@ int ra_cmd_list(ra_app *app, const ra_args *args, ra_err *err) {
             ra_time_iso(r->started, started);
             ra_time_iso(r->finished, finished);
             if (r->state == RA_STATE_SUCCEEDED) ra_human_bytes((double)r->bytes, size, sizeof(size));
-            printf("%-21s  %-6s  %-20s  %-20s  %9s  %-9s  %s\n", r->id, r->automatic ? "auto" : "manual",
-                   started, finished[0] ? finished : "-", size, ra_state_name(r->state),
+            char shards[32] = ""; /* a cluster backup: its shard count before the remark */
+            if (r->nshards > 0) snprintf(shards, sizeof(shards), "[%d shards]%s", r->nshards, r->remark ? " " : "");
+            printf("%-21s  %-6s  %-20s  %-20s  %9s  %-9s  %s%s\n", r->id, r->automatic ? "auto" : "manual",
+                   started, finished[0] ? finished : "-", size, ra_state_name(r->state), shards,
                    r->remark ? r->remark : "");
         }
         if (n == 0) fprintf(stderr, "no backups of instance '%s' yet\n", app->config->instance);

@@ -51,6 +51,61 @@ static ra_seal *unseal_for(const ra_config *c, const ra_record *rec, ra_rdb *rdb
     return s;
 }
 
+/* Read one object back through the verifier and compare it with what was recorded of it. */
+static int verify_one(const ra_config *c, ra_s3 *s3, const ra_record *rec, const char *key, long long bytes,
+                      uint64_t crc64, ra_rdb *rdb, int *sealed, ra_err *err) {
+    const char *id = rec->id;
+    ra_rdb_init(rdb);
+    ra_seal *unseal = NULL;
+    int plain = 1, rc = 0;
+    if ((unseal = unseal_for(c, rec, rdb, &plain, err)) == NULL && !plain) return -1;
+    *sealed = unseal != NULL;
+    rc = unseal ? ra_s3_get_object(s3, key, sealed_feed, unseal, err) : ra_s3_get_object(s3, key, feed, rdb, err);
+    if (rc == 0 && unseal && ra_seal_finish(unseal, err) != 0) rc = -1;
+    if (rc != 0 && err->code == RA_E_NOTFOUND)
+        ra_err_set(err, RA_E_NOTFOUND, "backup '%s' has a record but its object '%s' is gone (expired?)", id, key);
+    else if (rc != 0 && err->code == RA_E_VERIFY && unseal)
+        ra_err_prefix(err, "backup '%s' ('%s') does not verify: ", id, key);
+    else if (rc != 0 && err->code == RA_E_VERIFY)
+        ra_err_prefix(err, "backup '%s' ('%s') is damaged: ", id, key);
+    if (rc == 0 && ra_rdb_finish(rdb, err) != 0) rc = ra_err_prefix(err, "backup '%s' ('%s') is damaged: ", id, key);
+    /* a whole, self-consistent RDB that is not the one recorded (replaced, or another backup's) */
+    if (rc == 0 && rdb->total != bytes)
+        rc = ra_err_set(err, RA_E_VERIFY, "backup '%s' ('%s') holds %lld bytes, its record says %lld", id, key,
+                        rdb->total, bytes);
+    if (rc == 0 && crc64 != 0 && rdb->crc != crc64)
+        rc = ra_err_set(err, RA_E_VERIFY, "backup '%s' ('%s') has crc64 %016" PRIx64 ", its record says %016" PRIx64,
+                        id, key, rdb->crc, crc64);
+    ra_seal_free(unseal);
+    return rc;
+}
+
+static char *report(const ra_record *rec, const char *key, const ra_rdb *rdb, int sealed, int shard, int json) {
+    char crc[17], size[16];
+    snprintf(crc, sizeof(crc), "%016" PRIx64, rdb->crc);
+    ra_human_bytes((double)rdb->total, size, sizeof(size));
+    if (json) {
+        ra_out_field f[] = {
+            {"id", RA_OUT_STR, rec->id, 0},
+            {"key", RA_OUT_STR, key, 0},
+            {"size", RA_OUT_INT, NULL, rdb->total},
+            {"crc64", RA_OUT_STR, crc, 0},
+            {"rdb_version", RA_OUT_INT, NULL, rdb->version},
+            {"format", RA_OUT_STR, rec->format ? rec->format : "rdb", 0},
+            {"verified", RA_OUT_BOOL, NULL, 1},
+            {"shard", RA_OUT_INT, NULL, shard},
+            {"slots", RA_OUT_STR, shard >= 0 ? rec->shards[shard].slots : NULL, 0},
+        };
+        return ra_output_json_text(f, sizeof(f) / sizeof(f[0]) - (shard >= 0 ? 0 : 2));
+    }
+    char shard_text[64] = "";
+    if (shard >= 0) snprintf(shard_text, sizeof(shard_text), " shard %d (slots %.30s)", shard, rec->shards[shard].slots);
+    printf("backup %s%s verified: %s (%lld bytes), RDB version %d, crc64 %s%s%s%s\n", rec->id, shard_text, size,
+           rdb->total, rdb->version, crc, rdb->checksum_disabled ? " (the source wrote no checksum)" : "",
+           sealed ? ", stored as " : "", sealed ? rec->format : "");
+    return NULL;
+}
+
 int ra_cmd_verify(ra_app *app, const ra_args *args, ra_err *err) {
     const ra_config *c = app->config;
     const char *id = args->operand;
@@ -64,52 +119,28 @@ int ra_cmd_verify(ra_app *app, const ra_args *args, ra_err *err) {
     ra_record rec = {0};
     int rc = ra_app_get_backup(&store, id, "verify", &rec, err);
     ra_rdb rdb;
-    ra_rdb_init(&rdb);
-    ra_seal *unseal = NULL;
-    int plain = 1;
-    if (rc == 0 && (unseal = unseal_for(c, &rec, &rdb, &plain, err)) == NULL && !plain) rc = -1;
-    if (rc == 0) {
-        rc = unseal ? ra_s3_get_object(store.s3, rec.key, sealed_feed, unseal, err)
-                    : ra_s3_get_object(store.s3, rec.key, feed, &rdb, err);
-        if (rc == 0 && unseal && ra_seal_finish(unseal, err) != 0) rc = -1;
-        if (rc != 0 && err->code == RA_E_NOTFOUND)
-            ra_err_set(err, RA_E_NOTFOUND, "backup '%s' has a record but its object '%s' is gone (expired?)", id,
-                       rec.key);
-        else if (rc != 0 && err->code == RA_E_VERIFY && unseal)
-            ra_err_prefix(err, "backup '%s' ('%s') does not verify: ", id, rec.key);
-        else if (rc != 0 && err->code == RA_E_VERIFY)
-            ra_err_prefix(err, "backup '%s' ('%s') is damaged: ", id, rec.key);
-    }
-    if (rc == 0 && ra_rdb_finish(&rdb, err) != 0) rc = ra_err_prefix(err, "backup '%s' ('%s') is damaged: ", id, rec.key);
-    /* a whole, self-consistent RDB that is not the one recorded (replaced, or another backup's) */
-    if (rc == 0 && rdb.total != rec.bytes)
-        rc = ra_err_set(err, RA_E_VERIFY, "backup '%s' ('%s') holds %lld bytes, its record says %lld", id, rec.key,
-                        rdb.total, rec.bytes);
-    if (rc == 0 && rec.crc64 != 0 && rdb.crc != rec.crc64)
-        rc = ra_err_set(err, RA_E_VERIFY, "backup '%s' ('%s') has crc64 %016" PRIx64 ", its record says %016" PRIx64,
-                        id, rec.key, rdb.crc, rec.crc64);
-    if (rc == 0) {
-        char crc[17], size[16];
-        snprintf(crc, sizeof(crc), "%016" PRIx64, rdb.crc);
-        ra_human_bytes((double)rdb.total, size, sizeof(size));
-        if (json) {
-            ra_out_field f[] = {
-                {"id", RA_OUT_STR, rec.id, 0},
-                {"key", RA_OUT_STR, rec.key, 0},
-                {"size", RA_OUT_INT, NULL, rdb.total},
-                {"crc64", RA_OUT_STR, crc, 0},
-                {"rdb_version", RA_OUT_INT, NULL, rdb.version},
-                {"format", RA_OUT_STR, rec.format ? rec.format : "rdb", 0},
-                {"verified", RA_OUT_BOOL, NULL, 1},
-            };
-            ra_output_json_object(stdout, f, sizeof(f) / sizeof(f[0]));
-        } else {
-            printf("backup %s verified: %s (%lld bytes), RDB version %d, crc64 %s%s%s%s\n", rec.id, size, rdb.total,
-                   rdb.version, crc, rdb.checksum_disabled ? " (the source wrote no checksum)" : "",
-                   unseal ? ", stored as " : "", unseal ? rec.format : "");
+    int sealed = 0;
+    if (rc == 0 && rec.nshards == 0) {
+        rc = verify_one(c, store.s3, &rec, rec.key, rec.bytes, rec.crc64, &rdb, &sealed, err);
+        if (rc == 0) {
+            char *text = report(&rec, rec.key, &rdb, sealed, -1, json);
+            if (json) printf("%s\n", text ? text : "null");
+            free(text);
         }
+    } else if (rc == 0) {
+        /* a cluster backup: every shard, each against its own size and CRC-64 */
+        char **texts = calloc((size_t)rec.nshards, sizeof(*texts));
+        if (texts == NULL) rc = ra_err_set(err, RA_E_INTERNAL, "out of memory");
+        for (int i = 0; rc == 0 && i < rec.nshards; i++) {
+            const ra_record_shard *sh = &rec.shards[i];
+            rc = verify_one(c, store.s3, &rec, sh->key, sh->bytes, sh->crc64, &rdb, &sealed, err);
+            if (rc == 0) texts[i] = report(&rec, sh->key, &rdb, sealed, i, json);
+            else ra_err_prefix(err, "shard %d (slots %s): ", i, sh->slots ? sh->slots : "?");
+        }
+        if (rc == 0 && json) ra_output_json_array(stdout, texts, (size_t)rec.nshards);
+        for (int i = 0; texts != NULL && i < rec.nshards; i++) free(texts[i]);
+        free(texts);
     }
-    ra_seal_free(unseal);
     ra_record_clear(&rec);
     ra_app_close_store(&store);
     return rc;

@@ -78,6 +78,42 @@ ra_assert_eq "backup through seeds (first down, then a replica) exits 0" 0 "$rc"
 n=$(python3 -c 'import json,sys; print([len(r.get("shards") or []) for r in json.load(open(sys.argv[1])) if r["id"]==sys.argv[2]][0])' "$T/list.json" "$ID")
 ra_assert_eq "list --json has the shards" 3 "$n"
 
+"$BIN" list >"$T/list.txt" 2>/dev/null
+if grep "$ID" "$T/list.txt" | grep -q '\[3 shards\]'; then ra_ok "list shows the shard count"
+else ra_fail "list shows the shard count" "$(cat "$T/list.txt")"; fi
+
+# ---- url: one line per shard; --json an array whose links curl downloads; --shard N one link
+"$BIN" url "$ID" >"$T/url.txt" 2>"$T/url.err"
+rc=$?
+lines=$(awk '$1 ~ /^[0-2]$/ && $3 ~ /^http/' "$T/url.txt" | wc -l)
+if [ $rc = 0 ] && [ "$lines" = 3 ] && grep -q '^1 5461-10922 http' "$T/url.txt"; then ra_ok "url prints one line per shard"
+else ra_fail "url prints one line per shard" "rc=$rc $(cat "$T/url.txt" "$T/url.err" | head -5)"; fi
+"$BIN" url "$ID" --json >"$T/url.json" 2>"$T/url.err"
+ok=1
+for i in 0 1 2; do
+    u=$(python3 -c 'import json,sys; a=json.load(open(sys.argv[1])); assert a[int(sys.argv[2])]["shard"]==int(sys.argv[2]); print(a[int(sys.argv[2])]["url"])' "$T/url.json" $i) || ok=0
+    curl -sf -o "$T/curl-$i.rdb" "$u" || ok=0
+    cmp -s "$T/curl-$i.rdb" "$T/shard-$i.rdb" || ok=0
+done
+if [ $ok = 1 ]; then ra_ok "url --json gives per-shard links that curl downloads"
+else ra_fail "url --json gives per-shard links that curl downloads" "$(head -c 600 "$T/url.json")"; fi
+u=$("$BIN" url "$ID" --shard 2 2>/dev/null)
+curl -sf -o "$T/curl-s2.rdb" "$u" && cmp -s "$T/curl-s2.rdb" "$T/shard-2.rdb"
+ra_assert_eq "url --shard 2 prints that shard's link" 0 "$?"
+
+# ---- verify checks every shard; a damaged shard fails it (exit 5) naming the shard
+"$BIN" verify "$ID" >"$T/verify.txt" 2>"$T/verify.err"
+rc=$?
+if [ $rc = 0 ] && [ "$(grep -c "verified" "$T/verify.txt")" = 3 ]; then ra_ok "verify checks every shard"
+else ra_fail "verify checks every shard" "rc=$rc $(cat "$T/verify.txt" "$T/verify.err" | tail -3)"; fi
+head -c 100000 "$T/shard-1.rdb" >"$T/cut.rdb"
+k1=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["shards"][1]["key"])' "$T/b1.json")
+ra_aws s3 cp "$T/cut.rdb" "s3://$BUCKET/$k1" >/dev/null 2>&1
+"$BIN" verify "$ID" >/dev/null 2>"$T/verify2.err"
+rc=$?
+if [ $rc = 5 ] && grep -q 'shard 1 (slots 5461-10922)' "$T/verify2.err"; then ra_ok "verify fails a damaged shard (exit 5), naming it"
+else ra_fail "verify fails a damaged shard (exit 5), naming it" "rc=$rc $(tail -2 "$T/verify2.err")"; fi
+
 export REDIS_ARCHIVER_SOURCE=redis://127.0.0.1:${M[0]}
 
 # ---- a migrating slot refuses, naming it; allow-migrating records it
