@@ -70,15 +70,16 @@ static void test_value_flags(void **state) {
     (void)state;
     const char *vf[16];
     size_t n = ra_command_value_flags(vf, 16);
-    assert_int_equal(n, 3);
+    assert_int_equal(n, 4);
     assert_null(vf[n]);
-    int remark = 0, expires = 0, days = 0;
+    int remark = 0, expires = 0, days = 0, shard = 0;
     for (size_t i = 0; i < n; i++) {
         remark += strcmp(vf[i], "--remark") == 0;
         expires += strcmp(vf[i], "--expires") == 0;
         days += strcmp(vf[i], "--days") == 0;
+        shard += strcmp(vf[i], "--shard") == 0; /* url --shard N (cluster backups) */
     }
-    assert_int_equal(remark + expires + days, 3);
+    assert_int_equal(remark + expires + days + shard, 4);
     /* a short buffer still ends with NULL */
     assert_int_equal(ra_command_value_flags(vf, 2), 1);
     assert_null(vf[1]);
