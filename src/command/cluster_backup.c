@@ -63,7 +63,11 @@ void ra_cluster_backup_budget(long long part_size, int concurrency, int n, long 
     long long p = budget / ((long long)n * (c + 1));
     p -= p % RA_MIB;
     if (p > part_size) p = part_size;
-    if (p < RA_PART_SIZE_MIN) p = RA_PART_SIZE_MIN;
+    if (p < RA_PART_SIZE_MIN) { /* the S3 minimum decides: fewer parts in flight instead */
+        p = RA_PART_SIZE_MIN;
+        c = (int)(budget / ((long long)n * p)) - 1;
+        if (c < 1) c = 1;
+    }
     *shard_part = p;
     *shard_concurrency = c;
 }
@@ -83,8 +87,10 @@ static int shard_begin(void *ctx, const ra_stream_info *info, ra_err *err) {
     ra_record *rec = r->rec;
     j->expected = info->length;
     j->started = since(&r->t0);
+    pthread_mutex_lock(&r->store_lock); /* the heartbeat writes the record meanwhile */
     if (info->replid[0]) j->out->replid = strdup(info->replid);
     j->out->offset = info->offset;
+    pthread_mutex_unlock(&r->store_lock);
     char started[32], offset[24], shard[16];
     ra_time_iso(rec->started, started);
     snprintf(offset, sizeof(offset), "%lld", info->offset);
@@ -172,8 +178,10 @@ static void *shard_main(void *arg) {
         if (j->rc == 0 && j->upload == NULL) j->rc = ra_err_set(&j->err, RA_E_SOURCE, "the node sent no RDB");
         if (j->rc == 0 && j->seal) j->rc = ra_seal_finish(j->seal, &j->err);
         if (j->rc == 0) {
+            pthread_mutex_lock(&r->store_lock);
             j->out->bytes = bytes;
             j->out->crc64 = crc;
+            pthread_mutex_unlock(&r->store_lock);
         }
     }
     ra_replica_free(rep);
@@ -239,12 +247,15 @@ static void draw(run *r, shard_job *jobs, int n, int final) {
 static int beat(run *r, shard_job *jobs, int n, ra_err *err) {
     ra_record *rec = r->rec;
     long long total = 0;
-    for (int i = 0; i < n; i++) total += __atomic_load_n(&jobs[i].bytes, __ATOMIC_RELAXED);
+    pthread_mutex_lock(&r->store_lock);
+    for (int i = 0; i < n; i++) { /* per-shard progress for status */
+        rec->shards[i].bytes = __atomic_load_n(&jobs[i].bytes, __ATOMIC_RELAXED);
+        total += rec->shards[i].bytes;
+    }
     rec->bytes = total;
     double t = since(&r->t0);
     rec->rate = t > 0 ? (double)total / t : 0;
     rec->heartbeat = time(NULL);
-    pthread_mutex_lock(&r->store_lock);
     int rc = ra_catalog_put(r->opts->catalog, rec, err);
     pthread_mutex_unlock(&r->store_lock);
     return rc;

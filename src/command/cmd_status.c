@@ -40,6 +40,11 @@ int ra_cmd_status(ra_app *app, const ra_args *args, ra_err *err) {
             snprintf(per_second, sizeof(per_second), "%s/s", rate);
             printf("%-21s  %-11s  %-9s  %10s  %11s  %s\n", r->id, r->automatic ? "backup-auto" : "backup",
                    ra_state_name(r->state), bytes, per_second, r->error ? r->error : "");
+            for (int j = 0; j < r->nshards; j++) { /* a cluster backup: each shard's progress */
+                ra_human_bytes((double)r->shards[j].bytes, bytes, sizeof(bytes));
+                printf("  shard %-3d %-20.20s  %10s  from %s\n", j, r->shards[j].slots ? r->shards[j].slots : "?",
+                       bytes, r->shards[j].node ? r->shards[j].node : "?");
+            }
         }
     }
     free(shown); /* the records it points into are freed below */
