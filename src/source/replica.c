@@ -416,7 +416,7 @@ static int open_seed(ra_replica *r, ra_err *err) {
         if (open_server(r, r->sentinels[i].host, r->sentinels[i].port, &e) == 0) {
             if (r->cluster) return 0;
             return ra_err_set(err, RA_E_USAGE, "the source url lists %d hosts and '%s:%d' is no cluster node: "
-                              "only Sentinels (set sentinel-master) or cluster nodes come in a list",
+                              "only Sentinels come in a list (set sentinel-master), or cluster nodes",
                               r->nsentinels, r->sentinels[i].host, r->sentinels[i].port);
         }
         if (e.code == RA_E_CANCELLED || e.code == RA_E_USAGE) {
