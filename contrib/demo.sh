@@ -2,7 +2,9 @@
 # contrib/demo.sh [BUILD_DIR]: the main job on local defaults: a local Redis master + replica with sample data
 # and a local S3 (Ceph RGW) with a bucket, then `backup`, `list` and `url`, and the URL downloaded with curl
 # and restored to prove it. Servers are stopped at the end; RA_KEEP=1 leaves them running (and says how to stop).
-# Configuration goes to redis-archiver through REDIS_ARCHIVER_* variables and AWS_* credentials only.
+# Configuration goes to redis-archiver through REDIS_ARCHIVER_* variables and AWS_* credentials only; with
+# RA_KEEP=1 they are also written to the kept folder's env.sh, so that `. env.sh; redis-archiver list` works.
+# Servers the environment already names (RA_TEST_REDIS_*, RA_TEST_S3_*: tests/run.sh) are used instead.
 set -euo pipefail
 
 BUILD=${1:-build}
@@ -19,7 +21,8 @@ if [ "${RA_KEEP:-0}" = 1 ]; then
     demo_keep_note() {
         echo
         echo "RA_KEEP=1: servers left running; files in $RA_TEST_TMPDIR"
-        [ -s "$RA_TEST_TMPDIR/env.sh" ] && echo "their settings: . $RA_TEST_TMPDIR/env.sh"
+        [ -s "$RA_TEST_TMPDIR/env.sh" ] &&
+            echo "their settings: . $RA_TEST_TMPDIR/env.sh   (then e.g. redis-archiver list, redis-archiver status)"
         echo "stop them with: tests/harness/lib.sh stop $RA_TEST_TMPDIR && rm -rf $RA_TEST_TMPDIR"
     }
     trap demo_keep_note EXIT
@@ -30,14 +33,14 @@ step() { printf '\n== %s\n' "$*"; }
 show() { printf '$ %s\n' "$*"; "$@"; }
 
 step "local Redis master + replica (127.0.0.1, free ports)"
-ra_redis_pair
+ra_need_redis
 M=$RA_TEST_REDIS_MASTER_PORT
 R=$RA_TEST_REDIS_REPLICA_PORT
 ra_redis_fill "$M" "${DEMO_KEYS:-20000}" demo
 echo "master 127.0.0.1:$M, replica 127.0.0.1:$R, $(redis-cli -p "$M" dbsize) keys"
 
 step "local S3: Ceph RGW (mon + in-memory OSD + radosgw, ~15 s)"
-ra_s3_start
+ra_need_s3
 echo "endpoint $RA_TEST_S3_ENDPOINT, bucket $RA_TEST_S3_BUCKET"
 
 export REDIS_ARCHIVER_SOURCE=redis://127.0.0.1:$R
@@ -49,6 +52,16 @@ export REDIS_ARCHIVER_INSTANCE=demo
 export AWS_ACCESS_KEY_ID=$RA_TEST_S3_ACCESS_KEY
 export AWS_SECRET_ACCESS_KEY=$RA_TEST_S3_SECRET_KEY
 unset AWS_SESSION_TOKEN AWS_PROFILE
+# everything the tool needs, for a shell on the kept servers: the binary on PATH and the settings
+{
+    printf 'export PATH=%q:"$PATH"\n' "$(dirname "$BIN")"
+    for v in REDIS_ARCHIVER_SOURCE REDIS_ARCHIVER_ENDPOINT REDIS_ARCHIVER_BUCKET REDIS_ARCHIVER_REGION \
+        REDIS_ARCHIVER_PATH_STYLE REDIS_ARCHIVER_INSTANCE AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY; do
+        printf 'export %s=%q\n' "$v" "${!v}"
+    done
+    echo 'unset AWS_SESSION_TOKEN AWS_PROFILE REDIS_ARCHIVER_CONFIG'
+} >>"$RA_TEST_TMPDIR/env.sh"
+chmod 600 "$RA_TEST_TMPDIR/env.sh"
 step "configuration (environment)"
 env | grep '^REDIS_ARCHIVER_' | sort
 echo "AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID  AWS_SECRET_ACCESS_KEY=(set)"

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "command/cli.h"
+#include "command/help.h"
 #include "common/version.h"
 
 /* The one piece of global state: what a signal handler may touch. */
@@ -15,25 +16,6 @@ static volatile sig_atomic_t cancel_requested;
 static void on_signal(int sig) {
     (void)sig;
     cancel_requested = 1;
-}
-
-static void usage(FILE *out) {
-    size_t n;
-    const ra_command *cmds = ra_commands(&n);
-    fprintf(out,
-            "redis-archiver %s - stream Redis backups from a replica into S3-compatible storage\n\n"
-            "usage: redis-archiver COMMAND [command flags] [--key value ...]\n\ncommands:\n",
-            RA_VERSION);
-    for (size_t i = 0; i < n; i++) fprintf(out, "  %-10s %s\n", cmds[i].name, cmds[i].summary);
-    fprintf(out, "\n`redis-archiver COMMAND --help` shows a command's flags.\n\n"
-                 "configuration (flag > REDIS_ARCHIVER_<KEY> variable > config file > AWS_REGION and the like\n"
-                 "for region and endpoint > default):\n");
-    ra_config_print_help(out);
-    fprintf(out, "\ncredentials: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, or the shared\n"
-                 "credentials file (AWS_SHARED_CREDENTIALS_FILE, AWS_PROFILE); the Redis password in the source\n"
-                 "URL (config file or REDIS_ARCHIVER_SOURCE) or REDISCLI_AUTH, never on the command line.\n\n"
-                 "exit codes: 0 ok, 1 internal error, 2 usage or configuration, 3 Redis source, 4 S3 store,\n"
-                 "5 RDB verification failed, 6 backup not found, 7 another backup is running, 8 cancelled\n");
 }
 
 static int wants_help(int argc, char **argv) {
@@ -57,13 +39,17 @@ int main(int argc, char **argv) {
         ra_config_clear(&config);
         return ra_err_exit_code(err.code);
     }
-    if (nrest == 0 || strcmp(rest[0], "help") == 0 || (strcmp(rest[0], "--help") == 0) ||
-        strcmp(rest[0], "-h") == 0) {
-        usage(nrest == 0 ? stderr : stdout); /* no command: a usage error */
+    if (nrest == 0) { /* no command: a usage error, the short list */
+        ra_help_commands(stderr);
         ra_config_clear(&config);
-        return nrest == 0 ? 2 : 0;
+        return 2;
     }
-    if (strcmp(rest[0], "version") == 0 || strcmp(rest[0], "--version") == 0) {
+    if (strcmp(rest[0], "--help") == 0 || strcmp(rest[0], "-h") == 0) {
+        ra_help_global(stdout);
+        ra_config_clear(&config);
+        return 0;
+    }
+    if (strcmp(rest[0], "version") == 0 || strcmp(rest[0], "--version") == 0 || strcmp(rest[0], "-V") == 0) {
         printf("redis-archiver %s\n", RA_VERSION);
         ra_config_clear(&config);
         return 0;
@@ -95,6 +81,7 @@ int main(int argc, char **argv) {
     if (config.log_format == RA_CONFIG_LOG_TEXT) app.log.format = RA_LOG_TEXT;
     if (config.log_format == RA_CONFIG_LOG_JSON) app.log.format = RA_LOG_JSON;
     if (app.log.format == RA_LOG_JSON) app.stderr_tty = 0; /* no progress bar inside JSON lines */
+    if (app.log.min > RA_LOG_INFO) app.stderr_tty = 0;     /* --log-level warn: quiet */
     for (int i = 0; i < config.nwarnings; i++) ra_log_warn(&app.log, "config", "%s", config.warnings[i]);
 
     struct sigaction sa;

@@ -11,10 +11,10 @@ cd "$(dirname "$0")/.." || exit 2
 
 # library header prefix -> the files that may include it (globs, relative to the repository root)
 declare -A LIBS=(
-    [curl/]="src/storage/s3/request.c src/storage/s3/upload.c src/storage/s3/endpoint.c include/storage/s3/request.h src/main.c"
+    [curl/]="src/storage/s3/request.c src/storage/s3/upload.c src/storage/s3/endpoint.c src/storage/s3/cred_http.c include/storage/s3/request.h src/main.c"
     [hiredis/]="src/source/resp.c"
     [libxml/]="src/storage/s3/xml.c src/main.c"
-    [jansson]="src/common/log.c src/command/record.c src/command/output.c"
+    [jansson]="src/common/log.c src/command/record.c src/command/output.c src/storage/s3/cred_parse.c"
     [openssl/]="src/source/net.c src/common/digest.c src/common/crypto.c"
     [zstd]="src/transform/zstd.c"
 )
@@ -28,7 +28,7 @@ declare -A LAYERS=(
     [transform]="common pipeline transform"
     [command]="common config pipeline source storage transform command"
 )
-PURE="src/source/psync.c src/source/rdb.c src/storage/s3/sigv4.c src/storage/s3/xml.c src/common/url.c
+PURE="src/source/psync.c src/source/rdb.c src/storage/s3/sigv4.c src/storage/s3/xml.c src/storage/s3/cred_parse.c src/common/url.c
       src/common/crc64.c src/common/text.c src/config/schedule.c src/config/value.c src/command/lifecycle.c
       src/transform/agefmt.c src/transform/bech32.c"
 PURE_BAD_INCLUDE='#include <(sys/socket\.h|netdb\.h|poll\.h|curl/|hiredis/|arpa/inet\.h|netinet/)'

@@ -19,7 +19,8 @@ typedef struct ra_app {
     ra_log log;
     volatile sig_atomic_t *cancel;  /* set by SIGTERM/SIGINT */
     int stdout_tty;                 /* human output on stdout */
-    int stderr_tty;                 /* progress bar on stderr */
+    int stderr_tty;                 /* progress bar on stderr: a terminal, text logs, log level info or
+                                       lower, no --quiet */
 } ra_app;
 
 /* One flag of a command, as git's parse_options has them: the table drives parsing, did-you-mean,
@@ -46,8 +47,9 @@ typedef struct ra_command {
     const char *summary;  /* one line */
     const ra_option *options;  /* its own flags, ended by {NULL} */
     const char *operand;  /* "ID": takes at most one operand; NULL: none */
-    const char *notes;    /* lines of help after the flags ("" for none) */
+    const char *notes;    /* lines of help after the flags ("" or NULL for none) */
     int (*run)(ra_app *app, const ra_args *args, ra_err *err);
+    const char *examples; /* shell command lines, one per line ("" or NULL for none) */
 } ra_command;
 
 /* The table, in the order `--help` lists it. */
@@ -64,7 +66,7 @@ int ra_command_parse(const ra_command *cmd, int argc, char **argv, ra_args *args
 /* A flag's value ("" for a bare flag) or NULL when not given; and where it was last given (0: not). */
 const char *ra_args_value(const ra_args *args, const char *name);
 int ra_args_at(const ra_args *args, const char *name);
-/* `redis-archiver CMD --help`: usage, summary, a line per flag, the notes. */
+/* `redis-archiver CMD --help`: usage, summary, a line per flag, the notes, the examples. */
 void ra_command_print_help(const ra_command *cmd, FILE *out);
 
 /* Shared by commands: an S3 client and the instance's catalog from the configuration. On success
@@ -76,7 +78,10 @@ typedef struct ra_store {
 } ra_store;
 int ra_app_open_store(const ra_app *app, ra_store *store, ra_err *err);
 void ra_app_close_store(ra_store *store);
-/* Open the store and list the instance's records, newest first; on success the caller frees the
+/* Sort records newest first: by start time, in one second a running one first, then by finish time,
+ * then by id. */
+void ra_records_sort_newest(ra_record *recs, size_t n);
+/* Open the store and list the instance's records, newest first (ra_records_sort_newest); on success the caller frees the
  * records (ra_catalog_records_free) and closes the store. */
 int ra_app_list_records(const ra_app *app, ra_store *store, ra_record **recs, size_t *n, ra_err *err);
 /* The record of backup `id` into *rec (caller clears), only when it succeeded: RA_E_NOTFOUND for an
@@ -103,5 +108,8 @@ int ra_cmd_retention(ra_app *app, const ra_args *args, ra_err *err);
 int ra_cmd_status(ra_app *app, const ra_args *args, ra_err *err);
 int ra_cmd_schedule(ra_app *app, const ra_args *args, ra_err *err);
 int ra_cmd_config(ra_app *app, const ra_args *args, ra_err *err);
+int ra_cmd_help(ra_app *app, const ra_args *args, ra_err *err);
+int ra_cmd_man(ra_app *app, const ra_args *args, ra_err *err);
+int ra_cmd_completion(ra_app *app, const ra_args *args, ra_err *err);
 
 #endif

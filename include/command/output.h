@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "command/record.h"
+#include "config/config.h"
 
 typedef enum ra_out_type { RA_OUT_STR, RA_OUT_INT, RA_OUT_BOOL } ra_out_type;
 
@@ -25,5 +26,10 @@ char *ra_output_json_text(const ra_out_field *fields, size_t n);
 void ra_output_json_array(FILE *out, char *const *texts, size_t n);
 /* A JSON array of records, one per line, and a newline. */
 void ra_output_records_json(FILE *out, const ra_record *recs, size_t n);
+
+/* `config --json`: {"config_file": path or null, "settings": {key: {"value", "origin", "from"}, ...},
+ * "redis_password_set": bool}. value as `config` prints it (passwords masked); origin default, file, env,
+ * flag or environment (another tool's variable); from: "line N", the variable or the flag, else null. */
+void ra_output_config_json(FILE *out, const ra_config *c);
 
 #endif

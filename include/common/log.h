@@ -11,6 +11,10 @@ typedef struct ra_log {
     FILE *out;           /* stderr by default */
     ra_log_level min;    /* messages below this level are dropped */
     ra_log_format format;
+    /* NULL, or called with before 1 just before a line is written and 0 just after (on the same
+     * thread): a progress bar on the same terminal erases itself and draws itself again. */
+    void (*hook)(void *ctx, int before);
+    void *hook_ctx;
 } ra_log;
 
 /* A logger on stderr: text when stderr is a terminal, JSON lines otherwise. */

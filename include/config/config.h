@@ -167,6 +167,17 @@ void ra_config_write_sample(FILE *out);
 
 /* Table access. */
 const char *ra_config_key_name(ra_config_key k);
+/* What the manual page and shell completion say of a key: borrowed from the static table. */
+typedef struct ra_config_key_doc {
+    const char *name;     /* "part-size" */
+    const char *arg;      /* kind of value ("SIZE"); "[yes|no]" for a boolean */
+    const char *help;     /* one line */
+    const char *doc;      /* more lines, or NULL */
+    const char *def;      /* default as text; "" = unset */
+    const char *const *choices;  /* the values an enum or boolean takes, NULL-terminated; NULL: free text */
+    int in_file;          /* 1: may be set in the config file */
+} ra_config_key_doc;
+void ra_config_key_describe(ra_config_key k, ra_config_key_doc *d);
 int ra_config_key_find(const char *name);  /* index, or -1 */
 /* The closest key to a misspelt name ("part_sise" -> "part-size"), or NULL when none is close. */
 const char *ra_config_suggest(const char *name);

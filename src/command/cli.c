@@ -13,6 +13,7 @@ static const ra_option backup_options[] = {
     {"--remark", "TEXT", "why this backup was taken (UTF-8, at most 256 bytes, no control characters)"},
     {"--auto", NULL, "record it as a scheduled (auto) backup instead of manual"},
     {"--json", NULL, "print the final record as JSON instead of the id"},
+    {"--quiet", NULL, "no progress bar on the terminal (--log-level warn hides it too)"},
     {NULL, NULL, NULL},
 };
 static const ra_option list_options[] = {
@@ -20,7 +21,7 @@ static const ra_option list_options[] = {
     {NULL, NULL, NULL},
 };
 static const ra_option url_options[] = {
-    {"--expires", "D", "validity: 43200, 30m, 12h, 7d (default: url-expiry, 12h; at most 7 days)"},
+    {"--expires", "DURATION", "validity: 43200, 30m, 12h, 7d (default: url-expiry, 12h; at most 7 days)"},
     {"--public", NULL, "sign for public-endpoint instead of endpoint"},
     {"--json", NULL, "print id, key, expires_at, url and public_url (when public-endpoint is set); a cluster "
                      "backup: an array, one object per shard"},
@@ -44,26 +45,67 @@ static const ra_option status_options[] = {
     {NULL, NULL, NULL},
 };
 
-static const ra_command commands[] = {
-    {"backup", "backup [--remark TEXT] [--auto] [--json]", "take one backup now and print its id",
-     backup_options, NULL, "", ra_cmd_backup},
-    {"list", "list [--json]", "list this instance's backups, newest first", list_options, NULL, "", ra_cmd_list},
-    {"url", "url ID [--expires DURATION] [--public] [--json] [--shard N]", "print a presigned download URL for a backup",
-     url_options, "ID", "", ra_cmd_url},
-    {"verify", "verify ID [--json]", "read a backup back and check it: RDB framing, CRC-64, size and checksum recorded",
-     verify_options, "ID",
-     "  exit 0: the stored RDB is whole and the one recorded; 5: it is damaged or not the one recorded\n",
-     ra_cmd_verify},
-    {"retention", "retention [--apply|--dry-run] [--days N] [--sweep]",
-     "put the lifecycle rule that expires this instance's backups (merged with the bucket's rules)",
-     retention_options, NULL, "", ra_cmd_retention},
-    {"status", "status [--json] [ID]", "show running and recent backup tasks", status_options, "ID", "",
-     ra_cmd_status},
-    {"schedule", "schedule", "run forever: one auto backup a day inside window, on weekdays", no_options, NULL,
-     "  (no flags: window, weekdays, timezone come from the configuration)\n", ra_cmd_schedule},
-    {"config", "config", "print the effective configuration and where each value came from", no_options, NULL, "",
-     ra_cmd_config},
+static const ra_option config_options[] = {
+    {"--json", NULL, "an object: config_file, and per key its value and origin"},
+    {NULL, NULL, NULL},
 };
+
+#define EX "redis-archiver "
+static const ra_command commands[] = {
+    {.name = "backup", .usage = "backup [--remark TEXT] [--auto] [--json] [--quiet]",
+     .summary = "take one backup now and print its id", .options = backup_options, .notes = "",
+     .examples = EX "backup\n" EX "backup --remark 'before the 7.2 upgrade'\n" EX
+     "backup --instance cache-eu --bucket my-backups --json\n",
+     .run = ra_cmd_backup},
+    {.name = "list", .usage = "list [--json]", .summary = "list this instance's backups, newest first",
+     .options = list_options, .notes = "",
+     .examples = EX "list\n" EX "list --instance cache-eu\n" EX "list --json | jq -r '.[0].id'\n",
+     .run = ra_cmd_list},
+    {.name = "url", .usage = "url ID [--expires DURATION] [--public] [--json] [--shard N]",
+     .summary = "print a presigned download URL for a backup", .options = url_options, .operand = "ID", .notes = "",
+     .examples = EX "url 20261128T221407Z-913d\n" EX "url 20261128T221407Z-913d --expires 30m --public\n"
+     "curl -o dump.rdb \"$(" EX "url 20261128T221407Z-913d)\"\n" EX "url 20261129T011038Z-03ad --shard 1\n",
+     .run = ra_cmd_url},
+    {.name = "verify", .usage = "verify ID [--json]",
+     .summary = "read a backup back and check it: RDB framing, CRC-64, size and checksum recorded",
+     .options = verify_options, .operand = "ID",
+     .notes = "  exit 0: the stored RDB is whole and the one recorded; 5: it is damaged or not the one recorded\n",
+     .examples = EX "verify 20261128T221407Z-913d\n" EX "verify 20261128T221407Z-913d --json\n",
+     .run = ra_cmd_verify},
+    {.name = "retention", .usage = "retention [--apply|--dry-run] [--days N] [--sweep]",
+     .summary = "put the lifecycle rule that expires this instance's backups (merged with the bucket's rules)",
+     .options = retention_options, .notes = "",
+     .examples = EX "retention\n" EX "retention --apply\n" EX "retention --apply --days 30\n",
+     .run = ra_cmd_retention},
+    {.name = "status", .usage = "status [--json] [ID]", .summary = "show running and recent backup tasks",
+     .options = status_options, .operand = "ID", .notes = "",
+     .examples = EX "status\n" EX "status 20261128T221407Z-913d --json\n", .run = ra_cmd_status},
+    {.name = "schedule", .usage = "schedule",
+     .summary = "run forever: one auto backup a day inside window, on weekdays", .options = no_options,
+     .notes = "  (no flags: window, weekdays, timezone come from the configuration)\n"
+              "  It runs in the foreground and logs to stderr; a window missed today is caught up at start;\n"
+              "  SIGTERM or SIGINT stop it (a running backup is cancelled and recorded as cancelled).\n",
+     .examples = EX "schedule\n" EX "schedule --window 01:00-02:00 --timezone Europe/Berlin --weekdays mon-fri\n",
+     .run = ra_cmd_schedule},
+    {.name = "config", .usage = "config [--json]",
+     .summary = "print the effective configuration and where each value came from", .options = config_options,
+     .notes = "",
+     .examples = EX "config\n" EX "config --config ./test.conf --bucket my-backups\n" EX "config --json\n",
+     .run = ra_cmd_config},
+    {.name = "help", .usage = "help [COMMAND]", .summary = "show a command's flags and examples, or every setting",
+     .options = no_options, .operand = "COMMAND", .notes = "",
+     .examples = EX "help backup\n" EX "backup --help\n", .run = ra_cmd_help},
+    {.name = "man", .usage = "man", .summary = "print the manual page redis-archiver(1) (roff)",
+     .options = no_options, .notes = "", .examples = EX "man | man -l -\n" EX "man > redis-archiver.1\n",
+     .run = ra_cmd_man},
+    {.name = "completion", .usage = "completion bash|zsh",
+     .summary = "print the shell completion script for bash or zsh", .options = no_options, .operand = "SHELL",
+     .notes = "",
+     .examples = "source <(" EX "completion bash)\n" EX "completion bash > /etc/bash_completion.d/redis-archiver\n"
+     EX "completion zsh > \"${fpath[1]}/_redis-archiver\"\n",
+     .run = ra_cmd_completion},
+};
+#undef EX
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -187,13 +229,21 @@ int ra_args_at(const ra_args *args, const char *name) {
 }
 
 void ra_command_print_help(const ra_command *cmd, FILE *out) {
-    fprintf(out, "usage: redis-archiver %s\n\n%s\n\n", cmd->usage, cmd->summary);
+    fprintf(out, "usage: redis-archiver %s\n\n%s\n", cmd->usage, cmd->summary);
+    if (cmd->options[0].name) fprintf(out, "\nflags:\n");
     for (const ra_option *o = cmd->options; o->name; o++) {
         char left[64];
         snprintf(left, sizeof(left), "%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
         fprintf(out, "  %-15s %s\n", left, o->help);
     }
-    fputs(cmd->notes, out);
+    if (cmd->notes && cmd->notes[0]) fprintf(out, "\n%s", cmd->notes);
+    if (cmd->examples && cmd->examples[0]) fprintf(out, "\nexamples:\n");
+    for (const char *e = cmd->examples; e && *e;) {
+        size_t n = strcspn(e, "\n");
+        fprintf(out, "  %.*s\n", (int)n, e);
+        e += n + (e[n] == '\n');
+    }
+    fprintf(out, "\nEvery setting is also a flag (--bucket NAME, --instance NAME, ...): see redis-archiver --help.\n");
 }
 
 void ra_app_s3_config(const ra_app *app, const ra_s3_credentials *creds, ra_s3_config *sc) {
@@ -217,17 +267,27 @@ int ra_app_open_store(const ra_app *app, ra_store *store, ra_err *err) {
     const ra_config *c = app->config;
     memset(store, 0, sizeof(*store));
     if (ra_config_require_bucket(c, err) != 0) return -1;
-    if (ra_s3_credentials_load(&store->creds, err) != 0) return -1;
     ra_s3_config sc;
-    ra_app_s3_config(app, &store->creds, &sc);
+    ra_app_s3_config(app, NULL, &sc); /* NULL: the client runs the AWS chain and refreshes what it gives */
     store->s3 = ra_s3_new(&sc, err);
-    if (store->s3 == NULL) {
-        ra_s3_credentials_clear(&store->creds);
-        return -1;
-    }
+    if (store->s3 == NULL) return -1;
     store->catalog = (ra_catalog){
         .s3 = store->s3, .prefix = c->prefix, .instance = c->instance, .log = &app->log};
     return 0;
+}
+
+/* Newest first: later start; in the same second a running one, then the later finish (of two runs one
+ * after the other in one second, the first finished no later than the second); then the larger id. */
+static int newest_first(const void *pa, const void *pb) {
+    const ra_record *a = pa, *b = pb;
+    if (a->started != b->started) return a->started > b->started ? -1 : 1;
+    if ((a->finished == 0) != (b->finished == 0)) return a->finished == 0 ? -1 : 1;
+    if (a->finished != b->finished) return a->finished > b->finished ? -1 : 1;
+    return -strcmp(a->id, b->id);
+}
+
+void ra_records_sort_newest(ra_record *recs, size_t n) {
+    if (n > 1) qsort(recs, n, sizeof(*recs), newest_first);
 }
 
 int ra_app_list_records(const ra_app *app, ra_store *store, ra_record **recs, size_t *n, ra_err *err) {
@@ -236,6 +296,7 @@ int ra_app_list_records(const ra_app *app, ra_store *store, ra_record **recs, si
         ra_app_close_store(store);
         return -1;
     }
+    ra_records_sort_newest(*recs, *n);
     return 0;
 }
 

@@ -65,6 +65,7 @@ int ra_backup_with_config(ra_app *app, int automatic, const char *remark, ra_rec
 int ra_cmd_backup(ra_app *app, const ra_args *args, ra_err *err) {
     const char *remark = ra_args_value(args, "--remark");
     int automatic = ra_args_at(args, "--auto") > 0, json = ra_args_at(args, "--json") > 0;
+    if (ra_args_at(args, "--quiet") > 0) app->stderr_tty = 0; /* no progress bar */
     ra_record rec;
     int rc = ra_backup_with_config(app, automatic, remark, &rec, err);
     if (rec.id[0] != '\0' && json) {

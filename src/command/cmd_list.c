@@ -16,6 +16,9 @@ int ra_cmd_list(ra_app *app, const ra_args *args, ra_err *err) {
     if (ra_app_list_records(app, &store, &recs, &n, err) != 0) return -1;
     if (json) {
         ra_output_records_json(stdout, recs, n);
+    } else if (n == 0) {
+        fprintf(stderr, "no backups of instance '%s' in bucket '%s' yet: 'redis-archiver backup' takes one\n",
+                app->config->instance, app->config->bucket);
     } else {
         printf("%-21s  %-6s  %-20s  %-20s  %9s  %-9s  %s\n", "ID", "TYPE", "STARTED", "FINISHED", "SIZE",
                "STATUS", "REMARK");
@@ -31,7 +34,6 @@ int ra_cmd_list(ra_app *app, const ra_args *args, ra_err *err) {
                    started, finished[0] ? finished : "-", size, ra_state_name(r->state), shards,
                    r->remark ? r->remark : "");
         }
-        if (n == 0) fprintf(stderr, "no backups of instance '%s' yet\n", app->config->instance);
     }
     ra_catalog_records_free(recs, n);
     ra_app_close_store(&store);

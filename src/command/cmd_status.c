@@ -30,16 +30,25 @@ int ra_cmd_status(ra_app *app, const ra_args *args, ra_err *err) {
         rc = ra_err_set(err, RA_E_NOTFOUND, "no backup '%s' of instance '%s'", id, app->config->instance);
     } else if (json) {
         ra_output_records_json(stdout, shown, k);
+    } else if (k == 0) {
+        fprintf(stderr, "no backup tasks of instance '%s' yet: 'redis-archiver backup' starts one\n",
+                app->config->instance);
     } else {
-        printf("%-21s  %-11s  %-9s  %10s  %11s  %s\n", "ID", "KIND", "STATE", "BYTES", "RATE", "ERROR");
+        /* the vocabulary of `list` and of the JSON: type auto/manual, status */
+        printf("%-21s  %-6s  %-9s  %-20s  %-20s  %10s  %11s  %s\n", "ID", "TYPE", "STATUS", "STARTED", "UPDATED",
+               "BYTES", "RATE", "ERROR");
         for (size_t i = 0; i < k; i++) {
             const ra_record *r = &shown[i];
-            char bytes[16], rate[16], per_second[20];
+            char bytes[16], rate[16], per_second[20], started[32], updated[32];
             ra_human_bytes((double)r->bytes, bytes, sizeof(bytes));
             ra_human_bytes(r->rate, rate, sizeof(rate));
             snprintf(per_second, sizeof(per_second), "%s/s", rate);
-            printf("%-21s  %-11s  %-9s  %10s  %11s  %s\n", r->id, r->automatic ? "backup-auto" : "backup",
-                   ra_state_name(r->state), bytes, per_second, r->error ? r->error : "");
+            ra_time_iso(r->started, started);
+            /* finished, else the last heartbeat of a running task */
+            ra_time_iso(r->finished ? r->finished : r->heartbeat, updated);
+            printf("%-21s  %-6s  %-9s  %-20s  %-20s  %10s  %11s  %s\n", r->id, r->automatic ? "auto" : "manual",
+                   ra_state_name(r->state), started[0] ? started : "-", updated[0] ? updated : "-", bytes,
+                   per_second, r->error ? r->error : "");
             for (int j = 0; j < r->nshards; j++) { /* a cluster backup: each shard's progress */
                 ra_human_bytes((double)r->shards[j].bytes, bytes, sizeof(bytes));
                 printf("  shard %-3d %-20.20s  %10s  from %s\n", j, r->shards[j].slots ? r->shards[j].slots : "?",

@@ -2,6 +2,7 @@
 #include "command/output.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 char *ra_output_json_text(const ra_out_field *fields, size_t n) {
@@ -39,4 +40,38 @@ void ra_output_records_json(FILE *out, const ra_record *recs, size_t n) {
         free(text);
     }
     fprintf(out, "%s]\n", n ? "\n" : "");
+}
+
+void ra_output_config_json(FILE *out, const ra_config *c) {
+    static const char *const origins[] = {
+        [RA_ORIGIN_DEFAULT] = "default", [RA_ORIGIN_FILE] = "file", [RA_ORIGIN_ENV] = "env",
+        [RA_ORIGIN_FLAG] = "flag", [RA_ORIGIN_AMBIENT] = "environment"};
+    json_t *root = json_object(), *settings = json_object();
+    char v[RA_CONFIG_VALUE_MAX + 16], from[96];
+    for (int k = 0; root != NULL && settings != NULL && k < RA_CONFIG_NKEYS; k++) {
+        if (k == RA_KEY_CONFIG) continue;
+        const char *name = ra_config_key_name((ra_config_key)k);
+        ra_config_format_value(c, (ra_config_key)k, v, sizeof(v));
+        from[0] = '\0';
+        switch (c->origin[k]) {
+        case RA_ORIGIN_DEFAULT: break;
+        case RA_ORIGIN_FILE: snprintf(from, sizeof(from), "line %d", c->origin_line[k]); break;
+        case RA_ORIGIN_ENV: ra_config_env_name(name, from, sizeof(from)); break;
+        case RA_ORIGIN_FLAG: snprintf(from, sizeof(from), "--%s", name); break;
+        case RA_ORIGIN_AMBIENT: snprintf(from, sizeof(from), "%s", c->origin_var[k] ? c->origin_var[k] : ""); break;
+        }
+        json_object_set_new(settings, name,
+                            json_pack("{s:s, s:s, s:o}", "value", v, "origin", origins[c->origin[k]], "from",
+                                      from[0] ? json_string(from) : json_null()));
+    }
+    if (root != NULL) {
+        json_object_set_new(root, "config_file", c->config ? json_string(c->config) : json_null());
+        json_object_set(root, "settings", settings);
+        json_object_set_new(root, "redis_password_set", json_boolean(c->redis_password != NULL));
+    }
+    char *text = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+    fprintf(out, "%s\n", text ? text : "null");
+    free(text);
+    json_decref(settings);
+    json_decref(root);
 }

@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,7 +205,7 @@ char *ra_record_to_json(const ra_record *r) {
     set_str(o, "status", ra_state_name(r->state));
     json_object_set_new(o, "size", r->state == RA_STATE_SUCCEEDED ? json_integer(r->bytes) : json_null());
     json_object_set_new(o, "bytes", json_integer(r->bytes));
-    json_object_set_new(o, "rate", json_real(r->rate));
+    json_object_set_new(o, "rate", json_integer((json_int_t)llround(r->rate))); /* bytes per second */
     set_str(o, "crc64", r->state == RA_STATE_SUCCEEDED ? crc : NULL);
     set_str(o, "error", r->error);
     set_str(o, "source", r->source);

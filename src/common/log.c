@@ -32,6 +32,7 @@ void ra_log_msg(const ra_log *log, ra_log_level level, const char *event, const 
     gmtime_r(&now, &tm);
     strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
 
+    if (log->hook != NULL) log->hook(log->hook_ctx, 1);
     if (log->format == RA_LOG_JSON) {
         json_t *line = json_pack("{s:s, s:s, s:s, s:s}", "time", ts, "level", level_name[level],
                                  "event", event, "msg", msg);
@@ -45,4 +46,5 @@ void ra_log_msg(const ra_log *log, ra_log_level level, const char *event, const 
         fprintf(log->out, "redis-archiver: %s\n", msg);
     }
     fflush(log->out);
+    if (log->hook != NULL) log->hook(log->hook_ctx, 0);
 }

@@ -44,8 +44,8 @@ const opt ra_config_opts[RA_CONFIG_NKEYS] = {
         check_instance, 0},
     [RA_KEY_ENDPOINT] = {"endpoint", T_STR, F(endpoint), "", 0, 0, "URL",
         "S3 endpoint URL; empty: AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL, else AWS S3",
-        "Credentials never go here: they come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY\n"
-        "(and AWS_SESSION_TOKEN) or the AWS shared credentials file.",
+        "Credentials never go here: they come from the AWS SDKs' chain (environment, web identity,\n"
+        "shared files and profiles, container credentials, EC2 IMDSv2).",
         "http://127.0.0.1:7480", NULL, check_http_url, OPT_URL},
     [RA_KEY_PUBLIC_ENDPOINT] = {"public-endpoint", T_STR, F(public_endpoint), "", 0, 0, "URL",
         "endpoint that download links are signed for, when clients reach S3 by another address",

@@ -81,6 +81,22 @@ void ra_config_print(const ra_config *c, FILE *out) {
         fprintf(out, "# REDISCLI_AUTH is set: the source password when the URL carries none\n");
 }
 
+void ra_config_key_describe(ra_config_key k, ra_config_key_doc *d) {
+    static const char *const booleans[] = {"yes", "no", NULL};
+    memset(d, 0, sizeof(*d));
+    if ((unsigned)k >= RA_CONFIG_NKEYS) return;
+    const opt *o = &ra_config_opts[k];
+    *d = (ra_config_key_doc){
+        .name = o->name,
+        .arg = o->type == T_BOOL ? "[yes|no]" : o->arg,
+        .help = o->help,
+        .doc = o->doc,
+        .def = o->def,
+        .choices = o->type == T_BOOL ? booleans : o->type == T_ENUM ? o->choices : NULL,
+        .in_file = !(o->flags & OPT_NOFILE),
+    };
+}
+
 void ra_config_print_help(FILE *out) {
     char env[96], left[96];
     for (int k = 0; k < RA_CONFIG_NKEYS; k++) {

@@ -68,6 +68,77 @@ ra_aws s3 cp "$T/own.json" "s3://$BUCKET/redis-archiver/forged/$fid.json" >/dev/
 rc=$?
 if [ $rc = 6 ] && ! grep -q "names another object" "$T/own.err"; then ra_ok "a record with its own key passes the check"; else ra_fail "a record with its own key passes the check" "rc $rc" "$(cat "$T/own.err")"; fi
 
+# --- list and status: order in one second, one vocabulary, times, empty lists, integer rate, config --json
+rec() { # ID STARTED FINISHED BYTES RATE
+    printf '{"id":"%s","key":"redis-archiver/order/%s.rdb","type":"manual","started":"%s","finished":"%s","status":"succeeded","bytes":%s,"rate":%s}' \
+        "$1" "$1" "$2" "$3" "$4" "$5" >"$T/$1.json"
+    ra_aws s3 cp "$T/$1.json" "s3://$BUCKET/redis-archiver/order/$1.json" >/dev/null 2>&1
+}
+# ce0b ran first (finished within its second), 43a0 right after it in the same second: 43a0 is newer
+rec 20261128T220533Z-ce0b 2026-11-28T22:05:33Z 2026-11-28T22:05:33Z 100 1234.5
+rec 20261128T220533Z-43a0 2026-11-28T22:05:33Z 2026-11-28T22:05:34Z 200 99.4
+rec 20261128T220532Z-ffff 2026-11-28T22:05:32Z 2026-11-28T22:05:32Z 300 7
+out=$("$BIN" list --instance order 2>&1 | awk 'NR > 1 {print $1}' | tr '\n' ' ')
+ra_assert_eq "list: newest first by start time, two backups in one second in the order they ran" \
+    "20261128T220533Z-43a0 20261128T220533Z-ce0b 20261128T220532Z-ffff " "$out"
+"$BIN" list --instance order --json >"$T/order.json" 2>&1
+if python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert [x["id"][-4:] for x in r] == ["43a0", "ce0b", "ffff"], r
+assert all(type(x["rate"]) is int for x in r) and r[1]["rate"] == 1235 and r[0]["rate"] == 99, r
+' "$T/order.json"; then ra_ok "list --json: the same order; rate an integer of bytes per second"; else ra_fail "list --json: the same order; rate an integer of bytes per second" "$(cat "$T/order.json")"; fi
+"$BIN" status --instance order >"$T/status.out" 2>&1
+if head -1 "$T/status.out" | grep -Eq '^ID +TYPE +STATUS +STARTED +UPDATED +BYTES +RATE +ERROR$' &&
+    grep -Eq '^20261128T220533Z-43a0 +manual +succeeded +2026-11-28T22:05:33Z +2026-11-28T22:05:34Z ' "$T/status.out" &&
+    [ "$(awk 'NR > 1 {print $1}' "$T/status.out" | head -1)" = 20261128T220533Z-43a0 ]; then
+    ra_ok "status: type and status as list names them, start and update times, newest first"
+else
+    ra_fail "status: type and status as list names them, start and update times, newest first" "$(cat "$T/status.out")"
+fi
+# bash completion of a backup id: one `list` with the config flags typed so far
+"$BIN" completion bash >"$T/completion.bash"
+out=$(PATH=$(dirname "$BIN"):$PATH bash --norc --noprofile -c '
+    . "$1"
+    COMP_WORDS=(redis-archiver url --instance order 20261128T220533); COMP_CWORD=4; _redis_archiver
+    echo "${COMPREPLY[*]}"
+    COMP_WORDS=(redis-archiver verify --instance=order --json ""); COMP_CWORD=4; _redis_archiver
+    echo "${COMPREPLY[*]}"' _ "$T/completion.bash" 2>&1)
+if [ "$out" = "20261128T220533Z-43a0 20261128T220533Z-ce0b
+20261128T220533Z-43a0 20261128T220533Z-ce0b 20261128T220532Z-ffff" ]; then
+    ra_ok "bash completion of url and verify offers the instance's backup ids"
+else
+    ra_fail "bash completion of url and verify offers the instance's backup ids" "$out"
+fi
+"$BIN" list --instance empty >"$T/empty.out" 2>"$T/empty.err"
+rc=$?
+if [ $rc = 0 ] && [ ! -s "$T/empty.out" ] && grep -q "^no backups of instance 'empty' in bucket '$BUCKET' yet" "$T/empty.err"; then
+    ra_ok "an empty list: no header, a friendly line on stderr, exit 0"
+else
+    ra_fail "an empty list: no header, a friendly line on stderr, exit 0" "rc $rc" "$(cat "$T/empty.out" "$T/empty.err")"
+fi
+"$BIN" status --instance empty >"$T/empty.out" 2>"$T/empty.err"
+rc=$?
+if [ $rc = 0 ] && [ ! -s "$T/empty.out" ] && grep -q "^no backup tasks of instance 'empty'" "$T/empty.err"; then ra_ok "an empty status: a friendly line"; else ra_fail "an empty status: a friendly line" "rc $rc" "$(cat "$T/empty.out" "$T/empty.err")"; fi
+out=$("$BIN" list --instance empty --json 2>/dev/null)
+ra_assert_eq "an empty list --json is []" "[]" "$out"
+REDISCLI_AUTH=Rediscli-Secret-1 "$BIN" config --json --instance fromflag --source redis://u:Pw-Secret-9@127.0.0.1:1 \
+    >"$T/config.json" 2>/dev/null
+if python3 -c '
+import json, sys
+c = json.load(open(sys.argv[1]))
+s = c["settings"]
+assert c["config_file"] is None and c["redis_password_set"] is True, c
+assert s["bucket"] == {"value": sys.argv[2], "origin": "env", "from": "REDIS_ARCHIVER_BUCKET"}, s["bucket"]
+assert s["instance"] == {"value": "fromflag", "origin": "flag", "from": "--instance"}, s["instance"]
+assert s["part-size"]["origin"] == "default" and s["part-size"]["from"] is None, s["part-size"]
+assert "config" not in s and len(s) >= 30, list(s)
+' "$T/config.json" "$BUCKET" && ! grep -q 'Secret' "$T/config.json"; then
+    ra_ok "config --json: every key with value, origin and where; no secret"
+else
+    ra_fail "config --json: every key with value, origin and where; no secret" "$(cat "$T/config.json")"
+fi
+
 # --- no command: the usage on stderr, exit 2
 "$BIN" >"$T/none.out" 2>"$T/none.err"
 rc=$?

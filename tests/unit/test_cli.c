@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "command/cli.h"
 
@@ -147,12 +148,75 @@ static void test_config_wiring(void **state) {
     ra_config_clear(&c);
 }
 
+/* A row without notes or examples. */
+static void test_row_without_examples(void **state) {
+    (void)state;
+    static const ra_option opts[] = {{"--json", NULL, "json"}, {NULL, NULL, NULL}};
+    const ra_command row = {.name = "x", .usage = "x [--json]", .summary = "does x", .options = opts};
+    char *help = help_of(&row);
+    assert_non_null(strstr(help, "  --json "));
+    assert_null(strstr(help, "examples:"));
+    free(help);
+}
+
+/* Newest first by start; in one second a running task, then the later finish, then the larger id. */
+static void test_records_newest_first(void **state) {
+    (void)state;
+    ra_record r[5];
+    memset(r, 0, sizeof(r));
+    const struct { const char *id; time_t started, finished; } in[] = {
+        {"20261128T220533Z-ce0b", 1000, 1000},  /* first of two runs in one second */
+        {"20261128T220533Z-43a0", 1000, 1001},  /* second: started after ce0b finished */
+        {"20261128T220540Z-0000", 1007, 1009},
+        {"20261128T220530Z-ffff", 997, 999},
+        {"20261128T220533Z-0001", 1000, 0},     /* running */
+    };
+    for (int i = 0; i < 5; i++) {
+        snprintf(r[i].id, sizeof(r[i].id), "%s", in[i].id);
+        r[i].started = in[i].started;
+        r[i].finished = in[i].finished;
+    }
+    ra_records_sort_newest(r, 5);
+    assert_string_equal(r[0].id, "20261128T220540Z-0000");
+    assert_string_equal(r[1].id, "20261128T220533Z-0001");
+    assert_string_equal(r[2].id, "20261128T220533Z-43a0");
+    assert_string_equal(r[3].id, "20261128T220533Z-ce0b");
+    assert_string_equal(r[4].id, "20261128T220530Z-ffff");
+    /* same start and finish: the id decides */
+    r[0].started = r[1].started = 5;
+    r[0].finished = r[1].finished = 6;
+    ra_records_sort_newest(r, 2);
+    assert_string_equal(r[0].id, "20261128T220540Z-0000");
+    ra_records_sort_newest(r, 0);
+}
+
+/* rate in JSON: an integer of bytes per second */
+static void test_rate_is_an_integer(void **state) {
+    (void)state;
+    ra_record r;
+    memset(&r, 0, sizeof(r));
+    snprintf(r.id, sizeof(r.id), "20261128T220533Z-ce0b");
+    r.rate = 44470508.813972808;
+    char *text = ra_record_to_json(&r);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "\"rate\": 44470509,"));
+    ra_record back;
+    ra_err err = {0};
+    assert_int_equal(ra_record_from_json(&back, text, strlen(text), &err), 0);
+    assert_true(back.rate == 44470509.0);
+    ra_record_clear(&back);
+    free(text);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_flag_parses_and_is_in_help),
         cmocka_unit_test(test_value_flags),
         cmocka_unit_test(test_parse_errors_and_operands),
         cmocka_unit_test(test_config_wiring),
+        cmocka_unit_test(test_row_without_examples),
+        cmocka_unit_test(test_records_newest_first),
+        cmocka_unit_test(test_rate_is_an_integer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

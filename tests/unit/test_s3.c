@@ -402,6 +402,33 @@ static void test_complete_answer_lost(void **state) {
     ra_s3_free(s3);
 }
 
+/* NoSuchUpload on Complete and no object behind it: the upload vanished (aborted by someone
+ * else), a store failure (exit 4), not "no such backup" (exit 6). */
+static void test_complete_upload_vanished(void **state) {
+    (void)state;
+    static const step steps[] = {
+        {200, NULL, INIT},
+        {200, "ETag: \"p1\"\r\n", ""},
+        {404, NULL, ERR("NoSuchUpload")}, /* Complete */
+        {404, NULL, ""},                  /* HEAD: no object */
+        {404, NULL, ERR("NoSuchUpload")}, /* the abort: already gone, fine */
+    };
+    peer p;
+    peer_start(&p, steps, 5);
+    ra_s3 *s3 = peer_client(&p, NULL);
+    ra_err err = {0};
+    ra_upload *up = ra_upload_new(s3, "obj", NULL, &err);
+    assert_non_null(up);
+    assert_int_equal(ra_upload_write(up, "0123456789", 10, &err), 0);
+    assert_int_equal(ra_upload_finish(up, &err), -1);
+    assert_int_equal(err.code, RA_E_STORE);
+    assert_string_equal(err.msg, "s3: completing upload of 'obj': NoSuchUpload and no object");
+    ra_upload_free(up);
+    peer_stop(&p);
+    assert_int_equal(p.served, 5);
+    ra_s3_free(s3);
+}
+
 static void test_part_failure_surfaces_on_next_write(void **state) {
     (void)state;
     /* parts are sent by the upload thread: its failure is reported by the writer's next call */
@@ -511,7 +538,7 @@ static void test_listings_end(void **state) {
     int n = 0;
     assert_int_equal(ra_s3_list(s3, "p/", count_cb, &n, &err), -1);
     assert_int_equal(err.code, RA_E_STORE);
-    assert_non_null(strstr(err.msg, "names itself as the next page"));
+    assert_non_null(strstr(err.msg, "page 3 names an earlier page as the next one"));
     assert_int_equal(n, 3);
     assert_int_equal(p.served, 3);
     assert_non_null(strstr(p.requests[1], "continuation-token=T1"));
@@ -519,7 +546,7 @@ static void test_listings_end(void **state) {
     n = 0;
     assert_int_equal(ra_s3_list_uploads(s3, "p/", count_up_cb, &n, &err), -1);
     assert_int_equal(err.code, RA_E_STORE);
-    assert_non_null(strstr(err.msg, "listing multipart uploads: page 2 names itself"));
+    assert_non_null(strstr(err.msg, "listing multipart uploads: page 2 names an earlier page"));
     assert_int_equal(p.served, 5);
     assert_non_null(strstr(p.requests[4], "key-marker=a&max-uploads") || strstr(p.requests[4], "key-marker=a"));
     /* truncated without a token */
@@ -528,6 +555,29 @@ static void test_listings_end(void **state) {
     assert_non_null(strstr(err.msg, "truncated listing without NextContinuationToken"));
     peer_stop(&p);
     assert_int_equal(p.served, 6);
+    ra_s3_free(s3);
+}
+
+/* A cycle longer than one page (T2 -> T3 -> T4 -> T5 -> T2) is caught too, within twice its length. */
+static void test_listing_cycle_ends(void **state) {
+    (void)state;
+    static const step steps[] = {
+        {200, NULL, LIST_PAGE("T1")}, {200, NULL, LIST_PAGE("T2")}, {200, NULL, LIST_PAGE("T3")},
+        {200, NULL, LIST_PAGE("T4")}, {200, NULL, LIST_PAGE("T5")}, {200, NULL, LIST_PAGE("T2")},
+        {200, NULL, LIST_PAGE("T3")},
+    };
+    peer p;
+    peer_start(&p, steps, 7);
+    ra_s3 *s3 = peer_client(&p, NULL);
+    ra_err err = {0};
+    int n = 0;
+    assert_int_equal(ra_s3_list(s3, "p/", count_cb, &n, &err), -1);
+    assert_int_equal(err.code, RA_E_STORE);
+    assert_non_null(strstr(err.msg, "page 7 names an earlier page"));
+    assert_int_equal(n, 7);
+    peer_stop(&p);
+    assert_int_equal(p.served, 7);
+    assert_non_null(strstr(p.requests[6], "continuation-token=T2"));
     ra_s3_free(s3);
 }
 
@@ -636,6 +686,41 @@ static void test_slow_store_is_not_stalled(void **state) {
     free(part);
     peer_stop(&p);
     assert_int_equal(p.served, 6);
+    ra_s3_free(s3);
+}
+
+/* ... while a store that takes the bytes and then nothing more still trips it: the writer is
+ * not left blocked beyond stall_timeout_ms while the replica waits. */
+static void test_stalled_store_fails_the_writer(void **state) {
+    (void)state;
+    static const step steps[] = {
+        {200, NULL, INIT},
+        {0, NULL, NULL}, /* part 1: read whole, never answered */
+        {0, NULL, NULL}, /* part 2: waits in the backlog meanwhile */
+        {204, NULL, ""}, /* AbortMultipartUpload */
+    };
+    peer p;
+    peer_start(&p, steps, 4);
+    ra_s3 *s3 = peer_client(&p, NULL);
+    ra_err err = {0};
+    ra_upload_opts o = {.part_size = RA_PART_SIZE_MIN, .concurrency = 1, .expected_size = -1,
+                        .stall_timeout_ms = 300};
+    ra_upload *up = ra_upload_new(s3, "obj", &o, &err);
+    assert_non_null(up);
+    size_t n = (size_t)RA_PART_SIZE_MIN;
+    char *part = calloc(1, n);
+    assert_int_equal(ra_upload_write(up, part, n, &err), 0);
+    assert_int_equal(ra_upload_write(up, part, n, &err), 0);
+    time_t t0 = time(NULL);
+    assert_int_equal(ra_upload_write(up, "x", 1, &err), -1);
+    assert_true(time(NULL) - t0 <= 3);
+    assert_int_equal(err.code, RA_E_STORE);
+    assert_non_null(strstr(err.msg, "stalled: nothing sent to the store in 300 ms"));
+    ra_upload_free(up); /* aborts */
+    free(part);
+    peer_stop(&p);
+    assert_int_equal(p.served, 4);
+    assert_non_null(strstr(p.requests[3], "DELETE /bkt/obj?uploadId=UP1"));
     ra_s3_free(s3);
 }
 
@@ -919,12 +1004,15 @@ int main(void) {
         cmocka_unit_test(test_upload_part_resent_and_200_error),
         cmocka_unit_test(test_upload_verifies_with_head),
         cmocka_unit_test(test_complete_answer_lost),
+        cmocka_unit_test(test_complete_upload_vanished),
         cmocka_unit_test(test_part_failure_surfaces_on_next_write),
         cmocka_unit_test(test_error_codes_as_data),
         cmocka_unit_test(test_listings_end),
+        cmocka_unit_test(test_listing_cycle_ends),
         cmocka_unit_test(test_conditional_put),
         cmocka_unit_test(test_slow_get_fails),
         cmocka_unit_test(test_slow_store_is_not_stalled),
+        cmocka_unit_test(test_stalled_store_fails_the_writer),
         cmocka_unit_test(test_cancel_ends_a_blocked_request),
         cmocka_unit_test(test_cleanup_after_cancel_runs_briefly),
         cmocka_unit_test(test_call_budget_bounds_retries),

@@ -21,7 +21,7 @@ struct ra_s3 {
     int path_style;
     char *ca_file;
     int insecure;
-    ra_s3_credentials creds;
+    ra_s3_cred_chain *creds; /* thread-safe: read with ra_s3_cred_chain_get */
     long connect_timeout_ms;
     long request_timeout_ms;
     int max_attempts;
@@ -32,10 +32,10 @@ struct ra_s3 {
     const ra_log *log;
     CURL *easy;            /* kept for connection reuse across single requests */
     curl_socket_t easy_fd; /* its connection's socket while open, else CURL_SOCKET_BAD */
-    /* shared with an upload thread (ra_s3_xfer_setup/result run there too): under lock */
-    pthread_mutex_t lock;
-    long clock_offset; /* server clock minus ours, seconds */
-    unsigned int seed; /* jitter */
+    /* shared with an upload thread (ra_s3_xfer_setup/result run there too) */
+    long clock_offset;    /* server clock minus ours, seconds; atomic loads and stores */
+    pthread_mutex_t lock; /* guards seed */
+    unsigned int seed;    /* jitter */
 };
 
 typedef struct ra_s3_req {
@@ -85,6 +85,8 @@ typedef struct ra_s3_xfer {
     int too_big;          /* buffered body exceeded max_body */
     int oom;
     int skew_retried;     /* RequestTimeTooSkewed already corrected once */
+    int token_refreshed;  /* ExpiredToken already answered by new credentials once (kept like skew_retried) */
+    unsigned cred_gen;    /* the generation of the credentials this attempt was signed with */
     ra_err werr;
     char errbuf[CURL_ERROR_SIZE];
     /* kept across ra_s3_xfer_setup: set them once per request */
@@ -140,9 +142,16 @@ void ra_s3_headers_clear(ra_s3_headers *h);
 int ra_s3_xml_request(ra_s3 *s3, const char *method, const char *key, const ra_kv *q, size_t nq, const char *xml,
                       ra_s3_resp *resp, ra_err *err);
 
-/* Whether a listing goes on after page number `page` (1-based), which was asked with `sent`
- * (NULL for the first page) and names `next`: 1 go on, 0 done, -1 (RA_E_STORE) when a truncated
- * page names no next page, names itself, or the listing passed its page bound. */
-int ra_s3_list_next(const char *what, long page, int truncated, const char *sent, const char *next, ra_err *err);
+/* The position of a listing across pages (continuation token, or upload markers as one
+ * string). ra_s3_pager_next, after each page: 1 go on from pg->last, 0 done, -1 (RA_E_STORE)
+ * when a truncated page names no next page, names any earlier page (a cycle of any length is
+ * caught within twice its length), or the listing passes its page bound. */
+typedef struct ra_s3_pager {
+    long page;  /* pages received */
+    char *last; /* where the next page starts; NULL before the first */
+    char *mark; /* an earlier position (at a power-of-two page) */
+} ra_s3_pager;
+int ra_s3_pager_next(ra_s3_pager *pg, const char *what, int truncated, const char *next, ra_err *err);
+void ra_s3_pager_clear(ra_s3_pager *pg);
 
 #endif

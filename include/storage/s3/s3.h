@@ -34,7 +34,7 @@ typedef struct ra_s3_config {
     int max_keys;                /* page size of listings (max-keys / max-uploads); 0 = server
                                     default (1000). Small values let tests exercise pagination */
     long total_timeout_ms;       /* one call with all its retries gives up after this long (streamed
-                                    GETs excepted: see get_min_rate); 0 = RA_S3_TOTAL_TIMEOUT_MS_DEFAULT */
+                                    GETs excepted: see ra_s3_get_object); 0 = RA_S3_TOTAL_TIMEOUT_MS_DEFAULT */
     /* Non-zero (set by a SIGTERM/SIGINT handler) aborts the requests in flight and their retries
      * with RA_E_CANCELLED within about a second. A request STARTED while it is already set is
      * cleanup after the cancel (AbortMultipartUpload, the final "cancelled" record): it runs, not
@@ -81,7 +81,9 @@ int ra_s3_put(ra_s3 *s3, const char *key, const void *data, size_t len, const ra
 /* Whole object into *data (caller frees), refusing objects larger than max_len. 404 -> RA_E_NOTFOUND. */
 int ra_s3_get_object_small(ra_s3 *s3, const char *key, size_t max_len, char **data, size_t *len,
                            ra_err *err);
-/* Streamed GET: write(ctx, bytes, n) returns 0 to go on, -1 to stop (err set by it). */
+/* Streamed GET: write(ctx, bytes, n) returns 0 to go on, -1 to stop (err set by it). No overall
+ * budget, but fewer than 1 KiB/s over request_timeout_ms fails it (RA_E_STORE): a store
+ * trickling bytes cannot hold a verify open for ever. */
 int ra_s3_get_object(ra_s3 *s3, const char *key,
                      int (*write)(void *ctx, const void *data, size_t len, ra_err *err), void *ctx,
                      ra_err *err);

@@ -47,16 +47,10 @@ ra_s3 *ra_s3_new(const ra_s3_config *config, ra_err *err) {
                           : ra_s3_endpoint_aws(&s3->ep, s3->region, err)) < 0)
         goto fail;
     if (config->credentials) {
-        if (!config->credentials->access_key || !config->credentials->secret_key) {
-            ra_err_set(err, RA_E_USAGE, "s3: credentials lack an access key or a secret key");
-            goto fail;
-        }
-        if (ra_s3_credentials_copy(&s3->creds, config->credentials) < 0) {
-            ra_err_set(err, RA_E_INTERNAL, "out of memory");
-            goto fail;
-        }
-    } else if (ra_s3_credentials_load(&s3->creds, err) < 0) {
-        goto fail;
+        if ((s3->creds = ra_s3_cred_chain_fixed(config->credentials, err)) == NULL) goto fail;
+    } else {
+        ra_s3_cred_opts co = {s3->region, s3->log};
+        if ((s3->creds = ra_s3_cred_chain_new(&co, err)) == NULL) goto fail;
     }
     if ((s3->easy = curl_easy_init()) == NULL) {
         ra_err_set(err, RA_E_INTERNAL, "s3: cannot initialise libcurl");
@@ -74,7 +68,7 @@ fail:
 void ra_s3_free(ra_s3 *s3) {
     if (s3 == NULL) return;
     if (s3->easy) curl_easy_cleanup(s3->easy);
-    ra_s3_credentials_clear(&s3->creds);
+    ra_s3_cred_chain_free(s3->creds);
     ra_s3_endpoint_clear(&s3->ep);
     free(s3->region);
     free(s3->bucket);
@@ -100,17 +94,14 @@ volatile sig_atomic_t *ra_s3_cancel_flag(const ra_s3 *s3) {
 }
 
 long ra_s3_clock_offset(const ra_s3 *s3) {
-    ra_s3 *m = (ra_s3 *)(uintptr_t)s3; /* the lock, not the client, changes */
-    pthread_mutex_lock(&m->lock);
-    long off = m->clock_offset;
-    pthread_mutex_unlock(&m->lock);
-    return off;
+    return __atomic_load_n(&s3->clock_offset, __ATOMIC_RELAXED);
 }
 
 char *ra_s3_presign_get(ra_s3 *s3, const char *endpoint, const char *key, long expires, time_t now, ra_err *err) {
     ra_s3_endpoint pub;
     const ra_s3_endpoint *at = &s3->ep;
     char *host = NULL, *path = NULL, *epath = NULL, *query = NULL, *url = NULL, date[17];
+    ra_s3_credentials cr = {0};
     memset(&pub, 0, sizeof(pub));
     if (expires <= 0 || expires > RA_PRESIGN_EXPIRY_MAX) {
         ra_err_set(err, RA_E_USAGE, "s3: presign expiry %ld s out of range (1..%ld)", expires,
@@ -129,7 +120,8 @@ char *ra_s3_presign_get(ra_s3 *s3, const char *endpoint, const char *key, long e
         ra_err_set(err, RA_E_INTERNAL, "out of memory");
         goto done;
     }
-    ra_sigv4_signer sg = {s3->creds.access_key, s3->creds.secret_key, s3->creds.session_token, s3->region, "s3", date};
+    if (ra_s3_cred_chain_get(s3->creds, &cr, NULL, err) < 0) goto done;
+    ra_sigv4_signer sg = {cr.access_key, cr.secret_key, cr.session_token, s3->region, "s3", date};
     if ((query = ra_sigv4_presign_query(&sg, "GET", path, host, expires)) == NULL) {
         ra_err_set(err, RA_E_INTERNAL, "s3: cannot sign the link (out of memory or a failed hash)");
         goto done;
@@ -139,11 +131,12 @@ char *ra_s3_presign_get(ra_s3 *s3, const char *endpoint, const char *key, long e
         ra_err_set(err, RA_E_INTERNAL, "out of memory");
         goto done;
     }
-    if (s3->creds.expiration && s3->creds.expiration < now + expires)
+    if (cr.expiration && cr.expiration < now + expires)
         ra_log_warn(s3->log, "s3.presign", "the link for '%s' stops working in %ld s, when the temporary "
                                            "credentials expire, not in %ld s",
-                    key, (long)(s3->creds.expiration - now), expires);
+                    key, (long)(cr.expiration - now), expires);
 done:
+    ra_s3_credentials_clear(&cr);
     ra_s3_endpoint_clear(&pub);
     free(host);
     free(path);

@@ -67,10 +67,11 @@ int ra_s3_abort_upload(ra_s3 *s3, const char *key, const char *upload_id, ra_err
 
 int ra_s3_list_uploads(ra_s3 *s3, const char *prefix, int (*cb)(void *ctx, const ra_s3_upload_ref *up, ra_err *err),
                        void *ctx, ra_err *err) {
-    char *km = NULL, *um = NULL, *sent = NULL, mk[16];
+    ra_s3_pager pg = {0};
+    char *km = NULL, *um = NULL, mk[16];
     int r = 0;
     snprintf(mk, sizeof(mk), "%d", s3->max_keys);
-    for (long page = 1;; page++) {
+    for (;;) {
         ra_kv q[5];
         size_t nq = 0;
         q[nq++] = (ra_kv){"uploads", NULL};
@@ -86,17 +87,18 @@ int ra_s3_list_uploads(ra_s3 *s3, const char *prefix, int (*cb)(void *ctx, const
         ra_s3_resp_clear(&resp);
         if (r < 0) break;
         for (size_t i = 0; i < l.n && r == 0; i++) r = cb(ctx, &l.uploads[i], err);
-        /* the position is the pair of markers: compare them as one string */
+        /* the position is the pair of markers: the pager compares them as one string */
         char *next = NULL;
-        if (l.truncated && l.next_key_marker &&
-            asprintf(&next, "%s\n%s", l.next_key_marker, l.next_upload_id_marker ? l.next_upload_id_marker : "") < 0)
-            next = NULL, r = ra_err_set(err, RA_E_INTERNAL, "out of memory");
-        int more = r == 0 ? ra_s3_list_next("listing multipart uploads", page, l.truncated, sent, next, err) : 0;
+        if (r == 0 && l.truncated && l.next_key_marker &&
+            asprintf(&next, "%s\n%s", l.next_key_marker, l.next_upload_id_marker ? l.next_upload_id_marker : "") < 0) {
+            next = NULL;
+            r = ra_err_set(err, RA_E_INTERNAL, "out of memory");
+        }
+        int more = r == 0 ? ra_s3_pager_next(&pg, "listing multipart uploads", l.truncated, next, err) : 0;
+        free(next);
         free(km);
         free(um);
-        free(sent);
         km = um = NULL;
-        sent = next;
         if (more > 0) {
             km = l.next_key_marker;
             um = l.next_upload_id_marker;
@@ -106,8 +108,8 @@ int ra_s3_list_uploads(ra_s3 *s3, const char *prefix, int (*cb)(void *ctx, const
         if (more < 0) r = -1;
         if (r < 0 || more == 0) break;
     }
+    ra_s3_pager_clear(&pg);
     free(km);
     free(um);
-    free(sent);
     return r;
 }

@@ -173,33 +173,53 @@ int ra_s3_delete_objects(ra_s3 *s3, const char *const *keys, size_t n, ra_err *e
     return 0;
 }
 
-/* A truncated page must name a new place to go on from: a missing, repeated or endless one is a
- * store gone wrong, and following it would loop for ever (faults.md R11). */
-int ra_s3_list_next(const char *what, long page, int truncated, const char *sent, const char *next, ra_err *err) {
+void ra_s3_pager_clear(ra_s3_pager *pg) {
+    if (pg == NULL) return;
+    free(pg->last);
+    free(pg->mark);
+    memset(pg, 0, sizeof(*pg));
+}
+
+/* A truncated page must name a new place to go on from: a missing one, one seen before, or an
+ * endless listing is a store gone wrong, and following it would loop for ever (faults.md R11).
+ * Cycles of any length are caught the way Brent's algorithm does: the position at each
+ * power-of-two page is kept as a mark, and every later position is compared with it. */
+int ra_s3_pager_next(ra_s3_pager *pg, const char *what, int truncated, const char *next, ra_err *err) {
+    long page = ++pg->page;
     if (!truncated) return 0;
     if (next == NULL || *next == '\0')
         return ra_err_set(err, RA_E_STORE, "s3: %s: page %ld is truncated but names no next page; the store "
                                            "answers wrongly", what, page);
-    if (sent != NULL && strcmp(sent, next) == 0)
-        return ra_err_set(err, RA_E_STORE, "s3: %s: page %ld names itself as the next page; the store answers "
-                                           "wrongly, stopping", what, page);
+    if ((pg->last && strcmp(pg->last, next) == 0) || (pg->mark && strcmp(pg->mark, next) == 0))
+        return ra_err_set(err, RA_E_STORE, "s3: %s: page %ld names an earlier page as the next one; the store "
+                                           "answers wrongly, stopping", what, page);
     if (page >= LIST_PAGES_MAX)
         return ra_err_set(err, RA_E_STORE, "s3: %s: more than %ld pages; stopping", what, LIST_PAGES_MAX);
+    char *n = strdup(next);
+    if (n == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    if ((page & (page - 1)) == 0) {
+        free(pg->mark);
+        pg->mark = pg->last;
+    } else {
+        free(pg->last);
+    }
+    pg->last = n;
     return 1;
 }
 
 int ra_s3_list(ra_s3 *s3, const char *prefix, int (*cb)(void *ctx, const ra_s3_object *obj, ra_err *err), void *ctx,
                ra_err *err) {
-    char *token = NULL, mk[16];
+    ra_s3_pager pg = {0};
+    char mk[16];
     int r = 0;
     snprintf(mk, sizeof(mk), "%d", s3->max_keys);
-    for (long page = 1;; page++) {
+    for (;;) {
         ra_kv q[4];
         size_t nq = 0;
         q[nq++] = (ra_kv){"list-type", "2"};
         q[nq++] = (ra_kv){"prefix", prefix ? prefix : ""};
         if (s3->max_keys > 0) q[nq++] = (ra_kv){"max-keys", mk};
-        if (token) q[nq++] = (ra_kv){"continuation-token", token};
+        if (pg.last) q[nq++] = (ra_kv){"continuation-token", pg.last};
         ra_s3_req req = {.method = "GET", .query = q, .nquery = nq};
         ra_s3_resp resp;
         ra_s3xml_list l;
@@ -208,17 +228,11 @@ int ra_s3_list(ra_s3 *s3, const char *prefix, int (*cb)(void *ctx, const ra_s3_o
         ra_s3_resp_clear(&resp);
         if (r < 0) break;
         for (size_t i = 0; i < l.n && r == 0; i++) r = cb(ctx, &l.objects[i], err);
-        int more = r == 0 ? ra_s3_list_next("listing objects", page, l.truncated, token, l.next_token, err) : 0;
-        free(token);
-        token = NULL;
-        if (more > 0) {
-            token = l.next_token;
-            l.next_token = NULL;
-        }
+        int more = r == 0 ? ra_s3_pager_next(&pg, "listing objects", l.truncated, l.next_token, err) : 0;
         ra_s3xml_list_clear(&l);
         if (more < 0) r = -1;
         if (r < 0 || more == 0) break;
     }
-    free(token);
+    ra_s3_pager_clear(&pg);
     return r;
 }

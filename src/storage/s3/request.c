@@ -230,20 +230,23 @@ static int add_raw(struct curl_slist **list, const char *line) {
 
 int ra_s3_xfer_setup(ra_s3 *s3, ra_s3_xfer *x, const ra_s3_req *req, ra_err *err) {
     CURL *h = x->easy;
-    int skew = x->skew_retried;
+    int skew = x->skew_retried, refreshed = x->token_refreshed;
     ra_s3_xfer_clear(x);
     x->req = req;
     x->body_pos = x->delivered = 0;
     x->write_failed = x->too_big = x->oom = 0;
     x->cancelled = x->timed_out = 0;
     x->skew_retried = skew;
+    x->token_refreshed = refreshed;
     x->errbuf[0] = '\0';
     ra_err_clear(&x->werr);
     x->resp.content_length = -1;
 
     char *host = NULL, *path = NULL, *epath = NULL, *query = NULL, *auth = NULL, date[17];
     ra_kv *hs = NULL;
+    ra_s3_credentials cr = {0};
     int r = -1;
+    if (ra_s3_cred_chain_get(s3->creds, &cr, &x->cred_gen, err) < 0) return -1;
     if (ra_s3_endpoint_address(&s3->ep, req->no_bucket ? NULL : s3->bucket, s3->path_style, req->key, &host,
                                &path) < 0)
         goto oom;
@@ -260,9 +263,9 @@ int ra_s3_xfer_setup(ra_s3 *s3, ra_s3_xfer *x, const ra_s3_req *req, ra_err *err
     hs[nh++] = (ra_kv){"Host", host};
     hs[nh++] = (ra_kv){"x-amz-date", date};
     hs[nh++] = (ra_kv){"x-amz-content-sha256", payload};
-    if (s3->creds.session_token) hs[nh++] = (ra_kv){"x-amz-security-token", s3->creds.session_token};
+    if (cr.session_token) hs[nh++] = (ra_kv){"x-amz-security-token", cr.session_token};
     for (size_t i = 0; i < req->nheaders; i++) hs[nh++] = req->headers[i];
-    ra_sigv4_signer sg = {s3->creds.access_key, s3->creds.secret_key, s3->creds.session_token, s3->region, "s3", date};
+    ra_sigv4_signer sg = {cr.access_key, cr.secret_key, cr.session_token, s3->region, "s3", date};
     ra_sigv4_request sreq = {req->method, path, req->query, req->nquery, hs, nh, payload};
     if ((auth = ra_sigv4_authorization(&sg, &sreq)) == NULL) {
         ra_err_set(err, RA_E_INTERNAL, "s3: cannot sign request (out of memory or a failed hash)");
@@ -341,6 +344,7 @@ int ra_s3_xfer_setup(ra_s3 *s3, ra_s3_xfer *x, const ra_s3_req *req, ra_err *err
 oom:
     ra_err_set(err, RA_E_INTERNAL, "out of memory");
 done:
+    ra_s3_credentials_clear(&cr);
     if (auth) explicit_bzero(auth, strlen(auth));
     free(auth);
     free(hs);
@@ -405,6 +409,28 @@ static const char *reason(long status) {
     }
 }
 
+static int expired_code(const char *code) {
+    return strcmp(code, "ExpiredToken") == 0 || strcmp(code, "ExpiredTokenException") == 0 ||
+           strcmp(code, "TokenRefreshRequired") == 0;
+}
+
+/* The 403 codes that usually mean wrong credentials, region or clock ("" when the answer has none,
+ * as to a HEAD). AccessDenied is left as it is: signed right, the identity lacks a permission. */
+static int cred_code(const char *code) {
+    return *code == '\0' || strcmp(code, "SignatureDoesNotMatch") == 0 || strcmp(code, "InvalidAccessKeyId") == 0 ||
+           strcmp(code, "InvalidToken") == 0 ||
+           strcmp(code, "AuthorizationHeaderMalformed") == 0;
+}
+
+/* Append to err which credentials were used and what to do. Returns -1. */
+static int cred_hint(ra_s3 *s3, const char *what, ra_err *err) {
+    if (err == NULL) return -1;
+    char m[RA_ERR_MSG_MAX];
+    snprintf(m, sizeof(m), "%s", err->msg);
+    return ra_err_set(err, err->code, "%s; credentials from %s, region '%s': %s", m,
+                      ra_s3_cred_chain_source(s3->creds), s3->region, what);
+}
+
 int ra_s3_xfer_result(ra_s3 *s3, ra_s3_xfer *x, CURLcode rc, int attempt, long *retry_ms, ra_err *err) {
     const ra_s3_req *req = x->req;
     const char *subject = req->key ? req->key : s3->bucket;
@@ -455,12 +481,25 @@ int ra_s3_xfer_result(ra_s3 *s3, ra_s3_xfer *x, CURLcode rc, int attempt, long *
     ra_err_set(err, notfound ? RA_E_NOTFOUND : RA_E_STORE, "s3: %s %s'%s': %ld %s%s%s (request id %s)",
                req->method, what, subject, status, e.code[0] ? e.code : reason(status), e.message[0] ? ": " : "",
                e.message, rid && *rid ? rid : "none");
+    if ((status == 400 || status == 403) && expired_code(e.code) && x->delivered == 0) {
+        /* temporary credentials ran out: new ones from the source, once per request */
+        if (!x->token_refreshed) {
+            ra_err e2 = {0};
+            int r = ra_s3_cred_chain_expired(s3->creds, x->cred_gen, &e2);
+            if (r == 1) {
+                x->token_refreshed = 1;
+                *retry_ms = 0;
+                return -1;
+            }
+            if (r < 0 && err) ra_err_set(err, err->code, "%s; refreshing them failed: %s", err->msg, e2.msg);
+        }
+        return cred_hint(s3, "they expired; renew them at their source", err);
+    }
+    if (status == 403 && cred_code(e.code)) cred_hint(s3, "check the secret key, the region and the clock", err);
     if (strcmp(e.code, "RequestTimeTooSkewed") == 0 && !x->skew_retried && x->resp.date > 0) {
         /* our clock is off: take the server's and sign again, once */
         long off = (long)(x->resp.date - time(NULL));
-        pthread_mutex_lock(&s3->lock);
-        s3->clock_offset = off;
-        pthread_mutex_unlock(&s3->lock);
+        __atomic_store_n(&s3->clock_offset, off, __ATOMIC_RELAXED);
         x->skew_retried = 1;
         *retry_ms = 0;
         ra_log_warn(s3->log, "s3.clock_skew", "local clock differs from the server's by %ld s; correcting", off);

@@ -234,6 +234,7 @@ static int slot_submit(ra_upload *up, slot *s, ra_err *err) {
     }
     s->attempt = 1;
     s->x.skew_retried = 0;
+    s->x.token_refreshed = 0;
     return slot_start(up, s, err);
 }
 
@@ -595,6 +596,8 @@ int ra_upload_finish(ra_upload *up, ra_err *err) {
     /* RGW 16.2 answers with an empty ETag: check the object really is there, whole */
     ra_s3_head head;
     if (ra_s3_head_object(up->s3, up->key, &head, err) < 0) {
+        if (lost_answer && err && err->code == RA_E_NOTFOUND)
+            return ra_err_set(err, RA_E_STORE, "s3: completing upload of '%s': NoSuchUpload and no object", up->key);
         ra_err_prefix(err, "checking completed upload: ");
         return -1;
     }
