@@ -92,6 +92,19 @@ static int key_id(const char *key, const char *ext, char id[RA_ID_MAX]) {
     return ra_record_id_valid(id);
 }
 
+/* Is key "<...>/<id>/shard-<n>.<format>" (a cluster backup's shard)? Then 1 and id filled. */
+static int shard_key_id(const char *key, char id[RA_ID_MAX]) {
+    const char *base = strrchr(key, '/');
+    if (base == NULL || strncmp(base + 1, "shard-", 6) != 0) return 0;
+    const char *start = base;
+    while (start > key && start[-1] != '/') start--;
+    size_t len = (size_t)(base - start);
+    if (len == 0 || len >= RA_ID_MAX) return 0;
+    memcpy(id, start, len);
+    id[len] = '\0';
+    return ra_record_id_valid(id);
+}
+
 typedef struct list_state {
     const ra_catalog *c;
     time_t since;          /* records last written before this are skipped (0: none) */
@@ -213,7 +226,7 @@ static int abort_orphan(void *ctx, const ra_s3_upload_ref *up, ra_err *err) {
     /* An upload whose backup is still running (fresh heartbeat) belongs to another live process. */
     char id[RA_ID_MAX];
     if (key_id(up->key, ".rdb", id) || key_id(up->key, ".rdb.zst", id) || key_id(up->key, ".rdb.age", id) ||
-        key_id(up->key, ".rdb.zst.age", id)) {
+        key_id(up->key, ".rdb.zst.age", id) || shard_key_id(up->key, id)) {
         ra_record r;
         ra_err gerr = {0};
         if (get_record(st->c, id, st->now, &r, &gerr) == 0) {
@@ -253,8 +266,10 @@ int ra_catalog_sweep(const ra_catalog *c, int days, time_t now, int dry_run, ra_
     size_t n;
     if (ra_catalog_list(c, now, &recs, &n, err) != 0) return -1;
     time_t cutoff = now - (time_t)days * 86400;
-    const char **keys = calloc(2 * n + 1, sizeof(*keys));
-    char **owned = calloc(2 * n + 1, sizeof(*owned));
+    size_t cap = 2 * n + 1; /* a cluster backup is one unit: its record and every shard's object */
+    for (size_t i = 0; i < n; i++) cap += (size_t)recs[i].nshards;
+    const char **keys = calloc(cap, sizeof(*keys));
+    char **owned = calloc(cap, sizeof(*owned));
     size_t nkeys = 0;
     int count = 0, rc = 0;
     if (keys == NULL || owned == NULL) rc = ra_err_set(err, RA_E_INTERNAL, "out of memory");
@@ -264,10 +279,19 @@ int ra_catalog_sweep(const ra_catalog *c, int days, time_t now, int dry_run, ra_
         ra_log_info(c->log, "retention.sweep", "%s backup %s (started %ld days ago)",
                     dry_run ? "would delete" : "deleting", recs[i].id, (long)((now - recs[i].started) / 86400));
         if (dry_run) continue;
-        owned[nkeys] = ra_record_object_key(c->prefix, c->instance, recs[i].id, recs[i].format);
-        if (owned[nkeys] == NULL) owned[nkeys] = ra_record_rdb_key(c->prefix, c->instance, recs[i].id);
-        keys[nkeys] = owned[nkeys];
-        nkeys++;
+        for (int s = 0; s < recs[i].nshards; s++) {
+            owned[nkeys] = ra_record_shard_key(c->prefix, c->instance, recs[i].id, s, recs[i].format);
+            if (owned[nkeys] != NULL) {
+                keys[nkeys] = owned[nkeys];
+                nkeys++;
+            }
+        }
+        if (recs[i].nshards == 0) {
+            owned[nkeys] = ra_record_object_key(c->prefix, c->instance, recs[i].id, recs[i].format);
+            if (owned[nkeys] == NULL) owned[nkeys] = ra_record_rdb_key(c->prefix, c->instance, recs[i].id);
+            keys[nkeys] = owned[nkeys];
+            nkeys++;
+        }
         owned[nkeys] = ra_record_json_key(c->prefix, c->instance, recs[i].id);
         keys[nkeys] = owned[nkeys];
         nkeys++;

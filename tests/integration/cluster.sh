@@ -181,4 +181,26 @@ node=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["shards"]
 if [ $rc = 0 ] && [ "$node" = "127.0.0.1:${M[1]}" ]; then ra_ok "allow-master backs the shard up from its master"
 else ra_fail "allow-master backs the shard up from its master" "rc=$rc node=$node $(tail -2 "$T/am.err")"; fi
 
+# ---- retention's sweep deletes an expired cluster backup as one unit: its record and every shard
+old=20200101T000000Z-0001
+python3 - "$T/b1.json" "$ID" "$old" >"$T/old.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+r = json.loads(json.dumps(r).replace(sys.argv[2], sys.argv[3]))
+r["started"], r["finished"] = "2020-01-01T00:00:00Z", "2020-01-01T00:01:00Z"
+print(json.dumps(r))
+PY
+for i in 0 1 2; do ra_aws s3 cp "$T/shard-$i.rdb" "s3://$BUCKET/redis-archiver/it-cluster/$old/shard-$i.rdb" >/dev/null 2>&1; done
+ra_aws s3 cp "$T/old.json" "s3://$BUCKET/redis-archiver/it-cluster/$old.json" >/dev/null 2>&1
+n_before=$(objects "$old" | wc -l)
+"$BIN" retention --apply --sweep >"$T/sweep.txt" 2>&1
+left=$(objects "$old")
+if [ "$n_before" = 4 ] && [ -z "$left" ] && [ -n "$(objects "$ID/shard-0")" ]; then
+    ra_ok "sweep deletes an expired cluster backup whole (record and shards)"
+else
+    ra_fail "sweep deletes an expired cluster backup whole (record and shards)" "before=$n_before left=$left" \
+        "$(tail -3 "$T/sweep.txt")"
+fi
+ra_aws s3api delete-bucket-lifecycle --bucket "$BUCKET" >/dev/null 2>&1
+
 ra_done
