@@ -137,6 +137,28 @@ else ra_fail "allow-migrating backs up and records the slot" "rc=$rc moving='$mo
 rcli -p "${M[0]}" cluster setslot 100 stable >/dev/null
 rcli -p "${M[1]}" cluster setslot 100 stable >/dev/null
 
+# ---- SIGTERM mid-stream cancels every shard: exit 8, recorded as cancelled, nothing left
+rcli -p "${R[2]}" config set rdb-key-save-delay 2000 >/dev/null
+"$BIN" backup --json >"$T/term.json" 2>"$T/term.err" &
+bpid=$!
+for ((i = 0; i < 100; i++)); do
+    grep -q "shard 2 .*streaming" "$T/term.err" 2>/dev/null && break
+    sleep 0.1
+done
+sleep 0.3
+kill -TERM $bpid
+wait $bpid
+rc=$?
+rcli -p "${R[2]}" config set rdb-key-save-delay 0 >/dev/null
+tid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$T/term.json" 2>/dev/null)
+tstate=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["status"])' "$T/term.json" 2>/dev/null)
+if [ $rc = 8 ] && [ "$tstate" = cancelled ] && [ -n "$tid" ] && [ -z "$(objects "$tid/")" ] &&
+    [ -z "$(uploads | grep "$tid" || true)" ]; then
+    ra_ok "SIGTERM cancels every shard (exit 8), nothing left"
+else
+    ra_fail "SIGTERM cancels every shard (exit 8), nothing left" "rc=$rc state=$tstate $(tail -2 "$T/term.err")"
+fi
+
 # ---- killing one shard's replica mid-stream fails the whole backup, nothing left
 # the replica of shard 1 saves slowly (2 ms a key) so the kill lands while it streams
 rcli -p "${R[1]}" config set rdb-key-save-delay 2000 >/dev/null
