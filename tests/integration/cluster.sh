@@ -225,4 +225,19 @@ else
 fi
 ra_aws s3api delete-bucket-lifecycle --bucket "$BUCKET" >/dev/null 2>&1
 
+# ---- with a password, credentials go only to nodes on the source url's host or in replica-allow
+PW=cluster-it-secret-$$
+live=()
+for p in "${M[@]}" "${R[0]}" "${R[2]}"; do live+=("$p"); rcli -p "$p" config set masterauth "$PW" >/dev/null; done
+for p in "${live[@]}"; do rcli -p "$p" config set requirepass "$PW" >/dev/null; done
+"$BIN" backup --source "redis://:$PW@localhost:${M[0]}" --allow-master yes >"$T/allow.out" 2>"$T/allow.err"
+rc=$?
+if [ $rc = 3 ] && grep -q "replica-allow" "$T/allow.err"; then ra_ok "nodes announced on another host get no credentials"
+else ra_fail "nodes announced on another host get no credentials" "rc=$rc $(tail -2 "$T/allow.err")"; fi
+"$BIN" backup --source "redis://:$PW@localhost:${M[0]}" --allow-master yes --replica-allow 127.0.0.1 \
+    >"$T/allow2.out" 2>"$T/allow2.err"
+ra_assert_eq "replica-allow admits them" 0 "$?"
+if grep -qF -- "$PW" "$T/allow.out" "$T/allow.err" "$T/allow2.out" "$T/allow2.err"; then ra_fail "the password appears in no output"
+else ra_ok "the password appears in no output"; fi
+
 ra_done
