@@ -1,5 +1,5 @@
 /* fuzz_cluster.c - libFuzzer: the CLUSTER NODES parser (and the moves of a master's own answer) on
- * arbitrary text. Never crashes; what it accepts is a consistent topology: shards' ranges inside
+ * arbitrary text, and the CLUSTER SHARDS parser on whatever of it is a RESP reply. Never crashes; what it accepts is a consistent topology: shards' ranges inside
  * 0..16383, sorted and disjoint, masters and replicas pointing at real nodes, picks in range. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -40,5 +40,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     t->nmoves = 0;
     (void)ra_cluster_add_moves(t, (const char *)data, size, &err);
     if (t->nmoves > RA_CLUSTER_RANGES_MAX) abort();
+    ra_resp_reply *r = ra_resp_parse(data, size, &err);
+    if (r != NULL && ra_cluster_parse_shards(r, t, &err) == 0) {
+        for (int s = 0; s < t->nshards; s++) {
+            const ra_cluster_shard *sh = &t->shards[s];
+            if (sh->nranges < 1 || sh->master >= t->nnodes) abort();
+            for (int k = 0; k < sh->nranges; k++)
+                if (sh->ranges[k].lo > sh->ranges[k].hi || sh->ranges[k].hi >= RA_CLUSTER_SLOTS ||
+                    (k > 0 && sh->ranges[k].lo <= sh->ranges[k - 1].hi))
+                    abort();
+            char why[512];
+            int p = ra_cluster_pick(t, s, 1, why, sizeof(why));
+            if (p < -1 || p >= t->nnodes) abort();
+        }
+    }
+    ra_resp_reply_free(r);
     return 0;
 }
