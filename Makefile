@@ -1,7 +1,7 @@
 # redis-archiver — build, test, fuzz, bench.  See README.md.
 #   make            build build/redis-archiver (gcc, -O2, -Werror)
 #   make deps       install Debian 12 packages the build and tests need (root; idempotent, quiet)
-#   make check      unit + integration tests against real redis-server and Ceph RGW on 127.0.0.1
+#   make check      unit tests + integration tests against real redis-server, and Ceph RGW and moto (in parallel)
 #   make asan       the same suite under AddressSanitizer + UBSan (build-asan/)
 #   make fuzz       libFuzzer targets, bounded time each (clang, build-fuzz/)
 #   make demo       deps + build + local replica + local S3, a backup, its listing and its 12 h link
@@ -80,8 +80,12 @@ $(BUILD)/completion/_redis-archiver: $(BIN)
 # Debian 12 packages; apt-get runs only when something is missing.
 DEB_BUILD := build-essential pkg-config libcurl4-openssl-dev libssl-dev libhiredis-dev libxml2-dev \
              libjansson-dev libcmocka-dev libzstd-dev
-DEB_TEST  := redis-server redis-sentinel redis-tools radosgw ceph-mon ceph-osd awscli curl python3 openssl clang zstd age \
+DEB_TEST  := redis-server redis-sentinel redis-tools radosgw ceph-mon ceph-osd awscli curl python3 python3-venv openssl clang zstd age \
              libclang-rt-14-dev procps valgrind time man-db groff-base
+# moto's S3 server, the second store of `make check` (Debian has no package): found where tests/harness/lib.sh
+# looks (ra_moto_python: PATH's python3, .venv/, /usr/bin/python3), else installed into a project venv .venv/
+MOTO_PYTHONS ?= python3 .venv/bin/python3 /usr/bin/python3
+MOTO_PIP     ?= moto[server]==5.2.1
 deps:
 	@missing=$$(for p in $(DEB_BUILD) $(DEB_TEST); do \
 	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
@@ -90,6 +94,18 @@ deps:
 	    SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	    $$SUDO apt-get update -qq && \
 	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+	@for py in $(MOTO_PYTHONS); do \
+	    command -v $$py >/dev/null 2>&1 && $$py -c 'import moto.server' >/dev/null 2>&1 && exit 0; \
+	done; \
+	echo "installing $(MOTO_PIP) into .venv/ (the S3 test server; no python3 here has moto)"; \
+	if /usr/bin/python3 -m venv .venv && .venv/bin/pip install -q --disable-pip-version-check --retries 1 --timeout 20 '$(MOTO_PIP)' && \
+	    .venv/bin/python3 -c 'import moto.server'; then \
+	    echo "moto installed in .venv/"; \
+	else \
+	    echo "WARNING: could not install moto into .venv/ (can pip reach its package index?)." >&2; \
+	    echo "WARNING: make check will FAIL its moto pass; install 'moto[server]' for python3, or run" >&2; \
+	    echo "WARNING: the RGW pass alone with: RA_TEST_STORES=rgw make check" >&2; \
 	fi
 
 # deps first, so that `make check` alone sets up a fresh Debian 12 machine.

@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
-# tests/run.sh BUILD_DIR: the one test command (`make check`): unit tests, then integration tests against one
-# redis master/replica pair and one Ceph RGW on 127.0.0.1. Last line: "N passed, N failed[, N skipped]".
+# tests/run.sh BUILD_DIR: the one test command (`make check`): unit tests once, then the integration tests
+# against each S3 store of the matrix (Ceph RGW and moto's S3 server, RA_TEST_STORES="rgw moto"), every store
+# pass with its own redis master/replica pair, store and temp dir, the passes in parallel. Everything on
+# 127.0.0.1. Last line: "N passed, N failed[, N skipped]".
 #
 # Counted cases: every cmocka test in BUILD_DIR/tests/unit/test_* and BUILD_DIR/tests/integration/*_it
 # (run with CMOCKA_MESSAGE_OUTPUT=TAP), and every `ok - name` / `not ok - name` / `ok - name # SKIP why` line
 # of tests/integration/*.sh. A file that crashes, times out (RA_TEST_TIMEOUT, 600 s) or exits non-zero
-# without reporting a failed case counts as one more failure. Exit 1 if anything failed or nothing ran.
-# Environment for the integration tests: RA_BIN, RA_TEST_TMPDIR, RA_TEST_REDIS_*, RA_TEST_S3_* (tests/harness/lib.sh).
-# Optional: RA_TEST_FILTER=REGEX runs only the files whose name matches; RA_KEEP=1 keeps logs and temp files.
+# without reporting a failed case counts as one more failure; so does a store or redis pair that does not
+# start (moto missing included). Exit 1 if anything failed or nothing ran.
+# Integration files that use no S3 store (no RA_TEST_S3_ / ra_need_s3 in them) run once, in the first pass.
+# Environment for the integration tests: RA_BIN, RA_TEST_TMPDIR, RA_TEST_REDIS_*, RA_TEST_S3_* (including
+# RA_TEST_S3_STORE, the store's name) and RA_TEST_STORE (tests/harness/lib.sh).
+# Optional: RA_TEST_FILTER=REGEX runs only the files whose name matches; RA_TEST_STORES="rgw" (or "moto")
+# runs the integration files against fewer stores; RA_KEEP=1 keeps logs and temp files.
 set -uo pipefail
 
 if [ $# -lt 1 ] || [ ! -d "$1" ]; then
@@ -17,7 +23,8 @@ fi
 BUILD=$(cd "$1" && pwd)
 cd "$(dirname "$0")/.." || exit 2
 ROOT=$(pwd)
-unset RA_TEST_TMPDIR RA_TEST_REDIS_MASTER_PORT RA_TEST_S3_ENDPOINT # start from a clean environment
+# start from a clean environment
+unset RA_TEST_TMPDIR RA_PORTS_FILE RA_TEST_REDIS_MASTER_PORT RA_TEST_S3_ENDPOINT RA_TEST_S3_STORE RA_TEST_STORE
 . tests/harness/lib.sh || exit 2
 
 export RA_BIN=$BUILD/redis-archiver
@@ -25,18 +32,21 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 TIMEOUT=${RA_TEST_TIMEOUT:-600}
 UNIT_TIMEOUT=${RA_UNIT_TIMEOUT:-300}
-LOGS=$RA_TEST_TMPDIR/logs
+TOP=$RA_TEST_TMPDIR
+LOGS=$TOP/logs
 mkdir -p "$LOGS"
 T0=$SECONDS
+read -r -a STORES <<<"${RA_TEST_STORES:-rgw moto}"
 
 PASSED=0 FAILED=0 SKIPPED=0
-FAILED_CASES=()
+FAILED_CASES=() SKIPPED_CASES=()
+DETAILS=  # where a pass writes the output of its failed files (empty: stdout)
 
 selected() { [ -z "${RA_TEST_FILTER:-}" ] || [[ $1 =~ $RA_TEST_FILTER ]]; }
 
-# record LABEL LOG RC: count the TAP lines of LOG for the file LABEL, print one status line
+# record LABEL LOG RC LIMIT SECS: count the TAP lines of LOG for the file LABEL, print one status line
 record() {
-    local label=$1 log=$2 rc=$3 limit=$4 secs=$5 line name bad plan=0 ran=0 p=0 f=0 s=0 why=""
+    local label=$1 log=$2 rc=$3 limit=$4 secs=$5 line name bad plan=0 ran=0 p=0 f=0 s=0 why="" prev=""
     while IFS= read -r line; do
         line=${line%$'\r'}
         if [[ $line =~ ^1\.\.([0-9]+) ]]; then
@@ -48,8 +58,10 @@ record() {
             name=${name#ok}
             [[ $name =~ ^[[:space:]]*[0-9]*[[:space:]]*-?[[:space:]]*(.*)$ ]] && name=${BASH_REMATCH[1]}
             if [[ $name =~ (^|[[:space:]])#[[:space:]]*(SKIP|skip)([[:space:]]|$) ]]; then
-                # cmocka 1.1 writes a skip as "not ok N # SKIP name"
+                # cmocka 1.1 writes a skip as "not ok N # SKIP name", its message on the line before
+                [[ $name =~ ^#[[:space:]]*SKIP[[:space:]]+(.*)$ ]] && name="${BASH_REMATCH[1]} # SKIP $prev"
                 s=$((s + 1))
+                SKIPPED_CASES+=("$label: $name")
             elif [ -n "$bad" ]; then
                 f=$((f + 1))
                 FAILED_CASES+=("$label: ${name:-case $ran}")
@@ -57,6 +69,7 @@ record() {
                 p=$((p + 1))
             fi
         fi
+        prev=$line
     done <"$log"
     local cases="after $ran case(s)"
     [ $plan -gt 0 ] && cases="after $ran of $plan planned case(s)"
@@ -80,16 +93,18 @@ record() {
         printf 'PASS  %-40s %4ds %4d passed%s\n' "$label" "$secs" $p "$([ $s -gt 0 ] && echo ", $s skipped")"
     else
         printf 'FAIL  %-40s %4ds %4d passed, %d failed%s\n' "$label" "$secs" $p $f "${why:+ ($why)}"
-        printf -- '----- output of %s (last 80 lines; %s) -----\n' "$label" \
-            "$([ "${RA_KEEP:-0}" = 1 ] && echo "full log: $log" || echo "RA_KEEP=1 keeps the full log")"
-        tail -n 80 "$log"
-        printf -- '-----\n'
+        {
+            printf -- '----- output of %s (last 80 lines; %s) -----\n' "$label" \
+                "$([ "${RA_KEEP:-0}" = 1 ] && echo "full log: $log" || echo "RA_KEEP=1 keeps the full log")"
+            tail -n 80 "$log"
+            printf -- '-----\n'
+        } >>"${DETAILS:-/dev/stdout}"
     fi
 }
 
 run_cmocka() {
     local bin=$1 label=$2 limit=$3 log rc t=$SECONDS
-    log=$LOGS/${label//\//_}.log
+    log=$LOGS/${label//[\/: ]/_}.log
     CMOCKA_MESSAGE_OUTPUT=TAP timeout -k 10 "$limit" "$bin" >"$log" 2>&1
     rc=$?
     record "$label" "$log" $rc "$limit" $((SECONDS - t))
@@ -97,7 +112,7 @@ run_cmocka() {
 
 run_script() {
     local script=$1 label=$2 log rc t=$SECONDS
-    log=$LOGS/${label//\//_}.log
+    log=$LOGS/${label//[\/: ]/_}.log
     timeout -k 10 "$TIMEOUT" bash "$script" >"$log" 2>&1
     rc=$?
     record "$label" "$log" $rc "$TIMEOUT" $((SECONDS - t))
@@ -108,7 +123,9 @@ env_failure() {
     FAILED=$((FAILED + 1))
     FAILED_CASES+=("environment: $1")
     printf 'FAIL  %-40s (%s)\n' "environment" "$1"
-    [ -s "$2" ] && { printf -- '----- %s -----\n' "$2"; tail -n 120 "$2"; printf -- '-----\n'; }
+    if [ -s "$2" ]; then
+        { printf -- '----- %s -----\n' "$2"; tail -n 120 "$2"; printf -- '-----\n'; } >>"${DETAILS:-/dev/stdout}"
+    fi
 }
 
 # ---- what to run
@@ -119,45 +136,126 @@ for f in "$BUILD"/tests/integration/*_it; do [ -x "$f" ] && selected "${f##*/}" 
 for f in tests/integration/*.sh; do selected "${f##*/}" && SCRIPTS+=("$f"); done
 if [ ! -e "$RA_BIN" ]; then echo "note: $RA_BIN does not exist (tests that need the binary will fail)"; fi
 
-# ---- start the servers in the background while the unit tests run (RGW takes ~15 s)
+# uses_s3 FILE: the integration file (its source for a cmocka one) talks to the S3 store
+uses_s3() {
+    local src=$1
+    case $src in "$BUILD"/tests/integration/*) src=tests/integration/${src##*/}.c ;; esac
+    [ -f "$src" ] && ! grep -qE 'RA_TEST_S3_|ra_need_s3' "$src" && return 1
+    return 0
+}
+
+# ---- per store: a temp dir of its own, and its redis pair and store started in the background while the unit
+# tests run (RGW takes ~15 s, moto ~2 s)
+declare -A PASS_DIR START_PID
 ENV_PIDS=()
 if [ $((${#ITS[@]} + ${#SCRIPTS[@]})) -gt 0 ]; then
-    (ra_redis_pair) >"$LOGS/env-redis.log" 2>&1 &
-    ENV_PIDS+=($!)
-    (ra_s3_start) >"$LOGS/env-s3.log" 2>&1 &
-    ENV_PIDS+=($!)
+    for store in "${STORES[@]}"; do
+        d=$TOP/$store
+        mkdir -p "$d"
+        PASS_DIR[$store]=$d
+        (
+            RA_TEST_TMPDIR=$d RA__REGISTRY=$d/.registry RA_TEST_STORE=$store
+            export RA_TEST_TMPDIR RA_TEST_STORE
+            : >"$RA__REGISTRY"
+            printf '[default]\n' >"$d/.aws-config"
+            (ra_redis_pair) >"$LOGS/env-$store-redis.log" 2>&1 &
+            rp=$!
+            ra_store_start >"$LOGS/env-$store-s3.log" 2>&1
+            src=$?
+            wait $rp
+            rrc=$?
+            echo "$rrc $src" >"$d/.started"
+        ) &
+        START_PID[$store]=$!
+        ENV_PIDS+=($!)
+    done
 fi
-ra_on_exit() { local p; for p in "${ENV_PIDS[@]}"; do kill "$p" 2>/dev/null; done; return 0; }
+PASS_PIDS=()
+ra_on_exit() { local p; for p in "${ENV_PIDS[@]}" "${PASS_PIDS[@]}"; do kill "$p" 2>/dev/null; done; return 0; }
 
 echo "== unit tests (${#UNITS[@]} files, $BUILD)"
 for f in "${UNITS[@]}"; do run_cmocka "$f" "unit/${f##*/}" "$UNIT_TIMEOUT"; done
 
-if [ ${#ENV_PIDS[@]} -gt 0 ]; then
-    echo "== integration tests (${#ITS[@]} cmocka files, ${#SCRIPTS[@]} shell files)"
-    wait "${ENV_PIDS[0]}"
-    redis_rc=$?
-    wait "${ENV_PIDS[1]}"
-    s3_rc=$?
-    ENV_PIDS=()
-    [ -s "$RA_TEST_TMPDIR/env.sh" ] && . "$RA_TEST_TMPDIR/env.sh"
-    [ $redis_rc = 0 ] && [ -n "${RA_TEST_REDIS_REPLICA_PORT:-}" ] || env_failure "redis master/replica did not start" "$LOGS/env-redis.log"
-    [ $s3_rc = 0 ] && [ -n "${RA_TEST_S3_ENDPOINT:-}" ] || env_failure "Ceph RGW did not start" "$LOGS/env-s3.log"
-    if [ $redis_rc = 0 ] && [ $s3_rc = 0 ]; then
-        printf '      redis master 127.0.0.1:%s, replica 127.0.0.1:%s; RGW %s bucket %s (%ds)\n' \
-            "$RA_TEST_REDIS_MASTER_PORT" "$RA_TEST_REDIS_REPLICA_PORT" "$RA_TEST_S3_ENDPOINT" \
-            "$RA_TEST_S3_BUCKET" $((SECONDS - T0))
-        for f in "${ITS[@]}"; do run_cmocka "$f" "integration/${f##*/}" "$TIMEOUT"; done
-        for f in "${SCRIPTS[@]}"; do run_script "$f" "integration/${f##*/}"; done
-    else
-        echo "      integration tests not run: ${ITS[*]##*/} ${SCRIPTS[*]##*/}"
+# run_pass STORE FIRST: the integration files against STORE, in a subshell; its counts and failed cases go to
+# files of its dir, the output of its failed files to its details file (printed at the end)
+run_pass() {
+    local store=$1 first=$2 d=${PASS_DIR[$1]} redis_rc s3_rc f name
+    PASSED=0 FAILED=0 SKIPPED=0 FAILED_CASES=() SKIPPED_CASES=()
+    DETAILS=$d/.details
+    : >"$DETAILS"
+    read -r redis_rc s3_rc <"$d/.started" 2>/dev/null || { redis_rc=1 s3_rc=1; }
+    RA_TEST_TMPDIR=$d RA__REGISTRY=$d/.registry RA_TEST_STORE=$store
+    export RA_TEST_TMPDIR RA_TEST_STORE
+    [ -s "$d/env.sh" ] && . "$d/env.sh"
+    [ "$redis_rc" = 0 ] && [ -n "${RA_TEST_REDIS_REPLICA_PORT:-}" ] ||
+        env_failure "$store: redis master/replica did not start" "$LOGS/env-$store-redis.log"
+    if [ "$s3_rc" != 0 ] || [ -z "${RA_TEST_S3_ENDPOINT:-}" ]; then
+        if grep -q 'no python3 can import moto' "$LOGS/env-$store-s3.log" 2>/dev/null; then
+            env_failure "$store: MOTO IS NOT INSTALLED, its pass did not run: $RA_MOTO_HOWTO; or run without it: \
+RA_TEST_STORES=rgw" "$LOGS/env-$store-s3.log"
+        else
+            env_failure "$store: the $store store did not start" "$LOGS/env-$store-s3.log"
+        fi
     fi
+    if [ "$redis_rc" = 0 ] && [ "$s3_rc" = 0 ]; then
+        printf '      %s: redis master 127.0.0.1:%s, replica 127.0.0.1:%s; %s %s bucket %s (%ds)\n' "$store" \
+            "$RA_TEST_REDIS_MASTER_PORT" "$RA_TEST_REDIS_REPLICA_PORT" "$store" "$RA_TEST_S3_ENDPOINT" \
+            "$RA_TEST_S3_BUCKET" $((SECONDS - T0))
+        for f in "${ITS[@]}" "${SCRIPTS[@]}"; do
+            name=${f##*/}
+            if [ "$first" != 1 ] && ! uses_s3 "$f"; then
+                printf 'note  %-40s uses no S3 store: run once, in the %s pass\n' "$store: integration/$name" "${STORES[0]}"
+                continue
+            fi
+            case $f in
+            *.sh) run_script "$f" "$store: integration/$name" ;;
+            *) run_cmocka "$f" "$store: integration/$name" "$TIMEOUT" ;;
+            esac
+        done
+    else
+        echo "      $store: integration tests not run: ${ITS[*]##*/} ${SCRIPTS[*]##*/}"
+    fi
+    echo "$PASSED $FAILED $SKIPPED" >"$d/.counts"
+    [ ${#FAILED_CASES[@]} -gt 0 ] && printf '%s\n' "${FAILED_CASES[@]}" >"$d/.failed"
+    [ ${#SKIPPED_CASES[@]} -gt 0 ] && printf '%s\n' "${SKIPPED_CASES[@]}" >"$d/.skipped"
+    return 0
+}
+
+if [ ${#ENV_PIDS[@]} -gt 0 ]; then
+    echo "== integration tests (${#ITS[@]} cmocka files, ${#SCRIPTS[@]} shell files) against: ${STORES[*]}"
+    wait "${ENV_PIDS[@]}"
+    ENV_PIDS=()
+    first=1
+    for store in "${STORES[@]}"; do
+        run_pass "$store" $first &
+        PASS_PIDS+=($!)
+        first=0
+    done
+    wait "${PASS_PIDS[@]}"
+    PASS_PIDS=()
+    for store in "${STORES[@]}"; do
+        d=${PASS_DIR[$store]}
+        if read -r p f s <"$d/.counts" 2>/dev/null; then
+            PASSED=$((PASSED + p)) FAILED=$((FAILED + f)) SKIPPED=$((SKIPPED + s))
+        else
+            FAILED=$((FAILED + 1))
+            FAILED_CASES+=("$store: the pass ended without its counts")
+        fi
+        [ -s "$d/.failed" ] && mapfile -t -O ${#FAILED_CASES[@]} FAILED_CASES <"$d/.failed"
+        [ -s "$d/.skipped" ] && mapfile -t -O ${#SKIPPED_CASES[@]} SKIPPED_CASES <"$d/.skipped"
+        [ -s "$d/.details" ] && cat "$d/.details"
+    done
 fi
 
 # ---- summary (servers stopped first, so that nothing is printed after the last line)
 ra_stop_all
 echo
 echo "== summary ($((SECONDS - T0)) s, $BUILD)"
-echo "   files: ${#UNITS[@]} unit, ${#ITS[@]} integration (cmocka), ${#SCRIPTS[@]} integration (shell)"
+echo "   files: ${#UNITS[@]} unit, ${#ITS[@]} integration (cmocka), ${#SCRIPTS[@]} integration (shell); stores: ${STORES[*]}"
+if [ ${#SKIPPED_CASES[@]} -gt 0 ]; then
+    echo "   skipped:"
+    printf '     - %s\n' "${SKIPPED_CASES[@]}"
+fi
 if [ ${#FAILED_CASES[@]} -gt 0 ]; then
     echo "   failed:"
     printf '     - %s\n' "${FAILED_CASES[@]}"

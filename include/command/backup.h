@@ -11,6 +11,16 @@
 #include "storage/s3/upload.h"
 #include "transform/seal.h"
 
+/* Progress of a running backup, for a progress callback. */
+typedef struct ra_backup_progress {
+    long long done;       /* RDB bytes handed to the upload */
+    long long expected;   /* the RDB's length when the server said it, else -1 */
+    double elapsed;       /* seconds since the backup started */
+    int final;            /* 1: the last call, the backup ended */
+} ra_backup_progress;
+/* Called on the thread that reads the replica: keep it short (a few times a second at most). */
+typedef void (*ra_backup_progress_fn)(void *ctx, const ra_backup_progress *p);
+
 typedef struct ra_backup_opts {
     const ra_catalog *catalog;        /* where the RDB and its record go */
     const ra_replica_opts *source;
@@ -22,13 +32,23 @@ typedef struct ra_backup_opts {
     int automatic;                    /* type auto (scheduled) or manual */
     const char *remark;               /* checked with ra_remark_check */
     int sweep_days;                   /* > 0: delete backups older than this at the end */
-    int progress;                     /* 1: a progress bar on stderr (a TTY) */
+    ra_backup_progress_fn progress;   /* NULL: none; called at most every 0.25 s and once at the end */
+    void *progress_ctx;
     volatile sig_atomic_t *cancel;
     const ra_log *log;
 } ra_backup_opts;
 
-/* Run one backup. Fills *record (caller clears) with the final record, also on failure when the
- * backup got as far as having an id. Returns 0 on success. */
+/* Run one backup. Fills *record (caller clears) with the final record, also on failure when the backup
+ * got as far as having an id. Returns 0 on success.
+ *
+ * Its record in the store says `running` from the start, rewritten every RA_HEARTBEAT_INTERVAL_S by a
+ * thread of its own (never by the thread that reads the replica), and gets its final state at the
+ * end; the record's times are the store's clock (ra_catalog_now). Of runs of one instance started
+ * together, exactly one goes on; the others fail with RA_E_BUSY.
+ *
+ * When the run fails after the upload's Complete was sent (the HEAD that checks the object failed, a
+ * SIGTERM during it), the object is deleted: the record says failed, and a failed run leaves no RDB
+ * object. (It is not recorded as a success instead: the object could not be checked whole.) */
 int ra_backup_run(const ra_backup_opts *opts, ra_record *record, ra_err *err);
 
 #endif

@@ -59,6 +59,10 @@ typedef struct ra_record {
     int nshards;
     double skew;            /* cluster: seconds between the first and the last shard's snapshot start */
     char *moving;           /* cluster, allow-migrating: the slots that moved meanwhile */
+    /* Where pid means something: the kernel's boot id and the PID namespace ("pid:[4026531836]")
+     * of the archiver; a pid is only looked up when both match the reader's (NULL: unknown). */
+    char *boot_id;
+    char *pid_ns;
 } ra_record;
 
 void ra_record_clear(ra_record *r);

@@ -1,31 +1,52 @@
-/* backup.c - the one module that knows both ends: it joins the replica to the uploader. */
+/* backup.c - the one module that knows both ends: it joins the replica to the uploader.
+ *
+ * Threads: the caller's thread reads the replica socket (the source calls the sink on it) and must
+ * never wait for the store's record writes; a heartbeat thread owned by the job rewrites the record
+ * every RA_HEARTBEAT_INTERVAL_S from a snapshot taken under the job's lock, from just after the
+ * record is first written until just before the final one (also while the replica forks and saves,
+ * and while the upload completes). The catalog's s3 handle serves one request at a time, so its
+ * single requests (record PUTs, orphan cleanup, create/complete/abort of the upload) are taken in
+ * turn under s3_lock (a heartbeat waits for it; the stream thread takes it only around its own
+ * short requests). */
 #include "command/backup.h"
 #include "command/cluster_backup.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "common/limits.h"
 #include "common/random.h"
 #include "common/text.h"
 #include "common/version.h"
 
-#define HEARTBEAT_SECONDS 5
+#define PROGRESS_EVERY_S 0.25
+#define SETTLE_MIN_S 0.5  /* pause between a new record and the second running check ... */
+#define SETTLE_MAX_S 10.0 /* ... twice the record write's time on top, at most this */
 
 typedef struct job {
     const ra_backup_opts *opts;
-    ra_record *rec;
+    const ra_catalog *cat;   /* opts->catalog with the measured clock offset */
+    ra_record *rec;          /* shared with the heartbeat thread: under lock */
     ra_upload *upload;
     ra_seal *seal;           /* compressor/encryptor between the verified RDB and the upload, or NULL */
     long long stored;        /* bytes handed to the upload through the seal */
     char *rdb_key;
     long long expected;      /* RDB length when the server said it ($<len>), else -1 */
     struct timespec t0;
-    double last_beat;        /* seconds since t0 of the last record update */
     double last_draw;
+    pthread_mutex_t lock;    /* rec, stop */
+    pthread_cond_t wake;
+    pthread_mutex_t s3_lock; /* single requests on the catalog's s3 handle */
+    int stop;
+    int beating;             /* the heartbeat thread runs */
+    int completing;          /* Complete was (or may have been) sent */
+    pthread_t beat;
 } job;
 
 static double elapsed(const job *j) {
@@ -34,29 +55,14 @@ static double elapsed(const job *j) {
     return (double)(t.tv_sec - j->t0.tv_sec) + (double)(t.tv_nsec - j->t0.tv_nsec) / 1e9;
 }
 
-static void draw_progress(job *j, int final) {
+/* On the stream thread only (it alone changes bytes, so no lock to read them). */
+static void report_progress(job *j, int final) {
+    if (j->opts->progress == NULL) return;
     double t = elapsed(j);
-    if (!final && t - j->last_draw < 0.25) return;
+    if (!final && t - j->last_draw < PROGRESS_EVERY_S) return;
     j->last_draw = t;
-    long long done = j->rec->bytes;
-    double rate = t > 0 ? (double)done / t : 0;
-    char sdone[16], srate[16], line[160];
-    ra_human_bytes((double)done, sdone, sizeof(sdone));
-    ra_human_bytes(rate, srate, sizeof(srate));
-    if (j->expected > 0) {
-        int width = 30, fill = (int)((double)width * (double)done / (double)j->expected);
-        if (fill > width) fill = width;
-        char bar[32];
-        memset(bar, '#', (size_t)fill);
-        memset(bar + fill, '-', (size_t)(width - fill));
-        bar[width] = '\0';
-        long eta = rate > 0 ? (long)((double)(j->expected - done) / rate) : 0;
-        snprintf(line, sizeof(line), "[%s] %3d%% %s %s/s ETA %ld:%02ld", bar,
-                 (int)(100.0 * (double)done / (double)j->expected), sdone, srate, eta / 60, eta % 60);
-    } else {
-        snprintf(line, sizeof(line), "%s %s/s %.0fs", sdone, srate, t);
-    }
-    fprintf(stderr, "\r%-78s%s", line, final ? "\n" : "");
+    ra_backup_progress p = {.done = j->rec->bytes, .expected = j->expected, .elapsed = t, .final = final};
+    j->opts->progress(j->opts->progress_ctx, &p);
 }
 
 static void stamp_rate(job *j) {
@@ -64,14 +70,76 @@ static void stamp_rate(job *j) {
     j->rec->rate = t > 0 ? (double)j->rec->bytes / t : 0;
 }
 
-/* The record is the task's status for other processes: keep it fresh while streaming. */
-static int heartbeat(job *j, int force, ra_err *err) {
-    double t = elapsed(j);
-    if (!force && t - j->last_beat < HEARTBEAT_SECONDS) return 0;
-    j->last_beat = t;
-    j->rec->heartbeat = time(NULL);
+/* Now in the store's clock. */
+static time_t store_now(const job *j) {
+    return ra_catalog_now(j->cat, time(NULL));
+}
+
+/* One record write of the current state, on any thread (the caller holds neither lock). */
+static int put_record(job *j, int beat, ra_err *err) {
+    pthread_mutex_lock(&j->lock);
+    if (beat) j->rec->heartbeat = store_now(j);
     stamp_rate(j);
-    return ra_catalog_put(j->opts->catalog, j->rec, err);
+    char *text = ra_record_to_json(j->rec);
+    pthread_mutex_unlock(&j->lock);
+    if (text == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    pthread_mutex_lock(&j->s3_lock);
+    int rc = ra_catalog_put_json(j->cat, j->rec->id, text, err);
+    pthread_mutex_unlock(&j->s3_lock);
+    free(text);
+    return rc;
+}
+
+static void deadline_after(struct timespec *ts, double seconds) {
+    clock_gettime(CLOCK_MONOTONIC, ts);
+    long long ns = (long long)ts->tv_nsec + (long long)(seconds * 1e9);
+    ts->tv_sec += (time_t)(ns / 1000000000LL);
+    ts->tv_nsec = (long)(ns % 1000000000LL);
+}
+
+/* Sleep until the deadline or stop; returns 1 when told to stop (lock held on entry and exit). */
+static int wait_until(job *j, const struct timespec *when) {
+    while (!j->stop) {
+        int r = pthread_cond_timedwait(&j->wake, &j->lock, when);
+        if (r == ETIMEDOUT) break;
+    }
+    return j->stop;
+}
+
+static void *heartbeat_main(void *arg) {
+    job *j = arg;
+    pthread_mutex_lock(&j->lock);
+    struct timespec next;
+    deadline_after(&next, RA_HEARTBEAT_INTERVAL_S);
+    while (!wait_until(j, &next)) {
+        if (j->opts->cancel && *j->opts->cancel) break; /* cancelled: only the final record is written */
+        pthread_mutex_unlock(&j->lock);
+        ra_err err = {0};
+        if (put_record(j, 1, &err) != 0)
+            ra_log_warn(j->opts->log, "backup.heartbeat", "could not update the task record: %s", err.msg);
+        pthread_mutex_lock(&j->lock);
+        deadline_after(&next, RA_HEARTBEAT_INTERVAL_S);
+    }
+    pthread_mutex_unlock(&j->lock);
+    return NULL;
+}
+
+static int heartbeat_start(job *j, ra_err *err) {
+    if (pthread_create(&j->beat, NULL, heartbeat_main, j) != 0)
+        return ra_err_set(err, RA_E_INTERNAL, "cannot start the heartbeat thread");
+    j->beating = 1;
+    return 0;
+}
+
+/* Waits for a record write in flight: after this, nothing rewrites the record behind our back. */
+static void heartbeat_stop(job *j) {
+    if (!j->beating) return;
+    pthread_mutex_lock(&j->lock);
+    j->stop = 1;
+    pthread_cond_signal(&j->wake);
+    pthread_mutex_unlock(&j->lock);
+    pthread_join(j->beat, NULL);
+    j->beating = 0;
 }
 
 /* While the replica forks: uploads left by a killed run are aborted (a lifecycle rule would only
@@ -80,8 +148,12 @@ static int sink_requested(void *ctx, ra_err *err) {
     (void)err;
     job *j = ctx;
     ra_err oerr = {0};
-    if (ra_catalog_abort_orphans(j->opts->catalog, j->rec->started, j->rec->key, &oerr) < 0)
-        ra_log_warn(j->opts->log, "backup.orphans", "could not clean up unfinished uploads: %s", oerr.msg);
+    /* best effort: when a record write holds the store's handle, the next run cleans up instead of
+     * this one waiting with the socket unread */
+    if (pthread_mutex_trylock(&j->s3_lock) != 0) return 0;
+    int rc = ra_catalog_abort_orphans(j->cat, time(NULL), j->rec->key, &oerr);
+    pthread_mutex_unlock(&j->s3_lock);
+    if (rc < 0) ra_log_warn(j->opts->log, "backup.orphans", "could not clean up unfinished uploads: %s", oerr.msg);
     return 0;
 }
 
@@ -93,28 +165,34 @@ static int store_write(void *ctx, const uint8_t *data, size_t len, ra_err *err) 
     return 0;
 }
 
+/* S3 metadata must be ASCII: the remark percent-encoded (the record keeps it as UTF-8). */
+static void encode_remark(const char *in, char *out) {
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)(in ? in : ""); *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            strchr("-_.~ ", *p))
+            out[o++] = (char)*p;
+        else
+            o += (size_t)snprintf(out + o, 4, "%%%02X", *p);
+    }
+    out[o] = '\0';
+}
+
 static int sink_begin(void *ctx, const ra_stream_info *info, ra_err *err) {
     job *j = ctx;
     ra_record *r = j->rec;
     j->expected = info->length;
+    pthread_mutex_lock(&j->lock);
     if (info->replid[0]) r->replid = strdup(info->replid);
     r->offset = info->offset;
     if (info->redis_version[0] && r->redis_version == NULL) r->redis_version = strdup(info->redis_version);
+    pthread_mutex_unlock(&j->lock);
 
-    /* Object metadata: what is known when the upload starts. S3 metadata must be ASCII, so the
-     * remark is percent-encoded here; the record keeps it as UTF-8. */
-    char started[32], offset[24], remark[3 * RA_REMARK_MAX + 1] = "";
+    /* Object metadata: what is known when the upload starts. */
+    char started[32], offset[24], remark[3 * RA_REMARK_MAX + 1];
     ra_time_iso(r->started, started);
     snprintf(offset, sizeof(offset), "%lld", r->offset);
-    size_t o = 0;
-    for (const unsigned char *p = (const unsigned char *)(r->remark ? r->remark : ""); *p; p++) {
-        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-            strchr("-_.~ ", *p))
-            remark[o++] = (char)*p;
-        else
-            o += (size_t)snprintf(remark + o, 4, "%%%02X", *p);
-    }
-    remark[o] = '\0';
+    encode_remark(r->remark, remark);
     ra_kv meta[] = {
         {"backup-id", r->id},
         {"type", r->automatic ? "auto" : "manual"},
@@ -139,7 +217,9 @@ static int sink_begin(void *ctx, const ra_stream_info *info, ra_err *err) {
     };
     if (j->opts->seal && info->length >= 0)  /* zstd and age add at most this to an RDB */
         uo.expected_size = info->length + info->length / 256 + 65536;
-    j->upload = ra_upload_new(j->opts->catalog->s3, j->rdb_key, &uo, err);
+    pthread_mutex_lock(&j->s3_lock);
+    j->upload = ra_upload_new(j->cat->s3, j->rdb_key, &uo, err);
+    pthread_mutex_unlock(&j->s3_lock);
     if (j->upload == NULL) return -1;
     if (j->opts->seal) {
         ra_seal_opts so = *j->opts->seal;
@@ -153,13 +233,12 @@ static int sink_begin(void *ctx, const ra_stream_info *info, ra_err *err) {
     return 0;
 }
 
-/* len RDB bytes were handed to the upload: count them, draw, keep the record fresh. */
+/* len RDB bytes were handed to the upload: count them (the heartbeat thread writes them). */
 static void accepted(job *j, size_t len) {
+    pthread_mutex_lock(&j->lock);
     j->rec->bytes += (long long)len;
-    if (j->opts->progress) draw_progress(j, 0);
-    ra_err beat_err = {0};
-    if (heartbeat(j, 0, &beat_err) != 0)
-        ra_log_warn(j->opts->log, "backup.heartbeat", "could not update the task record: %s", beat_err.msg);
+    pthread_mutex_unlock(&j->lock);
+    report_progress(j, 0);
 }
 
 static int sink_write(void *ctx, const uint8_t *data, size_t len, ra_err *err) {
@@ -196,40 +275,60 @@ static void set_error(ra_record *r, const ra_err *err) {
     r->state = err->code == RA_E_CANCELLED ? RA_STATE_CANCELLED : RA_STATE_FAILED;
 }
 
-int ra_backup_run(const ra_backup_opts *opts, ra_record *rec, ra_err *err) {
-    const ra_catalog *cat = opts->catalog;
-    memset(rec, 0, sizeof(*rec));
-    if (ra_remark_check(opts->remark, err) != 0) return -1;
-    if (ra_s3_check_bucket(cat->s3, err) != 0) return -1;
+/* Another run of the instance that this one must leave the instance to: 1 (err says which), 0, -1. */
+static int other_first(job *j, ra_err *err) {
+    ra_record first;
+    int busy = ra_catalog_find_running(j->cat, time(NULL), j->rec->id, &first, err);
+    if (busy <= 0) return busy;
+    /* a run that already beat passed its checks; else the earlier start goes on */
+    int yield = first.heartbeat > first.started || strcmp(first.id, j->rec->id) < 0;
+    if (yield)
+        ra_err_set(err, RA_E_BUSY, "backup %s of instance '%s' started at the same time", first.id,
+                   j->cat->instance);
+    ra_record_clear(&first);
+    return yield;
+}
 
-    ra_replica_info info = {0};
-    ra_replica *replica = ra_replica_connect(opts->source, &info, err);
-    if (replica == NULL) return -1;
-    if (info.cluster) { /* a cluster node: every shard, at once (command/cluster_backup.h) */
-        ra_replica_free(replica);
-        return ra_cluster_backup_run(opts, rec, err);
+/* The store stamped our first record write: its LastModified shows how far this host's clock is off
+ * even when the s3 client could not tell (under its skew limit). From here on the record's times, the
+ * heartbeat and every age judgment use it; the id keeps the time it was made with. */
+static void learn_clock(job *j, ra_catalog *cat, time_t before) {
+    time_t was = ra_catalog_now(cat, 0);
+    ra_err cerr = {0};
+    pthread_mutex_lock(&j->s3_lock);
+    int rc = ra_catalog_measure_clock(cat, j->rec->id, before, time(NULL), &cerr);
+    pthread_mutex_unlock(&j->s3_lock);
+    if (rc != 0) {
+        ra_log_warn(j->opts->log, "backup.clock", "could not read back the task record: %s", cerr.msg);
+        return;
     }
+    time_t shift = ra_catalog_now(cat, 0) - was;
+    j->rec->started += shift;
+    j->rec->heartbeat += shift;
+}
 
-    time_t now = time(NULL);
-    ra_record other;
-    int busy = ra_catalog_find_running(cat, now, NULL, &other, err);
-    if (busy != 0) {
-        if (busy > 0) {
-            char beat[32];
-            ra_time_iso(other.heartbeat, beat);
-            ra_err_set(err, RA_E_BUSY,
-                       "backup %s of instance '%s' is already running (pid %ld on %s, heartbeat %s)", other.id,
-                       cat->instance, other.pid, other.host ? other.host : "?", beat);
-            ra_record_clear(&other);
-        }
-        ra_replica_free(replica);
-        return -1;
+/* Runs that started together: each one wrote its record after a check that found none running. At
+ * least one of two such runs sees the other's record once that record is visible, so each checks
+ * right after its write and again after a pause longer than a record write takes, and backs off
+ * from a run that already wrote a heartbeat (it passed these checks) or has the smaller id (the
+ * earlier start; same second: the random part). Exactly one of them goes on. (A conditional PUT
+ * replaces this where the store has one.) */
+static int settle(job *j, double put_seconds, ra_err *err) {
+    if (other_first(j, err) != 0) return -1;
+    double pause = 2 * put_seconds + SETTLE_MIN_S;
+    if (pause > SETTLE_MAX_S) pause = SETTLE_MAX_S;
+    struct timespec until;
+    deadline_after(&until, pause);
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL) == EINTR) {
+        if (j->opts->cancel && *j->opts->cancel) return ra_err_set(err, RA_E_CANCELLED, "backup cancelled");
     }
+    return other_first(j, err) != 0 ? -1 : 0;
+}
 
-    char host[256] = "";
-    gethostname(host, sizeof(host) - 1);
+static void fill_record(ra_record *rec, const ra_backup_opts *opts, const ra_replica_info *info, time_t now) {
     char source[300];
-    snprintf(source, sizeof(source), "%s:%d", info.host, info.port);
+    snprintf(source, sizeof(source), "%s:%d", info->host, info->port);
+    const ra_catalog *cat = opts->catalog;
     rec->started = now;
     ra_record_make_id(rec->id, now, ra_random_u32());
     rec->instance = strdup(cat->instance);
@@ -240,58 +339,126 @@ int ra_backup_run(const ra_backup_opts *opts, ra_record *rec, ra_err *err) {
     rec->state = RA_STATE_RUNNING;
     rec->offset = -1;
     rec->source = strdup(source);
-    rec->redis_version = info.redis_version[0] ? strdup(info.redis_version) : NULL;
+    rec->redis_version = info->redis_version[0] ? strdup(info->redis_version) : NULL;
     rec->tool_version = strdup(RA_VERSION);
-    rec->host = strdup(host);
-    rec->pid = (long)getpid();
+    ra_catalog_stamp_owner(rec);
+    rec->heartbeat = now;
+}
 
-    job j = {.opts = opts, .rec = rec, .rdb_key = rec->key, .expected = -1};
-    clock_gettime(CLOCK_MONOTONIC, &j.t0);
-    int rc = heartbeat(&j, 1, err);
+/* The run failed after Complete may have made the object (the HEAD that checks it failed, or a
+ * SIGTERM came meanwhile): a failed record must not stand beside a complete object, so it goes.
+ * The key is this run's own. */
+static void remove_object(job *j) {
+    ra_err derr = {0};
+    if (ra_s3_delete_object(j->cat->s3, j->rdb_key, &derr) == 0)
+        ra_log_info(j->opts->log, "backup.cleanup", "removed s3 object '%s' of the failed backup", j->rdb_key);
+    else if (derr.code != RA_E_NOTFOUND)
+        ra_log_warn(j->opts->log, "backup.cleanup", "could not remove s3 object '%s' of the failed backup: %s",
+                    j->rdb_key, derr.msg);
+}
+
+/* The stream and the upload, from the sync request to the completed object. */
+static int transfer(job *j, ra_replica *replica, ra_err *err) {
+    /* a sealed stream goes through the seal's own buffer: no zero-copy into the parts */
+    const int sealed = j->opts->seal != NULL;
+    ra_sink sink = {.ctx = j, .requested = sink_requested, .begin = sink_begin, .write = sink_write,
+                    .reserve = sealed ? NULL : sink_reserve, .commit = sealed ? NULL : sink_commit};
+    long long bytes = 0;
+    uint64_t crc = 0;
+    int rc = ra_replica_sync(replica, &sink, &bytes, &crc, err);
+    if (rc == 0 && j->upload == NULL) rc = ra_err_set(err, RA_E_SOURCE, "the replica sent no RDB");
+    if (rc == 0 && j->seal) rc = ra_seal_finish(j->seal, err);
     if (rc == 0) {
-        /* Two processes may have started together: the later id backs off. */
-        ra_record first;
-        busy = ra_catalog_find_running(cat, now, rec->id, &first, err);
-        if (busy > 0 && strcmp(first.id, rec->id) < 0) {
-            ra_err_set(err, RA_E_BUSY, "backup %s of instance '%s' started at the same time", first.id,
-                       cat->instance);
-            rc = -1;
-        } else if (busy < 0) {
-            rc = -1;
-        }
-        if (busy > 0) ra_record_clear(&first);
+        pthread_mutex_lock(&j->s3_lock);
+        j->completing = 1;
+        rc = ra_upload_finish(j->upload, err);
+        pthread_mutex_unlock(&j->s3_lock);
     }
+    if (rc == 0) {
+        pthread_mutex_lock(&j->lock);
+        j->rec->crc64 = crc;
+        j->rec->bytes = bytes;
+        j->rec->stored = j->seal ? j->stored : bytes;
+        pthread_mutex_unlock(&j->lock);
+    }
+    return rc;
+}
+
+int ra_backup_run(const ra_backup_opts *opts, ra_record *rec, ra_err *err) {
+    ra_catalog cat = *opts->catalog;
+    memset(rec, 0, sizeof(*rec));
+    if (ra_remark_check(opts->remark, err) != 0) return -1;
+    if (ra_s3_check_bucket(cat.s3, err) != 0) return -1;
+
+    ra_replica_info info = {0};
+    ra_replica *replica = ra_replica_connect(opts->source, &info, err);
+    if (replica == NULL) return -1;
+    if (info.cluster) { /* a cluster node: every shard, at once (command/cluster_backup.h) */
+        ra_replica_free(replica);
+        return ra_cluster_backup_run(opts, rec, err);
+    }
+
+    ra_record other;
+    int busy = ra_catalog_find_running(&cat, time(NULL), NULL, &other, err);
+    if (busy != 0) {
+        if (busy > 0) {
+            char beat[32];
+            ra_time_iso(other.heartbeat, beat);
+            ra_err_set(err, RA_E_BUSY,
+                       "backup %s of instance '%s' is already running (pid %ld on %s, heartbeat %s)", other.id,
+                       cat.instance, other.pid, other.host ? other.host : "?", beat);
+            ra_record_clear(&other);
+        }
+        ra_replica_free(replica);
+        return -1;
+    }
+
+    fill_record(rec, opts, &info, ra_catalog_now(&cat, time(NULL)));
+    job j = {.opts = opts, .cat = &cat, .rec = rec, .rdb_key = rec->key, .expected = -1};
+    pthread_mutex_init(&j.lock, NULL);
+    pthread_mutex_init(&j.s3_lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&j.wake, &ca);
+    pthread_condattr_destroy(&ca);
+    clock_gettime(CLOCK_MONOTONIC, &j.t0);
+
+    double t_put = elapsed(&j);
+    time_t before = time(NULL);
+    int rc = put_record(&j, 0, err);
+    if (rc == 0) {
+        double put_seconds = elapsed(&j) - t_put;
+        learn_clock(&j, &cat, before);
+        rc = settle(&j, put_seconds, err);
+    }
+    if (rc == 0) rc = heartbeat_start(&j, err);
     if (rc == 0) {
         ra_log_info(opts->log, "backup.start", "backup %s of instance '%s' from %s (redis %s)", rec->id,
-                    cat->instance, source, rec->redis_version ? rec->redis_version : "?");
-        ra_sink sink = {.ctx = &j, .requested = sink_requested, .begin = sink_begin, .write = sink_write,
-                        .reserve = opts->seal ? NULL : sink_reserve, .commit = opts->seal ? NULL : sink_commit};
-        long long bytes = 0;
-        uint64_t crc = 0;
-        rc = ra_replica_sync(replica, &sink, &bytes, &crc, err);
-        if (rc == 0 && j.upload == NULL) rc = ra_err_set(err, RA_E_SOURCE, "the replica sent no RDB");
-        if (rc == 0 && j.seal) rc = ra_seal_finish(j.seal, err);
-        if (rc == 0) rc = ra_upload_finish(j.upload, err);
-        if (rc == 0) {
-            rec->crc64 = crc;
-            rec->bytes = bytes;
-            rec->stored = j.seal ? j.stored : bytes;
-        }
+                    cat.instance, rec->source, rec->redis_version ? rec->redis_version : "?");
+        rc = transfer(&j, replica, err);
     }
     ra_replica_free(replica);
-    if (rc != 0 && j.upload) ra_upload_abort(j.upload);
+    if (rc != 0 && j.upload) {
+        pthread_mutex_lock(&j.s3_lock);
+        ra_upload_abort(j.upload);
+        if (j.completing) remove_object(&j);
+        pthread_mutex_unlock(&j.s3_lock);
+    }
     ra_seal_free(j.seal);
+    heartbeat_stop(&j); /* from here on this thread alone touches rec and the s3 handle */
     ra_upload_free(j.upload);
-    if (opts->progress && rec->bytes > 0) draw_progress(&j, 1);
+    if (rec->bytes > 0) report_progress(&j, 1);
 
-    rec->finished = time(NULL);
+    rec->finished = ra_catalog_now(&cat, time(NULL));
+    rec->heartbeat = rec->finished;
     stamp_rate(&j);
     if (rc == 0)
         rec->state = RA_STATE_SUCCEEDED;
     else
         set_error(rec, err);
     ra_err perr = {0};
-    if (ra_catalog_put(cat, rec, &perr) != 0) {
+    if (ra_catalog_put(&cat, rec, &perr) != 0) {
         if (rc == 0) {
             /* The RDB is stored and complete; only its record is missing. Say so, loudly. */
             if (err) *err = perr;
@@ -302,6 +469,9 @@ int ra_backup_run(const ra_backup_opts *opts, ra_record *rec, ra_err *err) {
             ra_log_warn(opts->log, "backup.record", "could not record the failure: %s", perr.msg);
         }
     }
+    pthread_cond_destroy(&j.wake);
+    pthread_mutex_destroy(&j.s3_lock);
+    pthread_mutex_destroy(&j.lock);
     if (rc == 0) {
         char size[16];
         ra_human_bytes((double)rec->bytes, size, sizeof(size));
@@ -309,7 +479,7 @@ int ra_backup_run(const ra_backup_opts *opts, ra_record *rec, ra_err *err) {
                     rec->id, size, (double)(rec->finished - rec->started), rec->rate / 1e6, rec->crc64);
         if (opts->sweep_days > 0) {
             ra_err serr = {0};
-            if (ra_catalog_sweep(cat, opts->sweep_days, time(NULL), 0, &serr) < 0)
+            if (ra_catalog_sweep_before(&cat, opts->sweep_days, time(NULL), rec->started, 0, &serr) < 0)
                 ra_log_warn(opts->log, "retention.sweep", "sweep failed: %s", serr.msg);
         }
     }

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "common/limits.h"
 #include "common/random.h"
@@ -37,6 +36,7 @@ typedef struct shard_job {
 
 struct run {
     const ra_backup_opts *opts;
+    ra_catalog *cat;            /* opts->catalog with the measured clock offset */
     ra_record *rec;
     long long part_size;
     int concurrency;
@@ -255,8 +255,8 @@ static int beat(run *r, shard_job *jobs, int n, ra_err *err) {
     rec->bytes = total;
     double t = since(&r->t0);
     rec->rate = t > 0 ? (double)total / t : 0;
-    rec->heartbeat = time(NULL);
-    int rc = ra_catalog_put(r->opts->catalog, rec, err);
+    rec->heartbeat = ra_catalog_now(r->cat, time(NULL));
+    int rc = ra_catalog_put(r->cat, rec, err);
     pthread_mutex_unlock(&r->store_lock);
     return rc;
 }
@@ -321,13 +321,15 @@ static void first_error(shard_job *jobs, int n, ra_err *err) {
     if (pick >= 0) *err = jobs[pick].err;
 }
 
-static int check_busy(const ra_catalog *cat, time_t now, const char *except, ra_err *err) {
+/* Another backup of the instance to leave it to (as backup.c decides): any running one before ours is
+ * written; after, one that already beat (it passed its checks) or started first. 1 (err set), 0, -1. */
+static int check_busy(const ra_catalog *cat, const char *except, ra_err *err) {
     ra_record other;
-    int busy = ra_catalog_find_running(cat, now, except, &other, err);
+    int busy = ra_catalog_find_running(cat, time(NULL), except, &other, err);
     if (busy <= 0) return busy;
     char beat_at[32];
     ra_time_iso(other.heartbeat, beat_at);
-    int later = except == NULL || strcmp(other.id, except) < 0;
+    int later = except == NULL || other.heartbeat > other.started || strcmp(other.id, except) < 0;
     if (later)
         ra_err_set(err, RA_E_BUSY, "backup %s of instance '%s' is already running (pid %ld on %s, heartbeat %s)",
                    other.id, cat->instance, other.pid, other.host ? other.host : "?", beat_at);
@@ -399,21 +401,18 @@ static int stream_all(run *r, const ra_cluster_plan *plan, ra_err *err) {
 }
 
 int ra_cluster_backup_run(const ra_backup_opts *opts, ra_record *rec, ra_err *err) {
-    const ra_catalog *cat = opts->catalog;
+    ra_catalog catalog = *opts->catalog, *cat = &catalog;
     memset(rec, 0, sizeof(*rec));
     ra_cluster_plan plan;
     if (ra_cluster_scan(opts->source, &plan, err) < 0) {
         ra_cluster_plan_clear(&plan);
         return -1;
     }
-    time_t now = time(NULL);
-    int busy = check_busy(cat, now, NULL, err);
-    if (busy != 0) {
+    if (check_busy(cat, NULL, err) != 0) {
         ra_cluster_plan_clear(&plan);
         return -1;
     }
-    char host[256] = "";
-    gethostname(host, sizeof(host) - 1);
+    time_t now = ra_catalog_now(cat, time(NULL));
     rec->started = now;
     ra_record_make_id(rec->id, now, ra_random_u32());
     rec->instance = strdup(cat->instance);
@@ -423,8 +422,7 @@ int ra_cluster_backup_run(const ra_backup_opts *opts, ra_record *rec, ra_err *er
     rec->state = RA_STATE_RUNNING;
     rec->offset = -1;
     rec->tool_version = strdup(RA_VERSION);
-    rec->host = strdup(host);
-    rec->pid = (long)getpid();
+    ra_catalog_stamp_owner(rec);
     char source[320];
     snprintf(source, sizeof(source), "cluster %s", plan.seed);
     rec->source = strdup(source);
@@ -436,23 +434,41 @@ int ra_cluster_backup_run(const ra_backup_opts *opts, ra_record *rec, ra_err *er
     }
     rec->key = strdup(rec->shards[0].key);
 
-    run r = {.opts = opts, .rec = rec};
+    run r = {.opts = opts, .cat = cat, .rec = rec};
     pthread_mutex_init(&r.store_lock, NULL);
     ra_cluster_backup_budget(opts->part_size, opts->concurrency, rec->nshards, &r.part_size, &r.concurrency);
     clock_gettime(CLOCK_MONOTONIC, &r.t0);
+    time_t before = time(NULL);
     int rc = beat(&r, NULL, 0, err);
-    if (rc == 0 && check_busy(cat, now, rec->id, err) != 0) rc = -1; /* two started together: the later backs off */
+    if (rc == 0) {
+        /* the store's clock from our record's LastModified (backup.c's learn_clock) */
+        time_t was = ra_catalog_now(cat, 0);
+        ra_err cerr = {0};
+        if (ra_catalog_measure_clock(cat, rec->id, before, time(NULL), &cerr) != 0)
+            ra_log_warn(opts->log, "backup.clock", "could not read back the task record: %s", cerr.msg);
+        rec->started += ra_catalog_now(cat, 0) - was;
+    }
+    /* two started together: check now and after a pause longer than a record write; one goes on */
+    if (rc == 0 && check_busy(cat, rec->id, err) != 0) rc = -1;
+    if (rc == 0) {
+        double pause = 2 * since(&r.t0) + 0.5;
+        struct timespec nap = {(time_t)pause, (long)((pause - (double)(time_t)pause) * 1e9)};
+        nanosleep(&nap, NULL);
+        if (opts->cancel != NULL && *opts->cancel) rc = ra_err_set(err, RA_E_CANCELLED, "backup cancelled");
+        else if (check_busy(cat, rec->id, err) != 0) rc = -1;
+    }
     if (rc == 0) {
         ra_log_info(opts->log, "backup.start", "backup %s of cluster instance '%s' from %s: %d shards at once "
                     "(parts of %lld MiB, %d in flight each)", rec->id, cat->instance, plan.seed, rec->nshards,
                     r.part_size / RA_MIB, r.concurrency);
         ra_err oerr = {0};
-        if (ra_catalog_abort_orphans(cat, rec->started, NULL, &oerr) < 0)
+        if (ra_catalog_abort_orphans(cat, time(NULL), NULL, &oerr) < 0)
             ra_log_warn(opts->log, "backup.orphans", "could not clean up unfinished uploads: %s", oerr.msg);
         rc = stream_all(&r, &plan, err);
     }
     ra_cluster_plan_clear(&plan);
-    rec->finished = time(NULL);
+    rec->finished = ra_catalog_now(cat, time(NULL));
+    rec->heartbeat = rec->finished;
     if (rc == 0) {
         rec->state = RA_STATE_SUCCEEDED;
     } else {
@@ -479,7 +495,7 @@ int ra_cluster_backup_run(const ra_backup_opts *opts, ra_record *rec, ra_err *er
                     rec->id, rec->nshards, size, (double)(rec->finished - rec->started), rec->skew);
         if (opts->sweep_days > 0) {
             ra_err serr = {0};
-            if (ra_catalog_sweep(cat, opts->sweep_days, time(NULL), 0, &serr) < 0)
+            if (ra_catalog_sweep_before(cat, opts->sweep_days, time(NULL), rec->started, 0, &serr) < 0)
                 ra_log_warn(opts->log, "retention.sweep", "sweep failed: %s", serr.msg);
         }
     }

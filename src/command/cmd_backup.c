@@ -2,9 +2,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "command/backup.h"
 #include "command/cli.h"
+#include "command/progress.h"
 
 /* The configured compression and recipients; *seal stays all zero when neither is set. Recipients
  * are checked (Bech32) before anything connects. On success the caller frees *recipients. */
@@ -27,6 +29,24 @@ static int seal_from_config(const ra_config *c, ra_seal_opts *seal, ra_age_recip
     return 0;
 }
 
+static void on_progress(void *ctx, const ra_backup_progress *p) {
+    ra_progress_update(ctx, p->done, p->expected, p->elapsed, p->final);
+}
+
+/* The RDB size of the newest succeeded backup (0: none): the estimated total of a diskless stream. */
+static long long previous_size(const ra_store *store) {
+    ra_record *recs;
+    size_t n;
+    ra_err err = {0};
+    long long size = 0;
+    if (ra_catalog_list(&store->catalog, time(NULL), &recs, &n, &err) != 0) return 0;
+    ra_records_sort_newest(recs, n);
+    for (size_t i = 0; i < n && size == 0; i++)
+        if (recs[i].state == RA_STATE_SUCCEEDED) size = recs[i].bytes;
+    ra_catalog_records_free(recs, n);
+    return size;
+}
+
 /* Shared with `schedule`: one backup with the configured source, store and sizes. */
 int ra_backup_with_config(ra_app *app, int automatic, const char *remark, ra_record *rec, ra_err *err) {
     const ra_config *c = app->config;
@@ -42,6 +62,13 @@ int ra_backup_with_config(ra_app *app, int automatic, const char *remark, ra_rec
     }
     ra_replica_opts src;
     ra_app_replica_opts(app, &src);
+    ra_progress *bar = app->stderr_tty ? ra_progress_new(stderr, 0) : NULL;
+    if (bar != NULL) {
+        ra_progress_set_estimate(bar, previous_size(&store));
+        ra_progress_start_clock(bar);
+        app->log.hook = ra_progress_hook;
+        app->log.hook_ctx = bar;
+    }
     ra_backup_opts opts = {
         .catalog = &store.catalog,
         .source = &src,
@@ -52,11 +79,15 @@ int ra_backup_with_config(ra_app *app, int automatic, const char *remark, ra_rec
         .automatic = automatic,
         .remark = remark,
         .sweep_days = c->sweep ? c->retention_days : 0,
-        .progress = app->stderr_tty,
+        .progress = bar != NULL ? on_progress : NULL,
+        .progress_ctx = bar,
         .cancel = app->cancel,
         .log = &app->log,
     };
     int rc = ra_backup_run(&opts, rec, err);
+    app->log.hook = NULL;
+    app->log.hook_ctx = NULL;
+    ra_progress_free(bar);
     ra_app_close_store(&store);
     free(recipients);
     return rc;

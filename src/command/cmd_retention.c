@@ -46,7 +46,9 @@ static int read_back(ra_store *store, const ra_s3_lifecycle *put, const char *id
         pause_jitter();
         ra_s3_lifecycle_clear(got);
         if (ra_s3_get_lifecycle(store->s3, got, &unsupported, err) != 0) return -1;
-        if (!ra_lifecycle_took(put, got, id, xml, vanished)) return 0;
+        int took = ra_lifecycle_took(put, got, id, xml, vanished);
+        if (took < 0) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+        if (!took) return 0;
     }
     return 1;
 }
@@ -108,8 +110,12 @@ int ra_cmd_retention(ra_app *app, const ra_args *args, ra_err *err) {
     ra_store store;
     if (ra_app_open_store(app, &store, err) != 0) return -1;
     char *dir = ra_catalog_dir(&store.catalog);
-    char rule_id[300];
-    snprintf(rule_id, sizeof(rule_id), "redis-archiver:%s%s", c->prefix, c->instance);
+    char *rule_id = ra_lifecycle_rule_id(c->prefix, c->instance, err);
+    if (rule_id == NULL) {
+        free(dir);
+        ra_app_close_store(&store);
+        return -1;
+    }
     char *ours = ra_s3_lifecycle_rule_xml(rule_id, dir, (int)days, ABORT_INCOMPLETE_DAYS);
     ra_s3_lifecycle lc = {0};
     int unsupported = 0, rc = 0;
@@ -143,6 +149,7 @@ int ra_cmd_retention(ra_app *app, const ra_args *args, ra_err *err) {
     }
     ra_s3_lifecycle_clear(&lc);
     free(ours);
+    free(rule_id);
     free(dir);
     ra_app_close_store(&store);
     return rc;

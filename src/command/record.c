@@ -40,6 +40,8 @@ void ra_record_clear(ra_record *r) {
         free(sh->key);
     }
     free(r->shards);
+    free_str(&r->boot_id);
+    free_str(&r->pid_ns);
     memset(r, 0, sizeof(*r));
 }
 
@@ -249,6 +251,8 @@ char *ra_record_to_json(const ra_record *r) {
         json_object_set_new(o, "skew", json_real(r->skew));
         set_str(o, "moving", r->moving);
     }
+    if (r->boot_id) set_str(o, "boot_id", r->boot_id);
+    if (r->pid_ns) set_str(o, "pid_ns", r->pid_ns);
     char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(o);
     return text;
@@ -337,6 +341,8 @@ int ra_record_from_json(ra_record *r, const char *text, size_t len, ra_err *err)
         r->skew = json_number_value(json_object_get(o, "skew"));
         r->moving = get_str(o, "moving");
     }
+    r->boot_id = get_str(o, "boot_id");
+    r->pid_ns = get_str(o, "pid_ns");
     json_decref(o);
     return 0;
 }

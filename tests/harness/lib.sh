@@ -1,4 +1,4 @@
-# tests/harness/lib.sh: real-server fixtures (redis-server master/replica, Ceph RGW) and TAP-like test helpers.
+# tests/harness/lib.sh: real-server fixtures (redis master/replica, Ceph RGW, moto) and TAP-like test helpers.
 #
 # Source it from bash:  . tests/harness/lib.sh
 # Sourcing creates a private temp dir ($RA_TEST_TMPDIR, a subdir of the parent's when one is inherited) and
@@ -14,10 +14,15 @@
 #            ra_redis_restore_digest F   loads RDB file F into a scratch redis-server; prints its DEBUG DIGEST
 #            ra_redis_stop PORT          stops a server started here
 #            ra_s3_start                 Ceph RGW (mon + memstore OSD + radosgw), user, bucket; exports RA_TEST_S3_*
+#            ra_moto_start               moto's S3 server (python3 -m moto.server), bucket; exports the same RA_TEST_S3_*
+#            ra_store_start              the store RA_TEST_STORE names: rgw (default, ra_s3_start) or moto
+#            ra_store_is NAME            this run's store (RA_TEST_S3_STORE) is NAME
+#            ra_store_skip STORE NAME WHY  on STORE: the case NAME is skipped, saying why; elsewhere returns 1
 #            ra_s3_bucket NAME           creates a bucket
 #            ra_aws ARGS...              /usr/bin/aws against the test RGW with the test keys
 #            ra_s3_curl ARGS...          curl with SigV4 (plain GET/PUT/DELETE, no query strings) with the test keys
 #            ra_need_redis, ra_need_s3   start the fixture only if the environment (run.sh) did not provide it
+#                                        (ra_need_s3 starts the store RA_TEST_STORE names)
 #            ra_stop_all                 stops everything started from this shell (the trap calls it)
 # Test cases (one line each on stdout):  ra_ok NAME | ra_fail NAME [diag...] | ra_skip NAME REASON
 #            ra_assert_eq NAME EXPECTED ACTUAL | ra_check NAME CMD... | ra_done (exit status: 1 if a case failed)
@@ -64,6 +69,11 @@ ra__init() {
         RA_TEST_TMPDIR=$(mktemp -d "${TMPDIR:-/tmp}/ra-test.XXXXXX") || return 1
     fi
     export RA_TEST_TMPDIR
+    # one list of handed-out ports per run: a script started by run.sh uses its parent's
+    if [ -z "${RA_PORTS_FILE:-}" ] || [ ! -d "$(dirname "$RA_PORTS_FILE")" ]; then
+        RA_PORTS_FILE=$RA_TEST_TMPDIR/.ports
+        export RA_PORTS_FILE
+    fi
     RA__REGISTRY=$RA_TEST_TMPDIR/.registry
     : >"$RA__REGISTRY"
     # awscli must not pick up a user's config or credentials
@@ -172,15 +182,16 @@ ra__on_signal() {
 
 # ra_free_port [N]: a port in 20000-31999 (below the kernel's ephemeral range, so no outgoing connection
 # takes it meanwhile) that nothing listens on, or the first of N consecutive such ports. Ports handed out
-# before by this shell are never handed out again (the server may not have bound yet).
+# before in this run (RA_PORTS_FILE, shared with the scripts it starts and its parallel store passes, under
+# a lock) are never handed out again (the server may not have bound yet).
 ra_free_port() {
-    "$RA_PY" - "$RA_TEST_TMPDIR/.ports" "${1:-1}" <<'PY'
-import random, socket, sys
+    "$RA_PY" - "${RA_PORTS_FILE:-$RA_TEST_TMPDIR/.ports}" "${1:-1}" <<'PY'
+import fcntl, random, socket, sys
 path, n = sys.argv[1], int(sys.argv[2])
-try:
-    used = set(int(x) for x in open(path).read().split())
-except FileNotFoundError:
-    used = set()
+lock = open(path, "a+")
+fcntl.flock(lock, fcntl.LOCK_EX)  # released at exit
+lock.seek(0)
+used = set(int(x) for x in lock.read().split())
 def free(p):
     if p in used:
         return False
@@ -195,8 +206,8 @@ def free(p):
 for _ in range(2000):
     base = random.randint(20000, 32000 - n)
     if all(free(p) for p in range(base, base + n)):
-        with open(path, "a") as f:
-            f.write(" ".join(str(p) for p in range(base, base + n)) + "\n")
+        lock.write(" ".join(str(p) for p in range(base, base + n)) + "\n")
+        lock.flush()
         print(base)
         sys.exit(0)
 sys.exit("no free port found")
@@ -520,10 +531,13 @@ CONF
     RA_TEST_S3_ENDPOINT=$endpoint
     RA_TEST_S3_BUCKET=${RA_TEST_S3_BUCKET:-ra-test}
     RA_TEST_S3_CEPH_CONF=$conf
+    RA_TEST_S3_STORE=rgw
     export RA_TEST_S3_ENDPOINT RA_TEST_S3_ACCESS_KEY RA_TEST_S3_SECRET_KEY RA_TEST_S3_REGION RA_TEST_S3_BUCKET RA_TEST_S3_CEPH_CONF
+    export RA_TEST_S3_STORE
     ra_s3_bucket "$RA_TEST_S3_BUCKET" || { ra__s3_fail "$d" "creating bucket '$RA_TEST_S3_BUCKET'" rgw.log; return 1; }
     local v
-    for v in RA_TEST_S3_ENDPOINT RA_TEST_S3_ACCESS_KEY RA_TEST_S3_SECRET_KEY RA_TEST_S3_REGION RA_TEST_S3_BUCKET RA_TEST_S3_CEPH_CONF; do
+    for v in RA_TEST_S3_ENDPOINT RA_TEST_S3_ACCESS_KEY RA_TEST_S3_SECRET_KEY RA_TEST_S3_REGION RA_TEST_S3_BUCKET RA_TEST_S3_CEPH_CONF \
+        RA_TEST_S3_STORE; do
         ra__save_env "$v" "${!v}"
     done
     ra__say "RGW on $endpoint (conf $conf)"
@@ -553,7 +567,112 @@ ra_aws() {
         "$RA_AWS" --endpoint-url "$RA_TEST_S3_ENDPOINT" "$@"
 }
 
-ra_need_s3() { [ -n "${RA_TEST_S3_ENDPOINT:-}" ] || ra_s3_start; }
+ra_need_s3() { [ -n "${RA_TEST_S3_ENDPOINT:-}" ] || ra_store_start; }
+
+# ---------------------------------------------------------------------------------------------------------
+# S3: the store matrix. RA_TEST_STORE=rgw (default) | moto picks the store ra_store_start (and so ra_need_s3)
+# starts; every store exports the same RA_TEST_S3_* variables, plus RA_TEST_S3_STORE (its name).
+
+# ra_store_start: start the store RA_TEST_STORE names
+ra_store_start() {
+    case "${RA_TEST_STORE:-rgw}" in
+    rgw) ra_s3_start ;;
+    moto) ra_moto_start ;;
+    *)
+        ra__err "RA_TEST_STORE='${RA_TEST_STORE}': unknown store (rgw or moto)"
+        return 1
+        ;;
+    esac
+}
+
+# ra_store_is NAME: the store of this run (RA_TEST_S3_STORE, else RA_TEST_STORE) is NAME
+ra_store_is() { [ "${RA_TEST_S3_STORE:-${RA_TEST_STORE:-rgw}}" = "$1" ]; }
+
+# ra_store_skip STORE NAME REASON: on STORE, print NAME as skipped (REASON names the store) and succeed;
+# elsewhere fail, so that `ra_store_skip moto NAME WHY || { the real case; }` runs the case everywhere else
+ra_store_skip() {
+    ra_store_is "$1" || return 1
+    ra_skip "$2" "on $1: $3"
+}
+
+# ra_moto_python: a python3 that can run moto's server (PATH's python3, the project's .venv, Debian's); prints
+# its path. RA_MOTO_PYTHON overrides the search.
+ra_moto_python() {
+    local py
+    for py in ${RA_MOTO_PYTHON:-python3 "$RA_ROOT/.venv/bin/python3" /usr/bin/python3}; do
+        command -v "$py" >/dev/null 2>&1 || continue
+        # the interpreter itself, not a wrapper (pyenv's shim): its pid is the server's
+        "$py" -c 'import sys, moto.server; print(sys.executable)' 2>/dev/null && return 0
+    done
+    return 1
+}
+
+# how to get moto, for the message of a run that cannot find it
+RA_MOTO_HOWTO="install it with 'make deps' (a project venv .venv/ with moto[server]) or 'pip install \"moto[server]\"' \
+for the python3 on PATH, or name a python3 that has it with RA_MOTO_PYTHON"
+
+# ra_moto_start: moto's S3 server (python3 -m moto.server) on a free 127.0.0.1 port, and the bucket; exports the
+# same RA_TEST_S3_* variables as ra_s3_start (RA_TEST_S3_CEPH_CONF empty). moto checks no signature: any keys
+# work. Fails, saying how to install moto, when no python3 has it.
+ra_moto_start() {
+    local py d=$RA_TEST_TMPDIR/moto n=0 port try i pid endpoint
+    if ! py=$(ra_moto_python); then
+        ra__err "moto start failed: no python3 can import moto.server" \
+            "(tried ${RA_MOTO_PYTHON:-python3, $RA_ROOT/.venv/bin/python3, /usr/bin/python3})"
+        ra__err "$RA_MOTO_HOWTO"
+        return 1
+    fi
+    while [ -e "$d" ]; do n=$((n + 1)); d=$RA_TEST_TMPDIR/moto.$n; done
+    mkdir -p "$d" || return 1
+    for try in 1 2 3; do
+        port=$(ra_free_port) || return 1
+        endpoint=http://127.0.0.1:$port
+        : >"$d/moto.log"
+        # started from inside $d (its cwd), so that ra_stop_dir can tell it is ours
+        (cd "$d" && exec "$py" -m moto.server -H 127.0.0.1 -p "$port") >>"$d/moto.log" 2>&1 </dev/null &
+        pid=$!
+        echo "$pid" >"$d/moto.pid"
+        ra__register moto "$d/moto.pid" "$d" "$port"
+        for ((i = 0; i < 600; i++)); do
+            curl -s -o /dev/null --max-time 2 "$endpoint/" && break
+            [ -d "/proc/$pid" ] || break
+            sleep 0.05
+        done
+        if curl -s -o /dev/null --max-time 2 "$endpoint/"; then break; fi
+        if [ -d "/proc/$pid" ]; then
+            ra__err "moto start failed: no answer on $endpoint within 30 s"
+            ra__tail "$d/moto.log"
+            return 1
+        fi
+        if ! grep -q 'Address already in use' "$d/moto.log"; then
+            ra__err "moto start failed: $py exited"
+            ra__tail "$d/moto.log"
+            return 1
+        fi
+        ra__say "port $port was taken meanwhile, retrying"
+    done
+    [ -d "/proc/$pid" ] || { ra__err "moto start failed: no free port"; return 1; }
+    RA_TEST_S3_ACCESS_KEY=${RA_TEST_S3_ACCESS_KEY:-$RA_TEST_S3_ACCESS_KEY_DEFAULT}
+    RA_TEST_S3_SECRET_KEY=${RA_TEST_S3_SECRET_KEY:-$RA_TEST_S3_SECRET_KEY_DEFAULT}
+    RA_TEST_S3_ENDPOINT=$endpoint
+    RA_TEST_S3_BUCKET=${RA_TEST_S3_BUCKET:-ra-test}
+    RA_TEST_S3_CEPH_CONF=
+    RA_TEST_S3_STORE=moto
+    RA_TEST_MOTO_PYTHON=$py
+    export RA_TEST_S3_ENDPOINT RA_TEST_S3_ACCESS_KEY RA_TEST_S3_SECRET_KEY RA_TEST_S3_REGION RA_TEST_S3_BUCKET \
+        RA_TEST_S3_CEPH_CONF RA_TEST_S3_STORE RA_TEST_MOTO_PYTHON
+    if ! ra_s3_bucket "$RA_TEST_S3_BUCKET"; then
+        ra__err "moto start failed: creating bucket '$RA_TEST_S3_BUCKET'"
+        ra__tail "$d/moto.log"
+        return 1
+    fi
+    local v
+    for v in RA_TEST_S3_ENDPOINT RA_TEST_S3_ACCESS_KEY RA_TEST_S3_SECRET_KEY RA_TEST_S3_REGION RA_TEST_S3_BUCKET \
+        RA_TEST_S3_CEPH_CONF RA_TEST_S3_STORE RA_TEST_MOTO_PYTHON; do
+        ra__save_env "$v" "${!v}"
+    done
+    ra__say "moto on $endpoint ($py, $d)"
+}
 
 # ---------------------------------------------------------------------------------------------------------
 # test cases: TAP-like lines, counted by tests/run.sh

@@ -70,14 +70,19 @@ key=$(python3 -c 'import json,sys; print([r for r in json.load(open(sys.argv[1])
 ra_aws s3 cp "s3://$BUCKET/$key" "$T/aws.rdb" >/dev/null 2>&1
 ra_assert_eq "download is byte-identical to the object" "$(sha256sum <"$T/aws.rdb")" "$(sha256sum <"$T/dl.rdb")"
 ra_assert_eq "restored RDB has the source's DEBUG DIGEST" "$digest" "$(ra_redis_restore_digest "$T/dl.rdb")"
-last=${url: -1}
-if [ "$last" = 0 ]; then tampered=${url%?}1; else tampered=${url%?}0; fi
-code=$(curl -s -o /dev/null -w '%{http_code}' "$tampered")
-ra_assert_eq "a tampered url is refused" 403 "$code"
-short=$("$BIN" url "$id" --expires 1s 2>/dev/null)
-sleep 2
-code=$(curl -s -o /dev/null -w '%{http_code}' "$short")
-ra_assert_eq "an expired url is refused" 403 "$code"
+# moto checks no signature and no expiry (its S3 server lets every request in)
+if ! ra_store_skip moto "a tampered url is refused" "moto does not check SigV4 signatures"; then
+    last=${url: -1}
+    if [ "$last" = 0 ]; then tampered=${url%?}1; else tampered=${url%?}0; fi
+    code=$(curl -s -o /dev/null -w '%{http_code}' "$tampered")
+    ra_assert_eq "a tampered url is refused" 403 "$code"
+fi
+if ! ra_store_skip moto "an expired url is refused" "moto does not check the expiry of presigned urls"; then
+    short=$("$BIN" url "$id" --expires 1s 2>/dev/null)
+    sleep 2
+    code=$(curl -s -o /dev/null -w '%{http_code}' "$short")
+    ra_assert_eq "an expired url is refused" 403 "$code"
+fi
 "$BIN" url "$id" --expires 8d >/dev/null 2>"$T/url8d.err"
 ra_assert_eq "url refuses more than 7 days" 2 "$?"
 "$BIN" url 20200101T000000Z-abcd >/dev/null 2>&1
@@ -190,7 +195,10 @@ fi
 
 # --- the rule really expires: the harness's RGW runs lifecycle with a 10 s "day" (rgw lc debug interval),
 # so a 1-day rule removes the backup and its record, and aborts an unfinished upload, within about a minute
-if [ "${RA_RGW_LC_DEBUG_INTERVAL:-10}" -gt 0 ] 2>/dev/null; then
+if ra_store_is moto; then
+    ra_skip "lifecycle expires the backup and its record (1-day rule, 10 s day)" "on moto: moto never runs lifecycle rules"
+    ra_skip "lifecycle aborts an unfinished multipart upload" "on moto: moto never runs lifecycle rules"
+elif [ "${RA_RGW_LC_DEBUG_INTERVAL:-10}" -gt 0 ] 2>/dev/null; then
     XB=it-expire-$$
     if ra_s3_bucket "$XB"; then
         xid=$(REDIS_ARCHIVER_BUCKET=$XB REDIS_ARCHIVER_INSTANCE=it-expire "$BIN" backup 2>/dev/null)

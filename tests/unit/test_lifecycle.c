@@ -92,10 +92,129 @@ static void test_took_detects_lost_update(void **state) {
     ra_s3_lifecycle_clear(&b);
 }
 
+/* Stores re-serialise rules: moto puts Expiration before ID; RGW and AWS may indent or add a namespace
+ * prefix. Such a rule is the same; one that says something else is not (stores.md row 11). */
+static void test_compared_by_value(void **state) {
+    (void)state;
+    char *ours = ra_s3_lifecycle_rule_xml("redis-archiver:redis-archiver/x", "redis-archiver/x/", 7, 1);
+    assert_non_null(ours);
+    const char *moto = "<Rule><Expiration><Days>7</Days></Expiration><ID>redis-archiver:redis-archiver/x</ID>"
+                       "<Filter><Prefix>redis-archiver/x/</Prefix></Filter><Status>Enabled</Status>"
+                       "<AbortIncompleteMultipartUpload><DaysAfterInitiation>1</DaysAfterInitiation>"
+                       "</AbortIncompleteMultipartUpload></Rule>";
+    const char *pretty = "<s3:Rule xmlns:s3=\"http://s3.amazonaws.com/doc/2006-03-01/\">\n"
+                         "  <s3:ID>redis-archiver:redis-archiver/x</s3:ID>\n"
+                         "  <s3:Status>Enabled</s3:Status>\n"
+                         "  <s3:Filter><s3:Prefix>redis-archiver/x/</s3:Prefix></s3:Filter>\n"
+                         "  <s3:AbortIncompleteMultipartUpload><s3:DaysAfterInitiation> 1 </s3:DaysAfterInitiation>"
+                         "</s3:AbortIncompleteMultipartUpload>\n"
+                         "  <s3:Expiration><s3:Days>7</s3:Days></s3:Expiration>\n</s3:Rule>";
+    const char *days3 = "<Rule><Expiration><Days>3</Days></Expiration><ID>redis-archiver:redis-archiver/x</ID>"
+                        "<Filter><Prefix>redis-archiver/x/</Prefix></Filter><Status>Enabled</Status>"
+                        "<AbortIncompleteMultipartUpload><DaysAfterInitiation>1</DaysAfterInitiation>"
+                        "</AbortIncompleteMultipartUpload></Rule>";
+    /* the prefix moved out of Filter (legacy form) says something else to the store's parser: not the same */
+    const char *legacy = "<Rule><ID>redis-archiver:redis-archiver/x</ID><Prefix>redis-archiver/x/</Prefix>"
+                         "<Status>Enabled</Status><Expiration><Days>7</Days></Expiration>"
+                         "<AbortIncompleteMultipartUpload><DaysAfterInitiation>1</DaysAfterInitiation>"
+                         "</AbortIncompleteMultipartUpload></Rule>";
+    /* an action added by hand (no abort rule) or a second expiry: not the same */
+    const char *no_abort = "<Rule><ID>redis-archiver:redis-archiver/x</ID><Filter><Prefix>redis-archiver/x/</Prefix>"
+                           "</Filter><Status>Enabled</Status><Expiration><Days>7</Days></Expiration></Rule>";
+    assert_int_equal(ra_s3_lifecycle_rule_equal(ours, ours), 1);
+    assert_int_equal(ra_s3_lifecycle_rule_equal(moto, ours), 1);
+    assert_int_equal(ra_s3_lifecycle_rule_equal(pretty, ours), 1);
+    assert_int_equal(ra_s3_lifecycle_rule_equal(days3, ours), 0);
+    assert_int_equal(ra_s3_lifecycle_rule_equal(legacy, ours), 0);
+    assert_int_equal(ra_s3_lifecycle_rule_equal(no_abort, ours), 0);
+    assert_int_equal(ra_s3_lifecycle_rule_equal("<Rule>a</Rule>", "<Rule>b</Rule>"), 0);
+    /* text that is not XML equals only itself */
+    assert_int_equal(ra_s3_lifecycle_rule_equal("<Rule>", "<Rule>"), 1);
+    assert_int_equal(ra_s3_lifecycle_rule_equal("<Rule>", "<Rule> "), 0);
+    /* a leaf's text is length-prefixed in the canonical form: no two texts collide by concatenation */
+    assert_int_equal(ra_s3_lifecycle_rule_equal("<R><A>x</A><A>yz</A></R>", "<R><A>xy</A><A>z</A></R>"), 0);
+    assert_int_equal(ra_s3_lifecycle_rule_equal("<R><A>yz</A><A>x</A></R>", "<R><A>x</A><A>yz</A></R>"), 1);
+
+    /* the merge says "already up to date" for moto's form, and the read-back finds ours */
+    ra_s3_lifecycle_rule rules[] = {R("keep", "<Rule><ID>keep</ID></Rule>"),
+                                    R("redis-archiver:redis-archiver/x", moto)};
+    ra_s3_lifecycle cur = {rules, 2}, out;
+    ra_lifecycle_change ch;
+    size_t others, vanished;
+    ra_err err = {0};
+    assert_int_equal(ra_lifecycle_merge(&cur, "redis-archiver:redis-archiver/x", ours, &out, &ch, &others, &err), 0);
+    assert_int_equal(ch, RA_LIFECYCLE_SAME);
+    assert_int_equal(others, 1);
+    assert_int_equal(ra_lifecycle_took(&out, &cur, "redis-archiver:redis-archiver/x", ours, &vanished), 1);
+    assert_int_equal(vanished, 0);
+    ra_s3_lifecycle_clear(&out);
+    rules[1].xml = (char *)days3;
+    assert_int_equal(ra_lifecycle_merge(&cur, "redis-archiver:redis-archiver/x", ours, &out, &ch, &others, &err), 0);
+    assert_int_equal(ch, RA_LIFECYCLE_UPDATE);
+    assert_int_equal(ra_lifecycle_took(&out, &cur, "redis-archiver:redis-archiver/x", ours, &vanished), 0);
+    ra_s3_lifecycle_clear(&out);
+    /* a rule of others without an ID, read back re-serialised, has not vanished */
+    ra_s3_lifecycle_rule put_r[] = {R("", "<Rule><Status>Enabled</Status><Prefix>logs/</Prefix></Rule>")};
+    ra_s3_lifecycle_rule got_r[] = {R("", "<Rule><Prefix>logs/</Prefix><Status>Enabled</Status></Rule>")};
+    ra_s3_lifecycle put = {put_r, 1}, got = {got_r, 1};
+    assert_int_equal(ra_lifecycle_took(&put, &got, "ra:x", "<Rule/>", &vanished), 0);
+    assert_int_equal(vanished, 0);
+    free(ours);
+}
+
+/* Rule IDs stay within the AWS limit; long ones end with a hash of the whole name, so they stay distinct. */
+static void test_rule_id(void **state) {
+    (void)state;
+    ra_err err = {0};
+    char *id = ra_lifecycle_rule_id("redis-archiver/", "cache-1", &err);
+    assert_string_equal(id, "redis-archiver:redis-archiver/cache-1");
+    free(id);
+    /* exactly at the limit: kept as it is */
+    char prefix[600];
+    size_t room = RA_LIFECYCLE_ID_MAX - strlen("redis-archiver:") - 1;
+    memset(prefix, 'p', room);
+    prefix[room] = '\0';
+    id = ra_lifecycle_rule_id(prefix, "i", &err);
+    assert_int_equal(strlen(id), RA_LIFECYCLE_ID_MAX);
+    assert_null(strchr(id, '~'));
+    free(id);
+    /* one over: shortened to the limit, "~" and 16 hex digits at the end */
+    memset(prefix, 'p', room + 1);
+    prefix[room + 1] = '\0';
+    char *a = ra_lifecycle_rule_id(prefix, "i", &err), *b = ra_lifecycle_rule_id(prefix, "j", &err);
+    assert_int_equal(strlen(a), RA_LIFECYCLE_ID_MAX);
+    assert_int_equal(strlen(b), RA_LIFECYCLE_ID_MAX);
+    assert_int_equal(a[RA_LIFECYCLE_ID_MAX - 17], '~');
+    assert_int_equal(strspn(a + RA_LIFECYCLE_ID_MAX - 16, "0123456789abcdef"), 16);
+    assert_memory_equal(a, "redis-archiver:pppp", 19);
+    assert_string_not_equal(a, b);
+    /* the same name gives the same ID (the rule is found again on the next run) */
+    char *a2 = ra_lifecycle_rule_id(prefix, "i", &err);
+    assert_string_equal(a, a2);
+    free(a);
+    free(b);
+    free(a2);
+    /* a 512-byte prefix of 3-byte characters: cut on a character boundary, never inside one */
+    size_t k = 0;
+    while (k + 3 <= 510) {
+        memcpy(prefix + k, "\xe5\x8d\x87", 3);
+        k += 3;
+    }
+    prefix[k] = '\0';
+    id = ra_lifecycle_rule_id(prefix, "cache", &err);
+    size_t n = strlen(id), head = n - 17;
+    assert_true(n <= RA_LIFECYCLE_ID_MAX);
+    assert_int_equal(id[head], '~');
+    assert_int_equal((head - strlen("redis-archiver:")) % 3, 0);
+    free(id);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_merge_add_update_same),
         cmocka_unit_test(test_took_detects_lost_update),
+        cmocka_unit_test(test_compared_by_value),
+        cmocka_unit_test(test_rule_id),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

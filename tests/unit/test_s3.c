@@ -259,6 +259,28 @@ static void test_client_errors_fail_at_once(void **state) {
     ra_s3_free(s3);
 }
 
+/* the request id of an error without one in its body: x-amz-request-id, else moto's x-amzn-requestid */
+static void test_request_id_headers(void **state) {
+    (void)state;
+    static const step steps[] = {
+        {403, "x-amzn-requestid: moto-id\r\n", XML "<Error><Code>AccessDenied</Code><Message></Message></Error>"},
+        {403, "x-amzn-requestid: moto-id\r\nx-amz-request-id: aws-id\r\n",
+         XML "<Error><Code>AccessDenied</Code><Message></Message></Error>"},
+    };
+    peer p;
+    peer_start(&p, steps, 2);
+    ra_s3 *s3 = peer_client(&p, NULL);
+    ra_err err = {0};
+    char *data;
+    size_t len;
+    assert_int_equal(ra_s3_get_object_small(s3, "k", 100, &data, &len, &err), -1);
+    assert_string_equal(err.msg, "s3: GET 'k': 403 AccessDenied (request id moto-id)");
+    assert_int_equal(ra_s3_get_object_small(s3, "k", 100, &data, &len, &err), -1);
+    assert_string_equal(err.msg, "s3: GET 'k': 403 AccessDenied (request id aws-id)");
+    peer_stop(&p);
+    ra_s3_free(s3);
+}
+
 static void test_clock_skew_corrected_once(void **state) {
     (void)state;
     /* the server says it is 2030: our signature date must follow */
@@ -313,17 +335,24 @@ static void test_connection_refused(void **state) {
 #define INIT XML "<InitiateMultipartUploadResult><UploadId>UP1</UploadId></InitiateMultipartUploadResult>"
 #define DONE XML "<CompleteMultipartUploadResult><ETag></ETag></CompleteMultipartUploadResult>"
 
+#define LATE XML "\n<Error><Code>InternalError</Code><Message>late</Message><RequestId>r9</RequestId></Error>"
+
+/* A 200 whose body is <Error> is retried (AWS: the request failed after the 200 went out); after every attempt
+ * failed so, a HEAD finds no object: the error names the store's code and request id, and the upload is aborted. */
 static void test_upload_part_resent_and_200_error(void **state) {
     (void)state;
     static const step steps[] = {
         {200, NULL, INIT},
         {500, NULL, ERR("InternalError")},         /* part 1, first try */
         {200, "ETag: \"p1\"\r\n", ""},             /* part 1 again, from its buffer */
-        {200, NULL, XML "\n<Error><Code>InternalError</Code><Message>late</Message><RequestId>r9</RequestId></Error>"},
+        {200, NULL, LATE},                         /* Complete: 200, then an error; retried */
+        {200, NULL, LATE},
+        {200, NULL, LATE},                         /* the last of 3 attempts */
+        {404, NULL, ""},                           /* HEAD: no object */
         {204, NULL, ""},                           /* AbortMultipartUpload */
     };
     peer p;
-    peer_start(&p, steps, 5);
+    peer_start(&p, steps, 8);
     ra_s3 *s3 = peer_client(&p, NULL);
     ra_err err = {0};
     ra_upload_opts o = {.concurrency = 1, .expected_size = -1, .checksum = RA_UPLOAD_CHECKSUM_MD5};
@@ -334,11 +363,14 @@ static void test_upload_part_resent_and_200_error(void **state) {
     assert_int_equal(ra_upload_finish(up, &err), -1);
     assert_non_null(strstr(err.msg, "InternalError"));
     assert_non_null(strstr(err.msg, "r9"));
+    assert_non_null(strstr(err.msg, "no object"));
     ra_upload_abort(up);
     ra_upload_abort(up);
     ra_upload_free(up);
     peer_stop(&p);
-    assert_int_equal(p.served, 5);
+    assert_int_equal(p.served, 8);
+    for (int i = 3; i <= 5; i++) assert_non_null(strstr(p.requests[i], "POST /bkt/obj?uploadId=UP1 HTTP/1.1"));
+    assert_non_null(strstr(p.requests[6], "HEAD /bkt/obj HTTP/1.1"));
     assert_non_null(strstr(p.requests[0], "POST /bkt/obj?uploads= HTTP/1.1"));
     for (int i = 1; i <= 2; i++) {
         assert_non_null(strstr(p.requests[i], "PUT /bkt/obj?partNumber=1&uploadId=UP1 HTTP/1.1"));
@@ -346,9 +378,116 @@ static void test_upload_part_resent_and_200_error(void **state) {
         assert_non_null(strcasestr(p.requests[i], "\r\nContent-MD5: eB5eJF1ptWaXm4bijSPyxw==\r\n"));
         assert_non_null(strcasestr(p.requests[i], "x-amz-content-sha256: UNSIGNED-PAYLOAD"));
     }
-    assert_non_null(strstr(p.requests[3], "POST /bkt/obj?uploadId=UP1 HTTP/1.1"));
-    assert_non_null(strstr(p.requests[4], "DELETE /bkt/obj?uploadId=UP1 HTTP/1.1"));
+    assert_non_null(strstr(p.requests[7], "DELETE /bkt/obj?uploadId=UP1 HTTP/1.1"));
     ra_s3_free(s3);
+}
+
+/* run one upload of "0123456789" in one part against steps (the first two: Create and the part); the result of
+ * finish, with the peer's requests in *p */
+static int upload_ten(peer *p, const step *steps, int n, const ra_log *log, ra_err *err) {
+    peer_start(p, steps, n);
+    ra_s3 *s3 = peer_client(p, log);
+    ra_upload *up = ra_upload_new(s3, "obj", NULL, err);
+    assert_non_null(up);
+    assert_int_equal(ra_upload_write(up, "0123456789", 10, err), 0);
+    int r = ra_upload_finish(up, err);
+    ra_upload_free(up); /* aborts unless finished */
+    peer_stop(p);
+    ra_s3_free(s3);
+    return r;
+}
+
+/* 200 <Error>, then a good answer: completed, nothing aborted, the retry said in the log */
+static void test_complete_200_error_retried(void **state) {
+    (void)state;
+    static const step steps[] = {
+        {200, NULL, INIT}, {200, "ETag: \"p1\"\r\n", ""}, {200, NULL, LATE}, {200, NULL, DONE},
+        {200, "Content-Length: 10\r\nETag: \"abc-1\"\r\n", ""},
+    };
+    peer p;
+    logbuf lb;
+    log_open(&lb);
+    ra_err err = {0};
+    if (upload_ten(&p, steps, 5, &lb.log, &err) < 0) fail_msg("%s", err.msg);
+    assert_int_equal(p.served, 5);
+    assert_non_null(strstr(p.requests[3], "POST /bkt/obj?uploadId=UP1 HTTP/1.1"));
+    assert_non_null(strstr(p.requests[4], "HEAD /bkt/obj HTTP/1.1"));
+    fflush(lb.log.out);
+    assert_non_null(strstr(lb.text, "200 with an error in the body"));
+    assert_non_null(strstr(lb.text, "InternalError"));
+    log_close(&lb);
+}
+
+/* A 200 whose body does not parse (whitespace before the XML declaration, as old MinIO sent; or nothing): the
+ * object may be complete, so a HEAD settles it before anything is aborted, the ETag quoted or not. */
+static void test_complete_unparsable_settled_by_head(void **state) {
+    (void)state;
+    static const step ws_unquoted[] = {
+        {200, NULL, INIT}, {200, "ETag: \"p1\"\r\n", ""}, {200, NULL, "  \n" DONE},
+        {200, "Content-Length: 10\r\nETag: abc-1\r\n", ""}, /* HEAD: whole, ETag without quotes */
+    };
+    static const step empty_quoted[] = {
+        {200, NULL, INIT}, {200, "ETag: \"p1\"\r\n", ""}, {200, NULL, ""},
+        {200, "Content-Length: 10\r\nETag: \"abc-1\"\r\n", ""},
+    };
+    peer p;
+    logbuf lb;
+    log_open(&lb);
+    ra_err err = {0};
+    if (upload_ten(&p, ws_unquoted, 4, &lb.log, &err) < 0) fail_msg("%s", err.msg);
+    assert_int_equal(p.served, 4); /* no abort */
+    assert_non_null(strstr(p.requests[3], "HEAD /bkt/obj HTTP/1.1"));
+    fflush(lb.log.out);
+    assert_non_null(strstr(lb.text, "no clear answer"));
+    assert_non_null(strstr(lb.text, "malformed CompleteMultipartUpload answer"));
+    log_close(&lb);
+    if (upload_ten(&p, empty_quoted, 4, NULL, &err) < 0) fail_msg("%s", err.msg);
+    assert_int_equal(p.served, 4);
+
+    /* unparsable, and the HEAD finds no object (or another one): an error naming both, then the abort */
+    static const step none[] = {
+        {200, NULL, INIT}, {200, "ETag: \"p1\"\r\n", ""}, {200, NULL, "garbage"}, {404, NULL, ""}, {204, NULL, ""},
+    };
+    assert_int_equal(upload_ten(&p, none, 5, NULL, &err), -1);
+    assert_int_equal(err.code, RA_E_STORE);
+    assert_non_null(strstr(err.msg, "completing upload of 'obj': s3: malformed CompleteMultipartUpload answer"));
+    assert_non_null(strstr(err.msg, "no object"));
+    assert_int_equal(p.served, 5);
+    assert_non_null(strstr(p.requests[4], "DELETE /bkt/obj?uploadId=UP1 HTTP/1.1"));
+    static const step other[] = {
+        {200, NULL, INIT}, {200, "ETag: \"p1\"\r\n", ""}, {200, NULL, "garbage"},
+        {200, "Content-Length: 10\r\nETag: \"0123456789abcdef0123456789abcdef\"\r\n", ""}, /* not multipart */
+        {204, NULL, ""},
+    };
+    assert_int_equal(upload_ten(&p, other, 5, NULL, &err), -1);
+    assert_non_null(strstr(err.msg, "no matching object"));
+    assert_non_null(strstr(p.requests[4], "DELETE /bkt/obj?uploadId=UP1 HTTP/1.1"));
+}
+
+/* Complete answered 5xx on every attempt (it may have completed before failing): settled by HEAD */
+static void test_complete_lost_settled_by_head(void **state) {
+    (void)state;
+    static const step steps[] = {
+        {200, NULL, INIT},
+        {200, "ETag: \"p1\"\r\n", ""},
+        {500, NULL, ERR("InternalError")},
+        {503, NULL, ERR("ServiceUnavailable")},
+        {500, NULL, ERR("InternalError")},
+        {200, "Content-Length: 10\r\nETag: \"abc-1\"\r\n", ""},
+    };
+    peer p;
+    ra_err err = {0};
+    if (upload_ten(&p, steps, 6, NULL, &err) < 0) fail_msg("%s", err.msg);
+    assert_int_equal(p.served, 6); /* no abort */
+    assert_non_null(strstr(p.requests[5], "HEAD /bkt/obj HTTP/1.1"));
+    /* a final client error (400 InvalidPart) is not settled: no HEAD, the abort */
+    static const step invalid[] = {
+        {200, NULL, INIT}, {200, "ETag: \"p1\"\r\n", ""}, {400, NULL, ERR("InvalidPart")}, {204, NULL, ""},
+    };
+    assert_int_equal(upload_ten(&p, invalid, 4, NULL, &err), -1);
+    assert_non_null(strstr(err.msg, "InvalidPart"));
+    assert_int_equal(p.served, 4);
+    assert_non_null(strstr(p.requests[3], "DELETE /bkt/obj?uploadId=UP1 HTTP/1.1"));
 }
 
 static void test_upload_verifies_with_head(void **state) {
@@ -422,11 +561,28 @@ static void test_complete_upload_vanished(void **state) {
     assert_int_equal(ra_upload_write(up, "0123456789", 10, &err), 0);
     assert_int_equal(ra_upload_finish(up, &err), -1);
     assert_int_equal(err.code, RA_E_STORE);
-    assert_string_equal(err.msg, "s3: completing upload of 'obj': NoSuchUpload and no object");
+    assert_non_null(strstr(err.msg, "completing upload of 'obj': NoSuchUpload"));
+    assert_non_null(strstr(err.msg, "no object"));
     ra_upload_free(up);
     peer_stop(&p);
     assert_int_equal(p.served, 5);
     ra_s3_free(s3);
+}
+
+/* the same with the HEAD's ETag unquoted (stores.md row 17): still the whole object */
+static void test_complete_answer_lost_unquoted(void **state) {
+    (void)state;
+    static const step steps[] = {
+        {200, NULL, INIT},
+        {200, "ETag: \"p1\"\r\n", ""},
+        {500, NULL, ERR("InternalError")},
+        {404, NULL, ERR("NoSuchUpload")},
+        {200, "Content-Length: 10\r\nETag: abc-1\r\n", ""},
+    };
+    peer p;
+    ra_err err = {0};
+    if (upload_ten(&p, steps, 5, NULL, &err) < 0) fail_msg("%s", err.msg);
+    assert_int_equal(p.served, 5);
 }
 
 static void test_part_failure_surfaces_on_next_write(void **state) {
@@ -1005,6 +1161,11 @@ int main(void) {
         cmocka_unit_test(test_upload_verifies_with_head),
         cmocka_unit_test(test_complete_answer_lost),
         cmocka_unit_test(test_complete_upload_vanished),
+        cmocka_unit_test(test_request_id_headers),
+        cmocka_unit_test(test_complete_answer_lost_unquoted),
+        cmocka_unit_test(test_complete_200_error_retried),
+        cmocka_unit_test(test_complete_unparsable_settled_by_head),
+        cmocka_unit_test(test_complete_lost_settled_by_head),
         cmocka_unit_test(test_part_failure_surfaces_on_next_write),
         cmocka_unit_test(test_error_codes_as_data),
         cmocka_unit_test(test_listings_end),

@@ -96,8 +96,24 @@ static void test_complete(void **state) {
     assert_non_null(strstr(err.msg, "InternalError"));
     assert_non_null(strstr(err.msg, "656c76696e6727732072657175657374"));
     assert_null(etag);
+    /* moto 5: another root name, as botocore accepts (it never looks at the root) */
+    const char *moto = HEAD "<CompleteMultipartUploadResponse" NS "><Location>http://b.s3.amazonaws.com/k</Location>"
+                            "<Bucket>b</Bucket><Key>k</Key><ETag>\"64496dad94ef0bb1cb8a3f6b6d8c41d6-2\"</ETag>"
+                            "</CompleteMultipartUploadResponse>";
+    assert_int_equal(ra_s3xml_parse_complete(P(moto), &etag, &err), 0);
+    assert_string_equal(etag, "\"64496dad94ef0bb1cb8a3f6b6d8c41d6-2\"");
+    free(etag);
+    assert_int_equal(ra_s3xml_parse_complete(P("<AnyOtherRoot/>"), &etag, &err), 0);
+    assert_string_equal(etag, "");
+    free(etag);
+    /* not XML: malformed */
     assert_int_equal(ra_s3xml_parse_complete(P("<CompleteMultipartUploadResult>"), &etag, &err), -1);
+    assert_int_equal(err.code, RA_E_STORE);
+    assert_non_null(strstr(err.msg, "malformed"));
+    assert_null(etag);
     assert_int_equal(ra_s3xml_parse_complete("", 0, NULL, &err), -1);
+    assert_int_equal(ra_s3xml_parse_complete(P(" \n" HEAD "<CompleteMultipartUploadResult/>"), &etag, &err), -1);
+    assert_null(etag);
 }
 
 static void test_list(void **state) {

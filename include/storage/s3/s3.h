@@ -60,6 +60,8 @@ void ra_s3_head_clear(ra_s3_head *head);
                                        exists / has another ETag) or 409 ConditionalRequestConflict
                                        (a concurrent conditional write won) */
 #define RA_S3_NO_SUCH_UPLOAD 2      /* the multipart upload is gone (404 NoSuchUpload) */
+#define RA_S3_COMPLETE_UNSURE 3     /* Complete got no answer, an unparsable one, a 5xx or a 200 <Error> after every
+                                       attempt: the object may be complete; only a HEAD can tell */
 
 /* Small objects (manifests, task records, locks). */
 int ra_s3_put_object(ra_s3 *s3, const char *key, const void *data, size_t len,
@@ -106,9 +108,11 @@ int ra_s3_list_uploads(ra_s3 *s3, const char *prefix,
  * *upload_id receives the id (malloc'd). */
 int ra_s3_upload_create(ra_s3 *s3, const char *key, const char *content_type, const ra_kv *meta, size_t nmeta,
                         char **upload_id, ra_err *err);
-/* CompleteMultipartUpload of parts 1..n with their ETags. A 200 whose body is <Error> is an
- * error. RA_S3_NO_SUCH_UPLOAD when the upload is gone (a retried Complete whose first answer was
- * lost, or an abort by someone else): only a HEAD of the object can tell which. */
+/* CompleteMultipartUpload of parts 1..n with their ETags. A 200 whose body is <Error> (AWS: the request
+ * failed after the 200 was sent) is retried like a 5xx. RA_S3_NO_SUCH_UPLOAD when the upload is gone (a
+ * retried Complete whose first answer was lost, or an abort by someone else), RA_S3_COMPLETE_UNSURE when
+ * no attempt gave a clear answer (see above): only a HEAD of the object can tell which. Other errors
+ * (4xx) are final: -1. */
 int ra_s3_upload_complete(ra_s3 *s3, const char *key, const char *upload_id, const char *const *etags, size_t n,
                           ra_err *err);
 /* AbortMultipartUpload; an upload already gone (NoSuchUpload) counts as aborted. */
@@ -123,6 +127,10 @@ int ra_s3_put_lifecycle(ra_s3 *s3, const ra_s3_lifecycle *lc, int *unsupported, 
  * expire_days <= 0), AbortIncompleteMultipartUpload/DaysAfterInitiation (omitted when <= 0).
  * Returns malloc'd XML text. */
 char *ra_s3_lifecycle_rule_xml(const char *id, const char *prefix, int expire_days, int abort_days);
+/* 1 when two <Rule> texts say the same: the same elements with the same text (trimmed), in any order and
+ * however serialised (moto writes Expiration before ID); 0 when not (a text that is not XML equals only
+ * itself); -1 when out of memory. */
+int ra_s3_lifecycle_rule_equal(const char *a, const char *b);
 
 /* CreateBucket / DeleteBucket of the configured bucket (tests and the harness use them; the
  * archiver itself never creates buckets). Deleting a non-empty bucket fails (409 BucketNotEmpty). */

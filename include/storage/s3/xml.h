@@ -22,8 +22,10 @@ int ra_s3xml_parse_error(const char *body, size_t len, ra_s3xml_error *e);
 /* InitiateMultipartUploadResult -> *upload_id (malloc'd). */
 int ra_s3xml_parse_upload_id(const char *body, size_t len, char **upload_id, ra_err *err);
 
-/* CompleteMultipartUploadResult. A 200 whose body is <Error> is an error (RA_E_STORE, with code
- * and request id in the message); *etag (may be NULL) gets the ETag, "" when absent (RGW 16.2). */
+/* The answer to CompleteMultipartUpload: any root element but <Error> is a success (AWS and RGW send
+ * CompleteMultipartUploadResult, moto CompleteMultipartUploadResponse). A 200 whose body is <Error> is an
+ * error (RA_E_STORE, with code and request id in the message); *etag (may be NULL) gets the ETag, "" when
+ * absent (RGW 16.2). A body that is not XML is RA_E_STORE "malformed". */
 int ra_s3xml_parse_complete(const char *body, size_t len, char **etag, ra_err *err);
 
 /* One page of ListObjectsV2. */

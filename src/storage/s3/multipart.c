@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/digest.h"
 #include "storage/s3/request.h"
@@ -27,6 +28,22 @@ int ra_s3_upload_create(ra_s3 *s3, const char *key, const char *content_type, co
     return r;
 }
 
+/* the pause before attempt `attempt` + 1 of a Complete answered 200 <Error>: 250 ms doubling, at most 4 s;
+ * 0, or -1 when cancelled meanwhile */
+#define COMPLETE_RETRY_MS 250
+#define COMPLETE_RETRY_MAX_MS 4000
+static int complete_pause(ra_s3 *s3, int attempt) {
+    long ms = COMPLETE_RETRY_MS << (attempt - 1 < 4 ? attempt - 1 : 4);
+    if (ms > COMPLETE_RETRY_MAX_MS) ms = COMPLETE_RETRY_MAX_MS;
+    volatile sig_atomic_t *cancel = ra_s3_cancel_flag(s3);
+    for (long long end = ra_s3_now_ms() + ms; ra_s3_now_ms() < end;) {
+        if (cancel && *cancel) return -1;
+        struct timespec t = {0, 20 * 1000000L};
+        nanosleep(&t, NULL);
+    }
+    return 0;
+}
+
 int ra_s3_upload_complete(ra_s3 *s3, const char *key, const char *upload_id, const char *const *etags, size_t n,
                           ra_err *err) {
     char *xml = ra_s3xml_build_complete(etags, n);
@@ -41,13 +58,36 @@ int ra_s3_upload_complete(ra_s3 *s3, const char *key, const char *upload_id, con
     ra_kv hs[] = {{"Content-Type", "application/xml"}};
     ra_s3_req req = {.method = "POST", .key = key, .query = q, .nquery = 1, .headers = hs, .nheaders = 1,
                      .body = xml, .body_len = len, .payload_hash = sha};
-    ra_s3_resp resp;
-    int r = ra_s3_request(s3, &req, &resp, err);
+    int r;
+    for (int attempt = 1;; attempt++) {
+        ra_s3_resp resp;
+        r = ra_s3_request(s3, &req, &resp, err);
+        if (r == 0) {
+            /* a 200 may still carry <Error>: the request failed after all, and is retried (botocore does) */
+            ra_s3xml_error e;
+            int late = ra_s3xml_parse_error(resp.body, resp.len, &e) == 1;
+            r = ra_s3xml_parse_complete(resp.body, resp.len, NULL, err);
+            ra_s3_resp_clear(&resp);
+            if (r == 0) break;
+            if (late && attempt < s3->max_attempts) {
+                ra_log_warn(s3->log, "s3.complete.retry", "completing '%s': 200 with an error in the body (%s); "
+                            "attempt %d of %d", key, err->msg, attempt + 1, s3->max_attempts);
+                if (complete_pause(s3, attempt) == 0) continue;
+                r = ra_err_set(err, RA_E_CANCELLED, "s3: POST '%s': cancelled", key);
+                break;
+            }
+            /* an unparsable 200, or errors after every attempt: the object may be complete */
+            r = RA_S3_COMPLETE_UNSURE;
+            break;
+        }
+        if (strcmp(resp.code, "NoSuchUpload") == 0)
+            r = RA_S3_NO_SUCH_UPLOAD;
+        else if (err->code != RA_E_CANCELLED && (resp.status < 400 || resp.status >= 500))
+            r = RA_S3_COMPLETE_UNSURE; /* no answer, a broken one or a server error: it may have completed */
+        ra_s3_resp_clear(&resp);
+        break;
+    }
     free(xml);
-    /* a 200 may still carry <Error>: only the body says whether the object exists */
-    if (r == 0) r = ra_s3xml_parse_complete(resp.body, resp.len, NULL, err);
-    else if (strcmp(resp.code, "NoSuchUpload") == 0) r = RA_S3_NO_SUCH_UPLOAD;
-    ra_s3_resp_clear(&resp);
     return r;
 }
 

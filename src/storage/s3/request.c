@@ -172,7 +172,8 @@ static size_t header_cb(char *line, size_t size, size_t nitems, void *ud) {
     if (HDR("etag")) {
         free(r->etag);
         r->etag = dup_trim(v, vl);
-    } else if (HDR("x-amz-request-id")) {
+    } else if (HDR("x-amz-request-id") || (HDR("x-amzn-requestid") && r->request_id == NULL)) {
+        /* moto sends only x-amzn-requestid; x-amz-request-id wins where both come */
         free(r->request_id);
         r->request_id = dup_trim(v, vl);
     } else if (HDR("date") || HDR("last-modified")) {

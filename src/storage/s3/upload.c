@@ -565,6 +565,16 @@ int ra_upload_write(ra_upload *up, const void *data, size_t len, ra_err *err) {
     return 0;
 }
 
+/* The ETag of a multipart object ends in "-<parts>", quoted ("...-2\"") or not (some stores strip quotes). */
+static int etag_has_parts(const char *etag, int nparts) {
+    char want[24];
+    int n = snprintf(want, sizeof(want), "-%d", nparts);
+    if (etag == NULL) return 0;
+    size_t len = strlen(etag);
+    if (len > 0 && etag[len - 1] == '"') len--;
+    return len > (size_t)n && memcmp(etag + len - (size_t)n, want, (size_t)n) == 0;
+}
+
 int ra_upload_finish(ra_upload *up, ra_err *err) {
     if (up->finished) return 0;
     if (is_failed(up, err)) return -1;
@@ -586,32 +596,38 @@ int ra_upload_finish(ra_upload *up, ra_err *err) {
 
     int r = ra_s3_upload_complete(up->s3, up->key, up->upload_id, (const char *const *)up->etags,
                                   (size_t)up->nparts, err);
-    /* NoSuchUpload after a retried Complete: the first attempt may have succeeded and only its
-     * answer was lost; the HEAD below decides (size and part count must match) */
-    int lost_answer = r == RA_S3_NO_SUCH_UPLOAD;
+    /* NoSuchUpload after a retried Complete (the first attempt may have succeeded and only its answer was
+     * lost), or no clear answer at all: the HEAD below decides, before anything is aborted (size and part
+     * count must match) */
+    int unsure = r == RA_S3_NO_SUCH_UPLOAD || r == RA_S3_COMPLETE_UNSURE;
     if (r < 0) {
         ra_err_prefix(err, "completing upload of '%s': ", up->key);
         return -1;
     }
+    ra_err why = *err;
     /* RGW 16.2 answers with an empty ETag: check the object really is there, whole */
     ra_s3_head head;
     if (ra_s3_head_object(up->s3, up->key, &head, err) < 0) {
-        if (lost_answer && err && err->code == RA_E_NOTFOUND)
-            return ra_err_set(err, RA_E_STORE, "s3: completing upload of '%s': NoSuchUpload and no object", up->key);
+        if (unsure)
+            return ra_err_set(err, RA_E_STORE, "completing upload of '%s': %s; and no object (HEAD: %s)", up->key,
+                              r == RA_S3_NO_SUCH_UPLOAD ? "NoSuchUpload" : why.msg, err->msg);
         ra_err_prefix(err, "checking completed upload: ");
         return -1;
     }
     long long size = head.size;
-    char parts[32];
-    snprintf(parts, sizeof(parts), "-%d\"", up->nparts);
-    int parts_match = head.etag && strstr(head.etag, parts) != NULL;
+    int parts_match = etag_has_parts(head.etag, up->nparts);
     ra_s3_head_clear(&head);
-    if (lost_answer && (size != up->bytes || !parts_match))
-        return ra_err_set(err, RA_E_STORE, "s3: completing upload of '%s': NoSuchUpload and no matching object",
-                          up->key);
+    if (unsure && (size != up->bytes || !parts_match))
+        return ra_err_set(err, RA_E_STORE, "s3: completing upload of '%s': %s and no matching object", up->key,
+                          r == RA_S3_NO_SUCH_UPLOAD ? "NoSuchUpload" : why.msg);
     if (size != up->bytes)
         return ra_err_set(err, RA_E_STORE, "s3: completed upload of '%s' holds %lld bytes, %lld were sent", up->key,
                           size, up->bytes);
+    if (r == RA_S3_COMPLETE_UNSURE)
+        ra_log_warn(ra_s3_get_log(up->s3), "s3.complete.settled",
+                    "completing '%s' got no clear answer (%s), but the object is there whole: completed", up->key,
+                    why.msg);
+    ra_err_clear(err);
     up->finished = 1;
     ra_log_debug(ra_s3_get_log(up->s3), "s3.upload.done", "upload of '%s' complete: %lld bytes in %d parts",
                  up->key, up->bytes, up->nparts);

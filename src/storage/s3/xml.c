@@ -126,7 +126,9 @@ int ra_s3xml_parse_complete(const char *body, size_t len, char **etag, ra_err *e
                           e.code[0] ? e.code : "unknown error", e.message[0] ? ": " : "", e.message,
                           e.request_id[0] ? e.request_id : "none");
     }
-    if (!is(root, "CompleteMultipartUploadResult")) {
+    /* any other root is a success, as botocore reads it: AWS and RGW say CompleteMultipartUploadResult,
+     * moto says CompleteMultipartUploadResponse */
+    if (root == NULL || root->type != XML_ELEMENT_NODE) {
         xmlFreeDoc(doc);
         return bad_doc(err, "CompleteMultipartUpload");
     }
@@ -408,4 +410,62 @@ char *ra_s3_lifecycle_rule_xml(const char *id, const char *prefix, int expire_da
                 abort_days);
     fputs("</Rule>", f);
     return finish(f, &buf);
+}
+
+/* canon: an element as text that depends on neither the order of its element children nor whitespace,
+ * namespaces or serialisation: name{len:trimmed text} for a leaf, name[children's canons, sorted] else.
+ * Malloc'd; NULL when out of memory. */
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static char *canon(const xmlNode *n) {
+    char *buf = NULL, **kids = NULL;
+    size_t len = 0, k = 0, nk = 0;
+    for (const xmlNode *c = n->children; c; c = c->next) nk += c->type == XML_ELEMENT_NODE;
+    if (nk > 0 && (kids = calloc(nk, sizeof(*kids))) == NULL) return NULL;
+    for (const xmlNode *c = n->children; c; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE) continue;
+        if ((kids[k++] = canon(c)) == NULL) goto out;
+    }
+    FILE *f = open_memstream(&buf, &len);
+    if (f == NULL) goto out;
+    fputs((const char *)n->name, f);
+    if (nk == 0) {
+        xmlChar *t = xmlNodeGetContent(n);
+        const char *s = t ? (const char *)t : "";
+        size_t a = strspn(s, " \t\r\n"), z = strlen(s);
+        while (z > a && strchr(" \t\r\n", s[z - 1])) z--;
+        fprintf(f, "{%zu:%.*s}", z - a, (int)(z - a), s + a);
+        xmlFree(t);
+    } else {
+        qsort(kids, nk, sizeof(*kids), cmp_str);
+        fputc('[', f);
+        for (size_t i = 0; i < nk; i++) fputs(kids[i], f);
+        fputc(']', f);
+    }
+    if (finish(f, &buf) == NULL) buf = NULL;
+out:
+    for (size_t i = 0; i < k; i++) free(kids[i]);
+    free(kids);
+    return buf;
+}
+
+/* canon of a text; *oom is set when it failed for want of memory (not for text that is not XML) */
+static char *canon_text(const char *xml, int *oom) {
+    xmlDocPtr doc = parse(xml, strlen(xml));
+    xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+    char *c = root ? canon(root) : NULL;
+    if (root && c == NULL) *oom = 1;
+    xmlFreeDoc(doc);
+    return c;
+}
+
+int ra_s3_lifecycle_rule_equal(const char *a, const char *b) {
+    if (a == NULL || b == NULL) return a == b;
+    if (strcmp(a, b) == 0) return 1;
+    int oom = 0;
+    char *ca = canon_text(a, &oom), *cb = canon_text(b, &oom);
+    int r = oom ? -1 : ca && cb && strcmp(ca, cb) == 0;
+    free(ca);
+    free(cb);
+    return r;
 }
