@@ -82,6 +82,10 @@ ra_assert_eq "list --json has the shards" 3 "$n"
 if grep "$ID" "$T/list.txt" | grep -q '\[3 shards\]'; then ra_ok "list shows the shard count"
 else ra_fail "list shows the shard count" "$(cat "$T/list.txt")"; fi
 
+"$BIN" status "$ID" >"$T/status.txt" 2>/dev/null
+if [ "$(grep -c '^  shard [0-2] ' "$T/status.txt")" = 3 ] && grep -q "shard 1 .*5461-10922 .*from 127.0.0.1:${R[1]}" "$T/status.txt"
+then ra_ok "status shows each shard"; else ra_fail "status shows each shard" "$(cat "$T/status.txt")"; fi
+
 # ---- url: one line per shard; --json an array whose links curl downloads; --shard N one link
 "$BIN" url "$ID" >"$T/url.txt" 2>"$T/url.err"
 rc=$?
