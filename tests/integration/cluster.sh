@@ -120,6 +120,20 @@ else ra_fail "verify fails a damaged shard (exit 5), naming it" "rc=$rc $(tail -
 
 export REDIS_ARCHIVER_SOURCE=redis://127.0.0.1:${M[0]}
 
+# ---- a sealed format keeps its suffix per shard; verify undoes it shard by shard
+zid=$("$BIN" backup --compression zstd 2>"$T/z.err")
+rc=$?
+zkeys=$(objects "$zid/" | sed 's|.*/||' | sort | tr '\n' ' ')
+"$BIN" verify "$zid" >"$T/zv.txt" 2>"$T/zv.err"
+vrc=$?
+if [ $rc = 0 ] && [ "$zkeys" = "shard-0.rdb.zst shard-1.rdb.zst shard-2.rdb.zst " ] && [ $vrc = 0 ] &&
+    [ "$(grep -c 'stored as rdb.zst' "$T/zv.txt")" = 3 ]; then
+    ra_ok "a zstd cluster backup: shard-N.rdb.zst objects that verify"
+else
+    ra_fail "a zstd cluster backup: shard-N.rdb.zst objects that verify" "rc=$rc keys='$zkeys' vrc=$vrc" \
+        "$(tail -2 "$T/z.err" "$T/zv.err")"
+fi
+
 # ---- a migrating slot refuses, naming it; allow-migrating records it
 id0=$(rcli -p "${M[0]}" cluster myid)
 id1=$(rcli -p "${M[1]}" cluster myid)
