@@ -227,8 +227,9 @@ static void draw(run *r, shard_job *jobs, int n, int final) {
     for (int i = 0; i < n; i++) {
         long long b = __atomic_load_n(&jobs[i].bytes, __ATOMIC_RELAXED);
         total += b;
-        if (jobs[i].expected > 0) snprintf(part, sizeof(part), " %d:%d%%", i, (int)(100.0 * (double)b / (double)jobs[i].expected));
-        else {
+        if (jobs[i].expected > 0) {
+            snprintf(part, sizeof(part), " %d:%d%%", i, (int)(100.0 * (double)b / (double)jobs[i].expected));
+        } else {
             char h[16];
             ra_human_bytes((double)b, h, sizeof(h));
             snprintf(part, sizeof(part), " %d:%s", i, h);

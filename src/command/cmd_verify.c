@@ -99,7 +99,8 @@ static char *report(const ra_record *rec, const char *key, const ra_rdb *rdb, in
         return ra_output_json_text(f, sizeof(f) / sizeof(f[0]) - (shard >= 0 ? 0 : 2));
     }
     char shard_text[64] = "";
-    if (shard >= 0) snprintf(shard_text, sizeof(shard_text), " shard %d (slots %.30s)", shard, rec->shards[shard].slots);
+    if (shard >= 0)
+        snprintf(shard_text, sizeof(shard_text), " shard %d (slots %.30s)", shard, rec->shards[shard].slots);
     printf("backup %s%s verified: %s (%lld bytes), RDB version %d, crc64 %s%s%s%s\n", rec->id, shard_text, size,
            rdb->total, rdb->version, crc, rdb->checksum_disabled ? " (the source wrote no checksum)" : "",
            sealed ? ", stored as " : "", sealed ? rec->format : "");

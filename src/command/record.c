@@ -208,7 +208,7 @@ char *ra_record_to_json(const ra_record *r) {
     json_object_set_new(o, "size", r->state == RA_STATE_SUCCEEDED ? json_integer(r->bytes) : json_null());
     json_object_set_new(o, "bytes", json_integer(r->bytes));
     json_object_set_new(o, "rate", json_integer((json_int_t)llround(r->rate))); /* bytes per second */
-    set_str(o, "crc64", r->state == RA_STATE_SUCCEEDED ? crc : NULL);
+    set_str(o, "crc64", r->state == RA_STATE_SUCCEEDED && r->nshards == 0 ? crc : NULL); /* cluster: per shard */
     set_str(o, "error", r->error);
     set_str(o, "source", r->source);
     set_str(o, "redis_version", r->redis_version);

@@ -205,6 +205,7 @@ static void test_cluster_shards(void **state) {
     assert_true(b.shards[1].started == 0.125);
     assert_true(b.skew == 0.25);
     assert_string_equal(b.moving, r.moving);
+    assert_non_null(strstr(text, "\"crc64\": null")); /* a cluster backup has one per shard, none overall */
     free(text);
     ra_record_clear(&b);
     ra_record_clear(&r);
