@@ -20,6 +20,10 @@ typedef struct ra_out_field {
 
 /* An object of these members in this order, indented by 2, and a newline. */
 void ra_output_json_object(FILE *out, const ra_out_field *fields, size_t n);
+/* The same object as text without the newline (caller frees; NULL when out of memory), for arrays. */
+char *ra_output_json_text(const ra_out_field *fields, size_t n);
+/* A JSON array of the texts (NULL prints null), one per line, and a newline. */
+void ra_output_json_array(FILE *out, char *const *texts, size_t n);
 /* A JSON array of records, one per line, and a newline. */
 void ra_output_records_json(FILE *out, const ra_record *recs, size_t n);
 

@@ -31,6 +31,21 @@ typedef struct ra_record_keys {
     ra_record_dbkeys *dbs;          /* owned */
     size_t ndbs;
 } ra_record_keys;
+/* One shard of a cluster backup: its slots, nodes and object. */
+typedef struct ra_record_shard {
+    char *slots;            /* "0-5460,5462" */
+    char *master_id;        /* the shard's master: node id and host:port */
+    char *master;
+    char *node_id;          /* the node synced from (a replica, or the master with allow-master) */
+    char *node;
+    char *replid;
+    long long offset;       /* -1 unknown */
+    long long bytes;        /* RDB bytes */
+    long long stored;       /* object bytes */
+    uint64_t crc64;
+    char *key;              /* <prefix><instance>/<id>/shard-<n>.<format> */
+    double started;         /* seconds after the first shard's snapshot started streaming */
+} ra_record_shard;
 
 typedef struct ra_record {
     char id[RA_ID_MAX];     /* 20261124T020512Z-3fa9: sorts by start time */
@@ -60,6 +75,10 @@ typedef struct ra_record {
     char *exit_class;       /* failed/cancelled: the error's class (ra_err_code_name: "source", "store",
                                "verify", ...), which gives the exit code; NULL otherwise */
     int keep;               /* pinned (backup --keep, `keep ID`): never expired */
+    ra_record_shard *shards; /* a cluster backup: one per shard (key is then the first shard's); NULL else */
+    int nshards;
+    double skew;            /* cluster: seconds between the first and the last shard's snapshot start */
+    char *moving;           /* cluster, allow-migrating: the slots that moved meanwhile */
     /* Where pid means something: the kernel's boot id and the PID namespace ("pid:[4026531836]")
      * of the archiver; a pid is only looked up when both match the reader's (NULL: unknown). */
     char *boot_id;
@@ -82,6 +101,11 @@ char *ra_record_json_key(const char *prefix, const char *instance, const char *i
 /* "<prefix><instance>/<id>.<format>" (format NULL: "rdb"); caller frees. NULL when out of memory or
  * format is not one of the four. */
 char *ra_record_object_key(const char *prefix, const char *instance, const char *id, const char *format);
+
+/* "<prefix><instance>/<id>/shard-<n>.<format>" (format NULL: "rdb"); caller frees. */
+char *ra_record_shard_key(const char *prefix, const char *instance, const char *id, int n, const char *format);
+/* Every object key of r (its shards', or its one key) into keys[0..cap); returns how many. Borrowed. */
+int ra_record_object_keys(const ra_record *r, const char **keys, int cap);
 
 /* Format and recipients' fingerprints of a backup sealed with so (NULL: plain "rdb"). */
 void ra_record_set_seal(ra_record *r, const ra_seal_opts *so);

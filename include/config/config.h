@@ -39,7 +39,7 @@ typedef enum ra_config_key {
     RA_KEY_RETENTION_DAYS, RA_KEY_WINDOW, RA_KEY_WEEKDAYS, RA_KEY_TIMEZONE, RA_KEY_URL_EXPIRY,
     RA_KEY_TLS_CA_FILE, RA_KEY_TLS_CERT_FILE, RA_KEY_TLS_KEY_FILE, RA_KEY_TLS_SERVER_NAME,
     RA_KEY_TLS_INSECURE, RA_KEY_S3_CA_FILE, RA_KEY_S3_INSECURE, RA_KEY_ALLOW_MASTER,
-    RA_KEY_PICK_REPLICA, RA_KEY_REPLICA_ALLOW, RA_KEY_ALLOW_UNCHECKED_RDB, RA_KEY_SENTINEL_MASTER, RA_KEY_CONNECT_TIMEOUT, RA_KEY_READ_TIMEOUT, RA_KEY_SYNC_TIMEOUT, RA_KEY_SWEEP,
+    RA_KEY_PICK_REPLICA, RA_KEY_REPLICA_ALLOW, RA_KEY_ALLOW_UNCHECKED_RDB, RA_KEY_ALLOW_MIGRATING, RA_KEY_SENTINEL_MASTER, RA_KEY_CONNECT_TIMEOUT, RA_KEY_READ_TIMEOUT, RA_KEY_SYNC_TIMEOUT, RA_KEY_SWEEP,
     RA_KEY_COMPRESSION, RA_KEY_COMPRESSION_LEVEL, RA_KEY_COMPRESSION_THREADS, RA_KEY_ENCRYPT_RECIPIENT, RA_KEY_ENCRYPT_RECIPIENTS_FILE,
     RA_KEY_IDENTITY_FILE,
     RA_KEY_RETRIES, RA_KEY_RETRY_DELAY, RA_KEY_METRICS_FILE, RA_KEY_LISTEN_ADDRESS, RA_KEY_HEALTH_MAX_AGE,
@@ -81,6 +81,7 @@ typedef struct ra_config {
     int pick_replica;
     char *replica_allow;     /* hosts a picked replica may be on besides the master's; NULL = none */
     int allow_unchecked_rdb; /* accept an RDB without a CRC-64 (rdbchecksum no) */
+    int allow_migrating;     /* cluster: back up while slots migrate or are uncovered (recorded) */
     char *sentinel_master;   /* NULL: source is the data node; else a Sentinel and this master name */
     long connect_timeout;    /* seconds */
     long read_timeout;       /* seconds */

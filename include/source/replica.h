@@ -65,6 +65,11 @@ typedef struct ra_replica_opts {
                                    0 = RA_READ_TIMEOUT_MS_DEFAULT */
     long sync_timeout_ms;       /* the RDB must start within this (keep-alives only until then);
                                    0 = RA_SYNC_TIMEOUT_MS_DEFAULT */
+    int allow_migrating;        /* cluster: accept moving or uncovered slots (source/clusterscan.h) */
+    const char *node_host;      /* non-NULL: connect to this node (a cluster node picked by
+                                   source/clusterscan.h) instead of the url's host(s); the url
+                                   still gives credentials and TLS */
+    int node_port;
     volatile sig_atomic_t *cancel; /* non-zero -> stop with RA_E_CANCELLED */
     const ra_log *log;
 } ra_replica_opts;
@@ -75,11 +80,15 @@ typedef struct ra_replica_info {
     char redis_version[32];
     char host[256];          /* the server actually synced from (may differ with pick_replica) */
     int port;
+    int cluster;             /* the url named a cluster node (INFO server redis_mode:cluster) and no
+                                node_host was given: no role was checked, back up every shard */
 } ra_replica_info;
 
 /* Connect, authenticate, check the role (refuse a master unless allowed, naming its replicas;
  * with pick_replica move to the online replica with the least lag; refuse a replica whose master
- * link is down). Password: the URL's, else opts->password. NULL with err
+ * link is down). Several hosts in the url without sentinel_master: the first that answers, which
+ * must be a cluster node. A cluster node without node_host: info->cluster is set and nothing is
+ * checked. Password: the URL's, else opts->password. NULL with err
  * set: RA_E_USAGE for a bad URL or TLS file, RA_E_SOURCE otherwise. Caller frees with
  * ra_replica_free. opts and its strings are copied. */
 ra_replica *ra_replica_connect(const ra_replica_opts *opts, ra_replica_info *info, ra_err *err);

@@ -9,6 +9,7 @@
  * turn under s3_lock (a heartbeat waits for it; the stream thread takes it only around its own
  * short requests). */
 #include "command/backup.h"
+#include "command/cluster_backup.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -399,6 +400,10 @@ int ra_backup_run(const ra_backup_opts *opts, ra_record *rec, ra_err *err) {
     ra_replica_info info = {0};
     ra_replica *replica = ra_replica_connect(opts->source, &info, err);
     if (replica == NULL) return -1;
+    if (info.cluster) { /* a cluster node: every shard, at once (command/cluster_backup.h) */
+        ra_replica_free(replica);
+        return ra_cluster_backup_run(opts, rec, err);
+    }
 
     ra_record other;
     int busy = ra_catalog_find_running(&cat, time(NULL), NULL, &other, err);

@@ -181,6 +181,19 @@ static int key_id(const char *key, const char *ext, char id[RA_ID_MAX]) {
     return ra_record_id_valid(id);
 }
 
+/* Is key "<...>/<id>/shard-<n>.<format>" (a cluster backup's shard)? Then 1 and id filled. */
+static int shard_key_id(const char *key, char id[RA_ID_MAX]) {
+    const char *base = strrchr(key, '/');
+    if (base == NULL || strncmp(base + 1, "shard-", 6) != 0) return 0;
+    const char *start = base;
+    while (start > key && start[-1] != '/') start--;
+    size_t len = (size_t)(base - start);
+    if (len == 0 || len >= RA_ID_MAX) return 0;
+    memcpy(id, start, len);
+    id[len] = '\0';
+    return ra_record_id_valid(id);
+}
+
 typedef struct list_state {
     const ra_catalog *c;
     time_t since;          /* records last written before this are skipped (0: none) */
@@ -330,7 +343,7 @@ static int abort_orphan(void *ctx, const ra_s3_upload_ref *up, ra_err *err) {
     st->examined++;
     char id[RA_ID_MAX];
     if (!(key_id(up->key, ".rdb", id) || key_id(up->key, ".rdb.zst", id) || key_id(up->key, ".rdb.age", id) ||
-          key_id(up->key, ".rdb.zst.age", id)) ||
+          key_id(up->key, ".rdb.zst.age", id) || shard_key_id(up->key, id)) ||
         !run_over(st, id))
         return 0;
     ra_err aerr = {0};
@@ -383,8 +396,10 @@ int ra_catalog_sweep_before(const ra_catalog *c, int days, time_t now, time_t ke
     if (ra_catalog_list(c, now, &recs, &n, err) != 0) return -1;
     time_t cutoff = store_now - (time_t)days * 86400;
     if (keep_from > 0 && keep_from < cutoff) cutoff = keep_from;
-    const char **keys = calloc(2 * n + 1, sizeof(*keys));
-    char **owned = calloc(2 * n + 1, sizeof(*owned));
+    size_t cap = 2 * n + 1; /* a cluster backup is one unit: its record and every shard's object */
+    for (size_t i = 0; i < n; i++) cap += (size_t)recs[i].nshards;
+    const char **keys = calloc(cap, sizeof(*keys));
+    char **owned = calloc(cap, sizeof(*owned));
     size_t nkeys = 0;
     int count = 0, rc = 0;
     if (keys == NULL || owned == NULL) rc = ra_err_set(err, RA_E_INTERNAL, "out of memory");
@@ -402,10 +417,19 @@ int ra_catalog_sweep_before(const ra_catalog *c, int days, time_t now, time_t ke
                     dry_run ? "would delete" : "deleting", recs[i].id,
                     (long)((store_now - recs[i].started) / 86400));
         if (dry_run) continue;
-        owned[nkeys] = ra_record_object_key(c->prefix, c->instance, recs[i].id, recs[i].format);
-        if (owned[nkeys] == NULL) owned[nkeys] = ra_record_rdb_key(c->prefix, c->instance, recs[i].id);
-        keys[nkeys] = owned[nkeys];
-        nkeys++;
+        for (int s = 0; s < recs[i].nshards; s++) {
+            owned[nkeys] = ra_record_shard_key(c->prefix, c->instance, recs[i].id, s, recs[i].format);
+            if (owned[nkeys] != NULL) {
+                keys[nkeys] = owned[nkeys];
+                nkeys++;
+            }
+        }
+        if (recs[i].nshards == 0) {
+            owned[nkeys] = ra_record_object_key(c->prefix, c->instance, recs[i].id, recs[i].format);
+            if (owned[nkeys] == NULL) owned[nkeys] = ra_record_rdb_key(c->prefix, c->instance, recs[i].id);
+            keys[nkeys] = owned[nkeys];
+            nkeys++;
+        }
         owned[nkeys] = ra_record_json_key(c->prefix, c->instance, recs[i].id);
         keys[nkeys] = owned[nkeys];
         nkeys++;

@@ -29,11 +29,13 @@ static const ra_option list_options[] = {
 static const ra_option url_options[] = {
     {"--expires", "DURATION", "validity: 43200, 30m, 12h, 7d (default: url-expiry, 12h; at most 7 days)"},
     {"--public", NULL, "sign for public-endpoint instead of endpoint"},
-    {"--json", NULL, "print id, key, expires_at, url and public_url (when public-endpoint is set)"},
+    {"--json", NULL, "print id, key, expires_at, url and public_url (when public-endpoint is set); a cluster "
+                     "backup: an array, one object per shard"},
+    {"--shard", "N", "a cluster backup: the link of shard N only"},
     {NULL, NULL, NULL},
 };
 static const ra_option verify_options[] = {
-    {"--json", NULL, "print id, key, size, crc64 and rdb_version"},
+    {"--json", NULL, "print id, key, size, crc64 and rdb_version (a cluster backup: an array, one per shard)"},
     {NULL, NULL, NULL},
 };
 static const ra_option restore_options[] = {
@@ -73,10 +75,10 @@ static const ra_command commands[] = {
      .options = list_options, .notes = "",
      .examples = EX "list\n" EX "list --instance cache-eu\n" EX "list --json | jq -r '.[0].id'\n",
      .run = ra_cmd_list},
-    {.name = "url", .usage = "url ID|latest [--expires DURATION] [--public] [--json]",
+    {.name = "url", .usage = "url ID|latest [--expires DURATION] [--public] [--json] [--shard N]",
      .summary = "print a presigned download URL for a backup", .options = url_options, .operand = "ID", .notes = "",
      .examples = EX "url 20261128T221407Z-913d\n" EX "url 20261128T221407Z-913d --expires 30m --public\n"
-     "curl -o dump.rdb \"$(" EX "url 20261128T221407Z-913d)\"\n",
+     "curl -o dump.rdb \"$(" EX "url 20261128T221407Z-913d)\"\n" EX "url 20261129T011038Z-03ad --shard 1\n",
      .run = ra_cmd_url},
     {.name = "verify", .usage = "verify ID|latest [--json]",
      .summary = "read a backup back and check it: RDB framing, CRC-64, size and checksum recorded",
@@ -368,10 +370,25 @@ int ra_app_get_backup(const ra_store *store, const char *id, const char *purpose
         ra_record_clear(rec);
         return ra_err_set(err, RA_E_INTERNAL, "out of memory");
     }
-    if (!known || rec->key == NULL || strcmp(rec->key, key) != 0 || strcmp(rec->id, id) != 0) {
+    if (known && rec->nshards > 0) { /* a cluster backup: <id>/shard-<n>.<format>, the key is shard 0's */
+        free(key);
+        key = NULL;
+        for (int i = 0; i < rec->nshards; i++) {
+            char *want = ra_record_shard_key(store->catalog.prefix, store->catalog.instance, id, i, rec->format);
+            int same = want != NULL && rec->shards[i].key != NULL && strcmp(want, rec->shards[i].key) == 0;
+            if (i == 0) key = want;
+            else free(want);
+            if (!same && key != NULL) known = -1;
+        }
+        if (key == NULL) {
+            ra_record_clear(rec);
+            return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+        }
+    }
+    if (known <= 0 || rec->key == NULL || strcmp(rec->key, key) != 0 || strcmp(rec->id, id) != 0) {
         ra_err_set(err, RA_E_VERIFY,
                    "the record of backup '%s' names another object%s than %s: refusing it (the record was altered; "
-                   "remove it or restore it from a copy)", id, known ? "" : " format", key);
+                   "remove it or restore it from a copy)", id, known == 0 ? " format" : "", key);
         free(key);
         ra_record_clear(rec);
         return -1;
@@ -404,6 +421,7 @@ void ra_app_replica_opts(const ra_app *app, ra_replica_opts *opts) {
         .pick_replica = c->pick_replica,
         .replica_allow = c->replica_allow,
         .allow_unchecked_rdb = c->allow_unchecked_rdb,
+        .allow_migrating = c->allow_migrating,
         .sentinel_master = c->sentinel_master,
         .connect_timeout_ms = c->connect_timeout * 1000,
         .read_timeout_ms = c->read_timeout * 1000,

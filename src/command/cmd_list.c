@@ -30,8 +30,11 @@ int ra_cmd_list(ra_app *app, const ra_args *args, ra_err *err) {
             char keys[24] = "-"; /* not counted: an older record, or a structure the reader did not know */
             if (r->state == RA_STATE_SUCCEEDED) ra_human_bytes((double)r->bytes, size, sizeof(size));
             if (r->keys.known) snprintf(keys, sizeof(keys), "%lld", r->keys.total);
-            printf("%-21s  %-6s  %-20s  %-20s  %9s  %10s  %-9s  %s%s\n", r->id, r->automatic ? "auto" : "manual",
+            char shards[32] = ""; /* a cluster backup: its shard count before the remark */
+            if (r->nshards > 0) snprintf(shards, sizeof(shards), "[%d shards]%s", r->nshards, r->remark ? " " : "");
+            printf("%-21s  %-6s  %-20s  %-20s  %9s  %10s  %-9s  %s%s%s\n", r->id, r->automatic ? "auto" : "manual",
                    started, finished[0] ? finished : "-", size, keys, ra_state_name(r->state), r->keep ? "[kept] " : "",
+                   shards,
                    r->remark ? r->remark : "");
         }
     }

@@ -50,6 +50,11 @@ int ra_cmd_status(ra_app *app, const ra_args *args, ra_err *err) {
                    ra_state_name(r->state), started[0] ? started : "-", updated[0] ? updated : "-", bytes,
                    per_second, r->exit_class ? "[" : "", r->exit_class ? r->exit_class : "", r->exit_class ? "] " : "",
                    r->error ? r->error : "");
+            for (int j = 0; j < r->nshards; j++) { /* a cluster backup: each shard's progress */
+                ra_human_bytes((double)r->shards[j].bytes, bytes, sizeof(bytes));
+                printf("  shard %-3d %-20.20s  %10s  from %s\n", j, r->shards[j].slots ? r->shards[j].slots : "?",
+                       bytes, r->shards[j].node ? r->shards[j].node : "?");
+            }
         }
     }
     free(shown); /* the records it points into are freed below */

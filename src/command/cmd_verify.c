@@ -1,8 +1,8 @@
-/* cmd_verify.c - `verify ID`: read a stored backup back from S3 through the RDB verifier (magic, EOF
- * opcode, CRC-64) and the structural reader (every opcode and value), and compare its size, checksum
- * and key count with the record written when it was taken. A sealed backup is first decrypted (with
- * identity-file) and decompressed: age authenticates every chunk, zstd checks its frame checksum, and
- * the RDB checks are those of the plaintext. */
+/* cmd_verify.c - `verify ID|latest`: read a stored backup back from S3 through the RDB verifier (magic,
+ * EOF opcode, CRC-64) and the structural reader (every opcode and value), and compare its size, checksum
+ * and key count with the record written when it was taken; a cluster backup shard by shard. A sealed
+ * backup is first decrypted (with identity-file) and decompressed: age authenticates every chunk, zstd
+ * checks its frame checksum, and the RDB checks are those of the plaintext. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +39,84 @@ static int sealed_feed(void *ctx, const void *data, size_t len, ra_err *err) {
     return in.write(in.ctx, data, len, err);
 }
 
+/* Read one object back through the readers and compare it with what was recorded of it (keys < 0: the
+ * record has no count for it). */
+static int verify_one(const ra_config *c, ra_s3 *s3, const ra_record *rec, const char *key, long long bytes,
+                      uint64_t crc64, long long keys, readers *rd, int *sealed, ra_err *err) {
+    const char *id = rec->id;
+    ra_rdb_init(&rd->rdb);
+    rd->bad_structure = 0;
+    ra_rdbparse_free(rd->parser);
+    if ((rd->parser = ra_rdbparse_new(NULL)) == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    ra_sink to_rdb = {.ctx = rd, .write = rdb_write};
+    int plain = 1;
+    ra_seal *unseal = ra_app_unseal(c, rec, &to_rdb, &plain, err);
+    if (unseal == NULL && !plain) return -1;
+    *sealed = unseal != NULL;
+    int rc = unseal ? ra_s3_get_object(s3, key, sealed_feed, unseal, err) : ra_s3_get_object(s3, key, feed, rd, err);
+    if (rc == 0 && unseal && ra_seal_finish(unseal, err) != 0) rc = -1;
+    if (rc != 0 && err->code == RA_E_NOTFOUND)
+        ra_err_set(err, RA_E_NOTFOUND, "backup '%s' has a record but its object '%s' is gone (expired?)", id, key);
+    else if (rc != 0 && err->code == RA_E_VERIFY && unseal)
+        ra_err_prefix(err, "backup '%s' ('%s') does not verify: ", id, key);
+    else if (rc != 0 && err->code == RA_E_VERIFY)
+        ra_err_prefix(err, "backup '%s' ('%s') is damaged: ", id, key);
+    if (rc == 0) {
+        if (ra_rdb_finish(&rd->rdb, err) != 0) {
+            rc = -1;
+        } else if (rd->bad_structure || ra_rdbparse_finish(rd->parser, &rd->structure) != 0) {
+            *err = rd->structure;
+            rc = -1;
+        }
+        if (rc != 0) ra_err_prefix(err, "backup '%s' ('%s') is damaged: ", id, key);
+    }
+    const ra_rdb_counts *counts = ra_rdbparse_counts(rd->parser);
+    if (rc == 0 && keys >= 0 && counts->keys != keys)
+        rc = ra_err_set(err, RA_E_VERIFY, "backup '%s' ('%s') holds %lld keys, its record says %lld", id, key,
+                        counts->keys, keys);
+    /* a whole, self-consistent RDB that is not the one recorded (replaced, or another backup's) */
+    if (rc == 0 && rd->rdb.total != bytes)
+        rc = ra_err_set(err, RA_E_VERIFY, "backup '%s' ('%s') holds %lld bytes, its record says %lld", id, key,
+                        rd->rdb.total, bytes);
+    if (rc == 0 && crc64 != 0 && rd->rdb.crc != crc64)
+        rc = ra_err_set(err, RA_E_VERIFY, "backup '%s' ('%s') has crc64 %016" PRIx64 ", its record says %016" PRIx64,
+                        id, key, rd->rdb.crc, crc64);
+    ra_seal_free(unseal);
+    return rc;
+}
+
+/* One verified object: a JSON object's text (caller frees), or a line on stdout and NULL. */
+static char *report(const ra_record *rec, const char *key, const readers *rd, int sealed, int shard, int json) {
+    char crc[17], size[16];
+    const ra_rdb *rdb = &rd->rdb;
+    const ra_rdb_counts *counts = ra_rdbparse_counts(rd->parser);
+    snprintf(crc, sizeof(crc), "%016" PRIx64, rdb->crc);
+    ra_human_bytes((double)rdb->total, size, sizeof(size));
+    if (json) {
+        ra_out_field f[] = {
+            {"id", RA_OUT_STR, rec->id, 0},
+            {"key", RA_OUT_STR, key, 0},
+            {"size", RA_OUT_INT, NULL, rdb->total},
+            {"crc64", RA_OUT_STR, crc, 0},
+            {"rdb_version", RA_OUT_INT, NULL, rdb->version},
+            {"format", RA_OUT_STR, rec->format ? rec->format : "rdb", 0},
+            {"keys", RA_OUT_INT, NULL, counts->keys},
+            {"expires", RA_OUT_INT, NULL, counts->expires},
+            {"verified", RA_OUT_BOOL, NULL, 1},
+            {"shard", RA_OUT_INT, NULL, shard},
+            {"slots", RA_OUT_STR, shard >= 0 ? rec->shards[shard].slots : NULL, 0},
+        };
+        return ra_output_json_text(f, sizeof(f) / sizeof(f[0]) - (shard >= 0 ? 0 : 2));
+    }
+    char shard_text[64] = "";
+    if (shard >= 0)
+        snprintf(shard_text, sizeof(shard_text), " shard %d (slots %.30s)", shard, rec->shards[shard].slots);
+    printf("backup %s%s verified: %s (%lld bytes), RDB version %d, crc64 %s%s, %lld keys (%lld with a TTL)%s%s\n",
+           rec->id, shard_text, size, rdb->total, rdb->version, crc,
+           rdb->checksum_disabled ? " (the source wrote no checksum)" : "", counts->keys, counts->expires,
+           sealed ? ", stored as " : "", sealed ? rec->format : "");
+    return NULL;
+}
 
 int ra_cmd_verify(ra_app *app, const ra_args *args, ra_err *err) {
     const ra_config *c = app->config;
@@ -52,71 +130,30 @@ int ra_cmd_verify(ra_app *app, const ra_args *args, ra_err *err) {
     if (ra_app_open_store(app, &store, err) != 0) return -1;
     ra_record rec = {0};
     int rc = ra_app_get_backup(&store, id, "verify", &rec, err);
-    if (rc == 0) id = rec.id; /* "latest" resolved */
-    readers rd = {.parser = ra_rdbparse_new(NULL)};
-    ra_rdb_init(&rd.rdb);
-    if (rc == 0 && rd.parser == NULL) rc = ra_err_set(err, RA_E_INTERNAL, "out of memory");
-    ra_seal *unseal = NULL;
-    int plain = 1;
-    ra_sink to_rdb = {.ctx = &rd, .write = rdb_write};
-    if (rc == 0 && (unseal = ra_app_unseal(c, &rec, &to_rdb, &plain, err)) == NULL && !plain) rc = -1;
-    if (rc == 0) {
-        rc = unseal ? ra_s3_get_object(store.s3, rec.key, sealed_feed, unseal, err)
-                    : ra_s3_get_object(store.s3, rec.key, feed, &rd, err);
-        if (rc == 0 && unseal && ra_seal_finish(unseal, err) != 0) rc = -1;
-        if (rc != 0 && err->code == RA_E_NOTFOUND)
-            ra_err_set(err, RA_E_NOTFOUND, "backup '%s' has a record but its object '%s' is gone (expired?)", id,
-                       rec.key);
-        else if (rc != 0 && err->code == RA_E_VERIFY && unseal)
-            ra_err_prefix(err, "backup '%s' ('%s') does not verify: ", id, rec.key);
-        else if (rc != 0 && err->code == RA_E_VERIFY)
-            ra_err_prefix(err, "backup '%s' ('%s') is damaged: ", id, rec.key);
-    }
-    if (rc == 0) {
-        if (ra_rdb_finish(&rd.rdb, err) != 0) {
-            rc = -1;
-        } else if (rd.bad_structure || ra_rdbparse_finish(rd.parser, &rd.structure) != 0) {
-            *err = rd.structure;
-            rc = -1;
+    readers rd = {0};
+    int sealed = 0;
+    if (rc == 0 && rec.nshards == 0) {
+        rc = verify_one(c, store.s3, &rec, rec.key, rec.bytes, rec.crc64, rec.keys.known ? rec.keys.total : -1, &rd,
+                        &sealed, err);
+        if (rc == 0) {
+            char *text = report(&rec, rec.key, &rd, sealed, -1, json);
+            if (json) printf("%s\n", text ? text : "null");
+            free(text);
         }
-        if (rc != 0) ra_err_prefix(err, "backup '%s' ('%s') is damaged: ", id, rec.key);
-    }
-    const ra_rdb_counts *counts = rd.parser ? ra_rdbparse_counts(rd.parser) : NULL;
-    if (rc == 0 && rec.keys.known && counts->keys != rec.keys.total)
-        rc = ra_err_set(err, RA_E_VERIFY, "backup '%s' ('%s') holds %lld keys, its record says %lld", id, rec.key,
-                        counts->keys, rec.keys.total);
-    /* a whole, self-consistent RDB that is not the one recorded (replaced, or another backup's) */
-    if (rc == 0 && rd.rdb.total != rec.bytes)
-        rc = ra_err_set(err, RA_E_VERIFY, "backup '%s' ('%s') holds %lld bytes, its record says %lld", id, rec.key,
-                        rd.rdb.total, rec.bytes);
-    if (rc == 0 && rec.crc64 != 0 && rd.rdb.crc != rec.crc64)
-        rc = ra_err_set(err, RA_E_VERIFY, "backup '%s' ('%s') has crc64 %016" PRIx64 ", its record says %016" PRIx64,
-                        id, rec.key, rd.rdb.crc, rec.crc64);
-    if (rc == 0) {
-        char crc[17], size[16];
-        snprintf(crc, sizeof(crc), "%016" PRIx64, rd.rdb.crc);
-        ra_human_bytes((double)rd.rdb.total, size, sizeof(size));
-        if (json) {
-            ra_out_field f[] = {
-                {"id", RA_OUT_STR, rec.id, 0},
-                {"key", RA_OUT_STR, rec.key, 0},
-                {"size", RA_OUT_INT, NULL, rd.rdb.total},
-                {"crc64", RA_OUT_STR, crc, 0},
-                {"rdb_version", RA_OUT_INT, NULL, rd.rdb.version},
-                {"format", RA_OUT_STR, rec.format ? rec.format : "rdb", 0},
-                {"keys", RA_OUT_INT, NULL, counts->keys},
-                {"expires", RA_OUT_INT, NULL, counts->expires},
-                {"verified", RA_OUT_BOOL, NULL, 1},
-            };
-            ra_output_json_object(stdout, f, sizeof(f) / sizeof(f[0]));
-        } else {
-            printf("backup %s verified: %s (%lld bytes), RDB version %d, crc64 %s%s, %lld keys (%lld with a TTL)%s%s\n",
-                   rec.id, size, rd.rdb.total, rd.rdb.version, crc,
-                   rd.rdb.checksum_disabled ? " (the source wrote no checksum)" : "", counts->keys, counts->expires,
-                   unseal ? ", stored as " : "", unseal ? rec.format : "");
+    } else if (rc == 0) {
+        /* a cluster backup: every shard, each against its own size and CRC-64 */
+        char **texts = calloc((size_t)rec.nshards, sizeof(*texts));
+        if (texts == NULL) rc = ra_err_set(err, RA_E_INTERNAL, "out of memory");
+        for (int i = 0; rc == 0 && i < rec.nshards; i++) {
+            const ra_record_shard *sh = &rec.shards[i];
+            rc = verify_one(c, store.s3, &rec, sh->key, sh->bytes, sh->crc64, -1, &rd, &sealed, err);
+            if (rc == 0) texts[i] = report(&rec, sh->key, &rd, sealed, i, json);
+            else ra_err_prefix(err, "shard %d (slots %s): ", i, sh->slots ? sh->slots : "?");
         }
+        if (rc == 0 && json) ra_output_json_array(stdout, texts, (size_t)rec.nshards);
+        for (int i = 0; texts != NULL && i < rec.nshards; i++) free(texts[i]);
+        free(texts);
     }
-    ra_seal_free(unseal);
     ra_rdbparse_free(rd.parser);
     ra_record_clear(&rec);
     ra_app_close_store(&store);

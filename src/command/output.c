@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-void ra_output_json_object(FILE *out, const ra_out_field *fields, size_t n) {
+char *ra_output_json_text(const ra_out_field *fields, size_t n) {
     json_t *o = json_object();
     for (size_t i = 0; o != NULL && i < n; i++) {
         const ra_out_field *f = &fields[i];
@@ -16,9 +16,20 @@ void ra_output_json_object(FILE *out, const ra_out_field *fields, size_t n) {
         json_object_set_new(o, f->name, v);
     }
     char *text = o ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(o);
+    return text;
+}
+
+void ra_output_json_object(FILE *out, const ra_out_field *fields, size_t n) {
+    char *text = ra_output_json_text(fields, n);
     fprintf(out, "%s\n", text ? text : "null");
     free(text);
-    json_decref(o);
+}
+
+void ra_output_json_array(FILE *out, char *const *texts, size_t n) {
+    fprintf(out, "[");
+    for (size_t i = 0; i < n; i++) fprintf(out, "%s%s", i ? ",\n" : "\n", texts[i] ? texts[i] : "null");
+    fprintf(out, "%s]\n", n ? "\n" : "");
 }
 
 void ra_output_records_json(FILE *out, const ra_record *recs, size_t n) {

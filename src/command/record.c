@@ -29,6 +29,18 @@ void ra_record_clear(ra_record *r) {
     free_str(&r->format);
     free_str(&r->recipients);
     free_str(&r->exit_class);
+    free_str(&r->moving);
+    for (int i = 0; i < r->nshards; i++) {
+        ra_record_shard *sh = &r->shards[i];
+        free(sh->slots);
+        free(sh->master_id);
+        free(sh->master);
+        free(sh->node_id);
+        free(sh->node);
+        free(sh->replid);
+        free(sh->key);
+    }
+    free(r->shards);
     free_str(&r->boot_id);
     free_str(&r->pid_ns);
     free(r->keys.dbs);
@@ -262,7 +274,7 @@ char *ra_record_to_json(const ra_record *r) {
     json_object_set_new(o, "size", r->state == RA_STATE_SUCCEEDED ? json_integer(r->bytes) : json_null());
     json_object_set_new(o, "bytes", json_integer(r->bytes));
     json_object_set_new(o, "rate", json_integer((json_int_t)llround(r->rate))); /* bytes per second */
-    set_str(o, "crc64", r->state == RA_STATE_SUCCEEDED ? crc : NULL);
+    set_str(o, "crc64", r->state == RA_STATE_SUCCEEDED && r->nshards == 0 ? crc : NULL); /* cluster: per shard */
     set_str(o, "error", r->error);
     set_str(o, "source", r->source);
     set_str(o, "redis_version", r->redis_version);
@@ -282,6 +294,31 @@ char *ra_record_to_json(const ra_record *r) {
     json_object_set_new(o, "stored_size", r->stored > 0 ? json_integer(r->stored) : json_null());
     set_str(o, "exit_class", r->exit_class);
     json_object_set_new(o, "keep", json_boolean(r->keep));
+    if (r->nshards > 0) {
+        json_t *a = json_array();
+        for (int i = 0; i < r->nshards; i++) {
+            const ra_record_shard *sh = &r->shards[i];
+            json_t *x = json_object();
+            snprintf(crc, sizeof(crc), "%016" PRIx64, sh->crc64);
+            json_object_set_new(x, "shard", json_integer(i));
+            set_str(x, "slots", sh->slots);
+            set_str(x, "master_id", sh->master_id);
+            set_str(x, "master", sh->master);
+            set_str(x, "node_id", sh->node_id);
+            set_str(x, "node", sh->node);
+            set_str(x, "replid", sh->replid);
+            json_object_set_new(x, "offset", sh->offset >= 0 ? json_integer(sh->offset) : json_null());
+            json_object_set_new(x, "size", json_integer(sh->bytes));
+            json_object_set_new(x, "stored_size", json_integer(sh->stored));
+            set_str(x, "crc64", r->state == RA_STATE_SUCCEEDED ? crc : NULL);
+            set_str(x, "key", sh->key);
+            json_object_set_new(x, "started_after", json_real(sh->started));
+            json_array_append_new(a, x);
+        }
+        json_object_set_new(o, "shards", a);
+        json_object_set_new(o, "skew", json_real(r->skew));
+        set_str(o, "moving", r->moving);
+    }
     if (r->boot_id) set_str(o, "boot_id", r->boot_id);
     if (r->pid_ns) set_str(o, "pid_ns", r->pid_ns);
     json_object_set_new(o, "keys", keys_to_json(&r->keys));
@@ -350,9 +387,55 @@ int ra_record_from_json(ra_record *r, const char *text, size_t len, ra_err *err)
     r->stored = json_integer_value(json_object_get(o, "stored_size"));
     r->exit_class = get_str(o, "exit_class");
     r->keep = json_is_true(json_object_get(o, "keep"));
+    json_t *shards = json_object_get(o, "shards");
+    if (json_is_array(shards) && json_array_size(shards) > 0 && json_array_size(shards) <= 4096) {
+        r->shards = calloc(json_array_size(shards), sizeof(*r->shards));
+        json_t *x;
+        json_array_foreach(shards, i, x) {
+            if (r->shards == NULL) break;
+            ra_record_shard *sh = &r->shards[r->nshards++];
+            sh->slots = get_str(x, "slots");
+            sh->master_id = get_str(x, "master_id");
+            sh->master = get_str(x, "master");
+            sh->node_id = get_str(x, "node_id");
+            sh->node = get_str(x, "node");
+            sh->replid = get_str(x, "replid");
+            json_t *so = json_object_get(x, "offset");
+            sh->offset = json_is_integer(so) ? json_integer_value(so) : -1;
+            sh->bytes = json_integer_value(json_object_get(x, "size"));
+            sh->stored = json_integer_value(json_object_get(x, "stored_size"));
+            const char *sc = json_string_value(json_object_get(x, "crc64"));
+            sh->crc64 = sc ? strtoull(sc, NULL, 16) : 0;
+            sh->key = get_str(x, "key");
+            sh->started = json_number_value(json_object_get(x, "started_after"));
+        }
+        r->skew = json_number_value(json_object_get(o, "skew"));
+        r->moving = get_str(o, "moving");
+    }
     r->boot_id = get_str(o, "boot_id");
     r->pid_ns = get_str(o, "pid_ns");
     keys_from_json(&r->keys, json_object_get(o, "keys"));
     json_decref(o);
     return 0;
+}
+
+char *ra_record_shard_key(const char *prefix, const char *instance, const char *id, int n, const char *format) {
+    char *k = NULL;
+    const char *f = format ? format : "rdb";
+    if (strcmp(f, "rdb") != 0 && strcmp(f, "rdb.zst") != 0 && strcmp(f, "rdb.age") != 0 &&
+        strcmp(f, "rdb.zst.age") != 0)
+        return NULL;
+    if (asprintf(&k, "%s%s/%s/shard-%d.%s", prefix ? prefix : "", instance, id, n, f) < 0) return NULL;
+    return k;
+}
+
+int ra_record_object_keys(const ra_record *r, const char **keys, int cap) {
+    int n = 0;
+    if (r->nshards == 0) {
+        if (r->key != NULL && cap > 0) keys[n++] = r->key;
+        return n;
+    }
+    for (int i = 0; i < r->nshards && n < cap; i++)
+        if (r->shards[i].key != NULL) keys[n++] = r->shards[i].key;
+    return n;
 }

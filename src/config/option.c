@@ -130,6 +130,12 @@ const opt ra_config_opts[RA_CONFIG_NKEYS] = {
         "accept a snapshot without a CRC-64 (the source has rdbchecksum no); the record says so",
         "Without a checksum only the RDB framing can be verified: a flipped bit goes unnoticed.\n"
         "By default such a stream is refused (exit 5).", NULL, NULL, NULL, 0},
+    [RA_KEY_ALLOW_MIGRATING] = {"allow-migrating", T_BOOL, F(allow_migrating), "no", 0, 0, "BOOL",
+        "cluster: back up even while slots migrate or are not covered; the record names them",
+        "A source that is a Redis Cluster node is backed up whole: every shard, from its healthiest replica\n"
+        "(its master only with allow-master), all at once, into one backup. While a slot migrates its keys\n"
+        "are split between two shards, and an uncovered slot is in none: such a backup is refused (exit 3)\n"
+        "naming the slots, unless this is set.", NULL, NULL, NULL, 0},
     [RA_KEY_SENTINEL_MASTER] = {"sentinel-master", T_STR, F(sentinel_master), "", 0, 0, "NAME",
         "name of the master at the Sentinel that source then names; back up from its best replica",
         "The source URL may list several Sentinels, asked in order until one answers:\n"

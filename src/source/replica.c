@@ -12,6 +12,7 @@
 
 #include "common/limits.h"
 #include "common/url.h"
+#include "source/allow.h"
 #include "source/net.h"
 #include "source/payload.h"
 #include "source/psync.h"
@@ -60,6 +61,7 @@ struct ra_replica {
     /* from INFO / ROLE on the current server */
     char role[16];
     char version[32];
+    int cluster;      /* INFO server: redis_mode:cluster */
     int link_up;      /* replica: master_link_status:up */
     int syncing;      /* replica: master_sync_in_progress:1 */
     replica_peer peers[MAX_REPLICAS];
@@ -217,7 +219,7 @@ static int probe_role_cmd(ra_replica *r, ra_err *err) {
  * Two INFO calls rather than "INFO server replication": multi-section INFO is 7.0+. */
 static int probe_role(ra_replica *r, ra_err *err) {
     r->role[0] = r->version[0] = '\0';
-    r->link_up = r->syncing = 0;
+    r->link_up = r->syncing = r->cluster = 0;
     r->npeers = 0;
     const char *argv[2] = {"INFO", "server"};
     ra_resp_reply *rep = command(r, "info server", 2, argv, err);
@@ -231,7 +233,12 @@ static int probe_role(ra_replica *r, ra_err *err) {
                      user_name(r), ra_conn_name(r->conn));
         return probe_role_cmd(r, err);
     }
-    if (rep->type == RA_RESP_STRING) ra_resp_info_field(rep->str, "redis_version", r->version, sizeof(r->version));
+    if (rep->type == RA_RESP_STRING) {
+        char mode[32] = "";
+        ra_resp_info_field(rep->str, "redis_version", r->version, sizeof(r->version));
+        ra_resp_info_field(rep->str, "redis_mode", mode, sizeof(mode));
+        r->cluster = strcmp(mode, "cluster") == 0;
+    }
     ra_resp_reply_free(rep);
 
     argv[1] = "replication";
@@ -333,44 +340,6 @@ static int best_peer(const ra_replica *r) {
     return best;
 }
 
-/* Whether credentials may go to the replica ip:port that a master announced (R9): it is on the
- * master's own host (as the URL names it), or in the allow list ("host" or "host:port" entries,
- * "[v6]:port" for IPv6 with a port). 1 yes, 0 no, -1 for a malformed list (err set). */
-static int replica_allowed(const ra_replica *r, const char *master_host, const replica_peer *p, ra_err *err) {
-    if (strcasecmp(p->ip, master_host) == 0) return 1;
-    for (const char *e = r->replica_allow; e != NULL && *e;) {
-        e += strspn(e, " ");
-        size_t n = strcspn(e, ",");
-        while (n > 0 && e[n - 1] == ' ') n--;
-        char item[300], *host = item, *port = NULL;
-        if (n == 0) return ra_err_set(err, RA_E_USAGE, "empty entry in replica-allow (host or host:port, ...)");
-        if (n >= sizeof(item))
-            return ra_err_set(err, RA_E_USAGE, "replica-allow entry of %zu bytes is too long (host or host:port)", n);
-        memcpy(item, e, n);
-        item[n] = '\0';
-        char *rb = item[0] == '[' ? strchr(item, ']') : NULL;
-        if (rb != NULL) { /* [v6] or [v6]:port */
-            host = item + 1;
-            *rb = '\0';
-            if (rb[1] == ':') port = rb + 2;
-            else if (rb[1] != '\0') return ra_err_set(err, RA_E_USAGE, "invalid replica-allow entry '%s'", item);
-        } else if (strchr(item, ':') != NULL && strchr(item, ':') == strrchr(item, ':')) { /* host:port */
-            port = strchr(item, ':');
-            *port++ = '\0';
-        } /* else a host name, or an IPv6 address without a port */
-        size_t pl = port != NULL ? strlen(port) : 0;
-        int pv = port != NULL && pl >= 1 && pl <= 5 && strspn(port, "0123456789") == pl ? atoi(port) : 0;
-        if (port != NULL && (pv <= 0 || pv > 65535))
-            return ra_err_set(err, RA_E_USAGE, "invalid port in replica-allow entry '%.*s' (host or host:port)",
-                              (int)n, e);
-        if (strcasecmp(host, p->ip) == 0 && (port == NULL || pv == p->port)) return 1;
-        e += n;
-        e += strspn(e, " ");
-        if (*e == ',') e++;
-    }
-    return 0;
-}
-
 /* ---- Sentinel ----------------------------------------------------------------------------------- */
 
 #define MAX_SENTINEL_REPLICAS 64
@@ -437,6 +406,30 @@ static int via_sentinel(ra_replica *r, ra_err *err) {
     return ra_err_set(err, RA_E_SOURCE, "%s: no healthy replica to back up from: %s", where, rejected);
 }
 
+/* The url's one host, or the first of several that answers: a list of hosts without
+ * sentinel-master is only valid for cluster nodes. */
+static int open_seed(ra_replica *r, ra_err *err) {
+    if (r->nsentinels <= 1) return open_server(r, r->host, r->port, err);
+    char tried[1024] = "";
+    for (int i = 0; i < r->nsentinels; i++) {
+        ra_err e = {0};
+        if (open_server(r, r->sentinels[i].host, r->sentinels[i].port, &e) == 0) {
+            if (r->cluster) return 0;
+            return ra_err_set(err, RA_E_USAGE, "the source url lists %d hosts and '%s:%d' is no cluster node: "
+                              "only Sentinels come in a list (set sentinel-master), or cluster nodes",
+                              r->nsentinels, r->sentinels[i].host, r->sentinels[i].port);
+        }
+        if (e.code == RA_E_CANCELLED || e.code == RA_E_USAGE) {
+            *err = e;
+            return -1;
+        }
+        ra_log_warn(r->log, "source.seed_next", "%s; trying the next host", e.msg);
+        size_t n = strlen(tried);
+        snprintf(tried + n, sizeof(tried) - n, "%s%s", n ? "; " : "", e.msg);
+    }
+    return ra_err_set(err, RA_E_SOURCE, "none of the %d hosts of the source url answered: %s", r->nsentinels, tried);
+}
+
 ra_replica *ra_replica_connect(const ra_replica_opts *opts, ra_replica_info *info, ra_err *err) {
     ra_replica *r = calloc(1, sizeof(*r));
     if (r == NULL) {
@@ -478,10 +471,12 @@ ra_replica *ra_replica_connect(const ra_replica_opts *opts, ra_replica_info *inf
     ra_redis_url_clear(&u);
     memcpy(r->host, r->sentinels[0].host, sizeof(r->host));
     r->port = r->sentinels[0].port;
-    if (r->nsentinels > 1 && r->sentinel_master == NULL) {
-        ra_err_set(err, RA_E_USAGE, "the source url lists %d hosts: only Sentinels come in a list "
-                   "(set sentinel-master)", r->nsentinels);
-        goto fail;
+    if (opts->node_host != NULL) { /* a cluster node picked by the caller: the URL gives the rest */
+        snprintf(r->host, sizeof(r->host), "%s", opts->node_host);
+        r->port = opts->node_port;
+        r->nsentinels = 1;
+        free(r->sentinel_master);
+        r->sentinel_master = NULL;
     }
     /* the URL's password first; the caller's (REDISCLI_AUTH) when the URL carries none */
     if (r->password == NULL && opts->password != NULL && *opts->password != '\0' &&
@@ -491,8 +486,10 @@ ra_replica *ra_replica_connect(const ra_replica_opts *opts, ra_replica_info *inf
     }
     if (r->sentinel_master != NULL) {
         if (via_sentinel(r, err) < 0) goto fail;
-    } else if (open_server(r, r->host, r->port, err) < 0) {
+    } else if (open_seed(r, err) < 0) {
         goto fail;
+    } else if (r->cluster && opts->node_host == NULL) {
+        /* a cluster node: the caller backs up every shard (source/clusterscan.h) */
     } else if (strcmp(r->role, "master") == 0) {
         char peers[300];
         list_peers(r, peers, sizeof(peers));
@@ -504,7 +501,7 @@ ra_replica *ra_replica_connect(const ra_replica_opts *opts, ra_replica_info *inf
                 goto fail;
             }
             replica_peer p = r->peers[b];
-            int ok = r->password == NULL ? 1 : replica_allowed(r, r->sentinels[0].host, &p, err);
+            int ok = r->password == NULL ? 1 : ra_allow_check(r->replica_allow, r->sentinels[0].host, p.ip, p.port, err);
             if (ok < 0) goto fail;
             if (!ok) {
                 ra_err_set(err, RA_E_SOURCE, "%s is a master whose best replica %s:%d was only announced by "
@@ -544,6 +541,7 @@ ra_replica *ra_replica_connect(const ra_replica_opts *opts, ra_replica_info *inf
         snprintf(info->redis_version, sizeof(info->redis_version), "%s", r->version);
         snprintf(info->host, sizeof(info->host), "%s", r->host);
         info->port = r->port;
+        info->cluster = r->cluster;
     }
     return r;
 fail:

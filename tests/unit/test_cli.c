@@ -71,17 +71,18 @@ static void test_value_flags(void **state) {
     (void)state;
     const char *vf[16];
     size_t n = ra_command_value_flags(vf, 16);
-    assert_int_equal(n, 5);
+    assert_int_equal(n, 6);
     assert_null(vf[n]);
-    int remark = 0, expires = 0, days = 0, output = 0, target = 0;
+    int remark = 0, expires = 0, days = 0, output = 0, target = 0, shard = 0;
     for (size_t i = 0; i < n; i++) {
         remark += strcmp(vf[i], "--remark") == 0;
         expires += strcmp(vf[i], "--expires") == 0;
         days += strcmp(vf[i], "--days") == 0;
         output += strcmp(vf[i], "--output") == 0; /* restore */
         target += strcmp(vf[i], "--target") == 0;
+        shard += strcmp(vf[i], "--shard") == 0; /* url --shard N (cluster backups) */
     }
-    assert_int_equal(remark + expires + days + output + target, 5);
+    assert_int_equal(remark + expires + days + output + target + shard, 6);
     /* a short buffer still ends with NULL */
     assert_int_equal(ra_command_value_flags(vf, 2), 1);
     assert_null(vf[1]);

@@ -204,6 +204,57 @@ static void test_sealed_format(void **state) {
     ra_record_clear(&back);
 }
 
+static void test_cluster_shards(void **state) {
+    (void)state;
+    ra_record r = {.state = RA_STATE_SUCCEEDED, .offset = -1, .skew = 0.25};
+    ra_record_make_id(r.id, 1795900000, 0x3fa9);
+    r.instance = strdup("c1");
+    r.moving = strdup("slot 100 migrating to 583b6157");
+    r.nshards = 2;
+    r.shards = calloc(2, sizeof(*r.shards));
+    for (int i = 0; i < 2; i++) {
+        r.shards[i].slots = strdup(i ? "8192-16383" : "0-8191");
+        r.shards[i].node = strdup("127.0.0.1:7001");
+        r.shards[i].master_id = strdup("3e3828124b6eff9ba3d086e2e73927d61f6bceb0");
+        r.shards[i].key = ra_record_shard_key("p/", "c1", r.id, i, "rdb.zst");
+        r.shards[i].offset = 14 + i;
+        r.shards[i].bytes = 1000 + i;
+        r.shards[i].crc64 = 0xdeadbeefcafe0000ULL + (uint64_t)i;
+        r.shards[i].started = 0.125 * i;
+    }
+    assert_string_equal(r.shards[1].key, "p/c1/20261128T210640Z-3fa9/shard-1.rdb.zst");
+    assert_null(ra_record_shard_key("p/", "c1", r.id, 0, "tar"));
+    const char *keys[4];
+    assert_int_equal(ra_record_object_keys(&r, keys, 4), 2);
+    assert_ptr_equal(keys[1], r.shards[1].key);
+    char *text = ra_record_to_json(&r);
+    ra_record b;
+    ra_err err = {0};
+    assert_int_equal(ra_record_from_json(&b, text, strlen(text), &err), 0);
+    assert_int_equal(b.nshards, 2);
+    assert_string_equal(b.shards[1].slots, "8192-16383");
+    assert_string_equal(b.shards[1].key, r.shards[1].key);
+    assert_int_equal(b.shards[1].offset, 15);
+    assert_int_equal(b.shards[1].bytes, 1001);
+    assert_true(b.shards[1].crc64 == 0xdeadbeefcafe0001ULL);
+    assert_true(b.shards[1].started == 0.125);
+    assert_true(b.skew == 0.25);
+    assert_string_equal(b.moving, r.moving);
+    assert_non_null(strstr(text, "\"crc64\": null")); /* a cluster backup has one per shard, none overall */
+    free(text);
+    ra_record_clear(&b);
+    ra_record_clear(&r);
+    /* a plain record has no shards member and one key */
+    ra_record p = {.offset = -1};
+    ra_record_make_id(p.id, 1795900000, 1);
+    p.key = strdup("k.rdb");
+    text = ra_record_to_json(&p);
+    assert_null(strstr(text, "shards"));
+    assert_int_equal(ra_record_object_keys(&p, keys, 4), 1);
+    free(text);
+    ra_record_clear(&p);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_id_shape),       cmocka_unit_test(test_id_sorts_by_time),
@@ -211,6 +262,7 @@ int main(void) {
         cmocka_unit_test(test_json_round_trip), cmocka_unit_test(test_json_rejects_garbage),
         cmocka_unit_test(test_time_iso),       cmocka_unit_test(test_sealed_format),
         cmocka_unit_test(test_json_keys),
+        cmocka_unit_test(test_cluster_shards),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
