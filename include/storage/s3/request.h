@@ -65,6 +65,7 @@ typedef struct ra_s3_resp {
     char *etag;               /* ETag header, NULL when absent */
     char *request_id;         /* x-amz-request-id */
     time_t date;              /* Date header, 0 when absent */
+    time_t date_local;        /* our clock when that header arrived */
     time_t last_modified;
     long long content_length; /* -1 when absent */
     ra_s3_meta *meta;         /* x-amz-meta-* (prefix stripped, lower case) */
