@@ -60,6 +60,15 @@ int ra_backup_with_config(ra_app *app, int automatic, const char *remark, ra_rec
         free(recipients);
         return -1;
     }
+    /* the heartbeat's own client: a stalled record or lock write never holds up the stream's requests */
+    ra_s3_config sc;
+    ra_app_s3_config(app, NULL, &sc);
+    ra_s3 *beat = ra_s3_new(&sc, err);
+    if (beat == NULL) {
+        ra_app_close_store(&store);
+        free(recipients);
+        return -1;
+    }
     ra_replica_opts src;
     ra_app_replica_opts(app, &src);
     ra_progress *bar = app->stderr_tty ? ra_progress_new(stderr, 0) : NULL;
@@ -71,6 +80,7 @@ int ra_backup_with_config(ra_app *app, int automatic, const char *remark, ra_rec
     }
     ra_backup_opts opts = {
         .catalog = &store.catalog,
+        .beat_s3 = beat,
         .source = &src,
         .part_size = c->part_size,
         .concurrency = c->concurrency,
@@ -88,6 +98,7 @@ int ra_backup_with_config(ra_app *app, int automatic, const char *remark, ra_rec
     app->log.hook = NULL;
     app->log.hook_ctx = NULL;
     ra_progress_free(bar);
+    ra_s3_free(beat);
     ra_app_close_store(&store);
     free(recipients);
     return rc;
