@@ -18,6 +18,8 @@ struct ra_lock {
     char *etag;          /* of our last write */
     char id[RA_ID_MAX];
     int honoured;
+    int bare;            /* the store matches If-Match only on the bare ETag (RGW 16 compares it
+                            with its stored, unquoted ETag) */
     int lost;            /* atomic */
 };
 
@@ -35,7 +37,7 @@ void ra_lock_free(ra_lock *l) {
     free(l);
 }
 
-static int put(ra_lock *l, ra_s3 *s3, int if_absent, const char *if_match, ra_err *err) {
+static int put_once(ra_lock *l, ra_s3 *s3, int if_absent, const char *if_match, ra_err *err) {
     char *etag = NULL;
     ra_s3_put_opts o = {.content_type = "application/json", .if_absent = if_absent, .if_match = if_match,
                         .etag = &etag};
@@ -49,13 +51,29 @@ static int put(ra_lock *l, ra_s3 *s3, int if_absent, const char *if_match, ra_er
     return rc;
 }
 
+/* A PUT, with If-Match on etag as received (quoted); when refused, once more on the bare ETag, which
+ * some stores want, and that form from then on. Refused in both forms: the ETag is not the object's. */
+static int put(ra_lock *l, ra_s3 *s3, int if_absent, const char *if_match, ra_err *err) {
+    if (if_match == NULL) return put_once(l, s3, if_absent, NULL, err);
+    size_t n = strlen(if_match);
+    int quoted = n >= 2 && if_match[0] == '"' && if_match[n - 1] == '"';
+    char bare[256];
+    snprintf(bare, sizeof(bare), "%.*s", quoted ? (int)(n - 2) : (int)n, if_match + (quoted ? 1 : 0));
+    int rc = put_once(l, s3, if_absent, l->bare && quoted ? bare : if_match, err);
+    if (rc == RA_S3_PRECONDITION_FAILED && quoted && !l->bare) {
+        rc = put_once(l, s3, if_absent, bare, err);
+        if (rc == 0) l->bare = 1;
+    }
+    return rc;
+}
+
 /* Does the store honour If-None-Match and If-Match? Both probes rewrite our own body, so a store
  * that ignores them leaves the lock as it was. 1 yes, 0 no, -1 failed. */
 static int probe(ra_lock *l, int created, ra_err *err) {
     ra_s3 *s3 = l->c->s3;
     ra_err perr = {0};
     int rc = created ? put(l, s3, 1, NULL, &perr) : RA_S3_PRECONDITION_FAILED;
-    if (rc == RA_S3_PRECONDITION_FAILED) rc = put(l, s3, 0, PROBE_ETAG, &perr);
+    if (rc == RA_S3_PRECONDITION_FAILED) rc = put_once(l, s3, 0, PROBE_ETAG, &perr);
     if (rc == RA_S3_PRECONDITION_FAILED) return 1;
     if (rc == 0) return 0;
     if (err) *err = perr;
@@ -166,9 +184,8 @@ int ra_lock_renew(ra_lock *l, ra_s3 *s3, ra_err *err) {
     if (rc == RA_S3_PRECONDITION_FAILED || (rc < 0 && err && err->code == RA_E_NOTFOUND)) {
         __atomic_store_n(&l->lost, 1, __ATOMIC_RELAXED);
         return ra_err_set(err, RA_E_BUSY,
-                          "backup %s lost the lock of instance '%s': another run took s3 object '%s' (this run "
-                          "could not renew it for %d s?)",
-                          l->id, l->c->instance, l->key, RA_STALE_AFTER_S);
+                          "backup %s lost the lock of instance '%s': s3 object '%s' was taken by another run or "
+                          "deleted", l->id, l->c->instance, l->key);
     }
     return rc == 0 ? 0 : -1;
 }

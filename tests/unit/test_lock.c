@@ -318,6 +318,7 @@ static void test_takeover_race_lost(void **state) {
     add(&f.p, 200, head_hdr(h1, sizeof(h1), "\"old\"", 300), NULL);
     add(&f.p, 200, NULL, holder("20260101T000000Z-dead"));
     add(&f.p, REFUSED); /* another run took it first */
+    add(&f.p, REFUSED); /* ... also on the bare ETag */
     add(&f.p, REFUSED); /* create again */
     add(&f.p, 200, head_hdr(h2, sizeof(h2), "\"new\"", 0), NULL);
     add(&f.p, 200, NULL, holder("20260101T000000Z-f00d"));
@@ -328,7 +329,9 @@ static void test_takeover_race_lost(void **state) {
     assert_int_equal(err.code, RA_E_BUSY);
     assert_non_null(strstr(err.msg, "20260101T000000Z-f00d"));
     close_fixture(&f);
-    assert_int_equal(f.p.served, 7);
+    assert_int_equal(f.p.served, 8);
+    assert_non_null(strcasestr(f.p.requests[3], "\r\nif-match: \"old\"\r\n"));
+    assert_non_null(strcasestr(f.p.requests[4], "\r\nif-match: old\r\n"));
 }
 
 /* A renew refused (412) or finding the lock gone (404) loses it: RA_E_BUSY, and release leaves it alone. */
@@ -339,10 +342,12 @@ static void test_renew_refused_loses(void **state) {
         add(&f.p, 200, "ETag: \"e1\"\r\n", NULL);
         add(&f.p, REFUSED);
         add(&f.p, REFUSED);
-        if (gone)
+        if (gone) {
             add(&f.p, 404, NULL, strdup(XML "<Error><Code>NoSuchKey</Code></Error>"));
-        else
+        } else {
             add(&f.p, REFUSED);
+            add(&f.p, REFUSED); /* on the bare ETag too */
+        }
         open_fixture(&f);
         ra_err err = {0};
         int honoured = -1;
@@ -356,8 +361,36 @@ static void test_renew_refused_loses(void **state) {
         ra_lock_release(l); /* no request */
         ra_lock_free(l);
         close_fixture(&f);
-        assert_int_equal(f.p.served, 4);
+        assert_int_equal(f.p.served, gone ? 4 : 5);
     }
+}
+
+/* RGW 16 matches If-Match only on the bare ETag (it compares with its stored, unquoted one): a renew
+ * refused on the quoted form and taken on the bare one keeps the lock, and the next renew sends the bare
+ * form at once. */
+static void test_renew_bare_etag(void **state) {
+    (void)state;
+    fixture f = {0};
+    add(&f.p, 200, "ETag: \"e1\"\r\n", NULL);
+    add(&f.p, REFUSED);
+    add(&f.p, REFUSED);
+    add(&f.p, REFUSED);                       /* If-Match: "e1" */
+    add(&f.p, 200, "ETag: \"e1\"\r\n", NULL); /* If-Match: e1 */
+    add(&f.p, 200, "ETag: \"e1\"\r\n", NULL); /* the next renew */
+    open_fixture(&f);
+    ra_err err = {0};
+    int honoured = -1;
+    ra_lock *l = ra_lock_acquire(&f.cat, &f.owner, &honoured, &err);
+    assert_non_null(l);
+    assert_int_equal(ra_lock_renew(l, NULL, &err), 0);
+    assert_int_equal(ra_lock_renew(l, NULL, &err), 0);
+    assert_int_equal(ra_lock_lost(l), 0);
+    ra_lock_free(l);
+    close_fixture(&f);
+    assert_int_equal(f.p.served, 6);
+    assert_non_null(strcasestr(f.p.requests[3], "\r\nif-match: \"e1\"\r\n"));
+    assert_non_null(strcasestr(f.p.requests[4], "\r\nif-match: e1\r\n"));
+    assert_non_null(strcasestr(f.p.requests[5], "\r\nif-match: e1\r\n"));
 }
 
 /* Release finds another ETag (the lock changed hands): nothing is deleted. */
@@ -391,6 +424,7 @@ int main(void) {
         cmocka_unit_test(test_staleness_by_store_clock),
         cmocka_unit_test(test_takeover_race_lost),
         cmocka_unit_test(test_renew_refused_loses),
+        cmocka_unit_test(test_renew_bare_etag),
         cmocka_unit_test(test_release_only_own),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
