@@ -314,7 +314,7 @@ static void test_clock_skew_corrected_once(void **state) {
 
 /* Every answer's Date header tells the store's clock: an hour off is learnt from an ordinary 200, a
  * second off (the header's resolution) is noise and leaves the offset alone, and a clock set right
- * again brings it back to 0. */
+ * again brings it back to 0; but not an offset a RequestTimeTooSkewed named. */
 static void test_clock_from_date_header(void **state) {
     (void)state;
     char h1[64], h2[64], h3[64];
@@ -354,6 +354,19 @@ static void test_clock_from_date_header(void **state) {
     strftime(want, sizeof(want), "x-amz-date: %Y%m%dT%H", &tm);
     assert_non_null(strstr(p.requests[3], want));
     assert_int_equal(ra_s3_clock_offset(s3), 0); /* set right again */
+    peer_stop(&p);
+    ra_s3_free(s3);
+
+    /* an offset a RequestTimeTooSkewed named is kept: another server's Date (a gateway with its own
+     * clock) does not undo it, or requests would be refused in turn */
+    const step skewed[] = {{403, h1, ERR("RequestTimeTooSkewed")}, {200, h3, "ok"}, {200, h3, "ok"}};
+    peer_start(&p, skewed, 3);
+    s3 = peer_client(&p, NULL);
+    assert_int_equal(ra_s3_get_object_small(s3, "k", 100, &data, &len, &err), 0);
+    free(data);
+    assert_int_equal(ra_s3_get_object_small(s3, "k", 100, &data, &len, &err), 0);
+    free(data);
+    assert_true(labs(ra_s3_clock_offset(s3) - 3600) <= 2);
     peer_stop(&p);
     ra_s3_free(s3);
 }

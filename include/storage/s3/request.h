@@ -34,6 +34,8 @@ struct ra_s3 {
     curl_socket_t easy_fd; /* its connection's socket while open, else CURL_SOCKET_BAD */
     /* shared with an upload thread (ra_s3_xfer_setup/result run there too) */
     long clock_offset;    /* server clock minus ours, seconds; atomic loads and stores */
+    int clock_pinned;     /* the offset came from a RequestTimeTooSkewed answer: Date headers leave it
+                             (atomic) */
     pthread_mutex_t lock; /* guards seed */
     unsigned int seed;    /* jitter */
 };

@@ -441,9 +441,11 @@ static int cred_hint(ra_s3 *s3, const char *what, ra_err *err) {
 /* Every answer's Date header tells the server's clock to the second, read when the header arrived: an
  * offset that differs from the known one by more than that noise replaces it (and is said once per
  * change), so ages are judged in the store's clock by every command, not only after a
- * RequestTimeTooSkewed. */
+ * RequestTimeTooSkewed (whose offset is kept from then on). */
 static void learn_clock(ra_s3 *s3, const ra_s3_resp *r) {
-    if (r->date <= 0 || r->date_local <= 0) return;
+    /* the offset a server named when it refused a signature wins: signing must satisfy the servers
+     * that check the time (behind one endpoint, gateways' clocks may differ) */
+    if (r->date <= 0 || r->date_local <= 0 || __atomic_load_n(&s3->clock_pinned, __ATOMIC_RELAXED)) return;
     long off = (long)(r->date - r->date_local);
     long known = ra_s3_clock_offset(s3);
     if (labs(off - known) <= RA_S3_CLOCK_NOISE_S) return;
@@ -525,6 +527,7 @@ int ra_s3_xfer_result(ra_s3 *s3, ra_s3_xfer *x, CURLcode rc, int attempt, long *
         /* our clock is off: take the server's and sign again, once */
         long off = (long)(x->resp.date - time(NULL));
         __atomic_store_n(&s3->clock_offset, off, __ATOMIC_RELAXED);
+        __atomic_store_n(&s3->clock_pinned, 1, __ATOMIC_RELAXED);
         x->skew_retried = 1;
         *retry_ms = 0;
         ra_log_warn(s3->log, "s3.clock_skew", "local clock differs from the server's by %ld s; correcting", off);
