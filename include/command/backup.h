@@ -23,6 +23,8 @@ typedef void (*ra_backup_progress_fn)(void *ctx, const ra_backup_progress *p);
 
 typedef struct ra_backup_opts {
     const ra_catalog *catalog;        /* where the RDB and its record go */
+    ra_s3 *beat_s3;                   /* the heartbeat thread's own client, with the catalog's
+                                         configuration (required, not catalog->s3) */
     const ra_replica_opts *source;
     long long part_size;
     int concurrency;
@@ -44,7 +46,10 @@ typedef struct ra_backup_opts {
  * Its record in the store says `running` from the start, rewritten every RA_HEARTBEAT_INTERVAL_S by a
  * thread of its own (never by the thread that reads the replica), and gets its final state at the
  * end; the record's times are the store's clock (ra_catalog_now). Of runs of one instance started
- * together, exactly one goes on; the others fail with RA_E_BUSY.
+ * together, exactly one goes on; the others fail with RA_E_BUSY: the instance's lock object
+ * (lock.h), renewed with every heartbeat, decides, or where the store ignores conditional writes the
+ * records do. A run whose lock renew is refused (another run took it) fails with RA_E_BUSY and
+ * aborts its upload.
  *
  * When the run fails after the upload's Complete was sent (the HEAD that checks the object failed, a
  * SIGTERM during it), the object is deleted: the record says failed, and a failed run leaves no RDB

@@ -76,6 +76,10 @@ int ra_catalog_sweep(const ra_catalog *c, int days, time_t now, int dry_run, ra_
 int ra_catalog_sweep_before(const ra_catalog *c, int days, time_t now, time_t keep_from, int dry_run,
                             ra_err *err);
 
+/* Did the process that wrote running record r die? Only known when it ran in this boot and PID
+ * namespace (a kill(pid, 0) elsewhere says nothing); 0 otherwise. */
+int ra_catalog_owner_gone(const ra_record *r);
+
 /* This process as the owner of a running record: host, pid, boot id and PID namespace. */
 void ra_catalog_stamp_owner(ra_record *r);
 

@@ -4,10 +4,13 @@
  * never wait for the store's record writes; a heartbeat thread owned by the job rewrites the record
  * every RA_HEARTBEAT_INTERVAL_S from a snapshot taken under the job's lock, from just after the
  * record is first written until just before the final one (also while the replica forks and saves,
- * and while the upload completes). The catalog's s3 handle serves one request at a time, so its
- * single requests (record PUTs, orphan cleanup, create/complete/abort of the upload) are taken in
- * turn under s3_lock (a heartbeat waits for it; the stream thread takes it only around its own
- * short requests). */
+ * and while the upload completes). The heartbeat thread has an s3 client of its own (opts->beat_s3),
+ * so a stalled record or lock PUT never holds up the stream thread's requests (orphan cleanup,
+ * create/complete/abort of the upload), and no lock is shared between them.
+ *
+ * Two runs of an instance are kept apart by its lock object (lock.c), renewed at every heartbeat; a
+ * renew refused means another run took it: the stream fails at its next step and the upload is
+ * aborted. Where the store ignores conditional writes, by the record protocol instead (settle). */
 #include "command/backup.h"
 #include "command/cluster_backup.h"
 
@@ -21,6 +24,7 @@
 #include <unistd.h>
 
 #include "command/rdbtee.h"
+#include "command/lock.h"
 #include "common/limits.h"
 #include "common/random.h"
 #include "common/text.h"
@@ -33,6 +37,8 @@
 typedef struct job {
     const ra_backup_opts *opts;
     const ra_catalog *cat;   /* opts->catalog with the measured clock offset */
+    ra_catalog beat_cat;     /* the same on the heartbeat thread's own s3 client */
+    ra_lock *olock;          /* the instance's lock (renewed by the heartbeat thread) */
     ra_record *rec;          /* shared with the heartbeat thread: under lock */
     ra_upload *upload;
     ra_seal *seal;           /* compressor/encryptor between the verified RDB and the upload, or NULL */
@@ -43,7 +49,6 @@ typedef struct job {
     double last_draw;
     pthread_mutex_t lock;    /* rec, stop */
     pthread_cond_t wake;
-    pthread_mutex_t s3_lock; /* single requests on the catalog's s3 handle */
     int stop;
     int beating;             /* the heartbeat thread runs */
     int completing;          /* Complete was (or may have been) sent */
@@ -76,17 +81,15 @@ static time_t store_now(const job *j) {
     return ra_catalog_now(j->cat, time(NULL));
 }
 
-/* One record write of the current state, on any thread (the caller holds neither lock). */
-static int put_record(job *j, int beat, ra_err *err) {
+/* One record write of the current state through catalog `via` (the caller holds no lock). */
+static int put_record(job *j, const ra_catalog *via, int beat, ra_err *err) {
     pthread_mutex_lock(&j->lock);
     if (beat) j->rec->heartbeat = store_now(j);
     stamp_rate(j);
     char *text = ra_record_to_json(j->rec);
     pthread_mutex_unlock(&j->lock);
     if (text == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
-    pthread_mutex_lock(&j->s3_lock);
-    int rc = ra_catalog_put_json(j->cat, j->rec->id, text, err);
-    pthread_mutex_unlock(&j->s3_lock);
+    int rc = ra_catalog_put_json(via, j->rec->id, text, err);
     free(text);
     return rc;
 }
@@ -116,7 +119,15 @@ static void *heartbeat_main(void *arg) {
         if (j->opts->cancel && *j->opts->cancel) break; /* cancelled: only the final record is written */
         pthread_mutex_unlock(&j->lock);
         ra_err err = {0};
-        if (put_record(j, 1, &err) != 0)
+        if (ra_lock_renew(j->olock, j->beat_cat.s3, &err) != 0) {
+            if (ra_lock_lost(j->olock)) {
+                ra_log_warn(j->opts->log, "backup.lock", "%s", err.msg);
+                pthread_mutex_lock(&j->lock);
+                break; /* the stream sees it at its next step and fails */
+            }
+            ra_log_warn(j->opts->log, "backup.lock", "could not renew the lock: %s", err.msg);
+        }
+        if (put_record(j, &j->beat_cat, 1, &err) != 0)
             ra_log_warn(j->opts->log, "backup.heartbeat", "could not update the task record: %s", err.msg);
         pthread_mutex_lock(&j->lock);
         deadline_after(&next, RA_HEARTBEAT_INTERVAL_S);
@@ -149,11 +160,7 @@ static int sink_requested(void *ctx, ra_err *err) {
     (void)err;
     job *j = ctx;
     ra_err oerr = {0};
-    /* best effort: when a record write holds the store's handle, the next run cleans up instead of
-     * this one waiting with the socket unread */
-    if (pthread_mutex_trylock(&j->s3_lock) != 0) return 0;
     int rc = ra_catalog_abort_orphans(j->cat, time(NULL), j->rec->key, &oerr);
-    pthread_mutex_unlock(&j->s3_lock);
     if (rc < 0) ra_log_warn(j->opts->log, "backup.orphans", "could not clean up unfinished uploads: %s", oerr.msg);
     return 0;
 }
@@ -179,8 +186,16 @@ static void encode_remark(const char *in, char *out) {
     out[o] = '\0';
 }
 
+/* Another run took the lock (a renew was refused): this one stops. */
+static int check_lock(const job *j, ra_err *err) {
+    if (!ra_lock_lost(j->olock)) return 0;
+    return ra_err_set(err, RA_E_BUSY, "backup %s lost the lock of instance '%s' to another run: upload aborted",
+                      j->rec->id, j->cat->instance);
+}
+
 static int sink_begin(void *ctx, const ra_stream_info *info, ra_err *err) {
     job *j = ctx;
+    if (check_lock(j, err) != 0) return -1;
     ra_record *r = j->rec;
     j->expected = info->length;
     pthread_mutex_lock(&j->lock);
@@ -218,9 +233,7 @@ static int sink_begin(void *ctx, const ra_stream_info *info, ra_err *err) {
     };
     if (j->opts->seal && info->length >= 0)  /* zstd and age add at most this to an RDB */
         uo.expected_size = info->length + info->length / 256 + 65536;
-    pthread_mutex_lock(&j->s3_lock);
     j->upload = ra_upload_new(j->cat->s3, j->rdb_key, &uo, err);
-    pthread_mutex_unlock(&j->s3_lock);
     if (j->upload == NULL) return -1;
     if (j->opts->seal) {
         ra_seal_opts so = *j->opts->seal;
@@ -244,6 +257,7 @@ static void accepted(job *j, size_t len) {
 
 static int sink_write(void *ctx, const uint8_t *data, size_t len, ra_err *err) {
     job *j = ctx;
+    if (check_lock(j, err) != 0) return -1;
     if (j->seal) {
         ra_sink front = ra_seal_sink(j->seal);
         if (front.write(front.ctx, data, len, err) != 0) return -1;
@@ -265,6 +279,7 @@ static int sink_reserve(void *ctx, uint8_t **room, size_t *avail, ra_err *err) {
 
 static int sink_commit(void *ctx, size_t len, ra_err *err) {
     job *j = ctx;
+    if (check_lock(j, err) != 0) return -1;
     if (ra_upload_commit(j->upload, len, err) != 0) return -1;
     accepted(j, len);
     return 0;
@@ -294,9 +309,7 @@ static int other_first(job *j, ra_err *err) {
 static void learn_clock(job *j, ra_catalog *cat, time_t before) {
     time_t was = ra_catalog_now(cat, 0);
     ra_err cerr = {0};
-    pthread_mutex_lock(&j->s3_lock);
     int rc = ra_catalog_measure_clock(cat, j->rec->id, before, time(NULL), &cerr);
-    pthread_mutex_unlock(&j->s3_lock);
     if (rc != 0) {
         ra_log_warn(j->opts->log, "backup.clock", "could not read back the task record: %s", cerr.msg);
         return;
@@ -310,8 +323,8 @@ static void learn_clock(job *j, ra_catalog *cat, time_t before) {
  * least one of two such runs sees the other's record once that record is visible, so each checks
  * right after its write and again after a pause longer than a record write takes, and backs off
  * from a run that already wrote a heartbeat (it passed these checks) or has the smaller id (the
- * earlier start; same second: the random part). Exactly one of them goes on. (A conditional PUT
- * replaces this where the store has one.) */
+ * earlier start; same second: the random part). Exactly one of them goes on. Only where the store
+ * ignores conditional writes: elsewhere the lock object keeps runs apart. */
 static int settle(job *j, double put_seconds, ra_err *err) {
     if (other_first(j, err) != 0) return -1;
     double pause = 2 * put_seconds + SETTLE_MIN_S;
@@ -375,11 +388,10 @@ static int transfer(job *j, ra_replica *replica, ra_err *err) {
     ra_rdbtee_clear(&tee);
     if (rc == 0 && j->upload == NULL) rc = ra_err_set(err, RA_E_SOURCE, "the replica sent no RDB");
     if (rc == 0 && j->seal) rc = ra_seal_finish(j->seal, err);
+    if (rc == 0) rc = check_lock(j, err); /* the last moment a lost lock can stop the object */
     if (rc == 0) {
-        pthread_mutex_lock(&j->s3_lock);
         j->completing = 1;
         rc = ra_upload_finish(j->upload, err);
-        pthread_mutex_unlock(&j->s3_lock);
     }
     if (rc == 0) {
         pthread_mutex_lock(&j->lock);
@@ -394,6 +406,8 @@ static int transfer(job *j, ra_replica *replica, ra_err *err) {
 int ra_backup_run(const ra_backup_opts *opts, ra_record *rec, ra_err *err) {
     ra_catalog cat = *opts->catalog;
     memset(rec, 0, sizeof(*rec));
+    if (opts->beat_s3 == NULL || opts->beat_s3 == cat.s3)
+        return ra_err_set(err, RA_E_INTERNAL, "backup: the heartbeat needs an s3 client of its own");
     if (ra_remark_check(opts->remark, err) != 0) return -1;
     if (ra_s3_check_bucket(cat.s3, err) != 0) return -1;
 
@@ -421,9 +435,16 @@ int ra_backup_run(const ra_backup_opts *opts, ra_record *rec, ra_err *err) {
     }
 
     fill_record(rec, opts, &info, ra_catalog_now(&cat, time(NULL)));
-    job j = {.opts = opts, .cat = &cat, .rec = rec, .rdb_key = rec->key, .expected = -1};
+    int honoured = 0;
+    ra_lock *lock = ra_lock_acquire(&cat, rec, &honoured, err);
+    if (lock == NULL) {
+        ra_replica_free(replica);
+        ra_record_clear(rec);
+        memset(rec, 0, sizeof(*rec));
+        return -1;
+    }
+    job j = {.opts = opts, .cat = &cat, .rec = rec, .rdb_key = rec->key, .expected = -1, .olock = lock};
     pthread_mutex_init(&j.lock, NULL);
-    pthread_mutex_init(&j.s3_lock, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -433,12 +454,14 @@ int ra_backup_run(const ra_backup_opts *opts, ra_record *rec, ra_err *err) {
 
     double t_put = elapsed(&j);
     time_t before = time(NULL);
-    int rc = put_record(&j, 0, err);
+    int rc = put_record(&j, &cat, 0, err);
     if (rc == 0) {
         double put_seconds = elapsed(&j) - t_put;
         learn_clock(&j, &cat, before);
-        rc = settle(&j, put_seconds, err);
+        if (!honoured) rc = settle(&j, put_seconds, err);
     }
+    j.beat_cat = cat;
+    j.beat_cat.s3 = opts->beat_s3;
     if (rc == 0) rc = heartbeat_start(&j, err);
     if (rc == 0) {
         ra_log_info(opts->log, "backup.start", "backup %s of instance '%s' from %s (redis %s)", rec->id,
@@ -447,10 +470,8 @@ int ra_backup_run(const ra_backup_opts *opts, ra_record *rec, ra_err *err) {
     }
     ra_replica_free(replica);
     if (rc != 0 && j.upload) {
-        pthread_mutex_lock(&j.s3_lock);
         ra_upload_abort(j.upload);
         if (j.completing) remove_object(&j);
-        pthread_mutex_unlock(&j.s3_lock);
     }
     ra_seal_free(j.seal);
     heartbeat_stop(&j); /* from here on this thread alone touches rec and the s3 handle */
@@ -476,8 +497,9 @@ int ra_backup_run(const ra_backup_opts *opts, ra_record *rec, ra_err *err) {
             ra_log_warn(opts->log, "backup.record", "could not record the failure: %s", perr.msg);
         }
     }
+    ra_lock_release(lock); /* after the final record: until then the instance is this run's */
+    ra_lock_free(lock);
     pthread_cond_destroy(&j.wake);
-    pthread_mutex_destroy(&j.s3_lock);
     pthread_mutex_destroy(&j.lock);
     if (rc == 0) {
         char size[16];

@@ -100,7 +100,7 @@ void ra_catalog_stamp_owner(ra_record *r) {
  * this PID namespace can the kernel tell (a run that could not write its final record because the
  * store went away); a host name says nothing (containers share it, hosts may too). Elsewhere only the
  * heartbeat tells. */
-static int owner_gone(const ra_record *r) {
+int ra_catalog_owner_gone(const ra_record *r) {
     if (r->pid <= 0 || r->boot_id == NULL || r->pid_ns == NULL || (pid_t)r->pid == getpid()) return 0;
     char *boot = boot_id(), *ns = pid_ns();
     int same = boot && ns && strcmp(boot, r->boot_id) == 0 && strcmp(ns, r->pid_ns) == 0;
@@ -118,7 +118,7 @@ static long beat_age(const ra_record *r, time_t store_now) {
  * store last modified it (written, the store's clock, when the listing said) or else its heartbeat. */
 static void mark_stale(ra_record *r, time_t store_now, time_t written) {
     if (r->state != RA_STATE_RUNNING || r->heartbeat == 0) return;
-    int gone = owner_gone(r);
+    int gone = ra_catalog_owner_gone(r);
     time_t last = written > 0 ? written : r->heartbeat;
     if (!gone && store_now - last <= RA_STALE_AFTER_S) return;
     char when[32];
@@ -329,7 +329,7 @@ static int run_over(const orphan_state *st, const char *id) {
     ra_err gerr = {0};
     int g = get_record(st->c, id, 0, 0, &r, &gerr);
     if (g != 0) return g == -1 && gerr.code == RA_E_NOTFOUND;
-    int over = r.state != RA_STATE_RUNNING || owner_gone(&r) ||
+    int over = r.state != RA_STATE_RUNNING || ra_catalog_owner_gone(&r) ||
                (r.heartbeat > 0 && beat_age(&r, st->store_now) > RA_STALE_AFTER_S + ORPHAN_MARGIN_S);
     ra_record_clear(&r);
     return over;

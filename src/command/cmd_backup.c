@@ -104,6 +104,15 @@ static int backup_once(ra_app *app, int automatic, const char *remark, ra_record
         free(recipients);
         return -1;
     }
+    /* the heartbeat's own client: a stalled record or lock write never holds up the stream's requests */
+    ra_s3_config sc;
+    ra_app_s3_config(app, NULL, &sc);
+    ra_s3 *beat = ra_s3_new(&sc, err);
+    if (beat == NULL) {
+        ra_app_close_store(&store);
+        free(recipients);
+        return -1;
+    }
     ra_replica_opts src;
     ra_app_replica_opts(app, &src);
     ra_progress *bar = app->stderr_tty ? ra_progress_new(stderr, 0) : NULL;
@@ -115,6 +124,7 @@ static int backup_once(ra_app *app, int automatic, const char *remark, ra_record
     }
     ra_backup_opts opts = {
         .catalog = &store.catalog,
+        .beat_s3 = beat,
         .source = &src,
         .part_size = c->part_size,
         .concurrency = c->concurrency,
@@ -133,6 +143,7 @@ static int backup_once(ra_app *app, int automatic, const char *remark, ra_record
     app->log.hook = NULL;
     app->log.hook_ctx = NULL;
     ra_progress_free(bar);
+    ra_s3_free(beat);
     if (rc != 0) record_failure(app, &store.catalog, automatic, remark, opts.seal, started, rec, err);
     ra_app_close_store(&store);
     free(recipients);

@@ -4,6 +4,10 @@
 #   stall   - the store stalls one heartbeat PUT of the record (*.json) for over 60 s while the RDB's parts go
 #             through: the backup still succeeds (exit 0, restores to the master's DEBUG DIGEST), and the
 #             replica never drops the archiver (a blocked socket reader would be dropped after repl-timeout);
+#   begin   - the same stall hits as the payload starts: a replica that waits 8 s before it sends the RDB, and the
+#             first heartbeat (at 5 s) stalled for 90 s: the stream thread's CreateMultipartUpload goes out at
+#             once on its own s3 client (the heartbeat has another), the replica keeps the archiver, and the
+#             backup succeeds;
 #   fork    - a replica that waits 30 s before it sends the RDB (repl-diskless-sync-delay): the record's
 #             heartbeat moves on meanwhile, and `status` shows the backup running, not failed.
 set -u
@@ -63,6 +67,38 @@ else ra_ok "record write stalled > 60 s: the replica kept the archiver"; fi
 id=$(head -n 1 "$T/stall.out")
 ra_assert_eq "record write stalled > 60 s: succeeded record" succeeded "$(fc_record_field "$I" "$id" status)"
 ra_assert_eq "record write stalled > 60 s: backup restores to the master's digest" "$DIGEST" "$(fc_download_digest "$I" "$id" 2>&1)"
+fp_clear
+
+# --- begin: the heartbeat's stall starts before the payload does, so the upload's Create comes during it
+R3=$(ra_redis_start hbbegin "replicaof 127.0.0.1 $M" "repl-diskless-sync yes" "repl-diskless-sync-delay 8" \
+    "repl-timeout 30") && ra_redis_wait_link "$R3" 60 || { ra_fail "begin: replica starts"; exit 1; }
+I=hb-begin-$RUN
+fp_rules 'PUT ~\.json$ delay:90 nth=2'
+fp_reset
+t0=$(date +%s)
+rm -f "$T/begin.rc"
+( fc_run "$T/begin.out" "$T/begin.err" backup --instance "$I" --endpoint "$FP_URL" --source "redis://127.0.0.1:$R3"
+  echo $? >"$T/begin.rc" ) &
+BG=$!
+created() { [ "$(fp_count POST '?uploads')" -ge 1 ]; }
+if fc_wait_for 40 created; then
+    t1=$(date +%s)
+    if stall_fired && [ $((t1 - t0)) -lt 40 ]; then ra_ok "heartbeat stalled as the payload starts: the upload is created at once (+$((t1 - t0)) s)"; else
+        ra_fail "heartbeat stalled as the payload starts: the upload is created at once" "$(fp_show_rules)"; fi
+else
+    ra_fail "heartbeat stalled as the payload starts: the upload is created at once" "$(fp_log | tail -n 8)" "$(tail -n 5 "$T/begin.err")"
+fi
+wait $BG
+fc_assert_rc "heartbeat stalled as the payload starts: backup" 0 "$(cat "$T/begin.rc" 2>/dev/null)" "$T/begin.err"
+dir=$(ra_redis_dir "$R3")
+# the archiver reads fast here and may hang up before the replica logs "succeeded": the pipe read whole will do
+if grep -Eiq 'timedout' "$dir/redis.log" ||
+    ! grep -Eq 'Streamed RDB transfer with replica .* succeeded|done reading from pipe, 1 replicas still up' "$dir/redis.log"; then
+    ra_fail "heartbeat stalled as the payload starts: the replica kept the archiver" "$(grep -Ei 'replica' "$dir/redis.log" | tail -n 5)"
+else ra_ok "heartbeat stalled as the payload starts: the replica kept the archiver"; fi
+id=$(head -n 1 "$T/begin.out")
+ra_assert_eq "heartbeat stalled as the payload starts: backup restores to the master's digest" "$DIGEST" \
+    "$(fc_download_digest "$I" "$id" 2>&1)"
 fp_clear
 
 # --- fork: a replica that waits 30 s before the payload; the heartbeat goes on meanwhile. Sampled 12 s after

@@ -312,6 +312,65 @@ static void test_clock_skew_corrected_once(void **state) {
     ra_s3_free(s3);
 }
 
+/* Every answer's Date header tells the store's clock: an hour off is learnt from an ordinary 200, a
+ * second off (the header's resolution) is noise and leaves the offset alone, and a clock set right
+ * again brings it back to 0; but not an offset a RequestTimeTooSkewed named. */
+static void test_clock_from_date_header(void **state) {
+    (void)state;
+    char h1[64], h2[64], h3[64];
+    struct tm tm;
+    time_t now = time(NULL), t = now + 3600;
+    gmtime_r(&t, &tm);
+    strftime(h1, sizeof(h1), "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
+    t = now + 3601;
+    gmtime_r(&t, &tm);
+    strftime(h2, sizeof(h2), "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
+    t = now + 1;
+    gmtime_r(&t, &tm);
+    strftime(h3, sizeof(h3), "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
+    const step steps[] = {{200, h3, "ok"}, {200, h1, "ok"}, {200, h2, "ok"}, {200, h3, "ok"}};
+    peer p;
+    peer_start(&p, steps, 4);
+    ra_s3 *s3 = peer_client(&p, NULL);
+    ra_err err = {0};
+    char *data;
+    size_t len;
+    assert_int_equal(ra_s3_get_object_small(s3, "k", 100, &data, &len, &err), 0);
+    free(data);
+    assert_int_equal(ra_s3_clock_offset(s3), 0); /* a second: noise */
+    assert_int_equal(ra_s3_get_object_small(s3, "k", 100, &data, &len, &err), 0);
+    free(data);
+    long off = ra_s3_clock_offset(s3);
+    assert_true(labs(off - 3600) <= 2);
+    assert_int_equal(ra_s3_get_object_small(s3, "k", 100, &data, &len, &err), 0);
+    free(data);
+    assert_int_equal(ra_s3_clock_offset(s3), off); /* within the noise of the known one: kept */
+    /* the next request is signed in the store's clock */
+    assert_int_equal(ra_s3_get_object_small(s3, "k", 100, &data, &len, &err), 0);
+    free(data);
+    char want[32];
+    t = now + off;
+    gmtime_r(&t, &tm);
+    strftime(want, sizeof(want), "x-amz-date: %Y%m%dT%H", &tm);
+    assert_non_null(strstr(p.requests[3], want));
+    assert_int_equal(ra_s3_clock_offset(s3), 0); /* set right again */
+    peer_stop(&p);
+    ra_s3_free(s3);
+
+    /* an offset a RequestTimeTooSkewed named is kept: another server's Date (a gateway with its own
+     * clock) does not undo it, or requests would be refused in turn */
+    const step skewed[] = {{403, h1, ERR("RequestTimeTooSkewed")}, {200, h3, "ok"}, {200, h3, "ok"}};
+    peer_start(&p, skewed, 3);
+    s3 = peer_client(&p, NULL);
+    assert_int_equal(ra_s3_get_object_small(s3, "k", 100, &data, &len, &err), 0);
+    free(data);
+    assert_int_equal(ra_s3_get_object_small(s3, "k", 100, &data, &len, &err), 0);
+    free(data);
+    assert_true(labs(ra_s3_clock_offset(s3) - 3600) <= 2);
+    peer_stop(&p);
+    ra_s3_free(s3);
+}
+
 static void test_connection_refused(void **state) {
     (void)state;
     logbuf lb;
@@ -1156,6 +1215,7 @@ int main(void) {
         cmocka_unit_test(test_retries_are_bounded),
         cmocka_unit_test(test_client_errors_fail_at_once),
         cmocka_unit_test(test_clock_skew_corrected_once),
+        cmocka_unit_test(test_clock_from_date_header),
         cmocka_unit_test(test_connection_refused),
         cmocka_unit_test(test_upload_part_resent_and_200_error),
         cmocka_unit_test(test_upload_verifies_with_head),

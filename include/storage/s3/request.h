@@ -34,6 +34,8 @@ struct ra_s3 {
     curl_socket_t easy_fd; /* its connection's socket while open, else CURL_SOCKET_BAD */
     /* shared with an upload thread (ra_s3_xfer_setup/result run there too) */
     long clock_offset;    /* server clock minus ours, seconds; atomic loads and stores */
+    int clock_pinned;     /* the offset came from a RequestTimeTooSkewed answer: Date headers leave it
+                             (atomic) */
     pthread_mutex_t lock; /* guards seed */
     unsigned int seed;    /* jitter */
 };
@@ -65,6 +67,7 @@ typedef struct ra_s3_resp {
     char *etag;               /* ETag header, NULL when absent */
     char *request_id;         /* x-amz-request-id */
     time_t date;              /* Date header, 0 when absent */
+    time_t date_local;        /* our clock when that header arrived */
     time_t last_modified;
     long long content_length; /* -1 when absent */
     ra_s3_meta *meta;         /* x-amz-meta-* (prefix stripped, lower case) */

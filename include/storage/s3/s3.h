@@ -137,8 +137,9 @@ int ra_s3_lifecycle_rule_equal(const char *a, const char *b);
 int ra_s3_create_bucket(ra_s3 *s3, ra_err *err);
 int ra_s3_delete_bucket(ra_s3 *s3, ra_err *err);
 
-/* Seconds to add to the local clock to get the server's, learnt from a RequestTimeTooSkewed
- * answer's Date header (0 until then). */
+/* Seconds to add to the local clock to get the server's: learnt from the Date header of every
+ * successful answer when it differs from the known offset by more than 2 s (the header's resolution),
+ * and from a RequestTimeTooSkewed answer's; 0 until then. */
 long ra_s3_clock_offset(const ra_s3 *s3);
 
 /* Presigned GET URL (SigV4 query signing) for key, valid `expires` seconds from `now`.

@@ -21,6 +21,7 @@
 #define BACKOFF_BASE_MS 250
 #define BACKOFF_CAP_MS 8000
 #define SLEEP_SLICE_MS 50
+#define RA_S3_CLOCK_NOISE_S 2      /* a Date header is to the second, read up to a second later */
 #define ERROR_BODY_MAX (64 * 1024) /* only the head of an error answer is kept */
 
 long long ra_s3_now_ms(void) {
@@ -180,7 +181,12 @@ static size_t header_cb(char *line, size_t size, size_t nitems, void *ud) {
         char *s = dup_trim(v, vl);
         time_t t = s ? curl_getdate(s, NULL) : -1;
         free(s);
-        if (t > 0) *(HDR("date") ? &r->date : &r->last_modified) = t;
+        if (t > 0 && HDR("date")) {
+            r->date = t;
+            r->date_local = time(NULL);
+        } else if (t > 0) {
+            r->last_modified = t;
+        }
     } else if (HDR("content-length")) {
         char *s = dup_trim(v, vl);
         r->content_length = s ? strtoll(s, NULL, 10) : -1;
@@ -432,6 +438,23 @@ static int cred_hint(ra_s3 *s3, const char *what, ra_err *err) {
                       ra_s3_cred_chain_source(s3->creds), s3->region, what);
 }
 
+/* Every answer's Date header tells the server's clock to the second, read when the header arrived: an
+ * offset that differs from the known one by more than that noise replaces it (and is said once per
+ * change), so ages are judged in the store's clock by every command, not only after a
+ * RequestTimeTooSkewed (whose offset is kept from then on). */
+static void learn_clock(ra_s3 *s3, const ra_s3_resp *r) {
+    /* the offset a server named when it refused a signature wins: signing must satisfy the servers
+     * that check the time (behind one endpoint, gateways' clocks may differ) */
+    if (r->date <= 0 || r->date_local <= 0 || __atomic_load_n(&s3->clock_pinned, __ATOMIC_RELAXED)) return;
+    long off = (long)(r->date - r->date_local);
+    long known = ra_s3_clock_offset(s3);
+    if (labs(off - known) <= RA_S3_CLOCK_NOISE_S) return;
+    if (labs(off) <= RA_S3_CLOCK_NOISE_S) off = 0; /* within the noise of a correct clock */
+    if (!__atomic_compare_exchange_n(&s3->clock_offset, &known, off, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) return;
+    ra_log_info(s3->log, "s3.clock", "the store's clock differs from this host's by %ld s (Date header); times and "
+                                     "ages use the store's", off);
+}
+
 int ra_s3_xfer_result(ra_s3 *s3, ra_s3_xfer *x, CURLcode rc, int attempt, long *retry_ms, ra_err *err) {
     const ra_s3_req *req = x->req;
     const char *subject = req->key ? req->key : s3->bucket;
@@ -467,7 +490,10 @@ int ra_s3_xfer_result(ra_s3 *s3, ra_s3_xfer *x, CURLcode rc, int attempt, long *
         }
         return -1;
     }
-    if (status >= 200 && status < 300) return 0;
+    if (status >= 200 && status < 300) {
+        learn_clock(s3, &x->resp);
+        return 0;
+    }
 
     ra_s3xml_error e;
     if (ra_s3xml_parse_error(x->resp.body, x->resp.len, &e) != 1) memset(&e, 0, sizeof(e));
@@ -501,6 +527,7 @@ int ra_s3_xfer_result(ra_s3 *s3, ra_s3_xfer *x, CURLcode rc, int attempt, long *
         /* our clock is off: take the server's and sign again, once */
         long off = (long)(x->resp.date - time(NULL));
         __atomic_store_n(&s3->clock_offset, off, __ATOMIC_RELAXED);
+        __atomic_store_n(&s3->clock_pinned, 1, __ATOMIC_RELAXED);
         x->skew_retried = 1;
         *retry_ms = 0;
         ra_log_warn(s3->log, "s3.clock_skew", "local clock differs from the server's by %ld s; correcting", off);
