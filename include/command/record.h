@@ -75,6 +75,7 @@ typedef struct ra_record {
     char *exit_class;       /* failed/cancelled: the error's class (ra_err_code_name: "source", "store",
                                "verify", ...), which gives the exit code; NULL otherwise */
     int keep;               /* pinned (backup --keep, `keep ID`): never expired */
+    int unchecked;          /* the RDB had no CRC-64 (rdbchecksum no, allow-unchecked-rdb): framing only */
     ra_record_shard *shards; /* a cluster backup: one per shard (key is then the first shard's); NULL else */
     int nshards;
     double skew;            /* cluster: seconds between the first and the last shard's snapshot start */

@@ -383,6 +383,7 @@ static int transfer(job *j, ra_replica *replica, ra_err *err) {
     if (rc == 0) {
         pthread_mutex_lock(&j->lock);
         ra_rdbtee_finish(&tee, j->rec);
+        j->rec->unchecked = ra_replica_rdb_unchecked(replica);
         pthread_mutex_unlock(&j->lock);
     }
     ra_rdbtee_clear(&tee);

@@ -294,6 +294,7 @@ char *ra_record_to_json(const ra_record *r) {
     json_object_set_new(o, "stored_size", r->stored > 0 ? json_integer(r->stored) : json_null());
     set_str(o, "exit_class", r->exit_class);
     json_object_set_new(o, "keep", json_boolean(r->keep));
+    if (r->unchecked) json_object_set_new(o, "unchecked", json_true());
     if (r->nshards > 0) {
         json_t *a = json_array();
         for (int i = 0; i < r->nshards; i++) {
@@ -387,6 +388,7 @@ int ra_record_from_json(ra_record *r, const char *text, size_t len, ra_err *err)
     r->stored = json_integer_value(json_object_get(o, "stored_size"));
     r->exit_class = get_str(o, "exit_class");
     r->keep = json_is_true(json_object_get(o, "keep"));
+    r->unchecked = json_is_true(json_object_get(o, "unchecked"));
     json_t *shards = json_object_get(o, "shards");
     if (json_is_array(shards) && json_array_size(shards) > 0 && json_array_size(shards) <= 4096) {
         r->shards = calloc(json_array_size(shards), sizeof(*r->shards));

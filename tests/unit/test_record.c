@@ -105,6 +105,16 @@ static void test_json_round_trip(void **state) {
     assert_true(back.crc64 == r.crc64);
     assert_int_equal(back.offset, 266);
     assert_null(back.error);
+    assert_int_equal(back.unchecked, 0);
+    assert_null(strstr(text, "unchecked"));
+    free(text);
+    ra_record_clear(&back);
+    /* an RDB taken without a CRC-64 says so */
+    r.unchecked = 1;
+    text = ra_record_to_json(&r);
+    assert_non_null(strstr(text, "\"unchecked\": true"));
+    assert_int_equal(ra_record_from_json(&back, text, strlen(text), &err), 0);
+    assert_int_equal(back.unchecked, 1);
     free(text);
     ra_record_clear(&back);
     ra_record_clear(&r);
