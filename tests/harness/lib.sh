@@ -473,7 +473,7 @@ mon data avail crit = 1
 auth allow insecure global id reclaim = false
 client mount timeout = 60
 osd objectstore = memstore
-memstore device bytes = ${RA_MEMSTORE_BYTES:-4294967296}
+memstore device bytes = ${RA_MEMSTORE_BYTES:-12884901888}
 osd max object size = 134217728
 debug ms = 0
 # rgw options here (not in [client.rgw.a]) so that radosgw-admin sees them too
