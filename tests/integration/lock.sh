@@ -110,12 +110,8 @@ race lockrace plain_a plain_b
 if [ "$BYLOCK" -ge 1 ]; then ra_ok "lock race: the lock object refused the loser ($BYLOCK of 20 rounds)"; else
     ra_fail "lock race: the lock object refused the loser" "in no round"; fi
 
-# --- race across PID namespaces and clocks minutes and days apart, the lock's PUTs still slow.
-# Against RGW this race once stalled until the file's 600 s limit (1 run in 4, with the moto pass running
-# beside it; alone it passes): opt-in with RA_LOCK_NSRACE=1 until that is understood (see the issue).
-if [ "${RA_LOCK_NSRACE:-0}" != 1 ]; then
-    ra_skip "namespace and clock race" "opt-in (RA_LOCK_NSRACE=1): it stalled once against RGW, under investigation"
-elif [ -s "$SHIM" ]; then
+# --- race across PID namespaces and clocks minutes and days apart, the lock's PUTs still slow
+if [ -s "$SHIM" ]; then
     race nsrace ns_a ns_b
     if [ "$BYLOCK" -ge 1 ]; then ra_ok "namespace and clock race: the lock object refused the loser ($BYLOCK of 20 rounds)"; else
         ra_fail "namespace and clock race: the lock object refused the loser" "in no round"; fi
