@@ -144,9 +144,10 @@ demo: deps
 	contrib/demo.sh $(BUILD)
 
 # contrib/Dockerfile as localhost/redis-archiver with Debian's podman, base images made by debootstrap (no
-# registry needed); root, apt-get install podman runc debootstrap. See contrib/image.sh.
+# registry needed); root, after `make deps` (podman runc debootstrap). Its containers.conf, logs and the base
+# root file systems (cached as tarballs) go to $(BUILD)/image. See contrib/image.sh.
 image:
-	contrib/image.sh
+	RA_IMAGE_WORK=$(BUILD)/image contrib/image.sh
 
 bench: deps
 	@$(MAKE) --no-print-directory $(BIN)
