@@ -110,6 +110,22 @@ if [ "$out" = "20261128T220533Z-43a0 20261128T220533Z-ce0b
 else
     ra_fail "bash completion of url and verify offers the instance's backup ids" "$out"
 fi
+# zsh: the same, TAB in a real interactive zsh (tests/harness/zcomp.zsh)
+if command -v zsh >/dev/null; then
+    mkdir -p "$T/zfunc"
+    "$BIN" completion zsh >"$T/zfunc/_redis-archiver"
+    out=$(PATH=$(dirname "$BIN"):$PATH timeout 30 zsh -f "$RA_HARNESS/zcomp.zsh" "$T/zfunc" "redis-archiver url --instance order 20261128T220533" 2>&1
+        echo
+        PATH=$(dirname "$BIN"):$PATH timeout 30 zsh -f "$RA_HARNESS/zcomp.zsh" "$T/zfunc" "redis-archiver verify --instance=order --json " 2>&1)
+    if [ "$out" = "20261128T220533Z-43a0 20261128T220533Z-ce0b
+20261128T220532Z-ffff 20261128T220533Z-43a0 20261128T220533Z-ce0b" ]; then
+        ra_ok "zsh completion of url and verify offers the instance's backup ids"
+    else
+        ra_fail "zsh completion of url and verify offers the instance's backup ids" "$out"
+    fi
+else
+    ra_skip "zsh completion of url and verify offers the instance's backup ids" "zsh is not installed (make deps installs it)"
+fi
 "$BIN" list --instance empty >"$T/empty.out" 2>"$T/empty.err"
 rc=$?
 if [ $rc = 0 ] && [ ! -s "$T/empty.out" ] && grep -q "^no backups of instance 'empty' in bucket '$BUCKET' yet" "$T/empty.err"; then

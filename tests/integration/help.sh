@@ -116,25 +116,7 @@ if command -v zsh >/dev/null; then
         _ "$T/zfunc" "$T/completion.zsh" 2>&1)
     ra_assert_eq "zsh completion loads from \$fpath and when sourced after compinit" "fpath: _redis-archiver
 sourced: _redis-archiver 1" "$out"
-    cat >"$T/zcomp.zsh" <<'Z'
-# zcomp.zsh FPATHDIR LINE: TAB at the end of LINE in an interactive zsh; prints the matches, one per line
-zmodload zsh/zpty || exit 3
-zpty z zsh -f -i
-zpty -w z "PS1='' PS2=''; fpath=(${(q)1} \$fpath); autoload -Uz compinit; compinit -u -D"
-zpty -w z 'zstyle ":completion:*" list-grouped false; zstyle ":completion:*" insert-tab false; bindkey "^I" complete-word'
-zpty -w z 'compadd() { if [[ ${@[1,(i)(-|--)]} == *-(O|A|D)\ * ]]; then builtin compadd "$@"; return; fi
-    local -a h; local x; builtin compadd -A h "$@"; for x in $h; do print -n -- "\nHIT:$x\n"; done; builtin compadd "$@"; }'
-zpty -w z 'print -n "\nREADY\n"'
-zpty -r z out '*READY*' || exit 4
-zpty -n -w z "$2"$'\t'
-sleep 0.3
-zpty -w z $'\C-u'
-zpty -w z 'print -n "\nDONE\n"'
-zpty -r z out '*DONE*' || exit 5
-print -r -- "$out" | tr -d '\r' | sed -n 's/^HIT://p' | sort -u | tr '\n' ' ' | sed 's/ $//'
-zpty -d z
-Z
-    zcomp() { timeout 30 zsh -f "$T/zcomp.zsh" "$T/zfunc" "$1" 2>&1; }
+    zcomp() { timeout 30 zsh -f "$RA_HARNESS/zcomp.zsh" "$T/zfunc" "$1" 2>&1; }
     touch "$T/zfile-a.rdb"
     out=$(
         echo "cmds: $(zcomp 'redis-archiver ba')"

@@ -99,4 +99,21 @@ if [ $rc = 0 ] && [ "$got" = "$DIGEST" ]; then
 else
     ra_fail "restore latest from the image into an empty Redis gives the master's DEBUG DIGEST" "rc $rc, digest $got, want $DIGEST" "$(tail -5 "$T/restore.err")"
 fi
+
+# the usage example at the top of contrib/Dockerfile, as written there: docker -> podman (with the host network
+# to reach the test servers), its credentials.env -> the endpoint and keys of the test store, its source ->
+# the replica, the image's name -> the one built here
+ex=$(sed -n '/^#   docker run /,/[^\\]$/p' "$RA_ROOT/contrib/Dockerfile" | sed -e 's/^#//' -e 's/\\$//' | tr -s ' \n' '  ')
+grep -v '^REDIS_ARCHIVER_\(BUCKET\|SOURCE\|INSTANCE\)=' "$T/backup.env" >"$T/credentials.env"
+echo "REDIS_ARCHIVER_INSTANCE=$INSTANCE-example" >>"$T/credentials.env"
+bucket=$(grep -o 'REDIS_ARCHIVER_BUCKET=[^ ]*' <<<"$ex" | cut -d= -f2)
+read -r -a argv <<<"$(sed -e 's/^ *docker run / /' -e "s|credentials.env|$T/credentials.env|" \
+    -e "s|REDIS_ARCHIVER_SOURCE=[^ ]*|REDIS_ARCHIVER_SOURCE=redis://127.0.0.1:$R|" -e "s| redis-archiver | $IMAGE |" <<<"$ex")"
+if [ -z "$bucket" ] || ! ra_s3_bucket "$bucket"; then
+    ra_fail "the Dockerfile's usage example runs" "no bucket in: $ex"
+elif podman run --network host "${argv[@]}" >"$T/example.out" 2>&1; then
+    ra_ok "the Dockerfile's usage example runs (bucket '$bucket'): docker run ${ex#*docker run }"
+else
+    ra_fail "the Dockerfile's usage example runs" "$ex" "podman run --network host ${argv[*]}" "$(tail -5 "$T/example.out")"
+fi
 ra_done
