@@ -81,7 +81,7 @@ $(BUILD)/completion/_redis-archiver: $(BIN)
 DEB_BUILD := build-essential pkg-config libcurl4-openssl-dev libssl-dev libhiredis-dev libxml2-dev \
              libjansson-dev libcmocka-dev libzstd-dev
 DEB_TEST  := redis-server redis-sentinel redis-tools radosgw ceph-mon ceph-osd awscli curl python3 python3-venv openssl clang zstd age \
-             libclang-rt-14-dev procps valgrind time man-db groff-base python3-yaml zsh podman runc debootstrap
+             libclang-rt-14-dev procps valgrind time man-db groff-base python3-yaml tmux zsh podman runc debootstrap
 # kubectl for `kubectl kustomize` (tests/integration/kubernetes.sh): Debian's kubernetes-client (1.20, by that
 # name, so never another apt source's `kubectl` package), only when no kubectl is on PATH (a kubectl from
 # another package owns /usr/bin/kubectl too and is kept). podman: without Recommends (buildah, uidmap,
