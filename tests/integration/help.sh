@@ -68,6 +68,14 @@ for k in $keys config; do
 done
 for c in $cmds; do grep -q "^   $c\$" "$T/man.txt" || missing="$missing $c"; done
 if [ -z "$missing" ]; then ra_ok "the manual names every command, key and variable"; else ra_fail "the manual names every command, key and variable" "missing:$missing"; fi
+missing=
+for c in $cmds; do
+    while IFS= read -r ex; do
+        grep -qF -- "$ex" "$T/man.txt" || missing="$missing
+$c: $ex"
+    done < <("$BIN" help "$c" 2>&1 | sed -n '/^examples:/,/^$/s/^  \(redis-archiver .*\)/\1/p')
+done
+if [ -z "$missing" ]; then ra_ok "the manual has every command's examples"; else ra_fail "the manual has every command's examples" "missing:$missing"; fi
 
 # --- bash completion: loads, registers, completes
 "$BIN" completion bash >"$T/completion.bash"
