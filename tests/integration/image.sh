@@ -44,13 +44,15 @@ case $rc in
 esac
 grep '^image: ' "$T/image.log" | sed 's/^/# /'
 export CONTAINERS_CONF=$WORK/containers.conf
-run() { podman run --rm --read-only --cap-drop=ALL --security-opt no-new-privileges --network host "$@"; }
+# --read-only-tmpfs=false: no writable /tmp, /var/tmp or /run either, as with Docker's --read-only and
+# Kubernetes' readOnlyRootFilesystem (the manifests mount no emptyDir); podman would add them by default
+run() { podman run --rm --read-only --read-only-tmpfs=false --cap-drop=ALL --security-opt no-new-privileges --network host "$@"; }
 
 out=$(run --entrypoint id "$IMAGE" 2>&1)
 if [[ $out == uid=10001* ]]; then ra_ok "the image runs as uid 10001 by default"; else ra_fail "the image runs as uid 10001 by default" "$out"; fi
-out=$(run --entrypoint sh "$IMAGE" -c 'touch /x' 2>&1)
+out=$(run --entrypoint sh "$IMAGE" -c 'touch /x; touch /tmp/x' 2>&1)
 rc=$?
-if [ $rc != 0 ] && grep -q 'Read-only file system' <<<"$out"; then ra_ok "its root file system is read-only"; else ra_fail "its root file system is read-only" "rc $rc" "$out"; fi
+if [ $rc != 0 ] && [ "$(grep -c 'Read-only file system' <<<"$out")" = 2 ]; then ra_ok "its root file system is read-only, /tmp too"; else ra_fail "its root file system is read-only, /tmp too" "rc $rc" "$out"; fi
 
 # a pair of our own, so that the digest cannot move under another test's writes
 M=$(ra_redis_start image-master) && R=$(ra_redis_start image-replica "replicaof 127.0.0.1 $M") &&
