@@ -167,12 +167,14 @@ fi
 if [ $? = 0 ] && grep -q "^usage: redis-archiver COMMAND" "$T/help.out"; then ra_ok "help: usage on stdout, exit 0"; else ra_fail "help: usage on stdout, exit 0"; fi
 
 # --- a real backup on a terminal (script(1), a pseudo-terminal of 60 and of 160 columns): a replica of our own
-# with ~55 MiB, diskless, a previous backup of the instance for the estimate. Every progress frame fits the
+# with 5000 keys (~5 MiB), made to stream for about a second however fast the machine (rdb-key-save-delay:
+# several frames), diskless, a previous backup of the instance for the estimate. Every progress frame fits the
 # width; each log line starts on a cleared line (nothing glued to a frame); the estimate is marked; the
 # summary states size, duration to the hundredth, rate in binary units and the id. --quiet and --log-level
 # warn draw nothing.
 TM=$(ra_redis_start tty-master) && TR=$(ra_redis_start tty-replica "replicaof 127.0.0.1 $TM") &&
-    ra_redis_wait_link "$TR" 60 && ra_redis_fill "$TM" 60000 tty || ra_fail "tty: a redis pair with data" "did not start"
+    ra_redis_wait_link "$TR" 60 && ra_redis_fill "$TM" 5000 tty && redis-cli -p "$TR" config set rdb-key-save-delay 200 >/dev/null ||
+    ra_fail "tty: a redis pair with data" "did not start"
 tty_env=(env -u REDIS_ARCHIVER_LOG_FORMAT REDIS_ARCHIVER_ENDPOINT="$RA_TEST_S3_ENDPOINT" REDIS_ARCHIVER_REGION="$RA_TEST_S3_REGION"
     REDIS_ARCHIVER_SOURCE="redis://127.0.0.1:$TR" REDIS_ARCHIVER_INSTANCE=tty)
 "${tty_env[@]}" "$BIN" backup >/dev/null 2>"$T/tty0.err" || ra_fail "tty: a first backup" "$(tail -3 "$T/tty0.err")"
