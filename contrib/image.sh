@@ -25,9 +25,16 @@ mkdir -p "$W/base"
 W=$(cd "$W" && pwd)
 exec 9>"$W/lock"
 flock 9
+# The host's Debian mirror (deb822 debian.sources, as cloud images have, or a one-line sources.list, as the
+# installer writes), and its apt proxy if any: debootstrap and the builds' apt-get use both (the proxy through
+# http_proxy, which podman passes to the build's RUN steps; it is not written into any image).
 SRC=/etc/apt/sources.list.d/debian.sources
+LIST=/etc/apt/sources.list
 MIRROR=${MIRROR:-$(awk '/^URIs:/ {print $2; exit}' "$SRC" 2>/dev/null)}
+MIRROR=${MIRROR:-$(sed -n 's/^deb \(\[[^]]*\] \)\{0,1\}\([^ ]*\) bookworm .*/\2/p' "$LIST" 2>/dev/null | head -1)}
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
+PROXY=$(apt-config dump 2>/dev/null | sed -n 's/^Acquire::http::Proxy "\(.*\)";$/\1/p' | head -1)
+if [ -n "$PROXY" ] && [ -z "${http_proxy:-}" ]; then export http_proxy="$PROXY"; fi
 T0=$(date +%s)
 step() { echo "image: $* ($(($(date +%s) - T0)) s)"; }
 
@@ -78,6 +85,7 @@ base_images() {
     : >"$R"/etc/resolv.conf
     echo localhost >"$R"/etc/hostname
     if [ -r "$SRC" ]; then grep -v '^#' "$SRC" >"$R"/etc/apt/sources.list.d/debian.sources
+    elif grep -q '^deb .* bookworm' "$LIST" 2>/dev/null; then grep '^deb .* bookworm' "$LIST" >"$R"/etc/apt/sources.list
     else echo "deb $MIRROR bookworm main" >"$R"/etc/apt/sources.list; fi
     # what the official images add, so that apt-get layers stay small
     cat >"$R"/etc/apt/apt.conf.d/docker-clean <<'X'
