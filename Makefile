@@ -81,19 +81,26 @@ $(BUILD)/completion/_redis-archiver: $(BIN)
 DEB_BUILD := build-essential pkg-config libcurl4-openssl-dev libssl-dev libhiredis-dev libxml2-dev \
              libjansson-dev libcmocka-dev libzstd-dev
 DEB_TEST  := redis-server redis-sentinel redis-tools radosgw ceph-mon ceph-osd awscli curl python3 python3-venv openssl clang zstd age \
-             libclang-rt-14-dev procps valgrind time man-db groff-base
+             libclang-rt-14-dev procps valgrind time man-db groff-base python3-yaml tmux zsh podman runc debootstrap
+# kubectl for `kubectl kustomize` (tests/integration/kubernetes.sh): Debian's kubernetes-client (1.20, by that
+# name, so never another apt source's `kubectl` package), only when no kubectl is on PATH (a kubectl from
+# another package owns /usr/bin/kubectl too and is kept). podman: without Recommends (buildah, uidmap,
+# slirp4netns... are for rootless use), and runc in the same transaction, so crun is not pulled in.
+DEB_KUBECTL := kubernetes-client
 # moto's S3 server, the second store of `make check` (Debian has no package): found where tests/harness/lib.sh
 # looks (ra_moto_python: PATH's python3, .venv/, /usr/bin/python3), else installed into a project venv .venv/
 MOTO_PYTHONS ?= python3 .venv/bin/python3 /usr/bin/python3
 MOTO_PIP     ?= moto[server]==5.2.1
 deps:
 	@missing=$$(for p in $(DEB_BUILD) $(DEB_TEST); do \
-	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done; \
+	    command -v kubectl >/dev/null || echo $(DEB_KUBECTL)); \
 	if [ -n "$$missing" ]; then \
 	    echo "installing:" $$missing; \
 	    SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	    $$SUDO apt-get update -qq && \
-	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
+	        -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold $$missing >/dev/null; \
 	fi
 	@for py in $(MOTO_PYTHONS); do \
 	    command -v $$py >/dev/null 2>&1 && $$py -c 'import moto.server' >/dev/null 2>&1 && exit 0; \
@@ -137,9 +144,10 @@ demo: deps
 	contrib/demo.sh $(BUILD)
 
 # contrib/Dockerfile as localhost/redis-archiver with Debian's podman, base images made by debootstrap (no
-# registry needed); root, apt-get install podman runc debootstrap. See contrib/image.sh.
+# registry needed); root, after `make deps` (podman runc debootstrap). Its containers.conf, logs and the base
+# root file systems (cached as tarballs) go to $(BUILD)/image. See contrib/image.sh.
 image:
-	contrib/image.sh
+	RA_IMAGE_WORK=$(BUILD)/image contrib/image.sh
 
 bench: deps
 	@$(MAKE) --no-print-directory $(BIN)

@@ -503,10 +503,11 @@ int ra_backup_run(const ra_backup_opts *opts, ra_record *rec, ra_err *err) {
     pthread_cond_destroy(&j.wake);
     pthread_mutex_destroy(&j.lock);
     if (rc == 0) {
-        char size[16];
+        char size[16], rate[16];
         ra_human_bytes((double)rec->bytes, size, sizeof(size));
-        ra_log_info(opts->log, "backup.done", "backup %s done: %s in %.1fs (%.1f MB/s), crc64 %016" PRIx64,
-                    rec->id, size, (double)(rec->finished - rec->started), rec->rate / 1e6, rec->crc64);
+        ra_human_bytes(rec->rate, rate, sizeof(rate)); /* binary units, as the progress line */
+        ra_log_info(opts->log, "backup.done", "backup %s done: %s in %.2f s (%s/s), crc64 %016" PRIx64,
+                    rec->id, size, elapsed(&j), rate, rec->crc64);
         if (opts->sweep_days > 0) {
             ra_err serr = {0};
             if (ra_catalog_sweep_before(&cat, opts->sweep_days, time(NULL), rec->started, 0, &serr) < 0)

@@ -118,8 +118,11 @@ static const ra_command commands[] = {
      .summary = "run forever: one auto backup a day inside window, on weekdays", .options = no_options,
      .notes = "  (no flags: window, weekdays, timezone come from the configuration)\n"
               "  It runs in the foreground and logs to stderr; a window missed today is caught up at start;\n"
-              "  SIGTERM or SIGINT stop it (a running backup is cancelled and recorded as cancelled).\n",
-     .examples = EX "schedule\n" EX "schedule --window 01:00-02:00 --timezone Europe/Berlin --weekdays mon-fri\n",
+              "  SIGTERM or SIGINT stop it (a running backup is cancelled and recorded as cancelled).\n"
+              "  Watch it with `status` (the running backup, from any host), /metrics and /healthz on\n"
+              "  listen-address, metrics-file, or notify-url / notify-command on each run.\n",
+     .examples = EX "schedule\n" EX "schedule --window 01:00-02:00 --timezone Europe/Berlin --weekdays mon-fri\n"
+                 EX "schedule --listen-address 0.0.0.0:9121   # then curl http://HOST:9121/healthz\n",
      .run = ra_cmd_schedule},
     {.name = "config", .usage = "config [--json]",
      .summary = "print the effective configuration and where each value came from", .options = config_options,

@@ -30,11 +30,19 @@ static const char *const exit_codes[][2] = {
 };
 #define NEXIT (sizeof(exit_codes) / sizeof(exit_codes[0]))
 
+/* One line per command, the summaries in one column after the longest name. */
+static void command_lines(FILE *out, const ra_command *cmds, size_t n) {
+    int w = 0;
+    for (size_t i = 0; i < n; i++)
+        if ((int)strlen(cmds[i].name) > w) w = (int)strlen(cmds[i].name);
+    for (size_t i = 0; i < n; i++) fprintf(out, "  %-*s  %s\n", w, cmds[i].name, cmds[i].summary);
+}
+
 void ra_help_commands(FILE *out) {
     size_t n;
     const ra_command *cmds = ra_commands(&n);
     fprintf(out, "usage: redis-archiver COMMAND [flags] [--key value ...]\n\ncommands:\n");
-    for (size_t i = 0; i < n; i++) fprintf(out, "  %-10s %s\n", cmds[i].name, cmds[i].summary);
+    command_lines(out, cmds, n);
     fprintf(out, "\n'redis-archiver help COMMAND' shows a command's flags and examples, 'redis-archiver --help'\n"
                  "every setting, 'man redis-archiver' the manual.\n");
 }
@@ -46,7 +54,7 @@ void ra_help_global(FILE *out) {
             "redis-archiver %s - " TAGLINE "\n\n"
             "usage: redis-archiver COMMAND [command flags] [--key value ...]\n\ncommands:\n",
             RA_VERSION);
-    for (size_t i = 0; i < n; i++) fprintf(out, "  %-10s %s\n", cmds[i].name, cmds[i].summary);
+    command_lines(out, cmds, n);
     fprintf(out, "\n`redis-archiver help COMMAND` (or COMMAND --help) shows a command's flags and examples.\n\n"
                  "configuration (flag > REDIS_ARCHIVER_<KEY> variable > config file > AWS_REGION and the like\n"
                  "for region and endpoint > default):\n");

@@ -110,6 +110,22 @@ if [ "$out" = "20261128T220533Z-43a0 20261128T220533Z-ce0b
 else
     ra_fail "bash completion of url and verify offers the instance's backup ids" "$out"
 fi
+# zsh: the same, TAB in a real interactive zsh (tests/harness/zcomp.zsh)
+if command -v zsh >/dev/null; then
+    mkdir -p "$T/zfunc"
+    "$BIN" completion zsh >"$T/zfunc/_redis-archiver"
+    out=$(PATH=$(dirname "$BIN"):$PATH timeout 30 zsh -f "$RA_HARNESS/zcomp.zsh" "$T/zfunc" "redis-archiver url --instance order 20261128T220533" 2>&1
+        echo
+        PATH=$(dirname "$BIN"):$PATH timeout 30 zsh -f "$RA_HARNESS/zcomp.zsh" "$T/zfunc" "redis-archiver verify --instance=order --json " 2>&1)
+    if [ "$out" = "20261128T220533Z-43a0 20261128T220533Z-ce0b
+20261128T220532Z-ffff 20261128T220533Z-43a0 20261128T220533Z-ce0b" ]; then
+        ra_ok "zsh completion of url and verify offers the instance's backup ids"
+    else
+        ra_fail "zsh completion of url and verify offers the instance's backup ids" "$out"
+    fi
+else
+    ra_skip "zsh completion of url and verify offers the instance's backup ids" "zsh is not installed (make deps installs it)"
+fi
 "$BIN" list --instance empty >"$T/empty.out" 2>"$T/empty.err"
 rc=$?
 if [ $rc = 0 ] && [ ! -s "$T/empty.out" ] && grep -q "^no backups of instance 'empty' in bucket '$BUCKET' yet" "$T/empty.err"; then
@@ -149,5 +165,52 @@ else
 fi
 "$BIN" help >"$T/help.out" 2>/dev/null
 if [ $? = 0 ] && grep -q "^usage: redis-archiver COMMAND" "$T/help.out"; then ra_ok "help: usage on stdout, exit 0"; else ra_fail "help: usage on stdout, exit 0"; fi
+
+# --- a real backup on a terminal (script(1), a pseudo-terminal of 60 and of 160 columns): a replica of our own
+# with 5000 keys (~5 MiB), made to stream for about a second however fast the machine (rdb-key-save-delay:
+# several frames), diskless, a previous backup of the instance for the estimate. Every progress frame fits the
+# width; each log line starts on a cleared line (nothing glued to a frame); the estimate is marked; the
+# summary states size, duration to the hundredth, rate in binary units and the id. --quiet and --log-level
+# warn draw nothing.
+TM=$(ra_redis_start tty-master) && TR=$(ra_redis_start tty-replica "replicaof 127.0.0.1 $TM") &&
+    ra_redis_wait_link "$TR" 60 && ra_redis_fill "$TM" 5000 tty && redis-cli -p "$TR" config set rdb-key-save-delay 200 >/dev/null ||
+    ra_fail "tty: a redis pair with data" "did not start"
+tty_env=(env -u REDIS_ARCHIVER_LOG_FORMAT REDIS_ARCHIVER_ENDPOINT="$RA_TEST_S3_ENDPOINT" REDIS_ARCHIVER_REGION="$RA_TEST_S3_REGION"
+    REDIS_ARCHIVER_SOURCE="redis://127.0.0.1:$TR" REDIS_ARCHIVER_INSTANCE=tty)
+"${tty_env[@]}" "$BIN" backup >/dev/null 2>"$T/tty0.err" || ra_fail "tty: a first backup" "$(tail -3 "$T/tty0.err")"
+for w in 60 160; do
+    "${tty_env[@]}" script -q -e -c "stty cols $w rows 50; $BIN backup" "$T/tty$w" >/dev/null 2>&1
+    rc=$?
+    out=$(python3 - "$w" "$T/tty$w" <<'PY' 2>&1
+import re, sys
+width, raw = int(sys.argv[1]), open(sys.argv[2], "rb").read().decode()
+raw = raw[raw.index("\n") + 1:raw.rindex("Script done")]            # script's own first and last lines
+bad = []
+for m in re.finditer(r"redis-archiver: ", raw):                       # a log line starts on a cleared line
+    before = raw[max(0, m.start() - 4):m.start()]
+    if not (before.endswith("\r\x1b[K") or before.endswith("\n") or m.start() == 0):
+        bad.append("glued: %r" % raw[max(0, m.start() - 40):m.start() + 30])
+frames = [f.replace("\x1b[K", "") for f in re.split(r"[\r\n]+", raw)]
+frames = [f for f in frames if f and not f.startswith("redis-archiver: ") and not re.fullmatch(r"\d{8}T\d{6}Z-[0-9a-f]{4}", f)]
+bad += ["%d columns: %r" % (len(f), f) for f in frames if len(f) > width - 1]
+if not any(re.search(r"~[0-9]+% .* of ~[0-9.]+ [KMG]iB \(est\.\)", f) for f in frames):
+    bad.append("no frame with the estimate marked: %r" % frames)
+if not re.search(r"redis-archiver: backup \d{8}T\d{6}Z-[0-9a-f]{4} done: [0-9.]+ MiB in [0-9]+\.[0-9]{2} s \([0-9.]+ [KMG]iB/s\)", raw):
+    bad.append("summary: %r" % [l for l in raw.splitlines() if " done: " in l])
+print("\n".join(bad))
+PY
+)
+    if [ $rc = 0 ] && [ -z "$out" ]; then
+        ra_ok "a real backup at $w columns: frames fit, log lines whole, estimate marked, summary in one unit"
+    else
+        ra_fail "a real backup at $w columns: frames fit, log lines whole, estimate marked, summary in one unit" "rc $rc" "$out"
+    fi
+done
+for q in --quiet "--log-level warn"; do
+    "${tty_env[@]}" script -q -e -c "stty cols 80 rows 50; $BIN backup $q" "$T/ttyq" >/dev/null 2>&1
+    rc=$?
+    body=$(sed -e '1d' -e '/^Script done/d' "$T/ttyq")
+    if [ $rc = 0 ] && grep -Eq '^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{4}'$'\r''?$' <<<"$body" && ! grep -q $'\e\\[K\\|replica saving\\|  rate ' <<<"$body"; then ra_ok "backup $q on a terminal draws no progress"; else ra_fail "backup $q on a terminal draws no progress" "rc $rc" "$body"; fi
+done
 
 ra_done

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # help.sh: the texts generated from the command and option tables, needing no server: the short command
 # list (bare call), `help CMD` = `CMD --help` with flags and examples for every command, -V, the manual page
-# (renders with man -l without warnings, names every command and key) and the bash completion script (loads,
-# completes commands, flags, keys and their values).
+# (renders with man -l without warnings, names every command and key) and the bash and zsh completion scripts
+# (load, complete commands, flags, keys, their values and paths; zsh's in a real interactive zsh via zpty).
 set -u
 . "$(dirname "$0")/../harness/lib.sh"
 BIN=${RA_BIN:-$RA_ROOT/build/redis-archiver}
@@ -68,9 +68,18 @@ for k in $keys config; do
 done
 for c in $cmds; do grep -q "^   $c\$" "$T/man.txt" || missing="$missing $c"; done
 if [ -z "$missing" ]; then ra_ok "the manual names every command, key and variable"; else ra_fail "the manual names every command, key and variable" "missing:$missing"; fi
+missing=
+for c in $cmds; do
+    while IFS= read -r ex; do
+        grep -qF -- "$ex" "$T/man.txt" || missing="$missing
+$c: $ex"
+    done < <("$BIN" help "$c" 2>&1 | sed -n '/^examples:/,/^$/s/^  \(redis-archiver .*\)/\1/p')
+done
+if [ -z "$missing" ]; then ra_ok "the manual has every command's examples"; else ra_fail "the manual has every command's examples" "missing:$missing"; fi
 
 # --- bash completion: loads, registers, completes
 "$BIN" completion bash >"$T/completion.bash"
+touch "$T/bfile-a.rdb"
 out=$(bash --norc --noprofile -c '
     set -u
     . "$1"
@@ -86,7 +95,8 @@ out=$(bash --norc --noprofile -c '
     echo "help: $(comp redis-archiver help ve)"
     echo "shell: $(comp redis-archiver completion "")"
     echo "value: [$(comp redis-archiver backup --remark "")]"
-' _ "$T/completion.bash" 2>&1)
+    echo "path: $(comp redis-archiver restore latest --output "$2/bfile-")"
+' _ "$T/completion.bash" "$T" 2>&1)
 exp="complete -F _redis_archiver redis-archiver
 cmds: backup
 all: $(tr '\n' ' ' <<<"$cmds" | sed 's/ $//')
@@ -97,13 +107,50 @@ bool: yes no
 after value: $(tr '\n' ' ' <<<"$cmds" | sed 's/ $//')
 help: verify
 shell: bash zsh
-value: []"
+value: []
+path: $T/bfile-a.rdb"
 if [ "$out" = "$exp" ]; then ra_ok "bash completion loads (complete -p) and completes commands, flags, keys, values"; else ra_fail "bash completion loads (complete -p) and completes commands, flags, keys, values" "$(diff <(echo "$exp") <(echo "$out"))"; fi
+
+# --- zsh completion: loads both ways (autoloaded from $fpath as make install puts it, and sourced after
+# compinit), and completes in a real interactive zsh in a pseudo-terminal (zsh/zpty): TAB on a typed line, the
+# matches caught by wrapping compadd (zsh's own matching against the prefix, nothing stubbed)
 "$BIN" completion zsh >"$T/completion.zsh"
 if command -v zsh >/dev/null; then
     if zsh -n "$T/completion.zsh"; then ra_ok "zsh completion parses"; else ra_fail "zsh completion parses"; fi
+    mkdir -p "$T/zfunc"
+    cp "$T/completion.zsh" "$T/zfunc/_redis-archiver"
+    out=$(zsh -f -c 'fpath=("$1" $fpath); autoload -Uz compinit; compinit -u -D; print -r -- "fpath: $_comps[redis-archiver]"
+        autoload -Uz compinit; compinit -u -D; source "$2"; print -r -- "sourced: $_comps[redis-archiver] $+functions[_redis-archiver]"' \
+        _ "$T/zfunc" "$T/completion.zsh" 2>&1)
+    ra_assert_eq "zsh completion loads from \$fpath and when sourced after compinit" "fpath: _redis-archiver
+sourced: _redis-archiver 1" "$out"
+    zcomp() { timeout 30 zsh -f "$RA_HARNESS/zcomp.zsh" "$T/zfunc" "$1" 2>&1; }
+    touch "$T/zfile-a.rdb"
+    out=$(
+        echo "cmds: $(zcomp 'redis-archiver ba')"
+        echo "all: $(zcomp 'redis-archiver ')"
+        echo "flags: $(zcomp 'redis-archiver backup --rem')"
+        echo "keys: $(zcomp 'redis-archiver list --part-s')"
+        echo "enum: $(zcomp 'redis-archiver backup --part-checksum ')"
+        echo "bool: $(zcomp 'redis-archiver list --path-style ')"
+        echo "after value: $(zcomp 'redis-archiver --instance li ')"
+        echo "help: $(zcomp 'redis-archiver help ve')"
+        echo "shell: $(zcomp 'redis-archiver completion ')"
+        echo "path: $(zcomp "redis-archiver restore latest --output $T/zfile-")"
+    )
+    exp="cmds: backup
+all: $(sort <<<"$cmds" | tr '\n' ' ' | sed 's/ $//')
+flags: --remark
+keys: --part-size
+enum: auto md5 none sha256
+bool: no yes
+after value: $(sort <<<"$cmds" | tr '\n' ' ' | sed 's/ $//')
+help: verify
+shell: bash zsh
+path: zfile-a.rdb"
+    if [ "$out" = "$exp" ]; then ra_ok "zsh completion (zpty, TAB) completes commands, flags, keys, values, paths"; else ra_fail "zsh completion (zpty, TAB) completes commands, flags, keys, values, paths" "$(diff <(echo "$exp") <(echo "$out"))"; fi
 else
-    ra_skip "zsh completion parses" "zsh is not installed"
+    ra_skip "zsh completion loads and completes" "zsh is not installed (make deps installs it)"
 fi
 "$BIN" completion fish >/dev/null 2>&1
 ra_assert_eq "completion of an unknown shell: exit 2" 2 "$?"

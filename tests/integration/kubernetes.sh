@@ -2,19 +2,23 @@
 # kubernetes.sh: contrib/kubernetes as kustomize renders it (kubectl kustomize, offline): the base, one overlay
 # per instance and the fleet that lists them -- distinct names, each CronJob reading its own ConfigMap, its
 # instance's settings, the image set once, the pod's hardening kept; and every ConfigMap's settings accepted by
-# `redis-archiver config` as they would reach the container. Needs no server; skipped without kubectl.
+# `redis-archiver config` as they would reach the container. Needs no server and no cluster; skipped only
+# without kubectl (`make deps` installs Debian's kubernetes-client, kubectl 1.20 with kustomize 2; the files
+# also render unchanged with kustomize 5). RA_KUBECTL=PATH picks another kubectl.
 set -u
 . "$(dirname "$0")/../harness/lib.sh"
 BIN=${RA_BIN:-$RA_ROOT/build/redis-archiver}
 T=$RA_TEST_TMPDIR
 K=$RA_ROOT/contrib/kubernetes
-if ! command -v kubectl >/dev/null; then
-    ra_skip "kustomize base, overlays and fleet render" "kubectl is not installed"
+KUBECTL=${RA_KUBECTL:-kubectl}
+if ! command -v "$KUBECTL" >/dev/null; then
+    ra_skip "kustomize base, overlays and fleet render" "kubectl is not installed (make deps installs Debian's kubernetes-client)"
     ra_done
     exit 0
 fi
+kver=kubectl\ $("$KUBECTL" version --client 2>/dev/null | grep -o 'v1\.[0-9]*\.[0-9]*' | head -1)
 for d in base instances/cache-eu instances/sessions fleet; do
-    if kubectl kustomize "$K/$d" >"$T/${d//\//_}.yaml" 2>"$T/err"; then ra_ok "kubectl kustomize $d"; else ra_fail "kubectl kustomize $d" "$(cat "$T/err")"; fi
+    if "$KUBECTL" kustomize "$K/$d" >"$T/${d//\//_}.yaml" 2>"$T/err"; then ra_ok "kubectl kustomize $d ($kver)"; else ra_fail "kubectl kustomize $d ($kver)" "$(cat "$T/err")"; fi
 done
 out=$(python3 - "$T/fleet.yaml" "$T/base.yaml" "$K" <<'PY' 2>&1
 import sys, yaml
