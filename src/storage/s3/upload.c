@@ -22,8 +22,7 @@
 
 #include <linux/tcp.h> /* struct tcp_info with tcpi_bytes_acked; glibc's lacks it */
 
-#include "common/crc32c.h"
-#include "common/digest.h"
+#include "storage/s3/partsum.h"
 #include "storage/s3/request.h"
 
 #define SOCKS_MAX (2 * RA_CONCURRENCY_MAX + 2)/* connections watched for acknowledgements */
@@ -45,11 +44,8 @@ typedef struct slot {
     ra_s3_xfer x;
     ra_s3_req req;
     ra_kv query[2];
-    ra_kv header[2];
     char partno[16];
-    char hash[65];
-    char md5[25];
-    char crc[RA_CRC32C_BASE64_LEN]; /* base64 CRC-32C sent with this part, "" when none */
+    ra_partsum_part sum; /* its checksum headers, computed once */
 } slot;
 
 struct ra_upload {
@@ -71,10 +67,7 @@ struct ra_upload {
     long long expected;
     long stall_ms;
     volatile sig_atomic_t *cancel;
-    ra_upload_checksum checksum;
-    int crc;         /* CRC-32C on every part (created with x-amz-checksum-algorithm CRC32C) */
-    int sha_until;   /* AUTO over http: SHA-256 too, until the store shows it checks the CRC */
-    int crc_checked; /* -1 unknown, 0 the first part's CRC was not echoed, 1 it was (upload thread) */
+    ra_partsum sum;  /* part-checksum and auto's decision (upload thread) */
     int finished;
     int aborted;
     pthread_t thread;
@@ -142,10 +135,7 @@ ra_upload *ra_upload_new(ra_s3 *s3, const char *key, const ra_upload_opts *opts,
         up->fixed = ra_upload_part_size_fixed(opts->part_size, opts->expected_size);
     up->stall_ms = opts->stall_timeout_ms > 0 ? opts->stall_timeout_ms : RA_SINK_STALL_MS_DEFAULT;
     up->cancel = opts->cancel ? opts->cancel : ra_s3_cancel_flag(s3);
-    up->checksum = opts->checksum;
-    up->crc = up->checksum == RA_UPLOAD_CHECKSUM_AUTO || up->checksum == RA_UPLOAD_CHECKSUM_CRC32C;
-    up->sha_until = up->checksum == RA_UPLOAD_CHECKSUM_AUTO && !ra_s3_is_https(s3);
-    up->crc_checked = -1;
+    ra_partsum_init(&up->sum, opts->checksum, ra_s3_is_https(s3));
     up->nslots = (opts->concurrency > 0 ? opts->concurrency : RA_CONCURRENCY_DEFAULT) + 1;
     if ((up->key = strdup(key)) == NULL) goto oom;
     if ((up->slots = calloc((size_t)up->nslots, sizeof(*up->slots))) == NULL) goto oom;
@@ -176,7 +166,7 @@ ra_upload *ra_upload_new(ra_s3 *s3, const char *key, const ra_upload_opts *opts,
         return NULL;
     }
 
-    if (ra_s3_upload_create(s3, key, opts->content_type, opts->meta, opts->nmeta, up->crc ? "CRC32C" : NULL,
+    if (ra_s3_upload_create(s3, key, opts->content_type, opts->meta, opts->nmeta, up->sum.crc ? "CRC32C" : NULL,
                             &up->upload_id, err) < 0) {
         ra_err_prefix(err, "starting upload of '%s': ", key);
         ra_upload_free(up);
@@ -188,12 +178,9 @@ ra_upload *ra_upload_new(ra_s3 *s3, const char *key, const ra_upload_opts *opts,
         return NULL;
     }
     up->thread_started = 1;
-    if (up->fixed > 0)
-        ra_log_debug(ra_s3_get_log(s3), "s3.upload.start",
-                     "multipart upload of '%s' started: equal parts of %lld bytes, at most %lld bytes", key, up->fixed,
-                     up->fixed * up->max_parts);
-    else
-        ra_log_debug(ra_s3_get_log(s3), "s3.upload.start", "multipart upload of '%s' started", key);
+    ra_log_debug(ra_s3_get_log(s3), "s3.upload.start", "multipart upload of '%s' started (%s parts of %lld bytes)",
+                 key, up->fixed > 0 ? "equal" : "growing",
+                 up->fixed > 0 ? up->fixed : ra_upload_part_size(opts->part_size, -1, 1));
     return up;
 oom:
     ra_err_set(err, RA_E_INTERNAL, "out of memory");
@@ -230,30 +217,11 @@ static int slot_submit(ra_upload *up, slot *s, ra_err *err) {
     s->req.nquery = 2;
     s->req.body = s->buf;
     s->req.body_len = s->len;
-    /* The part's integrity is checked by the server through ONE hash, computed once per part and
-     * reused on retries. Otherwise the payload is UNSIGNED-PAYLOAD, over http as over https: the
-     * signature still binds method, key, part number, upload id and headers (Content-MD5 too),
-     * so nobody can replay it for another part, and hashing the body a second time just to sign
-     * it would cost another full pass over every byte (SHA-256: 0.6 CPU-s per GiB). */
-    s->crc[0] = '\0';
-    if (up->crc) {
-        ra_crc32c_base64(ra_crc32c(0, s->buf, s->len), s->crc);
-        s->header[s->req.nheaders++] = (ra_kv){"x-amz-checksum-crc32c", s->crc};
-        s->req.headers = s->header;
-    }
-    /* AUTO: SHA-256 as well while the CRC is not known to be checked (decided on part 1) */
-    int sha = up->checksum == RA_UPLOAD_CHECKSUM_SHA256 || (up->sha_until && up->crc_checked != 1);
-    if (up->checksum == RA_UPLOAD_CHECKSUM_MD5) {
-        if (ra_md5_base64(s->buf, s->len, s->md5) < 0)
-            return ra_err_set(err, RA_E_INTERNAL, "s3: cannot hash part %d (OpenSSL failed)", s->part);
-        s->header[s->req.nheaders++] = (ra_kv){"Content-MD5", s->md5};
-        s->req.headers = s->header;
-    }
-    if (sha) {
-        if (ra_sha256_hex(s->buf, s->len, s->hash) < 0)
-            return ra_err_set(err, RA_E_INTERNAL, "s3: cannot hash part %d (OpenSSL failed)", s->part);
-        s->req.payload_hash = s->hash;
-    }
+    if (ra_partsum_compute(&up->sum, s->buf, s->len, &s->sum) < 0)
+        return ra_err_set(err, RA_E_INTERNAL, "s3: cannot hash part %d (OpenSSL failed)", s->part);
+    s->req.headers = s->sum.header;
+    s->req.nheaders = s->sum.nheaders;
+    s->req.payload_hash = s->sum.payload_hash;
     s->attempt = 1;
     s->x.skew_retried = 0;
     s->x.token_refreshed = 0;
@@ -264,14 +232,12 @@ static int store_etag(ra_upload *up, int part, const char *etag, const char *crc
     if (part > up->etags_cap) {
         int cap = up->etags_cap ? up->etags_cap : 64;
         while (cap < part) cap *= 2;
-        char **n = realloc(up->etags, (size_t)cap * sizeof(*n));
-        if (n == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
-        memset(n + up->etags_cap, 0, (size_t)(cap - up->etags_cap) * sizeof(*n));
-        up->etags = n;
-        char **c = realloc(up->crcs, (size_t)cap * sizeof(*c));
-        if (c == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
-        memset(c + up->etags_cap, 0, (size_t)(cap - up->etags_cap) * sizeof(*c));
-        up->crcs = c;
+        for (int a = 0; a < 2; a++) { /* etags, then crcs */
+            char ***arr = a ? &up->crcs : &up->etags, **n = realloc(*arr, (size_t)cap * sizeof(*n));
+            if (n == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+            memset(n + up->etags_cap, 0, (size_t)(cap - up->etags_cap) * sizeof(*n));
+            *arr = n;
+        }
         up->etags_cap = cap;
     }
     free(up->etags[part - 1]);
@@ -282,22 +248,6 @@ static int store_etag(ra_upload *up, int part, const char *etag, const char *crc
     return 0;
 }
 
-/* Upload thread, part 1's answer: does the store check the CRC? It does when it echoes it (AWS). */
-static void decide_crc(ra_upload *up, const slot *s) {
-    if (!up->crc || up->crc_checked >= 0 || s->part != 1) return;
-    up->crc_checked = strcmp(s->x.resp.checksum_crc32c, s->crc) == 0;
-    ra_log_debug(ra_s3_get_log(up->s3), "s3.upload.checksum",
-                 up->crc_checked ? "the store echoed part 1's CRC-32C (it checks it): parts carry %s"
-                                 : "the store did not echo part 1's CRC-32C: parts carry %s",
-                 !up->sha_until ? "CRC-32C" : up->crc_checked ? "CRC-32C only" : "CRC-32C and SHA-256");
-}
-
-/* A part the store refused as damaged (its checksum did not match what arrived) is sent again
- * from our buffer: the damage happened on the way. */
-static int damaged_in_transit(const char *code) {
-    return strcmp(code, "BadDigest") == 0 || strcmp(code, "XAmzContentSHA256Mismatch") == 0 ||
-           strcmp(code, "XAmzContentChecksumMismatch") == 0;
-}
 #define DAMAGED_RETRY_MS 200
 
 /* The upload's connections (opened by any slot's handle, shared through the multi handle) and
@@ -387,8 +337,10 @@ static void drive(ra_upload *up) {
         ra_err e;
         ra_err_clear(&e);
         int ok = ra_s3_xfer_result(up->s3, &s->x, rc, s->attempt, &retry, &e) == 0;
-        if (ok) decide_crc(up, s);
-        if (!ok && retry < 0 && damaged_in_transit(s->x.resp.code) && s->attempt < up->s3->max_attempts) {
+        if (ok && ra_partsum_answer(&up->sum, s->part, &s->sum, s->x.resp.checksum_crc32c))
+            ra_log_debug(ra_s3_get_log(up->s3), "s3.upload.checksum", "%s", ra_partsum_describe(&up->sum));
+        /* a part refused as damaged on the way is sent again from our buffer */
+        if (!ok && retry < 0 && ra_partsum_damaged(s->x.resp.code) && s->attempt < up->s3->max_attempts) {
             ra_log_warn(ra_s3_get_log(up->s3), "s3.part.damaged", "part %d of '%s' arrived damaged (%s); attempt %d of %d",
                         s->part, up->key, s->x.resp.code, s->attempt + 1, up->s3->max_attempts);
             retry = DAMAGED_RETRY_MS * s->attempt;
@@ -399,7 +351,7 @@ static void drive(ra_upload *up) {
             if (etag == NULL || *etag == '\0') {
                 ra_err_set(&e, RA_E_STORE, "s3: UploadPart %d of '%s': answer without ETag", s->part, up->key);
                 set_failed(up, &e);
-            } else if (store_etag(up, s->part, etag, s->crc, &e) < 0) {
+            } else if (store_etag(up, s->part, etag, s->sum.crc, &e) < 0) {
                 set_failed(up, &e);
             }
             ra_s3_xfer_clear(&s->x);
@@ -521,10 +473,9 @@ static int all_free(const ra_upload *up) {
 /* Make a FILLING slot for the next part. */
 static int next_slot(ra_upload *up, ra_err *err) {
     if (up->nparts >= up->max_parts && up->fixed > 0)
-        return ra_err_set(err, RA_E_STORE,
-                          "s3: upload of '%s' outgrew its %lld-byte limit (%d equal parts of %lld bytes, "
-                          "part-size-growth no): raise part-size",
-                          up->key, up->fixed * up->max_parts, up->max_parts, up->fixed);
+        return ra_err_set(err, RA_E_STORE, "s3: upload of '%s' outgrew its %lld-byte limit (%d equal parts of %lld "
+                          "bytes, part-size-growth no): raise part-size", up->key, up->fixed * up->max_parts,
+                          up->max_parts, up->fixed);
     if (up->nparts >= up->max_parts)
         return ra_err_set(err, RA_E_STORE, "s3: upload of '%s' needs more than %d parts", up->key, up->max_parts);
     pthread_mutex_lock(&up->lock);
@@ -654,7 +605,7 @@ int ra_upload_finish(ra_upload *up, ra_err *err) {
             return ra_err_set(err, RA_E_INTERNAL, "s3: part %d of '%s' has no ETag", i + 1, up->key);
 
     int r = ra_s3_upload_complete(up->s3, up->key, up->upload_id, (const char *const *)up->etags,
-                                  up->crc ? (const char *const *)up->crcs : NULL, (size_t)up->nparts, err);
+                                  up->sum.crc ? (const char *const *)up->crcs : NULL, (size_t)up->nparts, err);
     /* NoSuchUpload after a retried Complete (the first attempt may have succeeded and only its answer was
      * lost), or no clear answer at all: the HEAD below decides, before anything is aborted (size and part
      * count must match) */
@@ -754,5 +705,5 @@ const char *ra_upload_id(const ra_upload *up) {
 }
 
 int ra_upload_crc32c_checked(const ra_upload *up) {
-    return up->crc_checked;
+    return up->sum.checked;
 }
