@@ -11,7 +11,8 @@
 #                  every part and the same <ChecksumCRC32C> per part in Complete (else 400 InvalidRequest
 #                  / InvalidPart), and Complete answers with the object's checksum-of-checksums
 #   --corrupt N    damage the first attempt at part N on arrival (one byte flipped before checking)
-#   --log FILE     one JSON line per request: method, path, query and headers (the integration peer)
+#   --log FILE     one JSON line per answered request: method, path, query, headers, status, and start and
+#                  end times (the integration peer)
 #   --crc-lib SO   compute CRC-32C with ra_crc32c from this shared library (the benchmark: Python's own
 #                  table loop takes ~0.1 s per MiB); the default is the independent Python table
 import base64
@@ -76,6 +77,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
     def reply(self, status=200, body=b"", headers=()):
+        self.log_answer(status)
         self.send_response(status)
         for k, v in headers:
             self.send_header(k, v)
@@ -110,11 +112,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return n
 
     def log_request_line(self):
-        if OPTS["log"] is None:
-            return
+        """Note the request; it is logged with its start and end times when answered (reply)."""
         u = urlsplit(self.path)
-        rec = {"method": self.command, "path": unquote(u.path), "query": u.query,
-               "headers": {k.lower(): v for k, v in self.headers.items()}}
+        self.rec = {"method": self.command, "path": unquote(u.path), "query": u.query, "start": time.time(),
+                    "headers": {k.lower(): v for k, v in self.headers.items()}}
+
+    def log_answer(self, status):
+        rec = getattr(self, "rec", None)
+        if OPTS["log"] is None or rec is None:
+            return
+        rec["end"], rec["status"], self.rec = time.time(), status, None
         with LOCK:
             with open(OPTS["log"], "a") as f:
                 f.write(json.dumps(rec) + "\n")

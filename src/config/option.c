@@ -84,7 +84,7 @@ const opt ra_config_opts[RA_CONFIG_NKEYS] = {
         "crc32c (it echoes the header). The RDB's own CRC-64 is checked in every case.",
         NULL, part_checksums, NULL, 0},
     [RA_KEY_PART_SIZE_GROWTH] = {"part-size-growth", T_ENUM, F(part_size_growth), "auto", 0, 0, "auto|yes|no",
-        "whether parts may grow during a long upload",
+        "no: equal parts, so a backup holds at most part-size x 10000 (auto: no for Cloudflare R2)",
         "no: every part but the last has one size, chosen before the first (part-size, or larger\n"
         "when the RDB size is known), so an object holds at most that size x 10000 (16MiB: 156 GiB);\n"
         "a stream that outgrows it fails, its upload is aborted and no object is left. auto: no\n"

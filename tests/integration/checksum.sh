@@ -7,7 +7,8 @@
 # - sse / sse-kms-key-id / storage-class reach CreateMultipartUpload (signed), the record PUT carries SSE
 #   but no storage class, and the key id stays out of info-level logs.
 # - On the real store: auto finds that it does not echo the CRC (RGW 16, moto 5), keeps SHA-256, and the
-#   backup restores to the master's digest; on moto the object's SSE and storage class are stored (HEAD).
+#   backup restores to the master's digest; on moto the object's SSE and storage class are stored (HEAD); RGW 16
+#   refuses SSE over http and unknown classes, and the backup says so.
 set -u
 . "$(dirname "$0")/../harness/lib.sh"
 ra_need_redis
@@ -39,17 +40,22 @@ fake_start() { # NAME ARGS...: start the fake with a request log $T/NAME.log; se
 fake_stop() { [ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null && wait "$FAKE_PID" 2>/dev/null; FAKE_PID=; }
 trap fake_stop EXIT
 
-# requests of a log as "METHOD kind part" lines with the headers asked for (python: the log is JSON lines)
+# the parts of a request log (JSON lines), in order of arrival: "part N CRC sha256|unsigned after|before",
+# after = the part arrived after part 1 was answered (200)
 parts_py='
 import json, sys
-for line in open(sys.argv[1]):
-    r = json.loads(line)
-    h = r["headers"]
+recs = [json.loads(line) for line in open(sys.argv[1])]
+parts = []
+for r in recs:
     q = r["query"]
     if r["method"] == "PUT" and "partNumber=" in q:
-        part = [p.split("=")[1] for p in q.split("&") if p.startswith("partNumber=")][0]
-        print("part", part, h.get("x-amz-checksum-crc32c", "-"),
-              "unsigned" if h.get("x-amz-content-sha256") == "UNSIGNED-PAYLOAD" else "sha256")
+        parts.append((r["start"], int([p.split("=")[1] for p in q.split("&") if p.startswith("partNumber=")][0]), r))
+first = min([r["end"] for _, n, r in parts if n == 1 and r["status"] == 200] or [0])
+for start, n, r in sorted(parts, key=lambda p: p[0]):
+    h = r["headers"]
+    print("part", n, h.get("x-amz-checksum-crc32c", "-"),
+          "unsigned" if h.get("x-amz-content-sha256") == "UNSIGNED-PAYLOAD" else "sha256",
+          "after" if first and start > first else "before")
 '
 # --- auto into a store that checks and echoes CRC-32C
 fake_start echo --crc32c
@@ -68,8 +74,10 @@ if ! awk '$3 == "-"' "$T/echo.parts" | grep -q .; then ra_ok "every part carried
 else ra_fail "every part carried x-amz-checksum-crc32c" "$(cat "$T/echo.parts")"; fi
 ra_assert_eq "part 1 also carried the signed SHA-256 (not yet known that the CRC is checked)" "sha256" \
     "$(awk '$2 == 1 { print $4 }' "$T/echo.parts")"
-late=$(awk '$2 >= 3 { print $4 }' "$T/echo.parts" | sort -u)
-ra_assert_eq "parts after the first answer carried only the CRC (UNSIGNED-PAYLOAD)" "unsigned" "$late"
+# parts sent while part 1 was still unanswered carry both; the last part always waits for a free buffer, and
+# usually for part 1's answer (2 buffers at concurrency 1)
+late=$(awk '$5 == "after" { print $4 }' "$T/echo.parts" | sort -u)
+ra_assert_eq "parts sent after part 1's answer carried only the CRC (UNSIGNED-PAYLOAD)" "unsigned" "$late"
 if grep -q "echoed part 1's CRC-32C" "$T/echo.err"; then ra_ok "the decision is logged at debug"
 else ra_fail "the decision is logged at debug" "$(grep -i crc "$T/echo.err" | head -3)"; fi
 fake_stop
@@ -152,11 +160,27 @@ url=$("$BIN" url "$id" 2>/dev/null)
 curl -sf -o "$T/real.rdb" "$url"
 ra_assert_eq "the backup restores to the master's DEBUG DIGEST" "$digest" "$(ra_redis_restore_digest "$T/real.rdb")"
 
-# moto stores SSE and the storage class and reports them on HEAD (RGW 16 here has no SSE keys configured)
-ra_store_skip rgw "SSE AES256 and STANDARD_IA are stored (HEAD)" "the harness's RGW has no SSE-S3 keys or extra storage classes" || {
+# moto stores SSE and the storage class and reports them on HEAD. The harness's RGW 16 refuses SSE over http
+# (400 InvalidRequest: it wants TLS and keys) and classes it has no placement for (400 InvalidArgument): the
+# backup then fails before any byte is sent, saying so
+if ra_store_is rgw; then
+    "$BIN" backup --sse AES256 >/dev/null 2>"$T/rgw-sse.err"
+    ra_assert_eq "RGW: sse AES256 over http is refused (exit 4)" 4 "$?"
+    if grep -q "400 InvalidRequest" "$T/rgw-sse.err"; then ra_ok "RGW: the refusal is shown"
+    else ra_fail "RGW: the refusal is shown" "$(tail -n 3 "$T/rgw-sse.err")"; fi
+    "$BIN" backup --storage-class STANDARD_IA >/dev/null 2>"$T/rgw-ia.err"
+    ra_assert_eq "RGW: an unknown storage class is refused at CreateMultipartUpload (exit 4)" 4 "$?"
+    if grep -q "starting upload of .*400 InvalidArgument" "$T/rgw-ia.err"; then ra_ok "RGW: the refusal names the upload"
+    else ra_fail "RGW: the refusal names the upload" "$(tail -n 3 "$T/rgw-ia.err")"; fi
+    id=$("$BIN" backup --storage-class STANDARD 2>"$T/rgw-std.err")
+    ra_assert_eq "RGW: storage-class STANDARD: exit 0" 0 "$?"
+    obj=$(ra_aws s3api list-objects-v2 --bucket "$BUCKET" --query "Contents[?contains(Key, '$id')].Key" --output text 2>/dev/null | tr '\t' '\n' | grep '\.rdb$' | head -1)
+    ra_assert_eq "RGW: the object is stored as STANDARD" "STANDARD" \
+        "$(ra_aws s3api list-objects-v2 --bucket "$BUCKET" --prefix "$obj" --query 'Contents[0].StorageClass' --output text 2>&1)"
+else
     id=$("$BIN" backup --sse AES256 --storage-class STANDARD_IA 2>"$T/moto-sse.err")
     rc=$?
-    ra_assert_eq "sse AES256 + storage-class STANDARD_IA on moto: exit 0" 0 "$rc"
+    ra_assert_eq "sse AES256 + storage-class STANDARD_IA on $RA_TEST_S3_STORE: exit 0" 0 "$rc"
     [ $rc = 0 ] || sed 's/^/#   /' "$T/moto-sse.err" | tail -n 20
     rdb=$(ra_aws s3api list-objects-v2 --bucket "$BUCKET" --query "Contents[?contains(Key, '$id')].Key" --output text 2>/dev/null | tr '\t' '\n')
     obj=$(grep '\.rdb$' <<<"$rdb" | head -1)
@@ -165,5 +189,5 @@ ra_store_skip rgw "SSE AES256 and STANDARD_IA are stored (HEAD)" "the harness's 
         "$(ra_aws s3api head-object --bucket "$BUCKET" --key "$obj" --query '[ServerSideEncryption, StorageClass]' --output text 2>&1 | tr '\t' ' ')"
     ra_assert_eq "its record with SSE AES256 and the default class" "AES256 None" \
         "$(ra_aws s3api head-object --bucket "$BUCKET" --key "$rec" --query '[ServerSideEncryption, StorageClass]' --output text 2>&1 | tr '\t' ' ')"
-}
+fi
 ra_done
