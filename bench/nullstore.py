@@ -9,7 +9,7 @@
 #                  (400 BadDigest when the body does not match) and the checksum is echoed in the answer;
 #                  an upload created with x-amz-checksum-algorithm CRC32C needs x-amz-checksum-crc32c on
 #                  every part and the same <ChecksumCRC32C> per part in Complete (else 400 InvalidRequest
-#                  / InvalidPart), and Complete answers with the object's checksum-of-checksums
+#                  / InvalidPart, as AWS answers)
 #   --corrupt N    damage the first attempt at part N on arrival (one byte flipped before checking)
 #   --log FILE     one JSON line per answered request: method, path, query, headers, status, and start and
 #                  end times (the integration peer)
@@ -220,10 +220,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 text = body.decode("utf-8", "replace")
                 given = dict(re.findall(r"<PartNumber>(\d+)</PartNumber>.*?<ChecksumCRC32C>([^<]*)</ChecksumCRC32C>",
                                         text, re.S))
-                if any(given.get(str(p)) != c for p, c in up[3].items()):
-                    return self.reply(400, b"<Error><Code>InvalidPart</Code><Message>One or more of the specified "
-                                      b"parts could not be found. The part may not have been uploaded, or the "
-                                      b"specified entity tag may not match the part's entity tag.</Message></Error>")
+                # AWS's words (apache/opendal#4580); a wrong value is InvalidPart
+                for p, c in sorted(up[3].items()):
+                    if str(p) not in given:
+                        return self.reply(400, ("<Error><Code>InvalidRequest</Code><Message>The upload was created "
+                                                "using a crc32c checksum. The complete request must include the "
+                                                "checksum for each part. It was missing for part %d in the request."
+                                                "</Message></Error>" % p).encode())
+                    if given[str(p)] != c:
+                        return self.reply(400, b"<Error><Code>InvalidPart</Code><Message>One or more of the specified "
+                                          b"parts could not be found. The part may not have been uploaded, or the "
+                                          b"specified entity tag may not match the part's entity tag.</Message></Error>")
         with LOCK:
             up = UPLOADS.pop(q.get("uploadId", [""])[0], None)
             if up is not None:

@@ -4,12 +4,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "storage/s3/partsum.h"
 #include "storage/s3/sigv4.h"
+#include "storage/s3/xml.h"
 
 static const char body[] = "123456789";
 
@@ -104,6 +106,29 @@ static void test_damaged_codes(void **state) {
     assert_false(ra_partsum_damaged(""));
 }
 
+/* CompleteMultipartUpload of an upload created with CRC32C lists each part's checksum (AWS refuses
+ * it otherwise: "The complete request must include the checksum for each part") */
+static void test_complete_lists_crc(void **state) {
+    (void)state;
+    const char *etags[] = {"\"e1\"", "\"e2\""};
+    const char *crcs[] = {"4waSgw==", "AAAAAA=="};
+    char *x = ra_s3xml_build_complete_crc32c(etags, crcs, 2);
+    assert_non_null(x);
+    assert_non_null(strstr(x, "<Part><PartNumber>1</PartNumber><ETag>&quot;e1&quot;</ETag>"
+                              "<ChecksumCRC32C>4waSgw==</ChecksumCRC32C></Part>"));
+    assert_non_null(strstr(x, "<Part><PartNumber>2</PartNumber><ETag>&quot;e2&quot;</ETag>"
+                              "<ChecksumCRC32C>AAAAAA==</ChecksumCRC32C></Part>"));
+    free(x);
+    x = ra_s3xml_build_complete_crc32c(etags, NULL, 2); /* without: as before */
+    char *y = ra_s3xml_build_complete(etags, 2);
+    assert_non_null(x);
+    assert_non_null(y);
+    assert_string_equal(x, y);
+    assert_null(strstr(x, "Checksum"));
+    free(x);
+    free(y);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_auto_http_echo),
@@ -111,6 +136,7 @@ int main(void) {
         cmocka_unit_test(test_auto_https),
         cmocka_unit_test(test_fixed_modes),
         cmocka_unit_test(test_damaged_codes),
+        cmocka_unit_test(test_complete_lists_crc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
