@@ -75,8 +75,8 @@ void ra_upload_free(ra_upload *up);
 
 long long ra_upload_bytes(const ra_upload *up);      /* bytes accepted so far */
 const char *ra_upload_id(const ra_upload *up);
-/* 1 when the store echoed the first part's CRC-32C (it checks it), 0 when it did not, -1 before
- * the first part's answer or when no CRC was sent. */
+/* After finish: 1 when the store echoed part 1's CRC-32C (it checks it), 0 when it did not, -1
+ * when no CRC was sent (or part 1 was never answered). */
 int ra_upload_crc32c_checked(const ra_upload *up);
 
 #endif
