@@ -11,6 +11,8 @@
 #   b2 peer (rclone)  redis-cli ... | rclone rcat   (only if rclone is installed)
 #   c  archiver       BUILD/redis-archiver backup   (default part size and concurrency)
 #   c0 archiver alone the same, into bench/nullstore.py (S3 API, part bodies dropped): without the store's CPU
+#   ck archiver alone the same, into bench/nullstore.py --crc32c, which checks and echoes x-amz-checksum-crc32c
+#      as AWS S3 does: `part-checksum auto` then sends CRC-32C only (no SHA-256) after part 1
 # on three datasets: random (rdbcompression yes), random with the replica at rdbcompression no, and
 # DEBUG POPULATE data (compressible). Then micro-benchmarks (bench/micro.c). Prints a markdown report
 # and writes it to bench/results/<date>-<size>.md. Objects are deleted and RGW's gc run after each upload.
@@ -157,6 +159,7 @@ W=$RA_TEST_TMPDIR/bench
 mkdir -p "$W"
 ra_on_exit() {
     [ -n "${NS_PID:-}" ] && kill "$NS_PID" 2>/dev/null
+    [ -n "${CK_PID:-}" ] && kill "$CK_PID" 2>/dev/null
     [ -f "$REPORT" ] && [ ! -f "$OUT" ] && { cp "$REPORT" "$OUT.partial" 2>/dev/null; say "partial report: $OUT.partial"; }
     rm -f "$REPORT"
 }
@@ -318,6 +321,10 @@ measure() {
         timeout -k 10 "$RUN_TIMEOUT" /usr/bin/time -f "$TIMEF" -o "$t1" "${NULL_ENV[@]}" "$ARCHIVER" backup \
             >"$W/$c.out" 2>"$W/$c.err" || ok=0
         ;;
+    ck)
+        timeout -k 10 "$RUN_TIMEOUT" /usr/bin/time -f "$TIMEF" -o "$t1" "${CK_ENV[@]}" "$ARCHIVER" backup \
+            >"$W/$c.out" 2>"$W/$c.err" || ok=0
+        ;;
     cz1 | cz3 | ca | cz1a)
         # shellcheck disable=SC2086
         timeout -k 10 "$RUN_TIMEOUT" /usr/bin/time -f "$TIMEF" -o "$t1" "${NULL_ENV[@]}" "$ARCHIVER" backup --json \
@@ -342,7 +349,7 @@ measure() {
     # CPU used on the machine by anything but this run (other users' builds and tests): noise indicator
     other=$(awk -v b="$busy" -v u="$user" -v s="$sys" -v x="$src" -v y="$s3" -v z="$main" \
         'BEGIN { o = b - u - s - x - y - z; printf "%.2f", o < 0 ? 0 : o }')
-    if [ "$ok" = 1 ] && [ -z "${SEAL_ARGS[$c]:-}" ] && [ "$c" != a ] && [ "$c" != c0 ]; then up=$(s3_clean); fi
+    if [ "$ok" = 1 ] && [ -z "${SEAL_ARGS[$c]:-}" ] && [ "$c" != a ] && [ "$c" != c0 ] && [ "$c" != ck ]; then up=$(s3_clean); fi
     [ "$ok" = 1 ] || { say "run $ds/$c/$round FAILED:"; tail -n 5 "$W/$c.err" >&2; [ "$c" = a ] || s3_clean >/dev/null; }
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$ds" "$c" "$round" "$ok" "$wall" "$user" "$sys" \
         "$rss" "$src" "$s3" "$up" "$other" "${srcwait:--}" >>"$RUNS_TSV"
@@ -368,9 +375,21 @@ for ((i = 0; i < 100; i++)); do [ -s "$W/nullstore.port" ] && break; sleep 0.05;
 NULL_ENV=("${ARCH_ENV[@]}" REDIS_ARCHIVER_ENDPOINT="http://127.0.0.1:$(cat "$W/nullstore.port")"
     REDIS_ARCHIVER_BUCKET=null-store)
 
+# ck: the same fake checking and echoing CRC-32C like AWS S3 (it computes the CRC with the archiver's own
+# code, built as a shared library, so the fake keeps up; tests/integration/checksum.sh checks against its
+# independent Python table)
+cc -shared -fPIC -O2 -Iinclude -o "$W/crc32c.so" src/common/crc32c.c src/common/digest.c -lcrypto 2>"$W/crc32c.err" ||
+    die "cannot build the CRC-32C library for the ck store: $(cat "$W/crc32c.err")"
+"${RA_PY:-python3}" "$ROOT/bench/nullstore.py" "$W/ckstore.port" --crc32c --crc-lib "$W/crc32c.so" 2>"$W/ckstore.err" &
+CK_PID=$!
+for ((i = 0; i < 100; i++)); do [ -s "$W/ckstore.port" ] && break; sleep 0.05; done
+[ -s "$W/ckstore.port" ] || die "bench/nullstore.py --crc32c did not start: $(cat "$W/ckstore.err")"
+CK_ENV=("${ARCH_ENV[@]}" REDIS_ARCHIVER_ENDPOINT="http://127.0.0.1:$(cat "$W/ckstore.port")"
+    REDIS_ARCHIVER_BUCKET=ck-store)
+
 CONTENDERS=(a b)
 [ -n "$RCLONE" ] && CONTENDERS+=(b2)
-CONTENDERS+=(c c0)
+CONTENDERS+=(c c0 ck)
 # sealed backups, into the null store: the transforms' cost without the store's (the age recipient is the
 # spec's example key: nobody decrypts these)
 BENCH_RCPT=age1zvkyg2lqzraa2lnjvqej32nkuu0ues2s82hzrye869xeexvn73equnujwj
@@ -448,6 +467,7 @@ declare -A NAMES
 NAMES=([a]="a source limit: redis-cli --rdb - >/dev/null" [b]="b peer: redis-cli --rdb - | aws s3 cp -"
     [b2]="b2 peer: redis-cli --rdb - | rclone rcat" [c]="c redis-archiver backup (16 MiB parts, 4 in flight)"
     [c0]="c0 the same into a null store (bench/nullstore.py; not RGW)"
+    [ck]="ck the same into a null store that checks and echoes CRC-32C like AWS (auto: CRC-32C only)"
     [cz1]="cz1 c0 with compression zstd, level 1 (uploaded = stored size)" [cz3]="cz3 c0 with zstd level 3"
     [ca]="ca c0 with encrypt-recipient (age)" [cz1a]="cz1a c0 with zstd level 1 and age")
 
@@ -516,6 +536,7 @@ for ds in random random-nocomp populate; do
     rep "| wall c/b <= 0.5 (at least twice as fast as the peer) | $cb | $(verdict "$cb" 0.5) |"
     rep "| archiver CPU <= 0.5 s per GiB | ${CPUG[$ds.c]:--} | $(verdict "${CPUG[$ds.c]:--}" 0.5) |"
     rep "| archiver peak RSS <= 64 MiB | ${RSSM[$ds.c]:--} | $(verdict "${RSSM[$ds.c]:--}" 64) |"
+    rep "| archiver CPU <= 0.5 s per GiB at defaults into a CRC-32C-checking store (ck) | ${CPUG[$ds.ck]:--} | $(verdict "${CPUG[$ds.ck]:--}" 0.5) |"
     rep "| (c0/a: the archiver alone, its store costing no CPU) | $c0a | $(verdict "$c0a" 1.15) |"
     if [ "$SEALED" = 1 ]; then
         cz1aa=$(ratio cz1a a)

@@ -29,6 +29,7 @@ typedef struct ra_backup_opts {
     long long part_size;
     int concurrency;
     ra_upload_checksum checksum;      /* per-part integrity the store checks */
+    ra_upload_growth growth;          /* part-size-growth */
     const ra_seal_opts *seal;         /* compression and encryption of the stored object; NULL: none
                                          (plain_size is filled in by the job) */
     int automatic;                    /* type auto (scheduled) or manual */

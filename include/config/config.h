@@ -36,6 +36,7 @@ typedef enum ra_config_origin {
 typedef enum ra_config_key {
     RA_KEY_SOURCE, RA_KEY_INSTANCE, RA_KEY_ENDPOINT, RA_KEY_PUBLIC_ENDPOINT, RA_KEY_REGION,
     RA_KEY_BUCKET, RA_KEY_PREFIX, RA_KEY_PATH_STYLE, RA_KEY_PART_SIZE, RA_KEY_CONCURRENCY, RA_KEY_PART_CHECKSUM,
+    RA_KEY_PART_SIZE_GROWTH, RA_KEY_SSE, RA_KEY_SSE_KMS_KEY_ID, RA_KEY_STORAGE_CLASS,
     RA_KEY_RETENTION_DAYS, RA_KEY_WINDOW, RA_KEY_WEEKDAYS, RA_KEY_TIMEZONE, RA_KEY_URL_EXPIRY,
     RA_KEY_TLS_CA_FILE, RA_KEY_TLS_CERT_FILE, RA_KEY_TLS_KEY_FILE, RA_KEY_TLS_SERVER_NAME,
     RA_KEY_TLS_INSECURE, RA_KEY_S3_CA_FILE, RA_KEY_S3_INSECURE, RA_KEY_ALLOW_MASTER,
@@ -62,7 +63,11 @@ typedef struct ra_config {
     int path_style;
     long long part_size;     /* bytes, 5 MiB .. 5 GiB */
     int concurrency;         /* parts in flight, 1..64 */
-    int part_checksum;       /* auto, sha256, md5, none: the order of ra_upload_checksum */
+    int part_checksum;       /* auto, sha256, md5, none, crc32c: the order of ra_upload_checksum */
+    int part_size_growth;    /* auto, yes, no: the order of ra_upload_growth */
+    int sse;                 /* none, AES256, aws:kms: the order of ra_s3_sse */
+    char *sse_kms_key_id;    /* NULL = the bucket's or account's default KMS key */
+    char *storage_class;     /* NULL = the store's default (STANDARD) */
     int retention_days;      /* 1..3650 */
     ra_window window;        /* daily backup window, local time of `timezone` */
     unsigned weekdays;       /* bit 0 = Sunday; RA_WEEKDAYS_ALL */

@@ -226,6 +226,7 @@ static int sink_begin(void *ctx, const ra_stream_info *info, ra_err *err) {
         .part_size = j->opts->part_size,
         .concurrency = j->opts->concurrency,
         .checksum = j->opts->checksum,
+        .growth = j->opts->growth,
         .expected_size = info->length,
         .meta = meta,
         .nmeta = sizeof(meta) / sizeof(meta[0]),

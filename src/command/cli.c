@@ -297,6 +297,9 @@ void ra_app_s3_config(const ra_app *app, const ra_s3_credentials *creds, ra_s3_c
         .connect_timeout_ms = c->connect_timeout * 1000,
         .request_timeout_ms = c->read_timeout * 1000, /* read-timeout: no progress for this long fails */
         .log = &app->log,
+        .sse = (ra_s3_sse)c->sse,
+        .sse_kms_key_id = c->sse_kms_key_id,
+        .storage_class = c->storage_class,
     };
 }
 

@@ -113,6 +113,7 @@ static int shard_begin(void *ctx, const ra_stream_info *info, ra_err *err) {
         .part_size = r->part_size,
         .concurrency = r->concurrency,
         .checksum = r->opts->checksum,
+        .growth = r->opts->growth,
         .expected_size = info->length,
         .meta = meta,
         .nmeta = sizeof(meta) / sizeof(meta[0]),

@@ -129,6 +129,7 @@ static int backup_once(ra_app *app, int automatic, const char *remark, ra_record
         .part_size = c->part_size,
         .concurrency = c->concurrency,
         .checksum = (ra_upload_checksum)c->part_checksum,
+        .growth = (ra_upload_growth)c->part_size_growth,
         .seal = seal.compression != RA_COMPRESSION_NONE || seal.nrecipients > 0 ? &seal : NULL,
         .automatic = automatic,
         .remark = remark,

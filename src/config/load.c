@@ -240,6 +240,11 @@ int ra_config_load(ra_config *c, int argc, char **argv, const char *const *value
         ra_err_set(err, RA_E_INTERNAL, "out of memory");
         goto out;
     }
+    if (c->sse_kms_key_id && c->sse != 2 /* aws:kms */ &&
+        ra_config_push_warning(c, "sse-kms-key-id is ignored unless sse is aws:kms") != 0) {
+        ra_err_set(err, RA_E_INTERNAL, "out of memory");
+        goto out;
+    }
     rc = 0;
 out:
     free(pend);

@@ -101,8 +101,8 @@ exp="complete -F _redis_archiver redis-archiver
 cmds: backup
 all: $(tr '\n' ' ' <<<"$cmds" | sed 's/ $//')
 flags: --remark
-keys: --part-size
-enum: auto sha256 md5 none
+keys: --part-size --part-size-growth
+enum: auto sha256 md5 none crc32c
 bool: yes no
 after value: $(tr '\n' ' ' <<<"$cmds" | sed 's/ $//')
 help: verify

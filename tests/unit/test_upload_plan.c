@@ -1,5 +1,6 @@
 /* test_upload_plan.c - ra_upload_part_size: bounds, known sizes, and growth that reaches 5 TiB;
- * ra_upload_part_alloc: buffers grow only as bytes arrive. */
+ * ra_upload_part_alloc: buffers grow only as bytes arrive; without growth (part-size-growth no)
+ * one size and its limit; the stores that require equal parts. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -111,6 +112,42 @@ static void test_known_size_reach_with_growth(void **state) {
     }
 }
 
+/* part-size-growth no: one size for all parts, picked before the first; the limit is size x 10,000. */
+static void test_fixed_size(void **state) {
+    (void)state;
+    assert_int_equal(ra_upload_part_size_fixed(0, -1), RA_PART_SIZE_DEFAULT);
+    assert_int_equal(ra_upload_part_size_fixed(5 * MIB, -1), 5 * MIB);
+    assert_int_equal(ra_upload_part_size_fixed(1, -1), RA_PART_SIZE_MIN);
+    assert_int_equal(ra_upload_part_size_fixed(RA_PART_SIZE_MAX * 2, -1), RA_PART_SIZE_MAX);
+    /* a small known size keeps the configured size */
+    assert_int_equal(ra_upload_part_size_fixed(16 * MIB, 1000 * MIB), 16 * MIB);
+    /* a large known size gets parts large enough from the first: every part of the plan equal,
+     * and the whole fits in 10,000 of them */
+    long long big = 2 * TIB + 12345;
+    long long p = ra_upload_part_size_fixed(16 * MIB, big);
+    assert_true(p > 16 * MIB);
+    assert_int_equal(p % MIB, 0);
+    assert_true(ra_upload_size_limit(p) >= big);
+    for (int i = 1; i <= RA_PARTS_MAX; i += 997) assert_int_equal(ra_upload_part_size(16 * MIB, big, i), p);
+    /* the documented limits: 16 MiB parts hold 156.25 GiB, 5 GiB parts 48.8 TiB */
+    assert_int_equal(ra_upload_size_limit(16 * MIB), 160000 * MIB);
+    assert_int_equal(ra_upload_size_limit(RA_PART_SIZE_MAX), 50000LL * 1024 * MIB);
+    /* larger than S3's 5 TiB object limit itself: capped by the part maximum */
+    assert_int_equal(ra_upload_part_size_fixed(0, 60 * TIB), RA_PART_SIZE_MAX);
+}
+
+static void test_equal_parts_hosts(void **state) {
+    (void)state;
+    assert_true(ra_upload_host_needs_equal_parts("0123abcd.r2.cloudflarestorage.com"));
+    assert_true(ra_upload_host_needs_equal_parts("acct.eu.r2.cloudflarestorage.com"));
+    assert_true(ra_upload_host_needs_equal_parts("ACCT.R2.CloudflareStorage.com:443"));
+    assert_false(ra_upload_host_needs_equal_parts("r2.cloudflarestorage.com")); /* no account */
+    assert_false(ra_upload_host_needs_equal_parts("s3.eu-west-1.amazonaws.com"));
+    assert_false(ra_upload_host_needs_equal_parts("127.0.0.1:9000"));
+    assert_false(ra_upload_host_needs_equal_parts("evil-r2.cloudflarestorage.com.example.org"));
+    assert_false(ra_upload_host_needs_equal_parts(NULL));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_unknown_size_reaches_5tib),
@@ -119,6 +156,8 @@ int main(void) {
         cmocka_unit_test(test_known_size),
         cmocka_unit_test(test_announced_size_is_not_allocated),
         cmocka_unit_test(test_known_size_reach_with_growth),
+        cmocka_unit_test(test_fixed_size),
+        cmocka_unit_test(test_equal_parts_hosts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

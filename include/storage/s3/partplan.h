@@ -17,4 +17,15 @@ long long ra_upload_part_size(long long configured, long long expected_size, int
  * size after a few doubling parts. */
 long long ra_upload_part_alloc(long long configured, long long expected_size, int index, long long received);
 
+/* Without growth (part-size-growth no, for stores that refuse unequal parts, e.g. Cloudflare R2):
+ * one size for every part but the last, chosen before the first: the configured size, or for a
+ * known size the plan above when that is larger. Such an upload holds at most this size x
+ * RA_PARTS_MAX bytes (ra_upload_size_limit); a stream that outgrows it fails. */
+long long ra_upload_part_size_fixed(long long configured, long long expected_size);
+/* 1 when the store at `host` (the endpoint's "name[:port]") refuses parts of unequal size, so
+ * part-size-growth auto turns growth off: Cloudflare R2 (*.r2.cloudflarestorage.com). */
+int ra_upload_host_needs_equal_parts(const char *host);
+/* The largest object an upload without growth can hold: size x RA_PARTS_MAX. */
+long long ra_upload_size_limit(long long fixed_part_size);
+
 #endif

@@ -38,6 +38,9 @@ struct ra_s3 {
                              (atomic) */
     pthread_mutex_t lock; /* guards seed */
     unsigned int seed;    /* jitter */
+    ra_s3_sse sse;        /* new objects: multipart.c, ra_s3_headers_sse */
+    char *sse_kms_key_id;
+    char *storage_class;
 };
 
 typedef struct ra_s3_req {
@@ -72,6 +75,7 @@ typedef struct ra_s3_resp {
     long long content_length; /* -1 when absent */
     ra_s3_meta *meta;         /* x-amz-meta-* (prefix stripped, lower case) */
     size_t nmeta;
+    char checksum_crc32c[16]; /* x-amz-checksum-crc32c echoed (AWS on UploadPart), "" when none */
 } ra_s3_resp;
 void ra_s3_resp_clear(ra_s3_resp *r);
 
@@ -139,6 +143,10 @@ typedef struct ra_s3_headers {
 int ra_s3_headers_object(ra_s3_headers *h, size_t extra, const char *content_type, const ra_kv *meta, size_t nmeta,
                          ra_err *err);
 void ra_s3_headers_clear(ra_s3_headers *h);
+/* The client's server-side encryption headers for a new object, written at kv (room for
+ * RA_S3_SSE_HEADERS); returns how many (multipart.c). */
+#define RA_S3_SSE_HEADERS 2
+size_t ra_s3_headers_sse(const ra_s3 *s3, ra_kv *kv);
 
 /* A request with a small XML body (DeleteObjects, lifecycle, Complete): Content-Type
  * application/xml, Content-MD5 and the signed SHA-256. key NULL = the bucket. */

@@ -16,6 +16,13 @@
 
 typedef struct ra_s3 ra_s3;
 
+/* Server-side encryption (x-amz-server-side-encryption); the order of the `sse` key's values. */
+typedef enum ra_s3_sse {
+    RA_S3_SSE_NONE = 0, /* no header: the bucket's default */
+    RA_S3_SSE_AES256,   /* SSE-S3 */
+    RA_S3_SSE_KMS,      /* aws:kms, with sse_kms_key_id or the default key */
+} ra_s3_sse;
+
 typedef struct ra_s3_config {
     const char *endpoint;        /* "https://s3.amazonaws.com", "http://127.0.0.1:17480"; NULL: AWS
                                     for the region (https://s3.<region>.amazonaws.com) */
@@ -41,6 +48,10 @@ typedef struct ra_s3_config {
      * watching the flag, but gives up after cleanup_timeout_ms. NULL: never cancelled. */
     volatile sig_atomic_t *cancel;
     long cleanup_timeout_ms;     /* 0 = RA_S3_CLEANUP_TIMEOUT_MS_DEFAULT */
+    ra_s3_sse sse;               /* asked for on every new object (PutObject, CreateMultipartUpload) */
+    const char *sse_kms_key_id;  /* with RA_S3_SSE_KMS; NULL = the default key. Not a secret, but
+                                    only logged at debug */
+    const char *storage_class;   /* of multipart uploads (backups) only; NULL = the store's default */
 } ra_s3_config;
 
 ra_s3 *ra_s3_new(const ra_s3_config *config, ra_err *err);
@@ -104,17 +115,20 @@ int ra_s3_list(ra_s3 *s3, const char *prefix,
 int ra_s3_list_uploads(ra_s3 *s3, const char *prefix,
                        int (*cb)(void *ctx, const ra_s3_upload_ref *up, ra_err *err), void *ctx,
                        ra_err *err);
-/* CreateMultipartUpload with the object's type (NULL = application/octet-stream) and metadata;
+/* CreateMultipartUpload with the object's type (NULL = application/octet-stream) and metadata, the
+ * client's server-side encryption and storage class, and x-amz-checksum-algorithm when
+ * checksum_algorithm is not NULL ("CRC32C": every part then carries its checksum);
  * *upload_id receives the id (malloc'd). */
 int ra_s3_upload_create(ra_s3 *s3, const char *key, const char *content_type, const ra_kv *meta, size_t nmeta,
-                        char **upload_id, ra_err *err);
+                        const char *checksum_algorithm, char **upload_id, ra_err *err);
 /* CompleteMultipartUpload of parts 1..n with their ETags. A 200 whose body is <Error> (AWS: the request
  * failed after the 200 was sent) is retried like a 5xx. RA_S3_NO_SUCH_UPLOAD when the upload is gone (a
  * retried Complete whose first answer was lost, or an abort by someone else), RA_S3_COMPLETE_UNSURE when
  * no attempt gave a clear answer (see above): only a HEAD of the object can tell which. Other errors
  * (4xx) are final: -1. */
-int ra_s3_upload_complete(ra_s3 *s3, const char *key, const char *upload_id, const char *const *etags, size_t n,
-                          ra_err *err);
+/* crc32c: the parts' base64 CRC-32C (ChecksumCRC32C), or NULL for an upload created without. */
+int ra_s3_upload_complete(ra_s3 *s3, const char *key, const char *upload_id, const char *const *etags,
+                          const char *const *crc32c, size_t n, ra_err *err);
 /* AbortMultipartUpload; an upload already gone (NoSuchUpload) counts as aborted. */
 int ra_s3_abort_upload(ra_s3 *s3, const char *key, const char *upload_id, ra_err *err);
 

@@ -18,14 +18,26 @@ typedef struct ra_upload ra_upload;
 /* Per-part integrity that the store verifies. Measured on Ceph RGW 16.2.15: a wrong Content-MD5
  * is refused (400 BadDigest) and a wrong signed x-amz-content-sha256 is refused (400
  * XAmzContentSHA256Mismatch), but x-amz-checksum-crc32c/crc32/sha1/sha256 are IGNORED (a wrong
- * value is accepted), so CRC32C is not offered. Cost here: SHA-256 0.6 CPU-s/GiB, MD5 1.4. */
+ * value is accepted; moto 5 does the same). AWS S3 checks x-amz-checksum-crc32c and echoes it in
+ * the UploadPart answer: that echo is how AUTO tells. Cost here: CRC-32C 0.07 CPU-s/GiB (SSE4.2),
+ * SHA-256 0.6, MD5 1.4. */
 typedef enum ra_upload_checksum {
-    RA_UPLOAD_CHECKSUM_AUTO = 0, /* SHA256 over http://; NONE over https://, where TLS already
-                                    authenticates every byte in transit */
-    RA_UPLOAD_CHECKSUM_SHA256,   /* signed payload hash: the cheapest check the server really does */
+    RA_UPLOAD_CHECKSUM_AUTO = 0, /* CRC32C on every part (created with x-amz-checksum-algorithm);
+                                    over http:// also SHA256 until the first part's answer echoes the
+                                    CRC (the store checks it), and on every part when it does not;
+                                    over https:// TLS authenticates every byte in transit */
+    RA_UPLOAD_CHECKSUM_SHA256,   /* signed payload hash: checked by every S3 store */
     RA_UPLOAD_CHECKSUM_MD5,      /* Content-MD5 with UNSIGNED-PAYLOAD */
     RA_UPLOAD_CHECKSUM_NONE,     /* UNSIGNED-PAYLOAD only: TLS (https) or TCP (http) protects the bytes */
+    RA_UPLOAD_CHECKSUM_CRC32C,   /* x-amz-checksum-crc32c with UNSIGNED-PAYLOAD, and in Complete */
 } ra_upload_checksum;
+
+/* Whether parts may grow as a long upload goes on (partplan.h). */
+typedef enum ra_upload_growth {
+    RA_UPLOAD_GROWTH_AUTO = 0, /* YES, except for stores that require equal parts (R2) */
+    RA_UPLOAD_GROWTH_YES,
+    RA_UPLOAD_GROWTH_NO,       /* every part but the last the same size: at most size x 10,000 bytes */
+} ra_upload_growth;
 
 typedef struct ra_upload_opts {
     long long part_size;      /* 0 = RA_PART_SIZE_DEFAULT; RA_PART_SIZE_MIN..RA_PART_SIZE_MAX */
@@ -40,6 +52,8 @@ typedef struct ra_upload_opts {
                                  is bound by the store's own timeouts only; 0 = RA_SINK_STALL_MS_DEFAULT */
     volatile sig_atomic_t *cancel; /* non-zero -> the next write/finish fails RA_E_CANCELLED */
     ra_upload_checksum checksum;   /* 0 = AUTO */
+    ra_upload_growth growth;       /* 0 = AUTO */
+    int max_parts;                 /* 0 = RA_PARTS_MAX; smaller only in tests */
 } ra_upload_opts;
 
 
@@ -61,5 +75,8 @@ void ra_upload_free(ra_upload *up);
 
 long long ra_upload_bytes(const ra_upload *up);      /* bytes accepted so far */
 const char *ra_upload_id(const ra_upload *up);
+/* After finish: 1 when the store echoed part 1's CRC-32C (it checks it), 0 when it did not, -1
+ * when no CRC was sent (or part 1 was never answered). */
+int ra_upload_crc32c_checked(const ra_upload *up);
 
 #endif

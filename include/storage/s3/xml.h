@@ -59,6 +59,8 @@ int ra_s3xml_parse_lifecycle(const char *body, size_t len, ra_s3_lifecycle *lc, 
 /* Builders; malloc'd text, NULL on out of memory. */
 /* CompleteMultipartUpload with parts 1..n and their ETags (quoted as the server sent them). */
 char *ra_s3xml_build_complete(const char *const *etags, size_t n);
+/* The same with each part's <ChecksumCRC32C> (crc32c[i], base64) when crc32c is not NULL. */
+char *ra_s3xml_build_complete_crc32c(const char *const *etags, const char *const *crc32c, size_t n);
 /* Delete with Quiet=true. */
 char *ra_s3xml_build_delete(const char *const *keys, size_t n);
 /* LifecycleConfiguration from the rules' raw XML. */

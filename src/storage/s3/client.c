@@ -43,6 +43,14 @@ ra_s3 *ra_s3_new(const ra_s3_config *config, ra_err *err) {
         ra_err_set(err, RA_E_INTERNAL, "out of memory");
         goto fail;
     }
+    s3->sse = config->sse;
+    if ((config->sse_kms_key_id && *config->sse_kms_key_id &&
+         (s3->sse_kms_key_id = strdup(config->sse_kms_key_id)) == NULL) ||
+        (config->storage_class && *config->storage_class &&
+         (s3->storage_class = strdup(config->storage_class)) == NULL)) {
+        ra_err_set(err, RA_E_INTERNAL, "out of memory");
+        goto fail;
+    }
     if ((config->endpoint ? ra_s3_endpoint_parse(&s3->ep, config->endpoint, err)
                           : ra_s3_endpoint_aws(&s3->ep, s3->region, err)) < 0)
         goto fail;
@@ -73,6 +81,8 @@ void ra_s3_free(ra_s3 *s3) {
     free(s3->region);
     free(s3->bucket);
     free(s3->ca_file);
+    free(s3->sse_kms_key_id);
+    free(s3->storage_class);
     pthread_mutex_destroy(&s3->lock);
     free(s3);
 }

@@ -12,11 +12,32 @@
 #include "storage/s3/sigv4.h"
 #include "storage/s3/xml.h"
 
+size_t ra_s3_headers_sse(const ra_s3 *s3, ra_kv *kv) {
+    size_t n = 0;
+    if (s3->sse == RA_S3_SSE_AES256) kv[n++] = (ra_kv){"x-amz-server-side-encryption", "AES256"};
+    if (s3->sse == RA_S3_SSE_KMS) {
+        kv[n++] = (ra_kv){"x-amz-server-side-encryption", "aws:kms"};
+        if (s3->sse_kms_key_id) kv[n++] = (ra_kv){"x-amz-server-side-encryption-aws-kms-key-id", s3->sse_kms_key_id};
+    }
+    return n;
+}
+
+/* the headers CreateMultipartUpload adds to the object's own (type, metadata): one line each */
+#define CREATE_HEADERS (RA_S3_SSE_HEADERS + 2)
+
 int ra_s3_upload_create(ra_s3 *s3, const char *key, const char *content_type, const ra_kv *meta, size_t nmeta,
-                        char **upload_id, ra_err *err) {
+                        const char *checksum_algorithm, char **upload_id, ra_err *err) {
     ra_s3_headers h;
     *upload_id = NULL;
-    if (ra_s3_headers_object(&h, 0, content_type, meta, nmeta, err) < 0) return -1;
+    if (ra_s3_headers_object(&h, CREATE_HEADERS, content_type, meta, nmeta, err) < 0) return -1;
+    h.n += ra_s3_headers_sse(s3, h.kv + h.n);
+    if (s3->storage_class) h.kv[h.n++] = (ra_kv){"x-amz-storage-class", s3->storage_class};
+    if (checksum_algorithm) h.kv[h.n++] = (ra_kv){"x-amz-checksum-algorithm", checksum_algorithm};
+    if (s3->sse != RA_S3_SSE_NONE || s3->storage_class)
+        ra_log_debug(s3->log, "s3.upload.create", "creating upload of '%s': sse %s%s%s, storage class %s", key,
+                     s3->sse == RA_S3_SSE_KMS ? "aws:kms" : s3->sse == RA_S3_SSE_AES256 ? "AES256" : "none",
+                     s3->sse_kms_key_id ? " key " : "", s3->sse_kms_key_id ? s3->sse_kms_key_id : "",
+                     s3->storage_class ? s3->storage_class : "default");
     ra_kv q[] = {{"uploads", NULL}};
     ra_s3_req req = {.method = "POST", .key = key, .query = q, .nquery = 1, .headers = h.kv, .nheaders = h.n,
                      .payload_hash = RA_SIGV4_EMPTY_SHA256};
@@ -44,9 +65,9 @@ static int complete_pause(ra_s3 *s3, int attempt) {
     return 0;
 }
 
-int ra_s3_upload_complete(ra_s3 *s3, const char *key, const char *upload_id, const char *const *etags, size_t n,
-                          ra_err *err) {
-    char *xml = ra_s3xml_build_complete(etags, n);
+int ra_s3_upload_complete(ra_s3 *s3, const char *key, const char *upload_id, const char *const *etags,
+                          const char *const *crc32c, size_t n, ra_err *err) {
+    char *xml = ra_s3xml_build_complete_crc32c(etags, crc32c, n);
     char sha[RA_SHA256_HEX_LEN];
     if (xml == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
     size_t len = strlen(xml);

@@ -64,7 +64,9 @@ int ra_s3_put(ra_s3 *s3, const char *key, const void *data, size_t len, const ra
     if (opts->etag) *opts->etag = NULL;
     /* small objects: the signed SHA-256 and Content-MD5 cost nothing and the server checks both */
     if (ra_sha256_hex(data, len, sha) < 0 || ra_md5_base64(data, len, md5) < 0) return digest_failed(err);
-    if (ra_s3_headers_object(&h, 3, opts->content_type, opts->meta, opts->nmeta, err) < 0) return -1;
+    if (ra_s3_headers_object(&h, 3 + RA_S3_SSE_HEADERS, opts->content_type, opts->meta, opts->nmeta, err) < 0)
+        return -1;
+    h.n += ra_s3_headers_sse(s3, h.kv + h.n); /* records are encrypted like the backups (storage class: no) */
     h.kv[h.n++] = (ra_kv){"Content-MD5", md5};
     if (opts->if_absent) h.kv[h.n++] = (ra_kv){"If-None-Match", "*"};
     if (opts->if_match) h.kv[h.n++] = (ra_kv){"If-Match", opts->if_match};

@@ -1,6 +1,9 @@
 /* partplan.c - the multipart part plan: how large each part is. Pure arithmetic. */
 #include "storage/s3/partplan.h"
 
+#include <string.h>
+#include <strings.h>
+
 #include "common/limits.h"
 
 /* A known size is planned for fewer parts than S3's limit: parts grow towards the planned size
@@ -32,4 +35,23 @@ long long ra_upload_part_alloc(long long configured, long long expected_size, in
     /* a part may be as large as all that came before it, so sizes at most double per part */
     long long cap = received > base ? received : base;
     return plan < cap ? plan : cap;
+}
+
+long long ra_upload_part_size_fixed(long long configured, long long expected_size) {
+    return ra_upload_part_size(configured, expected_size, 1);
+}
+
+long long ra_upload_size_limit(long long fixed_part_size) {
+    return fixed_part_size * RA_PARTS_MAX;
+}
+
+int ra_upload_host_needs_equal_parts(const char *host) {
+    static const char *const equal_parts[] = {".r2.cloudflarestorage.com", NULL};
+    if (host == NULL) return 0;
+    size_t n = strcspn(host, ":"); /* without the port */
+    for (int i = 0; equal_parts[i]; i++) {
+        size_t m = strlen(equal_parts[i]);
+        if (n > m && strncasecmp(host + n - m, equal_parts[i], m) == 0) return 1;
+    }
+    return 0;
 }

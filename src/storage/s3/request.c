@@ -177,6 +177,10 @@ static size_t header_cb(char *line, size_t size, size_t nitems, void *ud) {
         /* moto sends only x-amzn-requestid; x-amz-request-id wins where both come */
         free(r->request_id);
         r->request_id = dup_trim(v, vl);
+    } else if (HDR("x-amz-checksum-crc32c")) {
+        char *c = dup_trim(v, vl);
+        if (c) snprintf(r->checksum_crc32c, sizeof(r->checksum_crc32c), "%s", c);
+        free(c);
     } else if (HDR("date") || HDR("last-modified")) {
         char *s = dup_trim(v, vl);
         time_t t = s ? curl_getdate(s, NULL) : -1;

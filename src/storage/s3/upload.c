@@ -22,7 +22,7 @@
 
 #include <linux/tcp.h> /* struct tcp_info with tcpi_bytes_acked; glibc's lacks it */
 
-#include "common/digest.h"
+#include "storage/s3/partsum.h"
 #include "storage/s3/request.h"
 
 #define SOCKS_MAX (2 * RA_CONCURRENCY_MAX + 2)/* connections watched for acknowledgements */
@@ -44,10 +44,8 @@ typedef struct slot {
     ra_s3_xfer x;
     ra_s3_req req;
     ra_kv query[2];
-    ra_kv header[1];
     char partno[16];
-    char hash[65];
-    char md5[25];
+    ra_partsum_part sum; /* its checksum headers, computed once */
 } slot;
 
 struct ra_upload {
@@ -59,14 +57,17 @@ struct ra_upload {
     int nslots;
     int cur; /* SLOT_FILLING slot, -1 when none */
     char **etags;
+    char **crcs;     /* each part's CRC-32C as sent, parallel to etags (when crc) */
     int etags_cap;
     int nparts; /* parts started */
     long long bytes;
     long long part_size;
+    long long fixed;   /* without growth: the size of every part but the last; 0 = parts grow */
+    int max_parts;
     long long expected;
     long stall_ms;
     volatile sig_atomic_t *cancel;
-    ra_upload_checksum checksum;
+    ra_partsum sum;  /* part-checksum and auto's decision (upload thread) */
     int finished;
     int aborted;
     pthread_t thread;
@@ -128,11 +129,13 @@ ra_upload *ra_upload_new(ra_s3 *s3, const char *key, const ra_upload_opts *opts,
     for (int i = 0; i < SOCKS_MAX; i++) up->socks[i].fd = CURL_SOCKET_BAD;
     up->part_size = opts->part_size;
     up->expected = opts->expected_size;
+    up->max_parts = opts->max_parts > 0 && opts->max_parts < RA_PARTS_MAX ? opts->max_parts : RA_PARTS_MAX;
+    if (opts->growth == RA_UPLOAD_GROWTH_NO ||
+        (opts->growth == RA_UPLOAD_GROWTH_AUTO && ra_upload_host_needs_equal_parts(s3->ep.host)))
+        up->fixed = ra_upload_part_size_fixed(opts->part_size, opts->expected_size);
     up->stall_ms = opts->stall_timeout_ms > 0 ? opts->stall_timeout_ms : RA_SINK_STALL_MS_DEFAULT;
     up->cancel = opts->cancel ? opts->cancel : ra_s3_cancel_flag(s3);
-    up->checksum = opts->checksum;
-    if (up->checksum == RA_UPLOAD_CHECKSUM_AUTO)
-        up->checksum = ra_s3_is_https(s3) ? RA_UPLOAD_CHECKSUM_NONE : RA_UPLOAD_CHECKSUM_SHA256;
+    ra_partsum_init(&up->sum, opts->checksum, ra_s3_is_https(s3));
     up->nslots = (opts->concurrency > 0 ? opts->concurrency : RA_CONCURRENCY_DEFAULT) + 1;
     if ((up->key = strdup(key)) == NULL) goto oom;
     if ((up->slots = calloc((size_t)up->nslots, sizeof(*up->slots))) == NULL) goto oom;
@@ -163,7 +166,8 @@ ra_upload *ra_upload_new(ra_s3 *s3, const char *key, const ra_upload_opts *opts,
         return NULL;
     }
 
-    if (ra_s3_upload_create(s3, key, opts->content_type, opts->meta, opts->nmeta, &up->upload_id, err) < 0) {
+    if (ra_s3_upload_create(s3, key, opts->content_type, opts->meta, opts->nmeta, up->sum.crc ? "CRC32C" : NULL,
+                            &up->upload_id, err) < 0) {
         ra_err_prefix(err, "starting upload of '%s': ", key);
         ra_upload_free(up);
         return NULL;
@@ -174,7 +178,9 @@ ra_upload *ra_upload_new(ra_s3 *s3, const char *key, const ra_upload_opts *opts,
         return NULL;
     }
     up->thread_started = 1;
-    ra_log_debug(ra_s3_get_log(s3), "s3.upload.start", "multipart upload of '%s' started", key);
+    ra_log_debug(ra_s3_get_log(s3), "s3.upload.start", "multipart upload of '%s' started (%s parts of %lld bytes)",
+                 key, up->fixed > 0 ? "equal" : "growing",
+                 up->fixed > 0 ? up->fixed : ra_upload_part_size(opts->part_size, -1, 1));
     return up;
 oom:
     ra_err_set(err, RA_E_INTERNAL, "out of memory");
@@ -211,47 +217,38 @@ static int slot_submit(ra_upload *up, slot *s, ra_err *err) {
     s->req.nquery = 2;
     s->req.body = s->buf;
     s->req.body_len = s->len;
-    /* The part's integrity is checked by the server through ONE hash, computed once per part and
-     * reused on retries. Otherwise the payload is UNSIGNED-PAYLOAD, over http as over https: the
-     * signature still binds method, key, part number, upload id and headers (Content-MD5 too),
-     * so nobody can replay it for another part, and hashing the body a second time just to sign
-     * it would cost another full pass over every byte (SHA-256: 0.6 CPU-s per GiB). */
-    switch (up->checksum) {
-    case RA_UPLOAD_CHECKSUM_MD5:
-        if (ra_md5_base64(s->buf, s->len, s->md5) < 0)
-            return ra_err_set(err, RA_E_INTERNAL, "s3: cannot hash part %d (OpenSSL failed)", s->part);
-        s->header[0] = (ra_kv){"Content-MD5", s->md5};
-        s->req.headers = s->header;
-        s->req.nheaders = 1;
-        break;
-    case RA_UPLOAD_CHECKSUM_NONE:
-        break;
-    default: /* SHA256 */
-        if (ra_sha256_hex(s->buf, s->len, s->hash) < 0)
-            return ra_err_set(err, RA_E_INTERNAL, "s3: cannot hash part %d (OpenSSL failed)", s->part);
-        s->req.payload_hash = s->hash;
-        break;
-    }
+    if (ra_partsum_compute(&up->sum, s->buf, s->len, &s->sum) < 0)
+        return ra_err_set(err, RA_E_INTERNAL, "s3: cannot hash part %d (OpenSSL failed)", s->part);
+    s->req.headers = s->sum.header;
+    s->req.nheaders = s->sum.nheaders;
+    s->req.payload_hash = s->sum.payload_hash;
     s->attempt = 1;
     s->x.skew_retried = 0;
     s->x.token_refreshed = 0;
     return slot_start(up, s, err);
 }
 
-static int store_etag(ra_upload *up, int part, const char *etag, ra_err *err) {
+static int store_etag(ra_upload *up, int part, const char *etag, const char *crc, ra_err *err) {
     if (part > up->etags_cap) {
         int cap = up->etags_cap ? up->etags_cap : 64;
         while (cap < part) cap *= 2;
-        char **n = realloc(up->etags, (size_t)cap * sizeof(*n));
-        if (n == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
-        memset(n + up->etags_cap, 0, (size_t)(cap - up->etags_cap) * sizeof(*n));
-        up->etags = n;
+        for (int a = 0; a < 2; a++) { /* etags, then crcs */
+            char ***arr = a ? &up->crcs : &up->etags, **n = realloc(*arr, (size_t)cap * sizeof(*n));
+            if (n == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+            memset(n + up->etags_cap, 0, (size_t)(cap - up->etags_cap) * sizeof(*n));
+            *arr = n;
+        }
         up->etags_cap = cap;
     }
     free(up->etags[part - 1]);
-    if ((up->etags[part - 1] = strdup(etag)) == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    free(up->crcs[part - 1]);
+    up->crcs[part - 1] = NULL;
+    if ((up->etags[part - 1] = strdup(etag)) == NULL || (*crc && (up->crcs[part - 1] = strdup(crc)) == NULL))
+        return ra_err_set(err, RA_E_INTERNAL, "out of memory");
     return 0;
 }
+
+#define DAMAGED_RETRY_MS 200
 
 /* The upload's connections (opened by any slot's handle, shared through the multi handle) and
  * how many bytes each had acknowledged when last looked at. Bytes handed to the kernel stop
@@ -340,13 +337,21 @@ static void drive(ra_upload *up) {
         ra_err e;
         ra_err_clear(&e);
         int ok = ra_s3_xfer_result(up->s3, &s->x, rc, s->attempt, &retry, &e) == 0;
+        if (ok && ra_partsum_answer(&up->sum, s->part, &s->sum, s->x.resp.checksum_crc32c))
+            ra_log_debug(ra_s3_get_log(up->s3), "s3.upload.checksum", "%s", ra_partsum_describe(&up->sum));
+        /* a part refused as damaged on the way is sent again from our buffer */
+        if (!ok && retry < 0 && ra_partsum_damaged(s->x.resp.code) && s->attempt < up->s3->max_attempts) {
+            ra_log_warn(ra_s3_get_log(up->s3), "s3.part.damaged", "part %d of '%s' arrived damaged (%s); attempt %d of %d",
+                        s->part, up->key, s->x.resp.code, s->attempt + 1, up->s3->max_attempts);
+            retry = DAMAGED_RETRY_MS * s->attempt;
+        }
         pthread_mutex_lock(&up->lock);
         if (ok) {
             const char *etag = s->x.resp.etag;
             if (etag == NULL || *etag == '\0') {
                 ra_err_set(&e, RA_E_STORE, "s3: UploadPart %d of '%s': answer without ETag", s->part, up->key);
                 set_failed(up, &e);
-            } else if (store_etag(up, s->part, etag, &e) < 0) {
+            } else if (store_etag(up, s->part, etag, s->sum.crc, &e) < 0) {
                 set_failed(up, &e);
             }
             ra_s3_xfer_clear(&s->x);
@@ -467,8 +472,12 @@ static int all_free(const ra_upload *up) {
 
 /* Make a FILLING slot for the next part. */
 static int next_slot(ra_upload *up, ra_err *err) {
-    if (up->nparts >= RA_PARTS_MAX)
-        return ra_err_set(err, RA_E_STORE, "s3: upload of '%s' needs more than %d parts", up->key, RA_PARTS_MAX);
+    if (up->nparts >= up->max_parts && up->fixed > 0)
+        return ra_err_set(err, RA_E_STORE, "s3: upload of '%s' outgrew its %lld-byte limit (%d equal parts of %lld "
+                          "bytes, part-size-growth no): raise part-size", up->key, up->fixed * up->max_parts,
+                          up->max_parts, up->fixed);
+    if (up->nparts >= up->max_parts)
+        return ra_err_set(err, RA_E_STORE, "s3: upload of '%s' needs more than %d parts", up->key, up->max_parts);
     pthread_mutex_lock(&up->lock);
     int r = wait_for(up, has_free, 1, err);
     slot *s = NULL;
@@ -482,7 +491,8 @@ static int next_slot(ra_upload *up, ra_err *err) {
     pthread_mutex_unlock(&up->lock);
     if (r < 0) return -1;
     if (s != NULL) {
-        long long size = ra_upload_part_alloc(up->part_size, up->expected, up->nparts + 1, up->bytes);
+        long long size = up->fixed > 0 ? up->fixed
+                                       : ra_upload_part_alloc(up->part_size, up->expected, up->nparts + 1, up->bytes);
         if ((size_t)size > s->cap) {
             unsigned char *b = realloc(s->buf, (size_t)size);
             if (b == NULL) {
@@ -595,7 +605,7 @@ int ra_upload_finish(ra_upload *up, ra_err *err) {
             return ra_err_set(err, RA_E_INTERNAL, "s3: part %d of '%s' has no ETag", i + 1, up->key);
 
     int r = ra_s3_upload_complete(up->s3, up->key, up->upload_id, (const char *const *)up->etags,
-                                  (size_t)up->nparts, err);
+                                  up->sum.crc ? (const char *const *)up->crcs : NULL, (size_t)up->nparts, err);
     /* NoSuchUpload after a retried Complete (the first attempt may have succeeded and only its answer was
      * lost), or no clear answer at all: the HEAD below decides, before anything is aborted (size and part
      * count must match) */
@@ -670,8 +680,12 @@ void ra_upload_free(ra_upload *up) {
         free(s->buf);
     }
     if (up->multi) curl_multi_cleanup(up->multi);
-    for (int i = 0; i < up->etags_cap; i++) free(up->etags[i]);
+    for (int i = 0; i < up->etags_cap; i++) {
+        free(up->etags[i]);
+        free(up->crcs[i]);
+    }
     free(up->etags);
+    free(up->crcs);
     free(up->slots);
     free(up->key);
     free(up->upload_id);
@@ -688,4 +702,8 @@ long long ra_upload_bytes(const ra_upload *up) {
 
 const char *ra_upload_id(const ra_upload *up) {
     return up->upload_id;
+}
+
+int ra_upload_crc32c_checked(const ra_upload *up) {
+    return up->sum.checked;
 }

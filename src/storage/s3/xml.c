@@ -348,6 +348,10 @@ static char *finish(FILE *f, char **buf) {
 #define S3_NS "http://s3.amazonaws.com/doc/2006-03-01/"
 
 char *ra_s3xml_build_complete(const char *const *etags, size_t n) {
+    return ra_s3xml_build_complete_crc32c(etags, NULL, n);
+}
+
+char *ra_s3xml_build_complete_crc32c(const char *const *etags, const char *const *crc32c, size_t n) {
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
@@ -356,7 +360,13 @@ char *ra_s3xml_build_complete(const char *const *etags, size_t n) {
     for (size_t i = 0; i < n; i++) {
         fprintf(f, "<Part><PartNumber>%zu</PartNumber><ETag>", i + 1);
         put_escaped(f, etags[i]);
-        fputs("</ETag></Part>", f);
+        fputs("</ETag>", f);
+        if (crc32c && crc32c[i]) {
+            fputs("<ChecksumCRC32C>", f);
+            put_escaped(f, crc32c[i]);
+            fputs("</ChecksumCRC32C>", f);
+        }
+        fputs("</Part>", f);
     }
     fputs("</CompleteMultipartUpload>", f);
     return finish(f, &buf);

@@ -1,0 +1,142 @@
+/* test_partsum.c - what each UploadPart carries under each part-checksum, and auto's decision on
+ * part 1's answer: CRC-32C on every part, SHA-256 over http until the store echoes the CRC. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "storage/s3/partsum.h"
+#include "storage/s3/sigv4.h"
+#include "storage/s3/xml.h"
+
+static const char body[] = "123456789";
+
+static const char *header(const ra_partsum_part *p, const char *name) {
+    for (size_t i = 0; i < p->nheaders; i++)
+        if (strcmp(p->header[i].key, name) == 0) return p->header[i].value;
+    return NULL;
+}
+
+static void test_auto_http_echo(void **state) {
+    (void)state;
+    ra_partsum ps;
+    ra_partsum_part p1, p2;
+    ra_partsum_init(&ps, RA_UPLOAD_CHECKSUM_AUTO, 0);
+    assert_true(ps.crc);
+    assert_int_equal(ra_partsum_compute(&ps, body, 9, &p1), 0);
+    assert_string_equal(header(&p1, "x-amz-checksum-crc32c"), "4waSgw==");
+    assert_null(header(&p1, "Content-MD5"));
+    assert_non_null(p1.payload_hash); /* not yet known: SHA-256 too */
+    assert_string_equal(p1.payload_hash, "15e2b0d3c33891ebb0f1ef609ec419420c20e320ce94c65fbc8c3312448eb225");
+    /* only part 1's answer decides */
+    assert_int_equal(ra_partsum_answer(&ps, 2, &p1, "4waSgw=="), 0);
+    assert_int_equal(ps.checked, -1);
+    assert_int_equal(ra_partsum_answer(&ps, 1, &p1, "4waSgw=="), 1);
+    assert_int_equal(ps.checked, 1);
+    assert_non_null(strstr(ra_partsum_describe(&ps), "CRC-32C only"));
+    assert_int_equal(ra_partsum_answer(&ps, 1, &p1, ""), 0); /* decided once */
+    assert_int_equal(ra_partsum_compute(&ps, body, 9, &p2), 0);
+    assert_null(p2.payload_hash); /* UNSIGNED-PAYLOAD from now on */
+    assert_string_equal(header(&p2, "x-amz-checksum-crc32c"), "4waSgw==");
+}
+
+static void test_auto_http_no_echo(void **state) {
+    (void)state;
+    ra_partsum ps;
+    ra_partsum_part p;
+    ra_partsum_init(&ps, RA_UPLOAD_CHECKSUM_AUTO, 0);
+    assert_int_equal(ra_partsum_compute(&ps, body, 9, &p), 0);
+    assert_int_equal(ra_partsum_answer(&ps, 1, &p, ""), 1);
+    assert_int_equal(ps.checked, 0);
+    assert_non_null(strstr(ra_partsum_describe(&ps), "CRC-32C and SHA-256"));
+    assert_int_equal(ra_partsum_compute(&ps, body, 9, &p), 0);
+    assert_non_null(p.payload_hash);
+    assert_non_null(header(&p, "x-amz-checksum-crc32c"));
+    /* an echo of another value is no proof either */
+    ra_partsum_init(&ps, RA_UPLOAD_CHECKSUM_AUTO, 0);
+    assert_int_equal(ra_partsum_compute(&ps, body, 9, &p), 0);
+    assert_int_equal(ra_partsum_answer(&ps, 1, &p, "AAAAAA=="), 1);
+    assert_int_equal(ps.checked, 0);
+}
+
+static void test_auto_https(void **state) {
+    (void)state;
+    ra_partsum ps;
+    ra_partsum_part p;
+    ra_partsum_init(&ps, RA_UPLOAD_CHECKSUM_AUTO, 1);
+    assert_int_equal(ra_partsum_compute(&ps, body, 9, &p), 0);
+    assert_null(p.payload_hash); /* TLS covers the transit; the CRC is cheap and checked where supported */
+    assert_non_null(header(&p, "x-amz-checksum-crc32c"));
+}
+
+static void test_fixed_modes(void **state) {
+    (void)state;
+    ra_partsum ps;
+    ra_partsum_part p;
+    ra_partsum_init(&ps, RA_UPLOAD_CHECKSUM_CRC32C, 0);
+    assert_int_equal(ra_partsum_compute(&ps, "", 0, &p), 0);
+    assert_int_equal(p.nheaders, 1);
+    assert_string_equal(header(&p, "x-amz-checksum-crc32c"), "AAAAAA==");
+    assert_null(p.payload_hash);
+    ra_partsum_init(&ps, RA_UPLOAD_CHECKSUM_SHA256, 0);
+    assert_false(ps.crc);
+    assert_int_equal(ra_partsum_compute(&ps, "", 0, &p), 0);
+    assert_int_equal(p.nheaders, 0);
+    assert_string_equal(p.payload_hash, RA_SIGV4_EMPTY_SHA256);
+    assert_int_equal(ra_partsum_answer(&ps, 1, &p, "x"), 0); /* nothing to decide */
+    ra_partsum_init(&ps, RA_UPLOAD_CHECKSUM_MD5, 0);
+    assert_int_equal(ra_partsum_compute(&ps, "", 0, &p), 0);
+    assert_string_equal(header(&p, "Content-MD5"), "1B2M2Y8AsgTpgAmY7PhCfg==");
+    assert_null(p.payload_hash);
+    ra_partsum_init(&ps, RA_UPLOAD_CHECKSUM_NONE, 0);
+    assert_int_equal(ra_partsum_compute(&ps, body, 9, &p), 0);
+    assert_int_equal(p.nheaders, 0);
+    assert_null(p.payload_hash);
+}
+
+static void test_damaged_codes(void **state) {
+    (void)state;
+    assert_true(ra_partsum_damaged("BadDigest"));
+    assert_true(ra_partsum_damaged("XAmzContentSHA256Mismatch"));
+    assert_false(ra_partsum_damaged("AccessDenied"));
+    assert_false(ra_partsum_damaged(""));
+}
+
+/* CompleteMultipartUpload of an upload created with CRC32C lists each part's checksum (AWS refuses
+ * it otherwise: "The complete request must include the checksum for each part") */
+static void test_complete_lists_crc(void **state) {
+    (void)state;
+    const char *etags[] = {"\"e1\"", "\"e2\""};
+    const char *crcs[] = {"4waSgw==", "AAAAAA=="};
+    char *x = ra_s3xml_build_complete_crc32c(etags, crcs, 2);
+    assert_non_null(x);
+    assert_non_null(strstr(x, "<Part><PartNumber>1</PartNumber><ETag>&quot;e1&quot;</ETag>"
+                              "<ChecksumCRC32C>4waSgw==</ChecksumCRC32C></Part>"));
+    assert_non_null(strstr(x, "<Part><PartNumber>2</PartNumber><ETag>&quot;e2&quot;</ETag>"
+                              "<ChecksumCRC32C>AAAAAA==</ChecksumCRC32C></Part>"));
+    free(x);
+    x = ra_s3xml_build_complete_crc32c(etags, NULL, 2); /* without: as before */
+    char *y = ra_s3xml_build_complete(etags, 2);
+    assert_non_null(x);
+    assert_non_null(y);
+    assert_string_equal(x, y);
+    assert_null(strstr(x, "Checksum"));
+    free(x);
+    free(y);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_auto_http_echo),
+        cmocka_unit_test(test_auto_http_no_echo),
+        cmocka_unit_test(test_auto_https),
+        cmocka_unit_test(test_fixed_modes),
+        cmocka_unit_test(test_damaged_codes),
+        cmocka_unit_test(test_complete_lists_crc),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
