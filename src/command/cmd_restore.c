@@ -21,6 +21,7 @@
 #include "source/rdbparse.h"
 #include "source/resp.h"
 #include "source/target.h"
+#include "storage/s3/download.h"
 
 typedef struct dbkeys {
     int db;
@@ -29,6 +30,7 @@ typedef struct dbkeys {
 
 typedef struct restore {
     const ra_record *rec;
+    int concurrency;        /* ranged GETs in flight */
     ra_seal *unseal;        /* a sealed backup's decoders in front of rdb_in, else NULL */
     long long total;        /* bytes of the object read so far */
     ra_rdb rdb;             /* framing and CRC-64 */
@@ -224,7 +226,8 @@ static int check_whole(restore *r, ra_err *err) {
 static int download(ra_store *store, restore *r, ra_err *err) {
     const ra_record *rec = r->rec;
     r->t0 = mono();
-    int rc = ra_s3_get_object(store->s3, rec->key, object_in, r, err);
+    ra_download_opts dl = {.concurrency = r->concurrency};
+    int rc = ra_s3_download(store->s3, rec->key, &dl, object_in, r, err);
     if (rc == 0 && r->unseal) rc = ra_seal_finish(r->unseal, err);
     if (r->progress) draw(r, 1);
     if (rc != 0 && err->code == RA_E_NOTFOUND)
@@ -373,7 +376,7 @@ int ra_cmd_restore(ra_app *app, const ra_args *args, ra_err *err) {
     }
     ra_record rec = {0};
     int rc = ra_app_get_backup(&store, id, "restore", &rec, err);
-    restore r = {.rec = &rec, .fd = -1, .db = -1, .progress = app->stderr_tty && !json};
+    restore r = {.rec = &rec, .concurrency = c->concurrency, .fd = -1, .db = -1, .progress = app->stderr_tty && !json};
     ra_rdb_init(&r.rdb);
     ra_rdbparse_cb cb = {.ctx = &r, .begin = on_begin, .value = on_value, .end = on_end};
     if (rc == 0 && (r.parser = ra_rdbparse_new(url ? &cb : NULL)) == NULL)
