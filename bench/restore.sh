@@ -80,7 +80,8 @@ ra_redis_stop "$E1"
 ra_redis_stop "$E2"
 
 report() {
-    echo "## restore, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), store ${RA_TEST_STORE:-rgw}"
+    echo "## restore, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)," \
+        "store ${RA_TEST_STORE:-rgw}"
     echo
     echo "RDB $bytes bytes, $keys keys (bench/gen.c, SIZE=$SIZE); concurrency 4 (default); one run each."
     echo

@@ -641,8 +641,10 @@ int ra_cmd_restore(ra_app *app, const ra_args *args, ra_err *err) {
     if (rc == 0) rc = object_begin(&r, rec_first(&rec), err);
     r.t0 = mono();
     int force = ra_args_at(args, "--force") > 0;
-    if (rc == 0 && output)
-        rc = rec.nshards > 0 ? to_dir(app, &store, &r, output, force, err) : to_file(app, &store, &r, output, force, err);
+    if (rc == 0 && output && rec.nshards > 0)
+        rc = to_dir(app, &store, &r, output, force, err);
+    else if (rc == 0 && output)
+        rc = to_file(app, &store, &r, output, force, err);
     else if (rc == 0)
         rc = to_server(app, &store, &r, url, ra_args_at(args, "--replace") > 0, err);
     if (rc == 0 || (r.target && r.st.restored + r.st.errors > 0)) summary(&r, output ? output : r.tinfo.name, json);

@@ -2,9 +2,10 @@
 # restore_cluster.sh: restoring a cluster backup, against real servers. A 3 masters + 3 replicas cluster
 # (tests/harness/cluster.sh) with keys of every type, TTLs and a function is backed up; `restore --output DIR`
 # writes one file per shard and cluster.json (shard, slots, master, keys, size, CRC-64), each file loading into a
-# fresh redis-server to its master's DEBUG DIGEST; a file is refused as DIR, a non-empty DIR without --force, a
-# tampered shard fails with exit 5 and leaves nothing; `restore --target` replays every shard into a standalone
-# (all keys in db 0) and into an empty cluster of two masters, every key equal (DEBUG DIGEST-VALUE) with its TTL.
+# fresh redis-server to its master's DEBUG DIGEST; a file is refused as DIR, a non-empty DIR without --force; a
+# zstd cluster backup restores alike; a tampered shard fails with exit 5 and leaves nothing; `restore --target`
+# replays every shard into a standalone (all keys in db 0) and into an empty cluster of two masters, every key
+# equal (DEBUG DIGEST-VALUE) with its TTL.
 set -u
 . "$(dirname "$0")/../harness/lib.sh"
 . "$RA_HARNESS/cluster.sh"
@@ -96,8 +97,20 @@ rc=$?
 if [ $rc = 2 ] && grep -q "restores into a directory" "$T/o5.err"; then ra_ok "a file as DIR is refused (exit 2)"
 else ra_fail "a file as DIR is refused (exit 2)" "rc $rc: $(cat "$T/o5.err")"; fi
 
+# ---- a zstd cluster backup: each shard decompressed on the way; --json counts the shards
+zid=$("$BIN" backup --source "redis://127.0.0.1:${M[0]}" --compression zstd 2>"$T/z.err") ||
+    ra_fail "zstd backup" "$(tail -3 "$T/z.err")"
+out=$("$BIN" restore "$zid" --output "$T/zdir" --json 2>"$T/z1.err")
+check=$(python3 -c 'import json,sys; j=json.load(sys.stdin); print(j["shards"], j["keys"])' <<<"$out" 2>&1)
+ra_assert_eq "a zstd cluster backup restores to a directory, --json with shards and keys" "3 $nkeys" "$check"
+P=$(ra__redis_launch zshard1 "$T/zdir/shard-1.rdb") || ra_fail "the zstd shard's file loads"
+ra_assert_eq "the zstd backup's shard 1 loads to its master's DEBUG DIGEST" "${D[1]}" "$(ra_redis_digest "$P")"
+ra_redis_stop "$P"
+
 # ---- a tampered shard: exit 5, nothing at DIR, nothing beside it
-key=$("$BIN" list --json 2>/dev/null | python3 -c 'import json,sys; print([r for r in json.load(sys.stdin) if r["id"]==sys.argv[1]][0]["shards"][2]["key"])' "$id")
+key=$("$BIN" list --json 2>/dev/null | python3 -c '
+import json, sys
+print([r for r in json.load(sys.stdin) if r["id"] == sys.argv[1]][0]["shards"][2]["key"])' "$id")
 ra_aws s3 cp "s3://$BUCKET/$key" "$T/good.rdb" >/dev/null 2>&1
 python3 - "$T/good.rdb" "$T/bad.rdb" <<'PY'
 import sys
@@ -107,7 +120,7 @@ open(sys.argv[2], "wb").write(d)
 PY
 ra_aws s3 cp "$T/bad.rdb" "s3://$BUCKET/$key" >/dev/null 2>&1
 mkdir -p "$T/bad"
-"$BIN" restore latest --output "$T/bad/dir" >/dev/null 2>"$T/t1.err"
+"$BIN" restore "$id" --output "$T/bad/dir" >/dev/null 2>"$T/t1.err"
 rc=$?
 if [ $rc = 5 ] && grep -q "shard 2: .*is damaged" "$T/t1.err" && [ -z "$(ls -A "$T/bad")" ]; then
     ra_ok "a tampered shard fails with exit 5 and leaves nothing"
@@ -151,13 +164,17 @@ PY
 
 # ---- --target a standalone: every shard, all in db 0
 S=$(ra_redis_start standalone) || ra_fail "start standalone"
-out=$("$BIN" restore latest --target "redis://127.0.0.1:$S" 2>"$T/s1.err")
+out=$("$BIN" restore "$id" --target "redis://127.0.0.1:$S" 2>"$T/s1.err")
 rc=$?
 ra_assert_eq "restore --target a standalone exits 0" 0 "$rc" || sed 's/^/#   /' "$T/s1.err"
 ra_assert_eq "the standalone holds every key in db 0" "$nkeys" "$(cli -p "$S" dbsize)"
 ra_assert_eq "every key equal with its TTL in the standalone" "0 of $nkeys" "$(same "$S")"
-case "$(cli -p "$S" function list)" in *mylib*) ra_ok "the standalone has the function" ;; *) ra_fail "the standalone has the function" ;; esac
-case "$out" in *"3 shards, $nkeys keys (db0 $nkeys), 1 functions,"*) ra_ok "the summary counts shards, keys and one function" ;;
+case "$(cli -p "$S" function list)" in
+*mylib*) ra_ok "the standalone has the function" ;;
+*) ra_fail "the standalone has the function" ;;
+esac
+case "$out" in
+*"3 shards, $nkeys keys (db0 $nkeys), 1 functions,"*) ra_ok "the summary counts shards, keys and one function" ;;
 *) ra_fail "the summary counts shards, keys and one function" "$out" ;; esac
 ra_redis_stop "$S"
 
@@ -178,7 +195,7 @@ for _ in $(seq 150); do
     sleep 0.2
 done
 ra_assert_eq "the two-master cluster is ok" 2 "$ok"
-out=$("$BIN" restore latest --target "redis://127.0.0.1:${N[1]}" 2>"$T/c1.err")
+out=$("$BIN" restore "$id" --target "redis://127.0.0.1:${N[1]}" 2>"$T/c1.err")
 rc=$?
 ra_assert_eq "restore --target a cluster of two masters exits 0" 0 "$rc" || sed 's/^/#   /' "$T/c1.err"
 ra_assert_eq "every key equal with its TTL in the two-master cluster" "0 of $nkeys" "$(same "${N[@]}")"
