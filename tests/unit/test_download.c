@@ -1,10 +1,11 @@
 /* test_download.c - ranged GETs in parallel (storage/s3/download.c) against a scripted HTTP peer on
  * loopback that serves one object by ranges, each connection in its own thread: ranges answered out
  * of order, a range failing once, answers cut short or shorter than asked, a store ignoring Range,
- * an object that changes meanwhile, a missing object. */
+ * an object that changes meanwhile, a missing object, a cancel. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -186,28 +187,34 @@ static void peer_stop(peer *p) {
     pthread_mutex_destroy(&p->lock);
 }
 
-static ra_s3 *client(const peer *p) {
+static ra_s3 *client_cancel(const peer *p, volatile sig_atomic_t *cancel) {
     char ep[64];
     snprintf(ep, sizeof(ep), "http://127.0.0.1:%d", p->port);
     ra_s3_credentials cr = {ak, sk, NULL, 0};
     ra_s3_config c = {.endpoint = ep, .region = "us-east-1", .bucket = "bkt", .path_style = 1, .credentials = &cr,
-                      .max_attempts = 3, .request_timeout_ms = 5000};
+                      .max_attempts = 3, .request_timeout_ms = 5000, .cancel = cancel};
     ra_err err = {0};
     ra_s3 *s3 = ra_s3_new(&c, &err);
     assert_non_null(s3);
     return s3;
 }
 
+static ra_s3 *client(const peer *p) {
+    return client_cancel(p, NULL);
+}
+
 typedef struct sink {
     unsigned char got[OBJ_SIZE * 2];
     size_t len;
     int calls;
-    int fail_at_call; /* > 0: that call fails */
+    int fail_at_call;               /* > 0: that call fails */
+    volatile sig_atomic_t *cancel;  /* set by the first call (a SIGINT meanwhile) */
 } sink;
 
 static int collect(void *ctx, const void *data, size_t len, ra_err *err) {
     sink *s = ctx;
     if (++s->calls == s->fail_at_call) return ra_err_set(err, RA_E_VERIFY, "the reader says no");
+    if (s->cancel) *s->cancel = 1;
     assert_true(s->len + len <= sizeof(s->got));
     memcpy(s->got + s->len, data, len);
     s->len += len;
@@ -384,6 +391,26 @@ static void test_single_range_and_short_object(void **state) {
     assert_int_equal(p.gets, 1);
 }
 
+/* A cancel (SIGTERM/SIGINT) during the download stops it with RA_E_CANCELLED; nothing more is handed on. */
+static void test_cancel_stops(void **state) {
+    (void)state;
+    static peer p;
+    memset(&p, 0, sizeof(p));
+    peer_start(&p);
+    static sink s;
+    memset(&s, 0, sizeof(s));
+    volatile sig_atomic_t flag = 0;
+    s.cancel = &flag;
+    ra_s3 *s3 = client_cancel(&p, &flag);
+    ra_download_opts o = {.concurrency = 2, .chunk_size = CHUNK};
+    ra_err err = {0};
+    assert_int_equal(ra_s3_download(s3, "dir/obj", &o, collect, &s, &err), -1);
+    ra_s3_free(s3);
+    peer_stop(&p);
+    assert_int_equal(err.code, RA_E_CANCELLED);
+    assert_int_equal(s.calls, 1);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_in_order_from_parallel_ranges),
@@ -396,6 +423,7 @@ int main(void) {
         cmocka_unit_test(test_writer_error_stops),
         cmocka_unit_test(test_missing_object),
         cmocka_unit_test(test_single_range_and_short_object),
+        cmocka_unit_test(test_cancel_stops),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -159,6 +159,7 @@ static int run(dl *d, int (*write)(void *, const void *, size_t, ra_err *), void
             for (int i = 0; i < d->nslots; i++) {
                 slot *s = &d->slots[i];
                 if (s->state != SLOT_DONE || s->chunk != d->next_deliver) continue;
+                if (cancel && *cancel) return ra_err_set(err, RA_E_CANCELLED, "s3: GET '%s': cancelled", d->key);
                 if (write(ctx, s->buf, s->len, err) < 0) return -1;
                 s->state = SLOT_FREE;
                 d->next_deliver++;
