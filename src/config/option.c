@@ -70,7 +70,8 @@ const opt ra_config_opts[RA_CONFIG_NKEYS] = {
         "parts grow as a long upload goes on, so any RDB size fits.",
         NULL, NULL, NULL, 0},
     [RA_KEY_CONCURRENCY] = {"concurrency", T_INT, F(concurrency), "4", 1, RA_CONCURRENCY_MAX, "N",
-        "parts uploaded at the same time, 1..64", NULL, NULL, NULL, NULL, 0},
+        "parts uploaded (backup), ranges downloaded (restore, verify) at the same time, 1..64", NULL, NULL, NULL,
+        NULL, 0},
     [RA_KEY_PART_CHECKSUM] = {"part-checksum", T_ENUM, F(part_checksum), "auto", 0, 0, "auto|sha256|md5|none",
         "integrity check of each part that the store verifies",
         "sha256: signed payload hash (0.6 CPU-s/GiB); md5: Content-MD5 (1.4 CPU-s/GiB); none: only TCP or\n"
