@@ -7,6 +7,7 @@
 #   make demo       deps + build + local replica + local S3, a backup, its listing and its 12 h link
 #   make image      the container image from contrib/Dockerfile with podman (contrib/image.sh)
 #   make bench      benchmark against redis-cli --rdb and redis-cli | aws s3 cp (bench/)
+#   make bench-restore  restore against curl, aws s3 cp and redis-cli --pipe (bench/restore.sh)
 
 CC      ?= cc
 V       ?= 0
@@ -35,7 +36,7 @@ HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/helpers/%)
 
 DOCS     := $(BUILD)/redis-archiver.1 $(BUILD)/completion/redis-archiver $(BUILD)/completion/_redis-archiver
 
-.PHONY: all deps check check-layers asan fuzz demo bench clean tests install uninstall docs image
+.PHONY: all deps check check-layers asan fuzz demo bench bench-restore clean tests install uninstall docs image
 all: $(BIN) $(DOCS)
 docs: $(DOCS)
 
@@ -152,6 +153,11 @@ image:
 bench: deps
 	@$(MAKE) --no-print-directory $(BIN)
 	bench/run.sh $(BUILD) $(BENCH_ARGS)
+
+# restore against curl, aws s3 cp and redis-cli --pipe (bench/restore.sh); BENCH_RESTORE_SIZE bytes of data
+bench-restore: deps
+	@$(MAKE) --no-print-directory $(BIN)
+	SIZE=$(or $(BENCH_RESTORE_SIZE),300000000) bench/restore.sh $(BUILD)
 
 # Install: everything under $(DESTDIR)$(PREFIX), except the config file, under $(DESTDIR)$(SYSCONFDIR).
 # SYSCONFDIR is /etc for the prefixes /usr and /usr/local (where the program looks by default:

@@ -8,9 +8,10 @@
 #include "command/record.h"
 #include "config/config.h"
 
-typedef enum ra_out_type { RA_OUT_STR, RA_OUT_INT, RA_OUT_BOOL } ra_out_type;
+typedef enum ra_out_type { RA_OUT_STR, RA_OUT_INT, RA_OUT_BOOL, RA_OUT_JSON } ra_out_type;
 
-/* One member of a JSON object: a string (NULL prints null), an integer or a boolean (num 0/1). */
+/* One member of a JSON object: a string (NULL prints null), an integer, a boolean (num 0/1) or JSON text
+ * (str, such as an array of ra_output_json_text objects; NULL or not JSON prints null). */
 typedef struct ra_out_field {
     const char *name;
     ra_out_type type;

@@ -25,6 +25,8 @@
 #define RA_PARTS_MAX 10000
 #define RA_CONCURRENCY_DEFAULT 4
 #define RA_CONCURRENCY_MAX 64
+#define RA_RANGE_SIZE_MIN (1LL * RA_MIB)     /* restore: ranged GETs, each at most this .. that */
+#define RA_RANGE_SIZE_MAX (8LL * RA_MIB)     /* memory: concurrency x this at most */
 #define RA_PRESIGN_EXPIRY_MAX 604800L        /* SigV4 query signing: 7 days, in seconds */
 #define RA_URL_EXPIRY_DEFAULT 43200L         /* 12 h, in seconds */
 #define RA_S3_TOTAL_TIMEOUT_MS_DEFAULT 180000L /* one call with all its retries */

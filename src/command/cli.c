@@ -39,11 +39,13 @@ static const ra_option verify_options[] = {
     {NULL, NULL, NULL},
 };
 static const ra_option restore_options[] = {
-    {"--output", "PATH", "write the RDB to PATH (whole and verified, or not at all)"},
-    {"--force", NULL, "with --output: replace PATH when it exists"},
+    {"--output", "PATH", "write the RDB to PATH, whole and verified or not at all (a cluster backup: shard-N.rdb "
+                         "and cluster.json into the directory PATH)"},
+    {"--force", NULL, "with --output: replace PATH when it exists (a directory: the files of the same names)"},
     {"--target", "URL", "replay every key into this Redis or cluster (redis://[user:password@]host:port, rediss://)"},
     {"--replace", NULL, "with --target: restore into a server that holds keys, replacing same-named ones"},
-    {"--json", NULL, "print id, output or target, size, keys, restored, skipped_expired, functions, errors, ms"},
+    {"--json", NULL, "print id, output or target, size, keys, restored, skipped_expired, functions, errors, ms "
+                     "(and shards for a cluster backup)"},
     {NULL, NULL, NULL},
 };
 static const ra_option retention_options[] = {
@@ -89,10 +91,11 @@ static const ra_command commands[] = {
     {.name = "restore", .usage = "restore ID|latest (--output PATH [--force] | --target URL [--replace]) [--json]",
      .summary = "download a backup into a file, or replay it into a running Redis, verified as it passes",
      .options = restore_options, .operand = "ID",
-     .notes = "  exit 0: restored; 5: the backup is damaged (no file is left at PATH); 2: PATH exists, or the target\n"
-              "  holds keys, or is older than the backup; 3: the target refused keys\n",
+     .notes = "  exit 0: restored; 5: the backup is damaged (nothing is left at PATH); 2: PATH exists (a directory:\n"
+              "  is not empty), or the target holds keys, or is older than the backup; 3: the target refused keys\n",
      .examples = EX "restore latest --output dump.rdb\n" EX "restore 20261128T221407Z-913d --target redis://127.0.0.1:6380\n"
-     EX "restore latest --target redis://10.0.0.5:7000 --replace\n",
+     EX "restore latest --target redis://10.0.0.5:7000 --replace\n"
+     EX "restore latest --output /var/backups/cluster   # a cluster backup: shard-N.rdb and cluster.json\n",
      .run = ra_cmd_restore},
     {.name = "retention", .usage = "retention [--apply|--dry-run] [--days N] [--sweep]",
      .summary = "put the lifecycle rule that expires this instance's backups (merged with the bucket's rules)",

@@ -1,7 +1,12 @@
-/* cmd_restore.c - `restore ID|latest --output PATH | --target URL`: one streamed GET of the backup,
- * verified as it passes (structure, CRC-64, size and key count against the record), into a file that
- * appears under PATH only whole, or replayed key by key into a running Redis with RESTORE. */
+/* cmd_restore.c - `restore ID|latest --output PATH | --target URL`: the backup's object read by ranged
+ * GETs in parallel and handed on in order (storage/s3/download.h), verified as it passes (structure,
+ * CRC-64, size and key count against the record), into a file that appears under PATH only whole, or
+ * replayed key by key into a running Redis with RESTORE. A cluster backup gives a directory of one file
+ * per shard and cluster.json, or replays every shard into the target, whatever its shape. One function per
+ * mode: to_file, to_dir, to_server. */
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <libgen.h>
@@ -21,16 +26,32 @@
 #include "source/rdbparse.h"
 #include "source/resp.h"
 #include "source/target.h"
+#include "storage/s3/download.h"
 
 typedef struct dbkeys {
     int db;
     long long keys;
 } dbkeys;
 
+/* One object of a backup (the backup's, or a shard's) and what its record says of it. */
+typedef struct object {
+    int shard;              /* -1: not a cluster backup */
+    const char *key;
+    long long bytes;        /* RDB bytes */
+    long long stored;       /* object bytes (sealed), 0: not recorded */
+    uint64_t crc64;         /* 0: not recorded */
+    long long keys;         /* -1: not counted */
+} object;
+
 typedef struct restore {
+    const ra_config *c;
     const ra_record *rec;
+    object obj;             /* the one being read */
     ra_seal *unseal;        /* a sealed backup's decoders in front of rdb_in, else NULL */
     long long total;        /* bytes of the object read so far */
+    long long sum_bytes;    /* RDB bytes and keys of the objects read whole */
+    long long sum_keys, sum_functions;
+    int obj_done;           /* the one being read is in the sums */
     ra_rdb rdb;             /* framing and CRC-64 */
     ra_rdbparse *parser;    /* structure, keys */
     int bad_structure;      /* --output: the structure's first error waits for the CRC's verdict */
@@ -39,6 +60,7 @@ typedef struct restore {
     int fd;
     const char *tmp;
     /* --target */
+    int replay;             /* the readers hand every key to the target */
     ra_target *target;
     ra_target_info tinfo;   /* zero for --output */
     ra_target_stats st;
@@ -56,7 +78,14 @@ typedef struct restore {
 
 /* The object's size as stored: the RDB's, or the sealed object's (0: not recorded). */
 static long long stored_size(const restore *r) {
-    return r->unseal ? r->rec->stored : r->rec->bytes;
+    return r->unseal ? r->obj.stored : r->obj.bytes;
+}
+
+static object object_of(const ra_record *rec, int shard) {
+    if (shard < 0)
+        return (object){-1, rec->key, rec->bytes, rec->stored, rec->crc64, rec->keys.known ? rec->keys.total : -1};
+    const ra_record_shard *sh = &rec->shards[shard];
+    return (object){shard, sh->key, sh->bytes, sh->stored, sh->crc64, -1};
 }
 
 static double mono(void) {
@@ -74,8 +103,10 @@ static void draw(restore *r, int final) {
     ra_human_bytes(t > 0 ? (double)r->total / t : 0, rate, sizeof(rate));
     long long whole = stored_size(r);
     int pct = whole > 0 ? (int)(100.0 * (double)r->total / (double)whole) : 0;
-    fprintf(stderr, "\r%3d%% %s %s/s %lld keys %.0fs%-10s%s", pct, done, rate, ra_rdbparse_counts(r->parser)->keys, t,
-            "", final ? "\n" : "");
+    char shard[32] = "";
+    if (r->obj.shard >= 0) snprintf(shard, sizeof(shard), "shard %d/%d ", r->obj.shard + 1, r->rec->nshards);
+    fprintf(stderr, "\r%s%3d%% %s %s/s %lld keys %.0fs%-10s%s", shard, pct, done, rate,
+            r->sum_keys + ra_rdbparse_counts(r->parser)->keys, t, "", final ? "\n" : "");
 }
 
 /* ---- the value bytes of each key, made into RESTORE payloads ------------------------------------- */
@@ -124,6 +155,7 @@ static int on_begin(void *ctx, const ra_rdb_item *it, ra_err *err) {
                           r->tinfo.rdb_version, r->rec->id, version);
     r->vlen = 0;
     r->collecting = 0;
+    if (it->kind == RA_RDB_ITEM_FUNCTION && r->obj.shard > 0) return 0; /* every shard has them: from the first */
     if (it->kind == RA_RDB_ITEM_KEY && it->value_kind == RA_RDB_MODULE) {
         char name[10], key[80];
         ra_rdb_module_name(it->module_id, name);
@@ -203,36 +235,83 @@ static int object_in(void *ctx, const void *data, size_t len, ra_err *err) {
 
 /* After the GET: the framing and CRC-64, then the structure, then the record's size, CRC and keys. */
 static int check_whole(restore *r, ra_err *err) {
-    const ra_record *rec = r->rec;
+    const object *o = &r->obj;
     if (ra_rdb_finish(&r->rdb, err) != 0) return -1;
     if (r->bad_structure) {
         *err = r->structure;
         return -1;
     }
     if (ra_rdbparse_finish(r->parser, err) != 0) return -1;
-    if (r->rdb.total != rec->bytes)
-        return ra_err_set(err, RA_E_VERIFY, "it holds %lld bytes, its record says %lld", r->rdb.total, rec->bytes);
-    if (rec->crc64 != 0 && r->rdb.crc != rec->crc64)
+    if (r->rdb.total != o->bytes)
+        return ra_err_set(err, RA_E_VERIFY, "it holds %lld bytes, its record says %lld", r->rdb.total, o->bytes);
+    if (o->crc64 != 0 && r->rdb.crc != o->crc64)
         return ra_err_set(err, RA_E_VERIFY, "it has crc64 %016" PRIx64 ", its record says %016" PRIx64, r->rdb.crc,
-                          rec->crc64);
+                          o->crc64);
     const ra_rdb_counts *c = ra_rdbparse_counts(r->parser);
-    if (rec->keys.known && c->keys != rec->keys.total)
-        return ra_err_set(err, RA_E_VERIFY, "it holds %lld keys, its record says %lld", c->keys, rec->keys.total);
+    if (o->keys >= 0 && c->keys != o->keys)
+        return ra_err_set(err, RA_E_VERIFY, "it holds %lld keys, its record says %lld", c->keys, o->keys);
     return 0;
 }
 
-static int download(ra_store *store, restore *r, ra_err *err) {
+/* Set r up for object `shard` (-1: the backup's one): new readers, and the decoders of a sealed backup. */
+static int object_begin(restore *r, int shard, ra_err *err) {
+    ra_rdbparse_cb cb = {.ctx = r, .begin = on_begin, .value = on_value, .end = on_end};
+    r->obj = object_of(r->rec, shard);
+    r->total = 0;
+    r->obj_done = 0;
+    r->bad_structure = 0;
+    ra_rdb_init(&r->rdb);
+    ra_rdbparse_free(r->parser);
+    ra_seal_free(r->unseal);
+    r->unseal = NULL;
+    if ((r->parser = ra_rdbparse_new(r->replay ? &cb : NULL)) == NULL)
+        return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    int plain = 1;
+    ra_sink to_plain = {.ctx = r, .write = plain_in};
+    if ((r->unseal = ra_app_unseal(r->c, r->rec, &to_plain, &plain, err)) == NULL && !plain) return -1;
+    return 0;
+}
+
+/* Read object `shard` (-1: the backup's one) whole through the readers into the file or the target. */
+static int fetch(ra_store *store, restore *r, int shard, ra_err *err) {
+    if (object_begin(r, shard, err) < 0) return -1;
     const ra_record *rec = r->rec;
-    r->t0 = mono();
-    int rc = ra_s3_get_object(store->s3, rec->key, object_in, r, err);
+    const char *key = r->obj.key;
+    ra_download_opts dl = {.concurrency = r->c->concurrency};
+    int rc = ra_s3_download(store->s3, key, &dl, object_in, r, err);
     if (rc == 0 && r->unseal) rc = ra_seal_finish(r->unseal, err);
     if (r->progress) draw(r, 1);
     if (rc != 0 && err->code == RA_E_NOTFOUND)
         return ra_err_set(err, RA_E_NOTFOUND, "backup '%s' has a record but its object '%s' is gone (expired?)",
-                          rec->id, rec->key);
+                          rec->id, key);
     if (rc == 0) rc = check_whole(r, err);
-    if (rc != 0 && err->code == RA_E_VERIFY) ra_err_prefix(err, "backup '%s' ('%s') is damaged: ", rec->id, rec->key);
+    if (rc != 0 && err->code == RA_E_VERIFY) ra_err_prefix(err, "backup '%s' ('%s') is damaged: ", rec->id, key);
+    if (rc != 0 && shard >= 0) ra_err_prefix(err, "shard %d: ", shard);
+    if (rc == 0) {
+        r->sum_bytes += r->rdb.total;
+        r->sum_keys += ra_rdbparse_counts(r->parser)->keys;
+        r->sum_functions += shard > 0 ? 0 : ra_rdbparse_counts(r->parser)->functions;
+        r->obj_done = 1;
+    }
     return rc;
+}
+
+/* A cluster backup's shards together hold the keys its record counted. */
+static int check_sum(const restore *r, ra_err *err) {
+    const ra_record *rec = r->rec;
+    if (rec->nshards > 0 && rec->keys.known && r->sum_keys != rec->keys.total)
+        return ra_err_set(err, RA_E_VERIFY, "backup '%s' is damaged: its shards hold %lld keys, its record says %lld",
+                          rec->id, r->sum_keys, rec->keys.total);
+    return 0;
+}
+
+/* The objects of a backup: -1 alone, or shards 0 .. n-1. */
+static int rec_first(const ra_record *rec) {
+    return rec->nshards > 0 ? 0 : -1;
+}
+
+static int rec_end(const ra_record *rec) {
+    return rec->nshards > 0 ? rec->nshards : 0;
 }
 
 /* ---- --output PATH -------------------------------------------------------------------------------- */
@@ -255,7 +334,7 @@ static int to_file(ra_app *app, ra_store *store, restore *r, const char *path, i
         free(tmp);
         return -1;
     }
-    int rc = download(store, r, err);
+    int rc = fetch(store, r, -1, err);
     if (rc == 0 && fsync(r->fd) != 0) rc = ra_err_set(err, RA_E_INTERNAL, "writing '%s': %s", tmp, strerror(errno));
     if (close(r->fd) != 0 && rc == 0) rc = ra_err_set(err, RA_E_INTERNAL, "writing '%s': %s", tmp, strerror(errno));
     if (rc == 0) {
@@ -271,6 +350,176 @@ static int to_file(ra_app *app, ra_store *store, restore *r, const char *path, i
     if (rc == 0)
         ra_log_info(&app->log, "restore.file", "backup %s restored to '%s' (%lld bytes, %lld keys)", r->rec->id, path,
                     r->rdb.total, ra_rdbparse_counts(r->parser)->keys);
+    return rc;
+}
+
+/* ---- --output DIR of a cluster backup ----------------------------------------------------------- */
+
+/* What each shard's file holds, for cluster.json. */
+typedef struct shard_file {
+    long long bytes, keys;
+    uint64_t crc64;
+} shard_file;
+
+static int is_empty_dir(const char *path) {
+    DIR *d = opendir(path);
+    if (d == NULL) return 0;
+    struct dirent *e;
+    int empty = 1;
+    while (empty && (e = readdir(d)) != NULL) empty = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0;
+    closedir(d);
+    return empty;
+}
+
+/* Remove the files of a directory of ours, then it. */
+static void remove_dir(const char *path) {
+    DIR *d = opendir(path);
+    struct dirent *e;
+    char f[PATH_MAX];
+    while (d && (e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
+            snprintf(f, sizeof(f), "%s/%s", path, e->d_name) < (int)sizeof(f))
+            unlink(f);
+    if (d) closedir(d);
+    rmdir(path);
+}
+
+/* cluster.json: the backup, and per file its shard, slots, master at backup time, keys, size and CRC-64. */
+static int write_manifest(const restore *r, const char *dir, const shard_file *sf, ra_err *err) {
+    const ra_record *rec = r->rec;
+    char **texts = calloc((size_t)rec->nshards, sizeof(*texts));
+    char *array = NULL, *text = NULL, path[PATH_MAX];
+    size_t alen = 0;
+    int rc = texts ? 0 : ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    for (int i = 0; rc == 0 && i < rec->nshards; i++) {
+        const ra_record_shard *sh = &rec->shards[i];
+        char file[32], crc[17];
+        snprintf(file, sizeof(file), "shard-%d.rdb", i);
+        snprintf(crc, sizeof(crc), "%016" PRIx64, sf[i].crc64);
+        ra_out_field f[] = {
+            {"shard", RA_OUT_INT, NULL, i},          {"file", RA_OUT_STR, file, 0},
+            {"slots", RA_OUT_STR, sh->slots, 0},     {"master_id", RA_OUT_STR, sh->master_id, 0},
+            {"master", RA_OUT_STR, sh->master, 0},   {"node_id", RA_OUT_STR, sh->node_id, 0},
+            {"node", RA_OUT_STR, sh->node, 0},       {"keys", RA_OUT_INT, NULL, sf[i].keys},
+            {"size", RA_OUT_INT, NULL, sf[i].bytes}, {"crc64", RA_OUT_STR, crc, 0},
+        };
+        if ((texts[i] = ra_output_json_text(f, sizeof(f) / sizeof(f[0]))) == NULL)
+            rc = ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    }
+    FILE *mem = rc == 0 ? open_memstream(&array, &alen) : NULL;
+    if (rc == 0 && mem == NULL) rc = ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    if (mem) {
+        ra_output_json_array(mem, texts, (size_t)rec->nshards);
+        fclose(mem);
+    }
+    char started[32];
+    ra_time_iso(rec->started, started);
+    ra_out_field top[] = {
+        {"id", RA_OUT_STR, rec->id, 0},
+        {"instance", RA_OUT_STR, rec->instance, 0},
+        {"started", RA_OUT_STR, started, 0},
+        {"redis_version", RA_OUT_STR, rec->redis_version, 0},
+        {"rdb_version", RA_OUT_INT, NULL, r->rdb.version},
+        {"keys", RA_OUT_INT, NULL, r->sum_keys},
+        {"shards", RA_OUT_JSON, array, 0},
+    };
+    if (rc == 0 && (text = ra_output_json_text(top, sizeof(top) / sizeof(top[0]))) == NULL)
+        rc = ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    snprintf(path, sizeof(path), "%s/cluster.json", dir);
+    FILE *out = rc == 0 ? fopen(path, "wx") : NULL;
+    if (rc == 0 && out == NULL) rc = ra_err_set(err, RA_E_INTERNAL, "writing '%s': %s", path, strerror(errno));
+    if (out) {
+        int bad = fprintf(out, "%s\n", text) < 0 || fflush(out) != 0 || fsync(fileno(out)) != 0;
+        if ((fclose(out) != 0 || bad) && rc == 0)
+            rc = ra_err_set(err, RA_E_INTERNAL, "writing '%s': %s", path, strerror(errno));
+    }
+    for (int i = 0; texts && i < rec->nshards; i++) free(texts[i]);
+    free(texts);
+    free(array);
+    free(text);
+    return rc;
+}
+
+/* Shard i's file in the directory being filled. */
+static int shard_to_file(ra_store *store, restore *r, const char *tmp, int i, shard_file *sf, ra_err *err) {
+    char path[PATH_MAX];
+    snprintf(path, sizeof(path), "%s/shard-%d.rdb", tmp, i);
+    r->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (r->fd < 0) return ra_err_set(err, RA_E_INTERNAL, "cannot create '%s': %s", path, strerror(errno));
+    r->tmp = path;
+    int rc = fetch(store, r, i, err);
+    if (rc == 0 && fsync(r->fd) != 0) rc = ra_err_set(err, RA_E_INTERNAL, "writing '%s': %s", path, strerror(errno));
+    if (close(r->fd) != 0 && rc == 0) rc = ra_err_set(err, RA_E_INTERNAL, "writing '%s': %s", path, strerror(errno));
+    r->fd = -1;
+    r->tmp = NULL;
+    *sf = (shard_file){r->rdb.total, ra_rdbparse_counts(r->parser)->keys, r->rdb.crc};
+    return rc;
+}
+
+/* The filled directory into place: renamed to DIR when it does not exist, else its files moved into DIR
+ * one by one (an existing DIR keeps its owner, mode and other files; --force replaces the same names). */
+static int put_dir(const restore *r, const char *tmp, const char *path, int exists, int force, ra_err *err) {
+    if (!exists) {
+        if (rename(tmp, path) == 0) return 0;
+        return ra_err_set(err, errno == EEXIST || errno == ENOTEMPTY ? RA_E_USAGE : RA_E_INTERNAL,
+                          "cannot put the restored directory at '%s': %s", path,
+                          errno == EEXIST || errno == ENOTEMPTY ? "it exists now" : strerror(errno));
+    }
+    char name[32], from[PATH_MAX], to[PATH_MAX];
+    for (int i = -1; i < r->rec->nshards; i++) {
+        if (i < 0) snprintf(name, sizeof(name), "cluster.json");
+        else snprintf(name, sizeof(name), "shard-%d.rdb", i);
+        snprintf(from, sizeof(from), "%s/%s", tmp, name);
+        snprintf(to, sizeof(to), "%s/%s", path, name);
+        int moved = force ? rename(from, to) : renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE);
+        if (moved != 0)
+            return ra_err_set(err, errno == EEXIST ? RA_E_USAGE : RA_E_INTERNAL, "cannot put '%s': %s", to,
+                              errno == EEXIST ? "it exists now (give --force to replace it)" : strerror(errno));
+    }
+    rmdir(tmp);
+    return 0;
+}
+
+static int to_dir(ra_app *app, ra_store *store, restore *r, const char *path, int force, ra_err *err) {
+    const ra_record *rec = r->rec;
+    struct stat sb;
+    int exists = stat(path, &sb) == 0;
+    if (exists && !S_ISDIR(sb.st_mode))
+        return ra_err_set(err, RA_E_USAGE, "--output '%s' is not a directory: backup '%s' is of a cluster (%d shards) "
+                          "and restores into a directory, a file per shard and cluster.json", path, rec->id,
+                          rec->nshards);
+    if (exists && !force && !is_empty_dir(path))
+        return ra_err_set(err, RA_E_USAGE, "--output '%s' is not empty: name a new or empty directory, or give "
+                          "--force to replace the files of the same names", path);
+    char *dir = strdup(path), *base = strdup(path), *tmp = NULL;
+    int made = dir && base && asprintf(&tmp, "%s/.%s.restore-XXXXXX", dirname(dir), basename(base)) >= 0;
+    free(dir);
+    free(base);
+    if (!made) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    if (mkdtemp(tmp) == NULL) {
+        ra_err_set(err, RA_E_USAGE, "cannot create a directory beside '%s': %s", path, strerror(errno));
+        free(tmp);
+        return -1;
+    }
+    shard_file *sf = calloc((size_t)rec->nshards, sizeof(*sf));
+    int rc = sf ? 0 : ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    for (int i = 0; rc == 0 && i < rec->nshards; i++) rc = shard_to_file(store, r, tmp, i, &sf[i], err);
+    if (rc == 0) rc = check_sum(r, err);
+    if (rc == 0) rc = write_manifest(r, tmp, sf, err);
+    if (rc == 0) {
+        int dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+            fsync(dfd);
+            close(dfd);
+        }
+        rc = put_dir(r, tmp, path, exists, force, err);
+    }
+    if (rc != 0) remove_dir(tmp); /* nothing partial is left behind */
+    free(sf);
+    free(tmp);
+    if (rc == 0)
+        ra_log_info(&app->log, "restore.dir", "backup %s restored to '%s' (%d shards, %lld bytes, %lld keys)",
+                    rec->id, path, rec->nshards, r->sum_bytes, r->sum_keys);
     return rc;
 }
 
@@ -301,8 +550,10 @@ static int to_server(ra_app *app, ra_store *store, restore *r, const char *url, 
                 info->name, info->valkey_version[0] ? "valkey" : "redis",
                 info->valkey_version[0] ? info->valkey_version : info->redis_version, info->rdb_version,
                 info->cluster ? ", a cluster: each key goes to the master of its slot, every database into db 0" : "");
-    int rc = download(store, r, err);
+    int rc = 0;
+    for (int i = rec_first(r->rec); rc == 0 && i < rec_end(r->rec); i++) rc = fetch(store, r, i, err);
     if (rc == 0) rc = ra_target_flush(r->target, &r->st, err);
+    if (rc == 0) rc = check_sum(r, err);
     if (rc == 0 && r->st.errors > 0)
         rc = ra_err_set(err, RA_E_SOURCE, "target '%s' refused %lld of the keys and functions sent; the first: %s",
                         info->name, r->st.errors, r->st.first_error);
@@ -310,36 +561,47 @@ static int to_server(ra_app *app, ra_store *store, restore *r, const char *url, 
 }
 
 static void summary(const restore *r, const char *where, int json) {
-    const ra_rdb_counts *c = ra_rdbparse_counts(r->parser);
     double t = mono() - r->t0;
-    long long keys = r->target ? r->st.restored : c->keys;
+    const ra_rdb_counts *c = ra_rdbparse_counts(r->parser);
+    int cluster = r->rec->nshards > 0;
+    /* the object read last counts too when it failed half way into a target */
+    long long bytes = r->sum_bytes + (r->obj_done ? 0 : r->rdb.total);
+    long long read = r->sum_keys + (r->obj_done ? 0 : c->keys), keys = r->target ? r->st.restored : r->sum_keys;
     if (json) {
         ra_out_field f[] = {
             {"id", RA_OUT_STR, r->rec->id, 0},
             {r->target ? "target" : "output", RA_OUT_STR, where, 0},
-            {"size", RA_OUT_INT, NULL, r->rdb.total},
+            {"size", RA_OUT_INT, NULL, bytes},
             {"rdb_version", RA_OUT_INT, NULL, r->rdb.version},
-            {"keys", RA_OUT_INT, NULL, c->keys},
-            {"restored", RA_OUT_INT, NULL, r->target ? r->st.restored : c->keys},
+            {"keys", RA_OUT_INT, NULL, read},
+            {"restored", RA_OUT_INT, NULL, keys},
             {"skipped_expired", RA_OUT_INT, NULL, r->skipped},
-            {"functions", RA_OUT_INT, NULL, r->target ? r->st.functions : c->functions},
+            {"functions", RA_OUT_INT, NULL, r->target ? r->st.functions : r->sum_functions},
             {"errors", RA_OUT_INT, NULL, r->st.errors},
             {"ms", RA_OUT_INT, NULL, (long long)(t * 1000)},
+            {"shards", RA_OUT_INT, NULL, r->rec->nshards},
         };
-        ra_output_json_object(stdout, f, sizeof(f) / sizeof(f[0]));
+        ra_output_json_object(stdout, f, sizeof(f) / sizeof(f[0]) - (cluster ? 0 : 1));
+        return;
+    }
+    char shards[32] = "";
+    if (cluster) snprintf(shards, sizeof(shards), "%d shards, ", r->rec->nshards);
+    if (!r->target && cluster) {
+        printf("backup %s restored to %s: %s%lld bytes, %lld keys, in %.1fs (%.1f MB/s)\n", r->rec->id, where, shards,
+               bytes, keys, t, t > 0 ? (double)bytes / t / 1e6 : 0);
         return;
     }
     if (!r->target) {
         printf("backup %s restored to %s: %lld bytes, %lld keys, crc64 %016" PRIx64 ", in %.1fs (%.1f MB/s)\n",
-               r->rec->id, where, r->rdb.total, c->keys, r->rdb.crc, t, t > 0 ? (double)r->rdb.total / t / 1e6 : 0);
+               r->rec->id, where, bytes, keys, r->rdb.crc, t, t > 0 ? (double)bytes / t / 1e6 : 0);
         return;
     }
-    printf("backup %s restored into %s%s: %lld keys", r->rec->id, where, r->tinfo.cluster ? " (cluster)" : "",
-           r->st.restored);
+    printf("backup %s restored into %s%s: %s%lld keys", r->rec->id, where, r->tinfo.cluster ? " (cluster)" : "",
+           shards, r->st.restored);
     for (size_t i = 0; i < r->ndbs; i++) printf("%sdb%d %lld", i ? ", " : " (", r->dbs[i].db, r->dbs[i].keys);
     printf("%s, %lld functions, %lld expired keys skipped, %lld errors, in %.1fs (%.1f MB/s, %.0f keys/s)\n",
            r->ndbs ? ")" : "", r->st.functions, r->skipped, r->st.errors, t,
-           t > 0 ? (double)r->rdb.total / t / 1e6 : 0, t > 0 ? (double)keys / t : 0);
+           t > 0 ? (double)bytes / t / 1e6 : 0, t > 0 ? (double)keys / t : 0);
 }
 
 int ra_cmd_restore(ra_app *app, const ra_args *args, ra_err *err) {
@@ -373,17 +635,18 @@ int ra_cmd_restore(ra_app *app, const ra_args *args, ra_err *err) {
     }
     ra_record rec = {0};
     int rc = ra_app_get_backup(&store, id, "restore", &rec, err);
-    restore r = {.rec = &rec, .fd = -1, .db = -1, .progress = app->stderr_tty && !json};
-    ra_rdb_init(&r.rdb);
-    ra_rdbparse_cb cb = {.ctx = &r, .begin = on_begin, .value = on_value, .end = on_end};
-    if (rc == 0 && (r.parser = ra_rdbparse_new(url ? &cb : NULL)) == NULL)
-        rc = ra_err_set(err, RA_E_INTERNAL, "out of memory");
-    int plain = 1;
-    ra_sink to_plain = {.ctx = &r, .write = plain_in};
-    if (rc == 0 && (r.unseal = ra_app_unseal(c, &rec, &to_plain, &plain, err)) == NULL && !plain) rc = -1;
-    if (rc == 0)
-        rc = output ? to_file(app, &store, &r, output, ra_args_at(args, "--force") > 0, err)
-                    : to_server(app, &store, &r, url, ra_args_at(args, "--replace") > 0, err);
+    restore r = {.c = c, .rec = &rec, .fd = -1, .db = -1, .replay = url != NULL,
+                 .progress = app->stderr_tty && !json};
+    /* an unknown format or a missing identity is said before anything is created or connected */
+    if (rc == 0) rc = object_begin(&r, rec_first(&rec), err);
+    r.t0 = mono();
+    int force = ra_args_at(args, "--force") > 0;
+    if (rc == 0 && output && rec.nshards > 0)
+        rc = to_dir(app, &store, &r, output, force, err);
+    else if (rc == 0 && output)
+        rc = to_file(app, &store, &r, output, force, err);
+    else if (rc == 0)
+        rc = to_server(app, &store, &r, url, ra_args_at(args, "--replace") > 0, err);
     if (rc == 0 || (r.target && r.st.restored + r.st.errors > 0)) summary(&r, output ? output : r.tinfo.name, json);
     ra_target_free(r.target);
     ra_seal_free(r.unseal);

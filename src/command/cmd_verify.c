@@ -12,6 +12,7 @@
 #include "common/text.h"
 #include "source/rdb.h"
 #include "source/rdbparse.h"
+#include "storage/s3/download.h"
 #include "transform/seal.h"
 
 /* Both read every byte; the structure's first error waits until the framing and the CRC-64 had their
@@ -53,7 +54,8 @@ static int verify_one(const ra_config *c, ra_s3 *s3, const ra_record *rec, const
     ra_seal *unseal = ra_app_unseal(c, rec, &to_rdb, &plain, err);
     if (unseal == NULL && !plain) return -1;
     *sealed = unseal != NULL;
-    int rc = unseal ? ra_s3_get_object(s3, key, sealed_feed, unseal, err) : ra_s3_get_object(s3, key, feed, rd, err);
+    ra_download_opts dl = {.concurrency = c->concurrency}; /* ranged GETs in parallel, handed on in order */
+    int rc = unseal ? ra_s3_download(s3, key, &dl, sealed_feed, unseal, err) : ra_s3_download(s3, key, &dl, feed, rd, err);
     if (rc == 0 && unseal && ra_seal_finish(unseal, err) != 0) rc = -1;
     if (rc != 0 && err->code == RA_E_NOTFOUND)
         ra_err_set(err, RA_E_NOTFOUND, "backup '%s' has a record but its object '%s' is gone (expired?)", id, key);

@@ -11,9 +11,10 @@ char *ra_output_json_text(const ra_out_field *fields, size_t n) {
         const ra_out_field *f = &fields[i];
         json_t *v = f->type == RA_OUT_INT    ? json_integer((json_int_t)f->num)
                     : f->type == RA_OUT_BOOL ? json_boolean(f->num)
+                    : f->type == RA_OUT_JSON ? (f->str ? json_loads(f->str, 0, NULL) : NULL)
                     : f->str != NULL         ? json_string(f->str)
                                              : json_null();
-        json_object_set_new(o, f->name, v);
+        json_object_set_new(o, f->name, v ? v : json_null());
     }
     char *text = o ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
     json_decref(o);

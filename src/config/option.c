@@ -74,7 +74,8 @@ const opt ra_config_opts[RA_CONFIG_NKEYS] = {
         "parts grow as a long upload goes on, so any RDB size fits.",
         NULL, NULL, NULL, 0},
     [RA_KEY_CONCURRENCY] = {"concurrency", T_INT, F(concurrency), "4", 1, RA_CONCURRENCY_MAX, "N",
-        "parts uploaded at the same time, 1..64", NULL, NULL, NULL, NULL, 0},
+        "parts uploaded (backup), ranges downloaded (restore, verify) at the same time, 1..64", NULL, NULL, NULL,
+        NULL, 0},
     [RA_KEY_PART_CHECKSUM] = {"part-checksum", T_ENUM, F(part_checksum), "auto", 0, 0, "auto|sha256|md5|none|crc32c",
         "integrity check of each part that the store verifies",
         "crc32c: x-amz-checksum-crc32c (0.07 CPU-s/GiB with SSE4.2), for stores that check it (AWS S3;\n"

@@ -60,6 +60,8 @@ typedef struct ra_s3_req {
     size_t max_body;          /* 0 = RA_S3_MAX_BODY_DEFAULT; a longer buffered body fails the request */
     long min_rate;            /* streamed GET: fail when fewer than this many bytes per second
                                  arrive over the request timeout; 0 = 1 */
+    int restartable;          /* write takes the answer again from its start (a ranged GET into a
+                                 buffer): a dropped transfer is retried even after bytes arrived */
 } ra_s3_req;
 
 typedef struct ra_s3_resp {

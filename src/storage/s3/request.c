@@ -487,7 +487,7 @@ int ra_s3_xfer_result(ra_s3 *s3, ra_s3_xfer *x, CURLcode rc, int attempt, long *
                                : "";
         ra_err_set(err, RA_E_STORE, "s3: %s %s'%s': %s%s", req->method, what, subject,
                    x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc), hint);
-        if (retriable_curl(rc) && x->delivered == 0 && attempt < s3->max_attempts) {
+        if (retriable_curl(rc) && (x->delivered == 0 || req->restartable) && attempt < s3->max_attempts) {
             *retry_ms = backoff_ms(s3, attempt);
             ra_log_warn(s3->log, "s3.retry", "%s; attempt %d of %d in %ld ms", err ? err->msg : "", attempt + 1,
                         s3->max_attempts, *retry_ms);
