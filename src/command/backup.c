@@ -67,7 +67,8 @@ static void report_progress(job *j, int final) {
     double t = elapsed(j);
     if (!final && t - j->last_draw < PROGRESS_EVERY_S) return;
     j->last_draw = t;
-    ra_backup_progress p = {.done = j->rec->bytes, .expected = j->expected, .elapsed = t, .final = final};
+    ra_backup_progress p = {.done = j->rec->bytes, .expected = j->expected, .elapsed = t, .final = final,
+                            .id = j->rec->id};
     j->opts->progress(j->opts->progress_ctx, &p);
 }
 
