@@ -93,6 +93,53 @@ ra_assert_eq "each shard's key counts equal its master's DBSIZE, the backup's ar
 if grep "$ID" "$T/klist.txt" | grep -qw -- "$((DBS[0] + DBS[1] + DBS[2]))"; then ra_ok "list shows the cluster backup's key total"
 else ra_fail "list shows the cluster backup's key total" "$(head -3 "$T/klist.txt")"; fi
 
+# ---- on a terminal (tmux, 60 and 160 columns): one progress line with each shard's share, cleared before
+# every log line; every frame fits; what stays on the screen is the log lines whole and one final line
+if command -v tmux >/dev/null; then
+    SOCK=$T/tmux.sock
+    ra_on_exit() { tmux -S "$SOCK" kill-server 2>/dev/null; return 0; }
+    for i in 0 1 2; do rcli -p "${R[$i]}" config set rdb-key-save-delay 400 >/dev/null; done
+    for w in 60 160; do
+        rm -f "$T/typescript"
+        tmux -S "$SOCK" kill-server 2>/dev/null
+        tmux -S "$SOCK" -f /dev/null new-session -d -x "$w" -y 50 -s p \
+            "script -q -e -c 'REDIS_ARCHIVER_LOG_FORMAT=text $BIN backup --source redis://127.0.0.1:${M[0]}' $T/typescript; \
+             echo __END__; sleep 60"
+        for ((i = 0; i < 600; i++)); do
+            tmux -S "$SOCK" capture-pane -p -J -t p >"$T/screen" 2>/dev/null
+            grep -q '^__END__' "$T/screen" && break
+            sleep 0.1
+        done
+        tmux -S "$SOCK" kill-server 2>/dev/null
+        out=$(python3 - "$w" "$T/screen" "$T/typescript" <<'PY'
+import re, sys
+width = int(sys.argv[1])
+lines = [l.rstrip() for l in open(sys.argv[2]) if l.strip()]
+raw = open(sys.argv[3], "rb").read().decode()
+frames = [f.replace("\x1b[K", "") for f in re.split(r"[\r\n]+", raw)]
+frames = [f for f in frames if f and not f.startswith("redis-archiver:") and not f.startswith("Script ")
+          and not re.fullmatch(r"[0-9]{8}T[0-9]{6}Z-[0-9a-f]{4}", f)]
+wide = [f for f in frames if len(f) > width - 1]
+detail = [f for f in frames if re.search(r"  shards [0-9.]+[KMGB]+ [0-9.]+[KMGB]+ [0-9.]+[KMGB]+$", f)
+          or re.search(r"  shards [0-9]+/[0-9]+/[0-9]+%$", f)]
+final = r"[0-9.]+ [KMG]?i?B  rate [0-9.]+ [KMG]?i?B/s  in [0-9.]+ s  3 shards(  \(\+[0-9.]+ s replica saving\))?"
+other = [l for l in lines if not l.startswith("redis-archiver: ") and l != "__END__"
+         and not re.fullmatch(r"[0-9]{8}T[0-9]{6}Z-[0-9a-f]{4}", l)]
+assert not wide, ("too wide", wide[:3])
+assert detail, ("no frame with each shard", frames[:10])
+assert len(other) == 1 and re.fullmatch(final, other[0]), ("screen", lines)
+assert sum(1 for l in lines if "streaming" in l) == 3, ("shard log lines", lines)
+print("ok")
+PY
+)
+        if [ "$out" = ok ]; then ra_ok "cluster progress on a $w-column terminal: each shard's share, log lines whole"
+        else ra_fail "cluster progress on a $w-column terminal: each shard's share, log lines whole" "$out"; fi
+    done
+    for i in 0 1 2; do rcli -p "${R[$i]}" config set rdb-key-save-delay 0 >/dev/null; done
+else
+    ra_skip "cluster progress on a terminal" "tmux is not installed"
+fi
+
 # ---- through a replica's address, and a list of seeds whose first is down
 dead=$(ra_free_port)
 "$BIN" backup --source "redis://127.0.0.1:$dead,127.0.0.1:${R[2]}" >"$T/b2.out" 2>"$T/b2.err"
