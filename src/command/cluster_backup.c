@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "command/lock.h"
+#include "command/objsink.h"
 #include "command/rdbtee.h"
 #include "common/limits.h"
 #include "common/random.h"
@@ -30,10 +31,8 @@ typedef struct shard_job {
     ra_record_shard *out;     /* the record's entry (written by this thread until it is done) */
     ra_replica_opts src;      /* the source options, pointed at this shard's node */
     char host[256];
-    ra_upload *upload;
-    ra_seal *seal;
+    ra_objsink *obj;          /* the shard's object: seal and upload, as a standalone backup's */
     long long bytes;          /* atomic: RDB bytes accepted */
-    long long stored;
     long long expected;       /* -1 unknown */
     double started;           /* seconds after the run's t0 when the payload began, -1 not yet */
     int rc;
@@ -85,13 +84,6 @@ void ra_cluster_backup_budget(long long part_size, int concurrency, int n, long 
 
 /* ---- one shard's sink ---------------------------------------------------------------------------- */
 
-static int store_write(void *ctx, const uint8_t *data, size_t len, ra_err *err) {
-    shard_job *j = ctx;
-    if (ra_upload_write(j->upload, data, len, err) != 0) return -1;
-    __atomic_add_fetch(&j->stored, (long long)len, __ATOMIC_RELAXED);
-    return 0;
-}
-
 static int shard_begin(void *ctx, const ra_stream_info *info, ra_err *err) {
     shard_job *j = ctx;
     run *r = j->run;
@@ -120,26 +112,13 @@ static int shard_begin(void *ctx, const ra_stream_info *info, ra_err *err) {
         {"format", rec->format ? rec->format : "rdb"},
         {"recipients", rec->recipients ? rec->recipients : ""},
     };
-    ra_upload_opts uo = {
-        .part_size = r->part_size,
-        .concurrency = r->concurrency,
-        .checksum = r->opts->checksum,
-        .expected_size = info->length,
-        .meta = meta,
-        .nmeta = sizeof(meta) / sizeof(meta[0]),
-        .cancel = &r->stop,
-    };
-    if (r->opts->seal && info->length >= 0) uo.expected_size = info->length + info->length / 256 + 65536;
-    pthread_mutex_lock(&r->store_lock);
-    j->upload = ra_upload_new(r->opts->catalog->s3, j->out->key, &uo, err);
+    ra_objsink_opts oo = {.s3 = r->opts->catalog->s3, .key = j->out->key, .part_size = r->part_size,
+                          .concurrency = r->concurrency, .checksum = r->opts->checksum, .seal = r->opts->seal,
+                          .cancel = &r->stop};
+    pthread_mutex_lock(&r->store_lock); /* CreateMultipartUpload on the shared client */
+    j->obj = ra_objsink_open(&oo, info->length, meta, sizeof(meta) / sizeof(meta[0]), err);
     pthread_mutex_unlock(&r->store_lock);
-    if (j->upload == NULL) return -1;
-    if (r->opts->seal) {
-        ra_seal_opts so = *r->opts->seal;
-        so.plain_size = info->length;
-        ra_sink to_store = {.ctx = j, .write = store_write};
-        if ((j->seal = ra_seal_new(&so, &to_store, err)) == NULL) return -1;
-    }
+    if (j->obj == NULL) return -1;
     ra_log_info(r->opts->log, "backup.shard_stream", "shard %d (slots %s): streaming %s RDB from %s into '%s'",
                 j->index, j->out->slots, info->diskless ? "diskless" : "disk-based", j->out->node, j->out->key);
     return 0;
@@ -147,27 +126,19 @@ static int shard_begin(void *ctx, const ra_stream_info *info, ra_err *err) {
 
 static int shard_write(void *ctx, const uint8_t *data, size_t len, ra_err *err) {
     shard_job *j = ctx;
-    if (j->seal) {
-        ra_sink front = ra_seal_sink(j->seal);
-        if (front.write(front.ctx, data, len, err) != 0) return -1;
-    } else if (ra_upload_write(j->upload, data, len, err) != 0) {
-        return -1;
-    }
+    if (ra_objsink_write(j->obj, data, len, err) != 0) return -1;
     __atomic_add_fetch(&j->bytes, (long long)len, __ATOMIC_RELAXED);
     return 0;
 }
 
 static int shard_reserve(void *ctx, uint8_t **room, size_t *avail, ra_err *err) {
     shard_job *j = ctx;
-    void *p = NULL;
-    if (ra_upload_reserve(j->upload, &p, avail, err) != 0) return -1;
-    *room = p;
-    return 0;
+    return ra_objsink_reserve(j->obj, room, avail, err);
 }
 
 static int shard_commit(void *ctx, size_t len, ra_err *err) {
     shard_job *j = ctx;
-    if (ra_upload_commit(j->upload, len, err) != 0) return -1;
+    if (ra_objsink_commit(j->obj, len, err) != 0) return -1;
     __atomic_add_fetch(&j->bytes, (long long)len, __ATOMIC_RELAXED);
     return 0;
 }
@@ -194,8 +165,8 @@ static void *shard_main(void *arg) {
             pthread_mutex_unlock(&r->store_lock);
         }
         ra_rdbtee_clear(&tee);
-        if (j->rc == 0 && j->upload == NULL) j->rc = ra_err_set(&j->err, RA_E_SOURCE, "the node sent no RDB");
-        if (j->rc == 0 && j->seal) j->rc = ra_seal_finish(j->seal, &j->err);
+        if (j->rc == 0 && j->obj == NULL) j->rc = ra_err_set(&j->err, RA_E_SOURCE, "the node sent no RDB");
+        if (j->rc == 0) j->rc = ra_objsink_end(j->obj, &j->err);
         if (j->rc == 0) {
             pthread_mutex_lock(&r->store_lock);
             j->out->bytes = bytes;
@@ -322,20 +293,20 @@ static void wait_shards(run *r, shard_job *jobs, int n) {
 static int settle(run *r, shard_job *jobs, int n, int ok, ra_err *err) {
     int rc = ok ? 0 : -1, completed = 0;
     for (int i = 0; ok && rc == 0 && i < n; i++) {
-        rc = ra_upload_finish(jobs[i].upload, err);
+        rc = ra_objsink_complete(jobs[i].obj, err);
         if (rc != 0) ra_err_prefix(err, "shard %d (slots %s): ", i, jobs[i].out->slots);
         else completed = i + 1;
     }
     if (rc == 0) return 0;
     for (int i = 0; i < n; i++) {
-        if (jobs[i].upload == NULL) continue;
+        if (jobs[i].obj == NULL) continue;
         if (i < completed) {
             ra_err derr = {0};
             if (ra_s3_delete_object(r->opts->catalog->s3, jobs[i].out->key, &derr) != 0)
                 ra_log_warn(r->opts->log, "backup.shard_delete", "could not delete shard %d's object '%s' of the "
                             "failed backup: %s", i, jobs[i].out->key, derr.msg);
         } else {
-            ra_upload_abort(jobs[i].upload);
+            ra_objsink_abort(jobs[i].obj);
         }
     }
     return -1;
@@ -415,11 +386,10 @@ static int stream_all(run *r, const ra_cluster_plan *plan, ra_err *err) {
     double first = -1, last = -1;
     for (int i = 0; i < n; i++) {
         shard_job *j = &jobs[i];
-        j->out->stored = j->seal ? j->stored : j->out->bytes;
+        j->out->stored = ra_objsink_stored(j->obj);
         if (j->started >= 0 && (first < 0 || j->started < first)) first = j->started;
         if (j->started > last) last = j->started;
-        ra_seal_free(j->seal);
-        ra_upload_free(j->upload);
+        ra_objsink_free(j->obj);
     }
     for (int i = 0; i < n; i++) rec->shards[i].started = jobs[i].started >= 0 ? jobs[i].started - first : -1;
     rec->skew = first >= 0 ? last - first : 0;
