@@ -197,7 +197,7 @@ export REDIS_ARCHIVER_SOURCE=redis://127.0.0.1:${M[0]}
 # ---- the instance's lock object, one for the whole cluster: two backups at once, one refused (exit 7, as a
 # standalone backup), the other succeeds; the lock is gone after
 LOCK=redis-archiver/it-cluster/.lock
-rcli -p "${R[0]}" config set rdb-key-save-delay 500 >/dev/null
+rcli -p "${R[0]}" config set rdb-key-save-delay 1500 >/dev/null
 "$BIN" backup >"$T/two1.out" 2>"$T/two1.err" &
 p1=$!
 "$BIN" backup >"$T/two2.out" 2>"$T/two2.err" &
