@@ -66,10 +66,11 @@ typedef struct ra_progress_log {
     const char *instance;  /* borrowed */
     double interval;
     double next;           /* elapsed time of the next event */
+    int busy;              /* atomic: a sample is being taken (one from another thread meanwhile is skipped) */
 } ra_progress_log;
 void ra_progress_log_init(ra_progress_log *t, const ra_log *log, const char *instance, double interval);
 /* A sample, as ra_progress_update_shards; logs when the interval has passed (never for the final one:
- * the backup's own end event says it). */
+ * the backup's own end event says it). Any thread; a sample that comes while another is taken is dropped. */
 void ra_progress_log_sample(ra_progress_log *t, const char *id, long long done, long long expected, double elapsed,
                             int final, const ra_progress_shard *shards, int nshards);
 

@@ -130,6 +130,12 @@ static void *heartbeat_main(void *arg) {
         if (put_record(j, &j->beat_cat, 1, &err) != 0)
             ra_log_warn(j->opts->log, "backup.heartbeat", "could not update the task record: %s", err.msg);
         pthread_mutex_lock(&j->lock);
+        if (j->opts->progress && j->rec->bytes == 0) { /* the replica still saves: progress events go on */
+            ra_backup_progress p = {.expected = -1, .elapsed = elapsed(j), .beat = 1, .id = j->rec->id};
+            pthread_mutex_unlock(&j->lock); /* the id stays: only this run's thread set it, before */
+            j->opts->progress(j->opts->progress_ctx, &p);
+            pthread_mutex_lock(&j->lock);
+        }
         deadline_after(&next, RA_HEARTBEAT_INTERVAL_S);
     }
     pthread_mutex_unlock(&j->lock);

@@ -81,6 +81,7 @@ typedef struct progress_to {
 
 static void on_progress(void *ctx, const ra_backup_progress *p) {
     progress_to *to = ctx;
+    if (to->bar != NULL && p->beat) return; /* the line draws the saving phase on its own */
     if (to->bar != NULL)
         ra_progress_update_shards(to->bar, p->done, p->expected, p->elapsed, p->final, p->shards, p->nshards);
     else

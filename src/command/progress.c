@@ -367,8 +367,12 @@ static void log_one(const ra_progress_log *t, const char *id, int shard, int nsh
 
 void ra_progress_log_sample(ra_progress_log *t, const char *id, long long done, long long expected, double elapsed,
                             int final, const ra_progress_shard *shards, int nshards) {
-    if (t == NULL || t->interval <= 0 || final || elapsed < t->next) return;
-    while (t->next <= elapsed) t->next += t->interval;
-    log_one(t, id, -1, shards ? nshards : 0, done, expected, elapsed);
-    for (int i = 0; shards && i < nshards; i++) log_one(t, id, i, 0, shards[i].done, shards[i].expected, elapsed);
+    if (t == NULL || t->interval <= 0 || final) return;
+    if (__atomic_exchange_n(&t->busy, 1, __ATOMIC_ACQUIRE)) return;
+    if (elapsed >= t->next) {
+        while (t->next <= elapsed) t->next += t->interval;
+        log_one(t, id, -1, shards ? nshards : 0, done, expected, elapsed);
+        for (int i = 0; shards && i < nshards; i++) log_one(t, id, i, 0, shards[i].done, shards[i].expected, elapsed);
+    }
+    __atomic_store_n(&t->busy, 0, __ATOMIC_RELEASE);
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # progress_log.sh: off a terminal a backup logs a backup.progress event every progress-interval (issue 18),
-# as JSON with the fields id, instance, bytes, seconds and rate; progress-interval 0 logs none. The source is
-# a replica of its own that saves slowly (rdb-key-save-delay), so the stream lasts several intervals.
+# as JSON with the fields id, instance, bytes, seconds and rate; progress-interval 0 logs none; and also before
+# the first byte (the heartbeat's). The source is a replica of its own that saves slowly (rdb-key-save-delay),
+# so the stream lasts several intervals, or that waits before its snapshot (repl-diskless-sync-delay).
 set -u
 . "$(dirname "$0")/../harness/lib.sh"
 ra_need_s3
@@ -48,4 +49,24 @@ rc=$?
 ra_assert_eq "progress-interval 0: the backup succeeds" 0 "$rc"
 ra_assert_eq "progress-interval 0: no progress event" 0 "$(grep -c '"backup.progress"' "$T/b0.err")"
 redis-cli -h 127.0.0.1 -p "$R" config set rdb-key-save-delay 0 >/dev/null
+
+# while the replica has not begun to send (here it waits 11 s before its snapshot: repl-diskless-sync-delay),
+# the heartbeat keeps the events coming, with 0 bytes
+redis-cli -h 127.0.0.1 -p "$R" config set repl-diskless-sync-delay 11 >/dev/null
+REDIS_ARCHIVER_PROGRESS_INTERVAL=5 "$BIN" backup --json >"$T/w.json" 2>"$T/w.err"
+rc=$?
+redis-cli -h 127.0.0.1 -p "$R" config set repl-diskless-sync-delay 0 >/dev/null
+check=$(python3 - "$T/w.json" "$T/w.err" <<'PY'
+import json, sys
+rec = json.load(open(sys.argv[1]))
+ev = [json.loads(l) for l in open(sys.argv[2]) if l.startswith("{")]
+ev = [e for e in ev if e.get("event") == "backup.progress"]
+waiting = [e for e in ev if e["bytes"] == 0]
+assert waiting, ev
+assert all(e["id"] == rec["id"] and e["instance"] == "it-progress" and e["seconds"] >= 4 for e in waiting), waiting
+print("ok %d" % len(waiting))
+PY
+)
+if [ $rc = 0 ] && [ "${check%% *}" = ok ]; then ra_ok "progress events while the replica has not begun to send (0 bytes)"
+else ra_fail "progress events while the replica has not begun to send (0 bytes)" "rc=$rc $check"; fi
 ra_done
