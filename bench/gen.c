@@ -84,18 +84,20 @@ static void bulk_rand(size_t n) {
 
 int main(int argc, char **argv) {
     if (argc < 2) {
-        fprintf(stderr, "usage: gen BYTES [SEED]\n");
+        fprintf(stderr, "usage: gen BYTES [SEED [KEY_PREFIX]]\n");
         return 2;
     }
     long long target = strtoll(argv[1], NULL, 10), done = 0;
     seed(argc > 2 ? strtoull(argv[2], NULL, 10) : 42);
     static const char *const agg[4][2] = {{"HSET", "h"}, {"RPUSH", "l"}, {"SADD", "t"}, {"ZADD", "z"}};
-    char key[48], num[32];
+    /* a prefix such as "{t42}" puts every key into one cluster hash slot (bench/cluster.sh) */
+    const char *pre = argc > 3 ? argv[3] : "";
+    char key[96], num[32];
     for (long long i = 0; done < target; i++) {
         int kind = (int)(i % 20);
         if (kind >= 4) {
             size_t n = 900 + (size_t)(next() % 201);
-            snprintf(key, sizeof(key), "s:%lld", i);
+            snprintf(key, sizeof(key), "%.40ss:%lld", pre, i);
             puts_("*3\r\n$3\r\nSET\r\n");
             bulk_str(key);
             bulk_rand(n);
@@ -104,7 +106,7 @@ int main(int argc, char **argv) {
         }
         /* 10 items of 100 random bytes: HSET k f v ... (20 args), ZADD k score m ... (20), RPUSH/SADD k m ... (10) */
         int pairs = kind == 0 || kind == 3;
-        snprintf(key, sizeof(key), "%s:%lld", agg[kind][1], i);
+        snprintf(key, sizeof(key), "%.40s%s:%lld", pre, agg[kind][1], i);
         snprintf(num, sizeof(num), "*%d\r\n", 2 + (pairs ? 20 : 10));
         puts_(num);
         bulk_str(agg[kind][0]);

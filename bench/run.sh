@@ -2,6 +2,8 @@
 # bench/run.sh: throughput, CPU and memory of `redis-archiver backup` against the source limit and a peer pipeline.
 #
 # usage: bench/run.sh BUILD [--size 1G|4G|8G|256M...] [--runs N] [--quick] [--perf] [--micro-only] [--sealed]
+#        bench/run.sh BUILD --cluster [--size 256M] [--shards N] [--runs N] [--store rgw|null]: the cluster
+#        case instead (bench/cluster.sh: N shards at once vs N single-shard backups in sequence vs the source limit)
 #
 # Starts a redis master + replica and a Ceph RGW (tests/harness/lib.sh, loopback, cleaned up on exit),
 # fills the master with incompressible mixed data (bench/gen.c | redis-cli --pipe), then, alternating the
@@ -39,6 +41,7 @@ say() { printf 'bench: %s\n' "$*" >&2; }
 [ $# -ge 1 ] || die "usage: bench/run.sh BUILD [--size 1G|4G|8G] [--runs N] [--quick] [--perf] [--micro-only]"
 BUILD=$1
 shift
+for arg in "$@"; do [ "$arg" = --cluster ] && exec bash bench/cluster.sh "$BUILD" "$@"; done
 SIZE=1G RUNS= QUICK=0 PERF=0 MICRO_ONLY=0 SEALED=0
 while [ $# -gt 0 ]; do
     case $1 in

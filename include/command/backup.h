@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include "command/catalog.h"
+#include "command/progress.h"
 #include "command/record.h"
 #include "source/replica.h"
 #include "storage/s3/upload.h"
@@ -17,8 +18,15 @@ typedef struct ra_backup_progress {
     long long expected;   /* the RDB's length when the server said it, else -1 */
     double elapsed;       /* seconds since the backup started */
     int final;            /* 1: the last call, the backup ended */
+    int beat;             /* 1: from the heartbeat thread while no byte came yet (the replica saves): for
+                             progress events in a log; a terminal's line has its own clock for that phase */
+    const char *id;       /* the backup's id */
+    int nshards;          /* a cluster backup: each shard's bytes (done is their sum); else 0 */
+    const ra_progress_shard *shards;
 } ra_backup_progress;
-/* Called on the thread that reads the replica: keep it short (a few times a second at most). */
+/* Called on the thread that reads the replica (a cluster backup: its waiting thread, also before the
+ * first byte), and with beat set on the heartbeat thread until the first byte: keep it short (a few
+ * times a second at most). */
 typedef void (*ra_backup_progress_fn)(void *ctx, const ra_backup_progress *p);
 
 typedef struct ra_backup_opts {

@@ -26,6 +26,8 @@ int ra_rdbtee_init(ra_rdbtee *t, const ra_sink *inner, const ra_log *log, ra_err
 /* The stream ended whole: the counts into rec->keys (left unknown, with a warning, when the reader gave up
  * or the structure did not end where the RDB did). */
 void ra_rdbtee_finish(ra_rdbtee *t, ra_record *rec);
+/* The same into keys (a cluster shard's counts). */
+void ra_rdbtee_finish_keys(ra_rdbtee *t, ra_record_keys *keys);
 void ra_rdbtee_clear(ra_rdbtee *t);
 
 #endif

@@ -45,6 +45,7 @@ typedef struct ra_record_shard {
     uint64_t crc64;
     char *key;              /* <prefix><instance>/<id>/shard-<n>.<format> */
     double started;         /* seconds after the first shard's snapshot started streaming */
+    ra_record_keys keys;    /* this shard's counts; the record's keys are their sum */
 } ra_record_shard;
 
 typedef struct ra_record {
@@ -90,6 +91,11 @@ typedef struct ra_record {
 void ra_record_clear(ra_record *r);
 /* The reader's counts into r->keys (replacing what was there); -1 when out of memory. */
 int ra_record_set_keys(ra_record *r, const ra_rdb_counts *c, ra_err *err);
+/* The same into any ra_record_keys (a cluster shard's). */
+int ra_record_keys_set(ra_record_keys *k, const ra_rdb_counts *c, ra_err *err);
+/* Add src's counts to dst (dbs merged by number); dst stays known only while both are (start a sum
+ * from {.known = 1}). -1: out of memory. */
+int ra_record_keys_add(ra_record_keys *dst, const ra_record_keys *src, ra_err *err);
 /* A new id from a start time and 16 random bits. */
 void ra_record_make_id(char id[RA_ID_MAX], time_t started, unsigned rnd);
 /* Is id of the shape ra_record_make_id makes (safe to put into an object key)? */

@@ -25,6 +25,7 @@
 
 #include "command/rdbtee.h"
 #include "command/lock.h"
+#include "command/objsink.h"
 #include "common/limits.h"
 #include "common/random.h"
 #include "common/text.h"
@@ -40,9 +41,7 @@ typedef struct job {
     ra_catalog beat_cat;     /* the same on the heartbeat thread's own s3 client */
     ra_lock *olock;          /* the instance's lock (renewed by the heartbeat thread) */
     ra_record *rec;          /* shared with the heartbeat thread: under lock */
-    ra_upload *upload;
-    ra_seal *seal;           /* compressor/encryptor between the verified RDB and the upload, or NULL */
-    long long stored;        /* bytes handed to the upload through the seal */
+    ra_objsink *obj;         /* the object: seal (compressor/encryptor, when asked) and upload (objsink.h) */
     char *rdb_key;
     long long expected;      /* RDB length when the server said it ($<len>), else -1 */
     struct timespec t0;
@@ -67,7 +66,8 @@ static void report_progress(job *j, int final) {
     double t = elapsed(j);
     if (!final && t - j->last_draw < PROGRESS_EVERY_S) return;
     j->last_draw = t;
-    ra_backup_progress p = {.done = j->rec->bytes, .expected = j->expected, .elapsed = t, .final = final};
+    ra_backup_progress p = {.done = j->rec->bytes, .expected = j->expected, .elapsed = t, .final = final,
+                            .id = j->rec->id};
     j->opts->progress(j->opts->progress_ctx, &p);
 }
 
@@ -130,6 +130,12 @@ static void *heartbeat_main(void *arg) {
         if (put_record(j, &j->beat_cat, 1, &err) != 0)
             ra_log_warn(j->opts->log, "backup.heartbeat", "could not update the task record: %s", err.msg);
         pthread_mutex_lock(&j->lock);
+        if (j->opts->progress && j->rec->bytes == 0) { /* the replica still saves: progress events go on */
+            ra_backup_progress p = {.expected = -1, .elapsed = elapsed(j), .beat = 1, .id = j->rec->id};
+            pthread_mutex_unlock(&j->lock); /* the id stays: only this run's thread set it, before */
+            j->opts->progress(j->opts->progress_ctx, &p);
+            pthread_mutex_lock(&j->lock);
+        }
         deadline_after(&next, RA_HEARTBEAT_INTERVAL_S);
     }
     pthread_mutex_unlock(&j->lock);
@@ -162,14 +168,6 @@ static int sink_requested(void *ctx, ra_err *err) {
     ra_err oerr = {0};
     int rc = ra_catalog_abort_orphans(j->cat, time(NULL), j->rec->key, &oerr);
     if (rc < 0) ra_log_warn(j->opts->log, "backup.orphans", "could not clean up unfinished uploads: %s", oerr.msg);
-    return 0;
-}
-
-/* The sealed stream's way into the upload. */
-static int store_write(void *ctx, const uint8_t *data, size_t len, ra_err *err) {
-    job *j = ctx;
-    if (ra_upload_write(j->upload, data, len, err) != 0) return -1;
-    j->stored += (long long)len;
     return 0;
 }
 
@@ -222,26 +220,11 @@ static int sink_begin(void *ctx, const ra_stream_info *info, ra_err *err) {
         {"format", r->format ? r->format : "rdb"},
         {"recipients", r->recipients ? r->recipients : ""},
     };
-    ra_upload_opts uo = {
-        .part_size = j->opts->part_size,
-        .concurrency = j->opts->concurrency,
-        .checksum = j->opts->checksum,
-        .growth = j->opts->growth,
-        .expected_size = info->length,
-        .meta = meta,
-        .nmeta = sizeof(meta) / sizeof(meta[0]),
-        .cancel = j->opts->cancel,
-    };
-    if (j->opts->seal && info->length >= 0)  /* zstd and age add at most this to an RDB */
-        uo.expected_size = info->length + info->length / 256 + 65536;
-    j->upload = ra_upload_new(j->cat->s3, j->rdb_key, &uo, err);
-    if (j->upload == NULL) return -1;
-    if (j->opts->seal) {
-        ra_seal_opts so = *j->opts->seal;
-        so.plain_size = info->length;
-        ra_sink to_store = {.ctx = j, .write = store_write};
-        if ((j->seal = ra_seal_new(&so, &to_store, err)) == NULL) return -1;
-    }
+    ra_objsink_opts oo = {.s3 = j->cat->s3, .key = j->rdb_key, .part_size = j->opts->part_size,
+                          .concurrency = j->opts->concurrency, .checksum = j->opts->checksum,
+                          .growth = j->opts->growth, .seal = j->opts->seal, .cancel = j->opts->cancel};
+    j->obj = ra_objsink_open(&oo, info->length, meta, sizeof(meta) / sizeof(meta[0]), err);
+    if (j->obj == NULL) return -1;
     ra_log_info(j->opts->log, "backup.stream", "streaming %s RDB%s into s3 object '%s'",
                 info->diskless ? "diskless" : "disk-based", info->length >= 0 ? "" : " (length unknown)",
                 j->rdb_key);
@@ -259,12 +242,7 @@ static void accepted(job *j, size_t len) {
 static int sink_write(void *ctx, const uint8_t *data, size_t len, ra_err *err) {
     job *j = ctx;
     if (check_lock(j, err) != 0) return -1;
-    if (j->seal) {
-        ra_sink front = ra_seal_sink(j->seal);
-        if (front.write(front.ctx, data, len, err) != 0) return -1;
-    } else if (ra_upload_write(j->upload, data, len, err) != 0) {
-        return -1;
-    }
+    if (ra_objsink_write(j->obj, data, len, err) != 0) return -1;
     accepted(j, len);
     return 0;
 }
@@ -272,16 +250,13 @@ static int sink_write(void *ctx, const uint8_t *data, size_t len, ra_err *err) {
 /* The source reads the socket straight into the part buffer. */
 static int sink_reserve(void *ctx, uint8_t **room, size_t *avail, ra_err *err) {
     job *j = ctx;
-    void *p = NULL;
-    if (ra_upload_reserve(j->upload, &p, avail, err) != 0) return -1;
-    *room = p;
-    return 0;
+    return ra_objsink_reserve(j->obj, room, avail, err);
 }
 
 static int sink_commit(void *ctx, size_t len, ra_err *err) {
     job *j = ctx;
     if (check_lock(j, err) != 0) return -1;
-    if (ra_upload_commit(j->upload, len, err) != 0) return -1;
+    if (ra_objsink_commit(j->obj, len, err) != 0) return -1;
     accepted(j, len);
     return 0;
 }
@@ -388,18 +363,18 @@ static int transfer(job *j, ra_replica *replica, ra_err *err) {
         pthread_mutex_unlock(&j->lock);
     }
     ra_rdbtee_clear(&tee);
-    if (rc == 0 && j->upload == NULL) rc = ra_err_set(err, RA_E_SOURCE, "the replica sent no RDB");
-    if (rc == 0 && j->seal) rc = ra_seal_finish(j->seal, err);
+    if (rc == 0 && j->obj == NULL) rc = ra_err_set(err, RA_E_SOURCE, "the replica sent no RDB");
+    if (rc == 0) rc = ra_objsink_end(j->obj, err);
     if (rc == 0) rc = check_lock(j, err); /* the last moment a lost lock can stop the object */
     if (rc == 0) {
         j->completing = 1;
-        rc = ra_upload_finish(j->upload, err);
+        rc = ra_objsink_complete(j->obj, err);
     }
     if (rc == 0) {
         pthread_mutex_lock(&j->lock);
         j->rec->crc64 = crc;
         j->rec->bytes = bytes;
-        j->rec->stored = j->seal ? j->stored : bytes;
+        j->rec->stored = ra_objsink_stored(j->obj);
         pthread_mutex_unlock(&j->lock);
     }
     return rc;
@@ -471,13 +446,12 @@ int ra_backup_run(const ra_backup_opts *opts, ra_record *rec, ra_err *err) {
         rc = transfer(&j, replica, err);
     }
     ra_replica_free(replica);
-    if (rc != 0 && j.upload) {
-        ra_upload_abort(j.upload);
+    if (rc != 0 && j.obj) {
+        ra_objsink_abort(j.obj);
         if (j.completing) remove_object(&j);
     }
-    ra_seal_free(j.seal);
     heartbeat_stop(&j); /* from here on this thread alone touches rec and the s3 handle */
-    ra_upload_free(j.upload);
+    ra_objsink_free(j.obj);
     if (rec->bytes > 0) report_progress(&j, 1);
 
     rec->finished = ra_catalog_now(&cat, time(NULL));

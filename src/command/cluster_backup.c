@@ -1,4 +1,10 @@
-/* cluster_backup.c - every shard of a cluster at once into one backup, all or nothing. */
+/* cluster_backup.c - every shard of a cluster at once into one backup, all or nothing.
+ *
+ * Threads: one per shard reads its node's socket into its own upload, through the structural reader
+ * (rdbtee.h) as a standalone backup's stream, so each shard has its key counts. The caller's thread
+ * waits for them and is the run's heartbeat: it renews the instance's lock (lock.h, one for the whole
+ * cluster instance) and rewrites the record on opts->beat_s3, and reports progress. A lock renew that
+ * is refused (another run took it) stops every shard and aborts every upload. */
 #include "command/cluster_backup.h"
 
 #include <inttypes.h>
@@ -8,6 +14,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "command/lock.h"
+#include "command/objsink.h"
+#include "command/rdbtee.h"
 #include "common/limits.h"
 #include "common/random.h"
 #include "common/text.h"
@@ -22,10 +31,8 @@ typedef struct shard_job {
     ra_record_shard *out;     /* the record's entry (written by this thread until it is done) */
     ra_replica_opts src;      /* the source options, pointed at this shard's node */
     char host[256];
-    ra_upload *upload;
-    ra_seal *seal;
+    ra_objsink *obj;          /* the shard's object: seal and upload, as a standalone backup's */
     long long bytes;          /* atomic: RDB bytes accepted */
-    long long stored;
     long long expected;       /* -1 unknown */
     double started;           /* seconds after the run's t0 when the payload began, -1 not yet */
     int rc;
@@ -37,6 +44,9 @@ typedef struct shard_job {
 struct run {
     const ra_backup_opts *opts;
     ra_catalog *cat;            /* opts->catalog with the measured clock offset */
+    ra_catalog beat_cat;        /* the same on the heartbeat's own s3 client (opts->beat_s3) */
+    ra_lock *lock;              /* the instance's lock, renewed at every heartbeat */
+    volatile sig_atomic_t lost; /* a renew was refused: another run took the lock */
     ra_record *rec;
     long long part_size;
     int concurrency;
@@ -74,13 +84,6 @@ void ra_cluster_backup_budget(long long part_size, int concurrency, int n, long 
 
 /* ---- one shard's sink ---------------------------------------------------------------------------- */
 
-static int store_write(void *ctx, const uint8_t *data, size_t len, ra_err *err) {
-    shard_job *j = ctx;
-    if (ra_upload_write(j->upload, data, len, err) != 0) return -1;
-    __atomic_add_fetch(&j->stored, (long long)len, __ATOMIC_RELAXED);
-    return 0;
-}
-
 static int shard_begin(void *ctx, const ra_stream_info *info, ra_err *err) {
     shard_job *j = ctx;
     run *r = j->run;
@@ -109,27 +112,13 @@ static int shard_begin(void *ctx, const ra_stream_info *info, ra_err *err) {
         {"format", rec->format ? rec->format : "rdb"},
         {"recipients", rec->recipients ? rec->recipients : ""},
     };
-    ra_upload_opts uo = {
-        .part_size = r->part_size,
-        .concurrency = r->concurrency,
-        .checksum = r->opts->checksum,
-        .growth = r->opts->growth,
-        .expected_size = info->length,
-        .meta = meta,
-        .nmeta = sizeof(meta) / sizeof(meta[0]),
-        .cancel = &r->stop,
-    };
-    if (r->opts->seal && info->length >= 0) uo.expected_size = info->length + info->length / 256 + 65536;
-    pthread_mutex_lock(&r->store_lock);
-    j->upload = ra_upload_new(r->opts->catalog->s3, j->out->key, &uo, err);
+    ra_objsink_opts oo = {.s3 = r->opts->catalog->s3, .key = j->out->key, .part_size = r->part_size,
+                          .concurrency = r->concurrency, .checksum = r->opts->checksum,
+                          .growth = r->opts->growth, .seal = r->opts->seal, .cancel = &r->stop};
+    pthread_mutex_lock(&r->store_lock); /* CreateMultipartUpload on the shared client */
+    j->obj = ra_objsink_open(&oo, info->length, meta, sizeof(meta) / sizeof(meta[0]), err);
     pthread_mutex_unlock(&r->store_lock);
-    if (j->upload == NULL) return -1;
-    if (r->opts->seal) {
-        ra_seal_opts so = *r->opts->seal;
-        so.plain_size = info->length;
-        ra_sink to_store = {.ctx = j, .write = store_write};
-        if ((j->seal = ra_seal_new(&so, &to_store, err)) == NULL) return -1;
-    }
+    if (j->obj == NULL) return -1;
     ra_log_info(r->opts->log, "backup.shard_stream", "shard %d (slots %s): streaming %s RDB from %s into '%s'",
                 j->index, j->out->slots, info->diskless ? "diskless" : "disk-based", j->out->node, j->out->key);
     return 0;
@@ -137,27 +126,19 @@ static int shard_begin(void *ctx, const ra_stream_info *info, ra_err *err) {
 
 static int shard_write(void *ctx, const uint8_t *data, size_t len, ra_err *err) {
     shard_job *j = ctx;
-    if (j->seal) {
-        ra_sink front = ra_seal_sink(j->seal);
-        if (front.write(front.ctx, data, len, err) != 0) return -1;
-    } else if (ra_upload_write(j->upload, data, len, err) != 0) {
-        return -1;
-    }
+    if (ra_objsink_write(j->obj, data, len, err) != 0) return -1;
     __atomic_add_fetch(&j->bytes, (long long)len, __ATOMIC_RELAXED);
     return 0;
 }
 
 static int shard_reserve(void *ctx, uint8_t **room, size_t *avail, ra_err *err) {
     shard_job *j = ctx;
-    void *p = NULL;
-    if (ra_upload_reserve(j->upload, &p, avail, err) != 0) return -1;
-    *room = p;
-    return 0;
+    return ra_objsink_reserve(j->obj, room, avail, err);
 }
 
 static int shard_commit(void *ctx, size_t len, ra_err *err) {
     shard_job *j = ctx;
-    if (ra_upload_commit(j->upload, len, err) != 0) return -1;
+    if (ra_objsink_commit(j->obj, len, err) != 0) return -1;
     __atomic_add_fetch(&j->bytes, (long long)len, __ATOMIC_RELAXED);
     return 0;
 }
@@ -175,9 +156,17 @@ static void *shard_main(void *arg) {
                         .reserve = r->opts->seal ? NULL : shard_reserve, .commit = r->opts->seal ? NULL : shard_commit};
         long long bytes = 0;
         uint64_t crc = 0;
-        j->rc = ra_replica_sync(rep, &sink, &bytes, &crc, &j->err);
-        if (j->rc == 0 && j->upload == NULL) j->rc = ra_err_set(&j->err, RA_E_SOURCE, "the node sent no RDB");
-        if (j->rc == 0 && j->seal) j->rc = ra_seal_finish(j->seal, &j->err);
+        ra_rdbtee tee; /* key counts for the shard's record entry, as backup.c's stream */
+        j->rc = ra_rdbtee_init(&tee, &sink, r->opts->log, &j->err);
+        if (j->rc == 0) j->rc = ra_replica_sync(rep, &tee.sink, &bytes, &crc, &j->err);
+        if (j->rc == 0) {
+            pthread_mutex_lock(&r->store_lock);
+            ra_rdbtee_finish_keys(&tee, &j->out->keys);
+            pthread_mutex_unlock(&r->store_lock);
+        }
+        ra_rdbtee_clear(&tee);
+        if (j->rc == 0 && j->obj == NULL) j->rc = ra_err_set(&j->err, RA_E_SOURCE, "the node sent no RDB");
+        if (j->rc == 0) j->rc = ra_objsink_end(j->obj, &j->err);
         if (j->rc == 0) {
             pthread_mutex_lock(&r->store_lock);
             j->out->bytes = bytes;
@@ -221,28 +210,21 @@ static void fill_shards(ra_record *rec, const ra_cluster_plan *plan, const ra_ca
     }
 }
 
-static void draw(run *r, shard_job *jobs, int n, int final) {
-    long long total = 0;
-    char line[512], part[64];
-    size_t o = 0;
+/* The aggregate and each shard's bytes to opts->progress (a terminal's line, or log events). */
+static void report(run *r, shard_job *jobs, int n, int final) {
+    ra_progress_shard *sp = calloc((size_t)n, sizeof(*sp));
+    if (sp == NULL) return;
+    long long total = 0, expected = 0;
     for (int i = 0; i < n; i++) {
         long long b = __atomic_load_n(&jobs[i].bytes, __ATOMIC_RELAXED);
         total += b;
-        if (jobs[i].expected > 0) {
-            snprintf(part, sizeof(part), " %d:%d%%", i, (int)(100.0 * (double)b / (double)jobs[i].expected));
-        } else {
-            char h[16];
-            ra_human_bytes((double)b, h, sizeof(h));
-            snprintf(part, sizeof(part), " %d:%s", i, h);
-        }
-        if (o + strlen(part) + 1 < 200) o += (size_t)snprintf(line + o, sizeof(line) - o, "%s", part);
+        if (expected >= 0) expected = jobs[i].expected >= 0 ? expected + jobs[i].expected : -1;
+        sp[i] = (ra_progress_shard){.done = b, .expected = jobs[i].expected};
     }
-    double t = since(&r->t0);
-    char sdone[16], srate[16], head[64];
-    ra_human_bytes((double)total, sdone, sizeof(sdone));
-    ra_human_bytes(t > 0 ? (double)total / t : 0, srate, sizeof(srate));
-    snprintf(head, sizeof(head), "%d shards %s %s/s", n, sdone, srate);
-    fprintf(stderr, "\r%s %.*s%s", head, (int)o, line, final ? "\n" : "   ");
+    ra_backup_progress p = {.done = total, .expected = expected, .elapsed = since(&r->t0), .final = final,
+                            .id = r->rec->id, .shards = sp, .nshards = n};
+    r->opts->progress(r->opts->progress_ctx, &p);
+    free(sp);
 }
 
 /* Sum the shards into the record and write it (the heartbeat other processes read). */
@@ -258,9 +240,25 @@ static int beat(run *r, shard_job *jobs, int n, ra_err *err) {
     double t = since(&r->t0);
     rec->rate = t > 0 ? (double)total / t : 0;
     rec->heartbeat = ra_catalog_now(r->cat, time(NULL));
-    int rc = ra_catalog_put(r->cat, rec, err);
+    char *text = ra_record_to_json(rec);
     pthread_mutex_unlock(&r->store_lock);
+    if (text == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    int rc = ra_catalog_put_json(&r->beat_cat, rec->id, text, err);
+    free(text);
     return rc;
+}
+
+/* Renew the lock; refused: every shard stops (the run fails with RA_E_BUSY). */
+static void renew(run *r) {
+    ra_err err = {0};
+    if (ra_lock_renew(r->lock, r->beat_cat.s3, &err) == 0) return;
+    if (ra_lock_lost(r->lock)) {
+        ra_log_warn(r->opts->log, "backup.lock", "%s", err.msg);
+        r->lost = 1;
+        r->stop = 1;
+        return;
+    }
+    ra_log_warn(r->opts->log, "backup.lock", "could not renew the lock: %s", err.msg);
 }
 
 /* Wait for every shard thread, keeping the record fresh and relaying a cancel. */
@@ -273,13 +271,14 @@ static void wait_shards(run *r, shard_job *jobs, int n) {
         double t = since(&r->t0);
         if (t - last_beat >= RA_HEARTBEAT_INTERVAL_S) {
             last_beat = t;
+            if (!r->lost) renew(r);
             ra_err berr = {0};
-            if (beat(r, jobs, n, &berr) != 0)
+            if (!r->lost && beat(r, jobs, n, &berr) != 0)
                 ra_log_warn(r->opts->log, "backup.heartbeat", "could not update the task record: %s", berr.msg);
         }
         if (r->opts->progress && t - last_draw >= 0.25) {
             last_draw = t;
-            draw(r, jobs, n, 0);
+            report(r, jobs, n, 0);
         }
     }
     for (int i = 0; i < n; i++)
@@ -294,20 +293,20 @@ static void wait_shards(run *r, shard_job *jobs, int n) {
 static int settle(run *r, shard_job *jobs, int n, int ok, ra_err *err) {
     int rc = ok ? 0 : -1, completed = 0;
     for (int i = 0; ok && rc == 0 && i < n; i++) {
-        rc = ra_upload_finish(jobs[i].upload, err);
+        rc = ra_objsink_complete(jobs[i].obj, err);
         if (rc != 0) ra_err_prefix(err, "shard %d (slots %s): ", i, jobs[i].out->slots);
         else completed = i + 1;
     }
     if (rc == 0) return 0;
     for (int i = 0; i < n; i++) {
-        if (jobs[i].upload == NULL) continue;
+        if (jobs[i].obj == NULL) continue;
         if (i < completed) {
             ra_err derr = {0};
             if (ra_s3_delete_object(r->opts->catalog->s3, jobs[i].out->key, &derr) != 0)
                 ra_log_warn(r->opts->log, "backup.shard_delete", "could not delete shard %d's object '%s' of the "
                             "failed backup: %s", i, jobs[i].out->key, derr.msg);
         } else {
-            ra_upload_abort(jobs[i].upload);
+            ra_objsink_abort(jobs[i].obj);
         }
     }
     return -1;
@@ -376,16 +375,21 @@ static int stream_all(run *r, const ra_cluster_plan *plan, ra_err *err) {
         ok = 0;
         ra_err_set(err, RA_E_CANCELLED, "cancelled");
     }
-    if (opts->progress) draw(r, jobs, n, 1);
+    if (ok && !r->lost) renew(r); /* before any shard completes: the lock is still this run's */
+    if (r->lost || ra_lock_lost(r->lock)) { /* the last moment a lost lock can stop the objects */
+        ok = 0;
+        ra_err_set(err, RA_E_BUSY, "backup %s lost the lock of instance '%s' to another run: every shard's upload "
+                   "aborted", rec->id, r->cat->instance);
+    }
+    if (opts->progress) report(r, jobs, n, 1);
     rc = settle(r, jobs, n, ok, err);
     double first = -1, last = -1;
     for (int i = 0; i < n; i++) {
         shard_job *j = &jobs[i];
-        j->out->stored = j->seal ? j->stored : j->out->bytes;
+        j->out->stored = ra_objsink_stored(j->obj);
         if (j->started >= 0 && (first < 0 || j->started < first)) first = j->started;
         if (j->started > last) last = j->started;
-        ra_seal_free(j->seal);
-        ra_upload_free(j->upload);
+        ra_objsink_free(j->obj);
     }
     for (int i = 0; i < n; i++) rec->shards[i].started = jobs[i].started >= 0 ? jobs[i].started - first : -1;
     rec->skew = first >= 0 ? last - first : 0;
@@ -396,6 +400,17 @@ static int stream_all(run *r, const ra_cluster_plan *plan, ra_err *err) {
     }
     rec->bytes = total;
     rec->stored = rc == 0 ? stored : 0;
+    if (rc == 0) { /* the backup's key counts: the sum of its shards' (unknown when one is) */
+        ra_record_keys sum = {.known = 1};
+        ra_err kerr = {0};
+        for (int i = 0; i < n && sum.known; i++)
+            if (ra_record_keys_add(&sum, &rec->shards[i].keys, &kerr) != 0) {
+                free(sum.dbs);
+                memset(&sum, 0, sizeof(sum));
+            }
+        free(rec->keys.dbs);
+        rec->keys = sum;
+    }
     double t = since(&r->t0);
     rec->rate = t > 0 ? (double)total / t : 0;
     free(jobs);
@@ -436,11 +451,22 @@ int ra_cluster_backup_run(const ra_backup_opts *opts, ra_record *rec, ra_err *er
     }
     rec->key = strdup(rec->shards[0].key);
 
-    run r = {.opts = opts, .cat = cat, .rec = rec};
+    /* one lock for the whole cluster instance, as a standalone backup takes (lock.h) */
+    int honoured = 0;
+    ra_lock *lock = ra_lock_acquire(cat, rec, &honoured, err);
+    if (lock == NULL) {
+        ra_cluster_plan_clear(&plan);
+        ra_record_clear(rec);
+        memset(rec, 0, sizeof(*rec));
+        return -1;
+    }
+    run r = {.opts = opts, .cat = cat, .rec = rec, .lock = lock};
     pthread_mutex_init(&r.store_lock, NULL);
     ra_cluster_backup_budget(opts->part_size, opts->concurrency, rec->nshards, &r.part_size, &r.concurrency);
     clock_gettime(CLOCK_MONOTONIC, &r.t0);
     time_t before = time(NULL);
+    r.beat_cat = *cat;
+    r.beat_cat.s3 = opts->beat_s3;
     int rc = beat(&r, NULL, 0, err);
     if (rc == 0) {
         /* the store's clock from our record's LastModified (backup.c's learn_clock) */
@@ -449,10 +475,13 @@ int ra_cluster_backup_run(const ra_backup_opts *opts, ra_record *rec, ra_err *er
         if (ra_catalog_measure_clock(cat, rec->id, before, time(NULL), &cerr) != 0)
             ra_log_warn(opts->log, "backup.clock", "could not read back the task record: %s", cerr.msg);
         rec->started += ra_catalog_now(cat, 0) - was;
+        r.beat_cat = *cat;
+        r.beat_cat.s3 = opts->beat_s3;
     }
-    /* two started together: check now and after a pause longer than a record write; one goes on */
-    if (rc == 0 && check_busy(cat, rec->id, err) != 0) rc = -1;
-    if (rc == 0) {
+    /* only where the store ignores conditional writes (the lock keeps nothing apart there), the record
+     * protocol: check now and after a pause longer than a record write; one goes on */
+    if (rc == 0 && !honoured && check_busy(cat, rec->id, err) != 0) rc = -1;
+    if (rc == 0 && !honoured) {
         double pause = 2 * since(&r.t0) + 0.5;
         struct timespec nap = {(time_t)pause, (long)((pause - (double)(time_t)pause) * 1e9)};
         nanosleep(&nap, NULL);
@@ -474,9 +503,7 @@ int ra_cluster_backup_run(const ra_backup_opts *opts, ra_record *rec, ra_err *er
     if (rc == 0) {
         rec->state = RA_STATE_SUCCEEDED;
     } else {
-        free(rec->error);
-        rec->error = strdup(err->msg);
-        rec->state = err->code == RA_E_CANCELLED ? RA_STATE_CANCELLED : RA_STATE_FAILED;
+        ra_record_set_error(rec, err); /* the message, the state and the exit class */
     }
     ra_err perr = {0};
     if (ra_catalog_put(cat, rec, &perr) != 0) {
@@ -489,6 +516,8 @@ int ra_cluster_backup_run(const ra_backup_opts *opts, ra_record *rec, ra_err *er
             ra_log_warn(opts->log, "backup.record", "could not record the failure: %s", perr.msg);
         }
     }
+    ra_lock_release(lock); /* after the final record: until then the instance is this run's */
+    ra_lock_free(lock);
     pthread_mutex_destroy(&r.store_lock);
     if (rc == 0) {
         char size[16];

@@ -73,8 +73,19 @@ static void record_failure(ra_app *app, const ra_catalog *cat, int automatic, co
         ra_log_warn(&app->log, "backup.record", "could not record the failed attempt: %s", perr.msg);
 }
 
+/* Progress goes to the line on a terminal, else to the log every progress-interval (progress.h). */
+typedef struct progress_to {
+    ra_progress *bar;
+    ra_progress_log events;
+} progress_to;
+
 static void on_progress(void *ctx, const ra_backup_progress *p) {
-    ra_progress_update(ctx, p->done, p->expected, p->elapsed, p->final);
+    progress_to *to = ctx;
+    if (to->bar != NULL && p->beat) return; /* the line draws the saving phase on its own */
+    if (to->bar != NULL)
+        ra_progress_update_shards(to->bar, p->done, p->expected, p->elapsed, p->final, p->shards, p->nshards);
+    else
+        ra_progress_log_sample(&to->events, p->id, p->done, p->expected, p->elapsed, p->final, p->shards, p->nshards);
 }
 
 /* The RDB size of the newest succeeded backup (0: none): the estimated total of a diskless stream. */
@@ -122,6 +133,8 @@ static int backup_once(ra_app *app, int automatic, const char *remark, ra_record
         app->log.hook = ra_progress_hook;
         app->log.hook_ctx = bar;
     }
+    progress_to to = {.bar = bar};
+    ra_progress_log_init(&to.events, &app->log, store.catalog.instance, (double)c->progress_interval);
     ra_backup_opts opts = {
         .catalog = &store.catalog,
         .beat_s3 = beat,
@@ -134,8 +147,8 @@ static int backup_once(ra_app *app, int automatic, const char *remark, ra_record
         .automatic = automatic,
         .remark = remark,
         .sweep_days = c->sweep || c->retention_keep > 0 ? c->retention_days : 0, /* retention-keep: README */
-        .progress = bar != NULL ? on_progress : NULL,
-        .progress_ctx = bar,
+        .progress = bar != NULL || c->progress_interval > 0 ? on_progress : NULL,
+        .progress_ctx = &to,
         .cancel = app->cancel,
         .log = &app->log,
     };

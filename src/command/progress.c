@@ -1,4 +1,5 @@
-/* progress.c - the backup's progress line on a terminal: formatting (pure) and drawing. */
+/* progress.c - the backup's progress line on a terminal: formatting (pure) and drawing; and the
+ * progress events in the log off a terminal. */
 #include "command/progress.h"
 
 #include <pthread.h>
@@ -29,10 +30,11 @@ static void duration_text(double s, char *out, size_t outsz) {
     else clock_text(s, out, outsz);
 }
 
-enum { F_BAR = 1, F_PCT = 2, F_TOTAL = 4, F_RATE = 8, F_ELAPSED = 16, F_ETA = 32, F_WAITED = 64 };
+enum { F_BAR = 1, F_PCT = 2, F_TOTAL = 4, F_RATE = 8, F_ELAPSED = 16, F_ETA = 32, F_WAITED = 64, F_SHARDS = 128,
+       F_SHARDS_SHORT = 256 };
 
 typedef struct parts {
-    char pct[16], done[24], total[48], rate[48], elapsed[48], eta[48], waited[64];
+    char pct[16], done[24], total[48], rate[48], elapsed[48], eta[48], waited[64], shards[LINE_MAX], nshards[24];
     double fraction;  /* 0..1 for the bar, < 0: none */
 } parts;
 
@@ -54,9 +56,40 @@ static size_t assemble(const parts *pt, unsigned f, int bar_w, char *out, size_t
     if (f & F_RATE) ADD("  %s", pt->rate);
     if (f & F_ELAPSED) ADD("  %s", pt->elapsed);
     if (f & F_ETA) ADD("  %s", pt->eta);
+    if (f & F_SHARDS) ADD("  %s", pt->shards);
+    else if (f & F_SHARDS_SHORT) ADD("  %s", pt->nshards);
     if (f & F_WAITED) ADD("  %s", pt->waited);
 #undef ADD
     return n;
+}
+
+/* 812K, 3.4M, 66M, 1.2G: a shard's bytes in few columns */
+static void compact_bytes(long long b, char *out, size_t outsz) {
+    double v = (double)b;
+    if (b < 1024) snprintf(out, outsz, "%lldB", b);
+    else if (v < 1024.0 * 1024) snprintf(out, outsz, "%.0fK", v / 1024);
+    else if (v < 10.0 * 1024 * 1024) snprintf(out, outsz, "%.1fM", v / (1024.0 * 1024));
+    else if (v < 1024.0 * 1024 * 1024) snprintf(out, outsz, "%.0fM", v / (1024.0 * 1024));
+    else snprintf(out, outsz, "%.1fG", v / (1024.0 * 1024 * 1024));
+}
+
+/* "shards 45/50/47%" when every length is known, else "shards 66M 12% 70M" */
+static void shards_text(const ra_progress_view *v, char *out, size_t outsz) {
+    int all = 1;
+    for (int i = 0; i < v->nshards; i++) all = all && v->shards[i].expected > 0;
+    size_t n = (size_t)snprintf(out, outsz, "shards ");
+    for (int i = 0; i < v->nshards && n < outsz; i++) {
+        const ra_progress_shard *s = &v->shards[i];
+        char one[24];
+        if (s->expected > 0) {
+            int pct = (int)(100.0 * (double)s->done / (double)s->expected);
+            snprintf(one, sizeof(one), "%d%s", pct > 100 ? 100 : pct, all ? "" : "%");
+        } else {
+            compact_bytes(s->done, one, sizeof(one));
+        }
+        n += (size_t)snprintf(out + n, outsz - n, "%s%s", i ? (all ? "/" : " ") : "", one);
+    }
+    if (all && n < outsz) snprintf(out + n, outsz - n, "%%");
 }
 
 size_t ra_progress_format(const ra_progress_view *v, int width, char *out, size_t outsz) {
@@ -66,7 +99,8 @@ size_t ra_progress_format(const ra_progress_view *v, int width, char *out, size_
     char line[LINE_MAX], t[32];
     if (v->waiting && !v->final) {
         clock_text(v->waited, t, sizeof(t));
-        snprintf(line, sizeof(line), "replica saving the snapshot... %s", t);
+        if (v->nshards > 0) snprintf(line, sizeof(line), "%d replicas saving their snapshots... %s", v->nshards, t);
+        else snprintf(line, sizeof(line), "replica saving the snapshot... %s", t);
         if (strlen(line) > room) snprintf(line, sizeof(line), "saving... %s", t);
     } else {
         parts pt;
@@ -78,6 +112,11 @@ size_t ra_progress_format(const ra_progress_view *v, int width, char *out, size_
         ra_human_bytes(rate, b, sizeof(b));
         snprintf(pt.rate, sizeof(pt.rate), "rate %s/s", b);
         pt.fraction = -1;
+        if (v->nshards > 0) {
+            snprintf(pt.nshards, sizeof(pt.nshards), "%d shards", v->nshards);
+            shards_text(v, pt.shards, sizeof(pt.shards));
+            avail |= F_SHARDS_SHORT | (v->final ? 0 : F_SHARDS);
+        }
         int over = v->total > 0 && v->done > v->total; /* an estimate that was too small */
         if (v->final) {
             duration_text(v->streamed, t, sizeof(t));
@@ -105,8 +144,10 @@ size_t ra_progress_format(const ra_progress_view *v, int width, char *out, size_
             }
         }
         /* least useful first: the saving time, the bar (which first shrinks to fit), elapsed, the total,
-         * the rate, the ETA, the percentage; what remains at the end is cut */
-        static const unsigned drop[] = {F_WAITED, F_BAR, F_ELAPSED, F_TOTAL, F_RATE, F_ETA, F_PCT};
+         * each shard's share (then only their number), the rate, the ETA, the percentage; what remains at
+         * the end is cut */
+        static const unsigned drop[] = {F_WAITED, F_BAR, F_ELAPSED, F_TOTAL, F_SHARDS, F_RATE, F_SHARDS_SHORT,
+                                        F_ETA, F_PCT};
         unsigned f = avail;
         size_t n = 0;
         for (size_t i = 0;; i++) {
@@ -232,6 +273,11 @@ int ra_progress_start_clock(ra_progress *p) {
 }
 
 void ra_progress_update(ra_progress *p, long long done, long long expected, double elapsed, int final) {
+    ra_progress_update_shards(p, done, expected, elapsed, final, NULL, 0);
+}
+
+void ra_progress_update_shards(ra_progress *p, long long done, long long expected, double elapsed, int final,
+                               const ra_progress_shard *shards, int nshards) {
     if (p == NULL) return;
     pthread_mutex_lock(&p->lock);
     if (!p->sampled) {
@@ -255,6 +301,8 @@ void ra_progress_update(ra_progress *p, long long done, long long expected, doub
         .waited = p->first_byte < 0 ? elapsed : p->first_byte,
         .streamed = p->first_byte < 0 ? 0 : elapsed - p->first_byte,
         .final = final,
+        .nshards = shards ? nshards : 0,
+        .shards = shards,
     };
     ra_progress_format(&v, columns(p), p->line, sizeof(p->line));
     draw(p);
@@ -281,4 +329,50 @@ void ra_progress_hook(void *ctx, int before) {
     }
     if (!p->ended && p->line[0]) draw(p);
     pthread_mutex_unlock(&p->lock);
+}
+
+/* ---------- events off a terminal ---------- */
+
+void ra_progress_log_init(ra_progress_log *t, const ra_log *log, const char *instance, double interval) {
+    *t = (ra_progress_log){.log = log, .instance = instance, .interval = interval, .next = interval};
+}
+
+static void log_one(const ra_progress_log *t, const char *id, int shard, int nshards, long long done,
+                    long long expected, double elapsed) {
+    char hdone[24], hrate[24], what[48] = "", of[48] = "";
+    double rate = elapsed > 0 ? (double)done / elapsed : 0;
+    ra_human_bytes((double)done, hdone, sizeof(hdone));
+    ra_human_bytes(rate, hrate, sizeof(hrate));
+    if (shard >= 0) snprintf(what, sizeof(what), " shard %d", shard);
+    else if (nshards > 0) snprintf(what, sizeof(what), " (%d shards)", nshards);
+    if (expected > 0) {
+        char htotal[24];
+        ra_human_bytes((double)expected, htotal, sizeof(htotal));
+        snprintf(of, sizeof(of), " of %s (%d%%)", htotal, (int)(100.0 * (double)done / (double)expected));
+    }
+    ra_log_field f[8] = {
+        {.key = "id", .s = id ? id : ""},
+        {.key = "instance", .s = t->instance ? t->instance : ""},
+        {.key = "bytes", .n = (double)done},
+        {.key = "seconds", .n = (double)(long long)(elapsed + 0.5)},
+        {.key = "rate", .n = (double)(long long)(rate + 0.5)},
+    };
+    size_t nf = 5;
+    if (expected > 0) f[nf++] = (ra_log_field){.key = "expected", .n = (double)expected};
+    if (shard >= 0) f[nf++] = (ra_log_field){.key = "shard", .n = shard};
+    else if (nshards > 0) f[nf++] = (ra_log_field){.key = "shards", .n = nshards};
+    ra_log_fields(t->log, RA_LOG_INFO, "backup.progress", f, nf, "backup %s%s: %s%s in %.0fs (%s/s)", id ? id : "?",
+                  what, hdone, of, elapsed, hrate);
+}
+
+void ra_progress_log_sample(ra_progress_log *t, const char *id, long long done, long long expected, double elapsed,
+                            int final, const ra_progress_shard *shards, int nshards) {
+    if (t == NULL || t->interval <= 0 || final) return;
+    if (__atomic_exchange_n(&t->busy, 1, __ATOMIC_ACQUIRE)) return;
+    if (elapsed >= t->next) {
+        while (t->next <= elapsed) t->next += t->interval;
+        log_one(t, id, -1, shards ? nshards : 0, done, expected, elapsed);
+        for (int i = 0; shards && i < nshards; i++) log_one(t, id, i, 0, shards[i].done, shards[i].expected, elapsed);
+    }
+    __atomic_store_n(&t->busy, 0, __ATOMIC_RELEASE);
 }

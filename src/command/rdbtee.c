@@ -59,11 +59,15 @@ int ra_rdbtee_init(ra_rdbtee *t, const ra_sink *inner, const ra_log *log, ra_err
     return 0;
 }
 
-void ra_rdbtee_finish(ra_rdbtee *t, ra_record *rec) {
+void ra_rdbtee_finish_keys(ra_rdbtee *t, ra_record_keys *keys) {
     ra_err perr = {0};
     if (t->parser == NULL) return;
-    if (ra_rdbparse_finish(t->parser, &perr) < 0 || ra_record_set_keys(rec, ra_rdbparse_counts(t->parser), &perr) < 0)
+    if (ra_rdbparse_finish(t->parser, &perr) < 0 || ra_record_keys_set(keys, ra_rdbparse_counts(t->parser), &perr) < 0)
         give_up(t, &perr);
+}
+
+void ra_rdbtee_finish(ra_rdbtee *t, ra_record *rec) {
+    ra_rdbtee_finish_keys(t, &rec->keys);
 }
 
 void ra_rdbtee_clear(ra_rdbtee *t) {

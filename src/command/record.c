@@ -39,6 +39,7 @@ void ra_record_clear(ra_record *r) {
         free(sh->node);
         free(sh->replid);
         free(sh->key);
+        free(sh->keys.dbs);
     }
     free(r->shards);
     free_str(&r->boot_id);
@@ -47,15 +48,46 @@ void ra_record_clear(ra_record *r) {
     memset(r, 0, sizeof(*r));
 }
 
-int ra_record_set_keys(ra_record *r, const ra_rdb_counts *c, ra_err *err) {
+int ra_record_keys_set(ra_record_keys *k, const ra_rdb_counts *c, ra_err *err) {
     ra_record_dbkeys *dbs = c->ndbs ? calloc(c->ndbs, sizeof(*dbs)) : NULL;
     if (c->ndbs && dbs == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
     for (size_t i = 0; i < c->ndbs; i++)
         dbs[i] = (ra_record_dbkeys){.db = c->dbs[i].db, .keys = c->dbs[i].keys, .expires = c->dbs[i].expires};
-    free(r->keys.dbs);
-    r->keys = (ra_record_keys){.known = 1, .total = c->keys, .expires = c->expires, .functions = c->functions,
-                               .dbs = dbs, .ndbs = c->ndbs};
-    memcpy(r->keys.kinds, c->kinds, sizeof(r->keys.kinds));
+    free(k->dbs);
+    *k = (ra_record_keys){.known = 1, .total = c->keys, .expires = c->expires, .functions = c->functions,
+                          .dbs = dbs, .ndbs = c->ndbs};
+    memcpy(k->kinds, c->kinds, sizeof(k->kinds));
+    return 0;
+}
+
+int ra_record_set_keys(ra_record *r, const ra_rdb_counts *c, ra_err *err) {
+    return ra_record_keys_set(&r->keys, c, err);
+}
+
+int ra_record_keys_add(ra_record_keys *dst, const ra_record_keys *src, ra_err *err) {
+    if (!dst->known || !src->known) {
+        free(dst->dbs);
+        memset(dst, 0, sizeof(*dst));
+        return 0;
+    }
+    size_t n = dst->ndbs;
+    ra_record_dbkeys *dbs = calloc(n + src->ndbs + 1, sizeof(*dbs));
+    if (dbs == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    if (n) memcpy(dbs, dst->dbs, n * sizeof(*dbs));
+    for (size_t i = 0; i < src->ndbs; i++) {
+        size_t at = 0;
+        while (at < n && dbs[at].db != src->dbs[i].db) at++;
+        if (at == n) dbs[n++] = (ra_record_dbkeys){.db = src->dbs[i].db};
+        dbs[at].keys += src->dbs[i].keys;
+        dbs[at].expires += src->dbs[i].expires;
+    }
+    free(dst->dbs);
+    dst->dbs = dbs;
+    dst->ndbs = n;
+    dst->total += src->total;
+    dst->expires += src->expires;
+    dst->functions += src->functions;
+    for (int i = 0; i < RA_RDB_KINDS; i++) dst->kinds[i] += src->kinds[i];
     return 0;
 }
 
@@ -314,6 +346,7 @@ char *ra_record_to_json(const ra_record *r) {
             set_str(x, "crc64", r->state == RA_STATE_SUCCEEDED ? crc : NULL);
             set_str(x, "key", sh->key);
             json_object_set_new(x, "started_after", json_real(sh->started));
+            json_object_set_new(x, "keys", keys_to_json(&sh->keys));
             json_array_append_new(a, x);
         }
         json_object_set_new(o, "shards", a);
@@ -410,6 +443,7 @@ int ra_record_from_json(ra_record *r, const char *text, size_t len, ra_err *err)
             sh->crc64 = sc ? strtoull(sc, NULL, 16) : 0;
             sh->key = get_str(x, "key");
             sh->started = json_number_value(json_object_get(x, "started_after"));
+            keys_from_json(&sh->keys, json_object_get(x, "keys"));
         }
         r->skew = json_number_value(json_object_get(o, "skew"));
         r->moving = get_str(o, "moving");

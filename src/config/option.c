@@ -244,6 +244,11 @@ const opt ra_config_opts[RA_CONFIG_NKEYS] = {
         "the newest N succeeded backups are never expired, whatever their age, 0..1000",
         "See README, Retention: backups are tagged, and the lifecycle rule expires only tagged ones.",
         NULL, NULL, NULL, 0},
+    [RA_KEY_PROGRESS_INTERVAL] = {"progress-interval", T_DURATION, F(progress_interval), "30s", 0, 86400,
+        "DURATION", "off a terminal, log a progress event this often during a backup; 0: never",
+        "Each event (backup.progress) has the fields id, instance, bytes, seconds and rate (and shard\n"
+        "for each shard of a cluster backup) in JSON log lines. On a terminal the progress line shows it.",
+        NULL, NULL, NULL, 0},
     [RA_KEY_LOG_FORMAT] = {"log-format", T_ENUM, F(log_format), "auto", 0, 0, "auto|text|json",
         "log lines as text or JSON; auto: text on a terminal, JSON otherwise", NULL, NULL,
         log_formats, NULL, 0},

@@ -66,6 +66,80 @@ for i in 0 1 2; do
     ra_assert_eq "shard $i restores to its master's digest" "${D[$i]}" "$(ra_redis_restore_digest "$T/shard-$i.rdb")"
 done
 
+# ---- each shard's key counts (the structural reader, as a standalone backup) equal its master's DBSIZE; the
+# backup's are their sum, which list shows in KEYS
+for i in 0 1 2; do DBS[$i]=$(rcli -p "${M[$i]}" dbsize); done
+kcheck=$(python3 - "$T/b1.json" "${DBS[*]}" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+want = [int(x) for x in sys.argv[2].split()]
+got = [(sh.get("keys") or {}).get("total") for sh in r["shards"]]
+assert got == want, ("per shard", got, "dbsize", want)
+for sh in r["shards"]:
+    k = sh["keys"]
+    assert sum(d["keys"] for d in k["dbs"]) == k["total"], k
+    assert sum(k["types"].values()) == k["total"], k
+k = r["keys"]
+assert k["total"] == sum(want), k
+assert k["expires"] == sum(sh["keys"]["expires"] for sh in r["shards"]), k
+for t in k["types"]:
+    assert k["types"][t] == sum(sh["keys"]["types"][t] for sh in r["shards"]), t
+print("ok %d" % k["total"])
+PY
+)
+ra_assert_eq "each shard's key counts equal its master's DBSIZE, the backup's are the sum" ok "${kcheck%% *}"
+[ "${kcheck%% *}" = ok ] || echo "# $kcheck"
+"$BIN" list >"$T/klist.txt" 2>/dev/null
+if grep "$ID" "$T/klist.txt" | grep -qw -- "$((DBS[0] + DBS[1] + DBS[2]))"; then ra_ok "list shows the cluster backup's key total"
+else ra_fail "list shows the cluster backup's key total" "$(head -3 "$T/klist.txt")"; fi
+
+# ---- on a terminal (tmux, 60 and 160 columns): one progress line with each shard's share, cleared before
+# every log line; every frame fits; what stays on the screen is the log lines whole and one final line
+if command -v tmux >/dev/null; then
+    SOCK=$T/tmux.sock
+    ra_on_exit() { tmux -S "$SOCK" kill-server 2>/dev/null; return 0; }
+    for i in 0 1 2; do rcli -p "${R[$i]}" config set rdb-key-save-delay 400 >/dev/null; done
+    for w in 60 160; do
+        rm -f "$T/typescript"
+        tmux -S "$SOCK" kill-server 2>/dev/null
+        tmux -S "$SOCK" -f /dev/null new-session -d -x "$w" -y 50 -s p \
+            "script -q -e -c 'REDIS_ARCHIVER_LOG_FORMAT=text $BIN backup --source redis://127.0.0.1:${M[0]}' $T/typescript; \
+             echo __END__; sleep 60"
+        for ((i = 0; i < 600; i++)); do
+            tmux -S "$SOCK" capture-pane -p -J -t p >"$T/screen" 2>/dev/null
+            grep -q '^__END__' "$T/screen" && break
+            sleep 0.1
+        done
+        tmux -S "$SOCK" kill-server 2>/dev/null
+        out=$(python3 - "$w" "$T/screen" "$T/typescript" <<'PY'
+import re, sys
+width = int(sys.argv[1])
+lines = [l.rstrip() for l in open(sys.argv[2]) if l.strip()]
+raw = open(sys.argv[3], "rb").read().decode()
+frames = [f.replace("\x1b[K", "") for f in re.split(r"[\r\n]+", raw)]
+frames = [f for f in frames if f and not f.startswith("redis-archiver:") and not f.startswith("Script ")
+          and not re.fullmatch(r"[0-9]{8}T[0-9]{6}Z-[0-9a-f]{4}", f)]
+wide = [f for f in frames if len(f) > width - 1]
+detail = [f for f in frames if re.search(r"  shards [0-9.]+[KMGB]+ [0-9.]+[KMGB]+ [0-9.]+[KMGB]+$", f)
+          or re.search(r"  shards [0-9]+/[0-9]+/[0-9]+%$", f)]
+final = r"[0-9.]+ [KMG]?i?B  rate [0-9.]+ [KMG]?i?B/s  in [0-9.]+ s  3 shards(  \(\+[0-9.]+ s replica saving\))?"
+other = [l for l in lines if not l.startswith("redis-archiver: ") and l != "__END__"
+         and not re.fullmatch(r"[0-9]{8}T[0-9]{6}Z-[0-9a-f]{4}", l)]
+assert not wide, ("too wide", wide[:3])
+assert detail, ("no frame with each shard", frames[:10])
+assert len(other) == 1 and re.fullmatch(final, other[0]), ("screen", lines)
+assert sum(1 for l in lines if "streaming" in l) == 3, ("shard log lines", lines)
+print("ok")
+PY
+)
+        if [ "$out" = ok ]; then ra_ok "cluster progress on a $w-column terminal: each shard's share, log lines whole"
+        else ra_fail "cluster progress on a $w-column terminal: each shard's share, log lines whole" "$out"; fi
+    done
+    for i in 0 1 2; do rcli -p "${R[$i]}" config set rdb-key-save-delay 0 >/dev/null; done
+else
+    ra_skip "cluster progress on a terminal" "tmux is not installed"
+fi
+
 # ---- through a replica's address, and a list of seeds whose first is down
 dead=$(ra_free_port)
 "$BIN" backup --source "redis://127.0.0.1:$dead,127.0.0.1:${R[2]}" >"$T/b2.out" 2>"$T/b2.err"
@@ -119,6 +193,75 @@ if [ $rc = 5 ] && grep -q 'shard 1 (slots 5461-10922)' "$T/verify2.err"; then ra
 else ra_fail "verify fails a damaged shard (exit 5), naming it" "rc=$rc $(tail -2 "$T/verify2.err")"; fi
 
 export REDIS_ARCHIVER_SOURCE=redis://127.0.0.1:${M[0]}
+
+# ---- the instance's lock object, one for the whole cluster: two backups at once, one refused (exit 7, as a
+# standalone backup), the other succeeds; the lock is gone after
+LOCK=redis-archiver/it-cluster/.lock
+rcli -p "${R[0]}" config set rdb-key-save-delay 1500 >/dev/null
+"$BIN" backup >"$T/two1.out" 2>"$T/two1.err" &
+p1=$!
+"$BIN" backup >"$T/two2.out" 2>"$T/two2.err" &
+p2=$!
+wait $p1
+r1=$?
+wait $p2
+r2=$?
+rcli -p "${R[0]}" config set rdb-key-save-delay 0 >/dev/null
+both=$(printf '%s\n' $r1 $r2 | sort | tr '\n' ' ')
+if [ "$both" = "0 7 " ] && grep -Eq "lock|already running" "$T/two$([ $r1 = 7 ] && echo 1 || echo 2).err"; then
+    ra_ok "two cluster backups at once: one refused by the lock (exit 7), the other succeeds"
+else
+    ra_fail "two cluster backups at once: one refused by the lock (exit 7), the other succeeds" "rc=$r1,$r2" \
+        "$(tail -2 "$T/two1.err" "$T/two2.err")"
+fi
+ra_assert_eq "the lock is released after the run" "" "$(objects .lock)"
+
+# ---- off a terminal, progress events every progress-interval, for the backup and each shard (JSON fields)
+rcli -p "${R[1]}" config set rdb-key-save-delay 2000 >/dev/null
+REDIS_ARCHIVER_PROGRESS_INTERVAL=1 "$BIN" backup >"$T/pi.out" 2>"$T/pi.err"
+rc=$?
+rcli -p "${R[1]}" config set rdb-key-save-delay 0 >/dev/null
+pcheck=$(python3 - "$T/pi.err" <<'PY'
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+ev = [e for e in ev if e.get("event") == "backup.progress"]
+whole = [e for e in ev if "shard" not in e]
+shard1 = [e for e in ev if e.get("shard") == 1]
+for e in ev:
+    assert e["instance"] == "it-cluster" and e["id"] and e["seconds"] > 0 and "bytes" in e and "rate" in e, e
+assert len(whole) >= 2 and len(shard1) >= 2, (len(whole), len(shard1))
+assert all(e["shards"] == 3 for e in whole), whole[0]
+assert shard1[-1]["bytes"] > shard1[0]["bytes"], shard1
+print("ok %d" % len(ev))
+PY
+)
+if [ $rc = 0 ] && [ "${pcheck%% *}" = ok ]; then ra_ok "progress-interval: >= 2 progress events for the backup and per shard"
+else ra_fail "progress-interval: >= 2 progress events for the backup and per shard" "rc=$rc $pcheck" "$(tail -3 "$T/pi.err")"; fi
+REDIS_ARCHIVER_PROGRESS_INTERVAL=0 "$BIN" backup >/dev/null 2>"$T/pi0.err"
+ra_assert_eq "progress-interval 0: no progress event" 0 "$(grep -c '"backup.progress"' "$T/pi0.err")"
+
+# ---- a lost lock (another run took it mid-stream) fails the run with exit 7 and aborts every shard
+rcli -p "${R[2]}" config set rdb-key-save-delay 3000 >/dev/null
+"$BIN" backup --json >"$T/lost.json" 2>"$T/lost.err" &
+bpid=$!
+for ((i = 0; i < 100; i++)); do
+    grep -q "shard 2 .*streaming" "$T/lost.err" 2>/dev/null && break
+    sleep 0.1
+done
+echo '{"id":"20260101T000000Z-beef"}' | ra_aws s3 cp - "s3://$BUCKET/$LOCK" >/dev/null 2>&1
+wait $bpid
+rc=$?
+rcli -p "${R[2]}" config set rdb-key-save-delay 0 >/dev/null
+lid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$T/lost.json" 2>/dev/null)
+lstate=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["status"])' "$T/lost.json" 2>/dev/null)
+if [ $rc = 7 ] && [ "$lstate" = failed ] && grep -q "lost the lock" "$T/lost.err" && [ -n "$lid" ] &&
+    [ -z "$(objects "$lid/")" ] && [ -z "$(uploads | grep "$lid" || true)" ]; then
+    ra_ok "a lost lock: exit 7, recorded failed, every shard aborted, nothing left"
+else
+    ra_fail "a lost lock: exit 7, recorded failed, every shard aborted, nothing left" "rc=$rc state=$lstate" \
+        "$(tail -3 "$T/lost.err")"
+fi
+ra_aws s3 rm "s3://$BUCKET/$LOCK" >/dev/null 2>&1
 
 # ---- a sealed format keeps its suffix per shard; verify undoes it shard by shard
 zid=$("$BIN" backup --compression zstd 2>"$T/z.err")

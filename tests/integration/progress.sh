@@ -35,16 +35,19 @@ screen() {
     return 0
 }
 
-# check WIDTH: the screen is exactly the log lines and one final progress line, which fits
+# check WIDTH [SHARDS]: the screen is exactly the log lines and one final progress line, which fits (and ends
+# with the shard count when SHARDS is given)
 check() {
-    python3 - "$1" "$T/screen" <<'PY'
+    python3 - "$1" "$T/screen" "${2:-}" <<'PY'
 import re, sys
 width, lines = int(sys.argv[1]), [l.rstrip() for l in open(sys.argv[2]) if l.strip()]
+shards = ("  %s shards" % sys.argv[3]) if sys.argv[3] else ""
 want = [r"redis-archiver: backup 20261128T221407Z-913d of instance 'demo' started",
         r"redis-archiver: rdb from 127\.0\.0\.1:28484: diskless",
         r"redis-archiver: a log line while streaming",
         r"redis-archiver: warn: could not update the task record: a test warning",
-        r"(\[[#-]+\] )?[0-9.]+ [KMG]?i?B  rate [0-9.]+ [KMG]?i?B/s  in [0-9.]+ s(  \(\+[0-9.]+ s replica saving\))?",
+        r"(\[[#-]+\] )?[0-9.]+ [KMG]?i?B  rate [0-9.]+ [KMG]?i?B/s  in [0-9.]+ s" + shards +
+        r"(  \(\+[0-9.]+ s replica saving\))?",
         r"redis-archiver: backup 20261128T221407Z-913d done",
         r"__END__"]
 if len(lines) != len(want) or not all(re.fullmatch(p, l) for p, l in zip(want, lines)):
@@ -85,6 +88,32 @@ for w in 60 160; do
     else
         ra_fail "every frame at $w columns fits, with labelled fields; a saving phase first" "$out"
     fi
+done
+# a cluster backup (--shards 3): the same screen, the final line with the shard count; every frame fits, and
+# while streaming the frames carry each shard's share (percentages with a known length, bytes without)
+shard_frames() {
+    python3 - "$1" "$T/typescript" "$2" <<'PY'
+import re, sys
+width, raw, known = int(sys.argv[1]), open(sys.argv[2], "rb").read().decode(), sys.argv[3] == "known"
+frames = [f.replace("\x1b[K", "") for f in re.split(r"[\r\n]+", raw)]
+frames = [f for f in frames if f and not f.startswith("redis-archiver:") and not f.startswith("Script ")]
+wide = [f for f in frames if len(f) > width - 1]
+each = r"  shards [0-9]+/[0-9]+/[0-9]+%$" if known else r"  shards [0-9.]+[KMG] [0-9.]+[KMG] [0-9.]+[KMG]$"
+detail = [f for f in frames if re.search(each, f)]
+saving = [f for f in frames if re.fullmatch(r"3 replicas saving their snapshots\.\.\. 0:0[01]", f)]
+if wide or len(detail) < 30 or not saving:
+    sys.exit("frames: %d, too wide: %s, with each shard: %d, saving: %d\n%s" % (len(frames), wide[:3], len(detail),
+             len(saving), "\n".join(frames[:12])))
+PY
+}
+for w in 60 160; do
+    for args in "--shards 3" "--shards 3 --length 151800000"; do
+        name="cluster progress at $w columns ($args): log lines whole, one final line, frames fit with each shard"
+        kind=unknown
+        [[ $args == *length* ]] && kind=known
+        if screen "$w" $args && out=$(check "$w" 3 2>&1) && out=$(shard_frames "$w" $kind 2>&1); then ra_ok "$name"
+        else ra_fail "$name" "$out"; fi
+    done
 done
 # the check sees what the hook prevents
 if screen 60 --no-hook && ! check 60 >/dev/null 2>&1; then

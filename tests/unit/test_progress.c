@@ -127,11 +127,74 @@ static void test_clock_until_the_first_sample(void **state) {
     free(buf);
 }
 
+/* A cluster backup: each shard's share as a field of its own, dropped (then only their number) before the
+ * rate when the line gets narrow; never wider than the terminal. */
+static void test_shards(void **state) {
+    (void)state;
+    ra_progress_shard known[3] = {{45 << 20, 100 << 20}, {50 << 20, 100 << 20}, {47 << 20, 100 << 20}};
+    ra_progress_view v = {.done = 142 << 20, .total = 300 << 20, .streamed = 2.0, .nshards = 3, .shards = known};
+    const char *l = fmt(&v, 160);
+    assert_non_null(strstr(l, "  shards 45/50/47%"));
+    ra_progress_shard unknown[3] = {{66 << 20, -1}, {5 << 20, -1}, {812 << 10, -1}};
+    ra_progress_view u = {.done = (71 << 20) + (812 << 10), .total = 0, .streamed = 2.0, .nshards = 3,
+                          .shards = unknown};
+    l = fmt(&u, 160);
+    assert_non_null(strstr(l, "  shards 66M 5.0M 812K"));
+    l = fmt(&u, 60);
+    assert_non_null(strstr(l, "shards 66M 5.0M 812K"));
+    for (int w = 1; w <= 200; w++) {
+        assert_true(strlen(fmt(&v, w)) <= (size_t)(w > 1 ? w - 1 : 1));
+        assert_true(strlen(fmt(&u, w)) <= (size_t)(w > 1 ? w - 1 : 1));
+    }
+    l = fmt(&v, 40);
+    assert_non_null(strstr(l, "3 shards"));
+    ra_progress_view fin = u;
+    fin.final = 1;
+    l = fmt(&fin, 160);
+    assert_non_null(strstr(l, "  3 shards"));
+    assert_null(strstr(l, "66M"));
+    ra_progress_view wait = {.waiting = 1, .waited = 3, .nshards = 3, .shards = unknown};
+    assert_string_equal(fmt(&wait, 80), "3 replicas saving their snapshots... 0:03");
+}
+
+/* Off a terminal: one event per interval, with the structured fields; per shard for a cluster. */
+static void test_log_events(void **state) {
+    (void)state;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    ra_log log = {.out = out, .min = RA_LOG_INFO, .format = RA_LOG_JSON};
+    ra_progress_log t;
+    ra_progress_log_init(&t, &log, "inst", 30);
+    ra_progress_log_sample(&t, "ID1", 100, -1, 10, 0, NULL, 0);
+    ra_progress_log_sample(&t, "ID1", 3000, 6000, 30.2, 0, NULL, 0);
+    ra_progress_log_sample(&t, "ID1", 3100, 6000, 31, 0, NULL, 0);
+    ra_progress_log_sample(&t, "ID1", 6000, 6000, 95, 0, NULL, 0); /* a late sample: one event, not two */
+    ra_progress_log_sample(&t, "ID1", 6000, 6000, 200, 1, NULL, 0);
+    ra_progress_shard sh[2] = {{10, -1}, {20, -1}};
+    ra_progress_log_init(&t, &log, "inst", 5);
+    ra_progress_log_sample(&t, "ID2", 30, -1, 6, 0, sh, 2);
+    ra_progress_log_init(&t, &log, "inst", 0);
+    ra_progress_log_sample(&t, "ID3", 30, -1, 600, 0, NULL, 0);
+    fclose(out);
+    int events = 0;
+    for (char *p = buf; (p = strstr(p, "\"backup.progress\"")) != NULL; p++) events++;
+    assert_int_equal(events, 2 + 3);
+    assert_non_null(strstr(buf, "\"id\":\"ID1\",\"instance\":\"inst\",\"bytes\":3000,\"seconds\":30,\"rate\":99,"
+                                "\"expected\":6000"));
+    assert_non_null(strstr(buf, "\"shards\":2"));
+    assert_non_null(strstr(buf, "\"bytes\":20,\"seconds\":6,\"rate\":3,\"shard\":1"));
+    assert_null(strstr(buf, "ID3"));
+    free(buf);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fields_and_widths),
         cmocka_unit_test(test_drawing_around_log_lines),
         cmocka_unit_test(test_clock_until_the_first_sample),
+        cmocka_unit_test(test_shards),
+        cmocka_unit_test(test_log_events),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -265,6 +265,52 @@ static void test_cluster_shards(void **state) {
     ra_record_clear(&p);
 }
 
+/* A cluster backup's key counts: per shard in the record, and their sum (dbs merged by number); one
+ * shard not counted leaves the sum unknown. */
+static void test_cluster_keys(void **state) {
+    (void)state;
+    ra_rdb_dbcount d0[2] = {{.db = 0, .keys = 10, .expires = 2}, {.db = 3, .keys = 5, .expires = 0}};
+    ra_rdb_dbcount d1[1] = {{.db = 3, .keys = 7, .expires = 1}};
+    ra_rdb_counts c0 = {.keys = 15, .expires = 2, .dbs = d0, .ndbs = 2}, c1 = {.keys = 7, .expires = 1, .dbs = d1,
+                                                                            .ndbs = 1};
+    c0.kinds[RA_RDB_STRING] = 15;
+    c1.kinds[RA_RDB_HASH] = 7;
+    ra_record r = {.state = RA_STATE_SUCCEEDED, .offset = -1, .nshards = 2};
+    ra_record_make_id(r.id, 1795900000, 7);
+    r.shards = calloc(2, sizeof(*r.shards));
+    ra_err err = {0};
+    assert_int_equal(ra_record_keys_set(&r.shards[0].keys, &c0, &err), 0);
+    assert_int_equal(ra_record_keys_set(&r.shards[1].keys, &c1, &err), 0);
+    ra_record_keys sum = {.known = 1};
+    for (int i = 0; i < 2; i++) assert_int_equal(ra_record_keys_add(&sum, &r.shards[i].keys, &err), 0);
+    assert_true(sum.known);
+    assert_int_equal(sum.total, 22);
+    assert_int_equal(sum.expires, 3);
+    assert_int_equal(sum.kinds[RA_RDB_STRING], 15);
+    assert_int_equal(sum.kinds[RA_RDB_HASH], 7);
+    assert_int_equal(sum.ndbs, 2);
+    assert_int_equal(sum.dbs[1].db, 3);
+    assert_int_equal(sum.dbs[1].keys, 12);
+    assert_int_equal(sum.dbs[1].expires, 1);
+    r.keys = sum;
+    char *text = ra_record_to_json(&r);
+    ra_record b;
+    assert_int_equal(ra_record_from_json(&b, text, strlen(text), &err), 0);
+    assert_true(b.shards[1].keys.known);
+    assert_int_equal(b.shards[1].keys.total, 7);
+    assert_int_equal(b.shards[0].keys.ndbs, 2);
+    assert_int_equal(b.keys.total, 22);
+    free(text);
+    ra_record_clear(&b);
+    ra_record_keys unknown = {0}, part = {.known = 1};
+    assert_int_equal(ra_record_keys_add(&part, &r.shards[0].keys, &err), 0);
+    assert_int_equal(ra_record_keys_add(&part, &unknown, &err), 0);
+    assert_false(part.known);
+    assert_int_equal(ra_record_keys_add(&part, &r.shards[1].keys, &err), 0);
+    assert_false(part.known);
+    ra_record_clear(&r);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_id_shape),       cmocka_unit_test(test_id_sorts_by_time),
@@ -273,6 +319,7 @@ int main(void) {
         cmocka_unit_test(test_time_iso),       cmocka_unit_test(test_sealed_format),
         cmocka_unit_test(test_json_keys),
         cmocka_unit_test(test_cluster_shards),
+        cmocka_unit_test(test_cluster_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
