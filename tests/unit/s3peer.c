@@ -30,8 +30,9 @@ static void answer(s3peer *p, int i, int c) {
     p->served = i + 1; /* before answering: the client may check it as soon as it has the answer */
     if (len < 0) return;
     if (s->trickle_ms > 0 && blen > 0) {
-        size_t hl = (size_t)len - blen, slow = s->trickle_bytes > 0 ? (size_t)s->trickle_bytes : blen;
-        if (slow > blen) slow = blen;
+        size_t at = s->trickle_at > 0 && (size_t)s->trickle_at < blen ? (size_t)s->trickle_at : 0;
+        size_t hl = (size_t)len - blen + at, slow = s->trickle_bytes > 0 ? (size_t)s->trickle_bytes : blen;
+        if (slow > blen - at) slow = blen - at;
         int ok = write(c, resp, hl) == (ssize_t)hl;
         size_t b = hl;
         for (; ok && b < hl + slow; b++) {

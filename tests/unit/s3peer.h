@@ -17,8 +17,9 @@ typedef struct s3peer_step {
     const char *body;    /* NULL = empty */
     int trickle_ms;      /* > 0: send the body one byte every trickle_ms (a slow store) */
     int read_delay_ms;   /* > 0: read the request body 16 KiB every read_delay_ms (a slow uplink) */
-    int trickle_bytes;   /* with trickle_ms: only the first trickle_bytes of the body are trickled (AWS's
-                            whitespace before a slow Complete's XML), the rest follows at once; 0 = all */
+    int trickle_bytes;   /* with trickle_ms: only trickle_bytes of the body are trickled, from trickle_at (AWS's
+                            whitespace in a slow Complete's answer), the rest goes at once; 0 = all */
+    int trickle_at;      /* the body's first trickle_at bytes go with the headers */
 } s3peer_step;
 
 typedef struct s3peer {

@@ -364,6 +364,65 @@ static void test_complete_200_error_retried(void **state) {
     log_close(&lb);
 }
 
+/* AWS answers a slow Complete with 200 at once, then whitespace for minutes, then the XML: waited for while
+ * bytes arrive, past the low-speed limit and the call's budget; a silent peer still times out (and is retried). */
+static ra_s3 *patient_client(const s3peer *p, const ra_log *log) {
+    char ep[64];
+    snprintf(ep, sizeof(ep), "http://127.0.0.1:%d", p->port);
+    ra_s3_credentials cr = {ak, sk, NULL, 0};
+    ra_s3_config c = {.endpoint = ep, .region = "us-east-1", .bucket = "bkt", .path_style = 1, .credentials = &cr,
+                      .max_attempts = 2, .log = log, .request_timeout_ms = 2000, .total_timeout_ms = 2500};
+    ra_err err = {0};
+    ra_s3 *s3 = ra_s3_new(&c, &err);
+    assert_non_null(s3);
+    return s3;
+}
+
+static long long mono_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void test_complete_slow_answer_waited_for(void **state) {
+    (void)state;
+    const char *etags[] = {"\"p1\""};
+    /* the declaration, then 5 spaces, one every 1.2 s (6 s: over the 2.5 s budget, and under 1 B/s for longer
+     * than the 2 s timeout), then the result */
+#define SLOW_XML XML "     <CompleteMultipartUploadResult><ETag></ETag></CompleteMultipartUploadResult>"
+    static const s3peer_step slow[] = {{200, NULL, SLOW_XML, 1200, 0, 5, (int)sizeof(XML) - 1}};
+    s3peer p;
+    s3peer_start(&p, slow, 1);
+    ra_s3 *s3 = patient_client(&p, NULL);
+    ra_err err = {0};
+    long long t0 = mono_ms();
+    int r = ra_s3_upload_complete(s3, "obj", "UP1", etags, 1, &err);
+    if (r != 0) fail_msg("%s", err.msg);
+    assert_true(mono_ms() - t0 >= 5000);
+    assert_int_equal(p.served, 1);
+    ra_s3_free(s3);
+    s3peer_stop(&p);
+
+    /* a peer that takes the request and says nothing: each attempt ends after the request timeout */
+    static const s3peer_step dead[] = {{0}, {0}};
+    s3peer_start(&p, dead, 2);
+    logbuf lb;
+    log_open(&lb);
+    s3 = patient_client(&p, &lb.log);
+    t0 = mono_ms();
+    r = ra_s3_upload_complete(s3, "obj", "UP1", etags, 1, &err);
+    long long took = mono_ms() - t0;
+    assert_int_equal(r, RA_S3_COMPLETE_UNSURE);
+    assert_non_null(strstr(err.msg, "nothing received for 2 s"));
+    assert_true(took >= 4000 && took < 30000);
+    ra_s3_free(s3);
+    s3peer_stop(&p);
+    assert_int_equal(p.served, 2);
+    fflush(lb.log.out);
+    assert_non_null(strstr(lb.text, "attempt 2 of 2"));
+    log_close(&lb);
+}
+
 /* A 200 whose body does not parse (whitespace before the XML declaration, as old MinIO sent; or nothing): the
  * object may be complete, so a HEAD settles it before anything is aborted, the ETag quoted or not. */
 static void test_complete_unparsable_settled_by_head(void **state) {
@@ -1111,6 +1170,7 @@ int main(void) {
         cmocka_unit_test(test_request_id_headers),
         cmocka_unit_test(test_complete_answer_lost_unquoted),
         cmocka_unit_test(test_complete_200_error_retried),
+        cmocka_unit_test(test_complete_slow_answer_waited_for),
         cmocka_unit_test(test_complete_unparsable_settled_by_head),
         cmocka_unit_test(test_complete_lost_settled_by_head),
         cmocka_unit_test(test_part_failure_surfaces_on_next_write),

@@ -35,6 +35,11 @@ static void test_error(void **state) {
     assert_string_equal(e.request_id, "");
     /* other documents, empty and garbage */
     assert_int_equal(ra_s3xml_parse_error(P("<ListBucketResult/>"), &e), 0);
+    /* a slow Complete's keep-alive whitespace, then the error (before or after the declaration) */
+    assert_int_equal(ra_s3xml_parse_error(P(" \r\n  <?xml version=\"1.0\"?><Error><Code>InternalError</Code></Error>"), &e), 1);
+    assert_string_equal(e.code, "InternalError");
+    assert_int_equal(ra_s3xml_parse_error(P("<?xml version=\"1.0\"?>\n   <Error><Code>SlowDown</Code></Error>"), &e), 1);
+    assert_string_equal(e.code, "SlowDown");
     assert_int_equal(ra_s3xml_parse_error("", 0, &e), 0);
     assert_int_equal(ra_s3xml_parse_error(NULL, 0, &e), 0);
     assert_int_equal(ra_s3xml_parse_error(P("<Error><Code>x</Code>"), &e), -1);

@@ -57,6 +57,10 @@ typedef struct ra_s3_req {
     size_t max_body;          /* 0 = RA_S3_MAX_BODY_DEFAULT; a longer buffered body fails the request */
     long min_rate;            /* streamed GET: fail when fewer than this many bytes per second
                                  arrive over the request timeout; 0 = 1 */
+    int slow_answer;          /* the answer may take minutes while bytes trickle (AWS's Complete sends
+                                 200 at once, then whitespace, then the XML): no call budget and no
+                                 low-speed limit; an attempt ends (and is retried) only after the request
+                                 timeout passes without a byte sent or received */
 } ra_s3_req;
 
 typedef struct ra_s3_resp {
@@ -97,6 +101,10 @@ typedef struct ra_s3_xfer {
     long long deadline_ms;         /* CLOCK_MONOTONIC ms after which the attempt aborts; 0 = none */
     int cancelled;                 /* the attempt was aborted by *cancel */
     int timed_out;                 /* ... or by deadline_ms */
+    long idle_ms;                  /* > 0 (slow_answer): abort after this long without a byte moving */
+    long long moved_ms;            /* when a byte last moved (either way), CLOCK_MONOTONIC ms */
+    long long seen_dl, seen_ul;    /* the byte counts seen then */
+    int idled;                     /* the attempt was aborted by idle_ms */
     curl_socket_t *quickack_fd;    /* the connection's socket, to ACK response headers at once */
 } ra_s3_xfer;
 

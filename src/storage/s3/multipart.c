@@ -57,7 +57,7 @@ int ra_s3_upload_complete(ra_s3 *s3, const char *key, const char *upload_id, con
     ra_kv q[] = {{"uploadId", upload_id}};
     ra_kv hs[] = {{"Content-Type", "application/xml"}};
     ra_s3_req req = {.method = "POST", .key = key, .query = q, .nquery = 1, .headers = hs, .nheaders = 1,
-                     .body = xml, .body_len = len, .payload_hash = sha};
+                     .body = xml, .body_len = len, .payload_hash = sha, .slow_answer = 1};
     int r;
     for (int attempt = 1;; attempt++) {
         ra_s3_resp resp;

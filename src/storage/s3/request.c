@@ -64,14 +64,26 @@ static size_t read_cb(char *buf, size_t size, size_t nitems, void *ud) {
  * end a blocked attempt at once on a cancel or when the call's time is up. */
 static int progress_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow) {
     ra_s3_xfer *x = ud;
-    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    (void)dltotal, (void)ultotal;
     if (x->cancel && *x->cancel) {
         x->cancelled = 1;
         return 1;
     }
-    if (x->deadline_ms > 0 && ra_s3_now_ms() >= x->deadline_ms) {
+    long long now = ra_s3_now_ms();
+    if (x->deadline_ms > 0 && now >= x->deadline_ms) {
         x->timed_out = 1;
         return 1;
+    }
+    if (x->idle_ms > 0) {
+        /* a slow answer is waited for while anything arrives (a space every few seconds will do) */
+        if ((long long)dlnow != x->seen_dl || (long long)ulnow != x->seen_ul) {
+            x->seen_dl = (long long)dlnow;
+            x->seen_ul = (long long)ulnow;
+            x->moved_ms = now;
+        } else if (now - x->moved_ms >= x->idle_ms) {
+            x->idled = 1;
+            return 1;
+        }
     }
     return 0;
 }
@@ -242,7 +254,10 @@ int ra_s3_xfer_setup(ra_s3 *s3, ra_s3_xfer *x, const ra_s3_req *req, ra_err *err
     x->req = req;
     x->body_pos = x->delivered = 0;
     x->write_failed = x->too_big = x->oom = 0;
-    x->cancelled = x->timed_out = 0;
+    x->cancelled = x->timed_out = x->idled = 0;
+    x->idle_ms = req->slow_answer ? s3->request_timeout_ms : 0;
+    x->moved_ms = ra_s3_now_ms();
+    x->seen_dl = x->seen_ul = 0;
     x->skew_retried = skew;
     x->token_refreshed = refreshed;
     x->errbuf[0] = '\0';
@@ -298,8 +313,9 @@ int ra_s3_xfer_setup(ra_s3 *s3, ra_s3_xfer *x, const ra_s3_req *req, ra_err *err
     SET(CURLOPT_NOSIGNAL, 1L);
     SET(CURLOPT_ERRORBUFFER, x->errbuf);
     SET(CURLOPT_CONNECTTIMEOUT_MS, s3->connect_timeout_ms);
-    SET(CURLOPT_LOW_SPEED_LIMIT, req->min_rate > 0 ? req->min_rate : 1L);
-    SET(CURLOPT_LOW_SPEED_TIME, (s3->request_timeout_ms + 999) / 1000);
+    /* a slow answer has the idle check of progress_cb instead */
+    SET(CURLOPT_LOW_SPEED_LIMIT, req->slow_answer ? 0L : req->min_rate > 0 ? req->min_rate : 1L);
+    SET(CURLOPT_LOW_SPEED_TIME, req->slow_answer ? 0L : (s3->request_timeout_ms + 999) / 1000);
     SET(CURLOPT_TCP_KEEPALIVE, 1L);
     SET(CURLOPT_PROTOCOLS_STR, "http,https");
     SET(CURLOPT_USERAGENT, "redis-archiver");
@@ -314,7 +330,7 @@ int ra_s3_xfer_setup(ra_s3 *s3, ra_s3_xfer *x, const ra_s3_req *req, ra_err *err
         SET(CURLOPT_CLOSESOCKETDATA, &s3->easy_fd);
         x->quickack_fd = &s3->easy_fd;
     }
-    if (x->cancel || x->deadline_ms > 0) {
+    if (x->cancel || x->deadline_ms > 0 || x->idle_ms > 0) {
         SET(CURLOPT_XFERINFOFUNCTION, progress_cb);
         SET(CURLOPT_XFERINFODATA, x);
         SET(CURLOPT_NOPROGRESS, 0L);
@@ -471,6 +487,17 @@ int ra_s3_xfer_result(ra_s3 *s3, ra_s3_xfer *x, CURLcode rc, int attempt, long *
     if (x->cancelled) return ra_err_set(err, RA_E_CANCELLED, "s3: %s %s'%s': cancelled", req->method, what, subject);
     if (x->timed_out)
         return ra_err_set(err, RA_E_STORE, "s3: %s %s'%s': no answer in time, giving up", req->method, what, subject);
+    if (x->idled) {
+        /* a silent peer: like a low-speed timeout, retried */
+        ra_err_set(err, RA_E_STORE, "s3: %s %s'%s': nothing received for %ld s", req->method, what, subject,
+                   (x->idle_ms + 999) / 1000);
+        if (x->delivered == 0 && attempt < s3->max_attempts) {
+            *retry_ms = backoff_ms(s3, attempt);
+            ra_log_warn(s3->log, "s3.retry", "%s; attempt %d of %d in %ld ms", err ? err->msg : "", attempt + 1,
+                        s3->max_attempts, *retry_ms);
+        }
+        return -1;
+    }
     if (rc != CURLE_OK) {
         if (x->too_big)
             return ra_err_set(err, RA_E_STORE, "s3: %s %s'%s': answer larger than %zu bytes", req->method, what,
@@ -576,9 +603,9 @@ int ra_s3_request(ra_s3 *s3, const ra_s3_req *req, ra_s3_resp *resp, ra_err *err
     }
     /* Started after a cancel: cleanup, which must run, but briefly. Otherwise the cancel aborts
      * it, and the whole call (retries included) has a budget, except a streamed GET, which may
-     * rightly take long and whose stalls the low-speed timeout ends. */
+     * rightly take long and whose stalls the low-speed timeout ends, and a slow answer (its idle check). */
     int cleanup = s3->cancel && *s3->cancel;
-    long budget = cleanup ? s3->cleanup_timeout_ms : req->write ? 0 : s3->total_timeout_ms;
+    long budget = cleanup ? s3->cleanup_timeout_ms : req->write || req->slow_answer ? 0 : s3->total_timeout_ms;
     x.cancel = cleanup ? NULL : s3->cancel;
     x.deadline_ms = budget > 0 ? ra_s3_now_ms() + budget : 0;
     for (int attempt = 1;; attempt++) {

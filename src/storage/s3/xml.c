@@ -73,6 +73,8 @@ time_t ra_s3xml_parse_time(const char *s) {
 
 int ra_s3xml_parse_error(const char *body, size_t len, ra_s3xml_error *e) {
     memset(e, 0, sizeof(*e));
+    /* whitespace may come first (a slow Complete that failed after its 200 was sent): an error still */
+    while (body != NULL && len > 0 && (*body == ' ' || *body == '\t' || *body == '\r' || *body == '\n')) body++, len--;
     if (body == NULL || len == 0) return 0;
     xmlDocPtr doc = parse(body, len);
     if (doc == NULL) return -1;
