@@ -63,6 +63,12 @@ static ra_s3 *peer_client(const s3peer *p, const ra_log *log) {
     return s3;
 }
 
+static long long mono_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 #define XML "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
 #define ERR(code) XML "<Error><Code>" code "</Code><Message></Message><RequestId>req-" code "</RequestId></Error>"
 
@@ -113,6 +119,45 @@ static void test_retries_are_bounded(void **state) {
     ra_s3_delete_object(s3, "k", &err);
     s3peer_stop(&p);
     ra_s3_free(s3);
+}
+
+/* 501 NotImplemented is final at once (a store without the call); SlowDown and 503 wait longer, and at least the
+ * Retry-After the server names (seconds). */
+static void test_throttling_and_not_implemented(void **state) {
+    (void)state;
+    static const s3peer_step steps[] = {
+        {501, NULL, ERR("NotImplemented")},
+        {503, "Retry-After: 3\r\n", ERR("SlowDown")},
+        {200, NULL, ""},
+        {503, NULL, ERR("SlowDown")},
+        {200, NULL, ""},
+    };
+    s3peer p;
+    s3peer_start(&p, steps, 5);
+    logbuf lb;
+    log_open(&lb);
+    ra_s3 *s3 = peer_client(&p, &lb.log);
+    ra_err err = {0};
+    assert_int_equal(ra_s3_check_bucket(s3, &err), -1);
+    assert_int_equal(p.served, 1);
+    assert_non_null(strstr(err.msg, "501 NotImplemented"));
+    long long t0 = mono_ms();
+    if (ra_s3_put_object(s3, "k", "x", 1, NULL, NULL, 0, &err) < 0) fail_msg("%s", err.msg);
+    long long waited = mono_ms() - t0;
+    assert_int_equal(p.served, 3);
+    assert_true(waited >= 3000);
+    t0 = mono_ms();
+    if (ra_s3_put_object(s3, "k", "x", 1, NULL, NULL, 0, &err) < 0) fail_msg("%s", err.msg);
+    waited = mono_ms() - t0;
+    assert_true(waited >= 500); /* the throttling backoff starts at 1 s, jittered down to half */
+    assert_int_equal(p.served, 5);
+    s3peer_stop(&p);
+    ra_s3_free(s3);
+    fflush(lb.log.out);
+    assert_non_null(strstr(lb.text, "503 SlowDown"));
+    assert_non_null(strstr(lb.text, "attempt 2 of 3 in 3000 ms"));
+    assert_null(strstr(lb.text, "NotImplemented (request id req-NotImplemented); attempt"));
+    log_close(&lb);
 }
 
 static void test_client_errors_fail_at_once(void **state) {
@@ -376,12 +421,6 @@ static ra_s3 *patient_client(const s3peer *p, const ra_log *log) {
     ra_s3 *s3 = ra_s3_new(&c, &err);
     assert_non_null(s3);
     return s3;
-}
-
-static long long mono_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void test_complete_slow_answer_waited_for(void **state) {
@@ -1159,6 +1198,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_retry_then_success),
         cmocka_unit_test(test_retries_are_bounded),
+        cmocka_unit_test(test_throttling_and_not_implemented),
         cmocka_unit_test(test_client_errors_fail_at_once),
         cmocka_unit_test(test_clock_skew_corrected_once),
         cmocka_unit_test(test_clock_from_date_header),

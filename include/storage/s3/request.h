@@ -74,6 +74,7 @@ typedef struct ra_s3_resp {
     time_t date_local;        /* our clock when that header arrived */
     time_t last_modified;
     long long content_length; /* -1 when absent */
+    long retry_after_s;       /* Retry-After in seconds (throttling answers), 0 when absent */
     ra_s3_meta *meta;         /* x-amz-meta-* (prefix stripped, lower case) */
     size_t nmeta;
 } ra_s3_resp;

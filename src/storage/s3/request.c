@@ -20,6 +20,9 @@
 
 #define BACKOFF_BASE_MS 250
 #define BACKOFF_CAP_MS 8000
+#define THROTTLE_BASE_MS 1000      /* SlowDown, 503, 429: a longer backoff, doubling to */
+#define THROTTLE_CAP_MS 20000
+#define RETRY_AFTER_CAP_MS 60000   /* a server's Retry-After is honoured up to this */
 #define SLEEP_SLICE_MS 50
 #define RA_S3_CLOCK_NOISE_S 2      /* a Date header is to the second, read up to a second later */
 #define ERROR_BODY_MAX (64 * 1024) /* only the head of an error answer is kept */
@@ -199,6 +202,12 @@ static size_t header_cb(char *line, size_t size, size_t nitems, void *ud) {
         } else if (t > 0) {
             r->last_modified = t;
         }
+    } else if (HDR("retry-after")) {
+        char *s = dup_trim(v, vl), *end = NULL;
+        long sec = s ? strtol(s, &end, 10) : 0;
+        /* seconds only; an HTTP date is ignored (the throttling backoff applies) */
+        r->retry_after_s = s && end != s && *end == '\0' && sec > 0 ? sec : 0;
+        free(s);
     } else if (HDR("content-length")) {
         char *s = dup_trim(v, vl);
         r->content_length = s ? strtoll(s, NULL, 10) : -1;
@@ -378,15 +387,26 @@ done:
     return r;
 }
 
-static long backoff_ms(ra_s3 *s3, int attempt) {
-    long d = BACKOFF_BASE_MS;
-    for (int i = 1; i < attempt && d < BACKOFF_CAP_MS; i++) d *= 2;
-    if (d > BACKOFF_CAP_MS) d = BACKOFF_CAP_MS;
+static long backoff_from(ra_s3 *s3, int attempt, long base, long cap) {
+    long d = base;
+    for (int i = 1; i < attempt && d < cap; i++) d *= 2;
+    if (d > cap) d = cap;
     /* jitter in [d/2, d]: parts failing together do not come back together */
     pthread_mutex_lock(&s3->lock);
     unsigned r = (unsigned)rand_r(&s3->seed);
     pthread_mutex_unlock(&s3->lock);
     return d / 2 + (long)(r % (unsigned)(d / 2 + 1));
+}
+
+static long backoff_ms(ra_s3 *s3, int attempt) {
+    return backoff_from(s3, attempt, BACKOFF_BASE_MS, BACKOFF_CAP_MS);
+}
+
+/* A throttled request waits longer, and at least what the server asked for in Retry-After (capped). */
+static long throttle_ms(ra_s3 *s3, int attempt, long retry_after_s) {
+    long ms = backoff_from(s3, attempt, THROTTLE_BASE_MS, THROTTLE_CAP_MS);
+    long asked = retry_after_s > RETRY_AFTER_CAP_MS / 1000 ? RETRY_AFTER_CAP_MS : retry_after_s * 1000;
+    return asked > ms ? asked : ms;
 }
 
 static int retriable_curl(CURLcode rc) {
@@ -405,6 +425,12 @@ static int retriable_curl(CURLcode rc) {
     default:
         return 0;
     }
+}
+
+static int throttle_code(const char *code) {
+    return strcmp(code, "SlowDown") == 0 || strcmp(code, "Throttling") == 0 ||
+           strcmp(code, "ThrottlingException") == 0 || strcmp(code, "RequestLimitExceeded") == 0 ||
+           strcmp(code, "TooManyRequestsException") == 0;
 }
 
 static int retriable_code(const char *code) {
@@ -560,9 +586,12 @@ int ra_s3_xfer_result(ra_s3 *s3, ra_s3_xfer *x, CURLcode rc, int attempt, long *
         ra_log_warn(s3->log, "s3.clock_skew", "local clock differs from the server's by %ld s; correcting", off);
         return -1;
     }
-    if ((status >= 500 || status == 429 || status == 408 || retriable_code(e.code)) && x->delivered == 0 &&
+    /* 501 NotImplemented (a store without the call) and 505 will not change on a retry; nor will other 4xx */
+    int server = status >= 500 && status != 501 && status != 505 && strcmp(e.code, "NotImplemented") != 0;
+    if ((server || status == 429 || status == 408 || retriable_code(e.code)) && x->delivered == 0 &&
         attempt < s3->max_attempts) {
-        *retry_ms = backoff_ms(s3, attempt);
+        int throttled = status == 503 || status == 429 || throttle_code(e.code);
+        *retry_ms = throttled ? throttle_ms(s3, attempt, x->resp.retry_after_s) : backoff_ms(s3, attempt);
         ra_log_warn(s3->log, "s3.retry", "%s; attempt %d of %d in %ld ms", err ? err->msg : "", attempt + 1,
                     s3->max_attempts, *retry_ms);
     }
