@@ -112,8 +112,9 @@ int ra_s3_list_uploads(ra_s3 *s3, const char *prefix, int (*cb)(void *ctx, const
     int r = 0;
     snprintf(mk, sizeof(mk), "%d", s3->max_keys);
     for (;;) {
-        ra_kv q[5];
+        ra_kv q[6];
         size_t nq = 0;
+        q[nq++] = (ra_kv){"encoding-type", "url"}; /* keys decoded by xml.c */
         q[nq++] = (ra_kv){"uploads", NULL};
         q[nq++] = (ra_kv){"prefix", prefix ? prefix : ""};
         if (s3->max_keys > 0) q[nq++] = (ra_kv){"max-uploads", mk};
