@@ -93,8 +93,10 @@ int ra_s3_head_object(ra_s3 *s3, const char *key, ra_s3_head *head, ra_err *err)
 int ra_s3_delete_object(ra_s3 *s3, const char *key, ra_err *err);
 /* DeleteObjects in batches of <= 1000. */
 int ra_s3_delete_objects(ra_s3 *s3, const char *const *keys, size_t n, ra_err *err);
-/* HeadBucket: RA_E_STORE with a clear message when the bucket is missing or access is denied. */
+/* HeadBucket: RA_E_STORE with a clear message when the bucket is missing or access is denied.
+ * ra_s3_check_prefix lists nothing but inside prefix (least privilege: no bucket-root listing). */
 int ra_s3_check_bucket(ra_s3 *s3, ra_err *err);
+int ra_s3_check_prefix(ra_s3 *s3, const char *prefix, ra_err *err);
 
 /* ListObjectsV2 over all pages; cb returns 0 to go on, -1 to stop with err set. */
 int ra_s3_list(ra_s3 *s3, const char *prefix,
