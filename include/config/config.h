@@ -17,6 +17,8 @@
 #define RA_CONFIG_VALUE_MAX 4000  /* bytes of any one value */
 #define RA_RETENTION_DAYS_MAX 3650  /* retention-days and retention --days */
 
+#define RA_PATH_STYLE_AUTO 2 /* path-style auto: ra_s3_config.path_style RA_S3_PATH_STYLE_AUTO */
+
 typedef enum ra_config_log_format {
     RA_CONFIG_LOG_AUTO,  /* text on a terminal, JSON lines otherwise */
     RA_CONFIG_LOG_TEXT,
@@ -59,7 +61,7 @@ typedef struct ra_config {
                                 by ra_config_load (NULL only before it) */
     char *bucket;            /* NULL = not set: see ra_config_require_bucket */
     char *prefix;            /* "" or ends with '/'; never NULL */
-    int path_style;
+    int path_style;          /* 0 no (virtual-hosted), 1 yes, RA_PATH_STYLE_AUTO: chosen by the s3 client */
     long long part_size;     /* bytes, 5 MiB .. 5 GiB */
     int concurrency;         /* parts in flight, 1..64 */
     int part_checksum;       /* auto, sha256, md5, none: the order of ra_upload_checksum */

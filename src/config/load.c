@@ -177,7 +177,9 @@ int ra_config_load(ra_config *c, int argc, char **argv, const char *const *value
             v = eq + 1;
         } else if (ra_config_opts[k].type == T_BOOL) {
             v = negated ? "no" : "yes";
-            if (!negated && i + 1 < argc && is_bool_word(argv[i + 1])) v = argv[++i];
+            if (!negated && i + 1 < argc &&
+                (is_bool_word(argv[i + 1]) || (ra_config_opts[k].choices && strcasecmp(argv[i + 1], "auto") == 0)))
+                v = argv[++i];
         } else {
             if (i + 1 >= argc) {
                 ra_err_set(err, RA_E_USAGE, "--%s needs a value", ra_config_opts[k].name);

@@ -3,6 +3,7 @@
 # inside <prefix> (object keys under it, listings with prefix=<prefix>...), so an IAM policy that allows
 # s3:ListBucket only with that s3:prefix, and object actions only on <bucket>/<prefix>*, is enough (README,
 # "Stores"). retention adds only the bucket's lifecycle configuration (?lifecycle), which AWS keeps per bucket.
+# Also: path-style auto on an IP endpoint, and the hint when virtual-hosted addressing cannot resolve.
 # Requests are seen by tests/helpers/faultproxy.py in front of the store.
 set -u
 . "$(dirname "$0")/../harness/lib.sh" || exit 1
@@ -57,6 +58,16 @@ if [ "$n" -gt 5 ] && [ -z "$bad" ]; then ra_ok "backup, list, status, verify, ur
     ra_fail "backup, list, status, verify, url: all requests inside '$PREFIX'" "$bad"; fi
 if grep -q "prefix=$ENC_PREFIX" "$T/log"; then ra_ok "the bucket check lists under the prefix"; else
     ra_fail "the bucket check lists under the prefix" "$(head -5 "$T/log")"; fi
+
+# path-style auto (the default) on an IP endpoint addresses the bucket path-style; no (virtual-hosted) cannot
+# resolve <bucket>.127.0.0.1 and says what to set
+rc=0
+fc_run "$T/out" "$T/err" list --path-style auto || rc=$?
+fc_assert_rc "path-style auto on an IP endpoint" 0 $rc "$T/err"
+rc=0
+FC_TIMEOUT=60 fc_run "$T/out" "$T/err" list --path-style no || rc=$?
+fc_assert_rc "path-style no on an IP endpoint fails" 4 $rc "$T/err"
+fc_one_error "path-style no on an IP endpoint says what to set" "$T/err" "set path-style yes"
 
 # retention: the lifecycle configuration is the bucket's (documented); nothing else outside
 fp_reset

@@ -100,7 +100,7 @@ static void test_defaults(void **state) {
     assert_null(c.region);
     assert_null(c.bucket);
     assert_string_equal(c.prefix, "redis-archiver/");
-    assert_int_equal(c.path_style, 0);
+    assert_int_equal(c.path_style, RA_PATH_STYLE_AUTO); /* the default: chosen by endpoint and bucket */
     assert_int_equal(c.part_size, 16 * MIB);
     assert_int_equal(c.concurrency, 4);
     assert_int_equal(c.retention_days, 7);
@@ -709,6 +709,38 @@ static void test_env_errors(void **state) {
     unsetenv("REDISCLI_AUTH");
 }
 
+/* path-style: yes/no as any boolean, or auto (the default); a bare flag still means yes */
+static void test_path_style_auto(void **state) {
+    (void)state;
+    ra_config c;
+    ra_config_init(&c);
+    ra_err err = {0};
+    assert_int_equal(c.path_style, RA_PATH_STYLE_AUTO);
+    assert_int_equal(ra_config_set(&c, "path-style", "off", RA_ORIGIN_FILE, 1, "f", &err), 0);
+    assert_int_equal(c.path_style, 0);
+    assert_int_equal(ra_config_set(&c, "path-style", "AUTO", RA_ORIGIN_FILE, 1, "f", &err), 0);
+    assert_int_equal(c.path_style, RA_PATH_STYLE_AUTO);
+    assert_int_equal(ra_config_set(&c, "path-style", "yes", RA_ORIGIN_FILE, 1, "f", &err), 0);
+    assert_int_equal(c.path_style, 1);
+    assert_int_equal(ra_config_set(&c, "path-style", "maybe", RA_ORIGIN_FILE, 1, "f", &err), -1);
+    assert_string_equal(err.msg, "f: invalid value 'maybe' (use yes, no or auto)");
+    assert_int_equal(ra_config_set(&c, "sweep", "auto", RA_ORIGIN_FILE, 1, "f", &err), -1); /* only path-style */
+    ra_config_clear(&c);
+    int nrest;
+    char **rest;
+    const char *a1[] = {"--path-style", "auto", "list", NULL};
+    ra_config_init(&c);
+    if (load(&c, a1, &nrest, &rest, &err) != 0) fail_msg("%s", err.msg);
+    assert_int_equal(c.path_style, RA_PATH_STYLE_AUTO);
+    assert_int_equal(nrest, 1);
+    ra_config_clear(&c);
+    const char *a2[] = {"--path-style", "list", NULL};
+    ra_config_init(&c);
+    if (load(&c, a2, &nrest, &rest, &err) != 0) fail_msg("%s", err.msg);
+    assert_int_equal(c.path_style, 1);
+    ra_config_clear(&c);
+}
+
 static void test_flags_and_rest(void **state) {
     (void)state;
     ra_config c;
@@ -1169,6 +1201,7 @@ int main(void) {
         cmocka_unit_test_setup(test_source_lists, setup),
         cmocka_unit_test_setup(test_precedence, setup),
         cmocka_unit_test_setup(test_env_errors, setup),
+        cmocka_unit_test_setup(test_path_style_auto, setup),
         cmocka_unit_test_setup(test_flags_and_rest, setup),
         cmocka_unit_test_setup(test_source_password, setup),
         cmocka_unit_test_setup(test_print_round_trip, setup),

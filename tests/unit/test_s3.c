@@ -160,6 +160,32 @@ static void test_throttling_and_not_implemented(void **state) {
     log_close(&lb);
 }
 
+/* path-style auto on an IP endpoint is path-style; virtual-hosted there fails to resolve, and says what to set */
+static void test_path_style_auto_and_dns_hint(void **state) {
+    (void)state;
+    static const s3peer_step steps[] = {{200, NULL, ""}};
+    s3peer p;
+    s3peer_start(&p, steps, 1);
+    char ep[64];
+    snprintf(ep, sizeof(ep), "http://127.0.0.1:%d", p.port);
+    ra_s3_credentials cr = {ak, sk, NULL, 0};
+    ra_s3_config c = {.endpoint = ep, .region = "us-east-1", .bucket = "bkt", .path_style = RA_S3_PATH_STYLE_AUTO,
+                      .credentials = &cr, .max_attempts = 1, .request_timeout_ms = 5000};
+    ra_err err = {0};
+    ra_s3 *s3 = ra_s3_new(&c, &err);
+    assert_non_null(s3);
+    if (ra_s3_put_object(s3, "k", "x", 1, NULL, NULL, 0, &err) < 0) fail_msg("%s", err.msg);
+    assert_non_null(strstr(p.requests[0], "PUT /bkt/k HTTP/1.1"));
+    ra_s3_free(s3);
+    s3peer_stop(&p);
+    c.path_style = 0; /* bkt.127.0.0.1 */
+    s3 = ra_s3_new(&c, &err);
+    assert_non_null(s3);
+    assert_int_equal(ra_s3_put_object(s3, "k", "x", 1, NULL, NULL, 0, &err), -1);
+    assert_non_null(strstr(err.msg, "set path-style yes"));
+    ra_s3_free(s3);
+}
+
 static void test_client_errors_fail_at_once(void **state) {
     (void)state;
     static const s3peer_step steps[] = {
@@ -1199,6 +1225,7 @@ int main(void) {
         cmocka_unit_test(test_retry_then_success),
         cmocka_unit_test(test_retries_are_bounded),
         cmocka_unit_test(test_throttling_and_not_implemented),
+        cmocka_unit_test(test_path_style_auto_and_dns_hint),
         cmocka_unit_test(test_client_errors_fail_at_once),
         cmocka_unit_test(test_clock_skew_corrected_once),
         cmocka_unit_test(test_clock_from_date_header),

@@ -18,7 +18,8 @@ struct ra_s3 {
     ra_s3_endpoint ep;
     char *region;
     char *bucket;
-    int path_style;
+    int path_style;        /* 0 or 1: auto is resolved by ra_s3_new */
+    int custom_endpoint;   /* the endpoint was given (not AWS's for the region) */
     char *ca_file;
     int insecure;
     ra_s3_cred_chain *creds; /* thread-safe: read with ra_s3_cred_chain_get */

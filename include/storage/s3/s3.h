@@ -16,13 +16,16 @@
 
 typedef struct ra_s3 ra_s3;
 
+#define RA_S3_PATH_STYLE_AUTO 2
+
 typedef struct ra_s3_config {
     const char *endpoint;        /* "https://s3.amazonaws.com", "http://127.0.0.1:17480"; NULL: AWS
-                                    for the region (https://s3.<region>.amazonaws.com) */
+                                    for the region (https://s3.<region>.amazonaws.com, .com.cn for cn-*) */
     const char *region;          /* NULL: RA_S3_REGION_DEFAULT. The environment is not read here:
                                     the configuration resolves AWS_REGION and friends */
     const char *bucket;
-    int path_style;              /* 1: http://host/bucket/key, 0: http://bucket.host/key */
+    int path_style;              /* 1: http://host/bucket/key, 0: http://bucket.host/key,
+                                    RA_S3_PATH_STYLE_AUTO: ra_s3_endpoint_path_style_auto */
     const char *ca_file;         /* extra CA bundle; NULL = system */
     int insecure;                /* 1: do not verify TLS certificates (warns) */
     const ra_s3_credentials *credentials; /* copied; NULL: ra_s3_credentials_load */

@@ -46,6 +46,8 @@ ra_s3 *ra_s3_new(const ra_s3_config *config, ra_err *err) {
     if ((config->endpoint ? ra_s3_endpoint_parse(&s3->ep, config->endpoint, err)
                           : ra_s3_endpoint_aws(&s3->ep, s3->region, err)) < 0)
         goto fail;
+    s3->custom_endpoint = config->endpoint != NULL;
+    if (s3->path_style == RA_S3_PATH_STYLE_AUTO) s3->path_style = ra_s3_endpoint_path_style_auto(&s3->ep, s3->bucket);
     if (config->credentials) {
         if ((s3->creds = ra_s3_cred_chain_fixed(config->credentials, err)) == NULL) goto fail;
     } else {

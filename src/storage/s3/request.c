@@ -534,6 +534,10 @@ int ra_s3_xfer_result(ra_s3 *s3, ra_s3_xfer *x, CURLcode rc, int attempt, long *
                                     strstr(x->errbuf, "self signed"))
                                ? " (a private CA? give its certificate with s3-ca-file)"
                                : "";
+        /* <bucket>.<host> does not resolve where the endpoint is an address or a store of one's own */
+        if (rc == CURLE_COULDNT_RESOLVE_HOST && !s3->path_style && !req->no_bucket &&
+            (ra_s3_endpoint_is_ip(&s3->ep) || (s3->custom_endpoint && !ra_s3_endpoint_is_aws(&s3->ep))))
+            hint = " (the bucket is addressed as a host name, virtual-hosted: set path-style yes, or auto)";
         ra_err_set(err, RA_E_STORE, "s3: %s %s'%s': %s%s", req->method, what, subject,
                    x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc), hint);
         if (retriable_curl(rc) && x->delivered == 0 && attempt < s3->max_attempts) {
