@@ -57,7 +57,8 @@ typedef struct ra_config {
     char *endpoint;          /* S3 endpoint URL; unset: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL (filled by
                                 ra_config_load), else NULL = AWS for the region */
     char *public_endpoint;   /* endpoint presigned URLs are signed for; NULL = endpoint */
-    char *region;            /* unset: AWS_REGION, AWS_DEFAULT_REGION, else RA_S3_REGION_DEFAULT, filled
+    char *region;            /* unset: AWS_REGION, AWS_DEFAULT_REGION, the AWS config file's profile,
+                                else RA_S3_REGION_DEFAULT, filled
                                 by ra_config_load (NULL only before it) */
     char *bucket;            /* NULL = not set: see ra_config_require_bucket */
     char *prefix;            /* "" or ends with '/'; never NULL */
@@ -154,7 +155,8 @@ int ra_config_load_file(ra_config *c, const char *path, ra_err *err);
 int ra_config_load_env(ra_config *c, ra_err *err);
 
 /* What other tools' variables fill when nothing above set it: region from AWS_REGION, else
- * AWS_DEFAULT_REGION, else RA_S3_REGION_DEFAULT; endpoint from AWS_ENDPOINT_URL_S3, else
+ * AWS_DEFAULT_REGION, else the `region` of the active profile (AWS_PROFILE, else default) in the AWS
+ * config file (AWS_CONFIG_FILE, else ~/.aws/config), else RA_S3_REGION_DEFAULT; endpoint from AWS_ENDPOINT_URL_S3, else
  * AWS_ENDPOINT_URL; redis_password from REDISCLI_AUTH. Values are checked like the keys' own
  * (errors name the variable). Empty variables count as unset. Part of ra_config_load. */
 int ra_config_load_ambient(ra_config *c, ra_err *err);

@@ -57,7 +57,10 @@ const opt ra_config_opts[RA_CONFIG_NKEYS] = {
         "endpoint that download links are signed for, when clients reach S3 by another address",
         "Empty: the endpoint above.", "https://s3.example.com", NULL, check_http_url, OPT_URL},
     [RA_KEY_REGION] = {"region", T_STR, F(region), "", 0, 0, "NAME",
-        "S3 region; empty: AWS_REGION / AWS_DEFAULT_REGION, else us-east-1", NULL, "us-east-1",
+        "S3 region; empty: AWS_REGION / AWS_DEFAULT_REGION, the AWS config file, else us-east-1",
+        "The AWS config file is AWS_CONFIG_FILE, else ~/.aws/config: the region of the profile\n"
+        "AWS_PROFILE names, else of the default profile. A bucket in another region is found anyway:\n"
+        "the store names its region and requests are signed again for it.", "us-east-1",
         NULL, check_region, 0},
     [RA_KEY_BUCKET] = {"bucket", T_STR, F(bucket), "", 0, 0, "NAME",
         "S3 bucket for backups; required by every command that touches S3", NULL, "my-backups",

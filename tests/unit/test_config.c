@@ -34,6 +34,8 @@ static void clear_env(void) {
     unsetenv("AWS_ENDPOINT_URL_S3");
     unsetenv("AWS_ENDPOINT_URL");
     unsetenv("REDISCLI_AUTH");
+    unsetenv("AWS_PROFILE");
+    setenv("AWS_CONFIG_FILE", "/dev/null", 1); /* not this machine's ~/.aws/config */
     setenv("REDIS_ARCHIVER_CONFIG", empty_conf, 1);
 }
 
@@ -1081,6 +1083,43 @@ static void test_ambient(void **state) {
     assert_int_equal(err.code, RA_E_USAGE);
     assert_non_null(strstr(err.msg, "AWS_REGION"));
     ra_config_clear(&c);
+
+    /* no variable: the region of the active profile in the AWS config file (as the SDKs read it) */
+    unsetenv("AWS_REGION");
+    unsetenv("AWS_DEFAULT_REGION");
+    char *aws = write_temp("# comment\n[default]\nregion = eu-central-1\ns3 =\n  region = nested-ignored\n"
+                           "[profile prod]\noutput=json\nREGION=ap-northeast-2 \n[prod]\nregion = not-this\n");
+    setenv("AWS_CONFIG_FILE", aws, 1);
+    ra_config_init(&c);
+    if (load(&c, argv, &nrest, &rest, &err) != 0) fail_msg("%s", err.msg);
+    assert_string_equal(c.region, "eu-central-1");
+    assert_int_equal(c.origin[RA_KEY_REGION], RA_ORIGIN_AMBIENT);
+    assert_string_equal(c.origin_var[RA_KEY_REGION], "AWS_CONFIG_FILE, profile default");
+    out = printed(&c);
+    assert_non_null(strstr(out, "# AWS_CONFIG_FILE, profile default\n"));
+    free(out);
+    ra_config_clear(&c);
+    setenv("AWS_PROFILE", "prod", 1);
+    ra_config_init(&c);
+    if (load(&c, argv, &nrest, &rest, &err) != 0) fail_msg("%s", err.msg);
+    assert_string_equal(c.region, "ap-northeast-2");
+    assert_string_equal(c.origin_var[RA_KEY_REGION], "AWS_CONFIG_FILE, profile of AWS_PROFILE");
+    ra_config_clear(&c);
+    setenv("AWS_PROFILE", "none-such", 1);
+    ra_config_init(&c);
+    if (load(&c, argv, &nrest, &rest, &err) != 0) fail_msg("%s", err.msg);
+    assert_string_equal(c.region, RA_S3_REGION_DEFAULT);
+    assert_int_equal(c.origin[RA_KEY_REGION], RA_ORIGIN_DEFAULT);
+    ra_config_clear(&c);
+    /* a variable wins over the file */
+    unsetenv("AWS_PROFILE");
+    setenv("AWS_DEFAULT_REGION", "sa-east-1", 1);
+    ra_config_init(&c);
+    if (load(&c, argv, &nrest, &rest, &err) != 0) fail_msg("%s", err.msg);
+    assert_string_equal(c.region, "sa-east-1");
+    ra_config_clear(&c);
+    unlink(aws);
+    free(aws);
     clear_env();
 }
 
