@@ -186,6 +186,54 @@ static void test_path_style_auto_and_dns_hint(void **state) {
     ra_s3_free(s3);
 }
 
+/* A bucket in another region: the store names it (x-amz-bucket-region, or <Region>), the request is signed again
+ * for it, and so is every later one; said once. Refused again, the error says which region to set. */
+static void test_region_from_redirect(void **state) {
+    (void)state;
+    static const s3peer_step steps[] = {
+        {301, "x-amz-bucket-region: eu-west-1\r\n",
+         XML "<Error><Code>PermanentRedirect</Code><Message>The bucket you are attempting to access must be addressed "
+             "using the specified endpoint.</Message><Endpoint>bkt.s3.eu-west-1.amazonaws.com</Endpoint></Error>"},
+        {200, NULL, ""},
+        {200, NULL, ""},
+    };
+    s3peer p;
+    s3peer_start(&p, steps, 3);
+    logbuf lb;
+    log_open(&lb);
+    ra_s3 *s3 = peer_client(&p, &lb.log);
+    ra_err err = {0};
+    if (ra_s3_check_bucket(s3, &err) < 0) fail_msg("%s", err.msg);
+    if (ra_s3_put_object(s3, "k", "x", 1, NULL, NULL, 0, &err) < 0) fail_msg("%s", err.msg);
+    assert_int_equal(p.served, 3);
+    assert_non_null(strstr(p.requests[0], "/us-east-1/s3/aws4_request"));
+    assert_non_null(strstr(p.requests[1], "/eu-west-1/s3/aws4_request"));
+    assert_non_null(strstr(p.requests[2], "/eu-west-1/s3/aws4_request"));
+    s3peer_stop(&p);
+    ra_s3_free(s3);
+    fflush(lb.log.out);
+    const char *said = strstr(lb.text, "bucket 'bkt' is in region 'eu-west-1', not 'us-east-1'");
+    assert_non_null(said);
+    assert_null(strstr(said + 30, "is in region")); /* once */
+    log_close(&lb);
+
+    /* <Region> in the body of AuthorizationHeaderMalformed; refused again: what to set */
+    static const s3peer_step again[] = {
+        {400, NULL, XML "<Error><Code>AuthorizationHeaderMalformed</Code><Message>the region 'us-east-1' is wrong; "
+                        "expecting 'ap-south-1'</Message><Region>ap-south-1</Region></Error>"},
+        {400, "x-amz-bucket-region: ap-south-1\r\n", XML "<Error><Code>AuthorizationHeaderMalformed</Code></Error>"},
+    };
+    s3peer_start(&p, again, 2);
+    s3 = peer_client(&p, NULL);
+    assert_int_equal(ra_s3_check_bucket(s3, &err), -1);
+    assert_int_equal(p.served, 2);
+    assert_non_null(strstr(p.requests[1], "/ap-south-1/s3/aws4_request"));
+    assert_non_null(strstr(err.msg, "400 AuthorizationHeaderMalformed"));
+    assert_non_null(strstr(err.msg, "the bucket is in region 'ap-south-1': set region ap-south-1"));
+    s3peer_stop(&p);
+    ra_s3_free(s3);
+}
+
 static void test_client_errors_fail_at_once(void **state) {
     (void)state;
     static const s3peer_step steps[] = {
@@ -1226,6 +1274,7 @@ int main(void) {
         cmocka_unit_test(test_retries_are_bounded),
         cmocka_unit_test(test_throttling_and_not_implemented),
         cmocka_unit_test(test_path_style_auto_and_dns_hint),
+        cmocka_unit_test(test_region_from_redirect),
         cmocka_unit_test(test_client_errors_fail_at_once),
         cmocka_unit_test(test_clock_skew_corrected_once),
         cmocka_unit_test(test_clock_from_date_header),

@@ -20,6 +20,11 @@ struct ra_s3 {
     char *bucket;
     int path_style;        /* 0 or 1: auto is resolved by ra_s3_new */
     int custom_endpoint;   /* the endpoint was given (not AWS's for the region) */
+    /* the region (and AWS endpoint) the store named once in a redirect: region and ep are replaced under
+     * lock, once; what they replaced is kept until ra_s3_free (another thread may still read it) */
+    int region_learned;
+    char *old_region;
+    ra_s3_endpoint old_ep;
     char *ca_file;
     int insecure;
     ra_s3_cred_chain *creds; /* thread-safe: read with ra_s3_cred_chain_get */
@@ -76,6 +81,7 @@ typedef struct ra_s3_resp {
     time_t last_modified;
     long long content_length; /* -1 when absent */
     long retry_after_s;       /* Retry-After in seconds (throttling answers), 0 when absent */
+    char bucket_region[64];   /* x-amz-bucket-region, "" when absent */
     ra_s3_meta *meta;         /* x-amz-meta-* (prefix stripped, lower case) */
     size_t nmeta;
 } ra_s3_resp;
@@ -95,6 +101,7 @@ typedef struct ra_s3_xfer {
     int oom;
     int skew_retried;     /* RequestTimeTooSkewed already corrected once */
     int token_refreshed;  /* ExpiredToken already answered by new credentials once (kept like skew_retried) */
+    int region_retried;   /* signed again for the region a redirect named (kept like skew_retried) */
     unsigned cred_gen;    /* the generation of the credentials this attempt was signed with */
     ra_err werr;
     char errbuf[CURL_ERROR_SIZE];

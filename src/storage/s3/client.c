@@ -72,7 +72,9 @@ void ra_s3_free(ra_s3 *s3) {
     if (s3->easy) curl_easy_cleanup(s3->easy);
     ra_s3_cred_chain_free(s3->creds);
     ra_s3_endpoint_clear(&s3->ep);
+    ra_s3_endpoint_clear(&s3->old_ep);
     free(s3->region);
+    free(s3->old_region);
     free(s3->bucket);
     free(s3->ca_file);
     pthread_mutex_destroy(&s3->lock);

@@ -202,6 +202,10 @@ static size_t header_cb(char *line, size_t size, size_t nitems, void *ud) {
         } else if (t > 0) {
             r->last_modified = t;
         }
+    } else if (HDR("x-amz-bucket-region")) {
+        char *s = dup_trim(v, vl);
+        snprintf(r->bucket_region, sizeof(r->bucket_region), "%s", s ? s : "");
+        free(s);
     } else if (HDR("retry-after")) {
         char *s = dup_trim(v, vl), *end = NULL;
         long sec = s ? strtol(s, &end, 10) : 0;
@@ -258,7 +262,7 @@ static int add_raw(struct curl_slist **list, const char *line) {
 
 int ra_s3_xfer_setup(ra_s3 *s3, ra_s3_xfer *x, const ra_s3_req *req, ra_err *err) {
     CURL *h = x->easy;
-    int skew = x->skew_retried, refreshed = x->token_refreshed;
+    int skew = x->skew_retried, refreshed = x->token_refreshed, moved = x->region_retried;
     ra_s3_xfer_clear(x);
     x->req = req;
     x->body_pos = x->delivered = 0;
@@ -269,6 +273,7 @@ int ra_s3_xfer_setup(ra_s3 *s3, ra_s3_xfer *x, const ra_s3_req *req, ra_err *err
     x->seen_dl = x->seen_ul = 0;
     x->skew_retried = skew;
     x->token_refreshed = refreshed;
+    x->region_retried = moved;
     x->errbuf[0] = '\0';
     ra_err_clear(&x->werr);
     x->resp.content_length = -1;
@@ -278,15 +283,18 @@ int ra_s3_xfer_setup(ra_s3 *s3, ra_s3_xfer *x, const ra_s3_req *req, ra_err *err
     ra_s3_credentials cr = {0};
     int r = -1;
     if (ra_s3_cred_chain_get(s3->creds, &cr, &x->cred_gen, err) < 0) return -1;
-    if (ra_s3_endpoint_address(&s3->ep, req->no_bucket ? NULL : s3->bucket, s3->path_style, req->key, &host,
-                               &path) < 0)
-        goto oom;
-    if ((epath = ra_sigv4_uri_encode(path, 1)) == NULL) goto oom;
-    if ((query = ra_sigv4_canonical_query(req->query, req->nquery)) == NULL) goto oom;
-    if (asprintf(&x->url, "%s://%s%s%s%s", s3->ep.scheme, host, epath, *query ? "?" : "", query) < 0) {
+    char region[64];
+    /* region and endpoint may be replaced by a redirect (ra_s3_learn_region) */
+    pthread_mutex_lock(&s3->lock);
+    snprintf(region, sizeof(region), "%s", s3->region);
+    int ok = ra_s3_endpoint_address(&s3->ep, req->no_bucket ? NULL : s3->bucket, s3->path_style, req->key, &host,
+                                    &path) == 0;
+    if (ok && (epath = ra_sigv4_uri_encode(path, 1)) != NULL &&
+        (query = ra_sigv4_canonical_query(req->query, req->nquery)) != NULL &&
+        asprintf(&x->url, "%s://%s%s%s%s", s3->ep.scheme, host, epath, *query ? "?" : "", query) < 0)
         x->url = NULL;
-        goto oom;
-    }
+    pthread_mutex_unlock(&s3->lock);
+    if (x->url == NULL) goto oom;
     ra_sigv4_amz_date(time(NULL) + ra_s3_clock_offset(s3), date);
     const char *payload = req->payload_hash ? req->payload_hash : RA_SIGV4_UNSIGNED;
     size_t nh = 0;
@@ -296,7 +304,7 @@ int ra_s3_xfer_setup(ra_s3 *s3, ra_s3_xfer *x, const ra_s3_req *req, ra_err *err
     hs[nh++] = (ra_kv){"x-amz-content-sha256", payload};
     if (cr.session_token) hs[nh++] = (ra_kv){"x-amz-security-token", cr.session_token};
     for (size_t i = 0; i < req->nheaders; i++) hs[nh++] = req->headers[i];
-    ra_sigv4_signer sg = {cr.access_key, cr.secret_key, cr.session_token, s3->region, "s3", date};
+    ra_sigv4_signer sg = {cr.access_key, cr.secret_key, cr.session_token, region, "s3", date};
     ra_sigv4_request sreq = {req->method, path, req->query, req->nquery, hs, nh, payload};
     if ((auth = ra_sigv4_authorization(&sg, &sreq)) == NULL) {
         ra_err_set(err, RA_E_INTERNAL, "s3: cannot sign request (out of memory or a failed hash)");
@@ -497,6 +505,38 @@ static void learn_clock(ra_s3 *s3, const ra_s3_resp *r) {
                                      "ages use the store's", off);
 }
 
+/* The bucket lives in another region than the one signed for (AWS: 301 PermanentRedirect, 400
+ * AuthorizationHeaderMalformed, with x-amz-bucket-region): sign for that one from now on, and on AWS's
+ * endpoints go to that region's endpoint, as the AWS SDKs do. Once per client, said once. 0 when taken. */
+static int learn_region(ra_s3 *s3, const char *named) {
+    int r = -1;
+    char was[64];
+    pthread_mutex_lock(&s3->lock);
+    snprintf(was, sizeof(was), "%s", s3->region);
+    if (!s3->region_learned && strcmp(named, s3->region) != 0) {
+        ra_s3_endpoint ep = {0};
+        char *region = strdup(named);
+        int move = !s3->custom_endpoint || ra_s3_endpoint_is_aws(&s3->ep);
+        if (region != NULL && (!move || ra_s3_endpoint_aws(&ep, region, NULL) == 0)) {
+            s3->region_learned = 1;
+            s3->old_region = s3->region;
+            s3->region = region;
+            if (move) {
+                s3->old_ep = s3->ep;
+                s3->ep = ep;
+            }
+            r = 0;
+        } else {
+            free(region);
+        }
+    }
+    pthread_mutex_unlock(&s3->lock);
+    if (r == 0)
+        ra_log_warn(s3->log, "s3.region", "bucket '%s' is in region '%s', not '%s': signing for '%s' (set region %s "
+                                          "to go there at once)", s3->bucket, named, was, named, named);
+    return r;
+}
+
 int ra_s3_xfer_result(ra_s3 *s3, ra_s3_xfer *x, CURLcode rc, int attempt, long *retry_ms, ra_err *err) {
     const ra_s3_req *req = x->req;
     const char *subject = req->key ? req->key : s3->bucket;
@@ -565,6 +605,21 @@ int ra_s3_xfer_result(ra_s3 *s3, ra_s3_xfer *x, CURLcode rc, int attempt, long *
     ra_err_set(err, notfound ? RA_E_NOTFOUND : RA_E_STORE, "s3: %s %s'%s': %ld %s%s%s (request id %s)",
                req->method, what, subject, status, e.code[0] ? e.code : reason(status), e.message[0] ? ": " : "",
                e.message, rid && *rid ? rid : "none");
+    const char *named = x->resp.bucket_region[0] ? x->resp.bucket_region : e.region;
+    if (*named && (status == 301 || status == 307 ||
+                   (status == 400 && strcmp(e.code, "AuthorizationHeaderMalformed") == 0))) {
+        if (!x->region_retried && x->delivered == 0 && learn_region(s3, named) == 0) {
+            x->region_retried = 1;
+            *retry_ms = 0;
+            return -1;
+        }
+        if (err) {
+            char m[RA_ERR_MSG_MAX];
+            snprintf(m, sizeof(m), "%s", err->msg);
+            ra_err_set(err, err->code, "%s; the bucket is in region '%s': set region %s", m, named, named);
+        }
+        return -1;
+    }
     if ((status == 400 || status == 403) && expired_code(e.code) && x->delivered == 0) {
         /* temporary credentials ran out: new ones from the source, once per request */
         if (!x->token_refreshed) {

@@ -85,6 +85,7 @@ int ra_s3xml_parse_error(const char *body, size_t len, ra_s3xml_error *e) {
         copy_text(root, "Code", e->code, sizeof(e->code));
         copy_text(root, "Message", e->message, sizeof(e->message));
         copy_text(root, "RequestId", e->request_id, sizeof(e->request_id));
+        copy_text(root, "Region", e->region, sizeof(e->region));
         r = 1;
     }
     xmlFreeDoc(doc);
