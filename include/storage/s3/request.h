@@ -127,6 +127,16 @@ int ra_s3_xfer_setup(ra_s3 *s3, ra_s3_xfer *x, const ra_s3_req *req, ra_err *err
  * final with err set ("s3: PUT 'key': 403 SignatureDoesNotMatch (request id ...)"). */
 int ra_s3_xfer_result(ra_s3 *s3, ra_s3_xfer *x, CURLcode rc, int attempt, long *retry_ms, ra_err *err);
 
+/* client.c: the pause before attempt + 1 (250 ms doubling to 8 s, jittered to [d/2, d]); for throttling
+ * (1 s doubling to 20 s), at least the Retry-After named (capped at 60 s). */
+long ra_s3_backoff_ms(ra_s3 *s3, int attempt);
+long ra_s3_throttle_ms(ra_s3 *s3, int attempt, long retry_after_s);
+/* client.c: learn the store's clock from an answer's Date header (said when it changes). */
+void ra_s3_learn_clock(ra_s3 *s3, const ra_s3_resp *r);
+/* client.c: sign for the region a redirect named from now on (AWS endpoints: go there), once per
+ * client, said once; 0 when taken, -1 when already learnt or the same region. */
+int ra_s3_learn_region(ra_s3 *s3, const char *named);
+
 /* CLOCK_MONOTONIC in ms, the clock of deadline_ms. */
 long long ra_s3_now_ms(void);
 

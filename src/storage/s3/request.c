@@ -15,16 +15,11 @@
 #include <unistd.h>
 
 #include "common/limits.h"
+#include "storage/s3/answer.h"
 #include "storage/s3/sigv4.h"
 #include "storage/s3/xml.h"
 
-#define BACKOFF_BASE_MS 250
-#define BACKOFF_CAP_MS 8000
-#define THROTTLE_BASE_MS 1000      /* SlowDown, 503, 429: a longer backoff, doubling to */
-#define THROTTLE_CAP_MS 20000
-#define RETRY_AFTER_CAP_MS 60000   /* a server's Retry-After is honoured up to this */
 #define SLEEP_SLICE_MS 50
-#define RA_S3_CLOCK_NOISE_S 2      /* a Date header is to the second, read up to a second later */
 #define ERROR_BODY_MAX (64 * 1024) /* only the head of an error answer is kept */
 
 long long ra_s3_now_ms(void) {
@@ -395,28 +390,6 @@ done:
     return r;
 }
 
-static long backoff_from(ra_s3 *s3, int attempt, long base, long cap) {
-    long d = base;
-    for (int i = 1; i < attempt && d < cap; i++) d *= 2;
-    if (d > cap) d = cap;
-    /* jitter in [d/2, d]: parts failing together do not come back together */
-    pthread_mutex_lock(&s3->lock);
-    unsigned r = (unsigned)rand_r(&s3->seed);
-    pthread_mutex_unlock(&s3->lock);
-    return d / 2 + (long)(r % (unsigned)(d / 2 + 1));
-}
-
-static long backoff_ms(ra_s3 *s3, int attempt) {
-    return backoff_from(s3, attempt, BACKOFF_BASE_MS, BACKOFF_CAP_MS);
-}
-
-/* A throttled request waits longer, and at least what the server asked for in Retry-After (capped). */
-static long throttle_ms(ra_s3 *s3, int attempt, long retry_after_s) {
-    long ms = backoff_from(s3, attempt, THROTTLE_BASE_MS, THROTTLE_CAP_MS);
-    long asked = retry_after_s > RETRY_AFTER_CAP_MS / 1000 ? RETRY_AFTER_CAP_MS : retry_after_s * 1000;
-    return asked > ms ? asked : ms;
-}
-
 static int retriable_curl(CURLcode rc) {
     switch (rc) {
     case CURLE_COULDNT_CONNECT:
@@ -435,50 +408,6 @@ static int retriable_curl(CURLcode rc) {
     }
 }
 
-static int throttle_code(const char *code) {
-    return strcmp(code, "SlowDown") == 0 || strcmp(code, "Throttling") == 0 ||
-           strcmp(code, "ThrottlingException") == 0 || strcmp(code, "RequestLimitExceeded") == 0 ||
-           strcmp(code, "TooManyRequestsException") == 0;
-}
-
-static int retriable_code(const char *code) {
-    static const char *const codes[] = {"SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable",
-                                        "Throttling", "ThrottlingException", "RequestTimeoutException"};
-    for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
-        if (strcmp(code, codes[i]) == 0) return 1;
-    return 0;
-}
-
-static const char *reason(long status) {
-    switch (status) {
-    case 400: return "Bad Request";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 411: return "Length Required";
-    case 412: return "Precondition Failed";
-    case 416: return "Range Not Satisfiable";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    default: return "error";
-    }
-}
-
-static int expired_code(const char *code) {
-    return strcmp(code, "ExpiredToken") == 0 || strcmp(code, "ExpiredTokenException") == 0 ||
-           strcmp(code, "TokenRefreshRequired") == 0;
-}
-
-/* The 403 codes that usually mean wrong credentials, region or clock ("" when the answer has none,
- * as to a HEAD). AccessDenied is left as it is: signed right, the identity lacks a permission. */
-static int cred_code(const char *code) {
-    return *code == '\0' || strcmp(code, "SignatureDoesNotMatch") == 0 || strcmp(code, "InvalidAccessKeyId") == 0 ||
-           strcmp(code, "InvalidToken") == 0 ||
-           strcmp(code, "AuthorizationHeaderMalformed") == 0;
-}
-
 /* Append to err which credentials were used and what to do. Returns -1. */
 static int cred_hint(ra_s3 *s3, const char *what, ra_err *err) {
     if (err == NULL) return -1;
@@ -486,55 +415,6 @@ static int cred_hint(ra_s3 *s3, const char *what, ra_err *err) {
     snprintf(m, sizeof(m), "%s", err->msg);
     return ra_err_set(err, err->code, "%s; credentials from %s, region '%s': %s", m,
                       ra_s3_cred_chain_source(s3->creds), s3->region, what);
-}
-
-/* Every answer's Date header tells the server's clock to the second, read when the header arrived: an
- * offset that differs from the known one by more than that noise replaces it (and is said once per
- * change), so ages are judged in the store's clock by every command, not only after a
- * RequestTimeTooSkewed (whose offset is kept from then on). */
-static void learn_clock(ra_s3 *s3, const ra_s3_resp *r) {
-    /* the offset a server named when it refused a signature wins: signing must satisfy the servers
-     * that check the time (behind one endpoint, gateways' clocks may differ) */
-    if (r->date <= 0 || r->date_local <= 0 || __atomic_load_n(&s3->clock_pinned, __ATOMIC_RELAXED)) return;
-    long off = (long)(r->date - r->date_local);
-    long known = ra_s3_clock_offset(s3);
-    if (labs(off - known) <= RA_S3_CLOCK_NOISE_S) return;
-    if (labs(off) <= RA_S3_CLOCK_NOISE_S) off = 0; /* within the noise of a correct clock */
-    if (!__atomic_compare_exchange_n(&s3->clock_offset, &known, off, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) return;
-    ra_log_info(s3->log, "s3.clock", "the store's clock differs from this host's by %ld s (Date header); times and "
-                                     "ages use the store's", off);
-}
-
-/* The bucket lives in another region than the one signed for (AWS: 301 PermanentRedirect, 400
- * AuthorizationHeaderMalformed, with x-amz-bucket-region): sign for that one from now on, and on AWS's
- * endpoints go to that region's endpoint, as the AWS SDKs do. Once per client, said once. 0 when taken. */
-static int learn_region(ra_s3 *s3, const char *named) {
-    int r = -1;
-    char was[64];
-    pthread_mutex_lock(&s3->lock);
-    snprintf(was, sizeof(was), "%s", s3->region);
-    if (!s3->region_learned && strcmp(named, s3->region) != 0) {
-        ra_s3_endpoint ep = {0};
-        char *region = strdup(named);
-        int move = !s3->custom_endpoint || ra_s3_endpoint_is_aws(&s3->ep);
-        if (region != NULL && (!move || ra_s3_endpoint_aws(&ep, region, NULL) == 0)) {
-            s3->region_learned = 1;
-            s3->old_region = s3->region;
-            s3->region = region;
-            if (move) {
-                s3->old_ep = s3->ep;
-                s3->ep = ep;
-            }
-            r = 0;
-        } else {
-            free(region);
-        }
-    }
-    pthread_mutex_unlock(&s3->lock);
-    if (r == 0)
-        ra_log_warn(s3->log, "s3.region", "bucket '%s' is in region '%s', not '%s': signing for '%s' (set region %s "
-                                          "to go there at once)", s3->bucket, named, was, named, named);
-    return r;
 }
 
 int ra_s3_xfer_result(ra_s3 *s3, ra_s3_xfer *x, CURLcode rc, int attempt, long *retry_ms, ra_err *err) {
@@ -558,7 +438,7 @@ int ra_s3_xfer_result(ra_s3 *s3, ra_s3_xfer *x, CURLcode rc, int attempt, long *
         ra_err_set(err, RA_E_STORE, "s3: %s %s'%s': nothing received for %ld s", req->method, what, subject,
                    (x->idle_ms + 999) / 1000);
         if (x->delivered == 0 && attempt < s3->max_attempts) {
-            *retry_ms = backoff_ms(s3, attempt);
+            *retry_ms = ra_s3_backoff_ms(s3, attempt);
             ra_log_warn(s3->log, "s3.retry", "%s; attempt %d of %d in %ld ms", err ? err->msg : "", attempt + 1,
                         s3->max_attempts, *retry_ms);
         }
@@ -581,14 +461,14 @@ int ra_s3_xfer_result(ra_s3 *s3, ra_s3_xfer *x, CURLcode rc, int attempt, long *
         ra_err_set(err, RA_E_STORE, "s3: %s %s'%s': %s%s", req->method, what, subject,
                    x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc), hint);
         if (retriable_curl(rc) && x->delivered == 0 && attempt < s3->max_attempts) {
-            *retry_ms = backoff_ms(s3, attempt);
+            *retry_ms = ra_s3_backoff_ms(s3, attempt);
             ra_log_warn(s3->log, "s3.retry", "%s; attempt %d of %d in %ld ms", err ? err->msg : "", attempt + 1,
                         s3->max_attempts, *retry_ms);
         }
         return -1;
     }
     if (status >= 200 && status < 300) {
-        learn_clock(s3, &x->resp);
+        ra_s3_learn_clock(s3, &x->resp);
         return 0;
     }
 
@@ -603,12 +483,12 @@ int ra_s3_xfer_result(ra_s3 *s3, ra_s3_xfer *x, CURLcode rc, int attempt, long *
      * (lifecycle) or a multipart upload that vanished while it was used is a store problem. */
     int notfound = status == 404 && req->key != NULL && strcmp(e.code, "NoSuchUpload") != 0;
     ra_err_set(err, notfound ? RA_E_NOTFOUND : RA_E_STORE, "s3: %s %s'%s': %ld %s%s%s (request id %s)",
-               req->method, what, subject, status, e.code[0] ? e.code : reason(status), e.message[0] ? ": " : "",
+               req->method, what, subject, status, e.code[0] ? e.code : ra_s3_reason(status), e.message[0] ? ": " : "",
                e.message, rid && *rid ? rid : "none");
     const char *named = x->resp.bucket_region[0] ? x->resp.bucket_region : e.region;
     if (*named && (status == 301 || status == 307 ||
                    (status == 400 && strcmp(e.code, "AuthorizationHeaderMalformed") == 0))) {
-        if (!x->region_retried && x->delivered == 0 && learn_region(s3, named) == 0) {
+        if (!x->region_retried && x->delivered == 0 && ra_s3_learn_region(s3, named) == 0) {
             x->region_retried = 1;
             *retry_ms = 0;
             return -1;
@@ -620,7 +500,7 @@ int ra_s3_xfer_result(ra_s3 *s3, ra_s3_xfer *x, CURLcode rc, int attempt, long *
         }
         return -1;
     }
-    if ((status == 400 || status == 403) && expired_code(e.code) && x->delivered == 0) {
+    if ((status == 400 || status == 403) && ra_s3_code_expired(e.code) && x->delivered == 0) {
         /* temporary credentials ran out: new ones from the source, once per request */
         if (!x->token_refreshed) {
             ra_err e2 = {0};
@@ -634,7 +514,7 @@ int ra_s3_xfer_result(ra_s3 *s3, ra_s3_xfer *x, CURLcode rc, int attempt, long *
         }
         return cred_hint(s3, "they expired; renew them at their source", err);
     }
-    if (status == 403 && cred_code(e.code)) cred_hint(s3, "check the secret key, the region and the clock", err);
+    if (status == 403 && ra_s3_code_credentials(e.code)) cred_hint(s3, "check the secret key, the region and the clock", err);
     if (strcmp(e.code, "RequestTimeTooSkewed") == 0 && !x->skew_retried && x->resp.date > 0) {
         /* our clock is off: take the server's and sign again, once */
         long off = (long)(x->resp.date - time(NULL));
@@ -647,10 +527,10 @@ int ra_s3_xfer_result(ra_s3 *s3, ra_s3_xfer *x, CURLcode rc, int attempt, long *
     }
     /* 501 NotImplemented (a store without the call) and 505 will not change on a retry; nor will other 4xx */
     int server = status >= 500 && status != 501 && status != 505 && strcmp(e.code, "NotImplemented") != 0;
-    if ((server || status == 429 || status == 408 || retriable_code(e.code)) && x->delivered == 0 &&
+    if ((server || status == 429 || status == 408 || ra_s3_code_retriable(e.code)) && x->delivered == 0 &&
         attempt < s3->max_attempts) {
-        int throttled = status == 503 || status == 429 || throttle_code(e.code);
-        *retry_ms = throttled ? throttle_ms(s3, attempt, x->resp.retry_after_s) : backoff_ms(s3, attempt);
+        int throttled = status == 503 || status == 429 || ra_s3_code_throttle(e.code);
+        *retry_ms = throttled ? ra_s3_throttle_ms(s3, attempt, x->resp.retry_after_s) : ra_s3_backoff_ms(s3, attempt);
         ra_log_warn(s3->log, "s3.retry", "%s; attempt %d of %d in %ld ms", err ? err->msg : "", attempt + 1,
                     s3->max_attempts, *retry_ms);
     }
