@@ -71,6 +71,10 @@ static long long mono_ms(void) {
 
 #define XML "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
 #define ERR(code) XML "<Error><Code>" code "</Code><Message></Message><RequestId>req-" code "</RequestId></Error>"
+/* what a 403 AccessDenied adds: whose identity was refused, and where the policy is described */
+#define DENIED                                                                                                 \
+    "; credentials from fixed keys given by the program, region 'us-east-1': that identity lacks the permission; " \
+    "check its policy (README: Least privilege)"
 
 /* ------------------------------------------------------------- retries and errors */
 
@@ -249,7 +253,7 @@ static void test_client_errors_fail_at_once(void **state) {
     char *data;
     size_t len;
     assert_int_equal(ra_s3_get_object_small(s3, "a'b", 100, &data, &len, &err), -1);
-    assert_string_equal(err.msg, "s3: GET 'a'b': 403 AccessDenied: Access Denied (request id hdr-id)");
+    assert_string_equal(err.msg, "s3: GET 'a'b': 403 AccessDenied: Access Denied (request id hdr-id)" DENIED);
     assert_int_equal(p.served, 1);
     assert_int_equal(ra_s3_get_object_small(s3, "gone", 100, &data, &len, &err), -1);
     assert_int_equal(err.code, RA_E_NOTFOUND);
@@ -280,9 +284,9 @@ static void test_request_id_headers(void **state) {
     char *data;
     size_t len;
     assert_int_equal(ra_s3_get_object_small(s3, "k", 100, &data, &len, &err), -1);
-    assert_string_equal(err.msg, "s3: GET 'k': 403 AccessDenied (request id moto-id)");
+    assert_string_equal(err.msg, "s3: GET 'k': 403 AccessDenied (request id moto-id)" DENIED);
     assert_int_equal(ra_s3_get_object_small(s3, "k", 100, &data, &len, &err), -1);
-    assert_string_equal(err.msg, "s3: GET 'k': 403 AccessDenied (request id aws-id)");
+    assert_string_equal(err.msg, "s3: GET 'k': 403 AccessDenied (request id aws-id)" DENIED);
     s3peer_stop(&p);
     ra_s3_free(s3);
 }
@@ -726,7 +730,7 @@ static void test_part_failure_surfaces_on_next_write(void **state) {
         r = ra_upload_write(up, "x", 1, &err);
     }
     assert_int_equal(r, -1);
-    assert_string_equal(err.msg, "uploading part 1: s3: PUT 'obj': 403 AccessDenied (request id none)");
+    assert_string_equal(err.msg, "uploading part 1: s3: PUT 'obj': 403 AccessDenied (request id none)" DENIED);
     ra_upload_free(up); /* aborts */
     free(part);
     s3peer_stop(&p);

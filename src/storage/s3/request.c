@@ -515,6 +515,9 @@ int ra_s3_xfer_result(ra_s3 *s3, ra_s3_xfer *x, CURLcode rc, int attempt, long *
         return cred_hint(s3, "they expired; renew them at their source", err);
     }
     if (status == 403 && ra_s3_code_credentials(e.code)) cred_hint(s3, "check the secret key, the region and the clock", err);
+    /* signed right, but the identity may not: say whose identity, and where the policy is described */
+    if (status == 403 && strcmp(e.code, "AccessDenied") == 0)
+        cred_hint(s3, "that identity lacks the permission; check its policy (README: Least privilege)", err);
     if (strcmp(e.code, "RequestTimeTooSkewed") == 0 && !x->skew_retried && x->resp.date > 0) {
         /* our clock is off: take the server's and sign again, once */
         long off = (long)(x->resp.date - time(NULL));
