@@ -126,18 +126,24 @@ char *ra_s3_presign_get(ra_s3 *s3, const char *endpoint, const char *key, long e
     }
     time_t t = now + ra_s3_clock_offset(s3);
     ra_sigv4_amz_date(t, date);
-    if (ra_s3_endpoint_address(at, s3->bucket, s3->path_style, key, &host, &path) < 0 ||
-        (epath = ra_sigv4_uri_encode(path, 1)) == NULL) {
+    char region[64];
+    /* region and endpoint may be replaced by a redirect (ra_s3_learn_region) */
+    pthread_mutex_lock(&s3->lock);
+    snprintf(region, sizeof(region), "%s", s3->region);
+    int ok = ra_s3_endpoint_address(at, s3->bucket, s3->path_style, key, &host, &path) == 0;
+    const char *scheme = at->scheme;
+    pthread_mutex_unlock(&s3->lock);
+    if (!ok || (epath = ra_sigv4_uri_encode(path, 1)) == NULL) {
         ra_err_set(err, RA_E_INTERNAL, "out of memory");
         goto done;
     }
     if (ra_s3_cred_chain_get(s3->creds, &cr, NULL, err) < 0) goto done;
-    ra_sigv4_signer sg = {cr.access_key, cr.secret_key, cr.session_token, s3->region, "s3", date};
+    ra_sigv4_signer sg = {cr.access_key, cr.secret_key, cr.session_token, region, "s3", date};
     if ((query = ra_sigv4_presign_query(&sg, "GET", path, host, expires)) == NULL) {
         ra_err_set(err, RA_E_INTERNAL, "s3: cannot sign the link (out of memory or a failed hash)");
         goto done;
     }
-    if (asprintf(&url, "%s://%s%s?%s", at->scheme, host, epath, query) < 0) {
+    if (asprintf(&url, "%s://%s%s?%s", scheme, host, epath, query) < 0) {
         url = NULL;
         ra_err_set(err, RA_E_INTERNAL, "out of memory");
         goto done;
