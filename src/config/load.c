@@ -93,14 +93,12 @@ static const char *env_first(const char *a, const char *b, const char **name) {
 }
 
 /* The `region` of the active profile (AWS_PROFILE, else default) in the AWS shared config file
- * (AWS_CONFIG_FILE, else ~/.aws/config), as the AWS SDKs read it: "[default]" or "[profile NAME]",
- * "key = value", indented lines belong to the key above (sub-sections). NULL when there is none or the
+ * (AWS_CONFIG_FILE, else ~/.aws/config), parsed by ra_parse_aws_config_region. NULL when there is none or the
  * file cannot be read (a missing file is the usual case); malloc'd. *origin names where it came from. */
 static char *shared_config_region(const char **origin) {
     const char *file = getenv("AWS_CONFIG_FILE"), *home = getenv("HOME"), *profile = getenv("AWS_PROFILE");
-    char path[PATH_MAX], want[256], line[1024];
+    char path[PATH_MAX];
     int named = profile != NULL && *profile != '\0';
-    if (!named) profile = "default";
     if (file != NULL && *file != '\0') {
         snprintf(path, sizeof(path), "%s", file);
         *origin = named ? "AWS_CONFIG_FILE, profile of AWS_PROFILE" : "AWS_CONFIG_FILE, profile default";
@@ -110,37 +108,13 @@ static char *shared_config_region(const char **origin) {
     } else {
         return NULL;
     }
-    FILE *f = fopen(path, "r");
+    FILE *f = fopen(path, "rb");
     if (f == NULL) return NULL;
-    snprintf(want, sizeof(want), "%s%s", strcmp(profile, "default") == 0 ? "" : "profile ", profile);
-    char *region = NULL;
-    int in = 0;
-    while (region == NULL && fgets(line, sizeof(line), f) != NULL) {
-        if (line[0] == ' ' || line[0] == '\t') continue; /* a sub-section's line */
-        char *s = line, *e = line + strcspn(line, "\r\n");
-        *e = '\0';
-        while (e > s && isspace((unsigned char)e[-1])) *--e = '\0';
-        if (*s == '#' || *s == ';' || *s == '\0') continue;
-        if (*s == '[') {
-            char *close = strchr(s, ']');
-            if (close == NULL) continue;
-            *close = '\0';
-            s++;
-            while (isspace((unsigned char)*s)) s++;
-            for (char *t = close; t > s && isspace((unsigned char)t[-1]);) *--t = '\0';
-            /* "profile default" names the default profile too */
-            in = strcmp(s, want) == 0 || (strcmp(profile, "default") == 0 && strcmp(s, "profile default") == 0);
-            continue;
-        }
-        char *eq = strchr(s, '=');
-        if (!in || eq == NULL) continue;
-        char *k = s, *v = eq + 1;
-        for (char *t = eq; t > k && isspace((unsigned char)t[-1]);) *--t = '\0';
-        *eq = '\0';
-        while (isspace((unsigned char)*v)) v++;
-        if (strcasecmp(k, "region") == 0 && *v != '\0') region = strdup(v);
-    }
+    char *buf = malloc(FILE_MAX + 1);
+    size_t n = buf ? fread(buf, 1, FILE_MAX, f) : 0;
     fclose(f);
+    char *region = buf ? ra_parse_aws_config_region(buf, n, named ? profile : "default") : NULL;
+    free(buf);
     return region;
 }
 
