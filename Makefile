@@ -52,9 +52,15 @@ $(LIB): $(LIB_OBJ)
 $(BIN): $(BUILD)/src/main.o $(LIB)
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
 
-$(BUILD)/tests/unit/%: tests/unit/%.c $(LIB)
+# the scripted S3 peer shared by the unit tests (tests/unit/s3peer.h), linked into each of them
+UNIT_PEER := $(BUILD)/tests/unit/s3peer.o
+$(UNIT_PEER): tests/unit/s3peer.c tests/unit/s3peer.h
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes $(LDFLAGS_ALL) -o $@ $< $(LIB) $(LDLIBS_ALL) -lcmocka
+	$(Q)$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(UNIT_PEER) $(LIB)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes $(LDFLAGS_ALL) -o $@ $< $(UNIT_PEER) $(LIB) $(LDLIBS_ALL) -lcmocka
 
 $(BUILD)/tests/integration/%: tests/integration/%.c $(LIB)
 	@mkdir -p $(dir $@)

@@ -17,6 +17,8 @@
 #define RA_CONFIG_VALUE_MAX 4000  /* bytes of any one value */
 #define RA_RETENTION_DAYS_MAX 3650  /* retention-days and retention --days */
 
+#define RA_PATH_STYLE_AUTO 2 /* path-style auto: ra_s3_config.path_style RA_S3_PATH_STYLE_AUTO */
+
 typedef enum ra_config_log_format {
     RA_CONFIG_LOG_AUTO,  /* text on a terminal, JSON lines otherwise */
     RA_CONFIG_LOG_TEXT,
@@ -56,11 +58,12 @@ typedef struct ra_config {
     char *endpoint;          /* S3 endpoint URL; unset: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL (filled by
                                 ra_config_load), else NULL = AWS for the region */
     char *public_endpoint;   /* endpoint presigned URLs are signed for; NULL = endpoint */
-    char *region;            /* unset: AWS_REGION, AWS_DEFAULT_REGION, else RA_S3_REGION_DEFAULT, filled
+    char *region;            /* unset: AWS_REGION, AWS_DEFAULT_REGION, the AWS config file's profile,
+                                else RA_S3_REGION_DEFAULT, filled
                                 by ra_config_load (NULL only before it) */
     char *bucket;            /* NULL = not set: see ra_config_require_bucket */
     char *prefix;            /* "" or ends with '/'; never NULL */
-    int path_style;
+    int path_style;          /* 0 no (virtual-hosted), 1 yes, RA_PATH_STYLE_AUTO: chosen by the s3 client */
     long long part_size;     /* bytes, 5 MiB .. 5 GiB */
     int concurrency;         /* parts in flight, 1..64 */
     int part_checksum;       /* auto, sha256, md5, none, crc32c: the order of ra_upload_checksum */
@@ -158,7 +161,8 @@ int ra_config_load_file(ra_config *c, const char *path, ra_err *err);
 int ra_config_load_env(ra_config *c, ra_err *err);
 
 /* What other tools' variables fill when nothing above set it: region from AWS_REGION, else
- * AWS_DEFAULT_REGION, else RA_S3_REGION_DEFAULT; endpoint from AWS_ENDPOINT_URL_S3, else
+ * AWS_DEFAULT_REGION, else the `region` of the active profile (AWS_PROFILE, else default) in the AWS
+ * config file (AWS_CONFIG_FILE, else ~/.aws/config), else RA_S3_REGION_DEFAULT; endpoint from AWS_ENDPOINT_URL_S3, else
  * AWS_ENDPOINT_URL; redis_password from REDISCLI_AUTH. Values are checked like the keys' own
  * (errors name the variable). Empty variables count as unset. Part of ra_config_load. */
 int ra_config_load_ambient(ra_config *c, ra_err *err);

@@ -20,6 +20,12 @@ int ra_parse_weekdays(const char *s, unsigned *mask, ra_err *err); /* "*", "all"
  * -> *fixed 0, checked against the zoneinfo directory when there is one. */
 int ra_parse_timezone(const char *s, int *fixed, long *offset, ra_err *err);
 
+/* The `region` of profile (a name; "default") in the text of an AWS shared config file, as the AWS SDKs
+ * read it: sections "[default]" (or "[profile default]") and "[profile NAME]", "key = value" with the key
+ * in any case, '#' and ';' comments, indented lines belonging to the key above (sub-sections). NULL when
+ * there is none; malloc'd. */
+char *ra_parse_aws_config_region(const char *text, size_t len, const char *profile);
+
 /* Canonical text forms: 16MiB, 12h, 02:00-03:00, mon-fri / * . */
 void ra_format_size(long long bytes, char *out, size_t outsz);
 void ra_format_duration(long seconds, char *out, size_t outsz);

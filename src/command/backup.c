@@ -386,7 +386,7 @@ int ra_backup_run(const ra_backup_opts *opts, ra_record *rec, ra_err *err) {
     if (opts->beat_s3 == NULL || opts->beat_s3 == cat.s3)
         return ra_err_set(err, RA_E_INTERNAL, "backup: the heartbeat needs an s3 client of its own");
     if (ra_remark_check(opts->remark, err) != 0) return -1;
-    if (ra_s3_check_bucket(cat.s3, err) != 0) return -1;
+    if (ra_s3_check_prefix(cat.s3, cat.prefix, err) != 0) return -1;
 
     ra_replica_info info = {0};
     ra_replica *replica = ra_replica_connect(opts->source, &info, err);

@@ -292,7 +292,7 @@ void ra_app_s3_config(const ra_app *app, const ra_s3_credentials *creds, ra_s3_c
         .endpoint = c->endpoint,
         .region = c->region,
         .bucket = c->bucket,
-        .path_style = c->path_style,
+        .path_style = c->path_style == RA_PATH_STYLE_AUTO ? RA_S3_PATH_STYLE_AUTO : c->path_style,
         .ca_file = c->s3_ca_file,
         .insecure = c->s3_insecure,
         .cancel = app->cancel,

@@ -203,7 +203,8 @@ void ra_help_man(FILE *out) {
     for (int k = 0; k < RA_CONFIG_NKEYS; k++) man_key(out, (ra_config_key)k);
     fprintf(out, ".SH ENVIRONMENT\n");
     roff_lines(out, credentials_text);
-    fprintf(out, ".PP\nAWS_REGION, AWS_DEFAULT_REGION: the region when \\fBregion\\fR is not set."
+    fprintf(out, ".PP\nAWS_REGION, AWS_DEFAULT_REGION, then AWS_CONFIG_FILE (else ~/.aws/config) and its AWS_PROFILE:"
+                 " the region when \\fBregion\\fR is not set."
                  " AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL: the endpoint when \\fBendpoint\\fR is not set.\n"
                  ".SH FILES\n.TP\n.I ");
     roff(out, RA_CONFIG_DEFAULT_FILE);

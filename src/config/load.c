@@ -92,11 +92,44 @@ static const char *env_first(const char *a, const char *b, const char **name) {
     return v != NULL && *v != '\0' ? v : NULL;
 }
 
+/* The `region` of the active profile (AWS_PROFILE, else default) in the AWS shared config file
+ * (AWS_CONFIG_FILE, else ~/.aws/config), parsed by ra_parse_aws_config_region. NULL when there is none or the
+ * file cannot be read (a missing file is the usual case); malloc'd. *origin names where it came from. */
+static char *shared_config_region(const char **origin) {
+    const char *file = getenv("AWS_CONFIG_FILE"), *home = getenv("HOME"), *profile = getenv("AWS_PROFILE");
+    char path[PATH_MAX];
+    int named = profile != NULL && *profile != '\0';
+    if (file != NULL && *file != '\0') {
+        snprintf(path, sizeof(path), "%s", file);
+        *origin = named ? "AWS_CONFIG_FILE, profile of AWS_PROFILE" : "AWS_CONFIG_FILE, profile default";
+    } else if (home != NULL && *home != '\0') {
+        snprintf(path, sizeof(path), "%s/.aws/config", home);
+        *origin = named ? "~/.aws/config, profile of AWS_PROFILE" : "~/.aws/config, profile default";
+    } else {
+        return NULL;
+    }
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) return NULL;
+    char *buf = malloc(FILE_MAX + 1);
+    size_t n = buf ? fread(buf, 1, FILE_MAX, f) : 0;
+    fclose(f);
+    char *region = buf ? ra_parse_aws_config_region(buf, n, named ? profile : "default") : NULL;
+    free(buf);
+    return region;
+}
+
 int ra_config_load_ambient(ra_config *c, ra_err *err) {
     const char *var, *v;
     if (c->region == NULL) {
         v = env_first("AWS_REGION", "AWS_DEFAULT_REGION", &var);
         if (v != NULL && ra_config_set_ambient(c, RA_KEY_REGION, v, var, err) != 0) return -1;
+        char *shared = v == NULL ? shared_config_region(&var) : NULL;
+        if (shared != NULL) {
+            int r = ra_config_set_ambient(c, RA_KEY_REGION, shared, var, err);
+            free(shared);
+            if (r != 0) return -1;
+            v = "";
+        }
         if (v == NULL && ra_config_set(c, "region", RA_S3_REGION_DEFAULT, RA_ORIGIN_DEFAULT, 0, "region", err) != 0)
             return -1;
     }
@@ -177,7 +210,9 @@ int ra_config_load(ra_config *c, int argc, char **argv, const char *const *value
             v = eq + 1;
         } else if (ra_config_opts[k].type == T_BOOL) {
             v = negated ? "no" : "yes";
-            if (!negated && i + 1 < argc && is_bool_word(argv[i + 1])) v = argv[++i];
+            if (!negated && i + 1 < argc &&
+                (is_bool_word(argv[i + 1]) || (ra_config_opts[k].choices && strcasecmp(argv[i + 1], "auto") == 0)))
+                v = argv[++i];
         } else {
             if (i + 1 >= argc) {
                 ra_err_set(err, RA_E_USAGE, "--%s needs a value", ra_config_opts[k].name);

@@ -38,6 +38,9 @@ static const char *const sses[] = {"none", "AES256", "aws:kms", NULL}; /* = ra_s
 
 #define F(field) offsetof(ra_config, field)
 
+/* path-style: a boolean that also takes auto (T_BOOL with choices: index = stored value) */
+static const char *const path_styles[] = {"no", "yes", "auto", NULL};
+
 const opt ra_config_opts[RA_CONFIG_NKEYS] = {
     [RA_KEY_SOURCE] = {"source", T_STR, F(source), "redis://127.0.0.1:6379", 0, 0, "URL",
         "the Redis to back up: redis://[user[:password]@]host:port or rediss:// for TLS",
@@ -58,16 +61,21 @@ const opt ra_config_opts[RA_CONFIG_NKEYS] = {
         "endpoint that download links are signed for, when clients reach S3 by another address",
         "Empty: the endpoint above.", "https://s3.example.com", NULL, check_http_url, OPT_URL},
     [RA_KEY_REGION] = {"region", T_STR, F(region), "", 0, 0, "NAME",
-        "S3 region; empty: AWS_REGION / AWS_DEFAULT_REGION, else us-east-1", NULL, "us-east-1",
+        "S3 region; empty: AWS_REGION / AWS_DEFAULT_REGION, the AWS config file, else us-east-1",
+        "The AWS config file is AWS_CONFIG_FILE, else ~/.aws/config: the region of the profile\n"
+        "AWS_PROFILE names, else of the default profile. A bucket in another region is found anyway:\n"
+        "the store names its region and requests are signed again for it.", "us-east-1",
         NULL, check_region, 0},
     [RA_KEY_BUCKET] = {"bucket", T_STR, F(bucket), "", 0, 0, "NAME",
         "S3 bucket for backups; required by every command that touches S3", NULL, "my-backups",
         NULL, check_bucket, 0},
     [RA_KEY_PREFIX] = {"prefix", T_STR, F(prefix), "redis-archiver/", 0, 0, "PREFIX",
         "key prefix in the bucket; a '/' is added when missing", NULL, NULL, NULL, check_prefix, 0},
-    [RA_KEY_PATH_STYLE] = {"path-style", T_BOOL, F(path_style), "no", 0, 0, "BOOL",
-        "address the bucket as <endpoint>/<bucket> instead of <bucket>.<endpoint host>",
-        "Most self-hosted stores (Ceph RGW, MinIO) want yes.", NULL, NULL, NULL, 0},
+    [RA_KEY_PATH_STYLE] = {"path-style", T_BOOL, F(path_style), "auto", 0, 0, "BOOL",
+        "address the bucket as <endpoint>/<bucket> (yes) or <bucket>.<endpoint host> (no)",
+        "auto: virtual-hosted on AWS endpoints (none set, or *.amazonaws.com[.cn]) unless the\n"
+        "name of the bucket has dots and the endpoint is https; path-style on any other endpoint\n"
+        "(an IP address, localhost, Ceph RGW, MinIO, moto...).", NULL, path_styles, NULL, 0},
     [RA_KEY_PART_SIZE] = {"part-size", T_SIZE, F(part_size), "16MiB", RA_PART_SIZE_MIN, RA_PART_SIZE_MAX, "SIZE",
         "size of each multipart upload part, 5MiB..5GiB (16MiB, 16M or 16777216)",
         "Memory used is about part-size x (concurrency + 1). S3 allows 10000 parts per object;\n"
@@ -567,7 +575,11 @@ int ra_config_set_value(ra_config *c, const opt *o, const char *v, ra_err *err) 
         return xstrdup(dst, v, err);
     }
     case T_BOOL:
-        return ra_parse_bool(v, field(c, o), err);
+        /* a boolean with more words (path-style auto): those past yes and no */
+        for (int i = 2; o->choices && o->choices[i]; i++)
+            if (strcasecmp(v, o->choices[i]) == 0) return *(int *)field(c, o) = i, 0;
+        if (ra_parse_bool(v, field(c, o), err) == 0) return 0;
+        return o->choices ? ra_err_set(err, RA_E_USAGE, "invalid value '%.64s' (use yes, no or auto)", v) : -1;
     case T_INT: {
         long long x;
         if (ra_parse_int(v, &x, err) != 0) return -1;

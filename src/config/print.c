@@ -37,7 +37,11 @@ void ra_config_format_value(const ra_config *c, ra_config_key k, char *out, size
         }
         break;
     }
-    case T_BOOL: snprintf(out, outsz, "%s", *(const int *)ra_config_cfield(c, o) ? "yes" : "no"); break;
+    case T_BOOL: {
+        int b = *(const int *)ra_config_cfield(c, o);
+        snprintf(out, outsz, "%s", o->choices && b >= 2 ? o->choices[b] : b ? "yes" : "no");
+        break;
+    }
     case T_INT: snprintf(out, outsz, "%d", *(const int *)ra_config_cfield(c, o)); break;
     case T_SIZE: ra_format_size(*(const long long *)ra_config_cfield(c, o), out, outsz); break;
     case T_DURATION: ra_format_duration(*(const long *)ra_config_cfield(c, o), out, outsz); break;
@@ -92,17 +96,17 @@ void ra_config_print(const ra_config *c, FILE *out) {
 }
 
 void ra_config_key_describe(ra_config_key k, ra_config_key_doc *d) {
-    static const char *const booleans[] = {"yes", "no", NULL};
+    static const char *const booleans[] = {"yes", "no", NULL}, *const tri[] = {"yes", "no", "auto", NULL};
     memset(d, 0, sizeof(*d));
     if ((unsigned)k >= RA_CONFIG_NKEYS) return;
     const opt *o = &ra_config_opts[k];
     *d = (ra_config_key_doc){
         .name = o->name,
-        .arg = o->type == T_BOOL ? "[yes|no]" : o->arg,
+        .arg = o->type == T_BOOL ? (o->choices ? "[yes|no|auto]" : "[yes|no]") : o->arg,
         .help = o->help,
         .doc = o->doc,
         .def = o->def,
-        .choices = o->type == T_BOOL ? booleans : o->type == T_ENUM ? o->choices : NULL,
+        .choices = o->type == T_BOOL ? (o->choices ? tri : booleans) : o->type == T_ENUM ? o->choices : NULL,
         .in_file = !(o->flags & OPT_NOFILE),
     };
 }
@@ -112,7 +116,8 @@ void ra_config_print_help(FILE *out) {
     for (int k = 0; k < RA_CONFIG_NKEYS; k++) {
         const opt *o = &ra_config_opts[k];
         ra_config_env_name(o->name, env, sizeof(env));
-        snprintf(left, sizeof(left), "--%s %s", o->name, o->type == T_BOOL ? "[yes|no]" : o->arg);
+        snprintf(left, sizeof(left), "--%s %s", o->name,
+                 o->type == T_BOOL ? (o->choices ? "[yes|no|auto]" : "[yes|no]") : o->arg);
         fprintf(out, "  %-34s %s", left, env);
         if (o->def[0] != '\0') fprintf(out, ", default %s", o->def);
         fprintf(out, "\n      %s\n", o->help);

@@ -290,3 +290,48 @@ void ra_format_weekdays(unsigned mask, char *out, size_t outsz) {
         d = e + 1;
     }
 }
+
+/* ---------- the AWS shared config file ---------- */
+
+static const char *trim_span(const char *s, const char *e, const char **end) {
+    while (s < e && isspace((unsigned char)*s)) s++;
+    while (e > s && isspace((unsigned char)e[-1])) e--;
+    *end = e;
+    return s;
+}
+
+static int span_is(const char *s, const char *e, const char *word) {
+    size_t n = strlen(word);
+    return (size_t)(e - s) == n && memcmp(s, word, n) == 0;
+}
+
+char *ra_parse_aws_config_region(const char *text, size_t len, const char *profile) {
+    char want[256];
+    int is_default = strcmp(profile, "default") == 0;
+    snprintf(want, sizeof(want), "profile %s", profile);
+    int in = 0;
+    for (const char *p = text, *end = text + len; p < end;) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end, *line = p;
+        p = nl ? nl + 1 : end;
+        if (line < le && (*line == ' ' || *line == '\t')) continue; /* a sub-section's line */
+        const char *e;
+        const char *s = trim_span(line, le, &e);
+        if (s == e || *s == '#' || *s == ';') continue;
+        if (*s == '[') {
+            const char *close = memchr(s, ']', (size_t)(e - s));
+            if (close == NULL) continue;
+            const char *ne;
+            const char *name = trim_span(s + 1, close, &ne);
+            in = span_is(name, ne, want) || (is_default && span_is(name, ne, "default"));
+            continue;
+        }
+        const char *eq = memchr(s, '=', (size_t)(e - s));
+        if (!in || eq == NULL) continue;
+        const char *ke, *ve;
+        const char *k = trim_span(s, eq, &ke), *v = trim_span(eq + 1, e, &ve);
+        if (ke - k == 6 && strncasecmp(k, "region", 6) == 0 && v < ve && memchr(v, '\0', (size_t)(ve - v)) == NULL)
+            return strndup(v, (size_t)(ve - v));
+    }
+    return NULL;
+}

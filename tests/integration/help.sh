@@ -90,7 +90,7 @@ out=$(bash --norc --noprofile -c '
     echo "flags: $(comp redis-archiver backup --rem)"
     echo "keys: $(comp redis-archiver list --part-s)"
     echo "enum: $(comp redis-archiver backup --part-checksum "")"
-    echo "bool: $(comp redis-archiver list --path-style "")"
+    echo "bool: $(comp redis-archiver list --allow-master "")"
     echo "after value: $(comp redis-archiver --instance li "")"
     echo "help: $(comp redis-archiver help ve)"
     echo "shell: $(comp redis-archiver completion "")"

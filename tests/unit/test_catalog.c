@@ -21,97 +21,14 @@
 
 #include "command/catalog.h"
 
+#include "s3peer.h"
+
 static char ak[] = "AKIAIOSFODNN7EXAMPLE", sk[] = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 
-/* ------------------------------------------------------------- scripted peer */
-
-#define MAX_STEPS 40
-
-typedef struct step {
-    int status;
-    const char *headers; /* extra header lines, each ending in \r\n */
-    char *body;          /* owned */
-} step;
-
-typedef struct peer {
-    int fd, port;
-    pthread_t thread;
-    step steps[MAX_STEPS];
-    int nsteps, served;
-    char requests[MAX_STEPS][512]; /* request line of each request */
-} peer;
-
-static void *serve(void *arg) {
-    peer *p = arg;
-    for (int i = 0; i < p->nsteps; i++) {
-        int c = accept(p->fd, NULL, NULL);
-        if (c < 0) break;
-        char buf[1 << 16];
-        size_t n = 0;
-        char *end = NULL;
-        while (end == NULL && n < sizeof(buf) - 1) {
-            ssize_t r = read(c, buf + n, sizeof(buf) - 1 - n);
-            if (r <= 0) break;
-            n += (size_t)r;
-            buf[n] = '\0';
-            end = strstr(buf, "\r\n\r\n");
-        }
-        if (end == NULL) {
-            close(c);
-            continue;
-        }
-        size_t hlen = (size_t)(end - buf) + 4;
-        snprintf(p->requests[i], sizeof(p->requests[i]), "%.*s", (int)strcspn(buf, "\r"), buf);
-        long long clen = 0;
-        const char *cl = strcasestr(buf, "\r\ncontent-length:");
-        if (cl) clen = strtoll(cl + 17, NULL, 10);
-        for (long long have = (long long)(n - hlen); have < clen;) {
-            ssize_t r = read(c, buf, sizeof(buf));
-            if (r <= 0) break;
-            have += r;
-        }
-        const step *s = &p->steps[i];
-        int head = strncmp(p->requests[i], "HEAD ", 5) == 0;
-        size_t blen = s->body ? strlen(s->body) : 0;
-        char *resp = NULL;
-        int len = asprintf(&resp, "HTTP/1.1 %d X\r\nConnection: close\r\n%sContent-Length: %zu\r\n\r\n%s", s->status,
-                           s->headers ? s->headers : "", head ? 0 : blen, head || !s->body ? "" : s->body);
-        p->served = i + 1;
-        if (len > 0 && write(c, resp, (size_t)len) < 0) {
-        }
-        free(resp);
-        close(c);
-    }
-    return NULL;
-}
-
-static void add(peer *p, int status, const char *headers, char *body) {
-    assert_true(p->nsteps < MAX_STEPS);
-    p->steps[p->nsteps++] = (step){status, headers, body};
-}
-
-static void peer_start(peer *p) {
-    p->fd = socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    setsockopt(p->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    assert_int_equal(bind(p->fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    socklen_t al = sizeof(a);
-    getsockname(p->fd, (struct sockaddr *)&a, &al);
-    p->port = ntohs(a.sin_port);
-    assert_int_equal(listen(p->fd, 16), 0);
-    pthread_create(&p->thread, NULL, serve, p);
-}
-
-static void peer_stop(peer *p) {
-    shutdown(p->fd, SHUT_RDWR);
-    close(p->fd);
-    pthread_join(p->thread, NULL);
-    for (int i = 0; i < p->nsteps; i++) free(p->steps[i].body);
-}
+/* ------------------------------------------------------------- scripted peer (s3peer.h) */
 
 typedef struct fixture {
-    peer p;
+    s3peer p;
     char *logtext;
     size_t loglen;
     ra_log log;
@@ -120,7 +37,7 @@ typedef struct fixture {
 } fixture;
 
 static void open_catalog(fixture *f) {
-    peer_start(&f->p);
+    s3peer_start(&f->p, NULL, 0);
     f->log.out = open_memstream(&f->logtext, &f->loglen);
     f->log.min = RA_LOG_DEBUG;
     f->log.format = RA_LOG_TEXT;
@@ -136,7 +53,7 @@ static void open_catalog(fixture *f) {
 }
 
 static void close_catalog(fixture *f) {
-    peer_stop(&f->p);
+    s3peer_stop(&f->p);
     ra_s3_free(f->s3);
     fclose(f->log.out);
 }
@@ -211,9 +128,9 @@ static void test_unreadable_record_skipped(void **state) {
     fixture f = {0};
     time_t now = time(NULL);
     const char *ids[] = {"20260101T000000Z-abcd", "20260102T000000Z-0001"};
-    add(&f.p, 200, NULL, list_xml(ids, 2, now));
-    add(&f.p, 200, NULL, str("not json"));
-    add(&f.p, 200, NULL, record(ids[1], RA_STATE_SUCCEEDED, now - 100));
+    s3peer_add(&f.p, 200, NULL, list_xml(ids, 2, now));
+    s3peer_add(&f.p, 200, NULL, str("not json"));
+    s3peer_add(&f.p, 200, NULL, record(ids[1], RA_STATE_SUCCEEDED, now - 100));
     open_catalog(&f);
     ra_record *recs = NULL;
     size_t n = 0;
@@ -234,8 +151,8 @@ static void test_store_error_not_skipped(void **state) {
     fixture f = {0};
     time_t now = time(NULL);
     const char *ids[] = {"20260101T000000Z-abcd"};
-    add(&f.p, 200, NULL, list_xml(ids, 1, now));
-    add(&f.p, 403, NULL, str(XML "<Error><Code>AccessDenied</Code></Error>"));
+    s3peer_add(&f.p, 200, NULL, list_xml(ids, 1, now));
+    s3peer_add(&f.p, 403, NULL, str(XML "<Error><Code>AccessDenied</Code></Error>"));
     open_catalog(&f);
     ra_record who;
     ra_err err = {0};
@@ -251,10 +168,10 @@ static void test_find_running_names_first(void **state) {
     fixture f = {0};
     time_t now = time(NULL);
     const char *ids[] = {"20260101T000000Z-0002", "20260101T000000Z-0001", "20260101T000000Z-0003"};
-    add(&f.p, 200, NULL, list_xml(ids, 3, now));
-    add(&f.p, 200, NULL, record(ids[0], RA_STATE_RUNNING, now));
-    add(&f.p, 200, NULL, record(ids[1], RA_STATE_RUNNING, now));
-    add(&f.p, 200, NULL, record(ids[2], RA_STATE_SUCCEEDED, now));
+    s3peer_add(&f.p, 200, NULL, list_xml(ids, 3, now));
+    s3peer_add(&f.p, 200, NULL, record(ids[0], RA_STATE_RUNNING, now));
+    s3peer_add(&f.p, 200, NULL, record(ids[1], RA_STATE_RUNNING, now));
+    s3peer_add(&f.p, 200, NULL, record(ids[2], RA_STATE_SUCCEEDED, now));
     open_catalog(&f);
     ra_record who;
     ra_err err = {0};
@@ -266,10 +183,10 @@ static void test_find_running_names_first(void **state) {
 
     /* but a run that already wrote a heartbeat since its start passed its checks: it comes first */
     fixture g = {0};
-    add(&g.p, 200, NULL, list_xml(ids, 3, now));
-    add(&g.p, 200, NULL, record_beat(ids[0], RA_STATE_RUNNING, now, 5));
-    add(&g.p, 200, NULL, record(ids[1], RA_STATE_RUNNING, now));
-    add(&g.p, 200, NULL, record(ids[2], RA_STATE_SUCCEEDED, now));
+    s3peer_add(&g.p, 200, NULL, list_xml(ids, 3, now));
+    s3peer_add(&g.p, 200, NULL, record_beat(ids[0], RA_STATE_RUNNING, now, 5));
+    s3peer_add(&g.p, 200, NULL, record(ids[1], RA_STATE_RUNNING, now));
+    s3peer_add(&g.p, 200, NULL, record(ids[2], RA_STATE_SUCCEEDED, now));
     open_catalog(&g);
     assert_int_equal(ra_catalog_find_running(&g.cat, now, NULL, &who, &err), 1);
     assert_string_equal(who.id, "20260101T000000Z-0002");
@@ -286,8 +203,8 @@ static void test_liveness_by_store_time(void **state) {
     fixture f = {0};
     time_t now = time(NULL);
     const char *fresh[] = {"20260101T000000Z-0001"};
-    add(&f.p, 200, NULL, list_xml(fresh, 1, now - 10));
-    add(&f.p, 200, NULL, record(fresh[0], RA_STATE_RUNNING, now - 300));
+    s3peer_add(&f.p, 200, NULL, list_xml(fresh, 1, now - 10));
+    s3peer_add(&f.p, 200, NULL, record(fresh[0], RA_STATE_RUNNING, now - 300));
     open_catalog(&f);
     ra_record *recs = NULL;
     size_t n = 0;
@@ -300,8 +217,8 @@ static void test_liveness_by_store_time(void **state) {
     free_log(&f);
 
     fixture g = {0};
-    add(&g.p, 200, NULL, list_xml(fresh, 1, now - 300));
-    add(&g.p, 200, NULL, record(fresh[0], RA_STATE_RUNNING, now));
+    s3peer_add(&g.p, 200, NULL, list_xml(fresh, 1, now - 300));
+    s3peer_add(&g.p, 200, NULL, record(fresh[0], RA_STATE_RUNNING, now));
     open_catalog(&g);
     assert_int_equal(ra_catalog_list(&g.cat, now, &recs, &n, &err), 0);
     assert_int_equal(n, 1);
@@ -321,7 +238,7 @@ static void test_measure_clock(void **state) {
     gmtime_r(&t, &tm);
     strftime(hdr, sizeof(hdr), "Last-Modified: %a, %d %b %Y %H:%M:%S GMT\r\nETag: \"e\"\r\n", &tm);
     fixture f = {0};
-    add(&f.p, 200, hdr, NULL);
+    s3peer_add(&f.p, 200, hdr, NULL);
     open_catalog(&f);
     ra_err err = {0};
     assert_int_equal(ra_catalog_measure_clock(&f.cat, "20260101T000000Z-0001", now, now, &err), 0);
@@ -334,7 +251,7 @@ static void test_measure_clock(void **state) {
     gmtime_r(&now, &tm);
     strftime(hdr, sizeof(hdr), "Last-Modified: %a, %d %b %Y %H:%M:%S GMT\r\nETag: \"e\"\r\n", &tm);
     fixture g = {0};
-    add(&g.p, 200, hdr, NULL);
+    s3peer_add(&g.p, 200, hdr, NULL);
     open_catalog(&g);
     assert_int_equal(ra_catalog_measure_clock(&g.cat, "20260101T000000Z-0001", now - 1, now, &err), 0);
     assert_false(g.cat.clock_known);
@@ -359,13 +276,13 @@ static void test_owner_scoped_by_namespace(void **state) {
     other.pid_ns = strdup("pid:[1]");
     ra_record *rs[] = {&mine, &other};
     fixture f = {0};
-    add(&f.p, 200, NULL, list_xml(ids, 2, now));
+    s3peer_add(&f.p, 200, NULL, list_xml(ids, 2, now));
     for (int i = 0; i < 2; i++) {
         snprintf(rs[i]->id, sizeof(rs[i]->id), "%s", ids[i]);
         rs[i]->state = RA_STATE_RUNNING;
         rs[i]->started = rs[i]->heartbeat = now;
         rs[i]->pid = dead;
-        add(&f.p, 200, NULL, ra_record_to_json(rs[i]));
+        s3peer_add(&f.p, 200, NULL, ra_record_to_json(rs[i]));
     }
     open_catalog(&f);
     ra_record *recs = NULL;
@@ -401,20 +318,20 @@ static void test_orphans_only_when_over(void **state) {
         "20260101T000000Z-0008", /* succeeded (a leftover upload): aborted */
         "20260101T000000Z-0009", /* past the limit: not examined */
     };
-    add(&f.p, 200, NULL, uploads_xml(ids, 9, 1));
-    add(&f.p, 200, NULL, record(ids[0], RA_STATE_RUNNING, now - 3));
-    add(&f.p, 200, NULL, record(ids[1], RA_STATE_RUNNING, now - 300));
-    add(&f.p, 200, NULL, record(ids[2], RA_STATE_RUNNING, now - 3600));
-    add(&f.p, 204, NULL, NULL); /* abort 3 */
-    add(&f.p, 200, NULL, record(ids[3], RA_STATE_FAILED, now - 3));
-    add(&f.p, 204, NULL, NULL); /* abort 4 */
-    add(&f.p, 404, NULL, str(XML "<Error><Code>NoSuchKey</Code></Error>"));
-    add(&f.p, 204, NULL, NULL); /* abort 5 */
-    add(&f.p, 200, NULL, str("{"));
-    add(&f.p, 403, NULL, str(XML "<Error><Code>AccessDenied</Code></Error>"));
-    add(&f.p, 200, NULL, record(ids[7], RA_STATE_SUCCEEDED, now - 3));
-    add(&f.p, 204, NULL, NULL); /* abort 8 */
-    add(&f.p, 200, NULL, uploads_xml(ids + 8, 1, 0)); /* a second page: must not be asked for */
+    s3peer_add(&f.p, 200, NULL, uploads_xml(ids, 9, 1));
+    s3peer_add(&f.p, 200, NULL, record(ids[0], RA_STATE_RUNNING, now - 3));
+    s3peer_add(&f.p, 200, NULL, record(ids[1], RA_STATE_RUNNING, now - 300));
+    s3peer_add(&f.p, 200, NULL, record(ids[2], RA_STATE_RUNNING, now - 3600));
+    s3peer_add(&f.p, 204, NULL, NULL); /* abort 3 */
+    s3peer_add(&f.p, 200, NULL, record(ids[3], RA_STATE_FAILED, now - 3));
+    s3peer_add(&f.p, 204, NULL, NULL); /* abort 4 */
+    s3peer_add(&f.p, 404, NULL, str(XML "<Error><Code>NoSuchKey</Code></Error>"));
+    s3peer_add(&f.p, 204, NULL, NULL); /* abort 5 */
+    s3peer_add(&f.p, 200, NULL, str("{"));
+    s3peer_add(&f.p, 403, NULL, str(XML "<Error><Code>AccessDenied</Code></Error>"));
+    s3peer_add(&f.p, 200, NULL, record(ids[7], RA_STATE_SUCCEEDED, now - 3));
+    s3peer_add(&f.p, 204, NULL, NULL); /* abort 8 */
+    s3peer_add(&f.p, 200, NULL, uploads_xml(ids + 8, 1, 0)); /* a second page: must not be asked for */
     open_catalog(&f);
     ra_err err = {0};
     assert_int_equal(ra_catalog_abort_orphans(&f.cat, now, NULL, &err), 4);
@@ -440,8 +357,8 @@ static void test_sweep_refuses_skewed_clock(void **state) {
     struct tm tm;
     gmtime_r(&ahead, &tm);
     strftime(date, sizeof(date), "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
-    add(&f.p, 403, date, str(XML "<Error><Code>RequestTimeTooSkewed</Code></Error>"));
-    add(&f.p, 200, NULL, str("ok"));
+    s3peer_add(&f.p, 403, date, str(XML "<Error><Code>RequestTimeTooSkewed</Code></Error>"));
+    s3peer_add(&f.p, 200, NULL, str("ok"));
     open_catalog(&f);
     ra_err err = {0};
     char *data = NULL;
@@ -464,11 +381,11 @@ static void test_sweep_by_store_clock(void **state) {
     fixture f = {0};
     time_t now = time(NULL);
     const char *ids[] = {"20260101T000000Z-0001", "20260101T000000Z-0002"};
-    add(&f.p, 200, NULL, list_xml(ids, 2, now));
+    s3peer_add(&f.p, 200, NULL, list_xml(ids, 2, now));
     char *old = record(ids[0], RA_STATE_SUCCEEDED, now - 10 * 86400);
     char *young = record(ids[1], RA_STATE_SUCCEEDED, now - 86400);
-    add(&f.p, 200, NULL, old);
-    add(&f.p, 200, NULL, young);
+    s3peer_add(&f.p, 200, NULL, old);
+    s3peer_add(&f.p, 200, NULL, young);
     open_catalog(&f);
     ra_err err = {0};
     /* dry run: reports the 10-day-old one only; with keep_from before it, not even that one */
@@ -477,9 +394,9 @@ static void test_sweep_by_store_clock(void **state) {
     free_log(&f);
 
     fixture g = {0};
-    add(&g.p, 200, NULL, list_xml(ids, 2, now));
-    add(&g.p, 200, NULL, record(ids[0], RA_STATE_SUCCEEDED, now - 10 * 86400));
-    add(&g.p, 200, NULL, record(ids[1], RA_STATE_SUCCEEDED, now - 86400));
+    s3peer_add(&g.p, 200, NULL, list_xml(ids, 2, now));
+    s3peer_add(&g.p, 200, NULL, record(ids[0], RA_STATE_SUCCEEDED, now - 10 * 86400));
+    s3peer_add(&g.p, 200, NULL, record(ids[1], RA_STATE_SUCCEEDED, now - 86400));
     open_catalog(&g);
     assert_int_equal(ra_catalog_sweep_before(&g.cat, 7, now, now - 20 * 86400, 1, &err), 0);
     close_catalog(&g);

@@ -34,6 +34,8 @@ static void clear_env(void) {
     unsetenv("AWS_ENDPOINT_URL_S3");
     unsetenv("AWS_ENDPOINT_URL");
     unsetenv("REDISCLI_AUTH");
+    unsetenv("AWS_PROFILE");
+    setenv("AWS_CONFIG_FILE", "/dev/null", 1); /* not this machine's ~/.aws/config */
     setenv("REDIS_ARCHIVER_CONFIG", empty_conf, 1);
 }
 
@@ -100,7 +102,7 @@ static void test_defaults(void **state) {
     assert_null(c.region);
     assert_null(c.bucket);
     assert_string_equal(c.prefix, "redis-archiver/");
-    assert_int_equal(c.path_style, 0);
+    assert_int_equal(c.path_style, RA_PATH_STYLE_AUTO); /* the default: chosen by endpoint and bucket */
     assert_int_equal(c.part_size, 16 * MIB);
     assert_int_equal(c.concurrency, 4);
     assert_int_equal(c.retention_days, 7);
@@ -709,6 +711,38 @@ static void test_env_errors(void **state) {
     unsetenv("REDISCLI_AUTH");
 }
 
+/* path-style: yes/no as any boolean, or auto (the default); a bare flag still means yes */
+static void test_path_style_auto(void **state) {
+    (void)state;
+    ra_config c;
+    ra_config_init(&c);
+    ra_err err = {0};
+    assert_int_equal(c.path_style, RA_PATH_STYLE_AUTO);
+    assert_int_equal(ra_config_set(&c, "path-style", "off", RA_ORIGIN_FILE, 1, "f", &err), 0);
+    assert_int_equal(c.path_style, 0);
+    assert_int_equal(ra_config_set(&c, "path-style", "AUTO", RA_ORIGIN_FILE, 1, "f", &err), 0);
+    assert_int_equal(c.path_style, RA_PATH_STYLE_AUTO);
+    assert_int_equal(ra_config_set(&c, "path-style", "yes", RA_ORIGIN_FILE, 1, "f", &err), 0);
+    assert_int_equal(c.path_style, 1);
+    assert_int_equal(ra_config_set(&c, "path-style", "maybe", RA_ORIGIN_FILE, 1, "f", &err), -1);
+    assert_string_equal(err.msg, "f: invalid value 'maybe' (use yes, no or auto)");
+    assert_int_equal(ra_config_set(&c, "sweep", "auto", RA_ORIGIN_FILE, 1, "f", &err), -1); /* only path-style */
+    ra_config_clear(&c);
+    int nrest;
+    char **rest;
+    const char *a1[] = {"--path-style", "auto", "list", NULL};
+    ra_config_init(&c);
+    if (load(&c, a1, &nrest, &rest, &err) != 0) fail_msg("%s", err.msg);
+    assert_int_equal(c.path_style, RA_PATH_STYLE_AUTO);
+    assert_int_equal(nrest, 1);
+    ra_config_clear(&c);
+    const char *a2[] = {"--path-style", "list", NULL};
+    ra_config_init(&c);
+    if (load(&c, a2, &nrest, &rest, &err) != 0) fail_msg("%s", err.msg);
+    assert_int_equal(c.path_style, 1);
+    ra_config_clear(&c);
+}
+
 static void test_flags_and_rest(void **state) {
     (void)state;
     ra_config c;
@@ -1049,6 +1083,43 @@ static void test_ambient(void **state) {
     assert_int_equal(err.code, RA_E_USAGE);
     assert_non_null(strstr(err.msg, "AWS_REGION"));
     ra_config_clear(&c);
+
+    /* no variable: the region of the active profile in the AWS config file (as the SDKs read it) */
+    unsetenv("AWS_REGION");
+    unsetenv("AWS_DEFAULT_REGION");
+    char *aws = write_temp("# comment\n[default]\nregion = eu-central-1\ns3 =\n  region = nested-ignored\n"
+                           "[profile prod]\noutput=json\nREGION=ap-northeast-2 \n[prod]\nregion = not-this\n");
+    setenv("AWS_CONFIG_FILE", aws, 1);
+    ra_config_init(&c);
+    if (load(&c, argv, &nrest, &rest, &err) != 0) fail_msg("%s", err.msg);
+    assert_string_equal(c.region, "eu-central-1");
+    assert_int_equal(c.origin[RA_KEY_REGION], RA_ORIGIN_AMBIENT);
+    assert_string_equal(c.origin_var[RA_KEY_REGION], "AWS_CONFIG_FILE, profile default");
+    out = printed(&c);
+    assert_non_null(strstr(out, "# AWS_CONFIG_FILE, profile default\n"));
+    free(out);
+    ra_config_clear(&c);
+    setenv("AWS_PROFILE", "prod", 1);
+    ra_config_init(&c);
+    if (load(&c, argv, &nrest, &rest, &err) != 0) fail_msg("%s", err.msg);
+    assert_string_equal(c.region, "ap-northeast-2");
+    assert_string_equal(c.origin_var[RA_KEY_REGION], "AWS_CONFIG_FILE, profile of AWS_PROFILE");
+    ra_config_clear(&c);
+    setenv("AWS_PROFILE", "none-such", 1);
+    ra_config_init(&c);
+    if (load(&c, argv, &nrest, &rest, &err) != 0) fail_msg("%s", err.msg);
+    assert_string_equal(c.region, RA_S3_REGION_DEFAULT);
+    assert_int_equal(c.origin[RA_KEY_REGION], RA_ORIGIN_DEFAULT);
+    ra_config_clear(&c);
+    /* a variable wins over the file */
+    unsetenv("AWS_PROFILE");
+    setenv("AWS_DEFAULT_REGION", "sa-east-1", 1);
+    ra_config_init(&c);
+    if (load(&c, argv, &nrest, &rest, &err) != 0) fail_msg("%s", err.msg);
+    assert_string_equal(c.region, "sa-east-1");
+    ra_config_clear(&c);
+    unlink(aws);
+    free(aws);
     clear_env();
 }
 
@@ -1169,6 +1240,7 @@ int main(void) {
         cmocka_unit_test_setup(test_source_lists, setup),
         cmocka_unit_test_setup(test_precedence, setup),
         cmocka_unit_test_setup(test_env_errors, setup),
+        cmocka_unit_test_setup(test_path_style_auto, setup),
         cmocka_unit_test_setup(test_flags_and_rest, setup),
         cmocka_unit_test_setup(test_source_password, setup),
         cmocka_unit_test_setup(test_print_round_trip, setup),

@@ -23,79 +23,12 @@
 #include "storage/s3/credentials.h"
 #include "storage/s3/s3.h"
 
+#include "s3peer.h"
+
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 #define P(s) (s), strlen(s)
 
-/* ------------------------------------------------------------- scripted peer */
-#define MAX_STEPS 8
-typedef struct step {
-    int status;
-    const char *body;
-} step;
-typedef struct peer {
-    int fd, port, nsteps, served;
-    pthread_t thread;
-    const step *steps;
-    char requests[MAX_STEPS][4096]; /* request line, headers and body */
-} peer;
-
-static void *serve(void *arg) {
-    peer *p = arg;
-    for (int i = 0; i < p->nsteps; i++) {
-        int c = accept(p->fd, NULL, NULL);
-        if (c < 0) break;
-        char *buf = p->requests[i];
-        size_t n = 0;
-        char *end = NULL;
-        while (end == NULL && n < sizeof(p->requests[i]) - 1) {
-            ssize_t r = read(c, buf + n, sizeof(p->requests[i]) - 1 - n);
-            if (r <= 0) break;
-            n += (size_t)r;
-            buf[n] = '\0';
-            end = strstr(buf, "\r\n\r\n");
-        }
-        const char *cl = end ? strcasestr(buf, "\r\ncontent-length:") : NULL;
-        size_t want = end ? (size_t)(end - buf) + 4 + (cl ? (size_t)strtol(cl + 17, NULL, 10) : 0) : 0;
-        while (n < want && n < sizeof(p->requests[i]) - 1) {
-            ssize_t r = read(c, buf + n, sizeof(p->requests[i]) - 1 - n);
-            if (r <= 0) break;
-            n += (size_t)r;
-            buf[n] = '\0';
-        }
-        char resp[8192];
-        const step *s = &p->steps[i];
-        int len = snprintf(resp, sizeof(resp), "HTTP/1.1 %d X\r\nConnection: close\r\nContent-Length: %zu\r\n\r\n%s",
-                           s->status, strlen(s->body), s->body);
-        p->served = i + 1;
-        if (write(c, resp, (size_t)len) < 0) {
-        }
-        close(c);
-    }
-    return NULL;
-}
-
-static void peer_start(peer *p, const step *steps, int n) {
-    memset(p, 0, sizeof(*p));
-    p->steps = steps;
-    p->nsteps = n;
-    p->fd = socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    setsockopt(p->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    assert_int_equal(bind(p->fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    socklen_t al = sizeof(a);
-    getsockname(p->fd, (struct sockaddr *)&a, &al);
-    p->port = ntohs(a.sin_port);
-    assert_int_equal(listen(p->fd, 16), 0);
-    pthread_create(&p->thread, NULL, serve, p);
-}
-
-static void peer_stop(peer *p) {
-    shutdown(p->fd, SHUT_RDWR);
-    close(p->fd);
-    pthread_join(p->thread, NULL);
-}
-
+/* ------------------------------------------------------------- scripted peer: s3peer.h */
 /* ------------------------------------------------------------- environment */
 static const char *const vars[] = {
     "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_CREDENTIAL_EXPIRATION",
@@ -476,10 +409,10 @@ static void test_refresh_threads(void **state) {
     unlink(counter);
 }
 
-#define STEP_ERR(status, code) {status, "<Error><Code>" code "</Code><Message></Message></Error>"}
+#define STEP_ERR(status, code) {status, NULL, "<Error><Code>" code "</Code><Message></Message></Error>"}
 
 /* A client on the peer; credentials NULL = the chain from the environment. */
-static ra_s3 *client(const peer *p, const ra_s3_credentials *creds) {
+static ra_s3 *client(const s3peer *p, const ra_s3_credentials *creds) {
     char ep[64];
     snprintf(ep, sizeof(ep), "http://127.0.0.1:%d", p->port);
     ra_s3_config c = {.endpoint = ep, .bucket = "bkt", .path_style = 1, .credentials = creds, .max_attempts = 3};
@@ -494,10 +427,10 @@ static void test_expired_token_refreshes_once(void **state) {
     (void)state;
     char counter[256];
     process_profile(3600, counter, sizeof(counter));
-    step steps[] = {STEP_ERR(400, "ExpiredToken"), {200, ""}, STEP_ERR(403, "ExpiredToken"),
+    s3peer_step steps[] = {STEP_ERR(400, "ExpiredToken"), {200, NULL, ""}, STEP_ERR(403, "ExpiredToken"),
                     STEP_ERR(403, "ExpiredToken")};
-    peer p;
-    peer_start(&p, steps, 4);
+    s3peer p;
+    s3peer_start(&p, steps, 4);
     ra_s3 *s3 = client(&p, NULL);
     ra_err err = {0};
     assert_int_equal(ra_s3_check_bucket(s3, &err), 0);
@@ -511,14 +444,14 @@ static void test_expired_token_refreshes_once(void **state) {
     assert_non_null(strstr(err.msg, "credentials from credential_process of profile 'default'"));
     assert_non_null(strstr(err.msg, "renew them"));
     ra_s3_free(s3);
-    peer_stop(&p);
+    s3peer_stop(&p);
     unlink(counter);
 
     /* fixed credentials: no retry, and the 403 of a bad signature names the usual causes */
     char ak[] = "AK", sk[] = "SK";
     ra_s3_credentials fixed = {ak, sk, NULL, 0};
-    step steps2[] = {STEP_ERR(400, "ExpiredToken"), STEP_ERR(403, "SignatureDoesNotMatch")};
-    peer_start(&p, steps2, 2);
+    s3peer_step steps2[] = {STEP_ERR(400, "ExpiredToken"), STEP_ERR(403, "SignatureDoesNotMatch")};
+    s3peer_start(&p, steps2, 2);
     s3 = client(&p, &fixed);
     assert_int_equal(ra_s3_check_bucket(s3, &err), -1);
     assert_int_equal(p.served, 1);
@@ -527,7 +460,7 @@ static void test_expired_token_refreshes_once(void **state) {
                                  "from fixed keys given by the program, region 'us-east-1': check the secret key, "
                                  "the region and the clock");
     ra_s3_free(s3);
-    peer_stop(&p);
+    s3peer_stop(&p);
 }
 
 static void test_container(void **state) {
@@ -536,9 +469,9 @@ static void test_container(void **state) {
     iso(time(NULL) + 3600, exp);
     snprintf(body, sizeof(body), "{\"AccessKeyId\":\"ASIACT\",\"SecretAccessKey\":\"S\",\"Token\":\"TC\","
                                  "\"Expiration\":\"%s\"}", exp);
-    step steps[] = {{200, body}, {401, "{}"}};
-    peer p;
-    peer_start(&p, steps, 2);
+    s3peer_step steps[] = {{200, NULL, body}, {401, NULL, "{}"}};
+    s3peer p;
+    s3peer_start(&p, steps, 2);
     snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/credentials?id=1", p.port);
     write_file("podtoken", "eks-pod-token\n", tokfile, sizeof(tokfile));
     setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", url, 1);
@@ -555,7 +488,7 @@ static void test_container(void **state) {
     assert_int_equal(ra_s3_credentials_load(&c, &err), -1);
     assert_non_null(strstr(err.msg, "HTTP 401"));
     assert_non_null(strstr(err.msg, "AWS_CONTAINER_AUTHORIZATION_TOKEN"));
-    peer_stop(&p);
+    s3peer_stop(&p);
     unlink(tokfile);
 }
 
@@ -565,9 +498,9 @@ static void test_imds(void **state) {
     iso(time(NULL) + 3600, exp);
     snprintf(body, sizeof(body), "{\"Code\":\"Success\",\"Type\":\"AWS-HMAC\",\"AccessKeyId\":\"ASIAIM\","
                                  "\"SecretAccessKey\":\"S\",\"Token\":\"TI\",\"Expiration\":\"%s\"}", exp);
-    step steps[] = {{200, "IMDSTOKEN-1"}, {200, "ra-role\n"}, {200, body}, {403, ""}};
-    peer p;
-    peer_start(&p, steps, 4);
+    s3peer_step steps[] = {{200, NULL, "IMDSTOKEN-1"}, {200, NULL, "ra-role\n"}, {200, NULL, body}, {403, NULL, ""}};
+    s3peer p;
+    s3peer_start(&p, steps, 4);
     snprintf(url, sizeof(url), "http://127.0.0.1:%d/", p.port);
     unsetenv("AWS_EC2_METADATA_DISABLED");
     setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", url, 1);
@@ -589,7 +522,7 @@ static void test_imds(void **state) {
     assert_int_equal(ra_s3_credentials_load(&c, &err), -1);
     assert_int_equal(err.code, RA_E_USAGE);
     assert_non_null(strstr(err.msg, "PUT /latest/api/token) answers HTTP 403"));
-    peer_stop(&p);
+    s3peer_stop(&p);
 }
 
 static void test_web_identity(void **state) {
@@ -600,11 +533,11 @@ static void test_web_identity(void **state) {
                                  "<AccessKeyId>ASIAWEB</AccessKeyId><SecretAccessKey>S</SecretAccessKey>"
                                  "<SessionToken>TW</SessionToken><Expiration>%s</Expiration></Credentials>"
                                  "</AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>", exp);
-    step steps[] = {{200, body},
-                    {403, "<ErrorResponse><Error><Code>AccessDenied</Code><Message>Not authorized to perform "
+    s3peer_step steps[] = {{200, NULL, body},
+                    {403, NULL, "<ErrorResponse><Error><Code>AccessDenied</Code><Message>Not authorized to perform "
                           "sts:AssumeRoleWithWebIdentity</Message></Error></ErrorResponse>"}};
-    peer p;
-    peer_start(&p, steps, 2);
+    s3peer p;
+    s3peer_start(&p, steps, 2);
     snprintf(url, sizeof(url), "http://127.0.0.1:%d", p.port);
     write_file("webtoken", "eyJhbGciOi.payload+/=.sig\n", tokfile, sizeof(tokfile));
     setenv("AWS_WEB_IDENTITY_TOKEN_FILE", tokfile, 1);
@@ -626,7 +559,7 @@ static void test_web_identity(void **state) {
     assert_int_equal(ra_s3_credentials_load(&c, &err), -1);
     assert_non_null(strstr(err.msg, "assuming role 'arn:aws:iam::123456789012:role/ra'"));
     assert_non_null(strstr(err.msg, "HTTP 403: sts: AccessDenied: Not authorized"));
-    peer_stop(&p);
+    s3peer_stop(&p);
     unlink(tokfile);
 }
 
@@ -638,9 +571,9 @@ static void test_assume_role(void **state) {
                                  "</AccessKeyId><SecretAccessKey>S</SecretAccessKey><SessionToken>TR</SessionToken>"
                                  "<Expiration>%s</Expiration></Credentials></AssumeRoleResult></AssumeRoleResponse>",
              exp);
-    step steps[] = {{200, body}, {200, body}};
-    peer p;
-    peer_start(&p, steps, 2);
+    s3peer_step steps[] = {{200, NULL, body}, {200, NULL, body}};
+    s3peer p;
+    s3peer_start(&p, steps, 2);
     snprintf(url, sizeof(url), "http://127.0.0.1:%d", p.port);
     write_file("config",
                "[profile base]\naws_access_key_id = AKBASE\naws_secret_access_key = SKBASE\n"
@@ -678,7 +611,7 @@ static void test_assume_role(void **state) {
     assert_non_null(strstr(buf, "none: s3 credentials: profile 'envrole' takes credential_source Environment"));
     assert_int_equal(ra_s3_credentials_load(&c, &err), -1);
     assert_non_null(strstr(err.msg, "credential_source Environment"));
-    peer_stop(&p);
+    s3peer_stop(&p);
     /* loops and roles without a source are refused before any request */
     setenv("AWS_PROFILE", "loop1", 1);
     assert_int_equal(ra_s3_credentials_load(&c, &err), -1);

@@ -112,10 +112,16 @@ static void test_key_describe(void **state) {
     ra_config_key_describe(RA_KEY_PART_CHECKSUM, &d);
     assert_string_equal(d.name, "part-checksum");
     assert_string_equal(d.choices[0], "auto");
-    ra_config_key_describe(RA_KEY_PATH_STYLE, &d);
+    ra_config_key_describe(RA_KEY_ALLOW_MASTER, &d);
     assert_string_equal(d.arg, "[yes|no]");
     assert_string_equal(d.choices[0], "yes");
     assert_string_equal(d.def, "no");
+    /* a boolean that also takes auto */
+    ra_config_key_describe(RA_KEY_PATH_STYLE, &d);
+    assert_string_equal(d.arg, "[yes|no|auto]");
+    assert_string_equal(d.choices[0], "yes");
+    assert_string_equal(d.choices[2], "auto");
+    assert_string_equal(d.def, "auto");
     ra_config_key_describe(RA_KEY_BUCKET, &d);
     assert_null(d.choices);
     assert_true(d.in_file);

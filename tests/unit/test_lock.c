@@ -21,81 +21,15 @@
 
 #include "command/lock.h"
 
+#include "s3peer.h"
+
 static char ak[] = "AKIAIOSFODNN7EXAMPLE", sk[] = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
-
-#define MAX_STEPS 16
-
-typedef struct step {
-    int status;
-    char headers[256]; /* extra header lines, each ending in \r\n */
-    char *body;        /* owned */
-} step;
-
-typedef struct peer {
-    int fd, port;
-    pthread_t thread;
-    step steps[MAX_STEPS];
-    int nsteps, served;
-    char requests[MAX_STEPS][2048]; /* request line and headers */
-} peer;
-
-static void *serve(void *arg) {
-    peer *p = arg;
-    for (int i = 0; i < p->nsteps; i++) {
-        int c = accept(p->fd, NULL, NULL);
-        if (c < 0) break;
-        char buf[1 << 16];
-        size_t n = 0;
-        char *end = NULL;
-        while (end == NULL && n < sizeof(buf) - 1) {
-            ssize_t r = read(c, buf + n, sizeof(buf) - 1 - n);
-            if (r <= 0) break;
-            n += (size_t)r;
-            buf[n] = '\0';
-            end = strstr(buf, "\r\n\r\n");
-        }
-        if (end == NULL) {
-            close(c);
-            continue;
-        }
-        size_t hlen = (size_t)(end - buf) + 4;
-        snprintf(p->requests[i], sizeof(p->requests[i]), "%.*s", (int)hlen, buf);
-        long long clen = 0;
-        const char *cl = strcasestr(buf, "\r\ncontent-length:");
-        if (cl) clen = strtoll(cl + 17, NULL, 10);
-        for (long long have = (long long)(n - hlen); have < clen;) {
-            ssize_t r = read(c, buf, sizeof(buf));
-            if (r <= 0) break;
-            have += r;
-        }
-        const step *s = &p->steps[i];
-        int head = strncmp(p->requests[i], "HEAD ", 5) == 0;
-        size_t blen = s->body ? strlen(s->body) : 0;
-        char *resp = NULL;
-        int len = asprintf(&resp, "HTTP/1.1 %d X\r\nConnection: close\r\n%sContent-Length: %zu\r\n\r\n%s", s->status,
-                           s->headers, head ? 0 : blen, head || !s->body ? "" : s->body);
-        p->served = i + 1;
-        if (len > 0 && write(c, resp, (size_t)len) < 0) {
-        }
-        free(resp);
-        close(c);
-    }
-    return NULL;
-}
-
-static void add(peer *p, int status, const char *headers, char *body) {
-    assert_true(p->nsteps < MAX_STEPS);
-    step *s = &p->steps[p->nsteps++];
-    s->status = status;
-    snprintf(s->headers, sizeof(s->headers), "%s", headers ? headers : "");
-    s->body = body;
-}
 
 #define XML "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
 #define REFUSED 412, NULL, strdup(XML "<Error><Code>PreconditionFailed</Code></Error>")
 
 typedef struct fixture {
-    peer p;
+    s3peer p;
     char *logtext;
     size_t loglen;
     ra_log log;
@@ -105,17 +39,8 @@ typedef struct fixture {
 } fixture;
 
 static void open_fixture(fixture *f) {
-    peer *p = &f->p;
-    p->fd = socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    setsockopt(p->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    assert_int_equal(bind(p->fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    socklen_t al = sizeof(a);
-    getsockname(p->fd, (struct sockaddr *)&a, &al);
-    p->port = ntohs(a.sin_port);
-    assert_int_equal(listen(p->fd, 16), 0);
-    pthread_create(&p->thread, NULL, serve, p);
+    s3peer *p = &f->p;
+    s3peer_start(p, NULL, 0);
     f->log.out = open_memstream(&f->logtext, &f->loglen);
     f->log.min = RA_LOG_DEBUG;
     f->log.format = RA_LOG_TEXT;
@@ -138,10 +63,7 @@ static void open_fixture(fixture *f) {
 static char lastlog[16384];
 
 static void close_fixture(fixture *f) {
-    shutdown(f->p.fd, SHUT_RDWR);
-    close(f->p.fd);
-    pthread_join(f->p.thread, NULL);
-    for (int i = 0; i < f->p.nsteps; i++) free(f->p.steps[i].body);
+    s3peer_stop(&f->p);
     ra_s3_free(f->s3);
     fclose(f->log.out);
     ra_record_clear(&f->owner);
@@ -179,12 +101,12 @@ static void test_free_lock_honoured(void **state) {
     (void)state;
     fixture f = {0};
     char h[256];
-    add(&f.p, 200, "ETag: \"e1\"\r\n", NULL);
-    add(&f.p, REFUSED);                     /* the second create-only PUT */
-    add(&f.p, REFUSED);                     /* If-Match on a wrong ETag */
-    add(&f.p, 200, "ETag: \"e2\"\r\n", NULL); /* renew */
-    add(&f.p, 200, head_hdr(h, sizeof(h), "\"e2\"", 1), NULL);
-    add(&f.p, 204, NULL, NULL);
+    s3peer_add(&f.p, 200, "ETag: \"e1\"\r\n", NULL);
+    s3peer_add(&f.p, REFUSED);                     /* the second create-only PUT */
+    s3peer_add(&f.p, REFUSED);                     /* If-Match on a wrong ETag */
+    s3peer_add(&f.p, 200, "ETag: \"e2\"\r\n", NULL); /* renew */
+    s3peer_add(&f.p, 200, head_hdr(h, sizeof(h), "\"e2\"", 1), NULL);
+    s3peer_add(&f.p, 204, NULL, NULL);
     open_fixture(&f);
     ra_err err = {0};
     int honoured = -1;
@@ -212,9 +134,9 @@ static void test_free_lock_honoured(void **state) {
 static void test_ignoring_store_falls_back(void **state) {
     (void)state;
     fixture f = {0};
-    add(&f.p, 200, "ETag: \"e1\"\r\n", NULL);
-    add(&f.p, 200, "ETag: \"e1\"\r\n", NULL);
-    add(&f.p, 204, NULL, NULL);
+    s3peer_add(&f.p, 200, "ETag: \"e1\"\r\n", NULL);
+    s3peer_add(&f.p, 200, "ETag: \"e1\"\r\n", NULL);
+    s3peer_add(&f.p, 204, NULL, NULL);
     open_fixture(&f);
     ra_err err = {0};
     int honoured = -1;
@@ -234,9 +156,9 @@ static void test_ignoring_store_falls_back(void **state) {
 static void test_ignored_if_match_falls_back(void **state) {
     (void)state;
     fixture f = {0};
-    add(&f.p, 200, "ETag: \"e1\"\r\n", NULL);
-    add(&f.p, REFUSED);
-    add(&f.p, 200, "ETag: \"e1\"\r\n", NULL);
+    s3peer_add(&f.p, 200, "ETag: \"e1\"\r\n", NULL);
+    s3peer_add(&f.p, REFUSED);
+    s3peer_add(&f.p, 200, "ETag: \"e1\"\r\n", NULL);
     open_fixture(&f);
     ra_err err = {0};
     int honoured = -1;
@@ -253,9 +175,9 @@ static void test_fresh_lock_refuses(void **state) {
     (void)state;
     fixture f = {0};
     char h[256];
-    add(&f.p, REFUSED);
-    add(&f.p, 200, head_hdr(h, sizeof(h), "\"other\"", 10), NULL);
-    add(&f.p, 200, NULL, holder("20260101T000000Z-beef"));
+    s3peer_add(&f.p, REFUSED);
+    s3peer_add(&f.p, 200, head_hdr(h, sizeof(h), "\"other\"", 10), NULL);
+    s3peer_add(&f.p, 200, NULL, holder("20260101T000000Z-beef"));
     open_fixture(&f);
     ra_err err = {0};
     int honoured = -1;
@@ -275,9 +197,9 @@ static void test_staleness_by_store_clock(void **state) {
     (void)state;
     fixture f = {0};
     char h[256];
-    add(&f.p, REFUSED);
-    add(&f.p, 200, head_hdr(h, sizeof(h), "\"other\"", 3610), NULL);
-    add(&f.p, 200, NULL, holder("20260101T000000Z-beef"));
+    s3peer_add(&f.p, REFUSED);
+    s3peer_add(&f.p, 200, head_hdr(h, sizeof(h), "\"other\"", 3610), NULL);
+    s3peer_add(&f.p, 200, NULL, holder("20260101T000000Z-beef"));
     open_fixture(&f);
     f.cat.clock_known = 1;
     f.cat.clock_offset = -3600;
@@ -289,11 +211,11 @@ static void test_staleness_by_store_clock(void **state) {
     assert_int_equal(f.p.served, 3);
 
     fixture g = {0};
-    add(&g.p, REFUSED);
-    add(&g.p, 200, head_hdr(h, sizeof(h), "\"old\"", 120), NULL);
-    add(&g.p, 200, NULL, holder("20260101T000000Z-beef"));
-    add(&g.p, 200, "ETag: \"mine\"\r\n", NULL); /* the takeover on the ETag read */
-    add(&g.p, REFUSED);                           /* If-Match probe */
+    s3peer_add(&g.p, REFUSED);
+    s3peer_add(&g.p, 200, head_hdr(h, sizeof(h), "\"old\"", 120), NULL);
+    s3peer_add(&g.p, 200, NULL, holder("20260101T000000Z-beef"));
+    s3peer_add(&g.p, 200, "ETag: \"mine\"\r\n", NULL); /* the takeover on the ETag read */
+    s3peer_add(&g.p, REFUSED);                           /* If-Match probe */
     open_fixture(&g);
     g.cat.clock_known = 1;
     g.cat.clock_offset = 180;
@@ -314,14 +236,14 @@ static void test_takeover_race_lost(void **state) {
     (void)state;
     fixture f = {0};
     char h1[256], h2[256];
-    add(&f.p, REFUSED);
-    add(&f.p, 200, head_hdr(h1, sizeof(h1), "\"old\"", 300), NULL);
-    add(&f.p, 200, NULL, holder("20260101T000000Z-dead"));
-    add(&f.p, REFUSED); /* another run took it first */
-    add(&f.p, REFUSED); /* ... also on the bare ETag */
-    add(&f.p, REFUSED); /* create again */
-    add(&f.p, 200, head_hdr(h2, sizeof(h2), "\"new\"", 0), NULL);
-    add(&f.p, 200, NULL, holder("20260101T000000Z-f00d"));
+    s3peer_add(&f.p, REFUSED);
+    s3peer_add(&f.p, 200, head_hdr(h1, sizeof(h1), "\"old\"", 300), NULL);
+    s3peer_add(&f.p, 200, NULL, holder("20260101T000000Z-dead"));
+    s3peer_add(&f.p, REFUSED); /* another run took it first */
+    s3peer_add(&f.p, REFUSED); /* ... also on the bare ETag */
+    s3peer_add(&f.p, REFUSED); /* create again */
+    s3peer_add(&f.p, 200, head_hdr(h2, sizeof(h2), "\"new\"", 0), NULL);
+    s3peer_add(&f.p, 200, NULL, holder("20260101T000000Z-f00d"));
     open_fixture(&f);
     ra_err err = {0};
     int honoured = -1;
@@ -339,14 +261,14 @@ static void test_renew_refused_loses(void **state) {
     (void)state;
     for (int gone = 0; gone <= 1; gone++) {
         fixture f = {0};
-        add(&f.p, 200, "ETag: \"e1\"\r\n", NULL);
-        add(&f.p, REFUSED);
-        add(&f.p, REFUSED);
+        s3peer_add(&f.p, 200, "ETag: \"e1\"\r\n", NULL);
+        s3peer_add(&f.p, REFUSED);
+        s3peer_add(&f.p, REFUSED);
         if (gone) {
-            add(&f.p, 404, NULL, strdup(XML "<Error><Code>NoSuchKey</Code></Error>"));
+            s3peer_add(&f.p, 404, NULL, strdup(XML "<Error><Code>NoSuchKey</Code></Error>"));
         } else {
-            add(&f.p, REFUSED);
-            add(&f.p, REFUSED); /* on the bare ETag too */
+            s3peer_add(&f.p, REFUSED);
+            s3peer_add(&f.p, REFUSED); /* on the bare ETag too */
         }
         open_fixture(&f);
         ra_err err = {0};
@@ -371,12 +293,12 @@ static void test_renew_refused_loses(void **state) {
 static void test_renew_bare_etag(void **state) {
     (void)state;
     fixture f = {0};
-    add(&f.p, 200, "ETag: \"e1\"\r\n", NULL);
-    add(&f.p, REFUSED);
-    add(&f.p, REFUSED);
-    add(&f.p, REFUSED);                       /* If-Match: "e1" */
-    add(&f.p, 200, "ETag: \"e1\"\r\n", NULL); /* If-Match: e1 */
-    add(&f.p, 200, "ETag: \"e1\"\r\n", NULL); /* the next renew */
+    s3peer_add(&f.p, 200, "ETag: \"e1\"\r\n", NULL);
+    s3peer_add(&f.p, REFUSED);
+    s3peer_add(&f.p, REFUSED);
+    s3peer_add(&f.p, REFUSED);                       /* If-Match: "e1" */
+    s3peer_add(&f.p, 200, "ETag: \"e1\"\r\n", NULL); /* If-Match: e1 */
+    s3peer_add(&f.p, 200, "ETag: \"e1\"\r\n", NULL); /* the next renew */
     open_fixture(&f);
     ra_err err = {0};
     int honoured = -1;
@@ -398,11 +320,11 @@ static void test_release_only_own(void **state) {
     (void)state;
     fixture f = {0};
     char h[256];
-    add(&f.p, 200, "ETag: \"e1\"\r\n", NULL);
-    add(&f.p, REFUSED);
-    add(&f.p, REFUSED);
-    add(&f.p, 200, head_hdr(h, sizeof(h), "\"theirs\"", 0), NULL);
-    add(&f.p, 204, NULL, NULL); /* must not be asked */
+    s3peer_add(&f.p, 200, "ETag: \"e1\"\r\n", NULL);
+    s3peer_add(&f.p, REFUSED);
+    s3peer_add(&f.p, REFUSED);
+    s3peer_add(&f.p, 200, head_hdr(h, sizeof(h), "\"theirs\"", 0), NULL);
+    s3peer_add(&f.p, 204, NULL, NULL); /* must not be asked */
     open_fixture(&f);
     ra_err err = {0};
     int honoured = -1;

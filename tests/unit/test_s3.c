@@ -20,131 +20,18 @@
 #include "storage/s3/s3.h"
 #include "storage/s3/upload.h"
 
+#include "s3peer.h"
+
 #define AK "AKIAIOSFODNN7EXAMPLE"
 #define SK "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 
 /* ra_s3_credentials holds mutable strings (they are wiped on clear) */
 static char ak[] = AK, sk[] = SK, tok[] = "TOKEN/+=";
 
-/* ------------------------------------------------------------- scripted peer */
+/* ------------------------------------------------------------- scripted peer (s3peer.h) */
 
-/* steps are written {status, headers, body}; the optional trickle_ms stays 0 */
+/* steps are written {status, headers, body}; the optional fields stay 0 */
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-
-#define MAX_STEPS 16
-
-typedef struct step {
-    int status;          /* 0: never answer; hold the connection until the client closes it */
-    const char *headers; /* extra header lines, each ending in \r\n */
-    const char *body;
-    int trickle_ms;      /* > 0: send the body one byte every trickle_ms (a slow store) */
-    int read_delay_ms;   /* > 0: read the request body 16 KiB every read_delay_ms (a slow uplink) */
-} step;
-
-typedef struct peer {
-    int fd;
-    int port;
-    pthread_t thread;
-    const step *steps;
-    int nsteps;
-    int served;
-    char requests[MAX_STEPS][2048]; /* request line + headers of each request */
-    size_t body_len[MAX_STEPS];
-} peer;
-
-static void *serve(void *arg) {
-    peer *p = arg;
-    for (int i = 0; i < p->nsteps; i++) {
-        int c = accept(p->fd, NULL, NULL);
-        if (c < 0) break;
-        char buf[1 << 16];
-        size_t n = 0;
-        char *end = NULL;
-        while (end == NULL && n < sizeof(buf) - 1) {
-            ssize_t r = read(c, buf + n, sizeof(buf) - 1 - n);
-            if (r <= 0) break;
-            n += (size_t)r;
-            buf[n] = '\0';
-            end = strstr(buf, "\r\n\r\n");
-        }
-        if (end == NULL) {
-            close(c);
-            continue;
-        }
-        size_t hlen = (size_t)(end - buf) + 4;
-        snprintf(p->requests[i], sizeof(p->requests[i]), "%.*s", (int)hlen, buf);
-        long long clen = 0;
-        const char *cl = strcasestr(p->requests[i], "\r\ncontent-length:");
-        if (cl) clen = strtoll(cl + 17, NULL, 10);
-        long long have = (long long)(n - hlen);
-        int delay = p->steps[i].read_delay_ms;
-        while (have < clen) {
-            if (delay > 0) {
-                struct timespec ts = {delay / 1000, (delay % 1000) * 1000000L};
-                nanosleep(&ts, NULL);
-            }
-            ssize_t r = read(c, buf, delay > 0 ? 16384 : sizeof(buf));
-            if (r <= 0) break;
-            have += r;
-        }
-        p->body_len[i] = (size_t)have;
-        const step *s = &p->steps[i];
-        if (s->status == 0) {
-            p->served = i + 1;
-            while (read(c, buf, sizeof(buf)) > 0) {
-            }
-            close(c);
-            continue;
-        }
-        int head = strncmp(p->requests[i], "HEAD ", 5) == 0;
-        char resp[8192];
-        size_t blen = s->body ? strlen(s->body) : 0;
-        int len = snprintf(resp, sizeof(resp), "HTTP/1.1 %d X\r\nConnection: close\r\n%s", s->status,
-                           s->headers ? s->headers : "");
-        if (!head || !strcasestr(s->headers ? s->headers : "", "content-length"))
-            len += snprintf(resp + len, sizeof(resp) - (size_t)len, "Content-Length: %zu\r\n", head ? 0 : blen);
-        len += snprintf(resp + len, sizeof(resp) - (size_t)len, "\r\n%s", head ? "" : (s->body ? s->body : ""));
-        p->served = i + 1; /* before answering: the client may check it as soon as it has the answer */
-        if (s->trickle_ms > 0 && !head) {
-            size_t hl = (size_t)len - blen;
-            int ok = write(c, resp, hl) == (ssize_t)hl;
-            for (size_t b = hl; ok && b < (size_t)len; b++) {
-                struct timespec ts = {s->trickle_ms / 1000, (s->trickle_ms % 1000) * 1000000L};
-                nanosleep(&ts, NULL);
-                ok = write(c, resp + b, 1) == 1;
-            }
-        } else if (write(c, resp, (size_t)len) < 0) {
-        }
-        close(c);
-    }
-    return NULL;
-}
-
-static void peer_start(peer *p, const step *steps, int n) {
-    memset(p, 0, sizeof(*p));
-    p->steps = steps;
-    p->nsteps = n;
-    p->fd = socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    setsockopt(p->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    /* small kernel buffers, as on a slow link: bytes the client counts as sent are then
-     * nearly all taken by the peer (accepted sockets inherit it) */
-    int rcvbuf = 32 * 1024;
-    setsockopt(p->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    assert_int_equal(bind(p->fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    socklen_t al = sizeof(a);
-    getsockname(p->fd, (struct sockaddr *)&a, &al);
-    p->port = ntohs(a.sin_port);
-    assert_int_equal(listen(p->fd, 16), 0);
-    pthread_create(&p->thread, NULL, serve, p);
-}
-
-static void peer_stop(peer *p) {
-    shutdown(p->fd, SHUT_RDWR);
-    close(p->fd);
-    pthread_join(p->thread, NULL);
-}
 
 typedef struct logbuf {
     char *text;
@@ -164,7 +51,7 @@ static void log_close(logbuf *l) {
     free(l->text);
 }
 
-static ra_s3 *peer_client(const peer *p, const ra_log *log) {
+static ra_s3 *peer_client(const s3peer *p, const ra_log *log) {
     char ep[64];
     snprintf(ep, sizeof(ep), "http://127.0.0.1:%d", p->port);
     ra_s3_credentials cr = {ak, sk, NULL, 0};
@@ -176,22 +63,32 @@ static ra_s3 *peer_client(const peer *p, const ra_log *log) {
     return s3;
 }
 
+static long long mono_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 #define XML "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
 #define ERR(code) XML "<Error><Code>" code "</Code><Message></Message><RequestId>req-" code "</RequestId></Error>"
+/* what a 403 AccessDenied adds: whose identity was refused, and where the policy is described */
+#define DENIED                                                                                                 \
+    "; credentials from fixed keys given by the program, region 'us-east-1': that identity lacks the permission; " \
+    "check its policy (README: Least privilege)"
 
 /* ------------------------------------------------------------- retries and errors */
 
 static void test_retry_then_success(void **state) {
     (void)state;
-    static const step steps[] = {{503, NULL, ERR("SlowDown")}, {500, NULL, ERR("InternalError")}, {200, "ETag: \"e\"\r\n", ""}};
-    peer p;
+    static const s3peer_step steps[] = {{503, NULL, ERR("SlowDown")}, {500, NULL, ERR("InternalError")}, {200, "ETag: \"e\"\r\n", ""}};
+    s3peer p;
     logbuf lb;
     log_open(&lb);
-    peer_start(&p, steps, 3);
+    s3peer_start(&p, steps, 3);
     ra_s3 *s3 = peer_client(&p, &lb.log);
     ra_err err = {0};
     assert_int_equal(ra_s3_put_object(s3, "dir/k", "hello", 5, NULL, NULL, 0, &err), 0);
-    peer_stop(&p);
+    s3peer_stop(&p);
     assert_int_equal(p.served, 3);
     for (int i = 0; i < 3; i++) {
         /* the body is resent whole each time, with a Content-Length and no Expect */
@@ -212,10 +109,10 @@ static void test_retry_then_success(void **state) {
 
 static void test_retries_are_bounded(void **state) {
     (void)state;
-    static const step steps[] = {{500, NULL, ERR("InternalError")}, {503, NULL, ""}, {500, NULL, ERR("InternalError")},
+    static const s3peer_step steps[] = {{500, NULL, ERR("InternalError")}, {503, NULL, ""}, {500, NULL, ERR("InternalError")},
                                  {200, NULL, ""}};
-    peer p;
-    peer_start(&p, steps, 4);
+    s3peer p;
+    s3peer_start(&p, steps, 4);
     ra_s3 *s3 = peer_client(&p, NULL);
     ra_err err = {0};
     assert_int_equal(ra_s3_put_object(s3, "k", "x", 1, NULL, NULL, 0, &err), -1);
@@ -224,26 +121,139 @@ static void test_retries_are_bounded(void **state) {
     assert_string_equal(err.msg, "s3: PUT 'k': 500 InternalError (request id req-InternalError)");
     /* release the peer's last accept */
     ra_s3_delete_object(s3, "k", &err);
-    peer_stop(&p);
+    s3peer_stop(&p);
+    ra_s3_free(s3);
+}
+
+/* 501 NotImplemented is final at once (a store without the call); SlowDown and 503 wait longer, and at least the
+ * Retry-After the server names (seconds). */
+static void test_throttling_and_not_implemented(void **state) {
+    (void)state;
+    static const s3peer_step steps[] = {
+        {501, NULL, ERR("NotImplemented")},
+        {503, "Retry-After: 3\r\n", ERR("SlowDown")},
+        {200, NULL, ""},
+        {503, NULL, ERR("SlowDown")},
+        {200, NULL, ""},
+    };
+    s3peer p;
+    s3peer_start(&p, steps, 5);
+    logbuf lb;
+    log_open(&lb);
+    ra_s3 *s3 = peer_client(&p, &lb.log);
+    ra_err err = {0};
+    assert_int_equal(ra_s3_check_bucket(s3, &err), -1);
+    assert_int_equal(p.served, 1);
+    assert_non_null(strstr(err.msg, "501 NotImplemented"));
+    long long t0 = mono_ms();
+    if (ra_s3_put_object(s3, "k", "x", 1, NULL, NULL, 0, &err) < 0) fail_msg("%s", err.msg);
+    long long waited = mono_ms() - t0;
+    assert_int_equal(p.served, 3);
+    assert_true(waited >= 3000);
+    t0 = mono_ms();
+    if (ra_s3_put_object(s3, "k", "x", 1, NULL, NULL, 0, &err) < 0) fail_msg("%s", err.msg);
+    waited = mono_ms() - t0;
+    assert_true(waited >= 500); /* the throttling backoff starts at 1 s, jittered down to half */
+    assert_int_equal(p.served, 5);
+    s3peer_stop(&p);
+    ra_s3_free(s3);
+    fflush(lb.log.out);
+    assert_non_null(strstr(lb.text, "503 SlowDown"));
+    assert_non_null(strstr(lb.text, "attempt 2 of 3 in 3000 ms"));
+    assert_null(strstr(lb.text, "NotImplemented (request id req-NotImplemented); attempt"));
+    log_close(&lb);
+}
+
+/* path-style auto on an IP endpoint is path-style; virtual-hosted there fails to resolve, and says what to set */
+static void test_path_style_auto_and_dns_hint(void **state) {
+    (void)state;
+    static const s3peer_step steps[] = {{200, NULL, ""}};
+    s3peer p;
+    s3peer_start(&p, steps, 1);
+    char ep[64];
+    snprintf(ep, sizeof(ep), "http://127.0.0.1:%d", p.port);
+    ra_s3_credentials cr = {ak, sk, NULL, 0};
+    ra_s3_config c = {.endpoint = ep, .region = "us-east-1", .bucket = "bkt", .path_style = RA_S3_PATH_STYLE_AUTO,
+                      .credentials = &cr, .max_attempts = 1, .request_timeout_ms = 5000};
+    ra_err err = {0};
+    ra_s3 *s3 = ra_s3_new(&c, &err);
+    assert_non_null(s3);
+    if (ra_s3_put_object(s3, "k", "x", 1, NULL, NULL, 0, &err) < 0) fail_msg("%s", err.msg);
+    assert_non_null(strstr(p.requests[0], "PUT /bkt/k HTTP/1.1"));
+    ra_s3_free(s3);
+    s3peer_stop(&p);
+    c.path_style = 0; /* bkt.127.0.0.1 */
+    s3 = ra_s3_new(&c, &err);
+    assert_non_null(s3);
+    assert_int_equal(ra_s3_put_object(s3, "k", "x", 1, NULL, NULL, 0, &err), -1);
+    assert_non_null(strstr(err.msg, "set path-style yes"));
+    ra_s3_free(s3);
+}
+
+/* A bucket in another region: the store names it (x-amz-bucket-region, or <Region>), the request is signed again
+ * for it, and so is every later one; said once. Refused again, the error says which region to set. */
+static void test_region_from_redirect(void **state) {
+    (void)state;
+    static const s3peer_step steps[] = {
+        {301, "x-amz-bucket-region: eu-west-1\r\n",
+         XML "<Error><Code>PermanentRedirect</Code><Message>The bucket you are attempting to access must be addressed "
+             "using the specified endpoint.</Message><Endpoint>bkt.s3.eu-west-1.amazonaws.com</Endpoint></Error>"},
+        {200, NULL, ""},
+        {200, NULL, ""},
+    };
+    s3peer p;
+    s3peer_start(&p, steps, 3);
+    logbuf lb;
+    log_open(&lb);
+    ra_s3 *s3 = peer_client(&p, &lb.log);
+    ra_err err = {0};
+    if (ra_s3_check_bucket(s3, &err) < 0) fail_msg("%s", err.msg);
+    if (ra_s3_put_object(s3, "k", "x", 1, NULL, NULL, 0, &err) < 0) fail_msg("%s", err.msg);
+    assert_int_equal(p.served, 3);
+    assert_non_null(strstr(p.requests[0], "/us-east-1/s3/aws4_request"));
+    assert_non_null(strstr(p.requests[1], "/eu-west-1/s3/aws4_request"));
+    assert_non_null(strstr(p.requests[2], "/eu-west-1/s3/aws4_request"));
+    s3peer_stop(&p);
+    ra_s3_free(s3);
+    fflush(lb.log.out);
+    const char *said = strstr(lb.text, "bucket 'bkt' is in region 'eu-west-1', not 'us-east-1'");
+    assert_non_null(said);
+    assert_null(strstr(said + 30, "is in region")); /* once */
+    log_close(&lb);
+
+    /* <Region> in the body of AuthorizationHeaderMalformed; refused again: what to set */
+    static const s3peer_step again[] = {
+        {400, NULL, XML "<Error><Code>AuthorizationHeaderMalformed</Code><Message>the region 'us-east-1' is wrong; "
+                        "expecting 'ap-south-1'</Message><Region>ap-south-1</Region></Error>"},
+        {400, "x-amz-bucket-region: ap-south-1\r\n", XML "<Error><Code>AuthorizationHeaderMalformed</Code></Error>"},
+    };
+    s3peer_start(&p, again, 2);
+    s3 = peer_client(&p, NULL);
+    assert_int_equal(ra_s3_check_bucket(s3, &err), -1);
+    assert_int_equal(p.served, 2);
+    assert_non_null(strstr(p.requests[1], "/ap-south-1/s3/aws4_request"));
+    assert_non_null(strstr(err.msg, "400 AuthorizationHeaderMalformed"));
+    assert_non_null(strstr(err.msg, "the bucket is in region 'ap-south-1': set region ap-south-1"));
+    s3peer_stop(&p);
     ra_s3_free(s3);
 }
 
 static void test_client_errors_fail_at_once(void **state) {
     (void)state;
-    static const step steps[] = {
+    static const s3peer_step steps[] = {
         {403, "x-amz-request-id: hdr-id\r\n", XML "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"},
         {404, NULL, ERR("NoSuchKey")},
         {404, NULL, ERR("NoSuchBucket")},
         {404, NULL, ERR("NoSuchBucket")},
     };
-    peer p;
-    peer_start(&p, steps, 4);
+    s3peer p;
+    s3peer_start(&p, steps, 4);
     ra_s3 *s3 = peer_client(&p, NULL);
     ra_err err = {0};
     char *data;
     size_t len;
     assert_int_equal(ra_s3_get_object_small(s3, "a'b", 100, &data, &len, &err), -1);
-    assert_string_equal(err.msg, "s3: GET 'a'b': 403 AccessDenied: Access Denied (request id hdr-id)");
+    assert_string_equal(err.msg, "s3: GET 'a'b': 403 AccessDenied: Access Denied (request id hdr-id)" DENIED);
     assert_int_equal(p.served, 1);
     assert_int_equal(ra_s3_get_object_small(s3, "gone", 100, &data, &len, &err), -1);
     assert_int_equal(err.code, RA_E_NOTFOUND);
@@ -252,7 +262,7 @@ static void test_client_errors_fail_at_once(void **state) {
     assert_int_equal(ra_s3_check_bucket(s3, &err), -1);
     assert_int_equal(err.code, RA_E_STORE);
     assert_string_equal(err.msg, "s3: bucket 'bkt' does not exist");
-    peer_stop(&p);
+    s3peer_stop(&p);
     assert_int_equal(p.served, 4);
     /* a GET, so that a refusal comes with a body naming its cause */
     assert_non_null(strstr(p.requests[3], "GET /bkt?list-type=2&max-keys=0 HTTP/1.1"));
@@ -262,36 +272,36 @@ static void test_client_errors_fail_at_once(void **state) {
 /* the request id of an error without one in its body: x-amz-request-id, else moto's x-amzn-requestid */
 static void test_request_id_headers(void **state) {
     (void)state;
-    static const step steps[] = {
+    static const s3peer_step steps[] = {
         {403, "x-amzn-requestid: moto-id\r\n", XML "<Error><Code>AccessDenied</Code><Message></Message></Error>"},
         {403, "x-amzn-requestid: moto-id\r\nx-amz-request-id: aws-id\r\n",
          XML "<Error><Code>AccessDenied</Code><Message></Message></Error>"},
     };
-    peer p;
-    peer_start(&p, steps, 2);
+    s3peer p;
+    s3peer_start(&p, steps, 2);
     ra_s3 *s3 = peer_client(&p, NULL);
     ra_err err = {0};
     char *data;
     size_t len;
     assert_int_equal(ra_s3_get_object_small(s3, "k", 100, &data, &len, &err), -1);
-    assert_string_equal(err.msg, "s3: GET 'k': 403 AccessDenied (request id moto-id)");
+    assert_string_equal(err.msg, "s3: GET 'k': 403 AccessDenied (request id moto-id)" DENIED);
     assert_int_equal(ra_s3_get_object_small(s3, "k", 100, &data, &len, &err), -1);
-    assert_string_equal(err.msg, "s3: GET 'k': 403 AccessDenied (request id aws-id)");
-    peer_stop(&p);
+    assert_string_equal(err.msg, "s3: GET 'k': 403 AccessDenied (request id aws-id)" DENIED);
+    s3peer_stop(&p);
     ra_s3_free(s3);
 }
 
 static void test_clock_skew_corrected_once(void **state) {
     (void)state;
     /* the server says it is 2030: our signature date must follow */
-    static const step steps[] = {
+    static const s3peer_step steps[] = {
         {403, "Date: Tue, 01 Jan 2030 00:00:00 GMT\r\n", ERR("RequestTimeTooSkewed")},
         {200, NULL, "ok"},
         {403, "Date: Tue, 01 Jan 2030 00:00:00 GMT\r\n", ERR("RequestTimeTooSkewed")},
         {403, "Date: Tue, 01 Jan 2030 00:00:00 GMT\r\n", ERR("RequestTimeTooSkewed")},
     };
-    peer p;
-    peer_start(&p, steps, 4);
+    s3peer p;
+    s3peer_start(&p, steps, 4);
     ra_s3 *s3 = peer_client(&p, NULL);
     ra_err err = {0};
     char *data;
@@ -307,7 +317,7 @@ static void test_clock_skew_corrected_once(void **state) {
     /* still skewed after the correction: fail, do not loop */
     assert_int_equal(ra_s3_get_object_small(s3, "k", 100, &data, &len, &err), -1);
     assert_non_null(strstr(err.msg, "RequestTimeTooSkewed"));
-    peer_stop(&p);
+    s3peer_stop(&p);
     assert_int_equal(p.served, 4);
     ra_s3_free(s3);
 }
@@ -328,9 +338,9 @@ static void test_clock_from_date_header(void **state) {
     t = now + 1;
     gmtime_r(&t, &tm);
     strftime(h3, sizeof(h3), "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
-    const step steps[] = {{200, h3, "ok"}, {200, h1, "ok"}, {200, h2, "ok"}, {200, h3, "ok"}};
-    peer p;
-    peer_start(&p, steps, 4);
+    const s3peer_step steps[] = {{200, h3, "ok"}, {200, h1, "ok"}, {200, h2, "ok"}, {200, h3, "ok"}};
+    s3peer p;
+    s3peer_start(&p, steps, 4);
     ra_s3 *s3 = peer_client(&p, NULL);
     ra_err err = {0};
     char *data;
@@ -354,20 +364,20 @@ static void test_clock_from_date_header(void **state) {
     strftime(want, sizeof(want), "x-amz-date: %Y%m%dT%H", &tm);
     assert_non_null(strstr(p.requests[3], want));
     assert_int_equal(ra_s3_clock_offset(s3), 0); /* set right again */
-    peer_stop(&p);
+    s3peer_stop(&p);
     ra_s3_free(s3);
 
     /* an offset a RequestTimeTooSkewed named is kept: another server's Date (a gateway with its own
      * clock) does not undo it, or requests would be refused in turn */
-    const step skewed[] = {{403, h1, ERR("RequestTimeTooSkewed")}, {200, h3, "ok"}, {200, h3, "ok"}};
-    peer_start(&p, skewed, 3);
+    const s3peer_step skewed[] = {{403, h1, ERR("RequestTimeTooSkewed")}, {200, h3, "ok"}, {200, h3, "ok"}};
+    s3peer_start(&p, skewed, 3);
     s3 = peer_client(&p, NULL);
     assert_int_equal(ra_s3_get_object_small(s3, "k", 100, &data, &len, &err), 0);
     free(data);
     assert_int_equal(ra_s3_get_object_small(s3, "k", 100, &data, &len, &err), 0);
     free(data);
     assert_true(labs(ra_s3_clock_offset(s3) - 3600) <= 2);
-    peer_stop(&p);
+    s3peer_stop(&p);
     ra_s3_free(s3);
 }
 
@@ -400,7 +410,7 @@ static void test_connection_refused(void **state) {
  * failed so, a HEAD finds no object: the error names the store's code and request id, and the upload is aborted. */
 static void test_upload_part_resent_and_200_error(void **state) {
     (void)state;
-    static const step steps[] = {
+    static const s3peer_step steps[] = {
         {200, NULL, INIT},
         {500, NULL, ERR("InternalError")},         /* part 1, first try */
         {200, "ETag: \"p1\"\r\n", ""},             /* part 1 again, from its buffer */
@@ -410,8 +420,8 @@ static void test_upload_part_resent_and_200_error(void **state) {
         {404, NULL, ""},                           /* HEAD: no object */
         {204, NULL, ""},                           /* AbortMultipartUpload */
     };
-    peer p;
-    peer_start(&p, steps, 8);
+    s3peer p;
+    s3peer_start(&p, steps, 8);
     ra_s3 *s3 = peer_client(&p, NULL);
     ra_err err = {0};
     ra_upload_opts o = {.concurrency = 1, .expected_size = -1, .checksum = RA_UPLOAD_CHECKSUM_MD5};
@@ -426,7 +436,7 @@ static void test_upload_part_resent_and_200_error(void **state) {
     ra_upload_abort(up);
     ra_upload_abort(up);
     ra_upload_free(up);
-    peer_stop(&p);
+    s3peer_stop(&p);
     assert_int_equal(p.served, 8);
     for (int i = 3; i <= 5; i++) assert_non_null(strstr(p.requests[i], "POST /bkt/obj?uploadId=UP1 HTTP/1.1"));
     assert_non_null(strstr(p.requests[6], "HEAD /bkt/obj HTTP/1.1"));
@@ -443,15 +453,15 @@ static void test_upload_part_resent_and_200_error(void **state) {
 
 /* run one upload of "0123456789" in one part against steps (the first two: Create and the part); the result of
  * finish, with the peer's requests in *p */
-static int upload_ten(peer *p, const step *steps, int n, const ra_log *log, ra_err *err) {
-    peer_start(p, steps, n);
+static int upload_ten(s3peer *p, const s3peer_step *steps, int n, const ra_log *log, ra_err *err) {
+    s3peer_start(p, steps, n);
     ra_s3 *s3 = peer_client(p, log);
     ra_upload *up = ra_upload_new(s3, "obj", NULL, err);
     assert_non_null(up);
     assert_int_equal(ra_upload_write(up, "0123456789", 10, err), 0);
     int r = ra_upload_finish(up, err);
     ra_upload_free(up); /* aborts unless finished */
-    peer_stop(p);
+    s3peer_stop(p);
     ra_s3_free(s3);
     return r;
 }
@@ -459,11 +469,11 @@ static int upload_ten(peer *p, const step *steps, int n, const ra_log *log, ra_e
 /* 200 <Error>, then a good answer: completed, nothing aborted, the retry said in the log */
 static void test_complete_200_error_retried(void **state) {
     (void)state;
-    static const step steps[] = {
+    static const s3peer_step steps[] = {
         {200, NULL, INIT}, {200, "ETag: \"p1\"\r\n", ""}, {200, NULL, LATE}, {200, NULL, DONE},
         {200, "Content-Length: 10\r\nETag: \"abc-1\"\r\n", ""},
     };
-    peer p;
+    s3peer p;
     logbuf lb;
     log_open(&lb);
     ra_err err = {0};
@@ -477,19 +487,72 @@ static void test_complete_200_error_retried(void **state) {
     log_close(&lb);
 }
 
+/* AWS answers a slow Complete with 200 at once, then whitespace for minutes, then the XML: waited for while
+ * bytes arrive, past the low-speed limit and the call's budget; a silent peer still times out (and is retried). */
+static ra_s3 *patient_client(const s3peer *p, const ra_log *log) {
+    char ep[64];
+    snprintf(ep, sizeof(ep), "http://127.0.0.1:%d", p->port);
+    ra_s3_credentials cr = {ak, sk, NULL, 0};
+    ra_s3_config c = {.endpoint = ep, .region = "us-east-1", .bucket = "bkt", .path_style = 1, .credentials = &cr,
+                      .max_attempts = 2, .log = log, .request_timeout_ms = 2000, .total_timeout_ms = 2500};
+    ra_err err = {0};
+    ra_s3 *s3 = ra_s3_new(&c, &err);
+    assert_non_null(s3);
+    return s3;
+}
+
+static void test_complete_slow_answer_waited_for(void **state) {
+    (void)state;
+    const char *etags[] = {"\"p1\""};
+    /* the declaration, then 5 spaces, one every 1.2 s (6 s: over the 2.5 s budget, and under 1 B/s for longer
+     * than the 2 s timeout), then the result */
+#define SLOW_XML XML "     <CompleteMultipartUploadResult><ETag></ETag></CompleteMultipartUploadResult>"
+    static const s3peer_step slow[] = {{200, NULL, SLOW_XML, 1200, 0, 5, (int)sizeof(XML) - 1}};
+    s3peer p;
+    s3peer_start(&p, slow, 1);
+    ra_s3 *s3 = patient_client(&p, NULL);
+    ra_err err = {0};
+    long long t0 = mono_ms();
+    int r = ra_s3_upload_complete(s3, "obj", "UP1", etags, NULL, 1, &err);
+    if (r != 0) fail_msg("%s", err.msg);
+    assert_true(mono_ms() - t0 >= 5000);
+    assert_int_equal(p.served, 1);
+    ra_s3_free(s3);
+    s3peer_stop(&p);
+
+    /* a peer that takes the request and says nothing: each attempt ends after the request timeout */
+    static const s3peer_step dead[] = {{0}, {0}};
+    s3peer_start(&p, dead, 2);
+    logbuf lb;
+    log_open(&lb);
+    s3 = patient_client(&p, &lb.log);
+    t0 = mono_ms();
+    r = ra_s3_upload_complete(s3, "obj", "UP1", etags, NULL, 1, &err);
+    long long took = mono_ms() - t0;
+    assert_int_equal(r, RA_S3_COMPLETE_UNSURE);
+    assert_non_null(strstr(err.msg, "nothing received for 2 s"));
+    assert_true(took >= 4000 && took < 30000);
+    ra_s3_free(s3);
+    s3peer_stop(&p);
+    assert_int_equal(p.served, 2);
+    fflush(lb.log.out);
+    assert_non_null(strstr(lb.text, "attempt 2 of 2"));
+    log_close(&lb);
+}
+
 /* A 200 whose body does not parse (whitespace before the XML declaration, as old MinIO sent; or nothing): the
  * object may be complete, so a HEAD settles it before anything is aborted, the ETag quoted or not. */
 static void test_complete_unparsable_settled_by_head(void **state) {
     (void)state;
-    static const step ws_unquoted[] = {
+    static const s3peer_step ws_unquoted[] = {
         {200, NULL, INIT}, {200, "ETag: \"p1\"\r\n", ""}, {200, NULL, "  \n" DONE},
         {200, "Content-Length: 10\r\nETag: abc-1\r\n", ""}, /* HEAD: whole, ETag without quotes */
     };
-    static const step empty_quoted[] = {
+    static const s3peer_step empty_quoted[] = {
         {200, NULL, INIT}, {200, "ETag: \"p1\"\r\n", ""}, {200, NULL, ""},
         {200, "Content-Length: 10\r\nETag: \"abc-1\"\r\n", ""},
     };
-    peer p;
+    s3peer p;
     logbuf lb;
     log_open(&lb);
     ra_err err = {0};
@@ -504,7 +567,7 @@ static void test_complete_unparsable_settled_by_head(void **state) {
     assert_int_equal(p.served, 4);
 
     /* unparsable, and the HEAD finds no object (or another one): an error naming both, then the abort */
-    static const step none[] = {
+    static const s3peer_step none[] = {
         {200, NULL, INIT}, {200, "ETag: \"p1\"\r\n", ""}, {200, NULL, "garbage"}, {404, NULL, ""}, {204, NULL, ""},
     };
     assert_int_equal(upload_ten(&p, none, 5, NULL, &err), -1);
@@ -513,7 +576,7 @@ static void test_complete_unparsable_settled_by_head(void **state) {
     assert_non_null(strstr(err.msg, "no object"));
     assert_int_equal(p.served, 5);
     assert_non_null(strstr(p.requests[4], "DELETE /bkt/obj?uploadId=UP1 HTTP/1.1"));
-    static const step other[] = {
+    static const s3peer_step other[] = {
         {200, NULL, INIT}, {200, "ETag: \"p1\"\r\n", ""}, {200, NULL, "garbage"},
         {200, "Content-Length: 10\r\nETag: \"0123456789abcdef0123456789abcdef\"\r\n", ""}, /* not multipart */
         {204, NULL, ""},
@@ -526,7 +589,7 @@ static void test_complete_unparsable_settled_by_head(void **state) {
 /* Complete answered 5xx on every attempt (it may have completed before failing): settled by HEAD */
 static void test_complete_lost_settled_by_head(void **state) {
     (void)state;
-    static const step steps[] = {
+    static const s3peer_step steps[] = {
         {200, NULL, INIT},
         {200, "ETag: \"p1\"\r\n", ""},
         {500, NULL, ERR("InternalError")},
@@ -534,13 +597,13 @@ static void test_complete_lost_settled_by_head(void **state) {
         {500, NULL, ERR("InternalError")},
         {200, "Content-Length: 10\r\nETag: \"abc-1\"\r\n", ""},
     };
-    peer p;
+    s3peer p;
     ra_err err = {0};
     if (upload_ten(&p, steps, 6, NULL, &err) < 0) fail_msg("%s", err.msg);
     assert_int_equal(p.served, 6); /* no abort */
     assert_non_null(strstr(p.requests[5], "HEAD /bkt/obj HTTP/1.1"));
     /* a final client error (400 InvalidPart) is not settled: no HEAD, the abort */
-    static const step invalid[] = {
+    static const s3peer_step invalid[] = {
         {200, NULL, INIT}, {200, "ETag: \"p1\"\r\n", ""}, {400, NULL, ERR("InvalidPart")}, {204, NULL, ""},
     };
     assert_int_equal(upload_ten(&p, invalid, 4, NULL, &err), -1);
@@ -551,15 +614,15 @@ static void test_complete_lost_settled_by_head(void **state) {
 
 static void test_upload_verifies_with_head(void **state) {
     (void)state;
-    static const step steps[] = {
+    static const s3peer_step steps[] = {
         {200, NULL, INIT},
         {200, "ETag: \"p1\"\r\n", ""},
         {200, NULL, DONE},
         {200, "Content-Length: 9\r\nETag: \"x-1\"\r\n", ""}, /* HEAD: wrong size */
         {204, NULL, ""},
     };
-    peer p;
-    peer_start(&p, steps, 5);
+    s3peer p;
+    s3peer_start(&p, steps, 5);
     ra_s3 *s3 = peer_client(&p, NULL);
     ra_err err = {0};
     ra_upload *up = ra_upload_new(s3, "obj", NULL, &err);
@@ -568,7 +631,7 @@ static void test_upload_verifies_with_head(void **state) {
     assert_int_equal(ra_upload_finish(up, &err), -1);
     assert_string_equal(err.msg, "s3: completed upload of 'obj' holds 9 bytes, 10 were sent");
     ra_upload_free(up); /* aborts */
-    peer_stop(&p);
+    s3peer_stop(&p);
     assert_int_equal(p.served, 5);
     assert_non_null(strstr(p.requests[1], "x-amz-content-sha256: 84d89877f0d4041efb6bf91a16f0248f2fd573e6af05c19f96bedb9f882f7882"));
     assert_non_null(strstr(p.requests[3], "HEAD /bkt/obj HTTP/1.1"));
@@ -578,15 +641,15 @@ static void test_upload_verifies_with_head(void **state) {
 
 static void test_complete_answer_lost(void **state) {
     (void)state;
-    static const step steps[] = {
+    static const s3peer_step steps[] = {
         {200, NULL, INIT},
         {200, "ETag: \"p1\"\r\n", ""},
         {500, NULL, ERR("InternalError")}, /* Complete: done on the server, answer lost */
         {404, NULL, ERR("NoSuchUpload")},  /* Complete again: the upload is gone */
         {200, "Content-Length: 10\r\nETag: \"abc-1\"\r\n", ""},
     };
-    peer p;
-    peer_start(&p, steps, 5);
+    s3peer p;
+    s3peer_start(&p, steps, 5);
     ra_s3 *s3 = peer_client(&p, NULL);
     ra_err err = {0};
     ra_upload *up = ra_upload_new(s3, "obj", NULL, &err);
@@ -594,7 +657,7 @@ static void test_complete_answer_lost(void **state) {
     assert_int_equal(ra_upload_write(up, "0123456789", 10, &err), 0);
     if (ra_upload_finish(up, &err) < 0) fail_msg("%s", err.msg);
     ra_upload_free(up); /* finished: no abort */
-    peer_stop(&p);
+    s3peer_stop(&p);
     assert_int_equal(p.served, 5);
     assert_non_null(strstr(p.requests[4], "HEAD /bkt/obj HTTP/1.1"));
     ra_s3_free(s3);
@@ -604,15 +667,15 @@ static void test_complete_answer_lost(void **state) {
  * else), a store failure (exit 4), not "no such backup" (exit 6). */
 static void test_complete_upload_vanished(void **state) {
     (void)state;
-    static const step steps[] = {
+    static const s3peer_step steps[] = {
         {200, NULL, INIT},
         {200, "ETag: \"p1\"\r\n", ""},
         {404, NULL, ERR("NoSuchUpload")}, /* Complete */
         {404, NULL, ""},                  /* HEAD: no object */
         {404, NULL, ERR("NoSuchUpload")}, /* the abort: already gone, fine */
     };
-    peer p;
-    peer_start(&p, steps, 5);
+    s3peer p;
+    s3peer_start(&p, steps, 5);
     ra_s3 *s3 = peer_client(&p, NULL);
     ra_err err = {0};
     ra_upload *up = ra_upload_new(s3, "obj", NULL, &err);
@@ -623,7 +686,7 @@ static void test_complete_upload_vanished(void **state) {
     assert_non_null(strstr(err.msg, "completing upload of 'obj': NoSuchUpload"));
     assert_non_null(strstr(err.msg, "no object"));
     ra_upload_free(up);
-    peer_stop(&p);
+    s3peer_stop(&p);
     assert_int_equal(p.served, 5);
     ra_s3_free(s3);
 }
@@ -631,14 +694,14 @@ static void test_complete_upload_vanished(void **state) {
 /* the same with the HEAD's ETag unquoted (stores.md row 17): still the whole object */
 static void test_complete_answer_lost_unquoted(void **state) {
     (void)state;
-    static const step steps[] = {
+    static const s3peer_step steps[] = {
         {200, NULL, INIT},
         {200, "ETag: \"p1\"\r\n", ""},
         {500, NULL, ERR("InternalError")},
         {404, NULL, ERR("NoSuchUpload")},
         {200, "Content-Length: 10\r\nETag: abc-1\r\n", ""},
     };
-    peer p;
+    s3peer p;
     ra_err err = {0};
     if (upload_ten(&p, steps, 5, NULL, &err) < 0) fail_msg("%s", err.msg);
     assert_int_equal(p.served, 5);
@@ -647,11 +710,11 @@ static void test_complete_answer_lost_unquoted(void **state) {
 static void test_part_failure_surfaces_on_next_write(void **state) {
     (void)state;
     /* parts are sent by the upload thread: its failure is reported by the writer's next call */
-    static const step steps[] = {{200, NULL, INIT},
+    static const s3peer_step steps[] = {{200, NULL, INIT},
                                  {403, NULL, XML "<Error><Code>AccessDenied</Code><Message></Message></Error>"},
                                  {204, NULL, ""}};
-    peer p;
-    peer_start(&p, steps, 3);
+    s3peer p;
+    s3peer_start(&p, steps, 3);
     ra_s3 *s3 = peer_client(&p, NULL);
     ra_err err = {0};
     ra_upload_opts o = {.part_size = RA_PART_SIZE_MIN, .concurrency = 2, .expected_size = -1};
@@ -667,10 +730,10 @@ static void test_part_failure_surfaces_on_next_write(void **state) {
         r = ra_upload_write(up, "x", 1, &err);
     }
     assert_int_equal(r, -1);
-    assert_string_equal(err.msg, "uploading part 1: s3: PUT 'obj': 403 AccessDenied (request id none)");
+    assert_string_equal(err.msg, "uploading part 1: s3: PUT 'obj': 403 AccessDenied (request id none)" DENIED);
     ra_upload_free(up); /* aborts */
     free(part);
-    peer_stop(&p);
+    s3peer_stop(&p);
     assert_int_equal(p.served, 3);
     assert_int_equal(p.body_len[1], n);
     assert_non_null(strstr(p.requests[2], "DELETE /bkt/obj?uploadId=UP1"));
@@ -680,7 +743,7 @@ static void test_part_failure_surfaces_on_next_write(void **state) {
 /* The <Code> of an error answer is data that operations branch on. */
 static void test_error_codes_as_data(void **state) {
     (void)state;
-    static const step steps[] = {
+    static const s3peer_step steps[] = {
         {404, NULL, ERR("NoSuchUpload")},                 /* abort of an upload already gone: done */
         {404, NULL, ERR("NoSuchLifecycleConfiguration")}, /* no rules */
         {404, NULL, ERR("NotImplemented")},               /* lifecycle unsupported, bucket level: store */
@@ -689,8 +752,8 @@ static void test_error_codes_as_data(void **state) {
         {404, NULL, ERR("NoSuchUpload")},                 /* UploadPart: the upload vanished mid-run */
         {404, NULL, ERR("NoSuchUpload")},                 /* the abort that follows */
     };
-    peer p;
-    peer_start(&p, steps, 7);
+    s3peer p;
+    s3peer_start(&p, steps, 7);
     ra_s3 *s3 = peer_client(&p, NULL);
     ra_err err = {0};
     assert_int_equal(ra_s3_abort_upload(s3, "obj", "UP0", &err), 0);
@@ -713,7 +776,7 @@ static void test_error_codes_as_data(void **state) {
     assert_int_equal(err.code, RA_E_STORE); /* exit 4, not 6 "no such backup" (faults.md R21) */
     assert_non_null(strstr(err.msg, "NoSuchUpload"));
     ra_upload_free(up);
-    peer_stop(&p);
+    s3peer_stop(&p);
     assert_int_equal(p.served, 7);
     ra_s3_free(s3);
 }
@@ -741,13 +804,13 @@ static int count_up_cb(void *ctx, const ra_s3_upload_ref *up, ra_err *err) {
 /* faults.md R11: a store repeating its continuation token or markers must not loop for ever */
 static void test_listings_end(void **state) {
     (void)state;
-    static const step steps[] = {
+    static const s3peer_step steps[] = {
         {200, NULL, LIST_PAGE("T1")}, {200, NULL, LIST_PAGE("T2")}, {200, NULL, LIST_PAGE("T2")},
         {200, NULL, UPLOADS_PAGE},    {200, NULL, UPLOADS_PAGE},
         {200, NULL, XML "<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>"},
     };
-    peer p;
-    peer_start(&p, steps, 6);
+    s3peer p;
+    s3peer_start(&p, steps, 6);
     ra_s3 *s3 = peer_client(&p, NULL);
     ra_err err = {0};
     int n = 0;
@@ -768,7 +831,7 @@ static void test_listings_end(void **state) {
     assert_int_equal(ra_s3_list(s3, "p/", count_cb, &n, &err), -1);
     assert_int_equal(err.code, RA_E_STORE);
     assert_non_null(strstr(err.msg, "truncated listing without NextContinuationToken"));
-    peer_stop(&p);
+    s3peer_stop(&p);
     assert_int_equal(p.served, 6);
     ra_s3_free(s3);
 }
@@ -776,13 +839,13 @@ static void test_listings_end(void **state) {
 /* A cycle longer than one page (T2 -> T3 -> T4 -> T5 -> T2) is caught too, within twice its length. */
 static void test_listing_cycle_ends(void **state) {
     (void)state;
-    static const step steps[] = {
+    static const s3peer_step steps[] = {
         {200, NULL, LIST_PAGE("T1")}, {200, NULL, LIST_PAGE("T2")}, {200, NULL, LIST_PAGE("T3")},
         {200, NULL, LIST_PAGE("T4")}, {200, NULL, LIST_PAGE("T5")}, {200, NULL, LIST_PAGE("T2")},
         {200, NULL, LIST_PAGE("T3")},
     };
-    peer p;
-    peer_start(&p, steps, 7);
+    s3peer p;
+    s3peer_start(&p, steps, 7);
     ra_s3 *s3 = peer_client(&p, NULL);
     ra_err err = {0};
     int n = 0;
@@ -790,7 +853,7 @@ static void test_listing_cycle_ends(void **state) {
     assert_int_equal(err.code, RA_E_STORE);
     assert_non_null(strstr(err.msg, "page 7 names an earlier page"));
     assert_int_equal(n, 7);
-    peer_stop(&p);
+    s3peer_stop(&p);
     assert_int_equal(p.served, 7);
     assert_non_null(strstr(p.requests[6], "continuation-token=T2"));
     ra_s3_free(s3);
@@ -798,7 +861,7 @@ static void test_listing_cycle_ends(void **state) {
 
 static void test_conditional_put(void **state) {
     (void)state;
-    static const step steps[] = {
+    static const s3peer_step steps[] = {
         {200, "ETag: \"e1\"\r\n", ""},
         {412, NULL, ERR("PreconditionFailed")},
         {409, NULL, ERR("ConditionalRequestConflict")},
@@ -806,8 +869,8 @@ static void test_conditional_put(void **state) {
         {412, NULL, ERR("PreconditionFailed")},
         {409, NULL, ERR("BucketNotEmpty")}, /* another 409 is an ordinary failure */
     };
-    peer p;
-    peer_start(&p, steps, 6);
+    s3peer p;
+    s3peer_start(&p, steps, 6);
     ra_s3 *s3 = peer_client(&p, NULL);
     ra_err err = {0};
     char *etag = NULL;
@@ -827,7 +890,7 @@ static void test_conditional_put(void **state) {
     assert_int_equal(ra_s3_put(s3, "lock", "{}", 2, &replace, &err), RA_S3_PRECONDITION_FAILED);
     assert_int_equal(ra_s3_put(s3, "lock", "{}", 2, &replace, &err), -1);
     assert_int_equal(err.code, RA_E_STORE);
-    peer_stop(&p);
+    s3peer_stop(&p);
     assert_int_equal(p.served, 6); /* no retries of a failed condition */
     for (int i = 0; i < 3; i++) {
         assert_non_null(strcasestr(p.requests[i], "\r\nIf-None-Match: *\r\n"));
@@ -848,9 +911,9 @@ static int sink_cb(void *ctx, const void *data, size_t len, ra_err *err) {
 /* faults.md R13: a store trickling a GET body must not hold verify for ever */
 static void test_slow_get_fails(void **state) {
     (void)state;
-    static const step steps[] = {{200, NULL, "0123456789012345678901234567890123456789", 300}};
-    peer p;
-    peer_start(&p, steps, 1);
+    static const s3peer_step steps[] = {{200, NULL, "0123456789012345678901234567890123456789", 300}};
+    s3peer p;
+    s3peer_start(&p, steps, 1);
     char ep[64];
     snprintf(ep, sizeof(ep), "http://127.0.0.1:%d", p.port);
     ra_s3_credentials cr = {ak, sk, NULL, 0};
@@ -864,7 +927,7 @@ static void test_slow_get_fails(void **state) {
     assert_true((long long)time(NULL) - t0 <= 4);
     assert_true(got < 40);
     assert_int_equal(err.code, RA_E_STORE);
-    peer_stop(&p);
+    s3peer_stop(&p);
     ra_s3_free(s3);
 }
 
@@ -873,7 +936,7 @@ static void test_slow_get_fails(void **state) {
  * allowed, parts that each take ~0.7 s to go out. */
 static void test_slow_store_is_not_stalled(void **state) {
     (void)state;
-    static const step steps[] = {
+    static const s3peer_step steps[] = {
         {200, NULL, INIT},
         {200, "ETag: \"p1\"\r\n", "", 0, 2},
         {200, "ETag: \"p2\"\r\n", "", 0, 2},
@@ -881,8 +944,8 @@ static void test_slow_store_is_not_stalled(void **state) {
         {200, NULL, DONE},
         {200, "Content-Length: 10485761\r\nETag: \"abc-3\"\r\n", ""},
     };
-    peer p;
-    peer_start(&p, steps, 6);
+    s3peer p;
+    s3peer_start(&p, steps, 6);
     ra_s3 *s3 = peer_client(&p, NULL);
     ra_err err = {0};
     ra_upload_opts o = {.part_size = RA_PART_SIZE_MIN, .concurrency = 1, .expected_size = -1,
@@ -899,7 +962,7 @@ static void test_slow_store_is_not_stalled(void **state) {
     assert_true((long long)time(NULL) - t0 >= 1); /* it really was slow */
     ra_upload_free(up);
     free(part);
-    peer_stop(&p);
+    s3peer_stop(&p);
     assert_int_equal(p.served, 6);
     ra_s3_free(s3);
 }
@@ -908,14 +971,14 @@ static void test_slow_store_is_not_stalled(void **state) {
  * not left blocked beyond stall_timeout_ms while the replica waits. */
 static void test_stalled_store_fails_the_writer(void **state) {
     (void)state;
-    static const step steps[] = {
+    static const s3peer_step steps[] = {
         {200, NULL, INIT},
         {0, NULL, NULL}, /* part 1: read whole, never answered */
         {0, NULL, NULL}, /* part 2: waits in the backlog meanwhile */
         {204, NULL, ""}, /* AbortMultipartUpload */
     };
-    peer p;
-    peer_start(&p, steps, 4);
+    s3peer p;
+    s3peer_start(&p, steps, 4);
     ra_s3 *s3 = peer_client(&p, NULL);
     ra_err err = {0};
     ra_upload_opts o = {.part_size = RA_PART_SIZE_MIN, .concurrency = 1, .expected_size = -1,
@@ -933,7 +996,7 @@ static void test_stalled_store_fails_the_writer(void **state) {
     assert_non_null(strstr(err.msg, "stalled: nothing sent to the store in 300 ms"));
     ra_upload_free(up); /* aborts */
     free(part);
-    peer_stop(&p);
+    s3peer_stop(&p);
     assert_int_equal(p.served, 4);
     assert_non_null(strstr(p.requests[3], "DELETE /bkt/obj?uploadId=UP1"));
     ra_s3_free(s3);
@@ -961,7 +1024,7 @@ static double mono_s(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static ra_s3 *hang_client(const peer *p, volatile sig_atomic_t *flag, long total_ms, long cleanup_ms) {
+static ra_s3 *hang_client(const s3peer *p, volatile sig_atomic_t *flag, long total_ms, long cleanup_ms) {
     char ep[64];
     snprintf(ep, sizeof(ep), "http://127.0.0.1:%d", p->port);
     ra_s3_credentials cr = {ak, sk, NULL, 0};
@@ -977,9 +1040,9 @@ static ra_s3 *hang_client(const peer *p, volatile sig_atomic_t *flag, long total
 
 static void test_cancel_ends_a_blocked_request(void **state) {
     (void)state;
-    static const step steps[] = {{0, NULL, NULL}};
-    peer p;
-    peer_start(&p, steps, 1);
+    static const s3peer_step steps[] = {{0, NULL, NULL}};
+    s3peer p;
+    s3peer_start(&p, steps, 1);
     volatile sig_atomic_t flag = 0;
     ra_s3 *s3 = hang_client(&p, &flag, 0, 0);
     canceller c = {.flag = &flag, .after_ms = 300};
@@ -993,7 +1056,7 @@ static void test_cancel_ends_a_blocked_request(void **state) {
     assert_string_equal(err.msg, "s3: PUT 'rec': cancelled");
     assert_true(took < 1.8);
     ra_s3_free(s3);
-    peer_stop(&p);
+    s3peer_stop(&p);
     assert_int_equal(p.served, 1);
 }
 
@@ -1001,9 +1064,9 @@ static void test_cleanup_after_cancel_runs_briefly(void **state) {
     (void)state;
     /* the record of a cancelled backup: written although the flag is set, then an abort that
      * the store never answers ends after the short cleanup budget, not the 60 s timeout */
-    static const step steps[] = {{200, NULL, ""}, {0, NULL, NULL}};
-    peer p;
-    peer_start(&p, steps, 2);
+    static const s3peer_step steps[] = {{200, NULL, ""}, {0, NULL, NULL}};
+    s3peer p;
+    s3peer_start(&p, steps, 2);
     volatile sig_atomic_t flag = 1;
     ra_s3 *s3 = hang_client(&p, &flag, 0, 1000);
     ra_err err = {0};
@@ -1015,7 +1078,7 @@ static void test_cleanup_after_cancel_runs_briefly(void **state) {
     assert_string_equal(err.msg, "s3: DELETE 'obj': no answer in time, giving up");
     assert_true(took >= 0.9 && took < 2.5);
     ra_s3_free(s3);
-    peer_stop(&p);
+    s3peer_stop(&p);
     assert_int_equal(p.served, 2);
     assert_int_equal(p.body_len[0], 9);
 }
@@ -1023,9 +1086,9 @@ static void test_cleanup_after_cancel_runs_briefly(void **state) {
 static void test_call_budget_bounds_retries(void **state) {
     (void)state;
     /* 503 then silence: the retry is cut by the call's budget, not by 5 x 60 s */
-    static const step steps[] = {{503, NULL, ERR("SlowDown")}, {0, NULL, NULL}};
-    peer p;
-    peer_start(&p, steps, 2);
+    static const s3peer_step steps[] = {{503, NULL, ERR("SlowDown")}, {0, NULL, NULL}};
+    s3peer p;
+    s3peer_start(&p, steps, 2);
     volatile sig_atomic_t flag = 0;
     ra_s3 *s3 = hang_client(&p, &flag, 1500, 0);
     ra_err err = {0};
@@ -1038,15 +1101,15 @@ static void test_call_budget_bounds_retries(void **state) {
     assert_string_equal(err.msg, "s3: GET 'k': no answer in time, giving up");
     assert_true(took >= 1.4 && took < 3.0);
     ra_s3_free(s3);
-    peer_stop(&p);
+    s3peer_stop(&p);
     assert_int_equal(p.served, 2);
 }
 
 static void test_cancel_during_upload_then_abort(void **state) {
     (void)state;
-    static const step steps[] = {{200, NULL, INIT}, {0, NULL, NULL}, {204, NULL, ""}};
-    peer p;
-    peer_start(&p, steps, 3);
+    static const s3peer_step steps[] = {{200, NULL, INIT}, {0, NULL, NULL}, {204, NULL, ""}};
+    s3peer p;
+    s3peer_start(&p, steps, 3);
     volatile sig_atomic_t flag = 0;
     ra_s3 *s3 = hang_client(&p, &flag, 0, 5000);
     ra_err err = {0};
@@ -1069,7 +1132,7 @@ static void test_cancel_during_upload_then_abort(void **state) {
     assert_null(ra_upload_new(s3, "obj2", &o, &err));
     assert_int_equal(err.code, RA_E_CANCELLED);
     ra_s3_free(s3);
-    peer_stop(&p);
+    s3peer_stop(&p);
     assert_int_equal(p.served, 3);
     assert_non_null(strstr(p.requests[1], "PUT /bkt/obj?partNumber=1&uploadId=UP1 HTTP/1.1"));
     assert_non_null(strstr(p.requests[2], "DELETE /bkt/obj?uploadId=UP1 HTTP/1.1"));
@@ -1213,6 +1276,9 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_retry_then_success),
         cmocka_unit_test(test_retries_are_bounded),
+        cmocka_unit_test(test_throttling_and_not_implemented),
+        cmocka_unit_test(test_path_style_auto_and_dns_hint),
+        cmocka_unit_test(test_region_from_redirect),
         cmocka_unit_test(test_client_errors_fail_at_once),
         cmocka_unit_test(test_clock_skew_corrected_once),
         cmocka_unit_test(test_clock_from_date_header),
@@ -1224,6 +1290,7 @@ int main(void) {
         cmocka_unit_test(test_request_id_headers),
         cmocka_unit_test(test_complete_answer_lost_unquoted),
         cmocka_unit_test(test_complete_200_error_retried),
+        cmocka_unit_test(test_complete_slow_answer_waited_for),
         cmocka_unit_test(test_complete_unparsable_settled_by_head),
         cmocka_unit_test(test_complete_lost_settled_by_head),
         cmocka_unit_test(test_part_failure_surfaces_on_next_write),

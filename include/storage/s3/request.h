@@ -18,7 +18,13 @@ struct ra_s3 {
     ra_s3_endpoint ep;
     char *region;
     char *bucket;
-    int path_style;
+    int path_style;        /* 0 or 1: auto is resolved by ra_s3_new */
+    int custom_endpoint;   /* the endpoint was given (not AWS's for the region) */
+    /* the region (and AWS endpoint) the store named once in a redirect: region and ep are replaced under
+     * lock, once; what they replaced is kept until ra_s3_free (another thread may still read it) */
+    int region_learned;
+    char *old_region;
+    ra_s3_endpoint old_ep;
     char *ca_file;
     int insecure;
     ra_s3_cred_chain *creds; /* thread-safe: read with ra_s3_cred_chain_get */
@@ -62,6 +68,10 @@ typedef struct ra_s3_req {
                                  arrive over the request timeout; 0 = 1 */
     int restartable;          /* write takes the answer again from its start (a ranged GET into a
                                  buffer): a dropped transfer is retried even after bytes arrived */
+    int slow_answer;          /* the answer may take minutes while bytes trickle (AWS's Complete sends
+                                 200 at once, then whitespace, then the XML): no call budget and no
+                                 low-speed limit; an attempt ends (and is retried) only after the request
+                                 timeout passes without a byte sent or received */
 } ra_s3_req;
 
 typedef struct ra_s3_resp {
@@ -75,6 +85,8 @@ typedef struct ra_s3_resp {
     time_t date_local;        /* our clock when that header arrived */
     time_t last_modified;
     long long content_length; /* -1 when absent */
+    long retry_after_s;       /* Retry-After in seconds (throttling answers), 0 when absent */
+    char bucket_region[64];   /* x-amz-bucket-region, "" when absent */
     ra_s3_meta *meta;         /* x-amz-meta-* (prefix stripped, lower case) */
     size_t nmeta;
     char checksum_crc32c[16]; /* x-amz-checksum-crc32c echoed (AWS on UploadPart), "" when none */
@@ -95,6 +107,7 @@ typedef struct ra_s3_xfer {
     int oom;
     int skew_retried;     /* RequestTimeTooSkewed already corrected once */
     int token_refreshed;  /* ExpiredToken already answered by new credentials once (kept like skew_retried) */
+    int region_retried;   /* signed again for the region a redirect named (kept like skew_retried) */
     unsigned cred_gen;    /* the generation of the credentials this attempt was signed with */
     ra_err werr;
     char errbuf[CURL_ERROR_SIZE];
@@ -103,6 +116,10 @@ typedef struct ra_s3_xfer {
     long long deadline_ms;         /* CLOCK_MONOTONIC ms after which the attempt aborts; 0 = none */
     int cancelled;                 /* the attempt was aborted by *cancel */
     int timed_out;                 /* ... or by deadline_ms */
+    long idle_ms;                  /* > 0 (slow_answer): abort after this long without a byte moving */
+    long long moved_ms;            /* when a byte last moved (either way), CLOCK_MONOTONIC ms */
+    long long seen_dl, seen_ul;    /* the byte counts seen then */
+    int idled;                     /* the attempt was aborted by idle_ms */
     curl_socket_t *quickack_fd;    /* the connection's socket, to ACK response headers at once */
 } ra_s3_xfer;
 
@@ -115,6 +132,16 @@ int ra_s3_xfer_setup(ra_s3 *s3, ra_s3_xfer *x, const ra_s3_req *req, ra_err *err
  * that long and set up again" (attempt is 1-based and counted against max_attempts), and -1 means
  * final with err set ("s3: PUT 'key': 403 SignatureDoesNotMatch (request id ...)"). */
 int ra_s3_xfer_result(ra_s3 *s3, ra_s3_xfer *x, CURLcode rc, int attempt, long *retry_ms, ra_err *err);
+
+/* client.c: the pause before attempt + 1 (250 ms doubling to 8 s, jittered to [d/2, d]); for throttling
+ * (1 s doubling to 20 s), at least the Retry-After named (capped at 60 s). */
+long ra_s3_backoff_ms(ra_s3 *s3, int attempt);
+long ra_s3_throttle_ms(ra_s3 *s3, int attempt, long retry_after_s);
+/* client.c: learn the store's clock from an answer's Date header (said when it changes). */
+void ra_s3_learn_clock(ra_s3 *s3, const ra_s3_resp *r);
+/* client.c: sign for the region a redirect named from now on (AWS endpoints: go there), once per
+ * client, said once; 0 when taken, -1 when already learnt or the same region. */
+int ra_s3_learn_region(ra_s3 *s3, const char *named);
 
 /* CLOCK_MONOTONIC in ms, the clock of deadline_ms. */
 long long ra_s3_now_ms(void);

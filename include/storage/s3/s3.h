@@ -23,13 +23,16 @@ typedef enum ra_s3_sse {
     RA_S3_SSE_KMS,      /* aws:kms, with sse_kms_key_id or the default key */
 } ra_s3_sse;
 
+#define RA_S3_PATH_STYLE_AUTO 2
+
 typedef struct ra_s3_config {
     const char *endpoint;        /* "https://s3.amazonaws.com", "http://127.0.0.1:17480"; NULL: AWS
-                                    for the region (https://s3.<region>.amazonaws.com) */
+                                    for the region (https://s3.<region>.amazonaws.com, .com.cn for cn-*) */
     const char *region;          /* NULL: RA_S3_REGION_DEFAULT. The environment is not read here:
                                     the configuration resolves AWS_REGION and friends */
     const char *bucket;
-    int path_style;              /* 1: http://host/bucket/key, 0: http://bucket.host/key */
+    int path_style;              /* 1: http://host/bucket/key, 0: http://bucket.host/key,
+                                    RA_S3_PATH_STYLE_AUTO: ra_s3_endpoint_path_style_auto */
     const char *ca_file;         /* extra CA bundle; NULL = system */
     int insecure;                /* 1: do not verify TLS certificates (warns) */
     const ra_s3_credentials *credentials; /* copied; NULL: ra_s3_credentials_load */
@@ -104,8 +107,10 @@ int ra_s3_head_object(ra_s3 *s3, const char *key, ra_s3_head *head, ra_err *err)
 int ra_s3_delete_object(ra_s3 *s3, const char *key, ra_err *err);
 /* DeleteObjects in batches of <= 1000. */
 int ra_s3_delete_objects(ra_s3 *s3, const char *const *keys, size_t n, ra_err *err);
-/* HeadBucket: RA_E_STORE with a clear message when the bucket is missing or access is denied. */
+/* HeadBucket: RA_E_STORE with a clear message when the bucket is missing or access is denied.
+ * ra_s3_check_prefix lists nothing but inside prefix (least privilege: no bucket-root listing). */
 int ra_s3_check_bucket(ra_s3 *s3, ra_err *err);
+int ra_s3_check_prefix(ra_s3 *s3, const char *prefix, ra_err *err);
 
 /* ListObjectsV2 over all pages; cb returns 0 to go on, -1 to stop with err set. */
 int ra_s3_list(ra_s3 *s3, const char *prefix,

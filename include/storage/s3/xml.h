@@ -13,6 +13,7 @@ typedef struct ra_s3xml_error {
     char code[64];
     char message[256];
     char request_id[128];
+    char region[64]; /* <Region> (AWS's AuthorizationHeaderMalformed and PermanentRedirect), "" when none */
 } ra_s3xml_error;
 
 /* 1 when body is an <Error> document (e filled), 0 when it is another document or empty,

@@ -9,14 +9,19 @@
 #include "storage/s3/request.h"
 #include "storage/s3/xml.h"
 
-int ra_s3_check_bucket(ra_s3 *s3, ra_err *err) {
+int ra_s3_check_prefix(ra_s3 *s3, const char *prefix, ra_err *err) {
     /* A GET rather than HEAD: its error answer has a body, so a 403 names its cause
      * (SignatureDoesNotMatch, InvalidAccessKeyId, AccessDenied) and RequestTimeTooSkewed gets the
      * clock correction like any other request. Every answer to a bucket-level request maps to
-     * RA_E_STORE (request.c), never to "not found". */
-    ra_kv query[] = {{"list-type", "2"}, {"max-keys", "0"}};
-    ra_s3_req req = {.method = "GET", .query = query, .nquery = 2};
+     * RA_E_STORE (request.c), never to "not found". With a prefix, the listing stays inside it, so
+     * a policy that allows s3:ListBucket only with that s3:prefix allows it too. */
+    ra_kv query[] = {{"list-type", "2"}, {"max-keys", "0"}, {"prefix", prefix}};
+    ra_s3_req req = {.method = "GET", .query = query, .nquery = prefix && *prefix ? 3 : 2};
     return ra_s3_request(s3, &req, NULL, err);
+}
+
+int ra_s3_check_bucket(ra_s3 *s3, ra_err *err) {
+    return ra_s3_check_prefix(s3, NULL, err);
 }
 
 int ra_s3_create_bucket(ra_s3 *s3, ra_err *err) {

@@ -12,6 +12,13 @@
 #include "storage/s3/request.h"
 #include "storage/s3/sigv4.h"
 
+#define BACKOFF_BASE_MS 250
+#define BACKOFF_CAP_MS 8000
+#define THROTTLE_BASE_MS 1000    /* SlowDown, 503, 429: a longer backoff, doubling to */
+#define THROTTLE_CAP_MS 20000
+#define RETRY_AFTER_CAP_MS 60000 /* a server's Retry-After is honoured up to this */
+#define RA_S3_CLOCK_NOISE_S 2    /* a Date header is to the second, read up to a second later */
+
 ra_s3 *ra_s3_new(const ra_s3_config *config, ra_err *err) {
     if (config == NULL || config->bucket == NULL || *config->bucket == '\0') {
         ra_err_set(err, RA_E_USAGE, "s3: no bucket configured");
@@ -54,6 +61,8 @@ ra_s3 *ra_s3_new(const ra_s3_config *config, ra_err *err) {
     if ((config->endpoint ? ra_s3_endpoint_parse(&s3->ep, config->endpoint, err)
                           : ra_s3_endpoint_aws(&s3->ep, s3->region, err)) < 0)
         goto fail;
+    s3->custom_endpoint = config->endpoint != NULL;
+    if (s3->path_style == RA_S3_PATH_STYLE_AUTO) s3->path_style = ra_s3_endpoint_path_style_auto(&s3->ep, s3->bucket);
     if (config->credentials) {
         if ((s3->creds = ra_s3_cred_chain_fixed(config->credentials, err)) == NULL) goto fail;
     } else {
@@ -78,7 +87,9 @@ void ra_s3_free(ra_s3 *s3) {
     if (s3->easy) curl_easy_cleanup(s3->easy);
     ra_s3_cred_chain_free(s3->creds);
     ra_s3_endpoint_clear(&s3->ep);
+    ra_s3_endpoint_clear(&s3->old_ep);
     free(s3->region);
+    free(s3->old_region);
     free(s3->bucket);
     free(s3->ca_file);
     free(s3->sse_kms_key_id);
@@ -125,18 +136,24 @@ char *ra_s3_presign_get(ra_s3 *s3, const char *endpoint, const char *key, long e
     }
     time_t t = now + ra_s3_clock_offset(s3);
     ra_sigv4_amz_date(t, date);
-    if (ra_s3_endpoint_address(at, s3->bucket, s3->path_style, key, &host, &path) < 0 ||
-        (epath = ra_sigv4_uri_encode(path, 1)) == NULL) {
+    char region[64];
+    /* region and endpoint may be replaced by a redirect (ra_s3_learn_region) */
+    pthread_mutex_lock(&s3->lock);
+    snprintf(region, sizeof(region), "%s", s3->region);
+    int ok = ra_s3_endpoint_address(at, s3->bucket, s3->path_style, key, &host, &path) == 0;
+    const char *scheme = at->scheme;
+    pthread_mutex_unlock(&s3->lock);
+    if (!ok || (epath = ra_sigv4_uri_encode(path, 1)) == NULL) {
         ra_err_set(err, RA_E_INTERNAL, "out of memory");
         goto done;
     }
     if (ra_s3_cred_chain_get(s3->creds, &cr, NULL, err) < 0) goto done;
-    ra_sigv4_signer sg = {cr.access_key, cr.secret_key, cr.session_token, s3->region, "s3", date};
+    ra_sigv4_signer sg = {cr.access_key, cr.secret_key, cr.session_token, region, "s3", date};
     if ((query = ra_sigv4_presign_query(&sg, "GET", path, host, expires)) == NULL) {
         ra_err_set(err, RA_E_INTERNAL, "s3: cannot sign the link (out of memory or a failed hash)");
         goto done;
     }
-    if (asprintf(&url, "%s://%s%s?%s", at->scheme, host, epath, query) < 0) {
+    if (asprintf(&url, "%s://%s%s?%s", scheme, host, epath, query) < 0) {
         url = NULL;
         ra_err_set(err, RA_E_INTERNAL, "out of memory");
         goto done;
@@ -153,4 +170,77 @@ done:
     free(epath);
     free(query);
     return url;
+}
+
+/* ---------- what answers teach the client: backoff, clock, region ---------- */
+
+static long backoff_from(ra_s3 *s3, int attempt, long base, long cap) {
+    long d = base;
+    for (int i = 1; i < attempt && d < cap; i++) d *= 2;
+    if (d > cap) d = cap;
+    /* jitter in [d/2, d]: parts failing together do not come back together */
+    pthread_mutex_lock(&s3->lock);
+    unsigned r = (unsigned)rand_r(&s3->seed);
+    pthread_mutex_unlock(&s3->lock);
+    return d / 2 + (long)(r % (unsigned)(d / 2 + 1));
+}
+
+long ra_s3_backoff_ms(ra_s3 *s3, int attempt) {
+    return backoff_from(s3, attempt, BACKOFF_BASE_MS, BACKOFF_CAP_MS);
+}
+
+/* A throttled request waits longer, and at least what the server asked for in Retry-After (capped). */
+long ra_s3_throttle_ms(ra_s3 *s3, int attempt, long retry_after_s) {
+    long ms = backoff_from(s3, attempt, THROTTLE_BASE_MS, THROTTLE_CAP_MS);
+    long asked = retry_after_s > RETRY_AFTER_CAP_MS / 1000 ? RETRY_AFTER_CAP_MS : retry_after_s * 1000;
+    return asked > ms ? asked : ms;
+}
+
+/* Every answer's Date header tells the server's clock to the second, read when the header arrived: an
+ * offset that differs from the known one by more than that noise replaces it (and is said once per
+ * change), so ages are judged in the store's clock by every command, not only after a
+ * RequestTimeTooSkewed (whose offset is kept from then on). */
+void ra_s3_learn_clock(ra_s3 *s3, const ra_s3_resp *r) {
+    /* the offset a server named when it refused a signature wins: signing must satisfy the servers
+     * that check the time (behind one endpoint, gateways' clocks may differ) */
+    if (r->date <= 0 || r->date_local <= 0 || __atomic_load_n(&s3->clock_pinned, __ATOMIC_RELAXED)) return;
+    long off = (long)(r->date - r->date_local);
+    long known = ra_s3_clock_offset(s3);
+    if (labs(off - known) <= RA_S3_CLOCK_NOISE_S) return;
+    if (labs(off) <= RA_S3_CLOCK_NOISE_S) off = 0; /* within the noise of a correct clock */
+    if (!__atomic_compare_exchange_n(&s3->clock_offset, &known, off, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) return;
+    ra_log_info(s3->log, "s3.clock", "the store's clock differs from this host's by %ld s (Date header); times and "
+                                     "ages use the store's", off);
+}
+
+/* The bucket lives in another region than the one signed for (AWS: 301 PermanentRedirect, 400
+ * AuthorizationHeaderMalformed, with x-amz-bucket-region): sign for that one from now on, and on AWS's
+ * endpoints go to that region's endpoint, as the AWS SDKs do. Once per client, said once. 0 when taken. */
+int ra_s3_learn_region(ra_s3 *s3, const char *named) {
+    int r = -1;
+    char was[64];
+    pthread_mutex_lock(&s3->lock);
+    snprintf(was, sizeof(was), "%s", s3->region);
+    if (!s3->region_learned && strcmp(named, s3->region) != 0) {
+        ra_s3_endpoint ep = {0};
+        char *region = strdup(named);
+        int move = !s3->custom_endpoint || ra_s3_endpoint_is_aws(&s3->ep);
+        if (region != NULL && (!move || ra_s3_endpoint_aws(&ep, region, NULL) == 0)) {
+            s3->region_learned = 1;
+            s3->old_region = s3->region;
+            s3->region = region;
+            if (move) {
+                s3->old_ep = s3->ep;
+                s3->ep = ep;
+            }
+            r = 0;
+        } else {
+            free(region);
+        }
+    }
+    pthread_mutex_unlock(&s3->lock);
+    if (r == 0)
+        ra_log_warn(s3->log, "s3.region", "bucket '%s' is in region '%s', not '%s': signing for '%s' (set region %s "
+                                          "to go there at once)", s3->bucket, named, was, named, named);
+    return r;
 }

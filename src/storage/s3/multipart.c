@@ -78,7 +78,7 @@ int ra_s3_upload_complete(ra_s3 *s3, const char *key, const char *upload_id, con
     ra_kv q[] = {{"uploadId", upload_id}};
     ra_kv hs[] = {{"Content-Type", "application/xml"}};
     ra_s3_req req = {.method = "POST", .key = key, .query = q, .nquery = 1, .headers = hs, .nheaders = 1,
-                     .body = xml, .body_len = len, .payload_hash = sha};
+                     .body = xml, .body_len = len, .payload_hash = sha, .slow_answer = 1};
     int r;
     for (int attempt = 1;; attempt++) {
         ra_s3_resp resp;
@@ -133,8 +133,9 @@ int ra_s3_list_uploads(ra_s3 *s3, const char *prefix, int (*cb)(void *ctx, const
     int r = 0;
     snprintf(mk, sizeof(mk), "%d", s3->max_keys);
     for (;;) {
-        ra_kv q[5];
+        ra_kv q[6];
         size_t nq = 0;
+        q[nq++] = (ra_kv){"encoding-type", "url"}; /* keys decoded by xml.c */
         q[nq++] = (ra_kv){"uploads", NULL};
         q[nq++] = (ra_kv){"prefix", prefix ? prefix : ""};
         if (s3->max_keys > 0) q[nq++] = (ra_kv){"max-uploads", mk};

@@ -216,8 +216,10 @@ int ra_s3_list(ra_s3 *s3, const char *prefix, int (*cb)(void *ctx, const ra_s3_o
     int r = 0;
     snprintf(mk, sizeof(mk), "%d", s3->max_keys);
     for (;;) {
-        ra_kv q[4];
+        ra_kv q[5];
         size_t nq = 0;
+        /* keys may hold characters XML 1.0 cannot carry (a \x01 written by anyone): ask for them encoded */
+        q[nq++] = (ra_kv){"encoding-type", "url"};
         q[nq++] = (ra_kv){"list-type", "2"};
         q[nq++] = (ra_kv){"prefix", prefix ? prefix : ""};
         if (s3->max_keys > 0) q[nq++] = (ra_kv){"max-keys", mk};

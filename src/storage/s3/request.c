@@ -15,13 +15,11 @@
 #include <unistd.h>
 
 #include "common/limits.h"
+#include "storage/s3/answer.h"
 #include "storage/s3/sigv4.h"
 #include "storage/s3/xml.h"
 
-#define BACKOFF_BASE_MS 250
-#define BACKOFF_CAP_MS 8000
 #define SLEEP_SLICE_MS 50
-#define RA_S3_CLOCK_NOISE_S 2      /* a Date header is to the second, read up to a second later */
 #define ERROR_BODY_MAX (64 * 1024) /* only the head of an error answer is kept */
 
 long long ra_s3_now_ms(void) {
@@ -64,14 +62,26 @@ static size_t read_cb(char *buf, size_t size, size_t nitems, void *ud) {
  * end a blocked attempt at once on a cancel or when the call's time is up. */
 static int progress_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow) {
     ra_s3_xfer *x = ud;
-    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    (void)dltotal, (void)ultotal;
     if (x->cancel && *x->cancel) {
         x->cancelled = 1;
         return 1;
     }
-    if (x->deadline_ms > 0 && ra_s3_now_ms() >= x->deadline_ms) {
+    long long now = ra_s3_now_ms();
+    if (x->deadline_ms > 0 && now >= x->deadline_ms) {
         x->timed_out = 1;
         return 1;
+    }
+    if (x->idle_ms > 0) {
+        /* a slow answer is waited for while anything arrives (a space every few seconds will do) */
+        if ((long long)dlnow != x->seen_dl || (long long)ulnow != x->seen_ul) {
+            x->seen_dl = (long long)dlnow;
+            x->seen_ul = (long long)ulnow;
+            x->moved_ms = now;
+        } else if (now - x->moved_ms >= x->idle_ms) {
+            x->idled = 1;
+            return 1;
+        }
     }
     return 0;
 }
@@ -191,6 +201,16 @@ static size_t header_cb(char *line, size_t size, size_t nitems, void *ud) {
         } else if (t > 0) {
             r->last_modified = t;
         }
+    } else if (HDR("x-amz-bucket-region")) {
+        char *s = dup_trim(v, vl);
+        snprintf(r->bucket_region, sizeof(r->bucket_region), "%s", s ? s : "");
+        free(s);
+    } else if (HDR("retry-after")) {
+        char *s = dup_trim(v, vl), *end = NULL;
+        long sec = s ? strtol(s, &end, 10) : 0;
+        /* seconds only; an HTTP date is ignored (the throttling backoff applies) */
+        r->retry_after_s = s && end != s && *end == '\0' && sec > 0 ? sec : 0;
+        free(s);
     } else if (HDR("content-length")) {
         char *s = dup_trim(v, vl);
         r->content_length = s ? strtoll(s, NULL, 10) : -1;
@@ -241,14 +261,18 @@ static int add_raw(struct curl_slist **list, const char *line) {
 
 int ra_s3_xfer_setup(ra_s3 *s3, ra_s3_xfer *x, const ra_s3_req *req, ra_err *err) {
     CURL *h = x->easy;
-    int skew = x->skew_retried, refreshed = x->token_refreshed;
+    int skew = x->skew_retried, refreshed = x->token_refreshed, moved = x->region_retried;
     ra_s3_xfer_clear(x);
     x->req = req;
     x->body_pos = x->delivered = 0;
     x->write_failed = x->too_big = x->oom = 0;
-    x->cancelled = x->timed_out = 0;
+    x->cancelled = x->timed_out = x->idled = 0;
+    x->idle_ms = req->slow_answer ? s3->request_timeout_ms : 0;
+    x->moved_ms = ra_s3_now_ms();
+    x->seen_dl = x->seen_ul = 0;
     x->skew_retried = skew;
     x->token_refreshed = refreshed;
+    x->region_retried = moved;
     x->errbuf[0] = '\0';
     ra_err_clear(&x->werr);
     x->resp.content_length = -1;
@@ -258,15 +282,18 @@ int ra_s3_xfer_setup(ra_s3 *s3, ra_s3_xfer *x, const ra_s3_req *req, ra_err *err
     ra_s3_credentials cr = {0};
     int r = -1;
     if (ra_s3_cred_chain_get(s3->creds, &cr, &x->cred_gen, err) < 0) return -1;
-    if (ra_s3_endpoint_address(&s3->ep, req->no_bucket ? NULL : s3->bucket, s3->path_style, req->key, &host,
-                               &path) < 0)
-        goto oom;
-    if ((epath = ra_sigv4_uri_encode(path, 1)) == NULL) goto oom;
-    if ((query = ra_sigv4_canonical_query(req->query, req->nquery)) == NULL) goto oom;
-    if (asprintf(&x->url, "%s://%s%s%s%s", s3->ep.scheme, host, epath, *query ? "?" : "", query) < 0) {
+    char region[64];
+    /* region and endpoint may be replaced by a redirect (ra_s3_learn_region) */
+    pthread_mutex_lock(&s3->lock);
+    snprintf(region, sizeof(region), "%s", s3->region);
+    int ok = ra_s3_endpoint_address(&s3->ep, req->no_bucket ? NULL : s3->bucket, s3->path_style, req->key, &host,
+                                    &path) == 0;
+    if (ok && (epath = ra_sigv4_uri_encode(path, 1)) != NULL &&
+        (query = ra_sigv4_canonical_query(req->query, req->nquery)) != NULL &&
+        asprintf(&x->url, "%s://%s%s%s%s", s3->ep.scheme, host, epath, *query ? "?" : "", query) < 0)
         x->url = NULL;
-        goto oom;
-    }
+    pthread_mutex_unlock(&s3->lock);
+    if (x->url == NULL) goto oom;
     ra_sigv4_amz_date(time(NULL) + ra_s3_clock_offset(s3), date);
     const char *payload = req->payload_hash ? req->payload_hash : RA_SIGV4_UNSIGNED;
     size_t nh = 0;
@@ -276,7 +303,7 @@ int ra_s3_xfer_setup(ra_s3 *s3, ra_s3_xfer *x, const ra_s3_req *req, ra_err *err
     hs[nh++] = (ra_kv){"x-amz-content-sha256", payload};
     if (cr.session_token) hs[nh++] = (ra_kv){"x-amz-security-token", cr.session_token};
     for (size_t i = 0; i < req->nheaders; i++) hs[nh++] = req->headers[i];
-    ra_sigv4_signer sg = {cr.access_key, cr.secret_key, cr.session_token, s3->region, "s3", date};
+    ra_sigv4_signer sg = {cr.access_key, cr.secret_key, cr.session_token, region, "s3", date};
     ra_sigv4_request sreq = {req->method, path, req->query, req->nquery, hs, nh, payload};
     if ((auth = ra_sigv4_authorization(&sg, &sreq)) == NULL) {
         ra_err_set(err, RA_E_INTERNAL, "s3: cannot sign request (out of memory or a failed hash)");
@@ -302,8 +329,9 @@ int ra_s3_xfer_setup(ra_s3 *s3, ra_s3_xfer *x, const ra_s3_req *req, ra_err *err
     SET(CURLOPT_NOSIGNAL, 1L);
     SET(CURLOPT_ERRORBUFFER, x->errbuf);
     SET(CURLOPT_CONNECTTIMEOUT_MS, s3->connect_timeout_ms);
-    SET(CURLOPT_LOW_SPEED_LIMIT, req->min_rate > 0 ? req->min_rate : 1L);
-    SET(CURLOPT_LOW_SPEED_TIME, (s3->request_timeout_ms + 999) / 1000);
+    /* a slow answer has the idle check of progress_cb instead */
+    SET(CURLOPT_LOW_SPEED_LIMIT, req->slow_answer ? 0L : req->min_rate > 0 ? req->min_rate : 1L);
+    SET(CURLOPT_LOW_SPEED_TIME, req->slow_answer ? 0L : (s3->request_timeout_ms + 999) / 1000);
     SET(CURLOPT_TCP_KEEPALIVE, 1L);
     SET(CURLOPT_PROTOCOLS_STR, "http,https");
     SET(CURLOPT_USERAGENT, "redis-archiver");
@@ -318,7 +346,7 @@ int ra_s3_xfer_setup(ra_s3 *s3, ra_s3_xfer *x, const ra_s3_req *req, ra_err *err
         SET(CURLOPT_CLOSESOCKETDATA, &s3->easy_fd);
         x->quickack_fd = &s3->easy_fd;
     }
-    if (x->cancel || x->deadline_ms > 0) {
+    if (x->cancel || x->deadline_ms > 0 || x->idle_ms > 0) {
         SET(CURLOPT_XFERINFOFUNCTION, progress_cb);
         SET(CURLOPT_XFERINFODATA, x);
         SET(CURLOPT_NOPROGRESS, 0L);
@@ -366,17 +394,6 @@ done:
     return r;
 }
 
-static long backoff_ms(ra_s3 *s3, int attempt) {
-    long d = BACKOFF_BASE_MS;
-    for (int i = 1; i < attempt && d < BACKOFF_CAP_MS; i++) d *= 2;
-    if (d > BACKOFF_CAP_MS) d = BACKOFF_CAP_MS;
-    /* jitter in [d/2, d]: parts failing together do not come back together */
-    pthread_mutex_lock(&s3->lock);
-    unsigned r = (unsigned)rand_r(&s3->seed);
-    pthread_mutex_unlock(&s3->lock);
-    return d / 2 + (long)(r % (unsigned)(d / 2 + 1));
-}
-
 static int retriable_curl(CURLcode rc) {
     switch (rc) {
     case CURLE_COULDNT_CONNECT:
@@ -395,44 +412,6 @@ static int retriable_curl(CURLcode rc) {
     }
 }
 
-static int retriable_code(const char *code) {
-    static const char *const codes[] = {"SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable",
-                                        "Throttling", "ThrottlingException", "RequestTimeoutException"};
-    for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
-        if (strcmp(code, codes[i]) == 0) return 1;
-    return 0;
-}
-
-static const char *reason(long status) {
-    switch (status) {
-    case 400: return "Bad Request";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 411: return "Length Required";
-    case 412: return "Precondition Failed";
-    case 416: return "Range Not Satisfiable";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    default: return "error";
-    }
-}
-
-static int expired_code(const char *code) {
-    return strcmp(code, "ExpiredToken") == 0 || strcmp(code, "ExpiredTokenException") == 0 ||
-           strcmp(code, "TokenRefreshRequired") == 0;
-}
-
-/* The 403 codes that usually mean wrong credentials, region or clock ("" when the answer has none,
- * as to a HEAD). AccessDenied is left as it is: signed right, the identity lacks a permission. */
-static int cred_code(const char *code) {
-    return *code == '\0' || strcmp(code, "SignatureDoesNotMatch") == 0 || strcmp(code, "InvalidAccessKeyId") == 0 ||
-           strcmp(code, "InvalidToken") == 0 ||
-           strcmp(code, "AuthorizationHeaderMalformed") == 0;
-}
-
 /* Append to err which credentials were used and what to do. Returns -1. */
 static int cred_hint(ra_s3 *s3, const char *what, ra_err *err) {
     if (err == NULL) return -1;
@@ -440,23 +419,6 @@ static int cred_hint(ra_s3 *s3, const char *what, ra_err *err) {
     snprintf(m, sizeof(m), "%s", err->msg);
     return ra_err_set(err, err->code, "%s; credentials from %s, region '%s': %s", m,
                       ra_s3_cred_chain_source(s3->creds), s3->region, what);
-}
-
-/* Every answer's Date header tells the server's clock to the second, read when the header arrived: an
- * offset that differs from the known one by more than that noise replaces it (and is said once per
- * change), so ages are judged in the store's clock by every command, not only after a
- * RequestTimeTooSkewed (whose offset is kept from then on). */
-static void learn_clock(ra_s3 *s3, const ra_s3_resp *r) {
-    /* the offset a server named when it refused a signature wins: signing must satisfy the servers
-     * that check the time (behind one endpoint, gateways' clocks may differ) */
-    if (r->date <= 0 || r->date_local <= 0 || __atomic_load_n(&s3->clock_pinned, __ATOMIC_RELAXED)) return;
-    long off = (long)(r->date - r->date_local);
-    long known = ra_s3_clock_offset(s3);
-    if (labs(off - known) <= RA_S3_CLOCK_NOISE_S) return;
-    if (labs(off) <= RA_S3_CLOCK_NOISE_S) off = 0; /* within the noise of a correct clock */
-    if (!__atomic_compare_exchange_n(&s3->clock_offset, &known, off, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) return;
-    ra_log_info(s3->log, "s3.clock", "the store's clock differs from this host's by %ld s (Date header); times and "
-                                     "ages use the store's", off);
 }
 
 int ra_s3_xfer_result(ra_s3 *s3, ra_s3_xfer *x, CURLcode rc, int attempt, long *retry_ms, ra_err *err) {
@@ -475,6 +437,17 @@ int ra_s3_xfer_result(ra_s3 *s3, ra_s3_xfer *x, CURLcode rc, int attempt, long *
     if (x->cancelled) return ra_err_set(err, RA_E_CANCELLED, "s3: %s %s'%s': cancelled", req->method, what, subject);
     if (x->timed_out)
         return ra_err_set(err, RA_E_STORE, "s3: %s %s'%s': no answer in time, giving up", req->method, what, subject);
+    if (x->idled) {
+        /* a silent peer: like a low-speed timeout, retried */
+        ra_err_set(err, RA_E_STORE, "s3: %s %s'%s': nothing received for %ld s", req->method, what, subject,
+                   (x->idle_ms + 999) / 1000);
+        if (x->delivered == 0 && attempt < s3->max_attempts) {
+            *retry_ms = ra_s3_backoff_ms(s3, attempt);
+            ra_log_warn(s3->log, "s3.retry", "%s; attempt %d of %d in %ld ms", err ? err->msg : "", attempt + 1,
+                        s3->max_attempts, *retry_ms);
+        }
+        return -1;
+    }
     if (rc != CURLE_OK) {
         if (x->too_big)
             return ra_err_set(err, RA_E_STORE, "s3: %s %s'%s': answer larger than %zu bytes", req->method, what,
@@ -485,17 +458,21 @@ int ra_s3_xfer_result(ra_s3 *s3, ra_s3_xfer *x, CURLcode rc, int attempt, long *
                                     strstr(x->errbuf, "self signed"))
                                ? " (a private CA? give its certificate with s3-ca-file)"
                                : "";
+        /* <bucket>.<host> does not resolve where the endpoint is an address or a store of one's own */
+        if (rc == CURLE_COULDNT_RESOLVE_HOST && !s3->path_style && !req->no_bucket &&
+            (ra_s3_endpoint_is_ip(&s3->ep) || (s3->custom_endpoint && !ra_s3_endpoint_is_aws(&s3->ep))))
+            hint = " (the bucket is addressed as a host name, virtual-hosted: set path-style yes, or auto)";
         ra_err_set(err, RA_E_STORE, "s3: %s %s'%s': %s%s", req->method, what, subject,
                    x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc), hint);
         if (retriable_curl(rc) && (x->delivered == 0 || req->restartable) && attempt < s3->max_attempts) {
-            *retry_ms = backoff_ms(s3, attempt);
+            *retry_ms = ra_s3_backoff_ms(s3, attempt);
             ra_log_warn(s3->log, "s3.retry", "%s; attempt %d of %d in %ld ms", err ? err->msg : "", attempt + 1,
                         s3->max_attempts, *retry_ms);
         }
         return -1;
     }
     if (status >= 200 && status < 300) {
-        learn_clock(s3, &x->resp);
+        ra_s3_learn_clock(s3, &x->resp);
         return 0;
     }
 
@@ -510,9 +487,24 @@ int ra_s3_xfer_result(ra_s3 *s3, ra_s3_xfer *x, CURLcode rc, int attempt, long *
      * (lifecycle) or a multipart upload that vanished while it was used is a store problem. */
     int notfound = status == 404 && req->key != NULL && strcmp(e.code, "NoSuchUpload") != 0;
     ra_err_set(err, notfound ? RA_E_NOTFOUND : RA_E_STORE, "s3: %s %s'%s': %ld %s%s%s (request id %s)",
-               req->method, what, subject, status, e.code[0] ? e.code : reason(status), e.message[0] ? ": " : "",
+               req->method, what, subject, status, e.code[0] ? e.code : ra_s3_reason(status), e.message[0] ? ": " : "",
                e.message, rid && *rid ? rid : "none");
-    if ((status == 400 || status == 403) && expired_code(e.code) && x->delivered == 0) {
+    const char *named = x->resp.bucket_region[0] ? x->resp.bucket_region : e.region;
+    if (*named && (status == 301 || status == 307 ||
+                   (status == 400 && strcmp(e.code, "AuthorizationHeaderMalformed") == 0))) {
+        if (!x->region_retried && x->delivered == 0 && ra_s3_learn_region(s3, named) == 0) {
+            x->region_retried = 1;
+            *retry_ms = 0;
+            return -1;
+        }
+        if (err) {
+            char m[RA_ERR_MSG_MAX];
+            snprintf(m, sizeof(m), "%s", err->msg);
+            ra_err_set(err, err->code, "%s; the bucket is in region '%s': set region %s", m, named, named);
+        }
+        return -1;
+    }
+    if ((status == 400 || status == 403) && ra_s3_code_expired(e.code) && x->delivered == 0) {
         /* temporary credentials ran out: new ones from the source, once per request */
         if (!x->token_refreshed) {
             ra_err e2 = {0};
@@ -526,7 +518,10 @@ int ra_s3_xfer_result(ra_s3 *s3, ra_s3_xfer *x, CURLcode rc, int attempt, long *
         }
         return cred_hint(s3, "they expired; renew them at their source", err);
     }
-    if (status == 403 && cred_code(e.code)) cred_hint(s3, "check the secret key, the region and the clock", err);
+    if (status == 403 && ra_s3_code_credentials(e.code)) cred_hint(s3, "check the secret key, the region and the clock", err);
+    /* signed right, but the identity may not: say whose identity, and where the policy is described */
+    if (status == 403 && strcmp(e.code, "AccessDenied") == 0)
+        cred_hint(s3, "that identity lacks the permission; check its policy (README: Least privilege)", err);
     if (strcmp(e.code, "RequestTimeTooSkewed") == 0 && !x->skew_retried && x->resp.date > 0) {
         /* our clock is off: take the server's and sign again, once */
         long off = (long)(x->resp.date - time(NULL));
@@ -537,9 +532,12 @@ int ra_s3_xfer_result(ra_s3 *s3, ra_s3_xfer *x, CURLcode rc, int attempt, long *
         ra_log_warn(s3->log, "s3.clock_skew", "local clock differs from the server's by %ld s; correcting", off);
         return -1;
     }
-    if ((status >= 500 || status == 429 || status == 408 || retriable_code(e.code)) && x->delivered == 0 &&
+    /* 501 NotImplemented (a store without the call) and 505 will not change on a retry; nor will other 4xx */
+    int server = status >= 500 && status != 501 && status != 505 && strcmp(e.code, "NotImplemented") != 0;
+    if ((server || status == 429 || status == 408 || ra_s3_code_retriable(e.code)) && x->delivered == 0 &&
         attempt < s3->max_attempts) {
-        *retry_ms = backoff_ms(s3, attempt);
+        int throttled = status == 503 || status == 429 || ra_s3_code_throttle(e.code);
+        *retry_ms = throttled ? ra_s3_throttle_ms(s3, attempt, x->resp.retry_after_s) : ra_s3_backoff_ms(s3, attempt);
         ra_log_warn(s3->log, "s3.retry", "%s; attempt %d of %d in %ld ms", err ? err->msg : "", attempt + 1,
                     s3->max_attempts, *retry_ms);
     }
@@ -580,9 +578,9 @@ int ra_s3_request(ra_s3 *s3, const ra_s3_req *req, ra_s3_resp *resp, ra_err *err
     }
     /* Started after a cancel: cleanup, which must run, but briefly. Otherwise the cancel aborts
      * it, and the whole call (retries included) has a budget, except a streamed GET, which may
-     * rightly take long and whose stalls the low-speed timeout ends. */
+     * rightly take long and whose stalls the low-speed timeout ends, and a slow answer (its idle check). */
     int cleanup = s3->cancel && *s3->cancel;
-    long budget = cleanup ? s3->cleanup_timeout_ms : req->write ? 0 : s3->total_timeout_ms;
+    long budget = cleanup ? s3->cleanup_timeout_ms : req->write || req->slow_answer ? 0 : s3->total_timeout_ms;
     x.cancel = cleanup ? NULL : s3->cancel;
     x.deadline_ms = budget > 0 ? ra_s3_now_ms() + budget : 0;
     for (int attempt = 1;; attempt++) {

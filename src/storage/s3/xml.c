@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -73,6 +74,8 @@ time_t ra_s3xml_parse_time(const char *s) {
 
 int ra_s3xml_parse_error(const char *body, size_t len, ra_s3xml_error *e) {
     memset(e, 0, sizeof(*e));
+    /* whitespace may come first (a slow Complete that failed after its 200 was sent): an error still */
+    while (body != NULL && len > 0 && (*body == ' ' || *body == '\t' || *body == '\r' || *body == '\n')) body++, len--;
     if (body == NULL || len == 0) return 0;
     xmlDocPtr doc = parse(body, len);
     if (doc == NULL) return -1;
@@ -82,6 +85,7 @@ int ra_s3xml_parse_error(const char *body, size_t len, ra_s3xml_error *e) {
         copy_text(root, "Code", e->code, sizeof(e->code));
         copy_text(root, "Message", e->message, sizeof(e->message));
         copy_text(root, "RequestId", e->request_id, sizeof(e->request_id));
+        copy_text(root, "Region", e->region, sizeof(e->region));
         r = 1;
     }
     xmlFreeDoc(doc);
@@ -157,6 +161,63 @@ static size_t count_children(const xmlNode *n, const char *name) {
     return k;
 }
 
+/* A listing asked with encoding-type=url names it in <EncodingType>; then keys (and the key markers of an
+ * upload listing) come percent-encoded, a space as '+' (AWS) or %20 (RGW, moto). Continuation tokens and
+ * upload ids are opaque and never encoded. */
+static int url_encoded(const xmlNode *root) {
+    char *t = child_text(root, "EncodingType");
+    int r = t != NULL && strcasecmp(t, "url") == 0;
+    free(t);
+    return r;
+}
+
+static int hexval(char c) {
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* Decode s in place; -1 for a decoded NUL byte or a '%' without two hex digits. NULL is left alone. */
+static int url_decode(char *s) {
+    if (s == NULL) return 0;
+    char *o = s;
+    for (const char *i = s; *i; i++) {
+        if (*i == '+') {
+            *o++ = ' ';
+        } else if (*i == '%') {
+            int hi = hexval(i[1]), lo = hi < 0 ? -1 : hexval(i[2]);
+            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) return -1;
+            *o++ = (char)(hi * 16 + lo);
+            i += 2;
+        } else {
+            *o++ = *i;
+        }
+    }
+    *o = '\0';
+    return 0;
+}
+
+/* Ceph RGW 16 encodes the keys of ListMultipartUploads when asked but does not say so (no <EncodingType>):
+ * without it, a key is decoded when it reads as encoded (only what url-encoding leaves: unreserved
+ * characters, '/' and %XX), as the archiver's own keys (letters, digits, '/', '-', '.', '_') do either way. */
+static int looks_encoded(const char *s) {
+    for (; s && *s; s++) {
+        if (*s == '%') {
+            if (hexval(s[1]) < 0 || hexval(s[2]) < 0 || (s[1] == '0' && s[2] == '0')) return 0;
+            s += 2;
+        } else if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+                     strchr("-_.~/", *s))) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* enc 1: decode (-1 when malformed); enc 0 (the answer names no EncodingType): decode what looks encoded. */
+static int decode_key(char *s, int enc) {
+    if (enc) return url_decode(s);
+    if (looks_encoded(s)) url_decode(s);
+    return 0;
+}
+
 int ra_s3xml_parse_list(const char *body, size_t len, ra_s3xml_list *out, ra_err *err) {
     memset(out, 0, sizeof(*out));
     xmlDocPtr doc = parse(body, len);
@@ -166,13 +227,15 @@ int ra_s3xml_parse_list(const char *body, size_t len, ra_s3xml_list *out, ra_err
         return bad_doc(err, "ListObjectsV2");
     }
     size_t k = count_children(root, "Contents");
+    int enc = url_encoded(root);
     out->objects = calloc(k ? k : 1, sizeof(*out->objects));
     if (out->objects == NULL) goto oom;
     for (xmlNode *c = root->children; c; c = c->next) {
         if (!is(c, "Contents")) continue;
         ra_s3_object *o = &out->objects[out->n];
         o->key = child_text(c, "Key");
-        if (o->key == NULL) {
+        if (o->key == NULL || (enc && url_decode(o->key) < 0)) {
+            free(o->key);
             xmlFreeDoc(doc);
             ra_s3xml_list_clear(out);
             return bad_doc(err, "ListObjectsV2");
@@ -221,6 +284,7 @@ int ra_s3xml_parse_uploads(const char *body, size_t len, ra_s3xml_uploads *out, 
         return bad_doc(err, "ListMultipartUploads");
     }
     size_t k = count_children(root, "Upload");
+    int enc = url_encoded(root);
     out->uploads = calloc(k ? k : 1, sizeof(*out->uploads));
     if (out->uploads == NULL) {
         xmlFreeDoc(doc);
@@ -232,7 +296,7 @@ int ra_s3xml_parse_uploads(const char *body, size_t len, ra_s3xml_uploads *out, 
         u->key = child_text(c, "Key");
         u->upload_id = child_text(c, "UploadId");
         out->n++;
-        if (u->key == NULL || u->upload_id == NULL) {
+        if (u->key == NULL || u->upload_id == NULL || decode_key(u->key, enc) < 0) {
             xmlFreeDoc(doc);
             ra_s3xml_uploads_clear(out);
             return bad_doc(err, "ListMultipartUploads");
@@ -245,6 +309,10 @@ int ra_s3xml_parse_uploads(const char *body, size_t len, ra_s3xml_uploads *out, 
     out->next_key_marker = child_text(root, "NextKeyMarker");
     out->next_upload_id_marker = child_text(root, "NextUploadIdMarker");
     xmlFreeDoc(doc);
+    if (decode_key(out->next_key_marker, enc) < 0) {
+        ra_s3xml_uploads_clear(out);
+        return bad_doc(err, "ListMultipartUploads");
+    }
     if (out->truncated && (out->next_key_marker == NULL || *out->next_key_marker == '\0')) {
         ra_s3xml_uploads_clear(out);
         return ra_err_set(err, RA_E_STORE, "s3: truncated upload listing without NextKeyMarker");
