@@ -1,0 +1,66 @@
+/* cmd_archive.c - `redis-archiver archive`: a base backup exactly as `backup` takes it (same record,
+ * same lock, but without rdb-only), then the replication stream after it, cut into segments, until
+ * SIGTERM/SIGINT (command/archive.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "command/archive.h"
+#include "command/cli.h"
+#include "command/output.h"
+#include "source/net.h"
+
+int ra_cmd_archive(ra_app *app, const ra_args *args, ra_err *err) {
+    const ra_config *c = app->config;
+    const char *remark = ra_args_value(args, "--remark");
+    int json = ra_args_at(args, "--json") > 0;
+    if (ra_args_at(args, "--quiet") > 0) app->stderr_tty = 0;
+    ra_record rec;
+    ra_replica_stream link;
+    memset(&link, 0, sizeof(link));
+    if (ra_backup_keep_link(app, remark && *remark ? remark : "base of a point-in-time archive", &rec, &link, err) != 0) {
+        ra_record_clear(&rec);
+        return -1;
+    }
+    if (!json) printf("%s\n", rec.id);
+    fflush(stdout);
+    ra_store store;
+    char *dir = NULL;
+    int rc = ra_app_open_store(app, &store, err);
+    if (rc == 0 && (dir = ra_catalog_dir(&store.catalog)) == NULL) rc = ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    ra_archive_result res = {0};
+    if (rc == 0) {
+        ra_archive_opts ao = {
+            .s3 = store.s3,
+            .dir = dir,
+            .base_id = rec.id,
+            .link = &link,
+            .segment_ms = c->segment_seconds * 1000,
+            .segment_size = c->segment_size,
+            .queue_max = RA_ARCHIVE_QUEUE_MAX,
+            .read_ms = c->read_timeout * 1000,
+            .cancel = app->cancel,
+            .log = &app->log,
+        };
+        rc = ra_archive_run(&ao, &res, err);
+        ra_app_close_store(&store);
+    }
+    ra_conn_close(link.conn); /* still ours when the archive did not start */
+    free(link.tail);
+    if (json) {
+        ra_out_field f[] = {
+            {"id", RA_OUT_STR, rec.id, 0},
+            {"first", RA_OUT_INT, NULL, res.first},
+            {"uploaded", RA_OUT_INT, NULL, res.uploaded},
+            {"received", RA_OUT_INT, NULL, res.received},
+            {"segments", RA_OUT_INT, NULL, res.segments},
+        };
+        ra_output_json_object(stdout, f, sizeof(f) / sizeof(f[0]));
+    } else {
+        printf("archive of base %s: stream %lld-%lld stored in %lld segments\n", rec.id, res.first, res.uploaded,
+               res.segments);
+    }
+    free(dir);
+    ra_record_clear(&rec);
+    return rc;
+}
