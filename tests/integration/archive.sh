@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# archive.sh: point in time against real servers. `archive` takes a base backup from the replica and then
+# archives its replication stream in short segments while a writer applies a known sequence to the master
+# (strings, lists, hashes, sets, sorted sets, streams, INCR, MULTI/EXEC blocks, EXPIRE/SET EX, databases 0
+# and 3). The writer pauses at a few moments; each moment's time and DEBUG DIGEST are taken. After SIGTERM
+# (which stores the open segment, exit 0), `restore latest --target URL --at MOMENT` into an empty server
+# gives exactly that moment's digest. --at outside the archived range is refused naming the range;
+# --output --at is refused; segments are whole objects with their offsets in the key.
+set -u
+. "$(dirname "$0")/../harness/lib.sh"
+ra_need_s3
+BIN=${RA_BIN:-$RA_ROOT/build/redis-archiver}
+T=$RA_TEST_TMPDIR
+cli() { redis-cli -h 127.0.0.1 "$@"; }
+
+M=$(ra_redis_start amaster) || { ra_fail "start master"; exit 1; }
+R=$(ra_redis_start areplica "replicaof 127.0.0.1 $M") || { ra_fail "start replica"; exit 1; }
+E=$(ra_redis_start aempty) || { ra_fail "start the restore target"; exit 1; }
+ra_redis_wait_link "$R" 60 || { ra_fail "replica link"; exit 1; }
+
+export AWS_ACCESS_KEY_ID=$RA_TEST_S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$RA_TEST_S3_SECRET_KEY
+unset AWS_SESSION_TOKEN AWS_PROFILE REDISCLI_AUTH
+export REDIS_ARCHIVER_SOURCE=redis://127.0.0.1:$R
+export REDIS_ARCHIVER_ENDPOINT=$RA_TEST_S3_ENDPOINT REDIS_ARCHIVER_REGION=$RA_TEST_S3_REGION
+export REDIS_ARCHIVER_PATH_STYLE=yes REDIS_ARCHIVER_INSTANCE=it-archive
+BUCKET=it-archive-$$
+ra_s3_bucket "$BUCKET" || { ra_fail "bucket $BUCKET"; exit 1; }
+export REDIS_ARCHIVER_BUCKET=$BUCKET
+
+# a base the archive starts from
+{
+    echo "SET base:s hello"; echo "RPUSH base:l a b c"; echo "HSET base:h f v"; echo "SET base:ttl v EX 100000"
+    echo "SELECT 3"; echo "SADD base:set x y z"
+} | cli -p "$M" >/dev/null
+ra_redis_sync_replicas "$M" || ra_fail "replica caught up"
+
+# batch N: a known sequence of writes, every kind the stream carries
+batch() {
+    local n=$1
+    {
+        echo "SET s:$n v$n"; echo "INCR counter"; echo "APPEND s:$n -more"
+        echo "RPUSH l:all $n $n$n"; echo "LPOP base:l"
+        echo "HSET h:$n a $n b $((n * 2))"; echo "HINCRBY base:h n $n"
+        echo "SADD set:all m$n"; echo "ZADD z:all $n m$n"; echo "ZINCRBY z:all 0.5 m1"
+        echo "XADD st * n $n"
+        echo "SET e:$n v EX 100000"; echo "SET p:$n v"; echo "EXPIRE p:$n 200000"; echo "PEXPIRE s:$n 300000000"
+        echo "MULTI"; echo "INCR tx:count"; echo "RPUSH tx:list $n"; echo "HSET tx:h k$n $n"; echo "EXEC"
+        echo "DEL s:$((n - 2))"
+        echo "SELECT 3"; echo "SET d3:$n v$n"; echo "SADD base:set w$n"; echo "EXPIRE d3:$n 150000"
+        echo "MULTI"; echo "INCR d3:tx"; echo "SREM base:set x"; echo "EXEC"
+        echo "SELECT 0"
+    } | cli -p "$M" >/dev/null
+}
+
+"$BIN" archive --segment-seconds 2 --quiet >"$T/archive.out" 2>"$T/archive.err" &
+APID=$!
+for _ in $(seq 1 300); do [ -s "$T/archive.out" ] && break; kill -0 "$APID" 2>/dev/null || break; sleep 0.1; done
+base=$(head -1 "$T/archive.out")
+if [ -n "$base" ] && kill -0 "$APID" 2>/dev/null; then
+    ra_ok "archive took base backup $base and goes on"
+else
+    ra_fail "archive took its base backup" "$(cat "$T/archive.err")"
+    exit 1
+fi
+
+# moments: pause the writer, wait for the stream to arrive, note time and digest, resume
+declare -a AT DIG
+moment() {
+    ra_redis_sync_replicas "$M" >/dev/null || ra_fail "replica caught up before moment $1"
+    sleep 2.5
+    AT[$1]=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)
+    DIG[$1]=$(ra_redis_digest "$M")
+    sleep 2.5
+}
+sleep 1
+moment 0
+for n in 1 2 3 4 5; do batch $n; done
+moment 1
+for n in 6 7 8; do batch $n; sleep 0.7; done
+moment 2
+for n in $(seq 9 40); do batch $n; done
+moment 3
+batch 41
+sleep 5 # a segment closes after the last moment, so the archive reaches past it
+
+kill -TERM "$APID"
+wait "$APID"
+rc=$?
+ra_assert_eq "archive stops with exit 0 on SIGTERM" 0 "$rc" || sed 's/^/#   /' "$T/archive.err" | tail -20
+if grep -q 'archive.segment' "$T/archive.err"; then
+    ra_ok "segments were stored ($(grep -c 'archive.segment' "$T/archive.err"))"
+else
+    ra_fail "segments were stored" "$(tail -20 "$T/archive.err")"
+fi
+ra_aws s3 ls "s3://$BUCKET/redis-archiver/it-archive/$base.seg/" >"$T/segs.txt" 2>&1
+if grep -qE ' [0-9]{20}-[0-9]{20}$' "$T/segs.txt"; then
+    ra_ok "segments are listed as <first>-<last> under the base backup"
+else
+    ra_fail "segments are listed under the base backup" "$(cat "$T/segs.txt")"
+fi
+
+if [ "$(printf '%s\n' "${DIG[@]}" | sort -u | wc -l)" = 4 ]; then
+    ra_ok "the four moments have four different digests"
+else
+    ra_fail "the four moments have four different digests" "${DIG[*]}"
+fi
+
+# each moment restored into the empty server gives that moment's digest
+for i in 0 1 2 3; do
+    cli -p "$E" flushall >/dev/null
+    "$BIN" restore latest --target "redis://127.0.0.1:$E" --at "${AT[$i]}" >"$T/restore$i.out" 2>"$T/restore$i.err"
+    rc=$?
+    got=$(ra_redis_digest "$E")
+    if [ "$rc" = 0 ] && [ "$got" = "${DIG[$i]}" ]; then
+        ra_ok "restore --at moment $i (${AT[$i]}) gives its digest"
+    else
+        ra_fail "restore --at moment $i (${AT[$i]}) gives its digest" \
+            "rc $rc, digest $got, want ${DIG[$i]}: $(tail -5 "$T/restore$i.err")"
+    fi
+done
+
+# outside the archived range: refused, naming the range
+cli -p "$E" flushall >/dev/null
+"$BIN" restore latest --target "redis://127.0.0.1:$E" --at 2001-01-01T00:00:00Z >/dev/null 2>"$T/before.err"
+rc=$?
+if [ "$rc" = 2 ] && grep -q "outside the archived range" "$T/before.err" && grep -q "$base" "$T/before.err"; then
+    ra_ok "--at before the archive is refused, naming the range"
+else
+    ra_fail "--at before the archive is refused, naming the range" "rc $rc: $(cat "$T/before.err")"
+fi
+"$BIN" restore latest --target "redis://127.0.0.1:$E" --at now >/dev/null 2>"$T/after.err"
+rc=$?
+if [ "$rc" = 2 ] && grep -q "outside the archived range" "$T/after.err"; then
+    ra_ok "--at now after the archive stopped is refused"
+else
+    ra_fail "--at now after the archive stopped is refused" "rc $rc: $(cat "$T/after.err")"
+fi
+"$BIN" restore latest --output "$T/x.rdb" --at "${AT[1]}" >/dev/null 2>"$T/output.err"
+rc=$?
+if [ "$rc" = 2 ] && grep -q "not supported" "$T/output.err" && [ ! -e "$T/x.rdb" ]; then
+    ra_ok "--output --at is refused as not supported"
+else
+    ra_fail "--output --at is refused as not supported" "rc $rc: $(cat "$T/output.err")"
+fi
+[ "$(cli -p "$E" dbsize)" = 0 ] && ra_ok "refused restores wrote nothing" || ra_fail "refused restores wrote nothing"
+
+ra_done
