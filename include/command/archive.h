@@ -21,6 +21,11 @@ typedef struct ra_archive_opts {
     int queue_max;            /* closed segments waiting for the store; one more fails the archive */
     long read_ms;             /* no byte from the source for this long fails (masters PING every 10 s) */
     long drain_ms;            /* on cancel: how long the last segments may take to upload */
+    /* NULL: a broken link ends the archive. Else a fresh connection to the source, authenticated and
+     * role-checked (NULL with err set when there is none yet): the archive resumes on it with
+     * PSYNC <replid> <offset+1>, retrying for read_ms. */
+    ra_conn *(*connect)(void *ctx, ra_err *err);
+    void *connect_ctx;
     volatile sig_atomic_t *cancel; /* set: the open segment is closed, the queue uploaded, then 0 */
     const ra_log *log;
 } ra_archive_opts;
@@ -30,6 +35,9 @@ typedef struct ra_archive_result {
     long long uploaded;       /* the stream is in the store up to here */
     long long received;       /* ... and was received up to here */
     long long segments;       /* segments uploaded */
+    long long resumed;        /* partial resyncs (+CONTINUE) after a broken link */
+    int full_resync;          /* the source answered +FULLRESYNC: its history after `received` is lost,
+                                 this chain ends there (the gap); a new base backup starts a new one */
 } ra_archive_result;
 
 /* Run until cancelled (then 0 once every closed segment is stored) or until the link or the store

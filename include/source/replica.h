@@ -124,6 +124,10 @@ typedef struct ra_replica_stream {
  * answered SYNC-style (no replication id or offset: nothing to archive against). */
 int ra_replica_take_stream(ra_replica *r, ra_replica_stream *out, ra_err *err);
 
+/* The open connection after ra_replica_connect (authenticated, role checked), taken by the caller
+ * (ra_conn_close), for a partial resync (source/replresume.h). NULL when there is none. */
+ra_conn *ra_replica_take_conn(ra_replica *r);
+
 void ra_replica_free(ra_replica *r);
 
 #endif

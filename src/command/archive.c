@@ -15,6 +15,7 @@
 #include "command/segment.h"
 #include "common/limits.h"
 #include "source/net.h"
+#include "source/replresume.h"
 #include "source/replstream.h"
 
 #define READ_CHUNK (256 * 1024)
@@ -34,6 +35,8 @@ typedef struct arch {
     long long first;           /* the stream's first offset */
     ra_replstream rs;
     int getack;
+    long long resumed;
+    int full_resync;
     /* the open segment: stream bytes from seg_first */
     uint8_t *buf;
     size_t len, cap;
@@ -223,7 +226,7 @@ static int take(arch *a, const uint8_t *d, size_t n, int copy, ra_err *err) {
     return rc;
 }
 
-static int stream_loop(arch *a, ra_err *err) {
+static int read_loop(arch *a, ra_err *err) {
     const ra_archive_opts *o = a->o;
     long long next_ack = 0, last_byte = mono_ms();
     for (;;) {
@@ -261,6 +264,77 @@ static int stream_loop(arch *a, ra_err *err) {
                               ra_conn_name(a->conn), a->rs.offset);
         last_byte = mono_ms();
         if (take(a, a->buf + a->len, (size_t)n, 0, err) < 0) return -1;
+    }
+}
+
+static void sleep_ms(long ms) {
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* The link broke at a->rs.boundary: the bytes of a half-read command are dropped (the source sends
+ * them again), and a new connection asks for the stream from there. 0 on +CONTINUE, -1 otherwise
+ * (a->full_resync on +FULLRESYNC). */
+static int resume(arch *a, const ra_err *why, ra_err *err) {
+    const ra_archive_opts *o = a->o;
+    long long at = a->rs.boundary;
+    ra_log_warn(o->log, "archive.link", "the replication link broke at offset %lld (%s); resuming with psync", at,
+                why->msg);
+    ra_conn_close(a->conn);
+    a->conn = NULL;
+    pthread_mutex_lock(&a->mu);
+    a->len = (size_t)(at - a->seg_first);
+    ra_replstream_init(&a->rs, at);
+    pthread_mutex_unlock(&a->mu);
+    long long until = mono_ms() + o->read_ms;
+    ra_err last = *why;
+    while (mono_ms() < until) {
+        if (o->cancel && *o->cancel) return ra_err_set(err, RA_E_CANCELLED, "cancelled");
+        ra_err e = {0};
+        ra_conn *c = o->connect(o->connect_ctx, &e);
+        int r = -1;
+        ra_replica_stream link;
+        if (c != NULL) r = ra_replresume(c, a->replid, at, o->read_ms, &link, &e);
+        if (r == 0) {
+            a->full_resync = 1;
+            return ra_err_set(err, RA_E_SOURCE, "the source answered a full resync to psync %s %lld: its history after "
+                              "offset %lld is lost, so this archive chain ends there", a->replid, at + 1, at);
+        }
+        if (r == 1) {
+            if (strcmp(link.replid, a->replid) != 0) { /* a failover: the new id from here on */
+                ra_log_info(o->log, "archive.replid", "replication id %s follows %s at offset %lld", link.replid,
+                            a->replid, at);
+                if (close_segment(a, err) < 0) {
+                    ra_conn_close(link.conn);
+                    free(link.tail);
+                    return -1;
+                }
+                snprintf(a->replid, sizeof(a->replid), "%s", link.replid);
+                memcpy(a->meta.replid, a->replid, sizeof(a->replid));
+            }
+            a->conn = link.conn;
+            a->resumed++;
+            ra_log_info(o->log, "archive.resumed", "partial resync from '%s' at offset %lld", ra_conn_name(a->conn), at);
+            int rc = link.tail_len > 0 ? take(a, link.tail, link.tail_len, 1, err) : 0;
+            free(link.tail);
+            return rc;
+        }
+        last = e;
+        if (e.code == RA_E_CANCELLED) return ra_err_set(err, RA_E_CANCELLED, "cancelled");
+        ra_log_warn(o->log, "archive.link", "no partial resync yet: %s", e.msg);
+        sleep_ms(1000);
+    }
+    return ra_err_set(err, RA_E_SOURCE, "the replication link broke at offset %lld and could not be resumed within "
+                      "%ld ms: %s", at, o->read_ms, last.msg);
+}
+
+/* Read until cancelled; a broken link is resumed when the caller gave a way to connect. */
+static int stream_loop(arch *a, ra_err *err) {
+    for (;;) {
+        int rc = read_loop(a, err);
+        if (rc == 0 || a->o->connect == NULL || err->code != RA_E_SOURCE) return rc;
+        ra_err why = *err;
+        if (resume(a, &why, err) < 0) return err->code == RA_E_CANCELLED ? 0 : -1;
     }
 }
 
@@ -328,6 +402,8 @@ int ra_archive_run(const ra_archive_opts *o, ra_archive_result *res, ra_err *err
     res->uploaded = a.uploaded;
     res->received = a.rs.boundary;
     res->segments = a.segments;
+    res->resumed = a.resumed;
+    res->full_resync = a.full_resync;
     ra_log_info(o->log, "archive.stop", "archive of '%s' stopped: stream %lld-%lld stored in %lld segments%s",
                 o->base_id, res->first, res->uploaded, res->segments, rc == 0 ? "" : " (failed)");
     free(a.buf);

@@ -9,12 +9,24 @@
 #include "command/cli.h"
 #include "command/output.h"
 #include "source/net.h"
+#include "source/replica.h"
 
-int ra_cmd_archive(ra_app *app, const ra_args *args, ra_err *err) {
+/* A broken link: a fresh connection to the configured source, checked as a backup's is. */
+static ra_conn *connect_source(void *ctx, ra_err *err) {
+    ra_app *app = ctx;
+    ra_replica_opts src;
+    ra_app_replica_opts(app, &src);
+    ra_replica_info info;
+    ra_replica *r = ra_replica_connect(&src, &info, err);
+    ra_conn *c = ra_replica_take_conn(r);
+    ra_replica_free(r);
+    return c;
+}
+
+/* One chain: a base backup, then its stream until stopped. */
+static int chain(ra_app *app, const char *remark, int json, ra_archive_result *res, ra_err *err) {
     const ra_config *c = app->config;
-    const char *remark = ra_args_value(args, "--remark");
-    int json = ra_args_at(args, "--json") > 0;
-    if (ra_args_at(args, "--quiet") > 0) app->stderr_tty = 0;
+    memset(res, 0, sizeof(*res));
     ra_record rec;
     ra_replica_stream link;
     memset(&link, 0, sizeof(link));
@@ -28,7 +40,6 @@ int ra_cmd_archive(ra_app *app, const ra_args *args, ra_err *err) {
     char *dir = NULL;
     int rc = ra_app_open_store(app, &store, err);
     if (rc == 0 && (dir = ra_catalog_dir(&store.catalog)) == NULL) rc = ra_err_set(err, RA_E_INTERNAL, "out of memory");
-    ra_archive_result res = {0};
     if (rc == 0) {
         ra_archive_opts ao = {
             .s3 = store.s3,
@@ -39,10 +50,12 @@ int ra_cmd_archive(ra_app *app, const ra_args *args, ra_err *err) {
             .segment_size = c->segment_size,
             .queue_max = RA_ARCHIVE_QUEUE_MAX,
             .read_ms = c->read_timeout * 1000,
+            .connect = connect_source,
+            .connect_ctx = app,
             .cancel = app->cancel,
             .log = &app->log,
         };
-        rc = ra_archive_run(&ao, &res, err);
+        rc = ra_archive_run(&ao, res, err);
         ra_app_close_store(&store);
     }
     ra_conn_close(link.conn); /* still ours when the archive did not start */
@@ -50,17 +63,33 @@ int ra_cmd_archive(ra_app *app, const ra_args *args, ra_err *err) {
     if (json) {
         ra_out_field f[] = {
             {"id", RA_OUT_STR, rec.id, 0},
-            {"first", RA_OUT_INT, NULL, res.first},
-            {"uploaded", RA_OUT_INT, NULL, res.uploaded},
-            {"received", RA_OUT_INT, NULL, res.received},
-            {"segments", RA_OUT_INT, NULL, res.segments},
+            {"first", RA_OUT_INT, NULL, res->first},
+            {"uploaded", RA_OUT_INT, NULL, res->uploaded},
+            {"received", RA_OUT_INT, NULL, res->received},
+            {"segments", RA_OUT_INT, NULL, res->segments},
         };
         ra_output_json_object(stdout, f, sizeof(f) / sizeof(f[0]));
     } else {
-        printf("archive of base %s: stream %lld-%lld stored in %lld segments\n", rec.id, res.first, res.uploaded,
-               res.segments);
+        printf("archive of base %s: stream %lld-%lld stored in %lld segments\n", rec.id, res->first, res->uploaded,
+               res->segments);
     }
     free(dir);
     ra_record_clear(&rec);
+    return rc;
+}
+
+int ra_cmd_archive(ra_app *app, const ra_args *args, ra_err *err) {
+    const char *remark = ra_args_value(args, "--remark");
+    int json = ra_args_at(args, "--json") > 0;
+    if (ra_args_at(args, "--quiet") > 0) app->stderr_tty = 0;
+    ra_archive_result res;
+    int rc = chain(app, remark, json, &res, err);
+    /* history lost (+FULLRESYNC on resume): the chain ended with a gap, a new base starts the next */
+    while (rc != 0 && res.full_resync && !(app->cancel && *app->cancel)) {
+        ra_log_warn(&app->log, "archive.gap", "%s; the stream after offset %lld is not archived until a new base "
+                    "backup: taking it now", err->msg, res.received);
+        *err = (ra_err){0};
+        rc = chain(app, remark, json, &res, err);
+    }
     return rc;
 }

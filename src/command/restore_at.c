@@ -303,19 +303,17 @@ int ra_restore_at_replay(ra_app *app, const ra_store *store, const ra_record *re
     replay r = {.p = p, .read_ms = app->config->read_timeout * 1000};
     int rc = open_target(app, &r, url, err);
     long long expect = rec->offset, ms_end = -1;
-    char replid[41] = "";
     for (size_t i = 0; rc == 0 && i < p->nkeys; i++) {
         ra_segment_meta m = {0};
         uint8_t *obj = NULL;
         size_t len, at;
         if ((rc = get_segment(store, p->keys[i], &obj, &len, &m, &at, err)) != 0) break;
-        if (strcmp(m.base, rec->id) != 0 || (replid[0] && strcmp(m.replid, replid) != 0))
-            rc = ra_err_set(err, RA_E_VERIFY, "segment '%s' belongs to another chain (base %s, replid %s)", p->keys[i],
-                            m.base, m.replid);
+        /* the replid may change along a chain (a failover followed by +CONTINUE <id>): offsets are the proof */
+        if (strcmp(m.base, rec->id) != 0)
+            rc = ra_err_set(err, RA_E_VERIFY, "segment '%s' belongs to another chain (base %s)", p->keys[i], m.base);
         else if (m.first != expect)
             rc = ra_err_set(err, RA_E_VERIFY, "the archive has a gap: offsets %lld to %lld are missing before '%s'",
                             expect, m.first, p->keys[i]);
-        snprintf(replid, sizeof(replid), "%s", m.replid);
         if (rc == 0) {
             ms_end = m.nticks ? m.ticks[m.nticks - 1].ms : -1;
             long long cut = ms_end <= p->at_ms ? m.last : ra_segment_offset_at(&m, p->at_ms);

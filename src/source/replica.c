@@ -703,6 +703,16 @@ int ra_replica_take_stream(ra_replica *r, ra_replica_stream *out, ra_err *err) {
     return 0;
 }
 
+ra_conn *ra_replica_take_conn(ra_replica *r) {
+    ra_conn *c = r != NULL ? r->conn : NULL;
+    if (c != NULL) {
+        r->conn = NULL;
+        ra_resp_free(r->resp);
+        r->resp = NULL;
+    }
+    return c;
+}
+
 int ra_replica_rdb_unchecked(const ra_replica *r) { return r != NULL && r->unchecked; }
 
 void ra_replica_free(ra_replica *r) {

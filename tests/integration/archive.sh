@@ -5,7 +5,8 @@
 # and 3). The writer pauses at a few moments; each moment's time and DEBUG DIGEST are taken. After SIGTERM
 # (which stores the open segment, exit 0), `restore latest --target URL --at MOMENT` into an empty server
 # gives exactly that moment's digest. --at outside the archived range is refused naming the range;
-# --output --at is refused; segments are whole objects with their offsets in the key.
+# the replica link killed mid-archive is resumed with PSYNC <replid> <offset> (+CONTINUE) and
+# restores after it still match; --output --at is refused; segments are whole objects with their offsets in the key.
 set -u
 . "$(dirname "$0")/../harness/lib.sh"
 ra_need_s3
@@ -77,8 +78,11 @@ moment 0
 for n in 1 2 3 4 5; do batch $n; done
 moment 1
 for n in 6 7 8; do batch $n; sleep 0.7; done
+# the link killed mid-archive: resumed by partial resync, no gap (restore checks the offsets)
+cli -p "$R" client kill type replica >/dev/null
+batch 9
 moment 2
-for n in $(seq 9 40); do batch $n; done
+for n in $(seq 10 40); do batch $n; done
 moment 3
 batch 41
 sleep 5 # a segment closes after the last moment, so the archive reaches past it
@@ -91,6 +95,11 @@ if grep -q 'archive.segment' "$T/archive.err"; then
     ra_ok "segments were stored ($(grep -c 'archive.segment' "$T/archive.err"))"
 else
     ra_fail "segments were stored" "$(tail -20 "$T/archive.err")"
+fi
+if grep -q 'archive.resumed' "$T/archive.err" && grep -q 'partial resync' "$T/archive.err"; then
+    ra_ok "the killed link was resumed by partial resync"
+else
+    ra_fail "the killed link was resumed by partial resync" "$(grep archive.link "$T/archive.err" | tail -5)"
 fi
 ra_aws s3 ls "s3://$BUCKET/redis-archiver/it-archive/$base.seg/" >"$T/segs.txt" 2>&1
 if grep -qE ' [0-9]{20}-[0-9]{20}$' "$T/segs.txt"; then
