@@ -5,6 +5,7 @@
 #define RA_COMMAND_ARCHIVE_H
 
 #include <signal.h>
+#include <stdio.h>
 
 #include "common/err.h"
 #include "common/log.h"
@@ -45,5 +46,11 @@ typedef struct ra_archive_result {
  * be stored when draining). Segments are objects whose upload completed; nothing else is written
  * under the dir but "<base_id>.seg/state" (a text summary for status). */
 int ra_archive_run(const ra_archive_opts *o, ra_archive_result *res, ra_err *err);
+
+/* status: one line about backup r's archive when it has one ("<dir><id>.seg/state"): the stream range
+ * stored, segments, the last one, how far behind (seconds since the last stored tick, bytes received
+ * but not stored), when the state was written. Nothing when there is none or it cannot be read. */
+struct ra_store;
+void ra_archive_print_status(const struct ra_store *store, const char *id, FILE *out);
 
 #endif

@@ -4,12 +4,57 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "command/archive.h"
 #include "command/cli.h"
 #include "command/output.h"
 #include "source/net.h"
 #include "source/replica.h"
+
+static long long state_field(const char *text, const char *key, char *sval, size_t cap) {
+    size_t kl = strlen(key);
+    for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+        if (strncmp(p, key, kl) != 0 || p[kl] != ' ') continue;
+        const char *v = p + kl + 1;
+        if (sval != NULL) {
+            size_t n = strcspn(v, "\n");
+            if (n >= cap) n = cap - 1;
+            memcpy(sval, v, n);
+            sval[n] = '\0';
+        }
+        return strtoll(v, NULL, 10);
+    }
+    return -1;
+}
+
+void ra_archive_print_status(const ra_store *store, const char *id, FILE *out) {
+    char *dir = ra_catalog_dir(&store->catalog), *key = NULL, *text = NULL;
+    size_t len = 0;
+    ra_err err = {0};
+    if (dir == NULL || asprintf(&key, "%s%s.seg/state", dir, id) < 0) key = NULL;
+    if (key != NULL && ra_s3_get_object_small(store->s3, key, 4096, &text, &len, &err) == 0) {
+        char *t = realloc(text, len + 1);
+        if (t != NULL) {
+            text = t;
+            text[len] = '\0';
+            char last[64] = "-", at[32] = "-", upd[32] = "-";
+            state_field(text, "last-segment", last, sizeof(last));
+            long long last_ms = state_field(text, "last-ms", NULL, 0), upd_ms = state_field(text, "updated-ms", NULL, 0);
+            long long uploaded = state_field(text, "uploaded", NULL, 0), received = state_field(text, "received", NULL, 0);
+            if (last_ms > 0) ra_time_iso((time_t)(last_ms / 1000), at);
+            if (upd_ms > 0) ra_time_iso((time_t)(upd_ms / 1000), upd);
+            fprintf(out, "  archive: stream %lld-%lld in %lld segments, last %s (to %s), lag %llds and %lld bytes "
+                    "received not yet stored; state written %s\n", state_field(text, "first", NULL, 0), uploaded,
+                    state_field(text, "segments", NULL, 0), last, at,
+                    last_ms > 0 ? (long long)time(NULL) - last_ms / 1000 : -1LL,
+                    received > uploaded ? received - uploaded : 0, upd);
+        }
+    }
+    free(text);
+    free(key);
+    free(dir);
+}
 
 /* A broken link: a fresh connection to the configured source, checked as a backup's is. */
 static ra_conn *connect_source(void *ctx, ra_err *err) {

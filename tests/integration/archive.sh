@@ -86,6 +86,13 @@ for n in $(seq 10 40); do batch $n; done
 moment 3
 batch 41
 sleep 5 # a segment closes after the last moment, so the archive reaches past it
+"$BIN" status >"$T/status.txt" 2>"$T/status.err"
+if grep -A3 "^$base" "$T/status.txt" | grep -qE '^  archive: stream [0-9]+-[0-9]+ in [1-9][0-9]* segments, last [0-9]{20}-[0-9]{20} .*lag [0-9]+s' &&
+    [ ! -s "$T/status.err" ]; then
+    ra_ok "status shows the archive's range, last segment and lag"
+else
+    ra_fail "status shows the archive's range, last segment and lag" "$(cat "$T/status.txt" "$T/status.err")"
+fi
 
 kill -TERM "$APID"
 wait "$APID"
