@@ -6,7 +6,8 @@
 # (which stores the open segment, exit 0), `restore latest --target URL --at MOMENT` into an empty server
 # gives exactly that moment's digest. --at outside the archived range is refused naming the range;
 # the replica link killed mid-archive is resumed with PSYNC <replid> <offset> (+CONTINUE) and
-# restores after it still match; --output --at is refused; segments are whole objects with their offsets in the key.
+# restores after it still match; a forced full resync (the replica restarted empty) records the gap and
+# starts a new chain, and moments on both sides of it restore; --output --at is refused; segments are whole objects with their offsets in the key.
 set -u
 . "$(dirname "$0")/../harness/lib.sh"
 ra_need_s3
@@ -94,6 +95,27 @@ else
     ra_fail "status shows the archive's range, last segment and lag" "$(cat "$T/status.txt" "$T/status.err")"
 fi
 
+# a forced full resync: the replica restarts empty while the master takes writes, so its backlog no longer
+# holds the archive's offset; the archive records the gap, takes a new base backup and goes on
+RDIR=$(ra_redis_dir "$R")
+cli -p "$R" shutdown nosave >/dev/null 2>&1
+for _ in $(seq 1 100); do cli -p "$R" ping >/dev/null 2>&1 || break; sleep 0.1; done
+rm -f "$RDIR/dump.rdb" # else it restarts with the replication id and offset saved in it, and continues
+batch 42
+batch 43
+redis-server "$RDIR/redis.conf" >/dev/null || ra_fail "restart the replica"
+ra_redis_wait_link "$R" 60 || ra_fail "the restarted replica's link"
+for _ in $(seq 1 600); do [ "$(wc -l <"$T/archive.out")" -ge 2 ] && break; kill -0 "$APID" 2>/dev/null || break; sleep 0.1; done
+base2=$(sed -n 2p "$T/archive.out")
+if [ -n "$base2" ] && [ "$base2" != "$base" ] && grep -q 'archive.gap' "$T/archive.err" && kill -0 "$APID" 2>/dev/null; then
+    ra_ok "a full resync records the gap and starts a new chain ($base2)"
+else
+    ra_fail "a full resync records the gap and starts a new chain" "$(grep -E 'archive\.(gap|link)' "$T/archive.err" | tail -5)"
+fi
+batch 44
+moment 4
+sleep 5
+
 kill -TERM "$APID"
 wait "$APID"
 rc=$?
@@ -115,14 +137,14 @@ else
     ra_fail "segments are listed under the base backup" "$(cat "$T/segs.txt")"
 fi
 
-if [ "$(printf '%s\n' "${DIG[@]}" | sort -u | wc -l)" = 4 ]; then
-    ra_ok "the four moments have four different digests"
+if [ "$(printf '%s\n' "${DIG[@]}" | sort -u | wc -l)" = 5 ]; then
+    ra_ok "the five moments have five different digests"
 else
-    ra_fail "the four moments have four different digests" "${DIG[*]}"
+    ra_fail "the five moments have five different digests" "${DIG[*]}"
 fi
 
 # each moment restored into the empty server gives that moment's digest
-for i in 0 1 2 3; do
+for i in 0 1 2 3 4; do
     cli -p "$E" flushall >/dev/null
     "$BIN" restore latest --target "redis://127.0.0.1:$E" --at "${AT[$i]}" >"$T/restore$i.out" 2>"$T/restore$i.err"
     rc=$?
