@@ -51,6 +51,10 @@ int ra_archive_run(const ra_archive_opts *o, ra_archive_result *res, ra_err *err
  * stored, segments, the last one, how far behind (seconds since the last stored tick, bytes received
  * but not stored), when the state was written. Nothing when there is none or it cannot be read. */
 struct ra_store;
+struct ra_catalog;
+/* Retention and delete treat a base backup and its segments as one chain: the segments and state of
+ * backup id go with it (listed under "<dir><id>.seg/", deleted in batches). The number deleted, or -1. */
+int ra_archive_delete_segments(const struct ra_catalog *c, const char *id, ra_err *err);
 void ra_archive_print_status(const struct ra_store *store, const char *id, FILE *out);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "command/archive.h"
 #include "command/cli.h"
+#include "command/segment.h"
 #include "command/output.h"
 #include "source/net.h"
 #include "source/replica.h"
@@ -54,6 +55,39 @@ void ra_archive_print_status(const ra_store *store, const char *id, FILE *out) {
     free(text);
     free(key);
     free(dir);
+}
+
+typedef struct keylist {
+    char **keys;
+    size_t n, cap;
+} keylist;
+
+static int collect_key(void *ctx, const ra_s3_object *obj, ra_err *err) {
+    keylist *l = ctx;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        char **nk = realloc(l->keys, cap * sizeof(*nk));
+        if (nk == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+        l->keys = nk;
+        l->cap = cap;
+    }
+    if ((l->keys[l->n] = strdup(obj->key)) == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    l->n++;
+    return 0;
+}
+
+int ra_archive_delete_segments(const ra_catalog *c, const char *id, ra_err *err) {
+    char *dir = ra_catalog_dir(c), *sdir = dir ? ra_segment_dir(dir, id) : NULL;
+    keylist l = {0};
+    int rc = sdir ? ra_s3_list(c->s3, sdir, collect_key, &l, err) : ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    if (rc == 0 && l.n > 0) rc = ra_s3_delete_objects(c->s3, (const char *const *)l.keys, l.n, err);
+    if (rc == 0 && l.n > 0)
+        ra_log_info(c->log, "archive.deleted", "deleted the %zu archive objects of backup %s", l.n, id);
+    for (size_t i = 0; i < l.n; i++) free(l.keys[i]);
+    free(l.keys);
+    free(sdir);
+    free(dir);
+    return rc == 0 ? (int)l.n : -1;
 }
 
 /* A broken link: a fresh connection to the configured source, checked as a backup's is. */

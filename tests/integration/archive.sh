@@ -105,8 +105,9 @@ batch 42
 batch 43
 redis-server "$RDIR/redis.conf" >/dev/null || ra_fail "restart the replica"
 ra_redis_wait_link "$R" 60 || ra_fail "the restarted replica's link"
-for _ in $(seq 1 600); do [ "$(wc -l <"$T/archive.out")" -ge 2 ] && break; kill -0 "$APID" 2>/dev/null || break; sleep 0.1; done
-base2=$(sed -n 2p "$T/archive.out")
+ids() { grep -E '^[0-9]{8}T[0-9]{6}Z-[0-9a-f]+$' "$T/archive.out"; }
+for _ in $(seq 1 600); do [ "$(ids | wc -l)" -ge 2 ] && break; kill -0 "$APID" 2>/dev/null || break; sleep 0.1; done
+base2=$(ids | sed -n 2p)
 if [ -n "$base2" ] && [ "$base2" != "$base" ] && grep -q 'archive.gap' "$T/archive.err" && kill -0 "$APID" 2>/dev/null; then
     ra_ok "a full resync records the gap and starts a new chain ($base2)"
 else
@@ -181,5 +182,16 @@ else
     ra_fail "--output --at is refused as not supported" "rc $rc: $(cat "$T/output.err")"
 fi
 [ "$(cli -p "$E" dbsize)" = 0 ] && ra_ok "refused restores wrote nothing" || ra_fail "refused restores wrote nothing"
+
+# a base backup and its segments are one chain: deleting the base deletes its archive
+"$BIN" delete "$base" >"$T/delete.out" 2>"$T/delete.err"
+rc=$?
+left=$(ra_aws s3 ls "s3://$BUCKET/redis-archiver/it-archive/$base.seg/" 2>/dev/null | wc -l)
+kept=$(ra_aws s3 ls "s3://$BUCKET/redis-archiver/it-archive/$base2.seg/" 2>/dev/null | wc -l)
+if [ "$rc" = 0 ] && [ "$left" = 0 ] && [ "$kept" -gt 0 ]; then
+    ra_ok "delete of a base backup deletes its segments, not the other chain's"
+else
+    ra_fail "delete of a base backup deletes its segments" "rc $rc, $left left, $kept in the other chain: $(cat "$T/delete.err")"
+fi
 
 ra_done
