@@ -13,7 +13,8 @@
 #include "storage/s3/s3.h"
 
 typedef struct ra_archive_opts {
-    ra_s3 *s3;                /* the uploader thread's alone while the archive runs */
+    ra_s3 *const *s3;         /* one s3 client per uploader thread, theirs alone while the archive runs */
+    int nuploaders;           /* 1..RA_ARCHIVE_UPLOADERS_MAX: segments stored at the same time */
     const char *dir;          /* "<prefix><instance>/" */
     const char *base_id;      /* the base backup: segments go under "<dir><base_id>.seg/" */
     ra_replica_stream *link;  /* taken over: its connection is closed and its tail freed */

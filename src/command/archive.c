@@ -1,7 +1,7 @@
 /* archive.c - the replication link after the base backup: read it always (a replica that stops
  * reading is dropped at the output-buffer limit), acknowledge every second and on GETACK, cut the
- * stream at command ends into segments, and hand them to an uploader thread through a bounded
- * queue. Threads: the caller's reads the socket and owns the open segment; the uploader owns the
+ * stream at command ends into segments, and hand them to uploader threads through a bounded
+ * queue. Threads: the caller's reads the socket and owns the open segment; each uploader owns an
  * s3 client; they share the queue and the counters under `mu`. */
 #include "command/archive.h"
 
@@ -26,6 +26,7 @@ typedef struct closed {
     uint8_t *obj; /* header + stream bytes */
     size_t len;
     long long first, last, last_ms;
+    int state; /* 0 waiting, 1 being stored, 2 stored (waits for the ones before it) */
 } closed;
 
 typedef struct arch {
@@ -52,7 +53,8 @@ typedef struct arch {
     long long uploaded, segments, last_ms;
     char last_name[48];
     ra_err up_err;             /* the store's last error */
-    pthread_t th;
+    pthread_t th[RA_ARCHIVE_UPLOADERS_MAX];
+    int nth;
 } arch;
 
 static long long mono_ms(void) {
@@ -67,9 +69,15 @@ static long long wall_ms(void) {
     return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-/* ---- the uploader ------------------------------------------------------------------------------- */
+/* ---- the uploaders ------------------------------------------------------------------------------ */
 
-static void put_state(arch *a, long long received) {
+typedef struct upctx {
+    arch *a;
+    ra_s3 *s3;
+} upctx;
+
+/* After the head of the queue is stored: the state object, by the uploader that popped it. */
+static void put_state(arch *a, ra_s3 *s3, long long received) {
     char *key = NULL, text[512];
     if (asprintf(&key, "%s%s.seg/state", a->o->dir, a->o->base_id) < 0) return;
     pthread_mutex_lock(&a->mu);
@@ -78,50 +86,80 @@ static void put_state(arch *a, long long received) {
                      a->uploaded, received, a->segments, a->last_name, a->last_ms, wall_ms());
     pthread_mutex_unlock(&a->mu);
     ra_err e = {0};
-    if (ra_s3_put_object(a->o->s3, key, text, (size_t)n, "text/plain", NULL, 0, &e) != 0)
+    if (ra_s3_put_object(s3, key, text, (size_t)n, "text/plain", NULL, 0, &e) != 0)
         ra_log_warn(a->o->log, "archive.state", "could not write the archive's state: %s", e.msg);
     free(key);
 }
 
+/* The first closed segment no uploader has taken, or -1 (under mu). */
+static int next_waiting(const arch *a) {
+    for (int k = 0; k < a->qn; k++) {
+        int i = (a->qhead + k) % (RA_ARCHIVE_QUEUE_MAX + 1);
+        if (a->q[i].state == 0) return i;
+    }
+    return -1;
+}
+
+/* Several uploaders store segments at once, each with its own s3 client; the queue's head leaves only
+ * once stored, so `uploaded` (and the state) only ever covers a stream without holes. */
 static void *uploader(void *arg) {
-    arch *a = arg;
+    upctx *u = arg;
+    arch *a = u->a;
     pthread_mutex_lock(&a->mu);
     for (;;) {
-        while (a->qn == 0 && !a->draining && !a->give_up) pthread_cond_wait(&a->cv, &a->mu);
-        if (a->give_up || (a->qn == 0 && a->draining)) break;
-        closed c = a->q[a->qhead];
+        int i;
+        while ((i = next_waiting(a)) < 0 && !(a->draining && a->qn == 0) && !a->give_up)
+            pthread_cond_wait(&a->cv, &a->mu);
+        if (a->give_up || i < 0) break;
+        closed *c = &a->q[i];
+        c->state = 1;
+        uint8_t *obj = c->obj;
+        size_t len = c->len;
+        long long first = c->first, last = c->last;
         pthread_mutex_unlock(&a->mu);
-        char *key = ra_segment_key(a->o->dir, a->o->base_id, c.first, c.last);
+        char *key = ra_segment_key(a->o->dir, a->o->base_id, first, last);
         ra_err e = {0};
-        int rc = key ? ra_s3_put_object(a->o->s3, key, c.obj, c.len, "application/octet-stream", NULL, 0, &e)
+        int rc = key ? ra_s3_put_object(u->s3, key, obj, len, "application/octet-stream", NULL, 0, &e)
                      : ra_err_set(&e, RA_E_INTERNAL, "out of memory");
+        if (rc == 0)
+            ra_log_info(a->o->log, "archive.segment", "segment %lld-%lld stored (%zu bytes) as '%s'", first, last, len,
+                        key);
+        free(key);
         pthread_mutex_lock(&a->mu);
-        if (rc == 0) {
-            free(c.obj);
-            a->qhead = (a->qhead + 1) % (RA_ARCHIVE_QUEUE_MAX + 1);
-            a->qn--;
-            a->uploaded = c.last;
-            a->last_ms = c.last_ms;
-            a->segments++;
-            snprintf(a->last_name, sizeof(a->last_name), "%020lld-%020lld", c.first, c.last);
-            a->up_err = (ra_err){0};
-            pthread_cond_broadcast(&a->cv);
-            long long received = a->rs.boundary;
-            pthread_mutex_unlock(&a->mu);
-            ra_log_info(a->o->log, "archive.segment", "segment %lld-%lld stored (%zu bytes) as '%s'", c.first, c.last,
-                        c.len, key);
-            put_state(a, received);
-            pthread_mutex_lock(&a->mu);
-        } else {
+        if (rc != 0) {
+            c->state = 0;
             a->up_err = e;
+            int waiting = a->qn;
             pthread_mutex_unlock(&a->mu);
-            ra_log_warn(a->o->log, "archive.store", "segment %lld-%lld not stored yet (%d waiting): %s", c.first,
-                        c.last, a->qn, e.msg);
+            ra_log_warn(a->o->log, "archive.store", "segment %lld-%lld not stored yet (%d waiting): %s", first, last,
+                        waiting, e.msg);
             struct timespec ts = {.tv_sec = RETRY_MS / 1000, .tv_nsec = (RETRY_MS % 1000) * 1000000L};
             nanosleep(&ts, NULL);
             pthread_mutex_lock(&a->mu);
+            continue;
         }
-        free(key);
+        c->state = 2;
+        free(c->obj);
+        c->obj = NULL;
+        a->up_err = (ra_err){0};
+        int popped = 0;
+        while (a->qn > 0 && a->q[a->qhead].state == 2) {
+            closed *h = &a->q[a->qhead];
+            a->uploaded = h->last;
+            a->last_ms = h->last_ms;
+            a->segments++;
+            snprintf(a->last_name, sizeof(a->last_name), "%020lld-%020lld", h->first, h->last);
+            a->qhead = (a->qhead + 1) % (RA_ARCHIVE_QUEUE_MAX + 1);
+            a->qn--;
+            popped = 1;
+        }
+        pthread_cond_broadcast(&a->cv);
+        if (popped) {
+            long long received = a->rs.boundary;
+            pthread_mutex_unlock(&a->mu);
+            put_state(a, u->s3, received);
+            pthread_mutex_lock(&a->mu);
+        }
     }
     pthread_mutex_unlock(&a->mu);
     return NULL;
@@ -172,12 +210,13 @@ static int close_segment(arch *a, ra_err *err) {
         int n = a->qn;
         pthread_mutex_unlock(&a->mu);
         free(obj);
-        return ra_err_set(err, RA_E_STORE, "the store took no segment for a while: %d segments wait (the most "
-                          "archive keeps), so the archive stops here rather than drop history at offset %lld; the "
-                          "store said: %s", n, a->seg_first, last.msg[0] ? last.msg : "(nothing yet)");
+        return ra_err_set(err, RA_E_STORE, "the store takes segments more slowly than the source writes them, or "
+                          "not at all: %d segments wait (the most archive keeps), so the archive stops here rather "
+                          "than drop history at offset %lld; the store's last error: %s", n, a->seg_first,
+                          last.msg[0] ? last.msg : "none (only slow)");
     }
     int slot = (a->qhead + a->qn) % (RA_ARCHIVE_QUEUE_MAX + 1);
-    a->q[slot] = (closed){.obj = obj, .len = hl + plen, .first = a->seg_first, .last = end, .last_ms = now};
+    a->q[slot] = (closed){.obj = obj, .len = hl + plen, .first = a->seg_first, .last = end, .last_ms = now, .state = 0};
     a->qn++;
     pthread_cond_broadcast(&a->cv);
     pthread_mutex_unlock(&a->mu);
@@ -354,10 +393,16 @@ int ra_archive_run(const ra_archive_opts *o, ra_archive_result *res, ra_err *err
     pthread_mutex_init(&a.mu, NULL);
     pthread_cond_init(&a.cv, NULL);
     int rc = ra_segment_tick_add(&a.meta, wall_ms(), a.rs.boundary) < 0 ? ra_err_set(err, RA_E_INTERNAL, "out of memory") : 0;
-    if (rc == 0 && pthread_create(&a.th, NULL, uploader, &a) != 0)
-        rc = ra_err_set(err, RA_E_INTERNAL, "cannot start the uploader thread");
-    else if (rc == 0)
-        a.up_running = 1;
+    upctx up[RA_ARCHIVE_UPLOADERS_MAX];
+    int nup = o->nuploaders > 0 && o->nuploaders <= RA_ARCHIVE_UPLOADERS_MAX ? o->nuploaders : 1;
+    for (int k = 0; rc == 0 && k < nup; k++) {
+        up[k] = (upctx){.a = &a, .s3 = o->s3[k]};
+        if (pthread_create(&a.th[k], NULL, uploader, &up[k]) != 0)
+            rc = ra_err_set(err, RA_E_INTERNAL, "cannot start an uploader thread");
+        else
+            a.nth++;
+    }
+    a.up_running = a.nth > 0;
     ra_log_info(o->log, "archive.start", "archiving the replication stream of '%s' from offset %lld (replid %s) under "
                 "'%s%s.seg/'", a.conn ? ra_conn_name(a.conn) : "?", a.rs.offset, a.replid, o->dir, o->base_id);
     if (rc == 0 && o->link->tail_len > 0) rc = take(&a, o->link->tail, o->link->tail_len, 1, err);
@@ -389,12 +434,12 @@ int ra_archive_run(const ra_archive_opts *o, ra_archive_result *res, ra_err *err
         long long first_left = left ? a.q[a.qhead].first : 0;
         ra_err last = a.up_err;
         pthread_mutex_unlock(&a.mu);
-        pthread_join(a.th, NULL);
+        for (int k = 0; k < a.nth; k++) pthread_join(a.th[k], NULL);
         if (left > 0 && rc == 0)
             rc = ra_err_set(err, RA_E_STORE, "%d segments from offset %lld could not be stored before the archive "
                             "stopped: %s", left, first_left, last.msg);
         while (a.qn > 0) {
-            free(a.q[a.qhead].obj);
+            free(a.q[a.qhead].obj); /* NULL once stored */
             a.qhead = (a.qhead + 1) % (RA_ARCHIVE_QUEUE_MAX + 1);
             a.qn--;
         }

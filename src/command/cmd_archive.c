@@ -9,6 +9,7 @@
 #include "command/archive.h"
 #include "command/cli.h"
 #include "command/segment.h"
+#include "common/limits.h"
 #include "command/output.h"
 #include "source/net.h"
 #include "source/replica.h"
@@ -119,9 +120,19 @@ static int chain(ra_app *app, const char *remark, int json, ra_archive_result *r
     char *dir = NULL;
     int rc = ra_app_open_store(app, &store, err);
     if (rc == 0 && (dir = ra_catalog_dir(&store.catalog)) == NULL) rc = ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    /* concurrency uploaders, each with a client of its own (the first is the store's) */
+    ra_s3 *s3[RA_ARCHIVE_UPLOADERS_MAX] = {0};
+    int nup = c->concurrency < 1 ? 1 : c->concurrency > RA_ARCHIVE_UPLOADERS_MAX ? RA_ARCHIVE_UPLOADERS_MAX : c->concurrency;
+    if (rc == 0) s3[0] = store.s3;
+    for (int k = 1; rc == 0 && k < nup; k++) {
+        ra_s3_config sc;
+        ra_app_s3_config(app, NULL, &sc);
+        if ((s3[k] = ra_s3_new(&sc, err)) == NULL) rc = -1;
+    }
     if (rc == 0) {
         ra_archive_opts ao = {
-            .s3 = store.s3,
+            .s3 = s3,
+            .nuploaders = nup,
             .dir = dir,
             .base_id = rec.id,
             .link = &link,
@@ -135,8 +146,9 @@ static int chain(ra_app *app, const char *remark, int json, ra_archive_result *r
             .log = &app->log,
         };
         rc = ra_archive_run(&ao, res, err);
-        ra_app_close_store(&store);
     }
+    for (int k = 1; k < nup; k++) ra_s3_free(s3[k]);
+    ra_app_close_store(&store); /* zeroed by a failed open */
     ra_conn_close(link.conn); /* still ours when the archive did not start */
     free(link.tail);
     if (json) {
