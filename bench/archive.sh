@@ -18,13 +18,14 @@ A=$!
 until [ -s $T/archive.out ]; do sleep 0.2; done
 base=$(head -1 $T/archive.out); echo "base $base"
 o0=$(off $M); s0=$(date +%s.%N)
-timeout ${SECONDS_LOAD:-20} redis-benchmark -p $M -t set -d ${VALUE:-20000} -r 100000 -n 100000000 -c 8 -P 16 -q >/dev/null 2>&1
+timeout ${SECONDS_LOAD:-20} redis-benchmark -p $M -t set -d ${VALUE:-20000} -r ${KEYS:-5000} -n 100000000 -c ${CLIENTS:-8} -P ${PIPELINE:-16} -q >/dev/null 2>&1
 o1=$(off $M); s1=$(date +%s.%N)
 echo "load: $(( (o1 - o0) / 1000000 )) MB of replication stream in $(echo "$s1 - $s0" | bc) s = $(echo "($o1 - $o0) / ($s1 - $s0) / 1000000" | bc) MB/s"
 st() { ra_aws s3 cp "s3://$RA_TEST_S3_BUCKET/redis-archiver/bench-archive/$base.seg/state" - 2>/dev/null; }
 for i in $(seq 1 120); do
     up=$(st | sed -n 's/^uploaded //p')
     [ -n "$up" ] && [ "$up" -ge "$o1" ] && break
+    kill -0 $A 2>/dev/null || { echo "the archive stopped:"; break; }
     sleep 0.5
 done
 echo "stored up to the master's offset $(echo "$(date +%s.%N) - $s1" | bc) s after the load stopped (uploaded ${up:-?}, master $o1)"
