@@ -348,7 +348,9 @@ static int resume(arch *a, const ra_err *why, ra_err *err) {
                     free(link.tail);
                     return -1;
                 }
+                pthread_mutex_lock(&a->mu); /* the uploaders read it for the state */
                 snprintf(a->replid, sizeof(a->replid), "%s", link.replid);
+                pthread_mutex_unlock(&a->mu);
                 memcpy(a->meta.replid, a->replid, sizeof(a->replid));
             }
             a->conn = link.conn;
