@@ -45,6 +45,9 @@ typedef struct ra_backup_opts {
     int sweep_days;                   /* > 0: delete backups older than this at the end */
     ra_backup_progress_fn progress;   /* NULL: none; called at most every 0.25 s and once at the end */
     void *progress_ctx;
+    ra_replica_stream *keep_stream;   /* non-NULL (archive): the source is synced without rdb-only and,
+                                         on success, its replication link is handed over here (the
+                                         caller closes stream->conn and frees stream->tail) */
     volatile sig_atomic_t *cancel;
     const ra_log *log;
 } ra_backup_opts;

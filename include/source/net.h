@@ -36,6 +36,10 @@ int ra_conn_write(ra_conn *c, const void *p, size_t n, long timeout_ms, ra_err *
  * e.g. "no data from 'h:p' for 60000 ms", or RA_E_CANCELLED). */
 ssize_t ra_conn_read(ra_conn *c, void *buf, size_t cap, long timeout_ms, ra_err *err);
 
+/* Wait at most wait_ms for something to read: 1 (a read will not wait long), 0 (nothing yet),
+ * -1 with err set (RA_E_CANCELLED, a poll error). For a loop that has other work between reads. */
+int ra_conn_readable(ra_conn *c, long wait_ms, ra_err *err);
+
 /* Batch the reads of a bulk stream: poll wakes only once `bytes` are queued (SO_RCVLOWAT), or
  * after max_wait_ms, when the next read takes whatever arrived. Measured on loopback here: a
  * 1 GiB RDB read in 10 KB wakeups costs about 1 CPU-s in the kernel (redis-cli --rdb pays it);

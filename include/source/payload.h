@@ -29,6 +29,9 @@ typedef struct ra_payload_opts {
     long sync_ms;             /* the payload must start within this */
     const char *redis_version; /* for the sink's ra_stream_info */
     int rdb_only;             /* 0 (servers < 6.2): bytes after the end of the payload are dropped */
+    ra_psync_emit_fn trailing; /* with rdb_only 0: receives those bytes instead (the replication
+                                  stream, for an archive); NULL: dropped */
+    void *trailing_ctx;
 } ra_payload_opts;
 
 /* Initialise ps and rdb and read until the payload ended: 0 (then ra_rdb_finish tells whether the

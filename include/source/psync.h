@@ -39,6 +39,9 @@ typedef struct ra_psync {
     char errline[RA_PSYNC_LINE_MAX]; /* the server's "-..." line without "-" and CRLF, "" if none */
     int ignore_trailing;     /* set by the caller: bytes after the end are dropped, not an error
                                 (servers < 6.2 without rdb-only stream commands after the RDB) */
+    ra_psync_emit_fn trailing; /* set by the caller with ignore_trailing: receives the bytes after the
+                                  end (the replication stream) instead of dropping them; may be NULL */
+    void *trailing_ctx;
     /* private */
     char line[RA_PSYNC_LINE_MAX];
     size_t line_len;         /* bytes of the current line kept in `line` */

@@ -8,6 +8,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "pipeline/sink.h"
+#include "source/net.h"
 
 /* Permissions. AUTH needs none. The minimal ACL on the source server, measured against Redis 7.0:
  *     ACL SETUSER backup on >secret -@all +psync +replconf +info
@@ -70,6 +71,8 @@ typedef struct ra_replica_opts {
                                    source/clusterscan.h) instead of the url's host(s); the url
                                    still gives credentials and TLS */
     int node_port;
+    int keep_stream;            /* 1 (archive): no rdb-only; after the RDB the link stays open as a
+                                   replica's, for ra_replica_take_stream */
     volatile sig_atomic_t *cancel; /* non-zero -> stop with RA_E_CANCELLED */
     const ra_log *log;
 } ra_replica_opts;
@@ -105,6 +108,25 @@ int ra_replica_sync(ra_replica *r, const ra_sink *sink, long long *bytes, uint64
 /* 1 after a sync whose rdb had no checksum (accepted with allow_unchecked_rdb): only its magic,
  * framing and EOF opcode were verified; the caller records it. */
 int ra_replica_rdb_unchecked(const ra_replica *r);
+
+/* The replication link after a ra_replica_sync with keep_stream: the connection (caller closes it
+ * with ra_conn_close), the stream bytes that came with the RDB's end (caller frees tail), and the
+ * replication id and offset of the stream's first byte (from +FULLRESYNC). */
+typedef struct ra_replica_stream {
+    struct ra_conn *conn;
+    uint8_t *tail;
+    size_t tail_len;
+    char replid[41];
+    long long offset;
+} ra_replica_stream;
+
+/* Hand the link over (once, after a successful sync with keep_stream). RA_E_SOURCE when the server
+ * answered SYNC-style (no replication id or offset: nothing to archive against). */
+int ra_replica_take_stream(ra_replica *r, ra_replica_stream *out, ra_err *err);
+
+/* The open connection after ra_replica_connect (authenticated, role checked), taken by the caller
+ * (ra_conn_close), for a partial resync (source/replresume.h). NULL when there is none. */
+ra_conn *ra_replica_take_conn(ra_replica *r);
 
 void ra_replica_free(ra_replica *r);
 

@@ -389,10 +389,15 @@ int ra_backup_run(const ra_backup_opts *opts, ra_record *rec, ra_err *err) {
     if (ra_s3_check_prefix(cat.s3, cat.prefix, err) != 0) return -1;
 
     ra_replica_info info = {0};
-    ra_replica *replica = ra_replica_connect(opts->source, &info, err);
+    ra_replica_opts source = *opts->source;
+    source.keep_stream = opts->keep_stream != NULL;
+    ra_replica *replica = ra_replica_connect(&source, &info, err);
     if (replica == NULL) return -1;
     if (info.cluster) { /* a cluster node: every shard, at once (command/cluster_backup.h) */
         ra_replica_free(replica);
+        if (opts->keep_stream != NULL)
+            return ra_err_set(err, RA_E_USAGE, "archive does not run on a cluster yet: archive each shard's "
+                              "replica as an instance of its own");
         return ra_cluster_backup_run(opts, rec, err);
     }
 
@@ -445,6 +450,7 @@ int ra_backup_run(const ra_backup_opts *opts, ra_record *rec, ra_err *err) {
                     cat.instance, rec->source, rec->redis_version ? rec->redis_version : "?");
         rc = transfer(&j, replica, err);
     }
+    if (rc == 0 && opts->keep_stream != NULL) rc = ra_replica_take_stream(replica, opts->keep_stream, err);
     ra_replica_free(replica);
     if (rc != 0 && j.obj) {
         ra_objsink_abort(j.obj);

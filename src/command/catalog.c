@@ -1,5 +1,6 @@
 /* catalog.c - backup records in the bucket: put, get, list, running check, orphan cleanup, sweep. */
 #include "command/catalog.h"
+#include "command/archive.h"
 #include "command/retain.h"
 
 #include <errno.h>
@@ -433,6 +434,11 @@ int ra_catalog_sweep_before(const ra_catalog *c, int days, time_t now, time_t ke
         owned[nkeys] = ra_record_json_key(c->prefix, c->instance, recs[i].id);
         keys[nkeys] = owned[nkeys];
         nkeys++;
+    }
+    for (size_t i = 0; rc == 0 && !dry_run && i < n; i++) { /* a base backup's archive goes first, with it */
+        ra_err aerr = {0};
+        if (verdict[i] == RA_RETAIN_EXPIRE && ra_archive_delete_segments(c, recs[i].id, &aerr) < 0)
+            ra_log_warn(c->log, "retention.sweep", "could not delete the archive of backup %s: %s", recs[i].id, aerr.msg);
     }
     if (rc == 0 && nkeys > 0) rc = ra_s3_delete_objects(c->s3, keys, nkeys, err);
     for (size_t i = 0; owned && i < nkeys; i++) free(owned[i]);

@@ -38,12 +38,19 @@ static const ra_option verify_options[] = {
     {"--json", NULL, "print id, key, size, crc64 and rdb_version (a cluster backup: an array, one per shard)"},
     {NULL, NULL, NULL},
 };
+static const ra_option archive_options[] = {
+    {"--remark", "TEXT", "remark of the base backup (default: base of a point-in-time archive)"},
+    {"--json", NULL, "at the end, print id, first, uploaded, received and segments as JSON"},
+    {"--quiet", NULL, "no progress bar while the base backup runs"},
+    {NULL, NULL, NULL},
+};
 static const ra_option restore_options[] = {
     {"--output", "PATH", "write the RDB to PATH, whole and verified or not at all (a cluster backup: shard-N.rdb "
                          "and cluster.json into the directory PATH)"},
     {"--force", NULL, "with --output: replace PATH when it exists (a directory: the files of the same names)"},
     {"--target", "URL", "replay every key into this Redis or cluster (redis://[user:password@]host:port, rediss://)"},
     {"--replace", NULL, "with --target: restore into a server that holds keys, replacing same-named ones"},
+    {"--at", "TIME", "with --target: the moment to restore (ISO 8601 UTC or now): base backup + archived stream"},
     {"--json", NULL, "print id, output or target, size, keys, restored, skipped_expired, functions, errors, ms "
                      "(and shards for a cluster backup)"},
     {NULL, NULL, NULL},
@@ -73,6 +80,14 @@ static const ra_command commands[] = {
      .examples = EX "backup\n" EX "backup --remark 'before the 7.2 upgrade'\n" EX
      "backup --instance cache-eu --bucket my-backups --json\n",
      .run = ra_cmd_backup},
+    {.name = "archive", .usage = "archive [--remark TEXT] [--json] [--quiet]",
+     .summary = "point in time: a base backup, then archive the replication stream until stopped",
+     .options = archive_options, .notes =
+     "  The stream is cut into segments (segment-seconds, segment-size) stored under the base backup;\n"
+     "  restore ID|latest --target URL --at TIME replays up to a moment. SIGTERM or SIGINT store the open\n"
+     "  segment and stop (exit 0).\n",
+     .examples = EX "archive --segment-seconds 10s\n" EX "restore latest --target redis://127.0.0.1:6380 --at 2026-11-29T03:40:00Z\n",
+     .run = ra_cmd_archive},
     {.name = "list", .usage = "list [--json]", .summary = "list this instance's backups, newest first",
      .options = list_options, .notes = "",
      .examples = EX "list\n" EX "list --instance cache-eu\n" EX "list --json | jq -r '.[0].id'\n",
@@ -88,7 +103,7 @@ static const ra_command commands[] = {
      .notes = "  exit 0: the stored RDB is whole and the one recorded; 5: it is damaged or not the one recorded\n",
      .examples = EX "verify 20261128T221407Z-913d\n" EX "verify 20261128T221407Z-913d --json\n" EX "verify latest\n",
      .run = ra_cmd_verify},
-    {.name = "restore", .usage = "restore ID|latest (--output PATH [--force] | --target URL [--replace]) [--json]",
+    {.name = "restore", .usage = "restore ID|latest (--output PATH [--force] | --target URL [--replace] [--at TIME]) [--json]",
      .summary = "download a backup into a file, or replay it into a running Redis, verified as it passes",
      .options = restore_options, .operand = "ID",
      .notes = "  exit 0: restored; 5: the backup is damaged (nothing is left at PATH); 2: PATH exists (a directory:\n"

@@ -103,7 +103,8 @@ static long long previous_size(const ra_store *store) {
 }
 
 /* Shared with `schedule`: one backup with the configured source, store and sizes. */
-static int backup_once(ra_app *app, int automatic, const char *remark, ra_record *rec, ra_err *err) {
+static int backup_once(ra_app *app, int automatic, const char *remark, ra_record *rec, ra_replica_stream *keep,
+                       ra_err *err) {
     const ra_config *c = app->config;
     memset(rec, 0, sizeof(*rec));
     if (ra_remark_check(remark, err) != 0) return -1;
@@ -149,6 +150,7 @@ static int backup_once(ra_app *app, int automatic, const char *remark, ra_record
         .sweep_days = c->sweep || c->retention_keep > 0 ? c->retention_days : 0, /* retention-keep: README */
         .progress = bar != NULL || c->progress_interval > 0 ? on_progress : NULL,
         .progress_ctx = &to,
+        .keep_stream = keep,
         .cancel = app->cancel,
         .log = &app->log,
     };
@@ -172,7 +174,14 @@ static double monotonic(void) {
 
 int ra_backup_with_config(ra_app *app, int automatic, const char *remark, ra_record *rec, ra_err *err) {
     double t0 = monotonic();
-    int rc = backup_once(app, automatic, remark, rec, err);
+    int rc = backup_once(app, automatic, remark, rec, NULL, err);
+    ra_report_run(app, rec, rc, err, monotonic() - t0);
+    return rc;
+}
+
+int ra_backup_keep_link(ra_app *app, const char *remark, ra_record *rec, ra_replica_stream *link, ra_err *err) {
+    double t0 = monotonic();
+    int rc = backup_once(app, 0, remark, rec, link, err);
     ra_report_run(app, rec, rc, err, monotonic() - t0);
     return rc;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "command/archive.h"
 #include "command/cli.h"
 #include "command/retain.h"
 
@@ -84,6 +85,8 @@ int ra_cmd_delete(ra_app *app, const ra_args *args, ra_err *err) {
         /* the record last: a failure in between leaves a record that says what is missing, not an orphan */
         if (obj == NULL || json == NULL)
             rc = ra_err_set(err, RA_E_INTERNAL, "out of memory");
+        else if (ra_archive_delete_segments(cat, id, err) < 0) /* its archive (point in time) goes first */
+            rc = -1;
         else if ((rc = ra_s3_delete_objects(cat->s3, keys, 1, err)) == 0)
             rc = ra_s3_delete_objects(cat->s3, keys + 1, 1, err);
         if (rc == 0) {

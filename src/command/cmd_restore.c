@@ -19,6 +19,7 @@
 
 #include "command/cli.h"
 #include "command/output.h"
+#include "command/restore_at.h"
 #include "common/crc64.h"
 #include "common/text.h"
 #include "common/url.h"
@@ -617,6 +618,10 @@ int ra_cmd_restore(ra_app *app, const ra_args *args, ra_err *err) {
         return ra_err_set(err, RA_E_USAGE, "restore: --force goes with --output");
     if (ra_args_at(args, "--replace") && !url)
         return ra_err_set(err, RA_E_USAGE, "restore: --replace goes with --target");
+    const char *at = ra_args_value(args, "--at"); /* point in time: command/restore_at.h */
+    if (at && !url)
+        return ra_err_set(err, RA_E_USAGE, "restore: --at goes with --target (an RDB file of a moment, --output "
+                          "--at, is not supported)");
     if (!ra_app_id_arg_valid(id))
         return ra_err_set(err, RA_E_NOTFOUND, "no backup '%s' of instance '%s'", id, c->instance);
 
@@ -634,7 +639,8 @@ int ra_cmd_restore(ra_app *app, const ra_args *args, ra_err *err) {
         return -1;
     }
     ra_record rec = {0};
-    int rc = ra_app_get_backup(&store, id, "restore", &rec, err);
+    ra_restore_at pitr = {0};
+    int rc = at ? ra_restore_at_pick(&store, id, at, &pitr, &rec, err) : ra_app_get_backup(&store, id, "restore", &rec, err);
     restore r = {.c = c, .rec = &rec, .fd = -1, .db = -1, .replay = url != NULL,
                  .progress = app->stderr_tty && !json};
     /* an unknown format or a missing identity is said before anything is created or connected */
@@ -647,6 +653,8 @@ int ra_cmd_restore(ra_app *app, const ra_args *args, ra_err *err) {
         rc = to_file(app, &store, &r, output, force, err);
     else if (rc == 0)
         rc = to_server(app, &store, &r, url, ra_args_at(args, "--replace") > 0, err);
+    if (rc == 0 && at) rc = ra_restore_at_replay(app, &store, &rec, &pitr, url, err);
+    ra_restore_at_clear(&pitr);
     if (rc == 0 || (r.target && r.st.restored + r.st.errors > 0)) summary(&r, output ? output : r.tinfo.name, json);
     ra_target_free(r.target);
     ra_seal_free(r.unseal);

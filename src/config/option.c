@@ -257,6 +257,12 @@ const opt ra_config_opts[RA_CONFIG_NKEYS] = {
         "Each event (backup.progress) has the fields id, instance, bytes, seconds and rate (and shard\n"
         "for each shard of a cluster backup) in JSON log lines. On a terminal the progress line shows it.",
         NULL, NULL, NULL, 0},
+    [RA_KEY_SEGMENT_SECONDS] = {"segment-seconds", T_DURATION, F(segment_seconds), "60s", 1, 3600, "DURATION",
+        "archive: close a segment of the replication stream this often, 1s..1h",
+        "A restore --at reaches up to the last closed (uploaded) segment.", NULL, NULL, NULL, 0},
+    [RA_KEY_SEGMENT_SIZE] = {"segment-size", T_SIZE, F(segment_size), "64MiB", RA_SEGMENT_SIZE_MIN,
+        RA_SEGMENT_SIZE_MAX, "SIZE", "archive: ... or when it holds this many bytes, 1MiB..1GiB",
+        "Memory used is about segment-size x (archive-queue + 1).", NULL, NULL, NULL, 0},
     [RA_KEY_LOG_FORMAT] = {"log-format", T_ENUM, F(log_format), "auto", 0, 0, "auto|text|json",
         "log lines as text or JSON; auto: text on a terminal, JSON otherwise", NULL, NULL,
         log_formats, NULL, 0},

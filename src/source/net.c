@@ -274,6 +274,11 @@ ssize_t ra_conn_read(ra_conn *c, void *buf, size_t cap, long timeout_ms, ra_err 
     }
 }
 
+int ra_conn_readable(ra_conn *c, long wait_ms, ra_err *err) {
+    if (c->ssl != NULL && SSL_pending(c->ssl) > 0) return 1;
+    return poll_fd(c->fd, POLLIN, wait_ms, c->cancel, c->name, "waiting for data from", err);
+}
+
 int ra_conn_batch_reads(ra_conn *c, int bytes, long max_wait_ms) {
     if (bytes <= 1 || max_wait_ms <= 0) {
         bytes = 1;

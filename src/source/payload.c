@@ -102,6 +102,8 @@ int ra_payload_read(const ra_payload_opts *o, ra_psync *ps, ra_rdb *rdb, uint8_t
     *refused = 0;
     ra_psync_init(ps);
     ps->ignore_trailing = !o->rdb_only;
+    ps->trailing = o->trailing;
+    ps->trailing_ctx = o->trailing_ctx;
     ra_rdb_init(rdb);
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);

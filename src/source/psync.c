@@ -235,6 +235,7 @@ int ra_psync_feed(ra_psync *p, const uint8_t *data, size_t n, ra_psync_emit_fn e
         case RA_PSYNC_DONE:
             if (p->ignore_trailing) {
                 used = (long)(n - i);
+                if (p->trailing != NULL && p->trailing(p->trailing_ctx, data + i, n - i, err) < 0) return fail(p);
                 break;
             }
             if (data[i] != '\n') {

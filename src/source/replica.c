@@ -57,6 +57,11 @@ struct ra_replica {
     ra_resp *resp; /* commands and replies of the handshake; only sends after it */
     int used; /* a connection serves one sync: rdb-only closes it after the RDB */
     int requested; /* the sink's requested hook ran */
+    int keep_stream; /* no rdb-only; the link is handed over after the RDB (ra_replica_take_stream) */
+    uint8_t *tail;   /* keep_stream: the stream bytes read with the end of the RDB */
+    size_t tail_len;
+    char replid[41];
+    long long offset;
 
     /* from INFO / ROLE on the current server */
     char role[16];
@@ -444,6 +449,8 @@ ra_replica *ra_replica_connect(const ra_replica_opts *opts, ra_replica_info *inf
     r->allow_master = opts->allow_master;
     r->pick_replica = opts->pick_replica;
     r->allow_unchecked = opts->allow_unchecked_rdb;
+    r->keep_stream = opts->keep_stream;
+    r->offset = -1;
     if (opts->replica_allow != NULL && *opts->replica_allow != '\0' &&
         (r->replica_allow = strdup(opts->replica_allow)) == NULL) {
         ra_err_set(err, RA_E_INTERNAL, "out of memory");
@@ -551,6 +558,17 @@ fail:
 
 /* ---- the sync --------------------------------------------------------------------------------- */
 
+/* keep_stream: the replication stream that came in the same reads as the end of the RDB. */
+static int keep_tail(void *ctx, const uint8_t *data, size_t len, ra_err *err) {
+    ra_replica *r = ctx;
+    uint8_t *nb = realloc(r->tail, r->tail_len + len);
+    if (nb == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    memcpy(nb + r->tail_len, data, len);
+    r->tail = nb;
+    r->tail_len += len;
+    return 0;
+}
+
 /* Send `cmd` (PSYNC ? -1 or SYNC) and stream its answer. Returns 0, or -1; *refused is set when
  * the server answered with an error line instead of a payload (the line is in ps->errline). */
 static int stream(ra_replica *r, const char *cmd, int rdb_only, const ra_sink *sink, uint8_t *buf,
@@ -572,6 +590,8 @@ static int stream(ra_replica *r, const char *cmd, int rdb_only, const ra_sink *s
         .sync_ms = r->sync_ms,
         .redis_version = r->version,
         .rdb_only = rdb_only,
+        .trailing = r->keep_stream ? keep_tail : NULL,
+        .trailing_ctx = r,
     };
     return ra_payload_read(&po, ps, rdb, buf, refused, err);
 }
@@ -581,14 +601,18 @@ int ra_replica_sync(ra_replica *r, const ra_sink *sink, long long *bytes, uint64
     if (r == NULL || r->conn == NULL || r->used)
         return ra_err_set(err, RA_E_INTERNAL, "replica connection is not open or already used");
     r->used = 1;
-    const char *capa[3] = {"REPLCONF", "capa", "eof"};
-    if (expect_ok(r, "replconf", 3, capa, err) < 0) return -1;
+    const char *capa[5] = {"REPLCONF", "capa", "eof", "capa", "psync2"};
+    if (expect_ok(r, "replconf", r->keep_stream ? 5 : 3, capa, err) < 0) return -1;
 
     /* Without rdb-only the server keeps us as a real replica after the RDB and feeds us its
      * writes (output-buffer limit, ACKs). Only "unknown option" (servers < 6.2) is tolerated;
      * NOPERM is fatal: without +replconf PSYNC still succeeds and we would become a replica. */
     int rdb_only = 1;
     const char *rdbonly[3] = {"REPLCONF", "rdb-only", "1"};
+    if (r->keep_stream) { /* an archive: a real replica's link, the stream follows the RDB */
+        rdb_only = 0;
+        rdbonly[2] = "0";
+    }
     ra_resp_reply *rep = command(r, "replconf", 3, rdbonly, err);
     if (rep == NULL) return -1;
     if (rep->type == RA_RESP_ERROR) {
@@ -652,8 +676,41 @@ int ra_replica_sync(ra_replica *r, const ra_sink *sink, long long *bytes, uint64
                 ra_conn_name(r->conn), rdb.total, (unsigned long long)rdb.crc);
     if (bytes != NULL) *bytes = rdb.total;
     if (crc64 != NULL) *crc64 = rdb.crc;
-    close_conn(r); /* rdb-only: the server closes it anyway */
+    snprintf(r->replid, sizeof(r->replid), "%s", ps.replid);
+    r->offset = ps.offset;
+    if (!r->keep_stream) close_conn(r); /* rdb-only: the server closes it anyway */
     return 0;
+}
+
+int ra_replica_take_stream(ra_replica *r, ra_replica_stream *out, ra_err *err) {
+    memset(out, 0, sizeof(*out));
+    if (r == NULL || !r->keep_stream || r->conn == NULL || !r->used)
+        return ra_err_set(err, RA_E_INTERNAL, "no replication link to hand over");
+    if (r->replid[0] == '\0' || r->offset < 0)
+        return ra_err_set(err, RA_E_SOURCE, "'%s' answered without a replication id and offset (sync, not "
+                          "psync): its stream cannot be archived; grant +psync", ra_conn_name(r->conn));
+    ra_conn_batch_reads(r->conn, 0, 0); /* the stream comes in small writes: wake for each */
+    out->conn = r->conn;
+    out->tail = r->tail;
+    out->tail_len = r->tail_len;
+    snprintf(out->replid, sizeof(out->replid), "%s", r->replid);
+    out->offset = r->offset;
+    r->conn = NULL;
+    r->tail = NULL;
+    r->tail_len = 0;
+    ra_resp_free(r->resp);
+    r->resp = NULL;
+    return 0;
+}
+
+ra_conn *ra_replica_take_conn(ra_replica *r) {
+    ra_conn *c = r != NULL ? r->conn : NULL;
+    if (c != NULL) {
+        r->conn = NULL;
+        ra_resp_free(r->resp);
+        r->resp = NULL;
+    }
+    return c;
 }
 
 int ra_replica_rdb_unchecked(const ra_replica *r) { return r != NULL && r->unchecked; }
@@ -661,6 +718,7 @@ int ra_replica_rdb_unchecked(const ra_replica *r) { return r != NULL && r->unche
 void ra_replica_free(ra_replica *r) {
     if (r == NULL) return;
     close_conn(r);
+    free(r->tail);
     free(r->user);
     free(r->sentinel_master);
     free(r->replica_allow);

@@ -71,9 +71,9 @@ static void test_value_flags(void **state) {
     (void)state;
     const char *vf[16];
     size_t n = ra_command_value_flags(vf, 16);
-    assert_int_equal(n, 6);
+    assert_int_equal(n, 7);
     assert_null(vf[n]);
-    int remark = 0, expires = 0, days = 0, output = 0, target = 0, shard = 0;
+    int remark = 0, expires = 0, days = 0, output = 0, target = 0, shard = 0, at = 0;
     for (size_t i = 0; i < n; i++) {
         remark += strcmp(vf[i], "--remark") == 0;
         expires += strcmp(vf[i], "--expires") == 0;
@@ -81,8 +81,9 @@ static void test_value_flags(void **state) {
         output += strcmp(vf[i], "--output") == 0; /* restore */
         target += strcmp(vf[i], "--target") == 0;
         shard += strcmp(vf[i], "--shard") == 0; /* url --shard N (cluster backups) */
+        at += strcmp(vf[i], "--at") == 0;       /* restore --at TIME (point in time) */
     }
-    assert_int_equal(remark + expires + days + output + target + shard, 6);
+    assert_int_equal(remark + expires + days + output + target + shard + at, 7);
     /* a short buffer still ends with NULL */
     assert_int_equal(ra_command_value_flags(vf, 2), 1);
     assert_null(vf[1]);

@@ -1,0 +1,61 @@
+/* archive.h - point in time: after a base backup, the source's replication link is kept as a
+ * replica's (REPLCONF ACK every second, GETACK answered) and its command stream is cut into
+ * segments (command/segment.h) uploaded under the base backup. */
+#ifndef RA_COMMAND_ARCHIVE_H
+#define RA_COMMAND_ARCHIVE_H
+
+#include <signal.h>
+#include <stdio.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "source/replica.h"
+#include "storage/s3/s3.h"
+
+typedef struct ra_archive_opts {
+    ra_s3 *const *s3;         /* one s3 client per uploader thread, theirs alone while the archive runs */
+    int nuploaders;           /* 1..RA_ARCHIVE_UPLOADERS_MAX: segments stored at the same time */
+    const char *dir;          /* "<prefix><instance>/" */
+    const char *base_id;      /* the base backup: segments go under "<dir><base_id>.seg/" */
+    ra_replica_stream *link;  /* taken over: its connection is closed and its tail freed */
+    long segment_ms;          /* a segment is closed this long after it was opened ... */
+    long long segment_size;   /* ... or once it holds this many bytes (at a command's end) */
+    int queue_max;            /* closed segments waiting for the store; one more fails the archive */
+    long read_ms;             /* no byte from the source for this long fails (masters PING every 10 s) */
+    long drain_ms;            /* on cancel: how long the last segments may take to upload */
+    /* NULL: a broken link ends the archive. Else a fresh connection to the source, authenticated and
+     * role-checked (NULL with err set when there is none yet): the archive resumes on it with
+     * PSYNC <replid> <offset+1>, retrying for read_ms. */
+    ra_conn *(*connect)(void *ctx, ra_err *err);
+    void *connect_ctx;
+    volatile sig_atomic_t *cancel; /* set: the open segment is closed, the queue uploaded, then 0 */
+    const ra_log *log;
+} ra_archive_opts;
+
+typedef struct ra_archive_result {
+    long long first;          /* the stream's first offset (the base backup's) */
+    long long uploaded;       /* the stream is in the store up to here */
+    long long received;       /* ... and was received up to here */
+    long long segments;       /* segments uploaded */
+    long long resumed;        /* partial resyncs (+CONTINUE) after a broken link */
+    int full_resync;          /* the source answered +FULLRESYNC: its history after `received` is lost,
+                                 this chain ends there (the gap); a new base backup starts a new one */
+} ra_archive_result;
+
+/* Run until cancelled (then 0 once every closed segment is stored) or until the link or the store
+ * fails (-1: RA_E_SOURCE for the link, RA_E_STORE when segments queued past queue_max or could not
+ * be stored when draining). Segments are objects whose upload completed; nothing else is written
+ * under the dir but "<base_id>.seg/state" (a text summary for status). */
+int ra_archive_run(const ra_archive_opts *o, ra_archive_result *res, ra_err *err);
+
+/* status: one line about backup r's archive when it has one ("<dir><id>.seg/state"): the stream range
+ * stored, segments, the last one, how far behind (seconds since the last stored tick, bytes received
+ * but not stored), when the state was written. Nothing when there is none or it cannot be read. */
+struct ra_store;
+struct ra_catalog;
+/* Retention and delete treat a base backup and its segments as one chain: the segments and state of
+ * backup id go with it (listed under "<dir><id>.seg/", deleted in batches). The number deleted, or -1. */
+int ra_archive_delete_segments(const struct ra_catalog *c, const char *id, ra_err *err);
+void ra_archive_print_status(const struct ra_store *store, const char *id, FILE *out);
+
+#endif

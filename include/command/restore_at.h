@@ -1,0 +1,35 @@
+/* restore_at.h - restore --at TIME: the newest archive chain (a base backup and its segments,
+ * command/segment.h) that covers TIME, then the segments' commands replayed into the target up to
+ * the last offset received at or before TIME, MULTI/EXEC blocks whole. */
+#ifndef RA_COMMAND_RESTORE_AT_H
+#define RA_COMMAND_RESTORE_AT_H
+
+#include "command/cli.h"
+
+/* Caller-owned: ra_restore_at_clear. */
+typedef struct ra_restore_at {
+    long long at_ms;        /* TIME, unix ms */
+    char **keys;            /* the chain's segments, in offset order */
+    size_t nkeys;
+    long long replayed;     /* commands sent */
+    long long errors;       /* error replies */
+    long long offset;       /* the stream offset restored to */
+    char first_error[200];
+} ra_restore_at;
+
+/* TIME as restore --at takes it: "now", or ISO 8601 "YYYY-MM-DDTHH:MM:SS[.fff][Z|+hh:mm|-hh:mm]"
+ * (no zone: UTC). now_ms is "now". Pure. 0, or -1 with RA_E_USAGE. */
+int ra_restore_at_parse_time(const char *text, long long now_ms, long long *ms, ra_err *err);
+
+/* Pick the chain: id (or latest: any) whose archived range holds TIME, the newest such; its base
+ * record into *rec (caller clears). RA_E_USAGE naming the ranges that exist when none holds it. */
+int ra_restore_at_pick(const ra_store *store, const char *id, const char *at, ra_restore_at *p, ra_record *rec,
+                       ra_err *err);
+
+/* After the base backup was restored into url: replay the chain's commands up to TIME. */
+int ra_restore_at_replay(ra_app *app, const ra_store *store, const ra_record *rec, ra_restore_at *p, const char *url,
+                         ra_err *err);
+
+void ra_restore_at_clear(ra_restore_at *p);
+
+#endif

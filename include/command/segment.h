@@ -1,0 +1,60 @@
+/* segment.h - one archived piece of the replication stream (archive, restore --at): its object key
+ * and its header, pure. The object is a text header and then the stream's bytes exactly:
+ *
+ *     RASEG 1\n
+ *     replid <40 hex>\n
+ *     base <backup id>\n
+ *     first <offset of the first byte>\n
+ *     last <offset after the last byte>\n
+ *     t <unix ms> <offset>\n        one per second: by that time the stream up to offset had arrived
+ *     \n
+ *     <last - first bytes of the stream, whole commands only>
+ *
+ * under "<prefix><instance>/<base id>.seg/<first>-<last>", both offsets 20 digits (so the keys sort
+ * by offset). */
+#ifndef RA_COMMAND_SEGMENT_H
+#define RA_COMMAND_SEGMENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "command/record.h"
+#include "common/err.h"
+
+#define RA_SEGMENT_MAGIC "RASEG 1\n"
+#define RA_SEGMENT_TICKS_MAX 100000 /* a header with more is refused */
+
+typedef struct ra_segment_tick {
+    long long ms;     /* wall clock, unix milliseconds */
+    long long offset; /* the stream up to here had arrived (whole commands) */
+} ra_segment_tick;
+
+/* Caller-owned: ra_segment_meta_clear frees ticks. */
+typedef struct ra_segment_meta {
+    char replid[41];
+    char base[RA_ID_MAX];
+    long long first, last;
+    ra_segment_tick *ticks;
+    size_t nticks, cap;
+} ra_segment_meta;
+
+/* "<dir><base>.seg/" and "<dir><base>.seg/<first>-<last>" (caller frees; NULL: out of memory). */
+char *ra_segment_dir(const char *dir, const char *base_id);
+char *ra_segment_key(const char *dir, const char *base_id, long long first, long long last);
+/* The part of a key after its dir, "<first>-<last>": 1 and the offsets, 0 for any other name. */
+int ra_segment_name_parse(const char *name, long long *first, long long *last);
+
+/* Append a tick (ticks keep time and offset order: an older or smaller one is dropped). -1 on no memory. */
+int ra_segment_tick_add(ra_segment_meta *m, long long ms, long long offset);
+/* The header text for m (caller frees), its length in *len. */
+char *ra_segment_header(const ra_segment_meta *m, size_t *len);
+/* Parse an object: its header into m (cleared first), *payload_at = where the stream bytes start.
+ * RA_E_VERIFY when it is no segment, its header is malformed, or it holds other than last - first
+ * stream bytes. */
+int ra_segment_parse(const uint8_t *obj, size_t len, ra_segment_meta *m, size_t *payload_at, ra_err *err);
+/* The offset the stream had reached at time ms by m's ticks: the last tick at or before it; -1 when
+ * every tick is later. */
+long long ra_segment_offset_at(const ra_segment_meta *m, long long ms);
+void ra_segment_meta_clear(ra_segment_meta *m);
+
+#endif

@@ -1,0 +1,22 @@
+/* fuzz_segment.c - libFuzzer: the segment header parser on arbitrary objects. Never crashes; what it
+ * accepts has its offsets, ticks and payload length consistent. */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "command/segment.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    ra_segment_meta m = {0};
+    size_t at = 0;
+    ra_err err = {0};
+    if (ra_segment_parse(data, size, &m, &at, &err) == 0) {
+        if (at > size || (long long)(size - at) != m.last - m.first) abort();
+        for (size_t i = 0; i < m.nticks; i++)
+            if (m.ticks[i].offset < m.first || m.ticks[i].offset > m.last) abort();
+        (void)ra_segment_offset_at(&m, 0);
+    }
+    ra_segment_meta_clear(&m);
+    return 0;
+}

@@ -1,0 +1,99 @@
+/* test_segment.c - segment keys and headers: round trip, the offset at a time, damaged objects. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "command/segment.h"
+
+static void test_keys(void **state) {
+    (void)state;
+    char *k = ra_segment_key("p/default/", "20261128T221407Z-913d", 266, 1000);
+    assert_string_equal(k, "p/default/20261128T221407Z-913d.seg/00000000000000000266-00000000000000001000");
+    free(k);
+    k = ra_segment_dir("p/default/", "20261128T221407Z-913d");
+    assert_string_equal(k, "p/default/20261128T221407Z-913d.seg/");
+    free(k);
+    long long a, b;
+    assert_int_equal(ra_segment_name_parse("00000000000000000266-00000000000000001000", &a, &b), 1);
+    assert_int_equal(a, 266);
+    assert_int_equal(b, 1000);
+    assert_int_equal(ra_segment_name_parse("state", &a, &b), 0);
+    assert_int_equal(ra_segment_name_parse("9-3", &a, &b), 0);
+    assert_int_equal(ra_segment_name_parse("-3", &a, &b), 0);
+}
+
+static void test_round_trip(void **state) {
+    (void)state;
+    ra_segment_meta m = {.first = 100, .last = 110};
+    strcpy(m.replid, "58a650775053a28fd78b5d939f08372a5ec93a73");
+    strcpy(m.base, "20261128T221407Z-913d");
+    assert_int_equal(ra_segment_tick_add(&m, 1000, 100), 0);
+    assert_int_equal(ra_segment_tick_add(&m, 2000, 105), 0);
+    assert_int_equal(ra_segment_tick_add(&m, 3000, 105), 0);
+    assert_int_equal(ra_segment_tick_add(&m, 4000, 105), 0); /* collapses into the 3000 one */
+    assert_int_equal(ra_segment_tick_add(&m, 3500, 110), 0); /* older: dropped */
+    assert_int_equal(ra_segment_tick_add(&m, 5000, 110), 0);
+    assert_int_equal(m.nticks, 4);
+    size_t hl;
+    char *h = ra_segment_header(&m, &hl);
+    uint8_t *obj = malloc(hl + 10);
+    memcpy(obj, h, hl);
+    memcpy(obj + hl, "0123456789", 10);
+    ra_segment_meta p = {0};
+    size_t at;
+    ra_err err = {0};
+    assert_int_equal(ra_segment_parse(obj, hl + 10, &p, &at, &err), 0);
+    assert_int_equal(at, hl);
+    assert_string_equal(p.replid, m.replid);
+    assert_string_equal(p.base, m.base);
+    assert_int_equal(p.first, 100);
+    assert_int_equal(p.last, 110);
+    assert_int_equal(p.nticks, 4);
+    assert_int_equal(ra_segment_offset_at(&p, 999), -1);
+    assert_int_equal(ra_segment_offset_at(&p, 1000), 100);
+    assert_int_equal(ra_segment_offset_at(&p, 2500), 105);
+    assert_int_equal(ra_segment_offset_at(&p, 4500), 105);
+    assert_int_equal(ra_segment_offset_at(&p, 99999), 110);
+    /* one byte short, one too many, a damaged header */
+    assert_int_equal(ra_segment_parse(obj, hl + 9, &p, &at, &err), -1);
+    assert_int_equal(err.code, RA_E_VERIFY);
+    obj[0] = 'X';
+    assert_int_equal(ra_segment_parse(obj, hl + 10, &p, &at, &err), -1);
+    assert_int_equal(err.code, RA_E_VERIFY);
+    ra_segment_meta_clear(&p);
+    ra_segment_meta_clear(&m);
+    free(obj);
+    free(h);
+}
+
+static void test_bad_headers(void **state) {
+    (void)state;
+    const char *bad[] = {
+        "RASEG 1\nreplid ab\nbase 20261128T221407Z-913d\nfirst 5\n\n",
+        "RASEG 1\nreplid zz\nbase 20261128T221407Z-913d\nfirst 5\nlast 5\n\n",
+        "RASEG 1\nreplid ab\nbase ../x\nfirst 5\nlast 5\n\n",
+        "RASEG 1\nreplid ab\nbase 20261128T221407Z-913d\nfirst 5\nlast 5\nt 1 9\n\n",
+        "RASEG 1\nreplid ab\nbase 20261128T221407Z-913d\nfirst 5\nlast 4\n\n",
+        "RASEG 1\nreplid ab\nbase 20261128T221407Z-913d\nfirst 5\nlast 5\nt 2 5\nt 1 5\n\n",
+        "RASEG 1\nreplid ab\n",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ra_segment_meta m = {0};
+        size_t at;
+        ra_err err = {0};
+        assert_int_equal(ra_segment_parse((const uint8_t *)bad[i], strlen(bad[i]), &m, &at, &err), -1);
+        assert_int_equal(err.code, RA_E_VERIFY);
+        ra_segment_meta_clear(&m);
+    }
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_keys), cmocka_unit_test(test_round_trip),
+                                       cmocka_unit_test(test_bad_headers)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
