@@ -16,7 +16,8 @@ int ra_s3_upload_create(ra_s3 *s3, const char *key, const char *content_type, co
                         char **upload_id, ra_err *err) {
     ra_s3_headers h;
     *upload_id = NULL;
-    if (ra_s3_headers_object(&h, 0, content_type, meta, nmeta, err) < 0) return -1;
+    if (ra_s3_headers_object(&h, 1, content_type, meta, nmeta, err) < 0) return -1;
+    h.kv[h.n++] = (ra_kv){"x-amz-tagging", RA_RETAIN_TAG_KEY "=" RA_RETAIN_TAG_KEEP}; /* README, Retention */
     ra_kv q[] = {{"uploads", NULL}};
     ra_s3_req req = {.method = "POST", .key = key, .query = q, .nquery = 1, .headers = h.kv, .nheaders = h.n,
                      .payload_hash = RA_SIGV4_EMPTY_SHA256};
