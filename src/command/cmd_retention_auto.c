@@ -23,7 +23,8 @@ ra_lifecycle_mode ra_retention_wanted_mode(const ra_config *c) {
 
 static char *state_key(const ra_catalog *c) {
     char *key = NULL;
-    if (asprintf(&key, "%s%s/" STATE_NAME, c->prefix ? c->prefix : "", c->instance) < 0) return NULL;
+    /* beside the folder, not in it: listings of the folder (and its rules) never see it */
+    if (asprintf(&key, "%s%s" STATE_NAME, c->prefix ? c->prefix : "", c->instance) < 0) return NULL;
     return key;
 }
 
