@@ -84,7 +84,8 @@ if grep -q "already up to date" <<<"$out"; then ra_ok "the shortened rule is fou
 # --- retention by tags, applied by the backups themselves
 B2=it-tags-$$
 ra_s3_bucket "$B2" || { ra_fail "bucket $B2"; exit 1; }
-export REDIS_ARCHIVER_BUCKET=$B2 REDIS_ARCHIVER_INSTANCE=it-tags REDIS_ARCHIVER_RETENTION_DAYS=1 REDIS_ARCHIVER_RETENTION_KEEP=2
+# 30 days (RGW: 300 s) while the tags are looked at; 1 day (10 s) when RGW is to run the rule
+export REDIS_ARCHIVER_BUCKET=$B2 REDIS_ARCHIVER_INSTANCE=it-tags REDIS_ARCHIVER_RETENTION_DAYS=30 REDIS_ARCHIVER_RETENTION_KEEP=2
 export REDIS_ARCHIVER_SOURCE=redis://127.0.0.1:$RA_TEST_REDIS_REPLICA_PORT
 D=redis-archiver/it-tags
 tag_of() {  # tag_of KEY: the redis-archiver-retain tag of the object, "-" when none, "gone" when missing
@@ -119,7 +120,7 @@ assert "NoncurrentVersionExpiration" not in a, a
 f = b["Filter"].get("And", b["Filter"])   # RGW 16.2 answers without the And
 tags = f.get("Tags") or [f.get("Tag")]
 assert f["Prefix"] == "redis-archiver/it-tags/" and tags == [{"Key": "redis-archiver-retain", "Value": "expire"}], b
-assert b["Expiration"]["Days"] == 1, b
+assert b["Expiration"]["Days"] == 30, b
 print("ok")' "$rules" 2>&1)
 ra_assert_eq "a backup put the rules: the folder rule aborts uploads, the tag rule expires what is tagged expire" ok "$check"
 if ra_aws s3api head-object --bucket "$B2" --key "redis-archiver/it-tags.retention" >/dev/null 2>&1; then
@@ -158,6 +159,7 @@ ra_assert_eq "after unkeep, the next run tags it expire again" "expire/expire " 
 if ra_store_is moto; then
     ra_skip "the lifecycle rule expires the backup tagged expire, the newest 2 and the pinned one survive" "on moto: moto never runs lifecycle rules"
 else
+    "$BIN" retention --apply --days 1 >"$T/tags-ret1.out" 2>&1 || ra_fail "retention --apply --days 1" "$(cat "$T/tags-ret1.out")"
     gone=0
     for _ in $(seq 1 150); do
         [ "$(tag_of "$b2.rdb")" = gone ] && [ "$(tag_of "$b2.json")" = gone ] && { gone=1; break; }
@@ -183,6 +185,11 @@ ra_assert_eq "its object and record are gone" "gone/gone " "$(tags_of "$b3")"
 if ra_store_is moto; then
     ra_assert_eq "after a delete the next older backup is one of the newest 2 again: tagged keep" "keep/keep " "$(tags_of "$b2")"
 fi
+
+# a backup is created tagged keep (retention-keep 0: no run tags it afterwards)
+id=$("$BIN" backup --instance it-created --retention-keep 0 2>"$T/created.err")
+ra_assert_eq "a backup is created tagged keep (x-amz-tagging on CreateMultipartUpload)" keep \
+    "$(ra_aws s3api get-object-tagging --bucket "$B2" --key "redis-archiver/it-created/$id.rdb" --query 'TagSet[0].Value' --output text 2>&1)"
 
 # --- a versioned bucket: noncurrent versions and expired delete markers in the folder rule; the sweep says
 # what it leaves
