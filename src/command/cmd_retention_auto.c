@@ -175,8 +175,9 @@ static int ensure_mode(ra_app *app, ra_store *store, int how, int apply, ra_life
     if (have < 0) return -1;
     time_t now = ra_catalog_now(&store->catalog, time(NULL));
     if (have && !force && old.checked <= now && now - old.checked < RA_RETENTION_CHECK_EVERY_S &&
-        (old.mode == want || (old.mode == RA_LIFECYCLE_SWEEP && want == RA_LIFECYCLE_TAGS))) {
-        /* checked within a day: the same configuration gives the same rules */
+        (old.mode == want || old.mode == RA_LIFECYCLE_SWEEP)) {
+        /* checked within a day: the same configuration gives the same rules (the sweep mode, a fallback, holds
+         * for the day) */
         ra_lifecycle_want w;
         char hash[RA_LIFECYCLE_HASH_LEN + 1];
         if (ra_lifecycle_want_build(c->prefix, c->instance, old.mode, (int)c->retention_days, old.versioned, &w,
@@ -191,7 +192,17 @@ static int ensure_mode(ra_app *app, ra_store *store, int how, int apply, ra_life
     }
     memset(st, 0, sizeof(*st));
     st->checked = now;
-    if (ra_s3_get_versioning(store->s3, &st->versioned, err) != 0) return -1;
+    ra_err verr = {0};
+    if (ra_s3_get_versioning(store->s3, &st->versioned, &verr) != 0) {
+        if (verr.code != RA_E_STORE) {
+            if (err) *err = verr;
+            return -1;
+        }
+        /* a store without versioning (or that will not say): rules for an unversioned bucket */
+        ra_log_info(&app->log, "retention.versioning", "cannot read the bucket's versioning (%s): taken as "
+                    "unversioned", verr.msg);
+        st->versioned = 0;
+    }
     ra_s3_lifecycle cur = {0};
     int unsupported = 0, rejected = 0, rc = 0;
     ra_lifecycle_want w = {0};
@@ -221,9 +232,12 @@ static int ensure_mode(ra_app *app, ra_store *store, int how, int apply, ra_life
                             "the store refused a lifecycle rule that filters on object tags (%s): expired backups "
                             "are deleted by the archiver's sweep instead", why);
         }
-        if (rc == 0 && ra_lifecycle_want_hash(&w, st->rules) != 0) rc = ra_err_set(err, RA_E_INTERNAL, "out of memory");
     }
-    if (rc == 0 && st->rules[0] == '\0') memset(st->rules, '0', RA_LIFECYCLE_HASH_LEN);
+    /* no lifecycle: the hash of the sweep mode's rules, so that the next backups within the day find it */
+    if (rc == 0 && w.id[0] == NULL)
+        rc = ra_lifecycle_want_build(c->prefix, c->instance, RA_LIFECYCLE_SWEEP, (int)c->retention_days,
+                                     st->versioned, &w, err);
+    if (rc == 0 && ra_lifecycle_want_hash(&w, st->rules) != 0) rc = ra_err_set(err, RA_E_INTERNAL, "out of memory");
     if (rc == 0 && apply) rc = write_state(store, st, err);
     ra_lifecycle_want_clear(&w);
     ra_s3_lifecycle_clear(&cur);
