@@ -73,8 +73,8 @@ int ra_lifecycle_took(const ra_s3_lifecycle *put, const ra_s3_lifecycle *got, co
 int ra_lifecycle_took_want(const ra_s3_lifecycle *put, const ra_s3_lifecycle *got, const ra_lifecycle_want *w,
                            size_t *vanished);
 
-/* The state object <prefix><instance>.retention (beside the folder): when the rules were last checked (store clock), the
- * mode, whether the bucket is versioned, and the hash of the rules then wanted. A short text:
+/* The state object <prefix><instance>.retention (beside the folder): when the rules were last checked (store
+ * clock), the mode, whether the bucket is versioned, and the hash of the rules then wanted. A short text:
  *   redis-archiver retention 1\nchecked <epoch>\nmode <age|tags|sweep>\nversioned <0|1>\nrules <hex16>\n */
 typedef struct ra_lifecycle_state {
     time_t checked;

@@ -146,7 +146,8 @@ static int backup_once(ra_app *app, int automatic, const char *remark, ra_record
     ra_progress_free(bar);
     ra_s3_free(beat);
     /* the lifecycle rules (daily), the tags or the sweep; a store that failed the backup is left alone */
-    if (rc == 0 || (err->code != RA_E_STORE && err->code != RA_E_CANCELLED)) ra_retention_after_backup(app, &store, rec, rc == 0);
+    if (rc == 0 || (err->code != RA_E_STORE && err->code != RA_E_CANCELLED))
+        ra_retention_after_backup(app, &store, rec, rc == 0);
     if (rc != 0) record_failure(app, &store.catalog, automatic, remark, opts.seal, started, rec, err);
     ra_app_close_store(&store);
     free(recipients);

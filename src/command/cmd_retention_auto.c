@@ -311,7 +311,8 @@ void ra_retention_note_versions(ra_app *app, const ra_lifecycle_state *st, int d
     ra_log_info(&app->log, "retention.versions",
                 "the bucket is versioned: the %d deleted backup%s stay as noncurrent versions (and delete markers) "
                 "until the lifecycle rule removes them after %d day%s; the sweep does not delete versions",
-                deleted, deleted == 1 ? "" : "s", RA_LIFECYCLE_NONCURRENT_DAYS, RA_LIFECYCLE_NONCURRENT_DAYS == 1 ? "" : "s");
+                deleted, deleted == 1 ? "" : "s", RA_LIFECYCLE_NONCURRENT_DAYS,
+                RA_LIFECYCLE_NONCURRENT_DAYS == 1 ? "" : "s");
 }
 
 void ra_retention_after_backup(ra_app *app, ra_store *store, const ra_record *rec, int ok) {
@@ -340,7 +341,8 @@ void ra_retention_after_backup(ra_app *app, ra_store *store, const ra_record *re
                     ra_log_warn(&app->log, "retention.rules", "could not update the lifecycle rules: %s", err.msg);
                 st.mode = RA_LIFECYCLE_SWEEP;
             } else {
-                ra_log_warn(&app->log, "retention.tags", "could not tag the backups for the lifecycle rule: %s", err.msg);
+                ra_log_warn(&app->log, "retention.tags", "could not tag the backups for the lifecycle rule: %s",
+                            err.msg);
             }
         }
     }

@@ -217,7 +217,9 @@ int ra_lifecycle_merge_want(const ra_s3_lifecycle *cur, const ra_lifecycle_want 
     int rc = ra_lifecycle_merge(&mid, w->id[1], w->xml[1], out, &c1, &o1, err);
     ra_s3_lifecycle_clear(&mid);
     if (rc != 0) return -1;
-    *change = c0 == RA_LIFECYCLE_SAME ? c1 : c0 == RA_LIFECYCLE_ADD && c1 != RA_LIFECYCLE_UPDATE ? c0 : RA_LIFECYCLE_UPDATE;
+    *change = c0 == RA_LIFECYCLE_SAME                            ? c1
+              : c0 == RA_LIFECYCLE_ADD && c1 != RA_LIFECYCLE_UPDATE ? c0
+                                                                    : RA_LIFECYCLE_UPDATE;
     *others = o1 > 0 ? o1 - 1 : 0; /* mid holds our folder rule: o1 counted it */
     return 0;
 }
@@ -246,7 +248,8 @@ static int took_ids(const ra_s3_lifecycle *put, const ra_s3_lifecycle *got, cons
             if (mine >= 0) return 0;
             continue;
         }
-        int same = mine >= 0 && got->rules[mine].xml != NULL ? ra_lifecycle_rule_same(got->rules[mine].xml, xmls[k]) : 0;
+        int same = mine >= 0 && got->rules[mine].xml != NULL ? ra_lifecycle_rule_same(got->rules[mine].xml, xmls[k])
+                                                             : 0;
         if (same <= 0) return same;
     }
     return 1;
