@@ -145,8 +145,9 @@ static int backup_once(ra_app *app, int automatic, const char *remark, ra_record
     app->log.hook_ctx = NULL;
     ra_progress_free(bar);
     ra_s3_free(beat);
-    /* the lifecycle rules (daily), the tags or the sweep; a store that failed the backup is left alone */
-    if (rc == 0 || (err->code != RA_E_STORE && err->code != RA_E_CANCELLED))
+    /* the lifecycle rules (daily), the tags or the sweep; left alone after a store that failed the backup, a
+     * cancel, or another run that holds the instance (it does the same) */
+    if (rc == 0 || (err->code != RA_E_STORE && err->code != RA_E_CANCELLED && err->code != RA_E_BUSY))
         ra_retention_after_backup(app, &store, rec, rc == 0);
     if (rc != 0) record_failure(app, &store.catalog, automatic, remark, opts.seal, started, rec, err);
     ra_app_close_store(&store);
