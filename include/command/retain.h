@@ -23,6 +23,14 @@ typedef enum ra_retain {
  * count (age alone). out has n entries. */
 void ra_retain_decide(const ra_record *recs, size_t n, time_t cutoff, int keep_last, ra_retain *out);
 
+/* A cutoff before every start: nothing is young. */
+#define RA_RETAIN_NO_CUTOFF ((time_t)0x7fffffff)
+
+/* The object tag each record's backup should carry (README, Retention): RA_RETAIN_TAG_EXPIRE for what
+ * ra_retain_decide would expire were it old enough (not among the newest keep_last succeeded, not
+ * pinned), RA_RETAIN_TAG_KEEP for the rest, NULL for running ones (left alone). tags has n entries. */
+void ra_retain_decide_tags(const ra_record *recs, size_t n, int keep_last, const char **tags);
+
 /* Index of the newest succeeded backup in recs (newest first), or -1 when none. */
 long ra_retain_newest_succeeded(const ra_record *recs, size_t n);
 

@@ -54,6 +54,12 @@
 #define RA_NOTIFY_ATTEMPTS_TEXT "3"
 #define RA_NOTIFY_TIMEOUT_TEXT "30s"
 #define RA_RETENTION_KEEP_DEFAULT 3
+/* The object tag the lifecycle rule filters on (README, Retention): backups are created with "keep"; the
+ * archiver moves those that drop out of the newest retention-keep succeeded (and are not pinned) to
+ * "expire", and the rule expires only those. */
+#define RA_RETAIN_TAG_KEY "redis-archiver-retain"
+#define RA_RETAIN_TAG_KEEP "keep"
+#define RA_RETAIN_TAG_EXPIRE "expire"
 
 /* Point in time (archive) */
 #define RA_SEGMENT_SIZE_MIN RA_MIB

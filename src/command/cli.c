@@ -113,7 +113,7 @@ static const ra_command commands[] = {
      EX "restore latest --output /var/backups/cluster   # a cluster backup: shard-N.rdb and cluster.json\n",
      .run = ra_cmd_restore},
     {.name = "retention", .usage = "retention [--apply|--dry-run] [--days N] [--sweep]",
-     .summary = "put the lifecycle rule that expires this instance's backups (merged with the bucket's rules)",
+     .summary = "check the lifecycle rules that expire this instance's backups now (backups do it daily), tag, sweep",
      .options = retention_options, .notes = "",
      .examples = EX "retention\n" EX "retention --apply\n" EX "retention --apply --days 30\n",
      .run = ra_cmd_retention},

@@ -7,6 +7,7 @@
 
 #include "command/backup.h"
 #include "command/cli.h"
+#include "command/retention.h"
 #include "command/progress.h"
 #include "common/random.h"
 #include "common/url.h"
@@ -147,7 +148,7 @@ static int backup_once(ra_app *app, int automatic, const char *remark, ra_record
         .seal = seal.compression != RA_COMPRESSION_NONE || seal.nrecipients > 0 ? &seal : NULL,
         .automatic = automatic,
         .remark = remark,
-        .sweep_days = c->sweep || c->retention_keep > 0 ? c->retention_days : 0, /* retention-keep: README */
+        .sweep_days = 0, /* retention: ra_retention_after_backup */
         .progress = bar != NULL || c->progress_interval > 0 ? on_progress : NULL,
         .progress_ctx = &to,
         .keep_stream = keep,
@@ -160,6 +161,10 @@ static int backup_once(ra_app *app, int automatic, const char *remark, ra_record
     app->log.hook_ctx = NULL;
     ra_progress_free(bar);
     ra_s3_free(beat);
+    /* the lifecycle rules (daily), the tags or the sweep; left alone after a store that failed the backup, a
+     * cancel, or another run that holds the instance (it does the same) */
+    if (rc == 0 || (err->code != RA_E_STORE && err->code != RA_E_CANCELLED && err->code != RA_E_BUSY))
+        ra_retention_after_backup(app, &store, rec, rc == 0);
     if (rc != 0) record_failure(app, &store.catalog, automatic, remark, opts.seal, started, rec, err);
     ra_app_close_store(&store);
     free(recipients);

@@ -8,6 +8,7 @@
 #include "command/archive.h"
 #include "command/cli.h"
 #include "command/retain.h"
+#include "command/retention.h"
 
 static int need_id(const ra_args *args, const char *cmd, ra_err *err) {
     if (args->operand == NULL)
@@ -24,6 +25,14 @@ static int set_keep(ra_app *app, const char *id, int keep, ra_err *err) {
         int was = rec.keep;
         rec.keep = keep;
         if (was != keep) rc = ra_catalog_put(&store.catalog, &rec, err);
+        /* keep: its objects tagged keep at once (the lifecycle rule expires only those tagged expire);
+         * unkeep: the next backup or `retention --apply` tags it as any other */
+        int unsupported = 0;
+        if (rc == 0 && keep) rc = ra_retention_tag_backup(&store, &rec, RA_RETAIN_TAG_KEEP, &unsupported, err);
+        if (rc != 0 && unsupported) {
+            ra_err_clear(err);
+            rc = 0;
+        }
         if (rc == 0)
             printf("backup %s %s\n", id,
                    keep ? (was ? "was already kept" : "is kept: retention never deletes it (unkeep to release it)")
@@ -52,6 +61,20 @@ int ra_backup_pin(ra_app *app, ra_record *rec, ra_err *err) {
     int rc = ra_catalog_put(&store.catalog, rec, err);
     ra_app_close_store(&store);
     return rc;
+}
+
+/* A deleted backup may have been one of the newest retention-keep: the next older one, tagged expire, is
+ * tagged keep now, before the lifecycle rule runs. A failure is a warning: the delete is done. */
+static void retag_after_delete(ra_app *app, ra_store *store) {
+    ra_lifecycle_state st;
+    ra_err err = {0};
+    int expiring, unsupported;
+    if (ra_retention_ensure(app, store, 0, 1, &st, &err) == 0 && st.mode == RA_LIFECYCLE_TAGS &&
+        ra_retention_retag(app, store, &expiring, &unsupported, &err) == 0)
+        return;
+    if (err.msg[0] != '\0')
+        ra_log_warn(&app->log, "retention.tags", "could not tag the remaining backups (run `retention --apply`): %s",
+                    err.msg);
 }
 
 int ra_cmd_delete(ra_app *app, const ra_args *args, ra_err *err) {
@@ -89,6 +112,7 @@ int ra_cmd_delete(ra_app *app, const ra_args *args, ra_err *err) {
             rc = -1;
         else if ((rc = ra_s3_delete_objects(cat->s3, keys, 1, err)) == 0)
             rc = ra_s3_delete_objects(cat->s3, keys + 1, 1, err);
+        if (rc == 0) retag_after_delete(app, &store);
         if (rc == 0) {
             ra_log_info(&app->log, "backup.deleted", "deleted backup %s of instance '%s'%s", id, cat->instance,
                         force ? " (--force)" : "");

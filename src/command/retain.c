@@ -1,6 +1,10 @@
 /* retain.c - the retention verdicts: count first (newest succeeded), then pins, then age. */
 #include "command/retain.h"
 
+#include <stdlib.h>
+
+#include "common/limits.h"
+
 void ra_retain_decide(const ra_record *recs, size_t n, time_t cutoff, int keep_last, ra_retain *out) {
     int kept = 0;
     for (size_t i = 0; i < n; i++) {
@@ -34,4 +38,19 @@ const char *ra_retain_reason(ra_retain r) {
     case RA_RETAIN_RUNNING: return "running";
     }
     return "?";
+}
+
+void ra_retain_decide_tags(const ra_record *recs, size_t n, int keep_last, const char **tags) {
+    ra_retain *v = calloc(n + 1, sizeof(*v));
+    for (size_t i = 0; i < n; i++) tags[i] = NULL;
+    if (v == NULL) return; /* out of memory: no tags, which changes nothing */
+    /* no cutoff: whatever is not kept by count, pin or run is tagged expire now, and the rule expires it
+     * when it is old enough (the rule counts the days from the object's creation) */
+    ra_retain_decide(recs, n, RA_RETAIN_NO_CUTOFF, keep_last, v);
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] == RA_RETAIN_RUNNING) continue;
+        /* a record without a start time is judged young by decide: keep it */
+        tags[i] = v[i] == RA_RETAIN_EXPIRE && recs[i].started != 0 ? RA_RETAIN_TAG_EXPIRE : RA_RETAIN_TAG_KEEP;
+    }
+    free(v);
 }

@@ -58,5 +58,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     ra_s3_lifecycle_clear(&lc);
     ra_s3xml_parse_delete_result(body, size, &err);
+    int versioned = -1;
+    if (ra_s3xml_parse_versioning(body, size, &versioned, &err) == 0 && versioned != 0 && versioned != 1) abort();
+    char *tag = NULL;
+    if (ra_s3xml_parse_tag(body, size, "redis-archiver-retain", &tag, &err) != 0 && tag != NULL) abort();
+    free(tag);
     return 0;
 }

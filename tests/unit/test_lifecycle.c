@@ -209,12 +209,116 @@ static void test_rule_id(void **state) {
     free(id);
 }
 
+/* the rules of each mode, found again by value, the And-less form RGW gives back, and removal of the tag rule */
+static void test_want(void **state) {
+    (void)state;
+    ra_err err = {0};
+    ra_lifecycle_want tags, sweep, age, vers;
+    assert_int_equal(ra_lifecycle_want_build("redis-archiver/", "c<1>", RA_LIFECYCLE_TAGS, 7, 0, &tags, &err), 0);
+    assert_string_equal(tags.id[0], "redis-archiver:redis-archiver/c<1>");
+    assert_string_equal(tags.id[1], "redis-archiver:redis-archiver/c<1>:expire-tagged");
+    assert_non_null(strstr(tags.xml[0], "<Prefix>redis-archiver/c&lt;1&gt;/</Prefix>"));
+    assert_null(strstr(tags.xml[0], "<Expiration>"));
+    assert_non_null(strstr(tags.xml[0], "<DaysAfterInitiation>1</DaysAfterInitiation>"));
+    assert_non_null(strstr(tags.xml[1], "<And><Prefix>redis-archiver/c&lt;1&gt;/</Prefix><Tag><Key>redis-archiver-retain"
+                                        "</Key><Value>expire</Value></Tag></And>"));
+    assert_non_null(strstr(tags.xml[1], "<Expiration><Days>7</Days></Expiration>"));
+    assert_null(strstr(tags.xml[1], "AbortIncomplete"));
+    /* the same as the old single rule of retention-keep > 0, so existing buckets keep their rule */
+    char *old = ra_s3_lifecycle_rule_xml(tags.id[0], "redis-archiver/c<1>/", 0, 1);
+    assert_int_equal(ra_lifecycle_rule_same(old, tags.xml[0]), 1);
+    free(old);
+    assert_int_equal(ra_lifecycle_want_build("redis-archiver/", "c<1>", RA_LIFECYCLE_SWEEP, 7, 0, &sweep, &err), 0);
+    assert_null(sweep.xml[1]);
+    assert_string_equal(sweep.xml[0], tags.xml[0]);
+    assert_int_equal(ra_lifecycle_want_build("redis-archiver/", "c<1>", RA_LIFECYCLE_AGE, 7, 0, &age, &err), 0);
+    old = ra_s3_lifecycle_rule_xml(age.id[0], "redis-archiver/c<1>/", 7, 1);
+    assert_int_equal(ra_lifecycle_rule_same(old, age.xml[0]), 1);
+    free(old);
+    assert_int_equal(ra_lifecycle_want_build("redis-archiver/", "c<1>", RA_LIFECYCLE_TAGS, 7, 1, &vers, &err), 0);
+    assert_non_null(strstr(vers.xml[0], "<NoncurrentDays>1</NoncurrentDays>"));
+    assert_non_null(strstr(vers.xml[0], "<ExpiredObjectDeleteMarker>true</ExpiredObjectDeleteMarker>"));
+    /* RGW 16.2 answers the tag rule with Prefix and Tag straight under Filter */
+    const char *rgw = "<Rule><Expiration><Days>7</Days></Expiration><ID>redis-archiver:redis-archiver/c&lt;1&gt;:expire-tagged"
+                      "</ID><Filter><Prefix>redis-archiver/c&lt;1&gt;/</Prefix><Tag><Key>redis-archiver-retain</Key>"
+                      "<Value>expire</Value></Tag></Filter><Status>Enabled</Status></Rule>";
+    assert_int_equal(ra_lifecycle_rule_same(rgw, tags.xml[1]), 1);
+    assert_int_equal(ra_lifecycle_rule_same(rgw, vers.xml[0]), 0);
+    /* hashes differ by mode and versioning */
+    char h1[RA_LIFECYCLE_HASH_LEN + 1], h2[RA_LIFECYCLE_HASH_LEN + 1], h3[RA_LIFECYCLE_HASH_LEN + 1];
+    assert_int_equal(ra_lifecycle_want_hash(&tags, h1), 0);
+    assert_int_equal(ra_lifecycle_want_hash(&sweep, h2), 0);
+    assert_int_equal(ra_lifecycle_want_hash(&vers, h3), 0);
+    assert_int_equal(strlen(h1), RA_LIFECYCLE_HASH_LEN);
+    assert_string_not_equal(h1, h2);
+    assert_string_not_equal(h1, h3);
+
+    /* merge: both added after another rule; again: the same; then the sweep mode removes the tag rule */
+    ra_s3_lifecycle_rule rules[] = {R("other", "<Rule>o</Rule>")};
+    ra_s3_lifecycle cur = {rules, 1}, out, again, less;
+    ra_lifecycle_change ch;
+    size_t others, vanished;
+    assert_int_equal(ra_lifecycle_merge_want(&cur, &tags, &out, &ch, &others, &err), 0);
+    assert_int_equal(ch, RA_LIFECYCLE_ADD);
+    assert_int_equal(others, 1);
+    assert_int_equal(out.nrules, 3);
+    assert_string_equal(out.rules[0].id, "other");
+    assert_int_equal(ra_lifecycle_took_want(&out, &out, &tags, &vanished), 1);
+    assert_int_equal(ra_lifecycle_took_want(&out, &cur, &tags, &vanished), 0);
+    assert_int_equal(ra_lifecycle_merge_want(&out, &tags, &again, &ch, &others, &err), 0);
+    assert_int_equal(ch, RA_LIFECYCLE_SAME);
+    assert_int_equal(others, 1);
+    assert_int_equal(ra_lifecycle_merge_want(&out, &sweep, &less, &ch, &others, &err), 0);
+    assert_int_equal(ch, RA_LIFECYCLE_UPDATE);
+    assert_int_equal(less.nrules, 2);
+    assert_string_equal(less.rules[1].id, sweep.id[0]);
+    assert_int_equal(ra_lifecycle_took_want(&less, &less, &sweep, &vanished), 1);
+    assert_int_equal(ra_lifecycle_took_want(&less, &out, &sweep, &vanished), 0); /* the tag rule must be gone */
+    ra_s3_lifecycle_clear(&out);
+    ra_s3_lifecycle_clear(&again);
+    ra_s3_lifecycle_clear(&less);
+    ra_lifecycle_want_clear(&tags);
+    ra_lifecycle_want_clear(&sweep);
+    ra_lifecycle_want_clear(&age);
+    ra_lifecycle_want_clear(&vers);
+}
+
+static void test_state(void **state) {
+    (void)state;
+    ra_lifecycle_state st = {.checked = 1764385200, .mode = RA_LIFECYCLE_SWEEP, .versioned = 1}, back;
+    memcpy(st.rules, "0123456789abcdef", RA_LIFECYCLE_HASH_LEN + 1);
+    char *text = ra_lifecycle_state_format(&st);
+    assert_non_null(text);
+    assert_int_equal(ra_lifecycle_state_parse(text, strlen(text), &back), 0);
+    assert_int_equal(back.checked, st.checked);
+    assert_int_equal(back.mode, RA_LIFECYCLE_SWEEP);
+    assert_int_equal(back.versioned, 1);
+    assert_string_equal(back.rules, st.rules);
+    /* anything else is no state (the rules are then checked) */
+    assert_int_equal(ra_lifecycle_state_parse(text, strlen(text) - 2, &back), -1);
+    assert_int_equal(ra_lifecycle_state_parse("", 0, &back), -1);
+    const char *bad[] = {
+        "redis-archiver retention 1\nchecked 5\nmode fast\nversioned 0\nrules 0123456789abcdef\n",
+        "redis-archiver retention 1\nchecked -5\nmode age\nversioned 0\nrules 0123456789abcdef\n",
+        "redis-archiver retention 1\nchecked 5\nmode age\nversioned 2\nrules 0123456789abcdef\n",
+        "redis-archiver retention 2\nchecked 5\nmode age\nversioned 0\nrules 0123456789abcdef\n",
+        "redis-archiver retention 1\nchecked 5\nmode age\nversioned 0\nrules 0123\n",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(ra_lifecycle_state_parse(bad[i], strlen(bad[i]), &back), -1);
+    char nul[] = "redis-archiver retention 1\nchecked 5\0mode age\n";
+    assert_int_equal(ra_lifecycle_state_parse(nul, sizeof(nul) - 1, &back), -1);
+    free(text);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_merge_add_update_same),
         cmocka_unit_test(test_took_detects_lost_update),
         cmocka_unit_test(test_compared_by_value),
         cmocka_unit_test(test_rule_id),
+        cmocka_unit_test(test_want),
+        cmocka_unit_test(test_state),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "command/retain.h"
+#include "common/limits.h"
 
 #define DAY 86400
 static ra_record R(ra_state s, time_t started, int keep) {
@@ -58,9 +59,40 @@ static void test_decide(void **state) {
     assert_string_equal(ra_retain_reason(RA_RETAIN_PINNED), "pinned");
 }
 
+/* the tags: whatever is not kept by count or pin is tagged expire now, whatever its age (the rule waits
+ * for the age); running ones are left alone; a record without a start stays keep */
+static void test_tags(void **state) {
+    (void)state;
+    time_t now = 1000 * DAY;
+    ra_record recs[] = {
+        R(RA_STATE_RUNNING, now - 10, 0),
+        R(RA_STATE_FAILED, now - 1 * DAY, 0),
+        R(RA_STATE_SUCCEEDED, now - 2 * DAY, 0),
+        R(RA_STATE_SUCCEEDED, now - 3 * DAY, 0),
+        R(RA_STATE_SUCCEEDED, now - 4 * DAY, 0),   /* young, but not among the newest 2: expire */
+        R(RA_STATE_SUCCEEDED, now - 40 * DAY, 1),  /* pinned */
+        R(RA_STATE_FAILED, 0, 0),                  /* no start: keep */
+        R(RA_STATE_SUCCEEDED, now - 50 * DAY, 0),
+    };
+    const char *tags[8];
+    ra_retain_decide_tags(recs, 8, 2, tags);
+    const char *want[8] = {NULL, "expire", "keep", "keep", "expire", "keep", "keep", "expire"};
+    for (int i = 0; i < 8; i++) {
+        if (want[i] == NULL)
+            assert_null(tags[i]);
+        else
+            assert_string_equal(tags[i], want[i]);
+    }
+    /* retention-keep 0: nothing kept by count */
+    ra_retain_decide_tags(recs, 8, 0, tags);
+    assert_string_equal(tags[2], RA_RETAIN_TAG_EXPIRE);
+    assert_string_equal(tags[5], RA_RETAIN_TAG_KEEP);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_decide),
+        cmocka_unit_test(test_tags),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -107,6 +107,13 @@ int ra_s3_head_object(ra_s3 *s3, const char *key, ra_s3_head *head, ra_err *err)
 int ra_s3_delete_object(ra_s3 *s3, const char *key, ra_err *err);
 /* DeleteObjects in batches of <= 1000. */
 int ra_s3_delete_objects(ra_s3 *s3, const char *const *keys, size_t n, ra_err *err);
+/* PutObjectTagging: the object's tags become the one tag_key=tag_value (plain text: no XML special
+ * characters). A missing object -> RA_E_NOTFOUND; a store without object tagging (501 NotImplemented)
+ * -> RA_E_STORE and *unsupported = 1 (may be NULL). */
+int ra_s3_put_object_tagging(ra_s3 *s3, const char *key, const char *tag_key, const char *tag_value,
+                             int *unsupported, ra_err *err);
+/* GetObjectTagging: *value (malloc'd) of the object's tag tag_key, NULL when it has none. */
+int ra_s3_get_object_tag(ra_s3 *s3, const char *key, const char *tag_key, char **value, ra_err *err);
 /* HeadBucket: RA_E_STORE with a clear message when the bucket is missing or access is denied.
  * ra_s3_check_prefix lists nothing but inside prefix (least privilege: no bucket-root listing). */
 int ra_s3_check_bucket(ra_s3 *s3, ra_err *err);
@@ -150,6 +157,10 @@ char *ra_s3_lifecycle_rule_xml(const char *id, const char *prefix, int expire_da
  * however serialised (moto writes Expiration before ID); 0 when not (a text that is not XML equals only
  * itself); -1 when out of memory. */
 int ra_s3_lifecycle_rule_equal(const char *a, const char *b);
+
+/* GetBucketVersioning: *versioned 1 when versioning is Enabled or Suspended (the bucket holds or may
+ * hold noncurrent versions and delete markers). */
+int ra_s3_get_versioning(ra_s3 *s3, int *versioned, ra_err *err);
 
 /* CreateBucket / DeleteBucket of the configured bucket (tests and the harness use them; the
  * archiver itself never creates buckets). Deleting a non-empty bucket fails (409 BucketNotEmpty). */

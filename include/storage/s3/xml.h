@@ -57,6 +57,11 @@ int ra_s3xml_parse_delete_result(const char *body, size_t len, ra_err *err);
 /* LifecycleConfiguration -> rules kept as raw <Rule> XML plus their ID. */
 int ra_s3xml_parse_lifecycle(const char *body, size_t len, ra_s3_lifecycle *lc, ra_err *err);
 
+/* GetBucketVersioning -> *versioned 1 when Status is Enabled or Suspended (versions exist), 0 when absent. */
+int ra_s3xml_parse_versioning(const char *body, size_t len, int *versioned, ra_err *err);
+/* GetObjectTagging -> *value (malloc'd) of the tag `key`, NULL when the object has no such tag. */
+int ra_s3xml_parse_tag(const char *body, size_t len, const char *key, char **value, ra_err *err);
+
 /* Builders; malloc'd text, NULL on out of memory. */
 /* CompleteMultipartUpload with parts 1..n and their ETags (quoted as the server sent them). */
 char *ra_s3xml_build_complete(const char *const *etags, size_t n);

@@ -94,3 +94,15 @@ int ra_s3_put_lifecycle(ra_s3 *s3, const ra_s3_lifecycle *lc, int *unsupported, 
     ra_s3_resp_clear(&resp);
     return r;
 }
+
+int ra_s3_get_versioning(ra_s3 *s3, int *versioned, ra_err *err) {
+    ra_kv q[] = {{"versioning", NULL}};
+    ra_s3_req req = {.method = "GET", .query = q, .nquery = 1};
+    ra_s3_resp resp;
+    *versioned = 0;
+    int r = ra_s3_request(s3, &req, &resp, err);
+    /* an empty answer: versioning was never set */
+    if (r == 0 && resp.len > 0) r = ra_s3xml_parse_versioning(resp.body, resp.len, versioned, err);
+    ra_s3_resp_clear(&resp);
+    return r;
+}

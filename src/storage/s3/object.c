@@ -240,3 +240,37 @@ int ra_s3_list(ra_s3 *s3, const char *prefix, int (*cb)(void *ctx, const ra_s3_o
     ra_s3_pager_clear(&pg);
     return r;
 }
+
+/* A tag key or value the archiver sends: no XML special characters, so no escaping is needed. */
+static int tag_text_ok(const char *s) {
+    return s != NULL && *s != '\0' && strpbrk(s, "<>&\"'") == NULL;
+}
+
+int ra_s3_put_object_tagging(ra_s3 *s3, const char *key, const char *tag_key, const char *tag_value,
+                             int *unsupported, ra_err *err) {
+    if (unsupported) *unsupported = 0;
+    if (!tag_text_ok(tag_key) || !tag_text_ok(tag_value))
+        return ra_err_set(err, RA_E_INTERNAL, "s3: tag '%s' is not plain text", tag_key ? tag_key : "");
+    char *xml = NULL;
+    if (asprintf(&xml, "<Tagging xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><TagSet><Tag><Key>%s</Key>"
+                       "<Value>%s</Value></Tag></TagSet></Tagging>", tag_key, tag_value) < 0)
+        return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    ra_kv q[] = {{"tagging", NULL}};
+    ra_s3_resp resp;
+    int r = ra_s3_xml_request(s3, "PUT", key, q, 1, xml, &resp, err);
+    free(xml);
+    if (r < 0 && unsupported && (resp.status == 501 || strcmp(resp.code, "NotImplemented") == 0)) *unsupported = 1;
+    ra_s3_resp_clear(&resp);
+    return r;
+}
+
+int ra_s3_get_object_tag(ra_s3 *s3, const char *key, const char *tag_key, char **value, ra_err *err) {
+    *value = NULL;
+    ra_kv q[] = {{"tagging", NULL}};
+    ra_s3_req req = {.method = "GET", .key = key, .query = q, .nquery = 1};
+    ra_s3_resp resp;
+    int r = ra_s3_request(s3, &req, &resp, err);
+    if (r == 0) r = ra_s3xml_parse_tag(resp.body, resp.len, tag_key, value, err);
+    ra_s3_resp_clear(&resp);
+    return r;
+}

@@ -547,3 +547,40 @@ int ra_s3_lifecycle_rule_equal(const char *a, const char *b) {
     free(cb);
     return r;
 }
+
+int ra_s3xml_parse_versioning(const char *body, size_t len, int *versioned, ra_err *err) {
+    *versioned = 0;
+    xmlDocPtr doc = parse(body, len);
+    xmlNode *root = root_of(doc, "VersioningConfiguration");
+    if (root == NULL) root = root_of(doc, "GetBucketVersioningResponse"); /* moto's root */
+    if (root == NULL) {
+        xmlFreeDoc(doc);
+        return bad_doc(err, "GetBucketVersioning");
+    }
+    char *status = child_text(root, "Status");
+    /* Suspended still holds the versions made while it was Enabled */
+    *versioned = status && (strcmp(status, "Enabled") == 0 || strcmp(status, "Suspended") == 0);
+    free(status);
+    xmlFreeDoc(doc);
+    return 0;
+}
+
+int ra_s3xml_parse_tag(const char *body, size_t len, const char *key, char **value, ra_err *err) {
+    *value = NULL;
+    xmlDocPtr doc = parse(body, len);
+    xmlNode *set = child(root_of(doc, "Tagging"), "TagSet");
+    if (set == NULL) {
+        xmlFreeDoc(doc);
+        return bad_doc(err, "GetObjectTagging");
+    }
+    int rc = 0;
+    for (xmlNode *t = set->children; t && *value == NULL && rc == 0; t = t->next) {
+        if (!is(t, "Tag")) continue;
+        char *k = child_text(t, "Key");
+        if (k && strcmp(k, key) == 0 && (*value = child_text(t, "Value")) == NULL)
+            rc = ra_err_set(err, RA_E_INTERNAL, "out of memory");
+        free(k);
+    }
+    xmlFreeDoc(doc);
+    return rc;
+}
