@@ -11,9 +11,15 @@ zpty -w z 'compadd() { if [[ ${@[1,(i)(-|--)]} == *-(O|A|D)\ * ]]; then builtin 
 zpty -w z 'print -n "\nREADY\n"'
 zpty -r z out '*READY*' || exit 4
 zpty -n -w z "$2"$'\t'
+# wait for the first match (up to 20 s: a loaded machine), then a little for the rest of that list
+acc=''
+for i in {1..200}; do
+    if zpty -r -t z chunk; then acc+=$chunk; [[ $acc == *HIT:* ]] && break; else sleep 0.1; fi
+done
 sleep 0.3
 zpty -w z $'\C-u'
 zpty -w z 'print -n "\nDONE\n"'
 zpty -r z out '*DONE*' || exit 5
+out=$acc$out
 print -r -- "$out" | tr -d '\r' | sed -n 's/^HIT://p' | sort -u | tr '\n' ' ' | sed 's/ $//'
 zpty -d z

@@ -61,7 +61,10 @@ fc_assert_rc "record write stalled > 60 s" 0 "$(cat "$T/stall.rc" 2>/dev/null)" 
 if [ $((t1 - t0)) -ge 60 ]; then ra_ok "record write stalled > 60 s: the stall lasted ($((t1 - t0)) s)"; else
     ra_fail "record write stalled > 60 s: the stall lasted" "run took $((t1 - t0)) s" "$(fp_show_rules)"; fi
 dir=$(ra_redis_dir "$R")
-if grep -Eiq 'timedout' "$dir/redis.log" || ! grep -q 'Streamed RDB transfer with replica .* succeeded' "$dir/redis.log"; then
+# the master sent the whole RDB without timing us out (the archiver may close its link before the master logs
+# "Streamed RDB transfer ... succeeded": then it says "done reading from pipe")
+if grep -Eiq 'timedout' "$dir/redis.log" ||
+    ! grep -Eq 'Streamed RDB transfer with replica .* succeeded|done reading from pipe' "$dir/redis.log"; then
     ra_fail "record write stalled > 60 s: the replica kept the archiver" "$(grep -Ei 'replica' "$dir/redis.log" | tail -n 5)"
 else ra_ok "record write stalled > 60 s: the replica kept the archiver"; fi
 id=$(head -n 1 "$T/stall.out")
@@ -93,7 +96,7 @@ fc_assert_rc "heartbeat stalled as the payload starts: backup" 0 "$(cat "$T/begi
 dir=$(ra_redis_dir "$R3")
 # the archiver reads fast here and may hang up before the replica logs "succeeded": the pipe read whole will do
 if grep -Eiq 'timedout' "$dir/redis.log" ||
-    ! grep -Eq 'Streamed RDB transfer with replica .* succeeded|done reading from pipe, 1 replicas still up' "$dir/redis.log"; then
+    ! grep -Eq 'Streamed RDB transfer with replica .* succeeded|done reading from pipe' "$dir/redis.log"; then
     ra_fail "heartbeat stalled as the payload starts: the replica kept the archiver" "$(grep -Ei 'replica' "$dir/redis.log" | tail -n 5)"
 else ra_ok "heartbeat stalled as the payload starts: the replica kept the archiver"; fi
 id=$(head -n 1 "$T/begin.out")

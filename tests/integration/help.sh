@@ -141,9 +141,9 @@ sourced: _redis-archiver 1" "$out"
     exp="cmds: backup
 all: $(sort <<<"$cmds" | tr '\n' ' ' | sed 's/ $//')
 flags: --remark
-keys: --part-size
-enum: auto md5 none sha256
-bool: no yes
+keys: --part-size --part-size-growth
+enum: auto crc32c md5 none sha256
+bool: auto no yes
 after value: $(sort <<<"$cmds" | tr '\n' ' ' | sed 's/ $//')
 help: verify
 shell: bash zsh
