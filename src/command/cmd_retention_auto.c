@@ -262,23 +262,14 @@ static int tag_key(ra_store *store, const char *key, const char *tag, int *unsup
 int ra_retention_tag_backup(ra_store *store, const ra_record *rec, const char *tag, int *unsupported, ra_err *err) {
     const ra_catalog *c = &store->catalog;
     *unsupported = 0;
+    char **keys;
+    size_t n;
+    /* the backup as one unit: every shard's object of a cluster backup (or its one object) and its record */
+    if (ra_retain_unit_keys(c->prefix, c->instance, rec, &keys, &n) != 0)
+        return ra_err_set(err, RA_E_INTERNAL, "out of memory");
     int rc = 0;
-    for (int s = 0; rc == 0 && s < rec->nshards; s++) {
-        char *k = ra_record_shard_key(c->prefix, c->instance, rec->id, s, rec->format);
-        rc = tag_key(store, k, tag, unsupported, err);
-        free(k);
-    }
-    if (rc == 0 && rec->nshards == 0) {
-        char *k = ra_record_object_key(c->prefix, c->instance, rec->id, rec->format);
-        if (k == NULL) k = ra_record_rdb_key(c->prefix, c->instance, rec->id);
-        rc = tag_key(store, k, tag, unsupported, err);
-        free(k);
-    }
-    if (rc == 0) {
-        char *k = ra_record_json_key(c->prefix, c->instance, rec->id);
-        rc = tag_key(store, k, tag, unsupported, err);
-        free(k);
-    }
+    for (size_t i = 0; rc == 0 && i < n; i++) rc = tag_key(store, keys[i], tag, unsupported, err);
+    ra_retain_unit_keys_free(keys, n);
     return rc;
 }
 
