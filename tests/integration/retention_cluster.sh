@@ -2,8 +2,8 @@
 # retention_cluster.sh: retention treats a cluster backup as one unit (issue 15), against a real 3 masters + 3
 # replicas cluster on 127.0.0.1 (tests/harness/cluster.sh): the tags that the lifecycle rule filters on go on
 # every shard's object and the record alike (keep or expire), `keep ID` pins every shard, `delete ID` removes
-# every shard's object and the record (and refuses the newest), the sweep deletes an expired cluster backup
-# whole; and `status` shows each shard's progress while a cluster backup runs.
+# every shard's object and the record (and refuses the newest, and a running one), the sweep deletes an expired
+# cluster backup whole; and `status` shows each shard's progress while a cluster backup runs.
 set -u
 . "$(dirname "$0")/../harness/lib.sh"
 . "$RA_HARNESS/cluster.sh"
@@ -63,6 +63,9 @@ PY
             sleep 0.2
         done
         "$BIN" status "${seen:-none}" >"$T/st.txt" 2>&1
+        # the running lock's view of the unit: a running cluster backup is not deleted
+        "$BIN" delete "${seen:-none}" --force >/dev/null 2>"$T/delrun.err"
+        drc=$?
         wait $bpid
         rc=$?
         rcli -p "${R[1]}" config set rdb-key-save-delay 0 >/dev/null
@@ -72,6 +75,9 @@ PY
         else
             ra_fail "status shows each shard's progress while a cluster backup runs" "seen '$seen' id '$id'" "$(cat "$T/st.txt")"
         fi
+        if [ "$drc" = 7 ] && grep -q "is running" "$T/delrun.err"; then ra_ok "delete refuses a running cluster backup (exit 7), also with --force"
+        else ra_fail "delete refuses a running cluster backup (exit 7), also with --force" "rc=$drc $(cat "$T/delrun.err")"; fi
+        ra_assert_eq "the refused running backup finished whole" 4 "$(objects "$id" | wc -l)"
     else
         id=$("$BIN" backup 2>"$T/b$i.err")
         rc=$?
