@@ -42,7 +42,6 @@ typedef struct ra_backup_opts {
                                          (plain_size is filled in by the job) */
     int automatic;                    /* type auto (scheduled) or manual */
     const char *remark;               /* checked with ra_remark_check */
-    int sweep_days;                   /* > 0: delete backups older than this at the end */
     ra_backup_progress_fn progress;   /* NULL: none; called at most every 0.25 s and once at the end */
     void *progress_ctx;
     ra_replica_stream *keep_stream;   /* non-NULL (archive): the source is synced without rdb-only and,

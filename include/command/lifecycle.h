@@ -81,6 +81,7 @@ typedef struct ra_lifecycle_state {
     ra_lifecycle_mode mode;
     int versioned;
     char rules[RA_LIFECYCLE_HASH_LEN + 1];
+    int said;  /* not in the text: the check found the sweep mode already in force (a fallback said before) */
 } ra_lifecycle_state;
 /* 0, or -1 when the text is not such a state (then *st is zeroed). */
 int ra_lifecycle_state_parse(const char *text, size_t len, ra_lifecycle_state *st);

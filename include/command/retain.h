@@ -34,6 +34,13 @@ void ra_retain_decide_tags(const ra_record *recs, size_t n, int keep_last, const
 /* Index of the newest succeeded backup in recs (newest first), or -1 when none. */
 long ra_retain_newest_succeeded(const ra_record *recs, size_t n);
 
+/* Every object of backup rec as one unit, for delete, tags and sweep (README, Retention): each shard's object of
+ * a cluster backup (<prefix><instance>/<id>/shard-<n>.<format>) or the one RDB object, then the record last.
+ * Made from the id and format, never from keys the record holds. *keys (n entries) and each key are malloc'd:
+ * ra_retain_unit_keys_free. 0, or -1 when out of memory. */
+int ra_retain_unit_keys(const char *prefix, const char *instance, const ra_record *rec, char ***keys, size_t *n);
+void ra_retain_unit_keys_free(char **keys, size_t n);
+
 /* "pinned", "one of the newest 3 succeeded", ... for logs. */
 const char *ra_retain_reason(ra_retain r);
 

@@ -489,11 +489,6 @@ int ra_backup_run(const ra_backup_opts *opts, ra_record *rec, ra_err *err) {
         ra_human_bytes(rec->rate, rate, sizeof(rate)); /* binary units, as the progress line */
         ra_log_info(opts->log, "backup.done", "backup %s done: %s in %.2f s (%s/s), crc64 %016" PRIx64,
                     rec->id, size, elapsed(&j), rate, rec->crc64);
-        if (opts->sweep_days > 0) {
-            ra_err serr = {0};
-            if (ra_catalog_sweep_before(&cat, opts->sweep_days, time(NULL), rec->started, 0, &serr) < 0)
-                ra_log_warn(opts->log, "retention.sweep", "sweep failed: %s", serr.msg);
-        }
     }
     return rc;
 }

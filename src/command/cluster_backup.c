@@ -524,11 +524,6 @@ int ra_cluster_backup_run(const ra_backup_opts *opts, ra_record *rec, ra_err *er
         ra_human_bytes((double)rec->bytes, size, sizeof(size));
         ra_log_info(opts->log, "backup.done", "backup %s done: %d shards, %s in %.1fs, snapshot starts %.2fs apart",
                     rec->id, rec->nshards, size, (double)(rec->finished - rec->started), rec->skew);
-        if (opts->sweep_days > 0) {
-            ra_err serr = {0};
-            if (ra_catalog_sweep_before(cat, opts->sweep_days, time(NULL), rec->started, 0, &serr) < 0)
-                ra_log_warn(opts->log, "retention.sweep", "sweep failed: %s", serr.msg);
-        }
     }
     return rc;
 }

@@ -148,7 +148,6 @@ static int backup_once(ra_app *app, int automatic, const char *remark, ra_record
         .seal = seal.compression != RA_COMPRESSION_NONE || seal.nrecipients > 0 ? &seal : NULL,
         .automatic = automatic,
         .remark = remark,
-        .sweep_days = 0, /* retention: ra_retention_after_backup */
         .progress = bar != NULL || c->progress_interval > 0 ? on_progress : NULL,
         .progress_ctx = &to,
         .keep_stream = keep,

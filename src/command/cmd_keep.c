@@ -77,6 +77,19 @@ static void retag_after_delete(ra_app *app, ra_store *store) {
                     err.msg);
 }
 
+/* One backup as a unit (ra_retain_unit_keys): every shard's object of a cluster backup, or its one object, then
+ * its record last: a failure in between leaves a record that says what is missing, not an orphan. */
+static int delete_unit(const ra_catalog *cat, const ra_record *rec, ra_err *err) {
+    char **keys;
+    size_t n;
+    if (ra_retain_unit_keys(cat->prefix, cat->instance, rec, &keys, &n) != 0)
+        return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    int rc = ra_s3_delete_objects(cat->s3, (const char *const *)keys, n - 1, err);
+    if (rc == 0) rc = ra_s3_delete_objects(cat->s3, (const char *const *)keys + n - 1, 1, err);
+    ra_retain_unit_keys_free(keys, n);
+    return rc;
+}
+
 int ra_cmd_delete(ra_app *app, const ra_args *args, ra_err *err) {
     if (need_id(args, "delete", err) != 0) return -1;
     const char *id = args->operand;
@@ -101,25 +114,19 @@ int ra_cmd_delete(ra_app *app, const ra_args *args, ra_err *err) {
     } else if (!force && recs[at].keep) {
         rc = ra_err_set(err, RA_E_USAGE, "backup %s is kept (pinned): unkeep it first, or pass --force", id);
     } else {
-        char *obj = ra_record_object_key(cat->prefix, cat->instance, id, recs[at].format);
-        if (obj == NULL) obj = ra_record_rdb_key(cat->prefix, cat->instance, id);
-        char *json = ra_record_json_key(cat->prefix, cat->instance, id);
-        const char *keys[2] = {obj, json};
-        /* the record last: a failure in between leaves a record that says what is missing, not an orphan */
-        if (obj == NULL || json == NULL)
-            rc = ra_err_set(err, RA_E_INTERNAL, "out of memory");
-        else if (ra_archive_delete_segments(cat, id, err) < 0) /* its archive (point in time) goes first */
+        if (ra_archive_delete_segments(cat, id, err) < 0) /* its archive (point in time) goes first */
             rc = -1;
-        else if ((rc = ra_s3_delete_objects(cat->s3, keys, 1, err)) == 0)
-            rc = ra_s3_delete_objects(cat->s3, keys + 1, 1, err);
+        else
+            rc = delete_unit(cat, &recs[at], err);
         if (rc == 0) retag_after_delete(app, &store);
         if (rc == 0) {
             ra_log_info(&app->log, "backup.deleted", "deleted backup %s of instance '%s'%s", id, cat->instance,
                         force ? " (--force)" : "");
-            printf("deleted %s\n", id);
+            if (recs[at].nshards > 0)
+                printf("deleted %s (%d shards)\n", id, recs[at].nshards);
+            else
+                printf("deleted %s\n", id);
         }
-        free(obj);
-        free(json);
     }
     ra_catalog_records_free(recs, n);
     ra_app_close_store(&store);

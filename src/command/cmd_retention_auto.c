@@ -77,15 +77,16 @@ static int read_back(ra_store *store, const ra_s3_lifecycle *put, const ra_lifec
     return 1;
 }
 
+/* *unsupported 1: the store answered the put NotImplemented (it has no lifecycle to put). */
 static int put_checked(ra_app *app, ra_store *store, ra_s3_lifecycle *merged, const ra_lifecycle_want *w,
-                       ra_err *err) {
+                       int *unsupported, ra_err *err) {
     ra_s3_lifecycle got = {0};
     int rc = -1;
+    *unsupported = 0;
     for (int attempt = 1; attempt <= PUT_ATTEMPTS; attempt++) {
-        int unsupported = 0;
         size_t vanished = 0, others;
         ra_lifecycle_change change;
-        if (ra_s3_put_lifecycle(store->s3, merged, &unsupported, err) != 0) break;
+        if (ra_s3_put_lifecycle(store->s3, merged, unsupported, err) != 0) break;
         int took = read_back(store, merged, w, &got, &vanished, err);
         if (took < 0) break;
         if (vanished > 0)
@@ -138,7 +139,10 @@ static void describe(const ra_app *app, const ra_lifecycle_want *w, ra_lifecycle
                mode == RA_LIFECYCLE_AGE ? "" : ", delete markers without versions are removed");
 }
 
-/* Put the rules of `mode` where they differ. 0, or -1 with err (*rejected 1: the store refused the put). */
+/* Put the rules of `mode` where they differ. 0, or -1 with err (*rejected REFUSED: the store refused the put,
+ * NO_LIFECYCLE: it answered NotImplemented). */
+#define REFUSED 1
+#define NO_LIFECYCLE 2
 static int apply_rules(ra_app *app, ra_store *store, const ra_s3_lifecycle *cur, ra_lifecycle_mode mode,
                        int versioned, int apply, int say, ra_lifecycle_want *w, int *rejected, ra_err *err) {
     const ra_config *c = app->config;
@@ -148,6 +152,7 @@ static int apply_rules(ra_app *app, ra_store *store, const ra_s3_lifecycle *cur,
     ra_s3_lifecycle merged;
     ra_lifecycle_change change;
     size_t others;
+    int unsupported = 0;
     if (ra_lifecycle_merge_want(cur, w, &merged, &change, &others, err) != 0) return -1;
     if (say) describe(app, w, mode, versioned, others);
     int rc = 0;
@@ -155,15 +160,26 @@ static int apply_rules(ra_app *app, ra_store *store, const ra_s3_lifecycle *cur,
         if (say) printf("already up to date\n");
     } else if (!apply) {
         printf("would %s the rules (dry run; --apply to put them)\n", change == RA_LIFECYCLE_UPDATE ? "update" : "add");
-    } else if ((rc = put_checked(app, store, &merged, w, err)) == 0) {
+    } else if ((rc = put_checked(app, store, &merged, w, &unsupported, err)) == 0) {
         if (say) printf("%s the rules\n", change == RA_LIFECYCLE_UPDATE ? "updated" : "added");
         ra_log_info(&app->log, "retention.rules", "%s the lifecycle rules of instance '%s' (%s)",
                     change == RA_LIFECYCLE_UPDATE ? "updated" : "added", c->instance, ra_lifecycle_mode_name(mode));
     } else {
-        *rejected = err->code == RA_E_STORE;
+        *rejected = unsupported ? NO_LIFECYCLE : err->code == RA_E_STORE ? REFUSED : 0;
     }
     ra_s3_lifecycle_clear(&merged);
     return rc;
+}
+
+/* The store has no lifecycle (GET or PUT answered NotImplemented): the sweep deletes, also with retention-keep 0;
+ * said when the mode changes (and on `retention`), so once a day at most. */
+static void no_lifecycle(ra_app *app, ra_lifecycle_state *st, int said_before, int say, const char *why) {
+    st->mode = RA_LIFECYCLE_SWEEP;
+    if (!said_before)
+        ra_log_warn(&app->log, "retention.no-lifecycle",
+                    "the store has no lifecycle support (%s): expired backups are deleted by the archiver's sweep "
+                    "at the end of every backup", why);
+    if (say) printf("the store has no lifecycle support: expired backups are deleted by this tool's sweep\n");
 }
 
 static int ensure_mode(ra_app *app, ra_store *store, int how, int apply, ra_lifecycle_mode want,
@@ -187,6 +203,7 @@ static int ensure_mode(ra_app *app, ra_store *store, int how, int apply, ra_life
         ra_lifecycle_want_clear(&w);
         if (same) {
             *st = old;
+            st->said = old.mode == RA_LIFECYCLE_SWEEP;
             return 0;
         }
     }
@@ -206,16 +223,12 @@ static int ensure_mode(ra_app *app, ra_store *store, int how, int apply, ra_life
     ra_s3_lifecycle cur = {0};
     int unsupported = 0, rejected = 0, rc = 0;
     ra_lifecycle_want w = {0};
+    int said_before = !force && have && old.mode == RA_LIFECYCLE_SWEEP;
+    st->said = said_before;
     if (ra_s3_get_lifecycle(store->s3, &cur, &unsupported, err) != 0) {
         if (!unsupported) return -1;
+        no_lifecycle(app, st, said_before, say, err->msg);
         ra_err_clear(err);
-        /* no lifecycle at all: the sweep deletes, also with retention-keep 0 */
-        st->mode = RA_LIFECYCLE_SWEEP;
-        if (force || !have || old.mode != RA_LIFECYCLE_SWEEP)
-            ra_log_warn(&app->log, "retention.no-lifecycle",
-                        "the store has no lifecycle support: expired backups are deleted by the archiver's sweep "
-                        "at the end of every backup");
-        if (say) printf("the store has no lifecycle support: expired backups are deleted by this tool's sweep\n");
     } else {
         st->mode = want;
         rc = apply_rules(app, store, &cur, want, st->versioned, apply, say, &w, &rejected, err);
@@ -227,10 +240,17 @@ static int ensure_mode(ra_app *app, ra_store *store, int how, int apply, ra_life
             ra_lifecycle_want_clear(&w);
             st->mode = RA_LIFECYCLE_SWEEP;
             rc = apply_rules(app, store, &cur, RA_LIFECYCLE_SWEEP, st->versioned, apply, say, &w, &rejected, err);
-            if (rc == 0 && (force || !have || old.mode != RA_LIFECYCLE_SWEEP))
+            if (rc == 0 && !said_before)
                 ra_log_warn(&app->log, "retention.no-tags",
                             "the store refused a lifecycle rule that filters on object tags (%s): expired backups "
                             "are deleted by the archiver's sweep instead", why);
+        }
+        if (rc != 0 && rejected == NO_LIFECYCLE) {
+            /* GET answers, PUT is not implemented: no lifecycle either */
+            no_lifecycle(app, st, said_before, say, err->msg);
+            ra_err_clear(err);
+            ra_lifecycle_want_clear(&w);
+            rc = 0;
         }
     }
     /* no lifecycle: the hash of the sweep mode's rules, so that the next backups within the day find it */
@@ -262,23 +282,14 @@ static int tag_key(ra_store *store, const char *key, const char *tag, int *unsup
 int ra_retention_tag_backup(ra_store *store, const ra_record *rec, const char *tag, int *unsupported, ra_err *err) {
     const ra_catalog *c = &store->catalog;
     *unsupported = 0;
+    char **keys;
+    size_t n;
+    /* the backup as one unit: every shard's object of a cluster backup (or its one object) and its record */
+    if (ra_retain_unit_keys(c->prefix, c->instance, rec, &keys, &n) != 0)
+        return ra_err_set(err, RA_E_INTERNAL, "out of memory");
     int rc = 0;
-    for (int s = 0; rc == 0 && s < rec->nshards; s++) {
-        char *k = ra_record_shard_key(c->prefix, c->instance, rec->id, s, rec->format);
-        rc = tag_key(store, k, tag, unsupported, err);
-        free(k);
-    }
-    if (rc == 0 && rec->nshards == 0) {
-        char *k = ra_record_object_key(c->prefix, c->instance, rec->id, rec->format);
-        if (k == NULL) k = ra_record_rdb_key(c->prefix, c->instance, rec->id);
-        rc = tag_key(store, k, tag, unsupported, err);
-        free(k);
-    }
-    if (rc == 0) {
-        char *k = ra_record_json_key(c->prefix, c->instance, rec->id);
-        rc = tag_key(store, k, tag, unsupported, err);
-        free(k);
-    }
+    for (size_t i = 0; rc == 0 && i < n; i++) rc = tag_key(store, keys[i], tag, unsupported, err);
+    ra_retain_unit_keys_free(keys, n);
     return rc;
 }
 
@@ -332,9 +343,13 @@ void ra_retention_after_backup(ra_app *app, ra_store *store, const ra_record *re
         ra_err_clear(&err);
         if (ra_retention_retag(app, store, &expiring, &unsupported, &err) != 0) {
             if (unsupported) {
-                ra_log_warn(&app->log, "retention.no-tags",
-                            "the store has no object tagging: expired backups are deleted by the archiver's sweep "
-                            "instead");
+                /* said once: a daily retry that finds no tagging again is only noted */
+                if (st.said)
+                    ra_log_info(&app->log, "retention.sweep-mode", "still no object tagging: the sweep goes on");
+                else
+                    ra_log_warn(&app->log, "retention.no-tags",
+                                "the store has no object tagging (%s): expired backups are deleted by the "
+                                "archiver's sweep instead", err.msg);
                 /* the folder rule alone (the tag rule goes), for a day; then tags are tried again */
                 ra_err_clear(&err);
                 if (ra_retention_ensure(app, store, RA_RETENTION_NOW | RA_RETENTION_NO_TAGS, 1, &st, &err) != 0)

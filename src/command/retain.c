@@ -23,6 +23,36 @@ void ra_retain_decide(const ra_record *recs, size_t n, time_t cutoff, int keep_l
     }
 }
 
+int ra_retain_unit_keys(const char *prefix, const char *instance, const ra_record *rec, char ***keys, size_t *n) {
+    size_t want = (size_t)(rec->nshards > 0 ? rec->nshards : 1) + 1;
+    char **k = calloc(want, sizeof(*k));
+    *keys = NULL;
+    *n = 0;
+    if (k == NULL) return -1;
+    size_t i = 0;
+    for (int s = 0; s < rec->nshards; s++) k[i++] = ra_record_shard_key(prefix, instance, rec->id, s, rec->format);
+    if (rec->nshards <= 0) {
+        k[i] = ra_record_object_key(prefix, instance, rec->id, rec->format);
+        if (k[i] == NULL) k[i] = ra_record_rdb_key(prefix, instance, rec->id); /* a format of another version */
+        i++;
+    }
+    k[i++] = ra_record_json_key(prefix, instance, rec->id);
+    for (size_t j = 0; j < i; j++) {
+        if (k[j] == NULL) {
+            ra_retain_unit_keys_free(k, i);
+            return -1;
+        }
+    }
+    *keys = k;
+    *n = i;
+    return 0;
+}
+
+void ra_retain_unit_keys_free(char **keys, size_t n) {
+    for (size_t i = 0; keys != NULL && i < n; i++) free(keys[i]);
+    free(keys);
+}
+
 long ra_retain_newest_succeeded(const ra_record *recs, size_t n) {
     for (size_t i = 0; i < n; i++)
         if (recs[i].state == RA_STATE_SUCCEEDED) return (long)i;

@@ -21,7 +21,7 @@
 #   GET    /__faultproxy/log             one line per request seen: "seq METHOD TARGET STATUS ACTION"
 #   POST   /__faultproxy/reset           forget the log and counters (rules stay)
 #
-# A rule line:   METHOD MATCH ACTION [WHEN]      ('#' starts a comment)
+# A rule line:   METHOD MATCH ACTION [WHEN] [BODY]      ('#' starts a comment)
 #   METHOD  GET PUT POST DELETE HEAD or * (any)
 #   MATCH   a substring of the request target (path?query), e.g. "?uploads", "partNumber=3", "uploadId=";
 #           "~REGEX" for a regular expression; "*" for any target
@@ -37,6 +37,9 @@
 #           pass                 forward (useful to count, or to shield later rules)
 #   WHEN    every (default) | nth=N (only the Nth match, 1-based) | first=N (the first N matches)
 #           | after=N (every match after the Nth)
+#   BODY    body:SUBSTRING | body~REGEX: the rule fits only a request whose body (as sent, read whole before
+#           the rule decides) holds it, e.g. "PUT ?lifecycle error:501:NotImplemented body:<Tag>" refuses a
+#           lifecycle rule that filters on tags and lets the others through
 # The first rule whose METHOD and MATCH fit a request is the one that counts it and decides (a rule whose
 # WHEN does not fire forwards the request unchanged).
 import argparse
@@ -61,8 +64,17 @@ SKEW_TOLERANCE = 300
 class Rule:
     def __init__(self, line):
         parts = line.split()
+        self.body = None  # None, or a function of the body text
+        if len(parts) > 3 and parts[-1].startswith(("body:", "body~")):
+            b = parts.pop()
+            if b.startswith("body:"):
+                sub = b[5:]
+                self.body = lambda t: sub in t
+            else:
+                brx = re.compile(b[5:])
+                self.body = lambda t: brx.search(t) is not None
         if len(parts) < 3 or len(parts) > 4:
-            raise ValueError("rule needs METHOD MATCH ACTION [WHEN]: %r" % line)
+            raise ValueError("rule needs METHOD MATCH ACTION [WHEN] [BODY]: %r" % line)
         self.text = line.strip()
         self.method = parts[0].upper()
         m = parts[1]
@@ -101,8 +113,10 @@ class Rule:
         self.matched = 0
         self.fired = 0
 
-    def fits(self, method, target):
-        return (self.method == "*" or self.method == method) and self.match(target)
+    def fits(self, method, target, body=None):
+        if not ((self.method == "*" or self.method == method) and self.match(target)):
+            return False
+        return self.body is None or (body is not None and self.body(body))
 
     def fires(self, n):
         k = self.when_kind
@@ -135,13 +149,19 @@ class State:
         self.seq = 0
         self.logfile = open(logpath, "a", buffering=1) if logpath else None
 
-    def decide(self, method, target):
+    def wants_body(self, method, target):
+        """Does a rule with a BODY condition fit the method and target (then the body is read first)?"""
+        with self.lock:
+            return any(r.body is not None and
+                       (r.method == "*" or r.method == method) and r.match(target) for r in self.rules)
+
+    def decide(self, method, target, body=None):
         """Count a request; return (seq, rule or None) where rule is the rule that fires."""
         with self.lock:
             self.seq += 1
             seq = self.seq
             for r in self.rules:
-                if r.fits(method, target):
+                if r.fits(method, target, body):
                     r.matched += 1
                     if r.fires(r.matched):
                         r.fired += 1
@@ -283,7 +303,7 @@ def xml_error(status, code, message, extra="", date=None, head_only=False):
     body = ('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>%s</Code><Message>%s</Message>%s'
             "<RequestId>faultproxy</RequestId><HostId>faultproxy</HostId></Error>" % (code, message, extra)).encode()
     reason = {403: "Forbidden", 500: "Internal Server Error", 503: "Service Unavailable",
-              400: "Bad Request", 404: "Not Found"}.get(status, "Error")
+              400: "Bad Request", 404: "Not Found", 501: "Not Implemented"}.get(status, "Error")
     head = "HTTP/1.1 %d %s\r\nContent-Type: application/xml\r\nContent-Length: %d\r\n" % (status, reason, len(body))
     head += "Date: %s\r\n" % email.utils.formatdate(date if date is not None else time.time(), usegmt=True)
     head += "Connection: keep-alive\r\n\r\n"
@@ -349,10 +369,22 @@ class Handler(socketserver.BaseRequestHandler):
             return None
         if target.startswith(CONTROL):
             return self.control(method, target, headers, rest)
-        seq, rule = st.decide(method, target)
-        action = rule.action if rule else "pass"
         c = self.request
-        if (hget(headers, "expect") or "").lower() == "100-continue" and action not in ("drop",):
+        body = None
+        continued = False
+        if st.wants_body(method, target):
+            # read the body as sent (raw) before deciding; it is then forwarded or discarded from `rest`
+            if (hget(headers, "expect") or "").lower() == "100-continue":
+                sendall(c, b"HTTP/1.1 100 Continue\r\n\r\n")
+                continued = True
+            raw = bytearray()
+            left = self.read_body(headers, rest, _Collector(raw))
+            rest = raw + left
+            body = bytes(raw).decode("latin-1")
+        seq, rule = st.decide(method, target, body)
+        action = rule.action if rule else "pass"
+        if (not continued and (hget(headers, "expect") or "").lower() == "100-continue"
+                and action not in ("drop",)):
             sendall(c, b"HTTP/1.1 100 Continue\r\n\r\n")
         if action == "drop":
             st.record(seq, method, target, "-", "drop")

@@ -89,10 +89,36 @@ static void test_tags(void **state) {
     assert_string_equal(tags[5], RA_RETAIN_TAG_KEEP);
 }
 
+/* a backup as one unit: every shard's object (or the one object), the record last; keys from id and format */
+static void test_unit_keys(void **state) {
+    (void)state;
+    char zst[] = "rdb.zst";
+    ra_record r;
+    memset(&r, 0, sizeof(r));
+    strcpy(r.id, "20261129T011038Z-03ad");
+    char **keys;
+    size_t n;
+    assert_int_equal(ra_retain_unit_keys("redis-archiver/", "c1", &r, &keys, &n), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(keys[0], "redis-archiver/c1/20261129T011038Z-03ad.rdb");
+    assert_string_equal(keys[1], "redis-archiver/c1/20261129T011038Z-03ad.json");
+    ra_retain_unit_keys_free(keys, n);
+    r.nshards = 3;
+    r.format = zst;
+    assert_int_equal(ra_retain_unit_keys("", "c1", &r, &keys, &n), 0);
+    assert_int_equal(n, 4);
+    assert_string_equal(keys[0], "c1/20261129T011038Z-03ad/shard-0.rdb.zst");
+    assert_string_equal(keys[2], "c1/20261129T011038Z-03ad/shard-2.rdb.zst");
+    assert_string_equal(keys[3], "c1/20261129T011038Z-03ad.json");
+    ra_retain_unit_keys_free(keys, n);
+    ra_retain_unit_keys_free(NULL, 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_decide),
         cmocka_unit_test(test_tags),
+        cmocka_unit_test(test_unit_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
