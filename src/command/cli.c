@@ -127,7 +127,7 @@ static const ra_command commands[] = {
     {.name = "unkeep", .usage = "unkeep ID", .summary = "release a pinned backup to retention", .options = no_options,
      .operand = "ID", .notes = "", .examples = EX "unkeep 20261128T221407Z-913d\n" EX "list --json | jq -r '.[] | select(.keep) | .id'\n",
      .run = ra_cmd_unkeep},
-    {.name = "delete", .usage = "delete ID [--force]", .summary = "delete one backup (its object and record)",
+    {.name = "delete", .usage = "delete ID [--force]", .summary = "delete one backup (its objects, every shard's of a cluster backup, and its record)",
      .options = delete_options, .operand = "ID",
      .notes = "  refuses the newest succeeded backup and pinned ones without --force\n",
      .examples = EX "delete 20261128T221407Z-913d\n" EX "delete 20261128T221407Z-913d --force\n",
