@@ -86,7 +86,7 @@ static object object_of(const ra_record *rec, int shard) {
     if (shard < 0)
         return (object){-1, rec->key, rec->bytes, rec->stored, rec->crc64, rec->keys.known ? rec->keys.total : -1};
     const ra_record_shard *sh = &rec->shards[shard];
-    return (object){shard, sh->key, sh->bytes, sh->stored, sh->crc64, -1};
+    return (object){shard, sh->key, sh->bytes, sh->stored, sh->crc64, sh->keys.known ? sh->keys.total : -1};
 }
 
 static double mono(void) {
