@@ -86,7 +86,7 @@ static object object_of(const ra_record *rec, int shard) {
     if (shard < 0)
         return (object){-1, rec->key, rec->bytes, rec->stored, rec->crc64, rec->keys.known ? rec->keys.total : -1};
     const ra_record_shard *sh = &rec->shards[shard];
-    return (object){shard, sh->key, sh->bytes, sh->stored, sh->crc64, -1};
+    return (object){shard, sh->key, sh->bytes, sh->stored, sh->crc64, sh->keys.known ? sh->keys.total : -1};
 }
 
 static double mono(void) {
@@ -317,17 +317,26 @@ static int rec_end(const ra_record *rec) {
 
 /* ---- --output PATH -------------------------------------------------------------------------------- */
 
+/* "<PATH's folder>/.<PATH's name>.restore-XXXXXX" in *tmp (caller frees): the template of the file or folder
+ * filled beside PATH and renamed to it only when whole. */
+static int temp_beside(const char *path, char **tmp, ra_err *err) {
+    char *dir = strdup(path), *base = strdup(path);
+    int made = dir && base && asprintf(tmp, "%s/.%s.restore-XXXXXX", dirname(dir), basename(base)) >= 0;
+    free(dir);
+    free(base);
+    if (made) return 0;
+    *tmp = NULL;
+    return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+}
+
 static int to_file(ra_app *app, ra_store *store, restore *r, const char *path, int force, ra_err *err) {
     struct stat sb;
     if (lstat(path, &sb) == 0 && (S_ISDIR(sb.st_mode) || !force))
         return ra_err_set(err, RA_E_USAGE, S_ISDIR(sb.st_mode) ? "--output '%s' is a directory: name the file to write"
                                                                 : "--output '%s' exists: give --force to replace it",
                           path);
-    char *dir = strdup(path), *base = strdup(path), *tmp = NULL;
-    int made = dir && base && asprintf(&tmp, "%s/.%s.restore-XXXXXX", dirname(dir), basename(base)) >= 0;
-    free(dir);
-    free(base);
-    if (!made) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    char *tmp = NULL;
+    if (temp_beside(path, &tmp, err) != 0) return -1;
     r->tmp = tmp;
     r->fd = mkstemp(tmp);
     if (r->fd < 0) {
@@ -492,11 +501,8 @@ static int to_dir(ra_app *app, ra_store *store, restore *r, const char *path, in
     if (exists && !force && !is_empty_dir(path))
         return ra_err_set(err, RA_E_USAGE, "--output '%s' is not empty: name a new or empty directory, or give "
                           "--force to replace the files of the same names", path);
-    char *dir = strdup(path), *base = strdup(path), *tmp = NULL;
-    int made = dir && base && asprintf(&tmp, "%s/.%s.restore-XXXXXX", dirname(dir), basename(base)) >= 0;
-    free(dir);
-    free(base);
-    if (!made) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    char *tmp = NULL;
+    if (temp_beside(path, &tmp, err) != 0) return -1;
     if (mkdtemp(tmp) == NULL) {
         ra_err_set(err, RA_E_USAGE, "cannot create a directory beside '%s': %s", path, strerror(errno));
         free(tmp);

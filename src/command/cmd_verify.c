@@ -143,12 +143,13 @@ int ra_cmd_verify(ra_app *app, const ra_args *args, ra_err *err) {
             free(text);
         }
     } else if (rc == 0) {
-        /* a cluster backup: every shard, each against its own size and CRC-64 */
+        /* a cluster backup: every shard, each against its own size, CRC-64 and key count */
         char **texts = calloc((size_t)rec.nshards, sizeof(*texts));
         if (texts == NULL) rc = ra_err_set(err, RA_E_INTERNAL, "out of memory");
         for (int i = 0; rc == 0 && i < rec.nshards; i++) {
             const ra_record_shard *sh = &rec.shards[i];
-            rc = verify_one(c, store.s3, &rec, sh->key, sh->bytes, sh->crc64, -1, &rd, &sealed, err);
+            rc = verify_one(c, store.s3, &rec, sh->key, sh->bytes, sh->crc64, sh->keys.known ? sh->keys.total : -1,
+                            &rd, &sealed, err);
             if (rc == 0) texts[i] = report(&rec, sh->key, &rd, sealed, i, json);
             else ra_err_prefix(err, "shard %d (slots %s): ", i, sh->slots ? sh->slots : "?");
         }

@@ -14,64 +14,10 @@
 #include "common/url.h"
 #include "source/allow.h"
 #include "source/net.h"
-#include "source/payload.h"
-#include "source/psync.h"
-#include "source/rdb.h"
+#include "replica_priv.h"
 #include "source/resp.h"
 #include "source/sentinel.h"
 
-#define MINIMAL_ACL "+psync +replconf +info"
-#define MAX_REPLICAS 16
-
-typedef struct replica_peer {
-    char ip[64];
-    int port;
-    int online;
-    long long offset;
-    long long lag;
-} replica_peer;
-
-struct ra_replica {
-    const ra_log *log;
-    volatile sig_atomic_t *cancel;
-    long connect_ms;
-    long read_ms;
-    long sync_ms;   /* deadline for the payload to start: keep-alives alone reset read_ms */
-    int allow_master;
-    int pick_replica;
-    char *replica_allow; /* NULL or the comma-separated list of replicas credentials may go to */
-    int allow_unchecked; /* accept an rdb whose checksum field is 0 */
-    int unchecked;       /* the rdb synced had no checksum */
-    char *sentinel_master; /* NULL: the url names the data node (or its master) */
-    ra_host_port sentinels[RA_URL_HOSTS_MAX]; /* with sentinel_master: the url's hosts, asked in order */
-    int nsentinels;
-    int tls;
-    char *user;     /* NULL: AUTH <password> (the default user) */
-    char *password; /* secret: wiped on free, never logged */
-    char *tls_ca, *tls_cert, *tls_key, *tls_sni;
-    int tls_insecure;
-
-    char host[RA_URL_HOST_MAX];
-    int port;
-    ra_conn *conn;
-    ra_resp *resp; /* commands and replies of the handshake; only sends after it */
-    int used; /* a connection serves one sync: rdb-only closes it after the RDB */
-    int requested; /* the sink's requested hook ran */
-    int keep_stream; /* no rdb-only; the link is handed over after the RDB (ra_replica_take_stream) */
-    uint8_t *tail;   /* keep_stream: the stream bytes read with the end of the RDB */
-    size_t tail_len;
-    char replid[41];
-    long long offset;
-
-    /* from INFO / ROLE on the current server */
-    char role[16];
-    char version[32];
-    int cluster;      /* INFO server: redis_mode:cluster */
-    int link_up;      /* replica: master_link_status:up */
-    int syncing;      /* replica: master_sync_in_progress:1 */
-    replica_peer peers[MAX_REPLICAS];
-    int npeers;
-};
 
 static char *dup_or_null(const char *s) { return s != NULL ? strdup(s) : NULL; }
 
@@ -85,41 +31,36 @@ static const char *user_name(const ra_replica *r) { return r->user != NULL ? r->
 
 /* ---- commands and replies --------------------------------------------------------------------- */
 
-static ra_resp_reply *command(ra_replica *r, const char *what, int argc, const char **argv, ra_err *err) {
+ra_resp_reply *ra_replica_command(ra_replica *r, const char *what, int argc, const char **argv, ra_err *err) {
     return ra_resp_command(r->resp, what, argc, argv, r->read_ms, err);
 }
 
-static int starts_with_ci(const char *s, const char *prefix) {
-    return strncasecmp(s, prefix, strlen(prefix)) == 0;
-}
-
-/* Turn a server error reply to `cmd` into a message the operator can act on. */
-static int server_error(ra_replica *r, const char *cmd, const char *e, ra_err *err) {
+int ra_replica_server_error(ra_replica *r, const char *cmd, const char *e, ra_err *err) {
     const char *name = ra_conn_name(r->conn);
-    if (starts_with_ci(e, "NOPERM"))
+    if (ra_replica_starts_with_ci(e, "NOPERM"))
         return ra_err_set(err, RA_E_SOURCE,
                           "user '%s' may not run '%s' on '%s' (%s); the minimal acl for backups is "
                           "'%s' (ACL SETUSER %s on >... %s)",
                           user_name(r), cmd, name, e, MINIMAL_ACL, user_name(r), MINIMAL_ACL);
-    if (starts_with_ci(e, "NOAUTH"))
+    if (ra_replica_starts_with_ci(e, "NOAUTH"))
         return ra_err_set(err, RA_E_SOURCE,
                           "'%s' requires authentication (%s): put the password in the source URL or "
                           "in REDISCLI_AUTH", name, e);
-    if (starts_with_ci(e, "NOMASTERLINK") || starts_with_ci(e, "MASTERDOWN"))
+    if (ra_replica_starts_with_ci(e, "NOMASTERLINK") || ra_replica_starts_with_ci(e, "MASTERDOWN"))
         return ra_err_set(err, RA_E_SOURCE,
                           "'%s' cannot serve a sync: its link to its master is down (%s); wait for "
                           "replication to recover or use another replica", name, e);
-    if (starts_with_ci(e, "LOADING"))
+    if (ra_replica_starts_with_ci(e, "LOADING"))
         return ra_err_set(err, RA_E_SOURCE,
                           "'%s' is still loading its dataset (%s); retry when it is done", name, e);
     return ra_err_set(err, RA_E_SOURCE, "'%s' failed on '%s': %s", cmd, name, e);
 }
 
-static int expect_ok(ra_replica *r, const char *what, int argc, const char **argv, ra_err *err) {
-    ra_resp_reply *rep = command(r, what, argc, argv, err);
+int ra_replica_expect_ok(ra_replica *r, const char *what, int argc, const char **argv, ra_err *err) {
+    ra_resp_reply *rep = ra_replica_command(r, what, argc, argv, err);
     if (rep == NULL) return -1;
     int rc = 0;
-    if (rep->type == RA_RESP_ERROR) rc = server_error(r, what, rep->str, err);
+    if (rep->type == RA_RESP_ERROR) rc = ra_replica_server_error(r, what, rep->str, err);
     else if (rep->type != RA_RESP_STATUS || strcasecmp(rep->str, "OK") != 0)
         rc = ra_err_set(err, RA_E_SOURCE, "unexpected reply to '%s' from '%s'", what,
                         ra_conn_name(r->conn));
@@ -138,7 +79,7 @@ static int authenticate(ra_replica *r, ra_err *err) {
         return 0;
     }
     const char *argv[3] = {"AUTH", r->user != NULL ? r->user : r->password, r->password};
-    ra_resp_reply *rep = command(r, "auth", r->user != NULL ? 3 : 2, argv, err);
+    ra_resp_reply *rep = ra_replica_command(r, "auth", r->user != NULL ? 3 : 2, argv, err);
     if (rep == NULL) return -1;
     int rc = 0;
     if (rep->type == RA_RESP_ERROR) /* WRONGPASS / ERR invalid password: never echo secrets */
@@ -182,17 +123,17 @@ static void parse_peers(ra_replica *r, const char *text) {
  * replica -> [ "slave", host, port, state, off ]. */
 static int probe_role_cmd(ra_replica *r, ra_err *err) {
     const char *argv[1] = {"ROLE"};
-    ra_resp_reply *rep = command(r, "role", 1, argv, err);
+    ra_resp_reply *rep = ra_replica_command(r, "role", 1, argv, err);
     if (rep == NULL) return -1;
     int rc = 0;
     if (rep->type == RA_RESP_ERROR) {
-        if (starts_with_ci(rep->str, "NOPERM"))
+        if (ra_replica_starts_with_ci(rep->str, "NOPERM"))
             rc = ra_err_set(err, RA_E_SOURCE,
                             "user '%s' may run neither 'info' nor 'role' on '%s', so it cannot be "
                             "checked to be a replica; the minimal acl for backups is '%s' "
                             "(ACL SETUSER %s on >... %s)",
                             user_name(r), ra_conn_name(r->conn), MINIMAL_ACL, user_name(r), MINIMAL_ACL);
-        else rc = server_error(r, "role", rep->str, err);
+        else rc = ra_replica_server_error(r, "role", rep->str, err);
     } else if (rep->type != RA_RESP_ARRAY || rep->elements < 1 ||
                rep->element[0]->type != RA_RESP_STRING) {
         rc = ra_err_set(err, RA_E_SOURCE, "unexpected reply to 'role' from '%s'", ra_conn_name(r->conn));
@@ -227,11 +168,11 @@ static int probe_role(ra_replica *r, ra_err *err) {
     r->link_up = r->syncing = r->cluster = 0;
     r->npeers = 0;
     const char *argv[2] = {"INFO", "server"};
-    ra_resp_reply *rep = command(r, "info server", 2, argv, err);
+    ra_resp_reply *rep = ra_replica_command(r, "info server", 2, argv, err);
     if (rep == NULL) return -1;
     if (rep->type == RA_RESP_ERROR) {
-        int denied = starts_with_ci(rep->str, "NOPERM");
-        int rc = denied ? 0 : server_error(r, "info", rep->str, err);
+        int denied = ra_replica_starts_with_ci(rep->str, "NOPERM");
+        int rc = denied ? 0 : ra_replica_server_error(r, "info", rep->str, err);
         ra_resp_reply_free(rep);
         if (rc < 0) return -1;
         ra_log_debug(r->log, "source.acl", "user '%s' may not run 'info' on '%s'; using 'role'",
@@ -247,11 +188,11 @@ static int probe_role(ra_replica *r, ra_err *err) {
     ra_resp_reply_free(rep);
 
     argv[1] = "replication";
-    rep = command(r, "info replication", 2, argv, err);
+    rep = ra_replica_command(r, "info replication", 2, argv, err);
     if (rep == NULL) return -1;
     int rc = 0;
     if (rep->type == RA_RESP_ERROR) {
-        rc = server_error(r, "info", rep->str, err);
+        rc = ra_replica_server_error(r, "info", rep->str, err);
     } else if (rep->type != RA_RESP_STRING || ra_resp_info_field(rep->str, "role", r->role, sizeof(r->role)) < 0) {
         rc = ra_err_set(err, RA_E_SOURCE, "'info replication' from '%s' has no role", ra_conn_name(r->conn));
     } else {
@@ -264,7 +205,7 @@ static int probe_role(ra_replica *r, ra_err *err) {
     return rc;
 }
 
-static void close_conn(ra_replica *r) {
+void ra_replica_close_conn(ra_replica *r) {
     ra_conn_close(r->conn);
     r->conn = NULL;
     ra_resp_free(r->resp);
@@ -289,7 +230,7 @@ static void conn_opts(const ra_replica *r, ra_conn_opts *co) {
 
 /* Connect to host:port (same TLS settings for every server), nothing sent yet. */
 static int open_conn(ra_replica *r, const char *host, int port, ra_err *err) {
-    close_conn(r);
+    ra_replica_close_conn(r);
     if (host != r->host) snprintf(r->host, sizeof(r->host), "%s", host);
     r->port = port;
     ra_conn_opts co;
@@ -404,7 +345,7 @@ static int via_sentinel(ra_replica *r, ra_err *err) {
         ra_log_warn(r->log, "source.sentinel_skip", "%s: replica %s:%d not used: %s", where, p->ip,
                     p->port, why);
         note_reject(rejected, sizeof(rejected), p->ip, p->port, why);
-        close_conn(r);
+        ra_replica_close_conn(r);
     }
     free(v);
     if (n == 0) return ra_err_set(err, RA_E_SOURCE, "%s: the sentinel knows no replica of it", where);
@@ -556,168 +497,9 @@ fail:
     return NULL;
 }
 
-/* ---- the sync --------------------------------------------------------------------------------- */
-
-/* keep_stream: the replication stream that came in the same reads as the end of the RDB. */
-static int keep_tail(void *ctx, const uint8_t *data, size_t len, ra_err *err) {
-    ra_replica *r = ctx;
-    uint8_t *nb = realloc(r->tail, r->tail_len + len);
-    if (nb == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
-    memcpy(nb + r->tail_len, data, len);
-    r->tail = nb;
-    r->tail_len += len;
-    return 0;
-}
-
-/* Send `cmd` (PSYNC ? -1 or SYNC) and stream its answer. Returns 0, or -1; *refused is set when
- * the server answered with an error line instead of a payload (the line is in ps->errline). */
-static int stream(ra_replica *r, const char *cmd, int rdb_only, const ra_sink *sink, uint8_t *buf,
-                  ra_psync *ps, ra_rdb *rdb, int *refused, ra_err *err) {
-    const char *psync_argv[3] = {"PSYNC", "?", "-1"};
-    const char *sync_argv[1] = {"SYNC"};
-    int is_psync = strcmp(cmd, "psync") == 0;
-    *refused = 0;
-    if (ra_resp_send(r->resp, is_psync ? 3 : 1, is_psync ? psync_argv : sync_argv, r->read_ms, err) < 0) return -1;
-    if (!r->requested && sink->requested != NULL) { /* once, also when SYNC follows a refused PSYNC */
-        r->requested = 1;
-        if (sink->requested(sink->ctx, err) < 0) return -1;
-    }
-    ra_payload_opts po = {
-        .conn = r->conn,
-        .sink = sink,
-        .log = r->log,
-        .read_ms = r->read_ms,
-        .sync_ms = r->sync_ms,
-        .redis_version = r->version,
-        .rdb_only = rdb_only,
-        .trailing = r->keep_stream ? keep_tail : NULL,
-        .trailing_ctx = r,
-    };
-    return ra_payload_read(&po, ps, rdb, buf, refused, err);
-}
-
-int ra_replica_sync(ra_replica *r, const ra_sink *sink, long long *bytes, uint64_t *crc64,
-                    ra_err *err) {
-    if (r == NULL || r->conn == NULL || r->used)
-        return ra_err_set(err, RA_E_INTERNAL, "replica connection is not open or already used");
-    r->used = 1;
-    const char *capa[5] = {"REPLCONF", "capa", "eof", "capa", "psync2"};
-    if (expect_ok(r, "replconf", r->keep_stream ? 5 : 3, capa, err) < 0) return -1;
-
-    /* Without rdb-only the server keeps us as a real replica after the RDB and feeds us its
-     * writes (output-buffer limit, ACKs). Only "unknown option" (servers < 6.2) is tolerated;
-     * NOPERM is fatal: without +replconf PSYNC still succeeds and we would become a replica. */
-    int rdb_only = 1;
-    const char *rdbonly[3] = {"REPLCONF", "rdb-only", "1"};
-    if (r->keep_stream) { /* an archive: a real replica's link, the stream follows the RDB */
-        rdb_only = 0;
-        rdbonly[2] = "0";
-    }
-    ra_resp_reply *rep = command(r, "replconf", 3, rdbonly, err);
-    if (rep == NULL) return -1;
-    if (rep->type == RA_RESP_ERROR) {
-        if (starts_with_ci(rep->str, "ERR") &&
-            (strcasestr(rep->str, "unrecognized") || strcasestr(rep->str, "unknown") ||
-             strcasestr(rep->str, "unsupported"))) {
-            rdb_only = 0;
-            ra_log_warn(r->log, "source.rdb_only", "'%s' does not support 'replconf rdb-only' (redis < 6.2: "
-                        "%s); it will buffer writes for us until the rdb is read", ra_conn_name(r->conn), rep->str);
-        } else {
-            int rc = server_error(r, "replconf", rep->str, err);
-            ra_resp_reply_free(rep);
-            return rc;
-        }
-    } else if (rep->type != RA_RESP_STATUS || strcasecmp(rep->str, "OK") != 0) {
-        ra_resp_reply_free(rep);
-        return ra_err_set(err, RA_E_SOURCE, "unexpected reply to 'replconf rdb-only' from '%s'",
-                          ra_conn_name(r->conn));
-    }
-    ra_resp_reply_free(rep);
-    /* From here on the socket carries raw bytes: resp only sends (PSYNC, SYNC), never reads. */
-
-    uint8_t *buf = malloc(RA_PAYLOAD_BUF);
-    ra_psync ps;
-    ra_rdb rdb;
-    if (buf == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
-    int refused = 0;
-    int rc = stream(r, "psync", rdb_only, sink, buf, &ps, &rdb, &refused, err);
-    if (rc < 0 && refused &&
-        (starts_with_ci(ps.errline, "ERR unknown command") || starts_with_ci(ps.errline, "NOPERM"))) {
-        /* PSYNC renamed away, or a user with +sync but not +psync: SYNC gives the same RDB,
-         * without the +FULLRESYNC line (no replid/offset). */
-        char first[RA_PSYNC_LINE_MAX];
-        snprintf(first, sizeof(first), "%s", ps.errline);
-        ra_log_warn(r->log, "source.sync_fallback", "'psync' refused by '%s' (%s); trying 'sync'",
-                    ra_conn_name(r->conn), first);
-        rc = stream(r, "sync", rdb_only, sink, buf, &ps, &rdb, &refused, err);
-        if (rc < 0 && refused) {
-            /* name the first refusal: psync is what we want them to grant */
-            const char *line = starts_with_ci(first, "NOPERM") ? first : ps.errline;
-            rc = server_error(r, starts_with_ci(first, "NOPERM") ? "psync" : "sync", line, err);
-            refused = 0;
-        }
-    }
-    if (rc < 0 && refused) rc = server_error(r, "psync", ps.errline, err);
-    free(buf);
-    if (rc < 0) return -1;
-
-    if (ra_rdb_finish(&rdb, err) < 0) return ra_err_prefix(err, "rdb from '%s': ", ra_conn_name(r->conn));
-    if (rdb.checksum_disabled) {
-        if (!r->allow_unchecked)
-            return ra_err_set(err, RA_E_VERIFY, "the rdb from '%s' has no checksum (the source runs "
-                              "'rdbchecksum no'), so its content cannot be verified: set 'rdbchecksum yes' "
-                              "on the source, or allow-unchecked-rdb to accept a framing-only check",
-                              ra_conn_name(r->conn));
-        r->unchecked = 1;
-        ra_log_warn(r->log, "source.no_checksum", "the rdb from '%s' has no checksum (rdbchecksum no): "
-                    "only its framing was verified (allow-unchecked-rdb)", ra_conn_name(r->conn));
-    }
-    ra_log_info(r->log, "source.done", "rdb from '%s' verified: %lld bytes, crc64 %016llx",
-                ra_conn_name(r->conn), rdb.total, (unsigned long long)rdb.crc);
-    if (bytes != NULL) *bytes = rdb.total;
-    if (crc64 != NULL) *crc64 = rdb.crc;
-    snprintf(r->replid, sizeof(r->replid), "%s", ps.replid);
-    r->offset = ps.offset;
-    if (!r->keep_stream) close_conn(r); /* rdb-only: the server closes it anyway */
-    return 0;
-}
-
-int ra_replica_take_stream(ra_replica *r, ra_replica_stream *out, ra_err *err) {
-    memset(out, 0, sizeof(*out));
-    if (r == NULL || !r->keep_stream || r->conn == NULL || !r->used)
-        return ra_err_set(err, RA_E_INTERNAL, "no replication link to hand over");
-    if (r->replid[0] == '\0' || r->offset < 0)
-        return ra_err_set(err, RA_E_SOURCE, "'%s' answered without a replication id and offset (sync, not "
-                          "psync): its stream cannot be archived; grant +psync", ra_conn_name(r->conn));
-    ra_conn_batch_reads(r->conn, 0, 0); /* the stream comes in small writes: wake for each */
-    out->conn = r->conn;
-    out->tail = r->tail;
-    out->tail_len = r->tail_len;
-    snprintf(out->replid, sizeof(out->replid), "%s", r->replid);
-    out->offset = r->offset;
-    r->conn = NULL;
-    r->tail = NULL;
-    r->tail_len = 0;
-    ra_resp_free(r->resp);
-    r->resp = NULL;
-    return 0;
-}
-
-ra_conn *ra_replica_take_conn(ra_replica *r) {
-    ra_conn *c = r != NULL ? r->conn : NULL;
-    if (c != NULL) {
-        r->conn = NULL;
-        ra_resp_free(r->resp);
-        r->resp = NULL;
-    }
-    return c;
-}
-
-int ra_replica_rdb_unchecked(const ra_replica *r) { return r != NULL && r->unchecked; }
-
 void ra_replica_free(ra_replica *r) {
     if (r == NULL) return;
-    close_conn(r);
+    ra_replica_close_conn(r);
     free(r->tail);
     free(r->user);
     free(r->sentinel_master);

@@ -184,6 +184,17 @@ ra_assert_eq "url --shard 2 prints that shard's link" 0 "$?"
 rc=$?
 if [ $rc = 0 ] && [ "$(grep -c "verified" "$T/verify.txt")" = 3 ]; then ra_ok "verify checks every shard"
 else ra_fail "verify checks every shard" "rc=$rc $(cat "$T/verify.txt" "$T/verify.err" | tail -3)"; fi
+rkey="redis-archiver/it-cluster/$ID.json"
+ra_aws s3 cp "s3://$BUCKET/$rkey" "$T/rec-good.json" >/dev/null 2>&1
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); r["shards"][0]["keys"]["total"] += 1
+json.dump(r, open(sys.argv[2], "w"))' "$T/rec-good.json" "$T/rec-bad.json"
+ra_aws s3 cp "$T/rec-bad.json" "s3://$BUCKET/$rkey" >/dev/null 2>&1
+"$BIN" verify "$ID" >/dev/null 2>"$T/verify3.err"
+rc=$?
+if [ $rc = 5 ] && grep -q 'shard 0 (slots 0-5460).*keys, its record says' "$T/verify3.err"; then
+    ra_ok "verify fails a shard whose record counts other keys (exit 5), naming it"
+else ra_fail "verify fails a shard whose record counts other keys (exit 5), naming it" "rc=$rc $(tail -2 "$T/verify3.err")"; fi
+ra_aws s3 cp "$T/rec-good.json" "s3://$BUCKET/$rkey" >/dev/null 2>&1
 head -c 100000 "$T/shard-1.rdb" >"$T/cut.rdb"
 k1=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["shards"][1]["key"])' "$T/b1.json")
 ra_aws s3 cp "$T/cut.rdb" "s3://$BUCKET/$k1" >/dev/null 2>&1

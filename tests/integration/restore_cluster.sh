@@ -129,6 +129,26 @@ else
 fi
 ra_aws s3 cp "$T/good.rdb" "s3://$BUCKET/$key" >/dev/null 2>&1
 
+# ---- a shard whose record counts other keys than its object holds: exit 5, nothing at DIR
+rkey="${key%/*}.json"
+ra_aws s3 cp "s3://$BUCKET/$rkey" "$T/good.json" >/dev/null 2>&1
+python3 - "$T/good.json" "$T/bad.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+r["shards"][2]["keys"]["total"] += 1
+json.dump(r, open(sys.argv[2], "w"))
+PY
+ra_aws s3 cp "$T/bad.json" "s3://$BUCKET/$rkey" >/dev/null 2>&1
+mkdir -p "$T/badk"
+"$BIN" restore "$id" --output "$T/badk/dir" >/dev/null 2>"$T/t2.err"
+rc=$?
+if [ $rc = 5 ] && grep -q "shard 2: .*keys, its record says" "$T/t2.err" && [ -z "$(ls -A "$T/badk")" ]; then
+    ra_ok "a shard with a wrong key count in its record fails with exit 5"
+else
+    ra_fail "a shard with a wrong key count in its record fails with exit 5" "rc $rc: $(cat "$T/t2.err"; ls -A "$T/badk")"
+fi
+ra_aws s3 cp "$T/good.json" "s3://$BUCKET/$rkey" >/dev/null 2>&1
+
 # same PORT...: every key of the source cluster equal (DEBUG DIGEST-VALUE, which is not routed: asked of every node
 # given) and its TTL within 5 s; "BAD of N"
 same() {

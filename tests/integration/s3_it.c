@@ -18,34 +18,12 @@
 
 #include "storage/s3/s3.h"
 #include "storage/s3/upload.h"
-
-static struct {
-    const char *endpoint, *access_key, *secret_key, *region, *bucket, *store;
-    char prefix[96];
-    int ok;
-} env;
+#include "s3env.h"
 
 static int setup_env(void **state) {
     (void)state;
-    env.endpoint = getenv("RA_TEST_S3_ENDPOINT");
-    env.access_key = getenv("RA_TEST_S3_ACCESS_KEY");
-    env.secret_key = getenv("RA_TEST_S3_SECRET_KEY");
-    env.region = getenv("RA_TEST_S3_REGION");
-    env.bucket = getenv("RA_TEST_S3_BUCKET");
-    env.store = getenv("RA_TEST_S3_STORE");
-    env.ok = env.endpoint && env.access_key && env.secret_key && env.bucket;
-    if (env.region == NULL) env.region = "us-east-1";
-    snprintf(env.prefix, sizeof(env.prefix), "s3it-%ld-%d/", (long)time(NULL), (int)getpid());
-    return 0;
+    return s3env_load("s3it");
 }
-
-#define NEED_ENV()                                                                                                   \
-    do {                                                                                                             \
-        if (!env.ok) {                                                                                               \
-            print_message("RA_TEST_S3_* not set: skipped\n");                                                        \
-            skip();                                                                                                  \
-        }                                                                                                            \
-    } while (0)
 
 /* the store checks SigV4 signatures and presigned expiry (moto's S3 server lets every request in) */
 #define NEED_SIGNATURES()                                                                                            \

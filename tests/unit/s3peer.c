@@ -48,7 +48,7 @@ static void answer(s3peer *p, int i, int c) {
 
 static void *serve(void *arg) {
     s3peer *p = arg;
-    for (int i = 0; i < p->nsteps; i++) {
+    for (int i = 0; i < (p->reply ? S3PEER_MAX_STEPS : p->nsteps); i++) {
         int c = accept(p->fd, NULL, NULL);
         if (c < 0) break;
         char buf[1 << 16];
@@ -89,6 +89,7 @@ static void *serve(void *arg) {
             have += r;
         }
         p->body_len[i] = (size_t)have;
+        if (p->reply) p->reply(p, i, p->reply_arg);
         if (p->steps[i].status == 0) {
             p->served = i + 1;
             while (read(c, buf, sizeof(buf)) > 0) {

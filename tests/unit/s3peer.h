@@ -1,7 +1,9 @@
 /* s3peer.h - a scripted HTTP peer on loopback for unit tests: it answers the n-th connection with the
  * n-th step (status, extra headers, body), records each request, and can answer slowly (a store that
  * trickles its body or sends whitespace before it), read slowly (a slow uplink) or never (a dead peer).
- * Linked into every unit test (Makefile); shared by test_s3, test_catalog, test_lock, test_credentials. */
+ * Or it answers by request: a reply function fills each step from the request it got.
+ * Linked into every unit test (Makefile); shared by test_s3, test_catalog, test_lock, test_credentials,
+ * test_objsink. */
 #ifndef RA_TESTS_S3PEER_H
 #define RA_TESTS_S3PEER_H
 
@@ -22,7 +24,13 @@ typedef struct s3peer_step {
     int trickle_at;      /* the body's first trickle_at bytes go with the headers */
 } s3peer_step;
 
-typedef struct s3peer {
+typedef struct s3peer s3peer;
+
+/* Answer by request: fill p->steps[i] from p->requests[i] and p->body_len[i] (called on the peer's thread
+ * once the i-th request is in; the strings put in the step must live until s3peer_stop). */
+typedef void (*s3peer_reply_fn)(s3peer *p, int i, void *arg);
+
+struct s3peer {
     int fd, port;
     pthread_t thread;
     s3peer_step steps[S3PEER_MAX_STEPS];
@@ -32,11 +40,13 @@ typedef struct s3peer {
     volatile int served;                                   /* steps answered (set before each answer) */
     char requests[S3PEER_MAX_STEPS][S3PEER_REQUEST_MAX]; /* request line, headers, head of the body */
     size_t body_len[S3PEER_MAX_STEPS];                   /* request body bytes received */
-} s3peer;
+    s3peer_reply_fn reply;                               /* set before s3peer_start: answer by request */
+    void *reply_arg;
+};
 
 /* Listen on 127.0.0.1 (a free port, in p->port) and serve in a thread. steps != NULL: p is reset and
  * scripted with steps[0..n-1] (copied; the strings must outlive the peer). steps == NULL: p was zeroed
- * and scripted with s3peer_add. */
+ * and scripted with s3peer_add, or given a reply function (then it serves up to S3PEER_MAX_STEPS requests). */
 void s3peer_start(s3peer *p, const s3peer_step *steps, int n);
 /* Append a step: headers are copied, body (malloc'd, may be NULL) is taken and freed by s3peer_stop. */
 void s3peer_add(s3peer *p, int status, const char *headers, char *body);

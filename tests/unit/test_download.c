@@ -38,6 +38,7 @@ typedef struct peer {
     enum fault fault;           /* for the range that starts at fault_at */
     long long fault_at;
     int fault_times;            /* how many answers to it get the fault (-1: all) */
+    int hold_ms;                /* every range is answered after this long (ranges in flight overlap) */
     pthread_mutex_t lock;
     pthread_t conns[MAX_CONN];
     int nconns;
@@ -122,6 +123,7 @@ static void *serve_conn(void *arg) {
         send_all(cn->fd, hdr, (size_t)l);
         goto out;
     }
+    if (p->hold_ms > 0) sleep_ms(p->hold_ms);
     if (f == DELAY) sleep_ms(400); /* the first range comes last */
     if (f == WHOLE) {
         a = 0;
@@ -221,13 +223,32 @@ static int collect(void *ctx, const void *data, size_t len, ra_err *err) {
     return 0;
 }
 
-/* Download the peer's object with `streams` ranges of CHUNK bytes in flight. */
+/* A fresh peer whose range at `at` gets fault f for `times` answers (-1: all), and an empty sink; one
+ * each, static (the peer is large). */
+static peer *peer_with(enum fault f, long long at, int times) {
+    static peer p;
+    memset(&p, 0, sizeof(p));
+    p.fault = f;
+    p.fault_at = at;
+    p.fault_times = times;
+    return &p;
+}
+
+static sink *empty_sink(void) {
+    static sink s;
+    memset(&s, 0, sizeof(s));
+    return &s;
+}
+
+/* Start the peer, download its object with `streams` ranges of CHUNK bytes in flight, stop the peer. */
 static int fetch(peer *p, int streams, sink *s, ra_err *err) {
+    peer_start(p);
     ra_s3 *s3 = client(p);
     long long size = -2;
     ra_download_opts o = {.concurrency = streams, .chunk_size = CHUNK, .size = &size};
     int rc = ra_s3_download(s3, "dir/obj", &o, collect, s, err);
     ra_s3_free(s3);
+    peer_stop(p);
     if (rc == 0) assert_int_equal(size, p->size);
     return rc;
 }
@@ -239,43 +260,31 @@ static void assert_whole(const peer *p, const sink *s) {
 
 static void test_in_order_from_parallel_ranges(void **state) {
     (void)state;
-    static peer p;
-    memset(&p, 0, sizeof(p));
-    p.fault = DELAY; /* the first range is answered after the others */
-    p.fault_at = 0;
-    p.fault_times = 1;
-    peer_start(&p);
-    static sink s;
-    memset(&s, 0, sizeof(s));
+    peer *p = peer_with(DELAY, 0, 1); /* the first range is answered after the others */
+    p->hold_ms = 150; /* on a loaded machine the first range may reach the peer last: every range waits a little, so
+                         the ranges in flight meet there even then */
+    sink *s = empty_sink();
     ra_err err = {0};
-    assert_int_equal(fetch(&p, 4, &s, &err), 0);
-    peer_stop(&p);
-    assert_whole(&p, &s);
-    assert_int_equal(p.heads, 1);
-    assert_int_equal(p.gets, (OBJ_SIZE + CHUNK - 1) / CHUNK);
-    assert_int_equal(p.if_match_seen, p.gets); /* every range only of the version the HEAD saw */
-    assert_true(p.max_in_flight >= 2);
-    assert_true(p.max_in_flight <= 4);
-    assert_int_equal(s.calls, (OBJ_SIZE + CHUNK - 1) / CHUNK);
+    assert_int_equal(fetch(p, 4, s, &err), 0);
+    assert_whole(p, s);
+    assert_int_equal(p->heads, 1);
+    assert_int_equal(p->gets, (OBJ_SIZE + CHUNK - 1) / CHUNK);
+    assert_int_equal(p->if_match_seen, p->gets); /* every range only of the version the HEAD saw */
+    assert_true(p->max_in_flight >= 2);
+    assert_true(p->max_in_flight <= 4);
+    assert_int_equal(s->calls, (OBJ_SIZE + CHUNK - 1) / CHUNK);
 }
 
 /* One range fails, is cut, or is answered short; it alone is asked again and the object arrives whole. */
 static void faulty_range_once(enum fault f) {
-    static peer p;
-    memset(&p, 0, sizeof(p));
-    p.fault = f;
-    p.fault_at = 3 * CHUNK;
-    p.fault_times = 1;
-    peer_start(&p);
-    static sink s;
-    memset(&s, 0, sizeof(s));
+    peer *p = peer_with(f, 3 * CHUNK, 1);
+    sink *s = empty_sink();
     ra_err err = {0};
-    int rc = fetch(&p, 3, &s, &err);
+    int rc = fetch(p, 3, s, &err);
     if (rc != 0) fprintf(stderr, "%s\n", err.msg);
     assert_int_equal(rc, 0);
-    peer_stop(&p);
-    assert_whole(&p, &s);
-    assert_int_equal(p.gets, (OBJ_SIZE + CHUNK - 1) / CHUNK + 1);
+    assert_whole(p, s);
+    assert_int_equal(p->gets, (OBJ_SIZE + CHUNK - 1) / CHUNK + 1);
 }
 
 static void test_range_failing_once(void **state) {
@@ -295,120 +304,85 @@ static void test_range_short_once(void **state) {
 
 static void test_range_short_always_fails(void **state) {
     (void)state;
-    static peer p;
-    memset(&p, 0, sizeof(p));
-    p.fault = SHORT;
-    p.fault_at = 2 * CHUNK;
-    p.fault_times = -1;
-    peer_start(&p);
-    static sink s;
-    memset(&s, 0, sizeof(s));
+    peer *p = peer_with(SHORT, 2 * CHUNK, -1);
+    sink *s = empty_sink();
     ra_err err = {0};
-    assert_int_equal(fetch(&p, 2, &s, &err), -1);
-    peer_stop(&p);
+    assert_int_equal(fetch(p, 2, s, &err), -1);
     assert_int_equal(err.code, RA_E_STORE);
     assert_non_null(strstr(err.msg, "bytes=2048-3071"));
-    assert_true(s.len <= 2 * CHUNK); /* nothing after the hole was handed on */
+    assert_true(s->len <= 2 * CHUNK); /* nothing after the hole was handed on */
 }
 
 static void test_store_ignoring_range_refused(void **state) {
     (void)state;
-    static peer p;
-    memset(&p, 0, sizeof(p));
-    p.fault = WHOLE;
-    p.fault_at = CHUNK;
-    p.fault_times = -1;
-    peer_start(&p);
-    static sink s;
-    memset(&s, 0, sizeof(s));
+    peer *p = peer_with(WHOLE, CHUNK, -1);
+    sink *s = empty_sink();
     ra_err err = {0};
-    assert_int_equal(fetch(&p, 2, &s, &err), -1);
-    peer_stop(&p);
+    assert_int_equal(fetch(p, 2, s, &err), -1);
     assert_int_equal(err.code, RA_E_STORE);
 }
 
 static void test_changed_object_fails(void **state) {
     (void)state;
-    static peer p;
-    memset(&p, 0, sizeof(p));
-    p.fault = CHANGED;
-    p.fault_at = 5 * CHUNK;
-    p.fault_times = -1;
-    peer_start(&p);
-    static sink s;
-    memset(&s, 0, sizeof(s));
+    peer *p = peer_with(CHANGED, 5 * CHUNK, -1);
+    sink *s = empty_sink();
     ra_err err = {0};
-    assert_int_equal(fetch(&p, 4, &s, &err), -1);
-    peer_stop(&p);
+    assert_int_equal(fetch(p, 4, s, &err), -1);
     assert_non_null(strstr(err.msg, "changed"));
 }
 
 /* The reader refusing a chunk stops everything with its error. */
 static void test_writer_error_stops(void **state) {
     (void)state;
-    static peer p;
-    memset(&p, 0, sizeof(p));
-    peer_start(&p);
-    static sink s;
-    memset(&s, 0, sizeof(s));
-    s.fail_at_call = 2;
+    peer *p = peer_with(NONE, 0, 0);
+    sink *s = empty_sink();
+    s->fail_at_call = 2;
     ra_err err = {0};
-    assert_int_equal(fetch(&p, 4, &s, &err), -1);
-    peer_stop(&p);
+    assert_int_equal(fetch(p, 4, s, &err), -1);
     assert_int_equal(err.code, RA_E_VERIFY);
-    assert_int_equal(s.len, CHUNK);
+    assert_int_equal(s->len, CHUNK);
 }
 
 static void test_missing_object(void **state) {
     (void)state;
-    static peer p;
-    memset(&p, 0, sizeof(p));
-    p.head_status = 404;
-    peer_start(&p);
-    static sink s;
-    memset(&s, 0, sizeof(s));
+    peer *p = peer_with(NONE, 0, 0);
+    p->head_status = 404;
+    sink *s = empty_sink();
     ra_err err = {0};
-    assert_int_equal(fetch(&p, 4, &s, &err), -1);
-    peer_stop(&p);
+    assert_int_equal(fetch(p, 4, s, &err), -1);
     assert_int_equal(err.code, RA_E_NOTFOUND);
-    assert_int_equal(p.gets, 0);
+    assert_int_equal(p->gets, 0);
 }
 
 /* An object shorter than its record: what is there arrives; the reader behind judges it. */
 static void test_single_range_and_short_object(void **state) {
     (void)state;
-    static peer p;
-    memset(&p, 0, sizeof(p));
-    p.size = 700;
-    peer_start(&p);
-    static sink s;
-    memset(&s, 0, sizeof(s));
+    peer *p = peer_with(NONE, 0, 0);
+    p->size = 700;
+    sink *s = empty_sink();
     ra_err err = {0};
-    assert_int_equal(fetch(&p, 4, &s, &err), 0);
-    peer_stop(&p);
-    assert_int_equal(s.len, 700);
-    assert_memory_equal(s.got, p.obj, 700);
-    assert_int_equal(p.gets, 1);
+    assert_int_equal(fetch(p, 4, s, &err), 0);
+    assert_int_equal(s->len, 700);
+    assert_memory_equal(s->got, p->obj, 700);
+    assert_int_equal(p->gets, 1);
 }
 
 /* A cancel (SIGTERM/SIGINT) during the download stops it with RA_E_CANCELLED; nothing more is handed on. */
 static void test_cancel_stops(void **state) {
     (void)state;
-    static peer p;
-    memset(&p, 0, sizeof(p));
-    peer_start(&p);
-    static sink s;
-    memset(&s, 0, sizeof(s));
+    peer *p = peer_with(NONE, 0, 0);
+    sink *s = empty_sink();
     volatile sig_atomic_t flag = 0;
-    s.cancel = &flag;
-    ra_s3 *s3 = client_cancel(&p, &flag);
+    s->cancel = &flag;
+    peer_start(p);
+    ra_s3 *s3 = client_cancel(p, &flag);
     ra_download_opts o = {.concurrency = 2, .chunk_size = CHUNK};
     ra_err err = {0};
-    assert_int_equal(ra_s3_download(s3, "dir/obj", &o, collect, &s, &err), -1);
+    assert_int_equal(ra_s3_download(s3, "dir/obj", &o, collect, s, &err), -1);
     ra_s3_free(s3);
-    peer_stop(&p);
+    peer_stop(p);
     assert_int_equal(err.code, RA_E_CANCELLED);
-    assert_int_equal(s.calls, 1);
+    assert_int_equal(s->calls, 1);
 }
 
 int main(void) {

@@ -10,22 +10,17 @@
 #include "storage/s3/upload.h"
 
 #include <errno.h>
-#include <stddef.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 #include <time.h>
 
-#include <linux/tcp.h> /* struct tcp_info with tcpi_bytes_acked; glibc's lacks it */
-
+#include "storage/s3/acks.h"
 #include "storage/s3/partsum.h"
 #include "storage/s3/request.h"
 
-#define SOCKS_MAX (2 * RA_CONCURRENCY_MAX + 2)/* connections watched for acknowledgements */
 #define WAIT_SLICE_MS 100 /* how often a blocked writer looks at the cancel flag and its watchdog */
 
 enum { SLOT_FREE, SLOT_FILLING, SLOT_QUEUED, SLOT_RUNNING, SLOT_WAITING };
@@ -77,10 +72,7 @@ struct ra_upload {
     int sync_ready;         /* lock and changed initialised */
     /* under lock */
     int quit;               /* the upload thread returns */
-    struct {
-        curl_socket_t fd;   /* CURL_SOCKET_BAD: unused */
-        long long acked;
-    } socks[SOCKS_MAX];
+    ra_s3_acks acks;        /* the upload's connections: what the store acknowledged */
     long long moved;        /* bytes handed to the store plus parts finished: the stall watchdog's
                                sign of life (a slow store that moves is not stalled) */
     int failed;
@@ -126,7 +118,7 @@ ra_upload *ra_upload_new(ra_s3 *s3, const char *key, const ra_upload_opts *opts,
     if (up == NULL) goto oom;
     up->s3 = s3;
     up->cur = -1;
-    for (int i = 0; i < SOCKS_MAX; i++) up->socks[i].fd = CURL_SOCKET_BAD;
+    ra_s3_acks_init(&up->acks);
     up->part_size = opts->part_size;
     up->expected = opts->expected_size;
     up->max_parts = opts->max_parts > 0 && opts->max_parts < RA_PARTS_MAX ? opts->max_parts : RA_PARTS_MAX;
@@ -250,20 +242,13 @@ static int store_etag(ra_upload *up, int part, const char *etag, const char *crc
 
 #define DAMAGED_RETRY_MS 200
 
-/* The upload's connections (opened by any slot's handle, shared through the multi handle) and
- * how many bytes each had acknowledged when last looked at. Bytes handed to the kernel stop
- * counting once its buffers are full; acknowledgements go on as long as the store really takes
- * data, so they are the watchdog's best sign of life. */
+/* The upload's connections (opened by any slot's handle, shared through the multi handle) are watched
+ * for acknowledgements: the watchdog's best sign of life (acks.h). */
 static int sock_open(void *ud, curl_socket_t fd, curlsocktype purpose) {
     ra_upload *up = ud;
     if (purpose != CURLSOCKTYPE_IPCXN) return CURL_SOCKOPT_OK;
     pthread_mutex_lock(&up->lock);
-    for (int i = 0; i < SOCKS_MAX; i++)
-        if (up->socks[i].fd == CURL_SOCKET_BAD) {
-            up->socks[i].fd = fd;
-            up->socks[i].acked = 0;
-            break;
-        }
+    ra_s3_acks_add(&up->acks, fd);
     pthread_mutex_unlock(&up->lock);
     return CURL_SOCKOPT_OK;
 }
@@ -271,28 +256,9 @@ static int sock_open(void *ud, curl_socket_t fd, curlsocktype purpose) {
 static int sock_close(void *ud, curl_socket_t fd) {
     ra_upload *up = ud;
     pthread_mutex_lock(&up->lock);
-    for (int i = 0; i < SOCKS_MAX; i++)
-        if (up->socks[i].fd == fd) up->socks[i].fd = CURL_SOCKET_BAD;
+    ra_s3_acks_remove(&up->acks, fd);
     pthread_mutex_unlock(&up->lock);
     return close(fd);
-}
-
-/* Under lock: what the store acknowledged since last time, over all connections (Linux). */
-static long long acked_delta(ra_upload *up) {
-    long long d = 0;
-    for (int i = 0; i < SOCKS_MAX; i++) {
-        struct tcp_info ti;
-        socklen_t len = sizeof(ti);
-        if (up->socks[i].fd == CURL_SOCKET_BAD) continue;
-        memset(&ti, 0, sizeof(ti));
-        if (getsockopt(up->socks[i].fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 ||
-            len < offsetof(struct tcp_info, tcpi_bytes_acked) + sizeof(ti.tcpi_bytes_acked))
-            continue;
-        long long a = (long long)ti.tcpi_bytes_acked;
-        if (a > up->socks[i].acked) d += a - up->socks[i].acked;
-        up->socks[i].acked = a;
-    }
-    return d;
 }
 
 /* Upload thread: add what the running parts sent, and what the store acknowledged, since last
@@ -308,7 +274,7 @@ static void count_progress(ra_upload *up) {
             s->sent = v;
         }
     }
-    up->moved += acked_delta(up);
+    up->moved += ra_s3_acks_delta(&up->acks);
     pthread_mutex_unlock(&up->lock);
 }
 
