@@ -20,7 +20,9 @@ typedef struct ra_archive_opts {
     ra_replica_stream *link;  /* taken over: its connection is closed and its tail freed */
     long segment_ms;          /* a segment is closed this long after it was opened ... */
     long long segment_size;   /* ... or once it holds this many bytes (at a command's end) */
-    int queue_max;            /* closed segments waiting for the store; one more fails the archive */
+    long long queue_bytes;    /* closed segments waiting for the store (or being stored) may hold this
+                                 many bytes (and RA_ARCHIVE_QUEUE_MAX segments); the one that would pass it
+                                 fails the archive, unless none waits. <= 0: RA_ARCHIVE_QUEUE_MIN */
     long read_ms;             /* no byte from the source for this long fails (masters PING every 10 s) */
     long drain_ms;            /* on cancel: how long the last segments may take to upload */
     /* NULL: a broken link ends the archive. Else a fresh connection to the source, authenticated and

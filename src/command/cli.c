@@ -85,7 +85,9 @@ static const ra_command commands[] = {
      .options = archive_options, .notes =
      "  The stream is cut into segments (segment-seconds, segment-size) stored under the base backup;\n"
      "  restore ID|latest --target URL --at TIME replays up to a moment. SIGTERM or SIGINT store the open\n"
-     "  segment and stop (exit 0).\n",
+     "  segment and stop (exit 0). Memory is bounded: closed segments wait for the store up to\n"
+     "  archive-queue bytes (64MiB), plus the open segment's buffer (at most 2 x segment-size, 16MiB);\n"
+     "  a store down longer than the queue holds fails the archive (exit 4) rather than drop history.\n",
      .examples = EX "archive --segment-seconds 10s\n" EX "restore latest --target redis://127.0.0.1:6380 --at 2026-11-29T03:40:00Z\n",
      .run = ra_cmd_archive},
     {.name = "list", .usage = "list [--json]", .summary = "list this instance's backups, newest first",

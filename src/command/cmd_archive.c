@@ -138,7 +138,7 @@ static int chain(ra_app *app, const char *remark, int json, ra_archive_result *r
             .link = &link,
             .segment_ms = c->segment_seconds * 1000,
             .segment_size = c->segment_size,
-            .queue_max = RA_ARCHIVE_QUEUE_MAX,
+            .queue_bytes = c->archive_queue,
             .read_ms = c->read_timeout * 1000,
             .connect = connect_source,
             .connect_ctx = app,
