@@ -34,6 +34,7 @@ typedef struct arch {
     ra_conn *conn;
     char replid[41];
     long long first;           /* the stream's first offset */
+    long long first_ms;        /* and when it started (the first tick) */
     ra_replstream rs;
     int getack;
     long long resumed;
@@ -79,12 +80,12 @@ typedef struct upctx {
 
 /* After the head of the queue is stored: the state object, by the uploader that popped it. */
 static void put_state(arch *a, ra_s3 *s3, long long received) {
-    char *key = NULL, text[512];
-    if (asprintf(&key, "%s%s.seg/state", a->o->dir, a->o->base_id) < 0) return;
+    char *key = ra_segment_state_key(a->o->dir, a->o->base_id), text[512];
+    if (key == NULL) return;
     pthread_mutex_lock(&a->mu);
     int n = snprintf(text, sizeof(text), "replid %s\nfirst %lld\nuploaded %lld\nreceived %lld\nsegments %lld\n"
-                     "last-segment %s\nlast-ms %lld\nupdated-ms %lld\n", a->replid, a->first,
-                     a->uploaded, received, a->segments, a->last_name, a->last_ms, wall_ms());
+                     "last-segment %s\nlast-ms %lld\nupdated-ms %lld\nfirst-ms %lld\n", a->replid, a->first,
+                     a->uploaded, received, a->segments, a->last_name, a->last_ms, wall_ms(), a->first_ms);
     pthread_mutex_unlock(&a->mu);
     ra_err e = {0};
     if (ra_s3_put_object(s3, key, text, (size_t)n, "text/plain", NULL, 0, &e) != 0)
@@ -208,8 +209,6 @@ static int close_segment(arch *a, int idle, ra_err *err) {
     memcpy(obj, h, hl);
     memcpy(obj + hl, a->buf, plen);
     free(h);
-    memmove(a->buf, a->buf + plen, a->len - plen);
-    a->len -= plen;
     pthread_mutex_lock(&a->mu);
     if (a->qn >= RA_ARCHIVE_QUEUE_MAX || (a->qn > 0 && a->qbytes + (long long)(hl + plen) > a->qmax)) {
         ra_err last = a->up_err;
@@ -229,6 +228,9 @@ static int close_segment(arch *a, int idle, ra_err *err) {
     a->qbytes += (long long)(hl + plen);
     pthread_cond_broadcast(&a->cv);
     pthread_mutex_unlock(&a->mu);
+    /* only once queued: refused, the bytes stay in the open segment (closed again at the end) */
+    memmove(a->buf, a->buf + plen, a->len - plen);
+    a->len -= plen;
     /* the next segment starts where this one ended, at the same moment */
     a->seg_opened = mono_ms();
     if (end == a->seg_first) return 0; /* idle: the ticks go on into the next */
@@ -400,9 +402,10 @@ int ra_archive_run(const ra_archive_opts *o, ra_archive_result *res, ra_err *err
     memcpy(a.meta.replid, a.replid, sizeof(a.replid));
     snprintf(a.meta.base, sizeof(a.meta.base), "%s", o->base_id);
     a.seg_opened = mono_ms();
+    a.first_ms = wall_ms();
     pthread_mutex_init(&a.mu, NULL);
     pthread_cond_init(&a.cv, NULL);
-    int rc = ra_segment_tick_add(&a.meta, wall_ms(), a.rs.boundary) < 0 ? ra_err_set(err, RA_E_INTERNAL, "out of memory") : 0;
+    int rc = ra_segment_tick_add(&a.meta, a.first_ms, a.rs.boundary) < 0 ? ra_err_set(err, RA_E_INTERNAL, "out of memory") : 0;
     upctx up[RA_ARCHIVE_UPLOADERS_MAX];
     int nup = o->nuploaders > 0 && o->nuploaders <= RA_ARCHIVE_UPLOADERS_MAX ? o->nuploaders : 1;
     for (int k = 0; rc == 0 && k < nup; k++) {

@@ -7,6 +7,8 @@
 #    moments before and after it too).
 # 2. The bound: with archive-queue 1MiB and segments of ~600 kB, a store down longer than the queue holds fails
 #    the archive with exit 4 and a message naming archive-queue, rather than dropping history.
+# Also: `list` shows the chain's time range (text and --json); with 1000 more segments present it makes the
+# same one-page listings (records and states, with a delimiter); `delete` takes the chain whole, its state too.
 set -u
 . "$(dirname "$0")/../harness/lib.sh" || exit 1
 . "$(dirname "$0")/../helpers/faultproxy.sh" || exit 1
@@ -111,6 +113,34 @@ for i in 0 1 2; do
     fi
 done
 
+# --- list: the chain's time range; listing the records does not page through segments
+"$BIN" list >"$T/list.txt" 2>"$T/list.err"
+"$BIN" list --json >"$T/list.json" 2>>"$T/list.err"
+line=$(grep "^$base " "$T/list.txt")
+jf=$(jq -r --arg id "$base" '.[] | select(.id == $id) | .archive_first' "$T/list.json")
+jl=$(jq -r --arg id "$base" '.[] | select(.id == $id) | .archive_last' "$T/list.json")
+if [[ $line == *"[archive ${jf}.."${jl}"]"* ]] && [[ $jf < ${AT[0]} ]] && [[ ${AT[2]} < $jl ]]; then
+    ra_ok "list shows the chain's time range ($jf..$jl), also as archive_first/archive_last"
+else
+    ra_fail "list shows the chain's time range" "$line; json $jf..$jl; moments ${AT[0]} ${AT[2]}; $(cat "$T/list.err")"
+fi
+fp_reset
+"$BIN" list >/dev/null 2>"$T/list1.err"
+lists0=$(fp_count GET 'list-type=2') # the records, and the chains' states: one page each
+mkdir -p "$T/many"
+for i in $(seq 1 1000); do printf 'x' >"$T/many/$(printf '%020d-%020d' "$i" "$i")"; done
+ra_aws s3 sync --quiet "$T/many/" "s3://$BUCKET/$DIR/20200101T000000Z-dead.seg/" >/dev/null 2>&1
+many=$(ra_aws s3 ls "s3://$BUCKET/$DIR/20200101T000000Z-dead.seg/" | wc -l)
+fp_reset
+"$BIN" list >/dev/null 2>"$T/list2.err"
+lists=$(fp_count GET 'list-type=2')
+if [ "$many" -ge 1000 ] && [ "$lists" = "$lists0" ] && [ "$lists" -le 2 ]; then
+    ra_ok "list with $many more segments present makes the same $lists one-page listings"
+else
+    ra_fail "list with 1000 more segments present makes no more listings" "$many objects, $lists listings, $lists0 before: $(fp_log | head -5)"
+fi
+ra_aws s3 rm --quiet --recursive "s3://$BUCKET/$DIR/20200101T000000Z-dead.seg/" >/dev/null 2>&1
+
 # --- 2. the bound: down longer than archive-queue holds -> exit 4, loudly
 "$BIN" archive --segment-seconds 1 --archive-queue 1MiB --quiet >"$T/a2.out" 2>"$T/a2.err" &
 APID=$!
@@ -136,5 +166,15 @@ else
     ra_fail "store down past archive-queue: a clear message" "$(tail -5 "$T/a2.err")"
 fi
 fp_clear
+
+# delete: the chain goes whole, its state too
+"$BIN" delete "$base" >/dev/null 2>"$T/delete.err"
+rc=$?
+left=$(ra_aws s3 ls "s3://$BUCKET/$DIR/$base" --recursive 2>/dev/null | wc -l)
+if [ "$rc" = 0 ] && [ "$left" = 0 ]; then
+    ra_ok "delete of a base backup deletes its segments and its state"
+else
+    ra_fail "delete of a base backup deletes its segments and its state" "rc $rc: $(ra_aws s3 ls "s3://$BUCKET/$DIR/$base" --recursive)"
+fi
 
 ra_done
