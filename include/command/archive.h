@@ -31,6 +31,11 @@ typedef struct ra_archive_opts {
     ra_conn *(*connect)(void *ctx, ra_err *err);
     void *connect_ctx;
     volatile sig_atomic_t *cancel; /* set: the open segment is closed, the queue uploaded, then 0 */
+    long long stop_ms;             /* > 0: the same at this wall-clock time (unix ms): the chain ends there */
+    /* NULL, or told after each stored segment (from an uploader thread): the stream received, stored up
+     * to, and the wall-clock time (unix ms) the stored stream reaches */
+    void (*progress)(void *ctx, long long received, long long uploaded, long long last_ms);
+    void *progress_ctx;
     const ra_log *log;
 } ra_archive_opts;
 

@@ -86,7 +86,9 @@ static void put_state(arch *a, ra_s3 *s3, long long received) {
     int n = snprintf(text, sizeof(text), "replid %s\nfirst %lld\nuploaded %lld\nreceived %lld\nsegments %lld\n"
                      "last-segment %s\nlast-ms %lld\nupdated-ms %lld\nfirst-ms %lld\n", a->replid, a->first,
                      a->uploaded, received, a->segments, a->last_name, a->last_ms, wall_ms(), a->first_ms);
+    long long up = a->uploaded, last_ms = a->last_ms;
     pthread_mutex_unlock(&a->mu);
+    if (a->o->progress) a->o->progress(a->o->progress_ctx, received, up, last_ms);
     ra_err e = {0};
     if (ra_s3_put_object(s3, key, text, (size_t)n, "text/plain", NULL, 0, &e) != 0)
         ra_log_warn(a->o->log, "archive.state", "could not write the archive's state: %s", e.msg);
@@ -294,7 +296,7 @@ static int read_loop(arch *a, ra_err *err) {
         if (now - a->seg_opened >= o->segment_ms || (long long)a->len >= o->segment_size) {
             if (close_segment(a, now - a->seg_opened >= o->segment_ms, err) < 0) return -1;
         }
-        if (o->cancel && *o->cancel) return 0;
+        if ((o->cancel && *o->cancel) || (o->stop_ms > 0 && wall_ms() >= o->stop_ms)) return 0;
         long wait = (long)(next_ack - now);
         if (wait > POLL_MS) wait = POLL_MS;
         if (wait < 1) wait = 1;

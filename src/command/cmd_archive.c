@@ -8,6 +8,7 @@
 
 #include "command/archive.h"
 #include "command/cli.h"
+#include "command/httpd.h"
 #include "command/segment.h"
 #include "common/limits.h"
 #include "command/output.h"
@@ -128,8 +129,14 @@ static ra_conn *connect_source(void *ctx, ra_err *err) {
     return c;
 }
 
-/* One chain: a base backup, then its stream until stopped. */
-static int chain(ra_app *app, const char *remark, int json, ra_archive_result *res, ra_err *err) {
+static void tell_monitor(void *ctx, long long received, long long uploaded, long long last_ms) {
+    ra_app *app = ctx;
+    ra_httpd_set_archive(app->monitor, (time_t)(last_ms / 1000), received > uploaded ? received - uploaded : 0);
+}
+
+/* One chain: a base backup, then its stream until stopped (or until stop_ms, unix ms, when > 0). json: 1 the
+ * result as JSON, 0 the base id and a line of text, -1 nothing. */
+static int chain(ra_app *app, const char *remark, int json, long long stop_ms, ra_archive_result *res, ra_err *err) {
     const ra_config *c = app->config;
     memset(res, 0, sizeof(*res));
     ra_record rec;
@@ -139,7 +146,7 @@ static int chain(ra_app *app, const char *remark, int json, ra_archive_result *r
         ra_record_clear(&rec);
         return -1;
     }
-    if (!json) printf("%s\n", rec.id);
+    if (json == 0) printf("%s\n", rec.id);
     fflush(stdout);
     ra_store store;
     char *dir = NULL;
@@ -168,6 +175,9 @@ static int chain(ra_app *app, const char *remark, int json, ra_archive_result *r
             .connect = connect_source,
             .connect_ctx = app,
             .cancel = app->cancel,
+            .stop_ms = stop_ms,
+            .progress = app->monitor ? tell_monitor : NULL,
+            .progress_ctx = app,
             .log = &app->log,
         };
         rc = ra_archive_run(&ao, res, err);
@@ -176,7 +186,7 @@ static int chain(ra_app *app, const char *remark, int json, ra_archive_result *r
     ra_app_close_store(&store); /* zeroed by a failed open */
     ra_conn_close(link.conn); /* still ours when the archive did not start */
     free(link.tail);
-    if (json) {
+    if (json > 0) {
         ra_out_field f[] = {
             {"id", RA_OUT_STR, rec.id, 0},
             {"first", RA_OUT_INT, NULL, res->first},
@@ -185,7 +195,7 @@ static int chain(ra_app *app, const char *remark, int json, ra_archive_result *r
             {"segments", RA_OUT_INT, NULL, res->segments},
         };
         ra_output_json_object(stdout, f, sizeof(f) / sizeof(f[0]));
-    } else {
+    } else if (json == 0) {
         printf("archive of base %s: stream %lld-%lld stored in %lld segments\n", rec.id, res->first, res->uploaded,
                res->segments);
     }
@@ -194,18 +204,27 @@ static int chain(ra_app *app, const char *remark, int json, ra_archive_result *r
     return rc;
 }
 
-int ra_cmd_archive(ra_app *app, const ra_args *args, ra_err *err) {
-    const char *remark = ra_args_value(args, "--remark");
-    int json = ra_args_at(args, "--json") > 0;
-    if (ra_args_at(args, "--quiet") > 0) app->stderr_tty = 0;
+static int chains(ra_app *app, const char *remark, int json, long long stop_ms, ra_err *err) {
     ra_archive_result res;
-    int rc = chain(app, remark, json, &res, err);
+    int rc = chain(app, remark, json, stop_ms, &res, err);
     /* history lost (+FULLRESYNC on resume): the chain ended with a gap, a new base starts the next */
     while (rc != 0 && res.full_resync && !(app->cancel && *app->cancel)) {
         ra_log_warn(&app->log, "archive.gap", "%s; the stream after offset %lld is not archived until a new base "
                     "backup: taking it now", err->msg, res.received);
         *err = (ra_err){0};
-        rc = chain(app, remark, json, &res, err);
+        rc = chain(app, remark, json, stop_ms, &res, err);
     }
     return rc;
+}
+
+int ra_cmd_archive(ra_app *app, const ra_args *args, ra_err *err) {
+    const char *remark = ra_args_value(args, "--remark");
+    int json = ra_args_at(args, "--json") > 0;
+    if (ra_args_at(args, "--quiet") > 0) app->stderr_tty = 0;
+    return chains(app, remark, json, 0, err);
+}
+
+int ra_archive_continuous(ra_app *app, time_t until, ra_err *err) {
+    app->stderr_tty = 0;
+    return chains(app, NULL, -1, (long long)until * 1000, err); /* -1: nothing on stdout, the log says it */
 }
