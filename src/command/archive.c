@@ -98,8 +98,15 @@ static void put_state(arch *a, ra_s3 *s3, long long received) {
 /* The first closed segment no uploader has taken, or -1 (under mu). */
 static int next_waiting(const arch *a) {
     for (int k = 0; k < a->qn; k++) {
-        int i = (a->qhead + k) % (RA_ARCHIVE_QUEUE_MAX + 1);
-        if (a->q[i].state == 0) return i;
+        int i = (a->qhead + k) % (RA_ARCHIVE_QUEUE_MAX + 1), busy = 0;
+        if (a->q[i].state != 0) continue;
+        /* a quiet stream's "<e>-<e>" again: not while an older one of that key is being stored (it would land
+         * last and put back fewer ticks) */
+        for (int j = 0; j < k && !busy; j++) {
+            const closed *p = &a->q[(a->qhead + j) % (RA_ARCHIVE_QUEUE_MAX + 1)];
+            busy = p->state == 1 && p->first == a->q[i].first && p->last == a->q[i].last;
+        }
+        if (!busy) return i;
     }
     return -1;
 }
@@ -212,6 +219,18 @@ static int close_segment(arch *a, int idle, ra_err *err) {
     memcpy(obj + hl, a->buf, plen);
     free(h);
     pthread_mutex_lock(&a->mu);
+    closed *tail = a->qn > 0 ? &a->q[(a->qhead + a->qn - 1) % (RA_ARCHIVE_QUEUE_MAX + 1)] : NULL;
+    if (plen == 0 && tail != NULL && tail->state == 0 && tail->first == end && tail->last == end) {
+        /* quiet while the last one still waits: these ticks (a superset) replace it, the queue does not grow */
+        a->qbytes += (long long)hl - (long long)tail->len;
+        free(tail->obj);
+        tail->obj = obj;
+        tail->len = hl;
+        tail->last_ms = now;
+        pthread_mutex_unlock(&a->mu);
+        a->seg_opened = mono_ms();
+        return 0;
+    }
     if (a->qn >= RA_ARCHIVE_QUEUE_MAX || (a->qn > 0 && a->qbytes + (long long)(hl + plen) > a->qmax)) {
         ra_err last = a->up_err;
         int n = a->qn;
