@@ -216,7 +216,7 @@ static int close_segment(arch *a, int idle, ra_err *err) {
         return ra_err_set(err, RA_E_INTERNAL, "out of memory");
     }
     memcpy(obj, h, hl);
-    memcpy(obj + hl, a->buf, plen);
+    if (plen > 0) memcpy(obj + hl, a->buf, plen); /* an idle segment may come before any buffer */
     free(h);
     pthread_mutex_lock(&a->mu);
     closed *tail = a->qn > 0 ? &a->q[(a->qhead + a->qn - 1) % (RA_ARCHIVE_QUEUE_MAX + 1)] : NULL;
@@ -250,7 +250,7 @@ static int close_segment(arch *a, int idle, ra_err *err) {
     pthread_cond_broadcast(&a->cv);
     pthread_mutex_unlock(&a->mu);
     /* only once queued: refused, the bytes stay in the open segment (closed again at the end) */
-    memmove(a->buf, a->buf + plen, a->len - plen);
+    if (plen > 0) memmove(a->buf, a->buf + plen, a->len - plen);
     a->len -= plen;
     /* the next segment starts where this one ended, at the same moment */
     a->seg_opened = mono_ms();
