@@ -21,7 +21,7 @@ o0=$(off $M); s0=$(date +%s.%N)
 timeout ${SECONDS_LOAD:-20} redis-benchmark -p $M -t set -d ${VALUE:-20000} -r ${KEYS:-5000} -n 100000000 -c ${CLIENTS:-8} -P ${PIPELINE:-16} -q >/dev/null 2>&1
 o1=$(off $M); s1=$(date +%s.%N)
 echo "load: $(( (o1 - o0) / 1000000 )) MB of replication stream in $(echo "$s1 - $s0" | bc) s = $(echo "($o1 - $o0) / ($s1 - $s0) / 1000000" | bc) MB/s"
-st() { ra_aws s3 cp "s3://$RA_TEST_S3_BUCKET/redis-archiver/bench-archive/$base.seg/state" - 2>/dev/null; }
+st() { ra_aws s3 cp "s3://$RA_TEST_S3_BUCKET/redis-archiver/bench-archive/$base.archive" - 2>/dev/null; }
 for i in $(seq 1 120); do
     up=$(st | sed -n 's/^uploaded //p')
     [ -n "$up" ] && [ "$up" -ge "$o1" ] && break

@@ -20,7 +20,9 @@ typedef struct ra_archive_opts {
     ra_replica_stream *link;  /* taken over: its connection is closed and its tail freed */
     long segment_ms;          /* a segment is closed this long after it was opened ... */
     long long segment_size;   /* ... or once it holds this many bytes (at a command's end) */
-    int queue_max;            /* closed segments waiting for the store; one more fails the archive */
+    long long queue_bytes;    /* closed segments waiting for the store (or being stored) may hold this
+                                 many bytes (and RA_ARCHIVE_QUEUE_MAX segments); the one that would pass it
+                                 fails the archive, unless none waits. <= 0: RA_ARCHIVE_QUEUE_MIN */
     long read_ms;             /* no byte from the source for this long fails (masters PING every 10 s) */
     long drain_ms;            /* on cancel: how long the last segments may take to upload */
     /* NULL: a broken link ends the archive. Else a fresh connection to the source, authenticated and
@@ -29,6 +31,11 @@ typedef struct ra_archive_opts {
     ra_conn *(*connect)(void *ctx, ra_err *err);
     void *connect_ctx;
     volatile sig_atomic_t *cancel; /* set: the open segment is closed, the queue uploaded, then 0 */
+    long long stop_ms;             /* > 0: the same at this wall-clock time (unix ms): the chain ends there */
+    /* NULL, or told after each stored segment (from an uploader thread): the stream received, stored up
+     * to, and the wall-clock time (unix ms) the stored stream reaches */
+    void (*progress)(void *ctx, long long received, long long uploaded, long long last_ms);
+    void *progress_ctx;
     const ra_log *log;
 } ra_archive_opts;
 
@@ -43,19 +50,29 @@ typedef struct ra_archive_result {
 } ra_archive_result;
 
 /* Run until cancelled (then 0 once every closed segment is stored) or until the link or the store
- * fails (-1: RA_E_SOURCE for the link, RA_E_STORE when segments queued past queue_max or could not
- * be stored when draining). Segments are objects whose upload completed; nothing else is written
- * under the dir but "<base_id>.seg/state" (a text summary for status). */
+ * fails (-1: RA_E_SOURCE for the link, RA_E_STORE when segments queued past queue_bytes or could not
+ * be stored when draining). Segments are objects whose upload completed; besides them only the state
+ * "<dir><base_id>.archive" is written (command/segment.h: a text summary for status, list, retention). */
 int ra_archive_run(const ra_archive_opts *o, ra_archive_result *res, ra_err *err);
 
-/* status: one line about backup r's archive when it has one ("<dir><id>.seg/state"): the stream range
- * stored, segments, the last one, how far behind (seconds since the last stored tick, bytes received
- * but not stored), when the state was written. Nothing when there is none or it cannot be read. */
 struct ra_store;
 struct ra_catalog;
+struct ra_segment_state;
+/* The state of backup id's archive: 1 and *st when it has one, 0 when not (or it cannot be read). */
+int ra_archive_state_get(const struct ra_catalog *c, const char *id, struct ra_segment_state *st);
+/* list: the states of the archives of recs (one listing, then one GET each that has one) into st (n
+ * entries; first_ms and last_ms -1 for a backup without an archive). The number found. */
+struct ra_record;
+int ra_archive_states(const struct ra_catalog *c, const struct ra_record *recs, size_t n, struct ra_segment_state *st);
 /* Retention and delete treat a base backup and its segments as one chain: the segments and state of
  * backup id go with it (listed under "<dir><id>.seg/", deleted in batches). The number deleted, or -1. */
 int ra_archive_delete_segments(const struct ra_catalog *c, const char *id, ra_err *err);
+/* Retention judges a chain by its newest segment: when backup id has an archive, the time (unix s) of its
+ * last stored tick or of its state's last write, whichever is later; 0 when it has none. */
+long long ra_archive_chain_newest(const struct ra_catalog *c, const char *id);
+/* status: one line about backup id's archive when it has one: the stream range stored, segments, the
+ * last one, how far behind (seconds since the last stored tick, bytes received but not stored), when the
+ * state was written. Nothing when there is none or it cannot be read. */
 void ra_archive_print_status(const struct ra_store *store, const char *id, FILE *out);
 
 #endif

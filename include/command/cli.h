@@ -125,6 +125,10 @@ int ra_cmd_url(ra_app *app, const ra_args *args, ra_err *err);
 int ra_cmd_verify(ra_app *app, const ra_args *args, ra_err *err);
 int ra_cmd_restore(ra_app *app, const ra_args *args, ra_err *err);
 int ra_cmd_archive(ra_app *app, const ra_args *args, ra_err *err);
+/* schedule --continuous: archive chains (a base backup, then its stream) until `until` (then 0, the last
+ * chain ended cleanly there) or a failure (-1); a chain cut by a full resync is followed by a new one.
+ * Progress goes to app->monitor. */
+int ra_archive_continuous(ra_app *app, time_t until, ra_err *err);
 int ra_cmd_retention(ra_app *app, const ra_args *args, ra_err *err);
 int ra_cmd_status(ra_app *app, const ra_args *args, ra_err *err);
 int ra_cmd_schedule(ra_app *app, const ra_args *args, ra_err *err);

@@ -22,6 +22,9 @@ ra_httpd *ra_httpd_new(const char *address, const char *instance, long health_ma
 void ra_httpd_seed(ra_httpd *h, const ra_metrics *m);
 /* Count one finished run (ra_metrics_add under the server's lock). */
 void ra_httpd_add_run(ra_httpd *h, const ra_record *rec, ra_code code, double seconds, time_t now);
+/* The point-in-time archive's progress (schedule --continuous): its newest stored segment reaches
+ * last_segment (unix s), lag_bytes received but not stored. /metrics shows the lag in seconds from it. */
+void ra_httpd_set_archive(ra_httpd *h, time_t last_segment, long long lag_bytes);
 /* The port bound (useful with port 0). */
 int ra_httpd_port(const ra_httpd *h);
 /* Stop the thread, close the socket; NULL is fine. */

@@ -23,6 +23,10 @@ typedef struct ra_metrics {
     long long stored;           /* bytes of its object (after compression and encryption) */
     unsigned long long succeeded, failed, cancelled;
     unsigned long long by_class[RA_METRICS_NCLASS]; /* failed and cancelled runs by error class */
+    /* schedule --continuous: the point-in-time archive; archive_last_segment 0 = none (not printed) */
+    time_t archive_last_segment; /* the wall-clock time the newest stored segment reaches */
+    long long archive_lag_bytes; /* received from the source but not stored yet, at the last segment */
+    long archive_lag_seconds;    /* how far the stored stream is behind (set by whoever formats: now - last) */
 } ra_metrics;
 
 /* Count one finished run: its record (state, finished, bytes, stored; may be NULL when the run failed

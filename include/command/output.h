@@ -28,6 +28,10 @@ void ra_output_json_array(FILE *out, char *const *texts, size_t n);
 /* A JSON array of records, one per line, and a newline. */
 void ra_output_records_json(FILE *out, const ra_record *recs, size_t n);
 
+/* The same with members added to record i: nextra[i] of extra, taken in order (0: the record alone). */
+void ra_output_records_json_with(FILE *out, const ra_record *recs, size_t n, const ra_out_field *extra,
+                                 const size_t *nextra);
+
 /* `config --json`: {"config_file": path or null, "settings": {key: {"value", "origin", "from"}, ...},
  * "redis_password_set": bool}. value as `config` prints it (passwords masked); origin default, file, env,
  * flag or environment (another tool's variable); from: "line N", the variable or the flag, else null. */

@@ -57,4 +57,18 @@ int ra_segment_parse(const uint8_t *obj, size_t len, ra_segment_meta *m, size_t 
 long long ra_segment_offset_at(const ra_segment_meta *m, long long ms);
 void ra_segment_meta_clear(ra_segment_meta *m);
 
+/* The chain's state, "<dir><base id>.archive" (next to the base's record, so a listing of the records with
+ * a delimiter sees it): text lines "key value", written by the archive after each stored segment. */
+typedef struct ra_segment_state {
+    long long first, uploaded, received, segments; /* offsets; -1 when missing */
+    long long first_ms, last_ms, updated_ms;        /* unix ms: the chain's first tick, the last stored one,
+                                                       when the state was written; -1 when missing */
+    char last_segment[48];                          /* "<first>-<last>" or "-" */
+} ra_segment_state;
+
+/* "<dir><base>.archive" (caller frees; NULL: out of memory). */
+char *ra_segment_state_key(const char *dir, const char *base_id);
+/* Parse a state text of len bytes; unknown keys are ignored, missing ones are -1. */
+void ra_segment_state_parse(const char *text, size_t len, ra_segment_state *st);
+
 #endif

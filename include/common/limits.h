@@ -64,7 +64,9 @@
 /* Point in time (archive) */
 #define RA_SEGMENT_SIZE_MIN RA_MIB
 #define RA_SEGMENT_SIZE_MAX RA_GIB
-#define RA_ARCHIVE_QUEUE_MAX 8          /* closed segments waiting for the store; one more fails the archive */
+#define RA_ARCHIVE_QUEUE_MAX 1024       /* closed segments waiting for the store (beside archive-queue's bytes) */
+#define RA_ARCHIVE_QUEUE_MIN RA_MIB     /* archive-queue: bytes of closed segments waiting for the store */
+#define RA_ARCHIVE_QUEUE_LIMIT (64 * RA_GIB)
 #define RA_ARCHIVE_UPLOADERS_MAX 8      /* segments stored at once (concurrency, capped) */
 #define RA_ARCHIVE_ACK_MS 1000          /* REPLCONF ACK and offset->time index entry, as a replica acks */
 

@@ -47,7 +47,7 @@ typedef enum ra_config_key {
     RA_KEY_IDENTITY_FILE,
     RA_KEY_RETRIES, RA_KEY_RETRY_DELAY, RA_KEY_METRICS_FILE, RA_KEY_LISTEN_ADDRESS, RA_KEY_HEALTH_MAX_AGE,
     RA_KEY_NOTIFY_URL, RA_KEY_NOTIFY_ON, RA_KEY_NOTIFY_COMMAND, RA_KEY_RETENTION_KEEP, RA_KEY_PROGRESS_INTERVAL,
-    RA_KEY_SEGMENT_SECONDS, RA_KEY_SEGMENT_SIZE,
+    RA_KEY_SEGMENT_SECONDS, RA_KEY_SEGMENT_SIZE, RA_KEY_ARCHIVE_QUEUE,
     RA_KEY_LOG_FORMAT, RA_KEY_LOG_LEVEL, RA_KEY_CONFIG,
     RA_CONFIG_NKEYS
 } ra_config_key;
@@ -114,6 +114,7 @@ typedef struct ra_config {
     long progress_interval;  /* seconds between progress events in the log off a terminal; 0 = none */
     long segment_seconds;    /* archive: a segment of the replication stream is closed this often */
     long long segment_size;  /* archive: ... or when it holds this many bytes */
+    long long archive_queue; /* archive: bytes of closed segments that may wait for the store */
     ra_config_log_format log_format;
     ra_log_level log_level;
     char *config;            /* path of the config file read; NULL = none */

@@ -34,6 +34,7 @@ typedef struct arch {
     ra_conn *conn;
     char replid[41];
     long long first;           /* the stream's first offset */
+    long long first_ms;        /* and when it started (the first tick) */
     ra_replstream rs;
     int getack;
     long long resumed;
@@ -48,7 +49,8 @@ typedef struct arch {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     closed q[RA_ARCHIVE_QUEUE_MAX + 1];
-    int qhead, qn, qmax;
+    int qhead, qn;
+    long long qbytes, qmax;     /* bytes of the closed segments not stored yet, and their bound */
     int draining, give_up, up_running;
     long long uploaded, segments, last_ms;
     char last_name[48];
@@ -78,13 +80,15 @@ typedef struct upctx {
 
 /* After the head of the queue is stored: the state object, by the uploader that popped it. */
 static void put_state(arch *a, ra_s3 *s3, long long received) {
-    char *key = NULL, text[512];
-    if (asprintf(&key, "%s%s.seg/state", a->o->dir, a->o->base_id) < 0) return;
+    char *key = ra_segment_state_key(a->o->dir, a->o->base_id), text[512];
+    if (key == NULL) return;
     pthread_mutex_lock(&a->mu);
     int n = snprintf(text, sizeof(text), "replid %s\nfirst %lld\nuploaded %lld\nreceived %lld\nsegments %lld\n"
-                     "last-segment %s\nlast-ms %lld\nupdated-ms %lld\n", a->replid, a->first,
-                     a->uploaded, received, a->segments, a->last_name, a->last_ms, wall_ms());
+                     "last-segment %s\nlast-ms %lld\nupdated-ms %lld\nfirst-ms %lld\n", a->replid, a->first,
+                     a->uploaded, received, a->segments, a->last_name, a->last_ms, wall_ms(), a->first_ms);
+    long long up = a->uploaded, last_ms = a->last_ms;
     pthread_mutex_unlock(&a->mu);
+    if (a->o->progress) a->o->progress(a->o->progress_ctx, received, up, last_ms);
     ra_err e = {0};
     if (ra_s3_put_object(s3, key, text, (size_t)n, "text/plain", NULL, 0, &e) != 0)
         ra_log_warn(a->o->log, "archive.state", "could not write the archive's state: %s", e.msg);
@@ -94,8 +98,15 @@ static void put_state(arch *a, ra_s3 *s3, long long received) {
 /* The first closed segment no uploader has taken, or -1 (under mu). */
 static int next_waiting(const arch *a) {
     for (int k = 0; k < a->qn; k++) {
-        int i = (a->qhead + k) % (RA_ARCHIVE_QUEUE_MAX + 1);
-        if (a->q[i].state == 0) return i;
+        int i = (a->qhead + k) % (RA_ARCHIVE_QUEUE_MAX + 1), busy = 0;
+        if (a->q[i].state != 0) continue;
+        /* a quiet stream's "<e>-<e>" again: not while an older one of that key is being stored (it would land
+         * last and put back fewer ticks) */
+        for (int j = 0; j < k && !busy; j++) {
+            const closed *p = &a->q[(a->qhead + j) % (RA_ARCHIVE_QUEUE_MAX + 1)];
+            busy = p->state == 1 && p->first == a->q[i].first && p->last == a->q[i].last;
+        }
+        if (!busy) return i;
     }
     return -1;
 }
@@ -141,6 +152,7 @@ static void *uploader(void *arg) {
         c->state = 2;
         free(c->obj);
         c->obj = NULL;
+        a->qbytes -= (long long)len;
         a->up_err = (ra_err){0};
         int popped = 0;
         while (a->qn > 0 && a->q[a->qhead].state == 2) {
@@ -183,10 +195,14 @@ static int on_command(void *ctx, const ra_replcmd *c, ra_err *err) {
     return 0;
 }
 
-/* Close the open segment at the last command's end and queue it. */
-static int close_segment(arch *a, ra_err *err) {
+/* Close the open segment at the last command's end and queue it. With `idle` (segment-seconds passed, or
+ * the archive stops) a segment without a byte is stored too: "<end>-<end>", its ticks saying the stream
+ * stood still until now, so restore --at reaches the present on a quiet source. Its ticks are kept for the
+ * next one, which overwrites the same key while the stream stays quiet and then starts at the same offset
+ * (restore sorts "<e>-<e>" before "<e>-<next>"). */
+static int close_segment(arch *a, int idle, ra_err *err) {
     long long end = a->rs.boundary;
-    if (end <= a->seg_first) return 0;
+    if (end < a->seg_first || (end == a->seg_first && !idle)) return 0;
     size_t plen = (size_t)(end - a->seg_first);
     long long now = wall_ms();
     a->meta.first = a->seg_first;
@@ -200,29 +216,46 @@ static int close_segment(arch *a, ra_err *err) {
         return ra_err_set(err, RA_E_INTERNAL, "out of memory");
     }
     memcpy(obj, h, hl);
-    memcpy(obj + hl, a->buf, plen);
+    if (plen > 0) memcpy(obj + hl, a->buf, plen); /* an idle segment may come before any buffer */
     free(h);
-    memmove(a->buf, a->buf + plen, a->len - plen);
-    a->len -= plen;
     pthread_mutex_lock(&a->mu);
-    if (a->qn >= a->qmax) {
+    closed *tail = a->qn > 0 ? &a->q[(a->qhead + a->qn - 1) % (RA_ARCHIVE_QUEUE_MAX + 1)] : NULL;
+    if (plen == 0 && tail != NULL && tail->state == 0 && tail->first == end && tail->last == end) {
+        /* quiet while the last one still waits: these ticks (a superset) replace it, the queue does not grow */
+        a->qbytes += (long long)hl - (long long)tail->len;
+        free(tail->obj);
+        tail->obj = obj;
+        tail->len = hl;
+        tail->last_ms = now;
+        pthread_mutex_unlock(&a->mu);
+        a->seg_opened = mono_ms();
+        return 0;
+    }
+    if (a->qn >= RA_ARCHIVE_QUEUE_MAX || (a->qn > 0 && a->qbytes + (long long)(hl + plen) > a->qmax)) {
         ra_err last = a->up_err;
         int n = a->qn;
+        long long qb = a->qbytes;
         pthread_mutex_unlock(&a->mu);
         free(obj);
         return ra_err_set(err, RA_E_STORE, "the store takes segments more slowly than the source writes them, or "
-                          "not at all: %d segments wait (the most archive keeps), so the archive stops here rather "
-                          "than drop history at offset %lld; the store's last error: %s", n, a->seg_first,
-                          last.msg[0] ? last.msg : "none (only slow)");
+                          "not at all: %d segments (%lld bytes) wait and the next one would pass archive-queue "
+                          "(%lld bytes, or %d segments), so the archive stops here rather than drop history at "
+                          "offset %lld; raise archive-queue to ride out longer outages; the store's last error: %s",
+                          n, qb, a->qmax, RA_ARCHIVE_QUEUE_MAX, a->seg_first, last.msg[0] ? last.msg : "none (only slow)");
     }
     int slot = (a->qhead + a->qn) % (RA_ARCHIVE_QUEUE_MAX + 1);
     a->q[slot] = (closed){.obj = obj, .len = hl + plen, .first = a->seg_first, .last = end, .last_ms = now, .state = 0};
     a->qn++;
+    a->qbytes += (long long)(hl + plen);
     pthread_cond_broadcast(&a->cv);
     pthread_mutex_unlock(&a->mu);
+    /* only once queued: refused, the bytes stay in the open segment (closed again at the end) */
+    if (plen > 0) memmove(a->buf, a->buf + plen, a->len - plen);
+    a->len -= plen;
     /* the next segment starts where this one ended, at the same moment */
-    a->seg_first = end;
     a->seg_opened = mono_ms();
+    if (end == a->seg_first) return 0; /* idle: the ticks go on into the next */
+    a->seg_first = end;
     char replid[41];
     memcpy(replid, a->meta.replid, sizeof(replid));
     ra_segment_meta_clear(&a->meta);
@@ -280,10 +313,9 @@ static int read_loop(arch *a, ra_err *err) {
             a->getack = 0;
         }
         if (now - a->seg_opened >= o->segment_ms || (long long)a->len >= o->segment_size) {
-            if (close_segment(a, err) < 0) return -1;
-            if (a->rs.boundary == a->seg_first && now - a->seg_opened >= o->segment_ms) a->seg_opened = now;
+            if (close_segment(a, now - a->seg_opened >= o->segment_ms, err) < 0) return -1;
         }
-        if (o->cancel && *o->cancel) return 0;
+        if ((o->cancel && *o->cancel) || (o->stop_ms > 0 && wall_ms() >= o->stop_ms)) return 0;
         long wait = (long)(next_ack - now);
         if (wait > POLL_MS) wait = POLL_MS;
         if (wait < 1) wait = 1;
@@ -343,7 +375,7 @@ static int resume(arch *a, const ra_err *why, ra_err *err) {
             if (strcmp(link.replid, a->replid) != 0) { /* a failover: the new id from here on */
                 ra_log_info(o->log, "archive.replid", "replication id %s follows %s at offset %lld", link.replid,
                             a->replid, at);
-                if (close_segment(a, err) < 0) {
+                if (close_segment(a, 0, err) < 0) {
                     ra_conn_close(link.conn);
                     free(link.tail);
                     return -1;
@@ -381,8 +413,7 @@ static int stream_loop(arch *a, ra_err *err) {
 
 int ra_archive_run(const ra_archive_opts *o, ra_archive_result *res, ra_err *err) {
     memset(res, 0, sizeof(*res));
-    arch a = {.o = o, .conn = o->link->conn, .qmax = o->queue_max > 0 && o->queue_max <= RA_ARCHIVE_QUEUE_MAX
-                                                   ? o->queue_max : RA_ARCHIVE_QUEUE_MAX};
+    arch a = {.o = o, .conn = o->link->conn, .qmax = o->queue_bytes > 0 ? o->queue_bytes : RA_ARCHIVE_QUEUE_MIN};
     o->link->conn = NULL;
     snprintf(a.replid, sizeof(a.replid), "%s", o->link->replid);
     ra_replstream_init(&a.rs, o->link->offset);
@@ -392,9 +423,10 @@ int ra_archive_run(const ra_archive_opts *o, ra_archive_result *res, ra_err *err
     memcpy(a.meta.replid, a.replid, sizeof(a.replid));
     snprintf(a.meta.base, sizeof(a.meta.base), "%s", o->base_id);
     a.seg_opened = mono_ms();
+    a.first_ms = wall_ms();
     pthread_mutex_init(&a.mu, NULL);
     pthread_cond_init(&a.cv, NULL);
-    int rc = ra_segment_tick_add(&a.meta, wall_ms(), a.rs.boundary) < 0 ? ra_err_set(err, RA_E_INTERNAL, "out of memory") : 0;
+    int rc = ra_segment_tick_add(&a.meta, a.first_ms, a.rs.boundary) < 0 ? ra_err_set(err, RA_E_INTERNAL, "out of memory") : 0;
     upctx up[RA_ARCHIVE_UPLOADERS_MAX];
     int nup = o->nuploaders > 0 && o->nuploaders <= RA_ARCHIVE_UPLOADERS_MAX ? o->nuploaders : 1;
     for (int k = 0; rc == 0 && k < nup; k++) {
@@ -414,7 +446,7 @@ int ra_archive_run(const ra_archive_opts *o, ra_archive_result *res, ra_err *err
     if (rc == 0) rc = stream_loop(&a, err);
     /* what was received whole goes to the store, also when the link failed */
     ra_err cerr = {0};
-    if (close_segment(&a, &cerr) < 0 && rc == 0) {
+    if (close_segment(&a, 1, &cerr) < 0 && rc == 0) {
         *err = cerr;
         rc = -1;
     }

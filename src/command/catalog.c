@@ -236,7 +236,7 @@ static int list_records(list_state *st, time_t now, ra_record **records, size_t 
     *n = 0;
     char *dir = ra_catalog_dir(c);
     if (dir == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
-    int rc = ra_s3_list(c->s3, dir, collect_id, st, err);
+    int rc = ra_s3_list_top(c->s3, dir, collect_id, st, err) /* not through archives' segments */;
     free(dir);
     ra_record *recs = NULL;
     size_t got = 0;
@@ -381,6 +381,17 @@ int ra_catalog_sweep(const ra_catalog *c, int days, time_t now, int dry_run, ra_
     return ra_catalog_sweep_before(c, days, now, 0, dry_run, err);
 }
 
+/* A base backup and its archive are one chain, judged by its newest segment: a chain written since the
+ * cutoff (still being written, or recently) is kept whatever its base's age. */
+static void keep_written_chain(const ra_catalog *c, const ra_record *r, time_t cutoff, ra_retain *verdict) {
+    if (*verdict != RA_RETAIN_EXPIRE || r->nshards > 0) return;
+    long long newest = ra_archive_chain_newest(c, r->id);
+    if (newest <= 0 || newest < (long long)cutoff) return;
+    *verdict = RA_RETAIN_YOUNG;
+    ra_log_info(c->log, "retention.keep", "keeping backup %s: the base of a point-in-time archive written %lld s ago",
+                r->id, (long long)time(NULL) - newest);
+}
+
 int ra_catalog_sweep_before(const ra_catalog *c, int days, time_t now, time_t keep_from, int dry_run,
                             ra_err *err) {
     /* Ages are judged by the store's clock; a host clock far from it is a sign that something else is
@@ -407,6 +418,7 @@ int ra_catalog_sweep_before(const ra_catalog *c, int days, time_t now, time_t ke
     ra_retain *verdict = calloc(n + 1, sizeof(*verdict));
     if (verdict == NULL) rc = ra_err_set(err, RA_E_INTERNAL, "out of memory");
     else ra_retain_decide(recs, n, cutoff, c->keep_last, verdict);
+    for (size_t i = 0; rc == 0 && i < n; i++) keep_written_chain(c, &recs[i], cutoff, &verdict[i]);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         if (verdict[i] != RA_RETAIN_EXPIRE) {
             if (recs[i].started && recs[i].started < cutoff)

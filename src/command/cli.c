@@ -38,6 +38,10 @@ static const ra_option verify_options[] = {
     {"--json", NULL, "print id, key, size, crc64 and rdb_version (a cluster backup: an array, one per shard)"},
     {NULL, NULL, NULL},
 };
+static const ra_option schedule_options[] = {
+    {"--continuous", NULL, "point in time: archive all the time, a fresh chain (new base) at each window"},
+    {NULL, NULL, NULL},
+};
 static const ra_option archive_options[] = {
     {"--remark", "TEXT", "remark of the base backup (default: base of a point-in-time archive)"},
     {"--json", NULL, "at the end, print id, first, uploaded, received and segments as JSON"},
@@ -85,7 +89,9 @@ static const ra_command commands[] = {
      .options = archive_options, .notes =
      "  The stream is cut into segments (segment-seconds, segment-size) stored under the base backup;\n"
      "  restore ID|latest --target URL --at TIME replays up to a moment. SIGTERM or SIGINT store the open\n"
-     "  segment and stop (exit 0).\n",
+     "  segment and stop (exit 0). Memory is bounded: closed segments wait for the store up to\n"
+     "  archive-queue bytes (64MiB), plus the open segment's buffer (at most 2 x segment-size, 16MiB);\n"
+     "  a store down longer than the queue holds fails the archive (exit 4) rather than drop history.\n",
      .examples = EX "archive --segment-seconds 10s\n" EX "restore latest --target redis://127.0.0.1:6380 --at 2026-11-29T03:40:00Z\n",
      .run = ra_cmd_archive},
     {.name = "list", .usage = "list [--json]", .summary = "list this instance's backups, newest first",
@@ -132,15 +138,19 @@ static const ra_command commands[] = {
      .notes = "  refuses the newest succeeded backup and pinned ones without --force\n",
      .examples = EX "delete 20261128T221407Z-913d\n" EX "delete 20261128T221407Z-913d --force\n",
      .run = ra_cmd_delete},
-    {.name = "schedule", .usage = "schedule",
-     .summary = "run forever: one auto backup a day inside window, on weekdays", .options = no_options,
-     .notes = "  (no flags: window, weekdays, timezone come from the configuration)\n"
+    {.name = "schedule", .usage = "schedule [--continuous]",
+     .summary = "run forever: one auto backup a day inside window, on weekdays", .options = schedule_options,
+     .notes = "  (window, weekdays, timezone come from the configuration)\n"
+              "  --continuous runs `archive` all the time instead: each window ends the chain and starts a\n"
+              "  fresh one with a new base backup (restore --at then replays less); a failed chain is started\n"
+              "  again after retry-delay, doubled each time up to 15m. /metrics adds the archive's lag.\n"
               "  It runs in the foreground and logs to stderr; a window missed today is caught up at start;\n"
               "  SIGTERM or SIGINT stop it (a running backup is cancelled and recorded as cancelled).\n"
               "  Watch it with `status` (the running backup, from any host), /metrics and /healthz on\n"
               "  listen-address, metrics-file, or notify-url / notify-command on each run.\n",
      .examples = EX "schedule\n" EX "schedule --window 01:00-02:00 --timezone Europe/Berlin --weekdays mon-fri\n"
-                 EX "schedule --listen-address 0.0.0.0:9121   # then curl http://HOST:9121/healthz\n",
+                 EX "schedule --listen-address 0.0.0.0:9121   # then curl http://HOST:9121/healthz\n"
+                 EX "schedule --continuous --segment-seconds 30s\n",
      .run = ra_cmd_schedule},
     {.name = "config", .usage = "config [--json]",
      .summary = "print the effective configuration and where each value came from", .options = config_options,

@@ -8,54 +8,74 @@
 
 #include "command/archive.h"
 #include "command/cli.h"
+#include "command/httpd.h"
 #include "command/segment.h"
 #include "common/limits.h"
 #include "command/output.h"
 #include "source/net.h"
 #include "source/replica.h"
 
-static long long state_field(const char *text, const char *key, char *sval, size_t cap) {
-    size_t kl = strlen(key);
-    for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
-        if (strncmp(p, key, kl) != 0 || p[kl] != ' ') continue;
-        const char *v = p + kl + 1;
-        if (sval != NULL) {
-            size_t n = strcspn(v, "\n");
-            if (n >= cap) n = cap - 1;
-            memcpy(sval, v, n);
-            sval[n] = '\0';
-        }
-        return strtoll(v, NULL, 10);
-    }
-    return -1;
-}
-
-void ra_archive_print_status(const ra_store *store, const char *id, FILE *out) {
-    char *dir = ra_catalog_dir(&store->catalog), *key = NULL, *text = NULL;
+int ra_archive_state_get(const ra_catalog *c, const char *id, ra_segment_state *st) {
+    char *dir = ra_catalog_dir(c), *key = dir ? ra_segment_state_key(dir, id) : NULL, *text = NULL;
     size_t len = 0;
     ra_err err = {0};
-    if (dir == NULL || asprintf(&key, "%s%s.seg/state", dir, id) < 0) key = NULL;
-    if (key != NULL && ra_s3_get_object_small(store->s3, key, 4096, &text, &len, &err) == 0) {
-        char *t = realloc(text, len + 1);
-        if (t != NULL) {
-            text = t;
-            text[len] = '\0';
-            char last[64] = "-", at[32] = "-", upd[32] = "-";
-            state_field(text, "last-segment", last, sizeof(last));
-            long long last_ms = state_field(text, "last-ms", NULL, 0), upd_ms = state_field(text, "updated-ms", NULL, 0);
-            long long uploaded = state_field(text, "uploaded", NULL, 0), received = state_field(text, "received", NULL, 0);
-            if (last_ms > 0) ra_time_iso((time_t)(last_ms / 1000), at);
-            if (upd_ms > 0) ra_time_iso((time_t)(upd_ms / 1000), upd);
-            fprintf(out, "  archive: stream %lld-%lld in %lld segments, last %s (to %s), lag %llds and %lld bytes "
-                    "received not yet stored; state written %s\n", state_field(text, "first", NULL, 0), uploaded,
-                    state_field(text, "segments", NULL, 0), last, at,
-                    last_ms > 0 ? (long long)time(NULL) - last_ms / 1000 : -1LL,
-                    received > uploaded ? received - uploaded : 0, upd);
-        }
-    }
+    int got = key != NULL && ra_s3_get_object_small(c->s3, key, 4096, &text, &len, &err) == 0;
+    if (got) ra_segment_state_parse(text, len, st);
     free(text);
     free(key);
     free(dir);
+    return got;
+}
+
+typedef struct found_states {
+    const char *dir;
+    const ra_record *recs;
+    size_t n;
+    char *has; /* has[i]: "<dir><id>.archive" is listed */
+} found_states;
+
+static int note_state(void *ctx, const ra_s3_object *obj, ra_err *err) {
+    (void)err;
+    found_states *f = ctx;
+    size_t dl = strlen(f->dir), kl = strlen(obj->key), el = strlen(".archive");
+    if (kl <= dl + el || strncmp(obj->key, f->dir, dl) != 0 || strcmp(obj->key + kl - el, ".archive") != 0) return 0;
+    for (size_t i = 0; i < f->n; i++)
+        if (strlen(f->recs[i].id) == kl - dl - el && strncmp(obj->key + dl, f->recs[i].id, kl - dl - el) == 0)
+            f->has[i] = 1;
+    return 0;
+}
+
+int ra_archive_states(const ra_catalog *c, const ra_record *recs, size_t n, ra_segment_state *st) {
+    for (size_t i = 0; i < n; i++) st[i] = (ra_segment_state){.first = -1, .first_ms = -1, .last_ms = -1};
+    char *dir = ra_catalog_dir(c);
+    found_states f = {.dir = dir, .recs = recs, .n = n, .has = calloc(n + 1, 1)};
+    ra_err err = {0};
+    int found = 0;
+    if (dir != NULL && f.has != NULL && ra_s3_list_top(c->s3, dir, note_state, &f, &err) == 0)
+        for (size_t i = 0; i < n; i++)
+            if (f.has[i] && ra_archive_state_get(c, recs[i].id, &st[i])) found++;
+    free(f.has);
+    free(dir);
+    return found;
+}
+
+long long ra_archive_chain_newest(const ra_catalog *c, const char *id) {
+    ra_segment_state st;
+    if (!ra_archive_state_get(c, id, &st)) return 0;
+    long long ms = st.last_ms > st.updated_ms ? st.last_ms : st.updated_ms;
+    return ms > 0 ? ms / 1000 : 0;
+}
+
+void ra_archive_print_status(const ra_store *store, const char *id, FILE *out) {
+    ra_segment_state st;
+    if (!ra_archive_state_get(&store->catalog, id, &st)) return;
+    char at[32] = "-", upd[32] = "-";
+    if (st.last_ms > 0) ra_time_iso((time_t)(st.last_ms / 1000), at);
+    if (st.updated_ms > 0) ra_time_iso((time_t)(st.updated_ms / 1000), upd);
+    fprintf(out, "  archive: stream %lld-%lld in %lld segments, last %s (to %s), lag %llds and %lld bytes "
+            "received not yet stored; state written %s\n", st.first, st.uploaded, st.segments, st.last_segment, at,
+            st.last_ms > 0 ? (long long)time(NULL) - st.last_ms / 1000 : -1LL,
+            st.received > st.uploaded ? st.received - st.uploaded : 0, upd);
 }
 
 typedef struct keylist {
@@ -81,14 +101,20 @@ int ra_archive_delete_segments(const ra_catalog *c, const char *id, ra_err *err)
     char *dir = ra_catalog_dir(c), *sdir = dir ? ra_segment_dir(dir, id) : NULL;
     keylist l = {0};
     int rc = sdir ? ra_s3_list(c->s3, sdir, collect_key, &l, err) : ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    char *state = dir ? ra_segment_state_key(dir, id) : NULL; /* the state goes last, after the segments */
+    ra_err serr = {0};
+    if (rc == 0 && state == NULL) rc = ra_err_set(err, RA_E_INTERNAL, "out of memory");
     if (rc == 0 && l.n > 0) rc = ra_s3_delete_objects(c->s3, (const char *const *)l.keys, l.n, err);
+    size_t deleted = l.n;
+    if (rc == 0 && l.n > 0 && ra_s3_delete_object(c->s3, state, &serr) == 0) deleted++;
+    free(state);
     if (rc == 0 && l.n > 0)
-        ra_log_info(c->log, "archive.deleted", "deleted the %zu archive objects of backup %s", l.n, id);
+        ra_log_info(c->log, "archive.deleted", "deleted the %zu archive objects of backup %s", deleted, id);
     for (size_t i = 0; i < l.n; i++) free(l.keys[i]);
     free(l.keys);
     free(sdir);
     free(dir);
-    return rc == 0 ? (int)l.n : -1;
+    return rc == 0 ? (int)deleted : -1;
 }
 
 /* A broken link: a fresh connection to the configured source, checked as a backup's is. */
@@ -103,8 +129,14 @@ static ra_conn *connect_source(void *ctx, ra_err *err) {
     return c;
 }
 
-/* One chain: a base backup, then its stream until stopped. */
-static int chain(ra_app *app, const char *remark, int json, ra_archive_result *res, ra_err *err) {
+static void tell_monitor(void *ctx, long long received, long long uploaded, long long last_ms) {
+    ra_app *app = ctx;
+    ra_httpd_set_archive(app->monitor, (time_t)(last_ms / 1000), received > uploaded ? received - uploaded : 0);
+}
+
+/* One chain: a base backup, then its stream until stopped (or until stop_ms, unix ms, when > 0). json: 1 the
+ * result as JSON, 0 the base id and a line of text, -1 nothing. */
+static int chain(ra_app *app, const char *remark, int json, long long stop_ms, ra_archive_result *res, ra_err *err) {
     const ra_config *c = app->config;
     memset(res, 0, sizeof(*res));
     ra_record rec;
@@ -114,7 +146,7 @@ static int chain(ra_app *app, const char *remark, int json, ra_archive_result *r
         ra_record_clear(&rec);
         return -1;
     }
-    if (!json) printf("%s\n", rec.id);
+    if (json == 0) printf("%s\n", rec.id);
     fflush(stdout);
     ra_store store;
     char *dir = NULL;
@@ -138,11 +170,14 @@ static int chain(ra_app *app, const char *remark, int json, ra_archive_result *r
             .link = &link,
             .segment_ms = c->segment_seconds * 1000,
             .segment_size = c->segment_size,
-            .queue_max = RA_ARCHIVE_QUEUE_MAX,
+            .queue_bytes = c->archive_queue,
             .read_ms = c->read_timeout * 1000,
             .connect = connect_source,
             .connect_ctx = app,
             .cancel = app->cancel,
+            .stop_ms = stop_ms,
+            .progress = app->monitor ? tell_monitor : NULL,
+            .progress_ctx = app,
             .log = &app->log,
         };
         rc = ra_archive_run(&ao, res, err);
@@ -151,7 +186,7 @@ static int chain(ra_app *app, const char *remark, int json, ra_archive_result *r
     ra_app_close_store(&store); /* zeroed by a failed open */
     ra_conn_close(link.conn); /* still ours when the archive did not start */
     free(link.tail);
-    if (json) {
+    if (json > 0) {
         ra_out_field f[] = {
             {"id", RA_OUT_STR, rec.id, 0},
             {"first", RA_OUT_INT, NULL, res->first},
@@ -160,7 +195,7 @@ static int chain(ra_app *app, const char *remark, int json, ra_archive_result *r
             {"segments", RA_OUT_INT, NULL, res->segments},
         };
         ra_output_json_object(stdout, f, sizeof(f) / sizeof(f[0]));
-    } else {
+    } else if (json == 0) {
         printf("archive of base %s: stream %lld-%lld stored in %lld segments\n", rec.id, res->first, res->uploaded,
                res->segments);
     }
@@ -169,18 +204,27 @@ static int chain(ra_app *app, const char *remark, int json, ra_archive_result *r
     return rc;
 }
 
-int ra_cmd_archive(ra_app *app, const ra_args *args, ra_err *err) {
-    const char *remark = ra_args_value(args, "--remark");
-    int json = ra_args_at(args, "--json") > 0;
-    if (ra_args_at(args, "--quiet") > 0) app->stderr_tty = 0;
+static int chains(ra_app *app, const char *remark, int json, long long stop_ms, ra_err *err) {
     ra_archive_result res;
-    int rc = chain(app, remark, json, &res, err);
+    int rc = chain(app, remark, json, stop_ms, &res, err);
     /* history lost (+FULLRESYNC on resume): the chain ended with a gap, a new base starts the next */
     while (rc != 0 && res.full_resync && !(app->cancel && *app->cancel)) {
         ra_log_warn(&app->log, "archive.gap", "%s; the stream after offset %lld is not archived until a new base "
                     "backup: taking it now", err->msg, res.received);
         *err = (ra_err){0};
-        rc = chain(app, remark, json, &res, err);
+        rc = chain(app, remark, json, stop_ms, &res, err);
     }
     return rc;
+}
+
+int ra_cmd_archive(ra_app *app, const ra_args *args, ra_err *err) {
+    const char *remark = ra_args_value(args, "--remark");
+    int json = ra_args_at(args, "--json") > 0;
+    if (ra_args_at(args, "--quiet") > 0) app->stderr_tty = 0;
+    return chains(app, remark, json, 0, err);
+}
+
+int ra_archive_continuous(ra_app *app, time_t until, ra_err *err) {
+    app->stderr_tty = 0;
+    return chains(app, NULL, -1, (long long)until * 1000, err); /* -1: nothing on stdout, the log says it */
 }

@@ -97,8 +97,35 @@ static void run_one(ra_app *app, const ra_schedule *s, time_t *last_run) {
     }
 }
 
+/* --continuous: archive chains back to back, each until the next window's moment; a failed one is
+ * started again after retry-delay, doubled up to RA_RETRY_DELAY_CAP_S (reset by a chain that ended well). */
+static void run_continuous(ra_app *app, const ra_schedule *s) {
+    const ra_config *c = app->config;
+    long delay = c->retry_delay;
+    time_t last_run = time(NULL);
+    while (!*app->cancel) {
+        time_t next = ra_schedule_next(s, time(NULL), last_run, random_fraction());
+        char when[32] = "never";
+        if (next != (time_t)-1) ra_time_iso(next, when);
+        ra_log_info(&app->log, "schedule.chain", "archiving instance '%s' continuously; the next chain starts at %s",
+                    c->instance, when);
+        ra_err err = {0};
+        int rc = ra_archive_continuous(app, next == (time_t)-1 ? 0 : next, &err);
+        last_run = time(NULL);
+        if (*app->cancel) break;
+        if (rc == 0) {
+            delay = c->retry_delay;
+            continue;
+        }
+        ra_log_error(&app->log, "schedule.failed", "the archive failed: %s; starting a new chain in %lds", err.msg,
+                     delay);
+        if (sleep_until(app, time(NULL) + delay)) break;
+        if (delay < RA_RETRY_DELAY_CAP_S) delay = delay * 2 < RA_RETRY_DELAY_CAP_S ? delay * 2 : RA_RETRY_DELAY_CAP_S;
+    }
+}
+
 int ra_cmd_schedule(ra_app *app, const ra_args *args, ra_err *err) {
-    (void)args;
+    int continuous = ra_args_at(args, "--continuous") > 0;
     const ra_config *c = app->config;
     if (ra_config_require_bucket(c, err) != 0) return -1;
     if (!c->tz_fixed) {
@@ -131,11 +158,12 @@ int ra_cmd_schedule(ra_app *app, const ra_args *args, ra_err *err) {
     }
     ra_err_clear(err);
     ra_httpd_seed(monitor, &seed);
-    if (ra_schedule_missed(&s, time(NULL), last_run)) {
+    if (continuous) run_continuous(app, &s);
+    if (!continuous && ra_schedule_missed(&s, time(NULL), last_run)) {
         ra_log_info(&app->log, "schedule.catchup", "today's window was missed: backing up now");
         run_one(app, &s, &last_run);
     }
-    while (!*app->cancel) {
+    while (!continuous && !*app->cancel) {
         time_t next = ra_schedule_next(&s, time(NULL), last_run, random_fraction());
         if (next == (time_t)-1) {
             app->monitor = NULL;

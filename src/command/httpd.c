@@ -83,6 +83,8 @@ static void serve_one(ra_httpd *h, int fd) {
     ra_metrics m = h->m;
     pthread_mutex_unlock(&h->lock);
     if (strcmp(path, "/metrics") == 0) {
+        if (m.archive_last_segment > 0 && time(NULL) > m.archive_last_segment)
+            m.archive_lag_seconds = (long)(time(NULL) - m.archive_last_segment);
         char *text = ra_metrics_format(&m, h->instance);
         if (text == NULL) {
             reply(fd, 500, "Internal Server Error", "text/plain", "out of memory\n");
@@ -220,6 +222,14 @@ void ra_httpd_add_run(ra_httpd *h, const ra_record *rec, ra_code code, double se
     if (h == NULL) return;
     pthread_mutex_lock(&h->lock);
     ra_metrics_add(&h->m, rec, code, seconds, now);
+    pthread_mutex_unlock(&h->lock);
+}
+
+void ra_httpd_set_archive(ra_httpd *h, time_t last_segment, long long lag_bytes) {
+    if (h == NULL) return;
+    pthread_mutex_lock(&h->lock);
+    h->m.archive_last_segment = last_segment;
+    h->m.archive_lag_bytes = lag_bytes;
     pthread_mutex_unlock(&h->lock);
 }
 

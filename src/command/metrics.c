@@ -82,6 +82,15 @@ char *ra_metrics_format(const ra_metrics *m, const char *instance) {
     gauge(f, "backup_stored_bytes", "Bytes stored for the newest backup that succeeded (after compression and "
           "encryption).", instance, 0, (double)m->stored);
 
+    if (m->archive_last_segment > 0) {
+        gauge(f, "archive_last_segment_timestamp_seconds", "Unix time the newest stored segment of the "
+              "point-in-time archive reaches.", instance, 0, (double)m->archive_last_segment);
+        gauge(f, "archive_lag_seconds", "Seconds the stored archive is behind now.", instance, 0,
+              (double)m->archive_lag_seconds);
+        gauge(f, "archive_lag_bytes", "Bytes of the replication stream received but not stored yet.", instance, 0,
+              (double)m->archive_lag_bytes);
+    }
+
     char num[32];
     head(f, "backups_total", "counter", "Backup runs by result.");
     const struct {

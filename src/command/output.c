@@ -43,6 +43,27 @@ void ra_output_records_json(FILE *out, const ra_record *recs, size_t n) {
     fprintf(out, "%s]\n", n ? "\n" : "");
 }
 
+void ra_output_records_json_with(FILE *out, const ra_record *recs, size_t n, const ra_out_field *extra,
+                                 const size_t *nextra) {
+    fprintf(out, "[");
+    for (size_t i = 0, at = 0; i < n; at += nextra[i], i++) {
+        char *text = ra_record_to_json(&recs[i]);
+        json_t *o = text && nextra[i] ? json_loads(text, 0, NULL) : NULL;
+        char *more = nextra[i] ? ra_output_json_text(extra + at, nextra[i]) : NULL;
+        json_t *m = more ? json_loads(more, 0, NULL) : NULL;
+        if (o != NULL && m != NULL && json_object_update(o, m) == 0) {
+            free(text);
+            text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        }
+        json_decref(o);
+        json_decref(m);
+        free(more);
+        fprintf(out, "%s%s", i ? ",\n" : "\n", text ? text : "null");
+        free(text);
+    }
+    fprintf(out, "%s]\n", n ? "\n" : "");
+}
+
 void ra_output_config_json(FILE *out, const ra_config *c) {
     static const char *const origins[] = {
         [RA_ORIGIN_DEFAULT] = "default", [RA_ORIGIN_FILE] = "file", [RA_ORIGIN_ENV] = "env",

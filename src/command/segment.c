@@ -2,6 +2,7 @@
 #include "command/segment.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,4 +155,40 @@ long long ra_segment_offset_at(const ra_segment_meta *m, long long ms) {
 void ra_segment_meta_clear(ra_segment_meta *m) {
     free(m->ticks);
     memset(m, 0, sizeof(*m));
+}
+
+char *ra_segment_state_key(const char *dir, const char *base_id) {
+    char *s = NULL;
+    return asprintf(&s, "%s%s.archive", dir, base_id) < 0 ? NULL : s;
+}
+
+void ra_segment_state_parse(const char *text, size_t len, ra_segment_state *st) {
+    static const struct {
+        const char *key;
+        size_t at;
+    } nums[] = {{"first", offsetof(ra_segment_state, first)},         {"uploaded", offsetof(ra_segment_state, uploaded)},
+                {"received", offsetof(ra_segment_state, received)},   {"segments", offsetof(ra_segment_state, segments)},
+                {"first-ms", offsetof(ra_segment_state, first_ms)},   {"last-ms", offsetof(ra_segment_state, last_ms)},
+                {"updated-ms", offsetof(ra_segment_state, updated_ms)}};
+    for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) *(long long *)((char *)st + nums[i].at) = -1;
+    snprintf(st->last_segment, sizeof(st->last_segment), "-");
+    const char *p = text, *end = text + len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        const char *sp = memchr(p, ' ', n);
+        if (sp != NULL) {
+            size_t kl = (size_t)(sp - p), vl = n - kl - 1;
+            for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
+                long long v;
+                if (strlen(nums[i].key) == kl && memcmp(p, nums[i].key, kl) == 0 && digits(sp + 1, vl, &v))
+                    *(long long *)((char *)st + nums[i].at) = v;
+            }
+            if (kl == 12 && memcmp(p, "last-segment", 12) == 0 && vl < sizeof(st->last_segment)) {
+                memcpy(st->last_segment, sp + 1, vl);
+                st->last_segment[vl] = '\0';
+            }
+        }
+        p += n + 1;
+    }
 }

@@ -259,9 +259,16 @@ const opt ra_config_opts[RA_CONFIG_NKEYS] = {
     [RA_KEY_SEGMENT_SECONDS] = {"segment-seconds", T_DURATION, F(segment_seconds), "60s", 1, 3600, "DURATION",
         "archive: close a segment of the replication stream this often, 1s..1h",
         "A restore --at reaches up to the last closed (uploaded) segment.", NULL, NULL, NULL, 0},
-    [RA_KEY_SEGMENT_SIZE] = {"segment-size", T_SIZE, F(segment_size), "64MiB", RA_SEGMENT_SIZE_MIN,
+    [RA_KEY_SEGMENT_SIZE] = {"segment-size", T_SIZE, F(segment_size), "16MiB", RA_SEGMENT_SIZE_MIN,
         RA_SEGMENT_SIZE_MAX, "SIZE", "archive: ... or when it holds this many bytes, 1MiB..1GiB",
-        "Memory used is about segment-size x (archive-queue + 1).", NULL, NULL, NULL, 0},
+        "Memory used is at most archive-queue + 2 x segment-size (the open segment's buffer).", NULL, NULL,
+        NULL, 0},
+    [RA_KEY_ARCHIVE_QUEUE] = {"archive-queue", T_SIZE, F(archive_queue), "64MiB", RA_ARCHIVE_QUEUE_MIN,
+        RA_ARCHIVE_QUEUE_LIMIT, "SIZE", "archive: closed segments that may wait for the store, in bytes, 1MiB..64GiB",
+        "While the store is down or slow, closed segments wait in memory up to this many bytes (and 1024\n"
+        "segments); the one that would exceed it fails the archive (exit 4) rather than drop history.\n"
+        "A single segment larger than this is still taken when none waits. Memory used is at\n"
+        "most archive-queue + 2 x segment-size.", NULL, NULL, NULL, 0},
     [RA_KEY_LOG_FORMAT] = {"log-format", T_ENUM, F(log_format), "auto", 0, 0, "auto|text|json",
         "log lines as text or JSON; auto: text on a terminal, JSON otherwise", NULL, NULL,
         log_formats, NULL, 0},

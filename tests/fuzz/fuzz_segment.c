@@ -1,7 +1,8 @@
-/* fuzz_segment.c - libFuzzer: the segment header parser on arbitrary objects. Never crashes; what it
+/* fuzz_segment.c - libFuzzer: the segment header parser (and the chain state's) on arbitrary objects. Never crashes; what it
  * accepts has its offsets, ticks and payload length consistent. */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "command/segment.h"
 
@@ -18,5 +19,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         (void)ra_segment_offset_at(&m, 0);
     }
     ra_segment_meta_clear(&m);
+    ra_segment_state st;
+    ra_segment_state_parse((const char *)data, size, &st);
+    if (memchr(st.last_segment, '\0', sizeof(st.last_segment)) == NULL) abort();
     return 0;
 }

@@ -403,8 +403,34 @@ static void test_sweep_by_store_clock(void **state) {
     free_log(&g);
 }
 
+/* A base backup and its archive are one chain judged by its newest segment: a 10-day-old base whose
+ * archive was written an hour ago is kept; one whose archive stopped 9 days ago goes (dry run counts). */
+static void test_sweep_keeps_written_chain(void **state) {
+    (void)state;
+    time_t now = time(NULL);
+    const char *ids[] = {"20260101T000000Z-0001"};
+    const long long ago[] = {3600, 9 * 86400};
+    const int expired[] = {0, 1};
+    for (int k = 0; k < 2; k++) {
+        fixture f = {0};
+        s3peer_add(&f.p, 200, NULL, list_xml(ids, 1, now));
+        s3peer_add(&f.p, 200, NULL, record(ids[0], RA_STATE_SUCCEEDED, now - 10 * 86400));
+        char *st = NULL;
+        assert_true(asprintf(&st, "first 100\nuploaded 200\nlast-ms %lld\nupdated-ms %lld\n",
+                             (long long)(now - ago[k]) * 1000, (long long)(now - ago[k]) * 1000) > 0);
+        s3peer_add(&f.p, 200, NULL, st);
+        open_catalog(&f);
+        ra_err err = {0};
+        assert_int_equal(ra_catalog_sweep_before(&f.cat, 7, now, 0, 1, &err), expired[k]);
+        close_catalog(&f);
+        if (k == 0) assert_non_null(strstr(f.logtext, "the base of a point-in-time archive"));
+        free_log(&f);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sweep_keeps_written_chain),
         cmocka_unit_test(test_unreadable_record_skipped),
         cmocka_unit_test(test_store_error_not_skipped),
         cmocka_unit_test(test_find_running_names_first),

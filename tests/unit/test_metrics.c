@@ -62,6 +62,24 @@ static void test_format_and_parse_back(void **state) {
     assert_int_equal(ra_metrics_parse(&g, "x", junk, strlen(junk)), 0);
 }
 
+/* schedule --continuous: the archive's series only once a segment is stored */
+static void test_archive_series(void **state) {
+    (void)state;
+    ra_metrics m = {0};
+    char *text = ra_metrics_format(&m, "db");
+    assert_null(strstr(text, "archive_"));
+    free(text);
+    m.archive_last_segment = 1764380000;
+    m.archive_lag_seconds = 7;
+    m.archive_lag_bytes = 1234;
+    text = ra_metrics_format(&m, "db");
+    assert_non_null(strstr(text, "# TYPE redis_archiver_archive_last_segment_timestamp_seconds gauge\n"));
+    assert_non_null(strstr(text, "redis_archiver_archive_last_segment_timestamp_seconds{instance_name=\"db\"} 1764380000\n"));
+    assert_non_null(strstr(text, "redis_archiver_archive_lag_seconds{instance_name=\"db\"} 7\n"));
+    assert_non_null(strstr(text, "redis_archiver_archive_lag_bytes{instance_name=\"db\"} 1234\n"));
+    free(text);
+}
+
 static void test_healthy(void **state) {
     (void)state;
     ra_metrics m = {0};
@@ -106,6 +124,7 @@ static void test_file_atomic(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_format_and_parse_back),
+        cmocka_unit_test(test_archive_series),
         cmocka_unit_test(test_healthy),
         cmocka_unit_test(test_file_atomic),
     };

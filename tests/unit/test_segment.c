@@ -27,6 +27,30 @@ static void test_keys(void **state) {
     assert_int_equal(ra_segment_name_parse("-3", &a, &b), 0);
 }
 
+static void test_state(void **state) {
+    (void)state;
+    char *k = ra_segment_state_key("p/default/", "20261128T221407Z-913d");
+    assert_string_equal(k, "p/default/20261128T221407Z-913d.archive");
+    free(k);
+    const char *t = "replid ab\nfirst 266\nuploaded 1000\nreceived 1200\nsegments 3\nlast-segment "
+                    "00000000000000000500-00000000000000001000\nlast-ms 1700000060000\nupdated-ms 1700000061000\n"
+                    "first-ms 1700000000000\nnewer-key 5\nlast-ms x\n";
+    ra_segment_state st;
+    ra_segment_state_parse(t, strlen(t), &st);
+    assert_int_equal(st.first, 266);
+    assert_int_equal(st.uploaded, 1000);
+    assert_int_equal(st.received, 1200);
+    assert_int_equal(st.segments, 3);
+    assert_int_equal(st.first_ms, 1700000000000LL);
+    assert_int_equal(st.last_ms, 1700000060000LL); /* a malformed later line does not overwrite */
+    assert_int_equal(st.updated_ms, 1700000061000LL);
+    assert_string_equal(st.last_segment, "00000000000000000500-00000000000000001000");
+    ra_segment_state_parse("first 1", 7, &st); /* an older state: no first-ms, no newline at the end */
+    assert_int_equal(st.first, 1);
+    assert_int_equal(st.first_ms, -1);
+    assert_string_equal(st.last_segment, "-");
+}
+
 static void test_round_trip(void **state) {
     (void)state;
     ra_segment_meta m = {.first = 100, .last = 110};
@@ -93,7 +117,7 @@ static void test_bad_headers(void **state) {
 }
 
 int main(void) {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_keys), cmocka_unit_test(test_round_trip),
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_state),cmocka_unit_test(test_keys), cmocka_unit_test(test_round_trip),
                                        cmocka_unit_test(test_bad_headers)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -123,6 +123,10 @@ int ra_s3_check_prefix(ra_s3 *s3, const char *prefix, ra_err *err);
 int ra_s3_list(ra_s3 *s3, const char *prefix,
                int (*cb)(void *ctx, const ra_s3_object *obj, ra_err *err), void *ctx, ra_err *err);
 
+/* The same with delimiter "/": only the keys directly under prefix (deeper "folders" are not paged through). */
+int ra_s3_list_top(ra_s3 *s3, const char *prefix,
+                   int (*cb)(void *ctx, const ra_s3_object *obj, ra_err *err), void *ctx, ra_err *err);
+
 /* ListMultipartUploads over all pages. */
 int ra_s3_list_uploads(ra_s3 *s3, const char *prefix,
                        int (*cb)(void *ctx, const ra_s3_upload_ref *up, ra_err *err), void *ctx,

@@ -209,15 +209,29 @@ int ra_s3_pager_next(ra_s3_pager *pg, const char *what, int truncated, const cha
     return 1;
 }
 
+static int list_objects(ra_s3 *s3, const char *prefix, const char *delimiter,
+                        int (*cb)(void *ctx, const ra_s3_object *obj, ra_err *err), void *ctx, ra_err *err);
+
 int ra_s3_list(ra_s3 *s3, const char *prefix, int (*cb)(void *ctx, const ra_s3_object *obj, ra_err *err), void *ctx,
                ra_err *err) {
+    return list_objects(s3, prefix, NULL, cb, ctx, err);
+}
+
+int ra_s3_list_top(ra_s3 *s3, const char *prefix, int (*cb)(void *ctx, const ra_s3_object *obj, ra_err *err),
+                   void *ctx, ra_err *err) {
+    return list_objects(s3, prefix, "/", cb, ctx, err);
+}
+
+static int list_objects(ra_s3 *s3, const char *prefix, const char *delimiter,
+                        int (*cb)(void *ctx, const ra_s3_object *obj, ra_err *err), void *ctx, ra_err *err) {
     ra_s3_pager pg = {0};
     char mk[16];
     int r = 0;
     snprintf(mk, sizeof(mk), "%d", s3->max_keys);
     for (;;) {
-        ra_kv q[5];
+        ra_kv q[6];
         size_t nq = 0;
+        if (delimiter) q[nq++] = (ra_kv){"delimiter", delimiter};
         /* keys may hold characters XML 1.0 cannot carry (a \x01 written by anyone): ask for them encoded */
         q[nq++] = (ra_kv){"encoding-type", "url"};
         q[nq++] = (ra_kv){"list-type", "2"};
