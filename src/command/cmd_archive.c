@@ -11,6 +11,7 @@
 #include "command/httpd.h"
 #include "command/segment.h"
 #include "common/limits.h"
+#include "common/text.h"
 #include "command/output.h"
 #include "source/net.h"
 #include "source/replica.h"
@@ -85,15 +86,7 @@ typedef struct keylist {
 
 static int collect_key(void *ctx, const ra_s3_object *obj, ra_err *err) {
     keylist *l = ctx;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 64;
-        char **nk = realloc(l->keys, cap * sizeof(*nk));
-        if (nk == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
-        l->keys = nk;
-        l->cap = cap;
-    }
-    if ((l->keys[l->n] = strdup(obj->key)) == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
-    l->n++;
+    if (ra_strv_push(&l->keys, &l->n, &l->cap, obj->key) != 0) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
     return 0;
 }
 

@@ -12,6 +12,7 @@
 
 #include "command/segment.h"
 #include "common/limits.h"
+#include "common/text.h"
 #include "common/url.h"
 #include "source/net.h"
 #include "source/replstream.h"
@@ -89,15 +90,7 @@ static int collect_segment(void *ctx, const ra_s3_object *obj, ra_err *err) {
     size_t dl = strlen(l->dir);
     long long a, b;
     if (strncmp(obj->key, l->dir, dl) != 0 || !ra_segment_name_parse(obj->key + dl, &a, &b)) return 0;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 32;
-        char **nk = realloc(l->keys, cap * sizeof(*nk));
-        if (nk == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
-        l->keys = nk;
-        l->cap = cap;
-    }
-    if ((l->keys[l->n] = strdup(obj->key)) == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
-    l->n++;
+    if (ra_strv_push(&l->keys, &l->n, &l->cap, obj->key) != 0) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
     return 0;
 }
 

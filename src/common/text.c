@@ -2,6 +2,7 @@
 #include "common/text.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int ra_edit_distance(const char *a, const char *b) {
@@ -32,4 +33,18 @@ void ra_human_bytes(double bytes, char *out, size_t outsz) {
         u++;
     }
     snprintf(out, outsz, u ? "%.1f %s" : "%.0f %s", bytes, unit[u]);
+}
+
+int ra_strv_push(char ***v, size_t *n, size_t *cap, const char *s) {
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 32;
+        char **nv = realloc(*v, c * sizeof(*nv));
+        if (nv == NULL) return -1;
+        *v = nv;
+        *cap = c;
+    }
+    char *copy = strdup(s);
+    if (copy == NULL) return -1;
+    (*v)[(*n)++] = copy;
+    return 0;
 }
