@@ -20,14 +20,10 @@ int ra_cmd_list(ra_app *app, const ra_args *args, ra_err *err) {
     char (*range)[2][32] = calloc(n + 1, sizeof(*range));
     ra_out_field *extra = calloc(2 * n + 1, sizeof(*extra));
     size_t *nextra = calloc(n + 1, sizeof(*nextra)), ne = 0;
+    int rc = 0;
     if (st == NULL || range == NULL || extra == NULL || nextra == NULL) {
-        free(st);
-        free(range);
-        free(extra);
-        free(nextra);
-        ra_catalog_records_free(recs, n);
-        ra_app_close_store(&store);
-        return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+        rc = ra_err_set(err, RA_E_INTERNAL, "out of memory");
+        goto out;
     }
     if (n > 0) ra_archive_states(&store.catalog, recs, n, st);
     for (size_t i = 0; i < n; i++) { /* a base of a point-in-time archive: the range restore --at can reach */
@@ -63,11 +59,12 @@ int ra_cmd_list(ra_app *app, const ra_args *args, ra_err *err) {
                    shards, chain, r->remark ? r->remark : "");
         }
     }
+out:
     free(st);
     free(range);
     free(extra);
     free(nextra);
     ra_catalog_records_free(recs, n);
     ra_app_close_store(&store);
-    return 0;
+    return rc;
 }
