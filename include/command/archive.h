@@ -70,6 +70,10 @@ int ra_archive_delete_segments(const struct ra_catalog *c, const char *id, ra_er
 /* Retention judges a chain by its newest segment: when backup id has an archive, the time (unix s) of its
  * last stored tick or of its state's last write, whichever is later; 0 when it has none. */
 long long ra_archive_chain_newest(const struct ra_catalog *c, const char *id);
+/* Chains whose base backup is gone (its record is not among recs[0..n) and a HEAD says 404: the
+ * lifecycle rule expired it): their segments and state serve no restore (--at starts from the base),
+ * so they are deleted. Returns how many chains were removed; failures are logged and skipped. */
+int ra_archive_remove_orphans(const struct ra_catalog *c, const struct ra_record *recs, size_t n);
 /* status: one line about backup id's archive when it has one: the stream range stored, segments, the
  * last one, how far behind (seconds since the last stored tick, bytes received but not stored), when the
  * state was written. Nothing when there is none or it cannot be read. */

@@ -67,6 +67,68 @@ long long ra_archive_chain_newest(const ra_catalog *c, const char *id) {
     return ms > 0 ? ms / 1000 : 0;
 }
 
+typedef struct orphans {
+    const char *dir;
+    const ra_record *recs;
+    size_t n;
+    char **ids;
+    size_t nids, cap;
+} orphans;
+
+static int note_orphan(void *ctx, const ra_s3_object *obj, ra_err *err) {
+    orphans *o = ctx;
+    size_t dl = strlen(o->dir), kl = strlen(obj->key), el = strlen(".archive");
+    if (kl <= dl + el || strncmp(obj->key, o->dir, dl) != 0 || strcmp(obj->key + kl - el, ".archive") != 0) return 0;
+    size_t il = kl - dl - el;
+    for (size_t i = 0; i < o->n; i++)
+        if (strlen(o->recs[i].id) == il && strncmp(obj->key + dl, o->recs[i].id, il) == 0) return 0;
+    char id[128];
+    if (il >= sizeof(id)) return 0;
+    memcpy(id, obj->key + dl, il);
+    id[il] = '\0';
+    if (ra_strv_push(&o->ids, &o->nids, &o->cap, id) != 0) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    return 0;
+}
+
+int ra_archive_remove_orphans(const ra_catalog *c, const ra_record *recs, size_t n) {
+    char *dir = ra_catalog_dir(c);
+    orphans o = {.dir = dir, .recs = recs, .n = n};
+    ra_err err = {0};
+    int removed = 0;
+    if (dir == NULL || ra_s3_list_top(c->s3, dir, note_orphan, &o, &err) != 0) {
+        ra_log_warn(c->log, "archive.orphans", "could not look for archives whose base backup is gone: %s",
+                    dir ? err.msg : "out of memory");
+    }
+    for (size_t i = 0; i < o.nids; i++) {
+        /* only a record the store says is gone (a record skipped as unreadable, or a failed read, is not) */
+        char *rk = ra_record_json_key(c->prefix, c->instance, o.ids[i]);
+        ra_s3_head h = {0};
+        ra_err_clear(&err);
+        int gone = rk != NULL && ra_s3_head_object(c->s3, rk, &h, &err) != 0 && err.code == RA_E_NOTFOUND;
+        ra_s3_head_clear(&h);
+        free(rk);
+        if (!gone) continue;
+        ra_err_clear(&err);
+        if (ra_archive_delete_segments(c, o.ids[i], &err) < 0) {
+            ra_log_warn(c->log, "archive.orphans", "could not delete the archive of expired backup %s: %s", o.ids[i],
+                        err.msg);
+            continue;
+        }
+        /* no segment left behind: the state alone */
+        char *key = ra_segment_state_key(dir, o.ids[i]);
+        ra_err_clear(&err);
+        if (key != NULL) (void)ra_s3_delete_object(c->s3, key, &err);
+        free(key);
+        ra_log_info(c->log, "archive.orphans", "deleted the archive of backup %s, whose base backup is gone "
+                    "(expired by the lifecycle rule)", o.ids[i]);
+        removed++;
+    }
+    for (size_t i = 0; i < o.nids; i++) free(o.ids[i]);
+    free(o.ids);
+    free(dir);
+    return removed;
+}
+
 void ra_archive_print_status(const ra_store *store, const char *id, FILE *out) {
     ra_segment_state st;
     if (!ra_archive_state_get(&store->catalog, id, &st)) return;

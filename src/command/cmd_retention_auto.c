@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "command/archive.h"
 #include "command/retain.h"
 #include "common/random.h"
 
@@ -308,6 +309,7 @@ int ra_retention_retag(ra_app *app, ra_store *store, int *expiring, int *unsuppo
         rc = ra_retention_tag_backup(store, &recs[i], tags[i], unsupported, err);
         if (rc == 0 && strcmp(tags[i], RA_RETAIN_TAG_EXPIRE) == 0) (*expiring)++;
     }
+    if (rc == 0) ra_archive_remove_orphans(&store->catalog, recs, n); /* segments carry no tag: README */
     if (rc == 0)
         ra_log_info(&app->log, "retention.tags", "%d backup%s of instance '%s' tagged %s (the rule expires them "
                     "after %d days), the other %zu %s", *expiring, *expiring == 1 ? "" : "s", app->config->instance,

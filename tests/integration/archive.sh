@@ -194,4 +194,28 @@ else
     ra_fail "delete of a base backup deletes its segments" "rc $rc, $left left, $kept in the other chain: $(cat "$T/delete.err")"
 fi
 
+# a chain whose base backup the lifecycle rule expired (its record and object gone, the segments untagged):
+# the next backup's retention pass deletes the segments and state; a chain whose base is there is untouched
+segs() { ra_aws s3 ls "s3://$BUCKET/redis-archiver/it-archive/$1.seg/" 2>/dev/null | wc -l; }
+"$BIN" backup --quiet >/dev/null 2>"$T/orph1.err"
+rc=$?
+n2=$(segs "$base2")
+if [ "$rc" = 0 ] && [ "$n2" -gt 0 ] && ! grep -q 'archive.orphans' "$T/orph1.err"; then
+    ra_ok "a backup leaves the archive of a base that is there"
+else
+    ra_fail "a backup leaves the archive of a base that is there" "rc $rc, $n2 segments: $(cat "$T/orph1.err")"
+fi
+ra_aws s3 rm "s3://$BUCKET/redis-archiver/it-archive/$base2.json" >/dev/null 2>&1
+ra_aws s3 rm "s3://$BUCKET/redis-archiver/it-archive/$base2.rdb" >/dev/null 2>&1
+"$BIN" backup --quiet >/dev/null 2>"$T/orph2.err"
+rc=$?
+n2=$(segs "$base2")
+st=$(ra_aws s3 ls "s3://$BUCKET/redis-archiver/it-archive/$base2.archive" 2>/dev/null | wc -l)
+if [ "$rc" = 0 ] && [ "$n2" = 0 ] && [ "$st" = 0 ] && grep -q 'archive.orphans' "$T/orph2.err"; then
+    ra_ok "the archive of a base the rule expired is deleted by the next backup"
+else
+    ra_fail "the archive of a base the rule expired is deleted by the next backup" \
+        "rc $rc, $n2 segments, state $st: $(grep -v '^$' "$T/orph2.err" | tail -5)"
+fi
+
 ra_done
