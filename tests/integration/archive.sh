@@ -197,7 +197,7 @@ fi
 # a chain whose base backup the lifecycle rule expired (its record and object gone, the segments untagged):
 # the next backup's retention pass deletes the segments and state; a chain whose base is there is untouched
 segs() { ra_aws s3 ls "s3://$BUCKET/redis-archiver/it-archive/$1.seg/" 2>/dev/null | wc -l; }
-"$BIN" backup --quiet >/dev/null 2>"$T/orph1.err"
+"$BIN" backup --quiet --retention-keep 1 >/dev/null 2>"$T/orph1.err"
 rc=$?
 n2=$(segs "$base2")
 if [ "$rc" = 0 ] && [ "$n2" -gt 0 ] && ! grep -q 'archive.orphans' "$T/orph1.err"; then
@@ -205,6 +205,10 @@ if [ "$rc" = 0 ] && [ "$n2" -gt 0 ] && ! grep -q 'archive.orphans' "$T/orph1.err
 else
     ra_fail "a backup leaves the archive of a base that is there" "rc $rc, $n2 segments: $(cat "$T/orph1.err")"
 fi
+# retention-keep 1: the base is not the newest, but its chain was written within the retention days
+tag=$(ra_aws s3api get-object-tagging --bucket "$BUCKET" --key "redis-archiver/it-archive/$base2.rdb" \
+    --query 'TagSet[0].Value' --output text 2>&1)
+ra_assert_eq "the base of a recently written chain stays tagged keep (not only the newest 1)" keep "$tag"
 ra_aws s3 rm "s3://$BUCKET/redis-archiver/it-archive/$base2.json" >/dev/null 2>&1
 ra_aws s3 rm "s3://$BUCKET/redis-archiver/it-archive/$base2.rdb" >/dev/null 2>&1
 "$BIN" backup --quiet >/dev/null 2>"$T/orph2.err"
