@@ -86,18 +86,26 @@ static char *close_stream(FILE *f, char **buf) {
     return *buf;
 }
 
+/* A rule's start, open at its filter: <Rule><ID>id</ID><Filter>[<And>]<Prefix>dir</Prefix> */
+static FILE *rule_begin(char **buf, size_t *len, const char *id, int and, const char *dir) {
+    FILE *f = open_memstream(buf, len);
+    if (f == NULL) return NULL;
+    fputs("<Rule><ID>", f);
+    put_escaped(f, id);
+    fputs(and ? "</ID><Filter><And><Prefix>" : "</ID><Filter><Prefix>", f);
+    put_escaped(f, dir);
+    fputs("</Prefix>", f);
+    return f;
+}
+
 /* The folder rule: unfinished uploads, and (versioned bucket) noncurrent versions and the delete markers
  * left alone; in the age mode also every object after `days`. */
 static char *folder_rule(const char *id, const char *dir, ra_lifecycle_mode mode, int days, int versioned) {
     char *buf = NULL;
     size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
+    FILE *f = rule_begin(&buf, &len, id, 0, dir);
     if (f == NULL) return NULL;
-    fputs("<Rule><ID>", f);
-    put_escaped(f, id);
-    fputs("</ID><Filter><Prefix>", f);
-    put_escaped(f, dir);
-    fputs("</Prefix></Filter><Status>Enabled</Status>", f);
+    fputs("</Filter><Status>Enabled</Status>", f);
     /* Days and ExpiredObjectDeleteMarker exclude each other in one Expiration (AWS) */
     if (mode == RA_LIFECYCLE_AGE)
         fprintf(f, "<Expiration><Days>%d</Days></Expiration>", days);
@@ -116,13 +124,9 @@ static char *folder_rule(const char *id, const char *dir, ra_lifecycle_mode mode
 static char *tag_rule(const char *id, const char *dir, int days) {
     char *buf = NULL;
     size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
+    FILE *f = rule_begin(&buf, &len, id, 1, dir);
     if (f == NULL) return NULL;
-    fputs("<Rule><ID>", f);
-    put_escaped(f, id);
-    fputs("</ID><Filter><And><Prefix>", f);
-    put_escaped(f, dir);
-    fputs("</Prefix><Tag><Key>" RA_RETAIN_TAG_KEY "</Key><Value>" RA_RETAIN_TAG_EXPIRE "</Value></Tag></And>"
+    fputs("<Tag><Key>" RA_RETAIN_TAG_KEY "</Key><Value>" RA_RETAIN_TAG_EXPIRE "</Value></Tag></And>"
           "</Filter><Status>Enabled</Status>", f);
     fprintf(f, "<Expiration><Days>%d</Days></Expiration></Rule>", days);
     return close_stream(f, &buf);
