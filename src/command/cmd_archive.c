@@ -35,14 +35,25 @@ typedef struct found_states {
     char *has; /* has[i]: "<dir><id>.archive" is listed */
 } found_states;
 
+/* key is "<dir><id>.archive" (a chain's state): the id's length, else 0 (the id starts at key + strlen(dir)) */
+static size_t state_id_len(const char *dir, const char *key) {
+    size_t dl = strlen(dir), kl = strlen(key), el = strlen(".archive");
+    if (kl <= dl + el || strncmp(key, dir, dl) != 0 || strcmp(key + kl - el, ".archive") != 0) return 0;
+    return kl - dl - el;
+}
+
+/* the index in recs[0..n) of the record whose id is id[0..len), or n */
+static size_t record_index(const ra_record *recs, size_t n, const char *id, size_t len) {
+    for (size_t i = 0; i < n; i++)
+        if (strlen(recs[i].id) == len && strncmp(id, recs[i].id, len) == 0) return i;
+    return n;
+}
+
 static int note_state(void *ctx, const ra_s3_object *obj, ra_err *err) {
     (void)err;
     found_states *f = ctx;
-    size_t dl = strlen(f->dir), kl = strlen(obj->key), el = strlen(".archive");
-    if (kl <= dl + el || strncmp(obj->key, f->dir, dl) != 0 || strcmp(obj->key + kl - el, ".archive") != 0) return 0;
-    for (size_t i = 0; i < f->n; i++)
-        if (strlen(f->recs[i].id) == kl - dl - el && strncmp(obj->key + dl, f->recs[i].id, kl - dl - el) == 0)
-            f->has[i] = 1;
+    size_t il = state_id_len(f->dir, obj->key), i;
+    if (il > 0 && (i = record_index(f->recs, f->n, obj->key + strlen(f->dir), il)) < f->n) f->has[i] = 1;
     return 0;
 }
 
@@ -77,11 +88,8 @@ typedef struct orphans {
 
 static int note_orphan(void *ctx, const ra_s3_object *obj, ra_err *err) {
     orphans *o = ctx;
-    size_t dl = strlen(o->dir), kl = strlen(obj->key), el = strlen(".archive");
-    if (kl <= dl + el || strncmp(obj->key, o->dir, dl) != 0 || strcmp(obj->key + kl - el, ".archive") != 0) return 0;
-    size_t il = kl - dl - el;
-    for (size_t i = 0; i < o->n; i++)
-        if (strlen(o->recs[i].id) == il && strncmp(obj->key + dl, o->recs[i].id, il) == 0) return 0;
+    size_t dl = strlen(o->dir), il = state_id_len(o->dir, obj->key);
+    if (il == 0 || record_index(o->recs, o->n, obj->key + dl, il) < o->n) return 0;
     char id[128];
     if (il >= sizeof(id)) return 0;
     memcpy(id, obj->key + dl, il);
