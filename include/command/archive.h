@@ -12,11 +12,23 @@
 #include "source/replica.h"
 #include "storage/s3/s3.h"
 
+/* What an archive has stored so far (the numbers of its state object). */
+typedef struct ra_archive_progress {
+    long long first;          /* the stream's first offset */
+    long long received;       /* received up to here */
+    long long uploaded;       /* stored up to here */
+    long long segments;       /* segments stored */
+    long long first_ms;       /* wall clock (unix ms) of the chain's first tick */
+    long long last_ms;        /* ... and of the last stored one: the stored stream reaches this moment */
+} ra_archive_progress;
+
 typedef struct ra_archive_opts {
     ra_s3 *const *s3;         /* one s3 client per uploader thread, theirs alone while the archive runs */
     int nuploaders;           /* 1..RA_ARCHIVE_UPLOADERS_MAX: segments stored at the same time */
     const char *dir;          /* "<prefix><instance>/" */
     const char *base_id;      /* the base backup: segments go under "<dir><base_id>.seg/" */
+    int shard;                /* -1; a cluster chain's shard: its index, its segments under
+                                 "<dir><base_id>.seg/shard-<n>/" and its state beside them */
     ra_replica_stream *link;  /* taken over: its connection is closed and its tail freed */
     long segment_ms;          /* a segment is closed this long after it was opened ... */
     long long segment_size;   /* ... or once it holds this many bytes (at a command's end) */
@@ -32,9 +44,8 @@ typedef struct ra_archive_opts {
     void *connect_ctx;
     volatile sig_atomic_t *cancel; /* set: the open segment is closed, the queue uploaded, then 0 */
     long long stop_ms;             /* > 0: the same at this wall-clock time (unix ms): the chain ends there */
-    /* NULL, or told after each stored segment (from an uploader thread): the stream received, stored up
-     * to, and the wall-clock time (unix ms) the stored stream reaches */
-    void (*progress)(void *ctx, long long received, long long uploaded, long long last_ms);
+    /* NULL, or told after each stored segment (from an uploader thread), what the state says */
+    void (*progress)(void *ctx, const struct ra_archive_progress *p);
     void *progress_ctx;
     const ra_log *log;
 } ra_archive_opts;

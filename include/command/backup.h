@@ -29,6 +29,23 @@ typedef struct ra_backup_progress {
  * times a second at most). */
 typedef void (*ra_backup_progress_fn)(void *ctx, const ra_backup_progress *p);
 
+/* The replication links a backup for an archive hands over: the one of a standalone source, or one
+ * per shard of a cluster (in the record's shard order), each with the node it came from. */
+typedef struct ra_backup_link {
+    ra_replica_stream stream;
+    char host[256];                   /* a shard's node, to resume on; "" for a standalone source (the */
+    int port;                         /* configured source is asked again) */
+    int allow_master;                 /* the node was a master (a cluster without replicas) */
+} ra_backup_link;
+
+typedef struct ra_backup_links {
+    ra_backup_link *v;
+    int n;
+} ra_backup_links;
+
+/* Close the links' connections, free their tails and the array. */
+void ra_backup_links_clear(ra_backup_links *l);
+
 typedef struct ra_backup_opts {
     const ra_catalog *catalog;        /* where the RDB and its record go */
     ra_s3 *beat_s3;                   /* the heartbeat thread's own client, with the catalog's
@@ -44,9 +61,9 @@ typedef struct ra_backup_opts {
     const char *remark;               /* checked with ra_remark_check */
     ra_backup_progress_fn progress;   /* NULL: none; called at most every 0.25 s and once at the end */
     void *progress_ctx;
-    ra_replica_stream *keep_stream;   /* non-NULL (archive): the source is synced without rdb-only and,
-                                         on success, its replication link is handed over here (the
-                                         caller closes stream->conn and frees stream->tail) */
+    struct ra_backup_links *keep;     /* non-NULL (archive): the source is synced without rdb-only and,
+                                         on success, its replication links are handed over here (one, or
+                                         one per shard of a cluster; ra_backup_links_clear) */
     volatile sig_atomic_t *cancel;
     const ra_log *log;
 } ra_backup_opts;

@@ -111,9 +111,11 @@ int ra_unexpected(ra_err *err, const char *command, const char *arg);
 /* One backup with the configured source, store and sizes (backup and schedule), then its report
  * (ra_report_run). */
 int ra_backup_with_config(ra_app *app, int automatic, const char *remark, ra_record *rec, ra_err *err);
-/* The same for archive: the base backup, synced without rdb-only, its replication link handed over
- * in *link on success (command/backup.h keep_stream). */
-int ra_backup_keep_link(ra_app *app, const char *remark, ra_record *rec, ra_replica_stream *link, ra_err *err);
+/* The same for archive: the base backup, synced without rdb-only, its replication links (one, or one per
+ * shard of a cluster) handed over in *links on success (command/backup.h keep). */
+struct ra_backup_links;
+int ra_backup_keep_links(ra_app *app, int automatic, const char *remark, ra_record *rec, struct ra_backup_links *links,
+                         ra_err *err);
 /* After a backup run (rc its result, err its error when rc != 0, seconds its length): fill in what a
  * run that failed early lacks in *rec (instance, times, error, exit class), count it in app->monitor
  * and metrics-file, and run the hooks that notify-on asks for. Never fails: problems are logged. */

@@ -9,8 +9,10 @@
 /* Caller-owned: ra_restore_at_clear. */
 typedef struct ra_restore_at {
     long long at_ms;        /* TIME, unix ms */
-    char **keys;            /* the chain's segments, in offset order */
+    char **keys;            /* the chain's segments: by stream (a cluster's: shard by shard), in offset order */
     size_t nkeys;
+    size_t *stream_at;      /* stream s is keys[stream_at[s] .. stream_at[s + 1]) */
+    int streams;            /* 1, or a cluster chain's shards */
     long long replayed;     /* commands sent */
     long long errors;       /* error replies */
     long long offset;       /* the stream offset restored to */

@@ -4,6 +4,7 @@
  *     RASEG 1\n
  *     replid <40 hex>\n
  *     base <backup id>\n
+ *     [shard <n>\n]                 a cluster chain's: the shard's index in the base record
  *     first <offset of the first byte>\n
  *     last <offset after the last byte>\n
  *     t <unix ms> <offset>\n        one per second: by that time the stream up to offset had arrived
@@ -11,7 +12,7 @@
  *     <last - first bytes of the stream, whole commands only>
  *
  * under "<prefix><instance>/<base id>.seg/<first>-<last>", both offsets 20 digits (so the keys sort
- * by offset). */
+ * by offset); a cluster chain has one stream per shard, each under "<base id>.seg/shard-<n>/". */
 #ifndef RA_COMMAND_SEGMENT_H
 #define RA_COMMAND_SEGMENT_H
 
@@ -33,14 +34,20 @@ typedef struct ra_segment_tick {
 typedef struct ra_segment_meta {
     char replid[41];
     char base[RA_ID_MAX];
+    int sharded, shard;       /* a cluster chain's segment: 1 and the shard's index; 0 for a standalone's */
     long long first, last;
     ra_segment_tick *ticks;
     size_t nticks, cap;
 } ra_segment_meta;
 
-/* "<dir><base>.seg/" and "<dir><base>.seg/<first>-<last>" (caller frees; NULL: out of memory). */
+/* "<dir><base>.seg/" (the whole chain's), "<dir><base>.seg/shard-<n>/" (one shard's; shard < 0: the
+ * chain's) and "<that>/<first>-<last>" (caller frees; NULL: out of memory). */
 char *ra_segment_dir(const char *dir, const char *base_id);
-char *ra_segment_key(const char *dir, const char *base_id, long long first, long long last);
+char *ra_segment_shard_dir(const char *dir, const char *base_id, int shard);
+char *ra_segment_key(const char *dir, const char *base_id, int shard, long long first, long long last);
+/* A key under a chain's dir (the part after "<dir><base>.seg/"): 1 with the shard (-1 for a standalone
+ * chain's segment) and the offsets when it names a segment, 0 for anything else. */
+int ra_segment_rel_parse(const char *rel, int *shard, long long *first, long long *last);
 /* The part of a key after its dir, "<first>-<last>": 1 and the offsets, 0 for any other name. */
 int ra_segment_name_parse(const char *name, long long *first, long long *last);
 
@@ -63,11 +70,15 @@ typedef struct ra_segment_state {
     long long first, uploaded, received, segments; /* offsets; -1 when missing */
     long long first_ms, last_ms, updated_ms;        /* unix ms: the chain's first tick, the last stored one,
                                                        when the state was written; -1 when missing */
+    long long shards;                               /* a cluster chain's: how many (its offsets are then
+                                                       sums of the shards' stream bytes); -1 standalone */
     char last_segment[48];                          /* "<first>-<last>" or "-" */
 } ra_segment_state;
 
-/* "<dir><base>.archive" (caller frees; NULL: out of memory). */
+/* "<dir><base>.archive" (caller frees; NULL: out of memory). A cluster chain has that one (the whole
+ * chain: the range every shard covers) and one per shard, "<dir><base>.seg/shard-<n>.archive". */
 char *ra_segment_state_key(const char *dir, const char *base_id);
+char *ra_segment_shard_state_key(const char *dir, const char *base_id, int shard);
 /* Parse a state text of len bytes; unknown keys are ignored, missing ones are -1. */
 void ra_segment_state_parse(const char *text, size_t len, ra_segment_state *st);
 

@@ -80,15 +80,16 @@ typedef struct upctx {
 
 /* After the head of the queue is stored: the state object, by the uploader that popped it. */
 static void put_state(arch *a, ra_s3 *s3, long long received) {
-    char *key = ra_segment_state_key(a->o->dir, a->o->base_id), text[512];
+    char *key = ra_segment_shard_state_key(a->o->dir, a->o->base_id, a->o->shard), text[512];
     if (key == NULL) return;
     pthread_mutex_lock(&a->mu);
     int n = snprintf(text, sizeof(text), "replid %s\nfirst %lld\nuploaded %lld\nreceived %lld\nsegments %lld\n"
                      "last-segment %s\nlast-ms %lld\nupdated-ms %lld\nfirst-ms %lld\n", a->replid, a->first,
                      a->uploaded, received, a->segments, a->last_name, a->last_ms, wall_ms(), a->first_ms);
-    long long up = a->uploaded, last_ms = a->last_ms;
+    ra_archive_progress p = {.first = a->first, .received = received, .uploaded = a->uploaded,
+                             .segments = a->segments, .first_ms = a->first_ms, .last_ms = a->last_ms};
     pthread_mutex_unlock(&a->mu);
-    if (a->o->progress) a->o->progress(a->o->progress_ctx, received, up, last_ms);
+    if (a->o->progress) a->o->progress(a->o->progress_ctx, &p);
     ra_err e = {0};
     if (ra_s3_put_object(s3, key, text, (size_t)n, "text/plain", NULL, 0, &e) != 0)
         ra_log_warn(a->o->log, "archive.state", "could not write the archive's state: %s", e.msg);
@@ -128,7 +129,7 @@ static void *uploader(void *arg) {
         size_t len = c->len;
         long long first = c->first, last = c->last;
         pthread_mutex_unlock(&a->mu);
-        char *key = ra_segment_key(a->o->dir, a->o->base_id, first, last);
+        char *key = ra_segment_key(a->o->dir, a->o->base_id, a->o->shard, first, last);
         ra_err e = {0};
         int rc = key ? ra_s3_put_object(u->s3, key, obj, len, "application/octet-stream", NULL, 0, &e)
                      : ra_err_set(&e, RA_E_INTERNAL, "out of memory");
@@ -261,6 +262,8 @@ static int close_segment(arch *a, int idle, ra_err *err) {
     ra_segment_meta_clear(&a->meta);
     memcpy(a->meta.replid, replid, sizeof(replid));
     snprintf(a->meta.base, sizeof(a->meta.base), "%s", a->o->base_id);
+    a->meta.sharded = a->o->shard >= 0;
+    a->meta.shard = a->o->shard;
     if (ra_segment_tick_add(&a->meta, now, end) < 0) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
     return 0;
 }
@@ -422,6 +425,8 @@ int ra_archive_run(const ra_archive_opts *o, ra_archive_result *res, ra_err *err
     res->first = o->link->offset;
     memcpy(a.meta.replid, a.replid, sizeof(a.replid));
     snprintf(a.meta.base, sizeof(a.meta.base), "%s", o->base_id);
+    a.meta.sharded = o->shard >= 0;
+    a.meta.shard = o->shard;
     a.seg_opened = mono_ms();
     a.first_ms = wall_ms();
     pthread_mutex_init(&a.mu, NULL);
@@ -437,8 +442,10 @@ int ra_archive_run(const ra_archive_opts *o, ra_archive_result *res, ra_err *err
             a.nth++;
     }
     a.up_running = a.nth > 0;
+    char *sdir = ra_segment_shard_dir(o->dir, o->base_id, o->shard);
     ra_log_info(o->log, "archive.start", "archiving the replication stream of '%s' from offset %lld (replid %s) under "
-                "'%s%s.seg/'", a.conn ? ra_conn_name(a.conn) : "?", a.rs.offset, a.replid, o->dir, o->base_id);
+                "'%s'", a.conn ? ra_conn_name(a.conn) : "?", a.rs.offset, a.replid, sdir ? sdir : "?");
+    free(sdir);
     if (rc == 0 && o->link->tail_len > 0) rc = take(&a, o->link->tail, o->link->tail_len, 1, err);
     free(o->link->tail);
     o->link->tail = NULL;

@@ -30,6 +30,7 @@
 #include "common/random.h"
 #include "common/text.h"
 #include "common/version.h"
+#include "source/net.h"
 
 #define PROGRESS_EVERY_S 0.25
 #define SETTLE_MIN_S 0.5  /* pause between a new record and the second running check ... */
@@ -380,6 +381,16 @@ static int transfer(job *j, ra_replica *replica, ra_err *err) {
     return rc;
 }
 
+void ra_backup_links_clear(ra_backup_links *l) {
+    for (int i = 0; i < l->n; i++) {
+        ra_conn_close(l->v[i].stream.conn);
+        free(l->v[i].stream.tail);
+    }
+    free(l->v);
+    l->v = NULL;
+    l->n = 0;
+}
+
 int ra_backup_run(const ra_backup_opts *opts, ra_record *rec, ra_err *err) {
     ra_catalog cat = *opts->catalog;
     memset(rec, 0, sizeof(*rec));
@@ -390,14 +401,11 @@ int ra_backup_run(const ra_backup_opts *opts, ra_record *rec, ra_err *err) {
 
     ra_replica_info info = {0};
     ra_replica_opts source = *opts->source;
-    source.keep_stream = opts->keep_stream != NULL;
+    source.keep_stream = opts->keep != NULL;
     ra_replica *replica = ra_replica_connect(&source, &info, err);
     if (replica == NULL) return -1;
     if (info.cluster) { /* a cluster node: every shard, at once (command/cluster_backup.h) */
         ra_replica_free(replica);
-        if (opts->keep_stream != NULL)
-            return ra_err_set(err, RA_E_USAGE, "archive does not run on a cluster yet: archive each shard's "
-                              "replica as an instance of its own");
         return ra_cluster_backup_run(opts, rec, err);
     }
 
@@ -450,7 +458,12 @@ int ra_backup_run(const ra_backup_opts *opts, ra_record *rec, ra_err *err) {
                     cat.instance, rec->source, rec->redis_version ? rec->redis_version : "?");
         rc = transfer(&j, replica, err);
     }
-    if (rc == 0 && opts->keep_stream != NULL) rc = ra_replica_take_stream(replica, opts->keep_stream, err);
+    if (rc == 0 && opts->keep != NULL) {
+        ra_backup_links *l = opts->keep;
+        l->v = calloc(1, sizeof(*l->v));
+        if (l->v == NULL) rc = ra_err_set(err, RA_E_INTERNAL, "out of memory");
+        else if ((rc = ra_replica_take_stream(replica, &l->v[0].stream, err)) == 0) l->n = 1;
+    }
     ra_replica_free(replica);
     if (rc != 0 && j.obj) {
         ra_objsink_abort(j.obj);

@@ -384,7 +384,7 @@ int ra_catalog_sweep(const ra_catalog *c, int days, time_t now, int dry_run, ra_
 /* A base backup and its archive are one chain, judged by its newest segment: a chain written since the
  * cutoff (still being written, or recently) is kept whatever its base's age. */
 static void keep_written_chain(const ra_catalog *c, const ra_record *r, time_t cutoff, ra_retain *verdict) {
-    if (*verdict != RA_RETAIN_EXPIRE || r->nshards > 0) return;
+    if (*verdict != RA_RETAIN_EXPIRE) return;
     long long newest = ra_archive_chain_newest(c, r->id);
     if (newest <= 0 || newest < (long long)cutoff) return;
     *verdict = RA_RETAIN_YOUNG;

@@ -91,7 +91,9 @@ static const ra_command commands[] = {
      "  restore ID|latest --target URL --at TIME replays up to a moment. SIGTERM or SIGINT store the open\n"
      "  segment and stop (exit 0). Memory is bounded: closed segments wait for the store up to\n"
      "  archive-queue bytes (64MiB), plus the open segment's buffer (at most 2 x segment-size, 16MiB);\n"
-     "  a store down longer than the queue holds fails the archive (exit 4) rather than drop history.\n",
+     "  a store down longer than the queue holds fails the archive (exit 4) rather than drop history.\n"
+     "  Given a cluster node, every shard's stream is archived at once (one chain, all or nothing), and\n"
+     "  restore --at brings every shard to the same moment.\n",
      .examples = EX "archive --segment-seconds 10s\n" EX "restore latest --target redis://127.0.0.1:6380 --at 2026-11-29T03:40:00Z\n",
      .run = ra_cmd_archive},
     {.name = "list", .usage = "list [--json]", .summary = "list this instance's backups, newest first",

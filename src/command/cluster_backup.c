@@ -22,6 +22,7 @@
 #include "common/text.h"
 #include "common/version.h"
 #include "source/clusterscan.h"
+#include "source/net.h"
 
 typedef struct run run;
 
@@ -32,6 +33,7 @@ typedef struct shard_job {
     ra_replica_opts src;      /* the source options, pointed at this shard's node */
     char host[256];
     ra_objsink *obj;          /* the shard's object: seal and upload, as a standalone backup's */
+    ra_replica_stream link;   /* archive: the shard's replication link after its RDB (conn NULL: none) */
     long long bytes;          /* atomic: RDB bytes accepted */
     long long expected;       /* -1 unknown */
     double started;           /* seconds after the run's t0 when the payload began, -1 not yet */
@@ -167,6 +169,7 @@ static void *shard_main(void *arg) {
         ra_rdbtee_clear(&tee);
         if (j->rc == 0 && j->obj == NULL) j->rc = ra_err_set(&j->err, RA_E_SOURCE, "the node sent no RDB");
         if (j->rc == 0) j->rc = ra_objsink_end(j->obj, &j->err);
+        if (j->rc == 0 && r->opts->keep != NULL) j->rc = ra_replica_take_stream(rep, &j->link, &j->err);
         if (j->rc == 0) {
             pthread_mutex_lock(&r->store_lock);
             j->out->bytes = bytes;
@@ -338,6 +341,22 @@ static int check_busy(const ra_catalog *cat, const char *except, ra_err *err) {
     return later ? 1 : 0;
 }
 
+/* archive: every shard's replication link, with the node it came from, to the caller (the jobs keep none). */
+static int hand_links(shard_job *jobs, int n, ra_backup_links *keep, ra_err *err) {
+    keep->v = calloc((size_t)n, sizeof(*keep->v));
+    if (keep->v == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    for (int i = 0; i < n; i++) {
+        ra_backup_link *l = &keep->v[i];
+        l->stream = jobs[i].link;
+        memset(&jobs[i].link, 0, sizeof(jobs[i].link));
+        snprintf(l->host, sizeof(l->host), "%s", jobs[i].src.node_host);
+        l->port = jobs[i].src.node_port;
+        l->allow_master = jobs[i].src.allow_master;
+    }
+    keep->n = n;
+    return 0;
+}
+
 static int stream_all(run *r, const ra_cluster_plan *plan, ra_err *err) {
     const ra_backup_opts *opts = r->opts;
     ra_record *rec = r->rec;
@@ -358,6 +377,7 @@ static int stream_all(run *r, const ra_cluster_plan *plan, ra_err *err) {
         j->src.pick_replica = 0;
         j->src.sentinel_master = NULL;
         j->src.cancel = &r->stop;
+        j->src.keep_stream = opts->keep != NULL;
         if (pthread_create(&j->thread, NULL, shard_main, j) != 0) {
             rc = ra_err_set(err, RA_E_INTERNAL, "could not start the thread of shard %d", i);
             r->stop = 1;
@@ -383,6 +403,11 @@ static int stream_all(run *r, const ra_cluster_plan *plan, ra_err *err) {
     }
     if (opts->progress) report(r, jobs, n, 1);
     rc = settle(r, jobs, n, ok, err);
+    if (rc == 0 && opts->keep != NULL) rc = hand_links(jobs, n, opts->keep, err);
+    for (int i = 0; i < n; i++) { /* links not handed over (a failed run) */
+        ra_conn_close(jobs[i].link.conn);
+        free(jobs[i].link.tail);
+    }
     double first = -1, last = -1;
     for (int i = 0; i < n; i++) {
         shard_job *j = &jobs[i];

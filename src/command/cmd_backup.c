@@ -104,7 +104,7 @@ static long long previous_size(const ra_store *store) {
 }
 
 /* Shared with `schedule`: one backup with the configured source, store and sizes. */
-static int backup_once(ra_app *app, int automatic, const char *remark, ra_record *rec, ra_replica_stream *keep,
+static int backup_once(ra_app *app, int automatic, const char *remark, ra_record *rec, ra_backup_links *keep,
                        ra_err *err) {
     const ra_config *c = app->config;
     memset(rec, 0, sizeof(*rec));
@@ -150,7 +150,7 @@ static int backup_once(ra_app *app, int automatic, const char *remark, ra_record
         .remark = remark,
         .progress = bar != NULL || c->progress_interval > 0 ? on_progress : NULL,
         .progress_ctx = &to,
-        .keep_stream = keep,
+        .keep = keep,
         .cancel = app->cancel,
         .log = &app->log,
     };
@@ -183,9 +183,10 @@ int ra_backup_with_config(ra_app *app, int automatic, const char *remark, ra_rec
     return rc;
 }
 
-int ra_backup_keep_link(ra_app *app, const char *remark, ra_record *rec, ra_replica_stream *link, ra_err *err) {
+int ra_backup_keep_links(ra_app *app, int automatic, const char *remark, ra_record *rec, ra_backup_links *links,
+                         ra_err *err) {
     double t0 = monotonic();
-    int rc = backup_once(app, 0, remark, rec, link, err);
+    int rc = backup_once(app, automatic, remark, rec, links, err);
     ra_report_run(app, rec, rc, err, monotonic() - t0);
     return rc;
 }

@@ -627,7 +627,8 @@ int ra_cmd_restore(ra_app *app, const ra_args *args, ra_err *err) {
     const char *at = ra_args_value(args, "--at"); /* point in time: command/restore_at.h */
     if (at && !url)
         return ra_err_set(err, RA_E_USAGE, "restore: --at goes with --target (an RDB file of a moment, --output "
-                          "--at, is not supported)");
+                          "--at, is not supported: restore --at into a scratch redis-server, then take its RDB with "
+                          "redis-cli --rdb FILE)");
     if (!ra_app_id_arg_valid(id))
         return ra_err_set(err, RA_E_NOTFOUND, "no backup '%s' of instance '%s'", id, c->instance);
 

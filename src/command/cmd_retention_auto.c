@@ -308,7 +308,7 @@ int ra_retention_retag(ra_app *app, ra_store *store, int *expiring, int *unsuppo
      * chain written within the retention days keeps its base tagged keep, whatever the base's age */
     time_t cutoff = ra_catalog_now(&store->catalog, time(NULL)) - (time_t)app->config->retention_days * 86400;
     for (size_t i = 0; rc == 0 && i < n; i++) {
-        if (tags[i] == NULL || strcmp(tags[i], RA_RETAIN_TAG_EXPIRE) != 0 || recs[i].nshards > 0) continue;
+        if (tags[i] == NULL || strcmp(tags[i], RA_RETAIN_TAG_EXPIRE) != 0) continue;
         long long newest = ra_archive_chain_newest(&store->catalog, recs[i].id);
         if (newest > 0 && newest >= (long long)cutoff) tags[i] = RA_RETAIN_TAG_KEEP;
     }

@@ -89,12 +89,27 @@ static int collect_segment(void *ctx, const ra_s3_object *obj, ra_err *err) {
     seglist *l = ctx;
     size_t dl = strlen(l->dir);
     long long a, b;
-    if (strncmp(obj->key, l->dir, dl) != 0 || !ra_segment_name_parse(obj->key + dl, &a, &b)) return 0;
+    int shard;
+    if (strncmp(obj->key, l->dir, dl) != 0 || !ra_segment_rel_parse(obj->key + dl, &shard, &a, &b)) return 0;
     if (ra_strv_push(&l->keys, &l->n, &l->cap, obj->key) != 0) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
     return 0;
 }
 
-static int by_key(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+/* the shard of a segment key (after its chain's dir), -1 for a standalone chain's */
+static int key_shard(const char *key) {
+    const char *rel = strstr(key, ".seg/");
+    long long a, b;
+    int shard = -1;
+    if (rel != NULL) (void)ra_segment_rel_parse(rel + 5, &shard, &a, &b);
+    return shard;
+}
+
+/* by shard, then by name (fixed-width offsets: "<e>-<e>" sorts before "<e>-<next>") */
+static int by_key(const void *a, const void *b) {
+    const char *ka = *(char *const *)a, *kb = *(char *const *)b;
+    int sa = key_shard(ka), sb = key_shard(kb);
+    return sa != sb ? (sa < sb ? -1 : 1) : strcmp(ka, kb);
+}
 
 static void free_keys(char **keys, size_t n) {
     for (size_t i = 0; i < n; i++) free(keys[i]);
@@ -114,18 +129,53 @@ static int get_segment(const ra_store *store, const char *key, uint8_t **obj, si
     return 0;
 }
 
-/* The chain's time range: the first segment's first tick, the last segment's last tick. */
-static int chain_range(const ra_store *store, const seglist *l, long long *from, long long *to, ra_err *err) {
+/* The time range of one stream, keys[0..n): its first segment's first tick, its last segment's last tick. */
+static int stream_range(const ra_store *store, char *const *keys, size_t n, long long *from, long long *to,
+                        ra_err *err) {
     ra_segment_meta m = {0};
     uint8_t *obj;
     size_t len, at;
-    if (get_segment(store, l->keys[0], &obj, &len, &m, &at, err) != 0) return -1;
+    if (get_segment(store, keys[0], &obj, &len, &m, &at, err) != 0) return -1;
     *from = m.nticks ? m.ticks[0].ms : -1;
     free(obj);
-    if (get_segment(store, l->keys[l->n - 1], &obj, &len, &m, &at, err) != 0) return -1;
+    if (get_segment(store, keys[n - 1], &obj, &len, &m, &at, err) != 0) return -1;
     *to = m.nticks ? m.ticks[m.nticks - 1].ms : -1;
     free(obj);
     ra_segment_meta_clear(&m);
+    return 0;
+}
+
+/* The chain's keys grouped by stream (p->streams, p->stream_at) and the range every stream covers: a
+ * cluster chain reaches from the latest of its shards' first ticks to the earliest of their last ticks. A
+ * cluster chain missing a shard's stream covers nothing (*from > *to). */
+static int chain_range(const ra_store *store, const ra_record *rec, ra_restore_at *p, long long *from,
+                       long long *to, ra_err *err) {
+    int want = rec->nshards > 0 ? rec->nshards : 1;
+    p->stream_at = calloc((size_t)want + 1, sizeof(*p->stream_at));
+    if (p->stream_at == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    p->streams = want;
+    *from = -1;
+    *to = -1;
+    size_t i = 0;
+    for (int s = 0; s < want; s++) {
+        int shard = rec->nshards > 0 ? s : -1;
+        while (i < p->nkeys && key_shard(p->keys[i]) < shard) i++; /* a stray stream: not this record's */
+        p->stream_at[s] = i;
+        size_t end = i;
+        while (end < p->nkeys && key_shard(p->keys[end]) == shard) end++;
+        if (end == i) { /* a shard without a stream: nothing of the chain can be restored */
+            *from = 1;
+            *to = 0;
+            p->stream_at[want] = i;
+            return 0;
+        }
+        long long f, t;
+        if (stream_range(store, p->keys + i, end - i, &f, &t, err) != 0) return -1;
+        if (f > *from) *from = f;
+        if (*to < 0 || t < *to) *to = t;
+        i = end;
+    }
+    p->stream_at[want] = i;
     return 0;
 }
 
@@ -149,7 +199,7 @@ int ra_restore_at_pick(const ra_store *store, const char *id, const char *at, ra
     char ranges[1024] = "";
     int found = 0, rc = 0;
     for (size_t i = 0; dir && i < n && !found && rc == 0; i++) {
-        if (recs[i].state != RA_STATE_SUCCEEDED || recs[i].nshards > 0) continue;
+        if (recs[i].state != RA_STATE_SUCCEEDED) continue;
         if (strcmp(id, RA_ID_LATEST) != 0 && strcmp(id, recs[i].id) != 0) continue;
         seglist l = {0};
         char *sdir = ra_segment_dir(dir, recs[i].id);
@@ -157,17 +207,20 @@ int ra_restore_at_pick(const ra_store *store, const char *id, const char *at, ra
         if (sdir == NULL) rc = ra_err_set(err, RA_E_INTERNAL, "out of memory");
         if (rc == 0) rc = ra_s3_list(store->s3, sdir, collect_segment, &l, err);
         long long from = -1, to = -1;
+        ra_restore_at chain = {.at_ms = p->at_ms};
         if (rc == 0 && l.n > 0) {
             qsort(l.keys, l.n, sizeof(*l.keys), by_key);
-            rc = chain_range(store, &l, &from, &to, err);
+            chain.keys = l.keys;
+            chain.nkeys = l.n;
+            l.keys = NULL;
+            l.n = 0;
+            rc = chain_range(store, &recs[i], &chain, &from, &to, err);
         }
-        if (rc == 0 && l.n > 0) {
+        if (rc == 0 && chain.nkeys > 0 && from <= to) {
             if (from <= p->at_ms && p->at_ms <= to) {
                 found = 1;
-                p->keys = l.keys;
-                p->nkeys = l.n;
-                l.keys = NULL;
-                l.n = 0;
+                *p = chain;
+                memset(&chain, 0, sizeof(chain));
                 rc = ra_app_get_backup(store, recs[i].id, "restore", rec, err);
             } else {
                 char a[32], b[32];
@@ -177,6 +230,7 @@ int ra_restore_at_pick(const ra_store *store, const char *id, const char *at, ra
                 snprintf(ranges + k, sizeof(ranges) - k, "%s%s..%s (base %s)", k ? ", " : "", a, b, recs[i].id);
             }
         }
+        ra_restore_at_clear(&chain);
         free_keys(l.keys, l.n);
         free(sdir);
     }
@@ -295,36 +349,40 @@ int ra_restore_at_replay(ra_app *app, const ra_store *store, const ra_record *re
                          ra_err *err) {
     replay r = {.p = p, .read_ms = app->config->read_timeout * 1000};
     int rc = open_target(app, &r, url, err);
-    long long expect = rec->offset, ms_end = -1;
-    for (size_t i = 0; rc == 0 && i < p->nkeys; i++) {
-        ra_segment_meta m = {0};
-        uint8_t *obj = NULL;
-        size_t len, at;
-        if ((rc = get_segment(store, p->keys[i], &obj, &len, &m, &at, err)) != 0) break;
-        /* the replid may change along a chain (a failover followed by +CONTINUE <id>): offsets are the proof */
-        if (strcmp(m.base, rec->id) != 0)
-            rc = ra_err_set(err, RA_E_VERIFY, "segment '%s' belongs to another chain (base %s)", p->keys[i], m.base);
-        else if (m.first != expect)
-            rc = ra_err_set(err, RA_E_VERIFY, "the archive has a gap: offsets %lld to %lld are missing before '%s'",
-                            expect, m.first, p->keys[i]);
-        if (rc == 0) {
-            ms_end = m.nticks ? m.ticks[m.nticks - 1].ms : -1;
-            long long cut = ms_end <= p->at_ms ? m.last : ra_segment_offset_at(&m, p->at_ms);
-            if (cut < m.first) cut = m.first;
-            r.payload = obj + at;
-            r.seg_first = m.first;
-            r.cut = cut;
-            ra_replstream rs;
-            ra_replstream_init(&rs, m.first);
-            rc = ra_replstream_feed(&rs, obj + at, len - at, on_replayed, &r, err);
-            if (rc == 0 && ra_replstream_partial(&rs))
-                rc = ra_err_set(err, RA_E_VERIFY, "segment '%s' ends inside a command", p->keys[i]);
-            p->offset = cut;
-            expect = m.last;
-            if (cut < m.last) i = p->nkeys; /* TIME is inside this one: done */
+    for (int s = 0; rc == 0 && s < p->streams; s++) { /* a cluster chain: shard after shard (slots apart) */
+        int shard = rec->nshards > 0 ? s : -1;
+        long long expect = shard >= 0 ? rec->shards[s].offset : rec->offset, ms_end = -1;
+        r.in_tx = 0;
+        for (size_t i = p->stream_at[s]; rc == 0 && i < p->stream_at[s + 1]; i++) {
+            ra_segment_meta m = {0};
+            uint8_t *obj = NULL;
+            size_t len, at;
+            if ((rc = get_segment(store, p->keys[i], &obj, &len, &m, &at, err)) != 0) break;
+            /* the replid may change along a chain (a failover followed by +CONTINUE <id>): offsets are the proof */
+            if (strcmp(m.base, rec->id) != 0 || m.sharded != (shard >= 0) || (shard >= 0 && m.shard != shard))
+                rc = ra_err_set(err, RA_E_VERIFY, "segment '%s' belongs to another chain (base %s)", p->keys[i], m.base);
+            else if (m.first != expect)
+                rc = ra_err_set(err, RA_E_VERIFY, "the archive has a gap: offsets %lld to %lld are missing before '%s'",
+                                expect, m.first, p->keys[i]);
+            if (rc == 0) {
+                ms_end = m.nticks ? m.ticks[m.nticks - 1].ms : -1;
+                long long cut = ms_end <= p->at_ms ? m.last : ra_segment_offset_at(&m, p->at_ms);
+                if (cut < m.first) cut = m.first;
+                r.payload = obj + at;
+                r.seg_first = m.first;
+                r.cut = cut;
+                ra_replstream rs;
+                ra_replstream_init(&rs, m.first);
+                rc = ra_replstream_feed(&rs, obj + at, len - at, on_replayed, &r, err);
+                if (rc == 0 && ra_replstream_partial(&rs))
+                    rc = ra_err_set(err, RA_E_VERIFY, "segment '%s' ends inside a command", p->keys[i]);
+                p->offset = cut;
+                expect = m.last;
+                if (cut < m.last) i = p->stream_at[s + 1]; /* TIME is inside this one: done with the stream */
+            }
+            free(obj);
+            ra_segment_meta_clear(&m);
         }
-        free(obj);
-        ra_segment_meta_clear(&m);
     }
     if (rc == 0) rc = read_replies(&r, 0, err);
     if (rc == 0 && p->errors > 0)
@@ -341,5 +399,6 @@ int ra_restore_at_replay(ra_app *app, const ra_store *store, const ra_record *re
 
 void ra_restore_at_clear(ra_restore_at *p) {
     free_keys(p->keys, p->nkeys);
+    free(p->stream_at);
     memset(p, 0, sizeof(*p));
 }

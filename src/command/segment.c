@@ -12,9 +12,17 @@ char *ra_segment_dir(const char *dir, const char *base_id) {
     return asprintf(&s, "%s%s.seg/", dir, base_id) < 0 ? NULL : s;
 }
 
-char *ra_segment_key(const char *dir, const char *base_id, long long first, long long last) {
+char *ra_segment_shard_dir(const char *dir, const char *base_id, int shard) {
     char *s = NULL;
-    return asprintf(&s, "%s%s.seg/%020lld-%020lld", dir, base_id, first, last) < 0 ? NULL : s;
+    if (shard < 0) return ra_segment_dir(dir, base_id);
+    return asprintf(&s, "%s%s.seg/shard-%d/", dir, base_id, shard) < 0 ? NULL : s;
+}
+
+char *ra_segment_key(const char *dir, const char *base_id, int shard, long long first, long long last) {
+    char *d = ra_segment_shard_dir(dir, base_id, shard), *s = NULL;
+    if (d == NULL || asprintf(&s, "%s%020lld-%020lld", d, first, last) < 0) s = NULL;
+    free(d);
+    return s;
 }
 
 static int digits(const char *s, size_t n, long long *v) {
@@ -37,6 +45,18 @@ int ra_segment_name_parse(const char *name, long long *first, long long *last) {
     *first = a;
     *last = b;
     return 1;
+}
+
+int ra_segment_rel_parse(const char *rel, int *shard, long long *first, long long *last) {
+    *shard = -1;
+    if (strncmp(rel, "shard-", 6) == 0) {
+        const char *slash = strchr(rel + 6, '/');
+        long long n;
+        if (slash == NULL || !digits(rel + 6, (size_t)(slash - rel - 6), &n) || n > 65535) return 0;
+        *shard = (int)n;
+        rel = slash + 1;
+    }
+    return ra_segment_name_parse(rel, first, last);
 }
 
 int ra_segment_tick_add(ra_segment_meta *m, long long ms, long long offset) {
@@ -63,8 +83,9 @@ char *ra_segment_header(const ra_segment_meta *m, size_t *len) {
     size_t cap = 256 + m->nticks * 48, n = 0;
     char *s = malloc(cap);
     if (s == NULL) return NULL;
-    n += (size_t)snprintf(s + n, cap - n, "%sreplid %s\nbase %s\nfirst %lld\nlast %lld\n", RA_SEGMENT_MAGIC, m->replid,
-                          m->base, m->first, m->last);
+    n += (size_t)snprintf(s + n, cap - n, "%sreplid %s\nbase %s\n", RA_SEGMENT_MAGIC, m->replid, m->base);
+    if (m->sharded) n += (size_t)snprintf(s + n, cap - n, "shard %d\n", m->shard);
+    n += (size_t)snprintf(s + n, cap - n, "first %lld\nlast %lld\n", m->first, m->last);
     for (size_t i = 0; i < m->nticks; i++)
         n += (size_t)snprintf(s + n, cap - n, "t %lld %lld\n", m->ticks[i].ms, m->ticks[i].offset);
     n += (size_t)snprintf(s + n, cap - n, "\n");
@@ -108,6 +129,11 @@ static int header_line(ra_segment_meta *m, const char *p, size_t n, unsigned *se
         m->base[vl] = '\0';
         if (!ra_record_id_valid(m->base)) return bad(err, "a malformed base id");
         *seen |= 2;
+    } else if (kl == 5 && memcmp(p, "shard", 5) == 0) {
+        long long shard;
+        if (!digits(v, vl, &shard) || shard > 65535) return bad(err, "a malformed shard");
+        m->sharded = 1;
+        m->shard = (int)shard;
     } else if (kl == 5 && memcmp(p, "first", 5) == 0) {
         if (!digits(v, vl, &m->first)) return bad(err, "a malformed first offset");
         *seen |= 4;
@@ -162,6 +188,12 @@ char *ra_segment_state_key(const char *dir, const char *base_id) {
     return asprintf(&s, "%s%s.archive", dir, base_id) < 0 ? NULL : s;
 }
 
+char *ra_segment_shard_state_key(const char *dir, const char *base_id, int shard) {
+    char *s = NULL;
+    if (shard < 0) return ra_segment_state_key(dir, base_id);
+    return asprintf(&s, "%s%s.seg/shard-%d.archive", dir, base_id, shard) < 0 ? NULL : s;
+}
+
 void ra_segment_state_parse(const char *text, size_t len, ra_segment_state *st) {
     static const struct {
         const char *key;
@@ -169,7 +201,7 @@ void ra_segment_state_parse(const char *text, size_t len, ra_segment_state *st) 
     } nums[] = {{"first", offsetof(ra_segment_state, first)},         {"uploaded", offsetof(ra_segment_state, uploaded)},
                 {"received", offsetof(ra_segment_state, received)},   {"segments", offsetof(ra_segment_state, segments)},
                 {"first-ms", offsetof(ra_segment_state, first_ms)},   {"last-ms", offsetof(ra_segment_state, last_ms)},
-                {"updated-ms", offsetof(ra_segment_state, updated_ms)}};
+                {"updated-ms", offsetof(ra_segment_state, updated_ms)}, {"shards", offsetof(ra_segment_state, shards)}};
     for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) *(long long *)((char *)st + nums[i].at) = -1;
     snprintf(st->last_segment, sizeof(st->last_segment), "-");
     const char *p = text, *end = text + len;

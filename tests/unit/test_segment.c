@@ -12,9 +12,29 @@
 
 static void test_keys(void **state) {
     (void)state;
-    char *k = ra_segment_key("p/default/", "20261128T221407Z-913d", 266, 1000);
+    char *k = ra_segment_key("p/default/", "20261128T221407Z-913d", -1, 266, 1000);
     assert_string_equal(k, "p/default/20261128T221407Z-913d.seg/00000000000000000266-00000000000000001000");
     free(k);
+    k = ra_segment_key("p/default/", "20261128T221407Z-913d", 2, 266, 1000); /* a cluster chain's shard 2 */
+    assert_string_equal(k, "p/default/20261128T221407Z-913d.seg/shard-2/00000000000000000266-00000000000000001000");
+    free(k);
+    k = ra_segment_shard_dir("p/default/", "20261128T221407Z-913d", 0);
+    assert_string_equal(k, "p/default/20261128T221407Z-913d.seg/shard-0/");
+    free(k);
+    k = ra_segment_shard_state_key("p/default/", "20261128T221407Z-913d", 1);
+    assert_string_equal(k, "p/default/20261128T221407Z-913d.seg/shard-1.archive");
+    free(k);
+    int shard;
+    long long f, l;
+    assert_int_equal(ra_segment_rel_parse("00000000000000000266-00000000000000001000", &shard, &f, &l), 1);
+    assert_int_equal(shard, -1);
+    assert_int_equal(ra_segment_rel_parse("shard-12/00000000000000000266-00000000000000001000", &shard, &f, &l), 1);
+    assert_int_equal(shard, 12);
+    assert_int_equal(f, 266);
+    assert_int_equal(ra_segment_rel_parse("shard-1.archive", &shard, &f, &l), 0);
+    assert_int_equal(ra_segment_rel_parse("shard-/1-2", &shard, &f, &l), 0);
+    assert_int_equal(ra_segment_rel_parse("shard-x/1-2", &shard, &f, &l), 0);
+    assert_int_equal(ra_segment_rel_parse("shard-1/x", &shard, &f, &l), 0);
     k = ra_segment_dir("p/default/", "20261128T221407Z-913d");
     assert_string_equal(k, "p/default/20261128T221407Z-913d.seg/");
     free(k);
@@ -45,6 +65,9 @@ static void test_state(void **state) {
     assert_int_equal(st.last_ms, 1700000060000LL); /* a malformed later line does not overwrite */
     assert_int_equal(st.updated_ms, 1700000061000LL);
     assert_string_equal(st.last_segment, "00000000000000000500-00000000000000001000");
+    assert_int_equal(st.shards, -1); /* a standalone chain's */
+    ra_segment_state_parse("shards 3\nfirst 0\n", 17, &st);
+    assert_int_equal(st.shards, 3);
     ra_segment_state_parse("first 1", 7, &st); /* an older state: no first-ms, no newline at the end */
     assert_int_equal(st.first, 1);
     assert_int_equal(st.first_ms, -1);
@@ -78,6 +101,8 @@ static void test_round_trip(void **state) {
     assert_int_equal(p.first, 100);
     assert_int_equal(p.last, 110);
     assert_int_equal(p.nticks, 4);
+    assert_int_equal(p.sharded, 0); /* a standalone chain's: no shard line */
+    assert_null(strstr(h, "shard"));
     assert_int_equal(ra_segment_offset_at(&p, 999), -1);
     assert_int_equal(ra_segment_offset_at(&p, 1000), 100);
     assert_int_equal(ra_segment_offset_at(&p, 2500), 105);
@@ -89,6 +114,22 @@ static void test_round_trip(void **state) {
     obj[0] = 'X';
     assert_int_equal(ra_segment_parse(obj, hl + 10, &p, &at, &err), -1);
     assert_int_equal(err.code, RA_E_VERIFY);
+    /* a cluster chain's segment carries its shard */
+    m.sharded = 1;
+    m.shard = 2;
+    free(h);
+    h = ra_segment_header(&m, &hl);
+    assert_non_null(strstr(h, "\nshard 2\n"));
+    assert_int_equal(ra_segment_parse((const uint8_t *)h, hl, &p, &at, &err), -1); /* no stream bytes: 10 said */
+    m.last = m.first = 100;
+    m.nticks = 1;
+    free(h);
+    h = ra_segment_header(&m, &hl);
+    assert_int_equal(ra_segment_parse((const uint8_t *)h, hl, &p, &at, &err), 0);
+    assert_int_equal(p.sharded, 1);
+    assert_int_equal(p.shard, 2);
+    free(h);
+    h = NULL;
     ra_segment_meta_clear(&p);
     ra_segment_meta_clear(&m);
     free(obj);

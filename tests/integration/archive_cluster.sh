@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# archive_cluster.sh: point in time on a Redis Cluster, against real servers. `archive` given a node of a 3
+# masters + 3 replicas cluster takes one base backup of every shard (from the replicas, all or nothing) and
+# then archives every shard's replication stream as a chain of its own under "<base>.seg/shard-<n>/", in
+# parallel. A writer applies known writes to every shard (strings, hashes, lists, INCR, EXPIRE, MULTI/EXEC
+# on one hash tag) and pauses at moments; each moment's cluster digest (the XOR of the masters' DEBUG
+# DIGEST, which is the DEBUG DIGEST of the same keys in one server's db 0) is noted. `restore latest
+# --target STANDALONE --at MOMENT` restores every shard's base and replays every shard's stream to that
+# moment: the server's digest equals the moment's. One shard's link killed mid-archive is resumed by partial
+# resync. status and list show the chain as one (3 shards, its range); delete removes every shard's segments.
+set -u
+. "$(dirname "$0")/../harness/lib.sh"
+. "$RA_HARNESS/cluster.sh"
+ra_need_s3
+BIN=${RA_BIN:-$RA_ROOT/build/redis-archiver}
+T=$RA_TEST_TMPDIR
+cli() { redis-cli -h 127.0.0.1 "$@"; }
+
+export AWS_ACCESS_KEY_ID=$RA_TEST_S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$RA_TEST_S3_SECRET_KEY
+unset AWS_SESSION_TOKEN AWS_PROFILE REDISCLI_AUTH
+export REDIS_ARCHIVER_ENDPOINT=$RA_TEST_S3_ENDPOINT REDIS_ARCHIVER_REGION=$RA_TEST_S3_REGION
+export REDIS_ARCHIVER_PATH_STYLE=yes REDIS_ARCHIVER_INSTANCE=it-acluster
+BUCKET=it-acluster-$$
+ra_s3_bucket "$BUCKET" || { ra_fail "bucket $BUCKET"; exit 1; }
+export REDIS_ARCHIVER_BUCKET=$BUCKET
+
+ra_cluster_start 3 || { ra_fail "cluster starts"; exit 1; }
+read -r -a M <<<"$RA_TEST_CLUSTER_MASTERS"
+read -r -a R <<<"$RA_TEST_CLUSTER_REPLICAS"
+E=$(ra_redis_start acempty) || { ra_fail "start the restore target"; exit 1; }
+ra_cluster_fill 300 ac: || { ra_fail "cluster fill"; exit 1; }
+export REDIS_ARCHIVER_SOURCE=redis://127.0.0.1:${M[0]}
+
+# the master that owns a key's slot
+owner() {
+    local p
+    for p in "${M[@]}"; do
+        [ "$(cli -p "$p" exists "$1" 2>&1 | grep -c MOVED)" = 0 ] && { echo "$p"; return; }
+    done
+}
+TX=$(owner '{tx}:n')
+# batch N: writes to every shard (redis-cli -c follows MOVED), a MULTI/EXEC on one hash tag at its owner
+batch() {
+    local n=$1
+    {
+        for k in a b c d e f g h; do
+            echo "SET $k:$n v$n"; echo "INCR cnt:$k"; echo "HSET h:$k f$n $n"; echo "RPUSH l:$k $n"
+            echo "SET x:$k:$n v EX 100000"; echo "DEL $k:$((n - 2))"
+        done
+    } | cli -c -p "${M[0]}" >/dev/null
+    printf 'MULTI\nINCR {tx}:n\nRPUSH {tx}:l %s\nHSET {tx}:h k%s %s\nEXEC\n' "$n" "$n" "$n" | cli -p "$TX" >/dev/null
+}
+sync_all() { local p; for p in "${M[@]}"; do ra_redis_sync_replicas "$p" >/dev/null || return 1; done; }
+# the cluster's digest: the XOR of its masters' (every master holds keys, all in db 0)
+cluster_digest() {
+    python3 - "$(for p in "${M[@]}"; do ra_redis_digest "$p"; done)" <<'PY'
+import sys
+x = 0
+for d in sys.argv[1].split():
+    x ^= int(d, 16)
+print("%040x" % x)
+PY
+}
+
+"$BIN" archive --segment-seconds 2 --quiet >"$T/archive.out" 2>"$T/archive.err" &
+APID=$!
+for _ in $(seq 1 600); do [ -s "$T/archive.out" ] && break; kill -0 "$APID" 2>/dev/null || break; sleep 0.1; done
+base=$(head -1 "$T/archive.out")
+if [ -n "$base" ] && kill -0 "$APID" 2>/dev/null; then
+    ra_ok "archive of a cluster took base backup $base and goes on"
+else
+    ra_fail "archive of a cluster took its base backup" "$(tail -20 "$T/archive.err")"
+    exit 1
+fi
+nstart=$(grep -c 'archive.start' "$T/archive.err")
+ra_assert_eq "one archive per shard started" 3 "$nstart"
+
+declare -a AT DIG
+moment() {
+    sync_all || ra_fail "replicas caught up before moment $1"
+    sleep 2.5
+    AT[$1]=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)
+    DIG[$1]=$(cluster_digest)
+    sleep 2.5
+}
+sleep 1
+moment 0
+for n in 1 2 3; do batch $n; done
+moment 1
+# one shard's link killed: resumed by partial resync, no gap (restore checks every shard's offsets)
+cli -p "${R[1]}" client kill type replica >/dev/null
+for n in 4 5 6; do batch $n; sleep 0.5; done
+moment 2
+for n in $(seq 7 20); do batch $n; done
+moment 3
+batch 21
+sleep 5 # a segment of every shard closes after the last moment
+
+"$BIN" status >"$T/status.txt" 2>"$T/status.err"
+if grep -A5 "^$base" "$T/status.txt" | grep -qE '^  archive: 3 shards, [0-9]+ bytes of their streams in [1-9][0-9]* segments, every shard stored to .*lag [0-9]+s'; then
+    ra_ok "status shows the chain of 3 shards, how far every shard is stored and the lag"
+else
+    ra_fail "status shows the chain of 3 shards" "$(cat "$T/status.txt" "$T/status.err")"
+fi
+if "$BIN" list --json 2>/dev/null | python3 -c '
+import json, sys
+r = [r for r in json.load(sys.stdin) if r["id"] == sys.argv[1]][0]
+assert r["archive_first"] < r["archive_last"], r
+' "$base" 2>"$T/list.err"; then
+    ra_ok "list --json gives the chain's range (archive_first < archive_last)"
+else
+    ra_fail "list --json gives the chain's range" "$(cat "$T/list.err")"
+fi
+
+kill -TERM "$APID"
+wait "$APID"
+rc=$?
+ra_assert_eq "archive of a cluster stops with exit 0 on SIGTERM" 0 "$rc" || sed 's/^/#   /' "$T/archive.err" | tail -20
+if grep -q 'archive.resumed' "$T/archive.err"; then
+    ra_ok "the killed shard link was resumed by partial resync"
+else
+    ra_fail "the killed shard link was resumed by partial resync" "$(grep archive.link "$T/archive.err" | tail -5)"
+fi
+ra_aws s3 ls --recursive "s3://$BUCKET/redis-archiver/it-acluster/$base.seg/" >"$T/segs.txt" 2>&1
+shards=$(grep -oE "$base\.seg/shard-[0-9]+/[0-9]{20}-[0-9]{20}$" "$T/segs.txt" | sed 's#.*seg/\(shard-[0-9]*\)/.*#\1#' | sort -u | tr '\n' ' ')
+ra_assert_eq "every shard's segments are under <base>.seg/shard-<n>/" "shard-0 shard-1 shard-2 " "$shards"
+
+if [ "$(printf '%s\n' "${DIG[@]}" | sort -u | wc -l)" = 4 ]; then
+    ra_ok "the four moments have four different cluster digests"
+else
+    ra_fail "the four moments have four different cluster digests" "${DIG[*]}"
+fi
+for i in 0 1 2 3; do
+    cli -p "$E" flushall >/dev/null
+    "$BIN" restore latest --target "redis://127.0.0.1:$E" --at "${AT[$i]}" >"$T/restore$i.out" 2>"$T/restore$i.err"
+    rc=$?
+    got=$(ra_redis_digest "$E")
+    if [ "$rc" = 0 ] && [ "$got" = "${DIG[$i]}" ]; then
+        ra_ok "restore --at moment $i (${AT[$i]}) of the cluster into one server gives the moment's digest"
+    else
+        ra_fail "restore --at moment $i (${AT[$i]}) of the cluster gives the moment's digest" \
+            "rc $rc, digest $got, want ${DIG[$i]}: $(tail -5 "$T/restore$i.err")"
+    fi
+done
+
+cli -p "$E" flushall >/dev/null
+"$BIN" restore latest --target "redis://127.0.0.1:$E" --at 2001-01-01T00:00:00Z >/dev/null 2>"$T/before.err"
+rc=$?
+if [ "$rc" = 2 ] && grep -q "outside the archived range" "$T/before.err" && grep -q "$base" "$T/before.err"; then
+    ra_ok "--at before the cluster chain is refused, naming its range"
+else
+    ra_fail "--at before the cluster chain is refused, naming its range" "rc $rc: $(cat "$T/before.err")"
+fi
+
+"$BIN" delete --force "$base" >"$T/delete.out" 2>"$T/delete.err"
+rc=$?
+left=$(ra_aws s3 ls --recursive "s3://$BUCKET/redis-archiver/it-acluster/$base" 2>/dev/null | wc -l)
+if [ "$rc" = 0 ] && [ "$left" = 0 ]; then
+    ra_ok "delete of the cluster base removes every shard's segments and the states"
+else
+    ra_fail "delete of the cluster base removes every shard's segments" "rc $rc, $left left: $(cat "$T/delete.err")"
+fi
+ra_done
