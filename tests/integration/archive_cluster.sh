@@ -7,7 +7,9 @@
 # DIGEST, which is the DEBUG DIGEST of the same keys in one server's db 0) is noted. `restore latest
 # --target STANDALONE --at MOMENT` restores every shard's base and replays every shard's stream to that
 # moment: the server's digest equals the moment's. One shard's link killed mid-archive is resumed by partial
-# resync. status and list show the chain as one (3 shards, its range); delete removes every shard's segments.
+# resync; a full resync of one shard ends the chain (the gap recorded) and a new base of every shard starts
+# the next, a moment after it restoring too. status and list show the chain as one (3 shards, its range);
+# delete removes every shard's segments.
 set -u
 . "$(dirname "$0")/../harness/lib.sh"
 . "$RA_HARNESS/cluster.sh"
@@ -112,6 +114,31 @@ else
     ra_fail "list --json gives the chain's range" "$(cat "$T/list.err")"
 fi
 
+# a forced full resync of one shard (its replica restarts empty while its master takes writes): the gap is
+# recorded, the whole chain ends and a new base of every shard starts the next
+RDIR=$(ra_redis_dir "${R[2]}")
+cli -p "${R[2]}" shutdown nosave >/dev/null 2>&1
+for _ in $(seq 1 100); do cli -p "${R[2]}" ping >/dev/null 2>&1 || break; sleep 0.1; done
+rm -f "$RDIR/dump.rdb"
+batch 22
+batch 23
+redis-server "$RDIR/redis.conf" >/dev/null || ra_fail "restart shard 2's replica"
+ra_redis_wait_link "${R[2]}" 60 || ra_fail "the restarted replica's link"
+ra_cluster_wait_ok 60 || ra_fail "the cluster is ok again"
+ids() { grep -E '^[0-9]{8}T[0-9]{6}Z-[0-9a-f]+$' "$T/archive.out"; }
+for _ in $(seq 1 900); do [ "$(ids | wc -l)" -ge 2 ] && break; kill -0 "$APID" 2>/dev/null || break; sleep 0.1; done
+base2=$(ids | sed -n 2p)
+if [ -n "$base2" ] && [ "$base2" != "$base" ] && grep -q 'archive.gap.*shard 2' "$T/archive.err" && kill -0 "$APID" 2>/dev/null; then
+    ra_ok "a full resync of one shard records the gap and starts a new chain of every shard ($base2)"
+else
+    ra_fail "a full resync of one shard records the gap and starts a new chain" \
+        "$(grep -E 'archive\.(gap|link)|error' "$T/archive.err" | tail -5)"
+fi
+sleep 3
+batch 24
+moment 4
+sleep 3
+
 kill -TERM "$APID"
 wait "$APID"
 rc=$?
@@ -125,12 +152,12 @@ ra_aws s3 ls --recursive "s3://$BUCKET/redis-archiver/it-acluster/$base.seg/" >"
 shards=$(grep -oE "$base\.seg/shard-[0-9]+/[0-9]{20}-[0-9]{20}$" "$T/segs.txt" | sed 's#.*seg/\(shard-[0-9]*\)/.*#\1#' | sort -u | tr '\n' ' ')
 ra_assert_eq "every shard's segments are under <base>.seg/shard-<n>/" "shard-0 shard-1 shard-2 " "$shards"
 
-if [ "$(printf '%s\n' "${DIG[@]}" | sort -u | wc -l)" = 4 ]; then
-    ra_ok "the four moments have four different cluster digests"
+if [ "$(printf '%s\n' "${DIG[@]}" | sort -u | wc -l)" = 5 ]; then
+    ra_ok "the five moments have five different cluster digests"
 else
-    ra_fail "the four moments have four different cluster digests" "${DIG[*]}"
+    ra_fail "the five moments have five different cluster digests" "${DIG[*]}"
 fi
-for i in 0 1 2 3; do
+for i in 0 1 2 3 4; do
     cli -p "$E" flushall >/dev/null
     "$BIN" restore latest --target "redis://127.0.0.1:$E" --at "${AT[$i]}" >"$T/restore$i.out" 2>"$T/restore$i.err"
     rc=$?
