@@ -44,7 +44,7 @@ static const ra_option schedule_options[] = {
 };
 static const ra_option archive_options[] = {
     {"--remark", "TEXT", "remark of the base backup (default: base of a point-in-time archive)"},
-    {"--json", NULL, "at the end, print id, first, uploaded, received and segments as JSON"},
+    {"--json", NULL, "at the end, print id, first, uploaded, received and segments as JSON (and shards for a cluster)"},
     {"--quiet", NULL, "no progress bar while the base backup runs"},
     {NULL, NULL, NULL},
 };
