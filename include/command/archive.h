@@ -66,28 +66,4 @@ typedef struct ra_archive_result {
  * "<dir><base_id>.archive" is written (command/segment.h: a text summary for status, list, retention). */
 int ra_archive_run(const ra_archive_opts *o, ra_archive_result *res, ra_err *err);
 
-struct ra_store;
-struct ra_catalog;
-struct ra_segment_state;
-/* The state of backup id's archive: 1 and *st when it has one, 0 when not (or it cannot be read). */
-int ra_archive_state_get(const struct ra_catalog *c, const char *id, struct ra_segment_state *st);
-/* list: the states of the archives of recs (one listing, then one GET each that has one) into st (n
- * entries; first_ms and last_ms -1 for a backup without an archive). The number found. */
-struct ra_record;
-int ra_archive_states(const struct ra_catalog *c, const struct ra_record *recs, size_t n, struct ra_segment_state *st);
-/* Retention and delete treat a base backup and its segments as one chain: the segments and state of
- * backup id go with it (listed under "<dir><id>.seg/", deleted in batches). The number deleted, or -1. */
-int ra_archive_delete_segments(const struct ra_catalog *c, const char *id, ra_err *err);
-/* Retention judges a chain by its newest segment: when backup id has an archive, the time (unix s) of its
- * last stored tick or of its state's last write, whichever is later; 0 when it has none. */
-long long ra_archive_chain_newest(const struct ra_catalog *c, const char *id);
-/* Chains whose base backup is gone (its record is not among recs[0..n) and a HEAD says 404: the
- * lifecycle rule expired it): their segments and state serve no restore (--at starts from the base),
- * so they are deleted. Returns how many chains were removed; failures are logged and skipped. */
-int ra_archive_remove_orphans(const struct ra_catalog *c, const struct ra_record *recs, size_t n);
-/* status: one line about backup id's archive when it has one: the stream range stored, segments, the
- * last one, how far behind (seconds since the last stored tick, bytes received but not stored), when the
- * state was written. Nothing when there is none or it cannot be read. */
-void ra_archive_print_status(const struct ra_store *store, const char *id, FILE *out);
-
 #endif

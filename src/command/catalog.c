@@ -1,6 +1,6 @@
 /* catalog.c - backup records in the bucket: put, get, list, running check, orphan cleanup, sweep. */
 #include "command/catalog.h"
-#include "command/archive.h"
+#include "command/chain.h"
 #include "command/retain.h"
 
 #include <errno.h>
@@ -385,7 +385,7 @@ int ra_catalog_sweep(const ra_catalog *c, int days, time_t now, int dry_run, ra_
  * cutoff (still being written, or recently) is kept whatever its base's age. */
 static void keep_written_chain(const ra_catalog *c, const ra_record *r, time_t cutoff, ra_retain *verdict) {
     if (*verdict != RA_RETAIN_EXPIRE) return;
-    long long newest = ra_archive_chain_newest(c, r->id);
+    long long newest = ra_chain_newest(c, r->id);
     if (newest <= 0 || newest < (long long)cutoff) return;
     *verdict = RA_RETAIN_YOUNG;
     ra_log_info(c->log, "retention.keep", "keeping backup %s: the base of a point-in-time archive written %lld s ago",
@@ -449,7 +449,7 @@ int ra_catalog_sweep_before(const ra_catalog *c, int days, time_t now, time_t ke
     }
     for (size_t i = 0; rc == 0 && !dry_run && i < n; i++) { /* a base backup's archive goes first, with it */
         ra_err aerr = {0};
-        if (verdict[i] == RA_RETAIN_EXPIRE && ra_archive_delete_segments(c, recs[i].id, &aerr) < 0)
+        if (verdict[i] == RA_RETAIN_EXPIRE && ra_chain_delete_segments(c, recs[i].id, &aerr) < 0)
             ra_log_warn(c->log, "retention.sweep", "could not delete the archive of backup %s: %s", recs[i].id, aerr.msg);
     }
     if (rc == 0 && nkeys > 0) rc = ra_s3_delete_objects(c->s3, keys, nkeys, err);

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "command/archive.h"
+#include "command/chain.h"
 #include "command/cli.h"
 #include "command/retain.h"
 #include "command/retention.h"
@@ -114,7 +114,7 @@ int ra_cmd_delete(ra_app *app, const ra_args *args, ra_err *err) {
     } else if (!force && recs[at].keep) {
         rc = ra_err_set(err, RA_E_USAGE, "backup %s is kept (pinned): unkeep it first, or pass --force", id);
     } else {
-        if (ra_archive_delete_segments(cat, id, err) < 0) /* its archive (point in time) goes first */
+        if (ra_chain_delete_segments(cat, id, err) < 0) /* its archive (point in time) goes first */
             rc = -1;
         else
             rc = delete_unit(cat, &recs[at], err);

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "command/archive.h"
+#include "command/chain.h"
 #include "command/cli.h"
 #include "command/output.h"
 #include "command/segment.h"
@@ -25,7 +25,7 @@ int ra_cmd_list(ra_app *app, const ra_args *args, ra_err *err) {
         rc = ra_err_set(err, RA_E_INTERNAL, "out of memory");
         goto out;
     }
-    if (n > 0) ra_archive_states(&store.catalog, recs, n, st);
+    if (n > 0) ra_chain_states(&store.catalog, recs, n, st);
     for (size_t i = 0; i < n; i++) { /* a base of a point-in-time archive: the range restore --at can reach */
         if (st[i].first_ms <= 0 && st[i].last_ms <= 0) continue;
         ra_time_iso((time_t)((st[i].first_ms > 0 ? st[i].first_ms : recs[i].finished * 1000LL) / 1000), range[i][0]);

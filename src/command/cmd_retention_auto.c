@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "command/archive.h"
+#include "command/chain.h"
 #include "command/retain.h"
 #include "common/random.h"
 
@@ -309,7 +309,7 @@ int ra_retention_retag(ra_app *app, ra_store *store, int *expiring, int *unsuppo
     time_t cutoff = ra_catalog_now(&store->catalog, time(NULL)) - (time_t)app->config->retention_days * 86400;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         if (tags[i] == NULL || strcmp(tags[i], RA_RETAIN_TAG_EXPIRE) != 0) continue;
-        long long newest = ra_archive_chain_newest(&store->catalog, recs[i].id);
+        long long newest = ra_chain_newest(&store->catalog, recs[i].id);
         if (newest > 0 && newest >= (long long)cutoff) tags[i] = RA_RETAIN_TAG_KEEP;
     }
     for (size_t i = 0; rc == 0 && i < n; i++) {
@@ -317,7 +317,7 @@ int ra_retention_retag(ra_app *app, ra_store *store, int *expiring, int *unsuppo
         rc = ra_retention_tag_backup(store, &recs[i], tags[i], unsupported, err);
         if (rc == 0 && strcmp(tags[i], RA_RETAIN_TAG_EXPIRE) == 0) (*expiring)++;
     }
-    if (rc == 0) ra_archive_remove_orphans(&store->catalog, recs, n); /* segments carry no tag: README */
+    if (rc == 0) ra_chain_remove_orphans(&store->catalog, recs, n); /* segments carry no tag: README */
     if (rc == 0)
         ra_log_info(&app->log, "retention.tags", "%d backup%s of instance '%s' tagged %s (the rule expires them "
                     "after %d days), the other %zu %s", *expiring, *expiring == 1 ? "" : "s", app->config->instance,

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "command/archive.h"
+#include "command/chain.h"
 #include "command/cli.h"
 #include "command/output.h"
 #include "common/text.h"
@@ -56,7 +56,7 @@ int ra_cmd_status(ra_app *app, const ra_args *args, ra_err *err) {
                 printf("  shard %-3d %-20.20s  %10s  from %s\n", j, r->shards[j].slots ? r->shards[j].slots : "?",
                        bytes, r->shards[j].node ? r->shards[j].node : "?");
             }
-            if (r->state == RA_STATE_SUCCEEDED) ra_archive_print_status(&store, r->id, stdout);
+            if (r->state == RA_STATE_SUCCEEDED) ra_chain_print_status(&store, r->id, stdout);
         }
     }
     free(shown); /* the records it points into are freed below */
