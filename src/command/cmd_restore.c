@@ -659,7 +659,7 @@ int ra_cmd_restore(ra_app *app, const ra_args *args, ra_err *err) {
         rc = to_file(app, &store, &r, output, force, err);
     else if (rc == 0)
         rc = to_server(app, &store, &r, url, ra_args_at(args, "--replace") > 0, err);
-    if (rc == 0 && at) rc = ra_restore_at_replay(app, &store, &rec, &pitr, url, err);
+    if (rc == 0 && at) rc = ra_restore_at_replay(app, &store, &rec, &pitr, r.target, err);
     ra_restore_at_clear(&pitr);
     if (rc == 0 || (r.target && r.st.restored + r.st.errors > 0)) summary(&r, output ? output : r.tinfo.name, json);
     ra_target_free(r.target);
