@@ -6,7 +6,8 @@
 # `archive` stores its stream. At each moment every key's DEBUG DIGEST-VALUE and whether it has a TTL are noted;
 # `restore latest --target <one cluster node> --at MOMENT --json` into the emptied cluster gives the same keys,
 # spread over the three masters, the function on every master, and --json says at, replayed, replay_errors,
-# offset.
+# offset. The last moment is restored while one slot is being migrated (MIGRATING/IMPORTING): its keys are
+# answered ASK and sent again behind ASKING to the importing master.
 set -u
 . "$(dirname "$0")/../harness/lib.sh"
 ra_need_s3
@@ -49,7 +50,7 @@ export REDIS_ARCHIVER_BUCKET=$BUCKET
 
 {
     echo "SET base:s hello"; echo "RPUSH base:l a b c"; echo "HSET base:h f v"; echo "SET base:ttl v EX 100000"
-    echo "XADD base:st 1-1 a 1"; echo "XGROUP CREATE base:st g 0"
+    echo "XADD base:st 1-1 a 1"; echo "XGROUP CREATE base:st g 0"; echo "SET {mig}base v"
 } | cli -p "$M" >/dev/null
 ra_redis_sync_replicas "$M" || ra_fail "replica caught up"
 
@@ -65,6 +66,7 @@ batch() {
         echo "MULTI"; echo "INCR {tx$((n % 3))}count"; echo "RPUSH {tx$((n % 3))}list $n"
         echo "HSET {tx$((n % 3))}h k$n $n"; echo "EXEC"
         echo "DEL s:$((n - 2))"
+        echo "SET {mig}s$n v$n"; echo "INCR {mig}c"; echo "EXPIRE {mig}s$n 100000"; echo "RPUSH {mig}l $n"
     } | cli -p "$M" >/dev/null
 }
 
@@ -122,11 +124,30 @@ kill -TERM "$APID"
 wait "$APID"
 ra_assert_eq "archive stops with exit 0 on SIGTERM" 0 "$?" || sed 's/^/#   /' "$T/archive.err" | tail -20
 
+# moment 2 is restored while the slot of {mig} is being migrated: its keys are answered ASK and go, whole,
+# behind ASKING to the importing master; then the migration is finished and they are compared like the rest
+MS=$(cli -p "${C[0]}" cluster keyslot "{mig}")
+FROM=$((MS <= 5460 ? 0 : MS <= 10922 ? 1 : 2))
+TO=$(((FROM + 1) % 3))
 for i in 0 1 2; do
     for q in "${C[@]}"; do cli -p "$q" flushall >/dev/null; cli -p "$q" function flush >/dev/null; done
+    if [ "$i" = 2 ]; then
+        cli -p "${C[$TO]}" cluster setslot "$MS" importing "$(cli -p "${C[$FROM]}" cluster myid)" >/dev/null
+        cli -p "${C[$FROM]}" cluster setslot "$MS" migrating "$(cli -p "${C[$TO]}" cluster myid)" >/dev/null
+    fi
     "$BIN" restore latest --target "redis://127.0.0.1:${C[1]}" --at "${AT[$i]}" --json >"$T/r$i.json" 2>"$T/r$i.err"
     rc=$?
     ra_assert_eq "restore --at moment $i into the cluster exits 0" 0 "$rc" || sed 's/^/#   /' "$T/r$i.err" | tail -10
+    if [ "$i" = 2 ]; then
+        migrated=$(cli -p "${C[$TO]}" cluster countkeysinslot "$MS")
+        for q in "${C[@]}"; do cli -p "$q" cluster setslot "$MS" node "$(cli -p "${C[$TO]}" cluster myid)" >/dev/null; done
+        want=$(grep -c '^{mig}' "$T/moment2.txt")
+        if [ "$want" -gt 10 ] && [ "$migrated" = "$want" ]; then
+            ra_ok "the $want keys of a slot being migrated went to the importing master (ASK, ASKING)"
+        else
+            ra_fail "the keys of a slot being migrated went to the importing master" "$migrated of $want"
+        fi
+    fi
     snap "${C[@]}" >"$T/got$i.txt"
     n=$(wc -l <"$T/moment$i.txt")
     if [ "$n" -gt 10 ] && cmp -s "$T/moment$i.txt" "$T/got$i.txt"; then
