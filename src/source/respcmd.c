@@ -80,3 +80,25 @@ int ra_respcmd_first_key(const ra_respcmd *c, long long first) {
 int ra_respcmd_is(const ra_respcmd *c, int i, const char *word) {
     return i >= 0 && i < c->argc && c->lens[i] == strlen(word) && strncasecmp(c->argv[i], word, c->lens[i]) == 0;
 }
+
+int ra_respcmd_unit_key(const uint8_t *d, size_t len, ra_respcmd_key_cb cb, void *ctx, const char **key,
+                        size_t *key_len, int *ncmds, ra_err *err) {
+    ra_respcmd c = {0};
+    int found = 0, rc = 0;
+    *ncmds = 0;
+    for (size_t at = 0, used = 0; rc == 0 && at < len; at += used, (*ncmds)++) {
+        int r = ra_respcmd_parse(&c, d + at, len - at, &used, err);
+        if (r == 0) rc = ra_err_set(err, RA_E_SOURCE, "resp command: the bytes end inside a command");
+        if (r <= 0) rc = -1;
+        if (rc < 0 || found) continue;
+        int i = cb(ctx, &c, err);
+        if (i == -2) rc = -1;
+        else if (i >= 0 && i < c.argc) {
+            *key = c.argv[i];
+            *key_len = c.lens[i];
+            found = 1;
+        }
+    }
+    ra_respcmd_clear(&c);
+    return rc < 0 ? -1 : found;
+}

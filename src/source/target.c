@@ -599,8 +599,15 @@ static const cmdspec *spec_named(ra_target *t, const char *name, ra_target_stats
     return &t->specs[t->nspecs++];
 }
 
-/* The slot of the command's first key, -1 when it has none, -2 with err set. */
-static int command_slot(ra_target *t, const ra_respcmd *c, ra_target_stats *st, ra_err *err) {
+typedef struct keyfind {
+    ra_target *t;
+    ra_target_stats *st;
+} keyfind;
+
+/* ra_respcmd_key_cb: the argument index of the command's first key, by the target's command table. */
+static int first_key(void *ctx, const ra_respcmd *c, ra_err *err) {
+    keyfind *kf = ctx;
+    ra_target *t = kf->t;
     char name[64];
     size_t k = 0;
     for (int a = 0; a < 2 && a < c->argc; a++) {
@@ -610,15 +617,12 @@ static int command_slot(ra_target *t, const ra_respcmd *c, ra_target_stats *st, 
             name[k++] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : (ch > 0x20 && ch < 0x7f && ch != '|' ? ch : '?'));
         }
         name[k] = '\0';
-        const cmdspec *sp = spec_named(t, name, st, err);
+        const cmdspec *sp = spec_named(t, name, kf->st, err);
         if (sp == NULL) return -2;
         if (a == 0 && sp->container && c->argc > 1) continue; /* "name|sub" holds the keys */
-        if (!sp->movable) {
-            int i = ra_respcmd_first_key(c, sp->first);
-            return i < 0 ? -1 : ra_target_key_slot(c->argv[i], c->lens[i]);
-        }
+        if (!sp->movable) return ra_respcmd_first_key(c, sp->first);
         /* movable keys: the target finds them, after everything queued was answered */
-        if (ra_target_flush(t, st, err) < 0) return -2;
+        if (ra_target_flush(t, kf->st, err) < 0) return -2;
         node *n = &t->nodes[0];
         const char **argv = malloc(((size_t)c->argc + 2) * sizeof(*argv));
         size_t *lens = malloc(((size_t)c->argc + 2) * sizeof(*lens));
@@ -637,29 +641,28 @@ static int command_slot(ra_target *t, const ra_respcmd *c, ra_target_stats *st, 
         if (rc < 0 || ra_resp_flush(n->resp, t->read_ms, err) < 0) return -2;
         ra_resp_reply *rep = ra_resp_read(n->resp, "command getkeys", t->read_ms, err);
         if (rep == NULL) return -2;
-        int slot = -1; /* an error: no key arguments */
-        if (rep->type == RA_RESP_ARRAY && rep->elements > 0 && rep->element[0]->type == RA_RESP_STRING)
-            slot = ra_target_key_slot(rep->element[0]->str, rep->element[0]->len);
+        int at = -1; /* an error: no key arguments */
+        const ra_resp_reply *key = rep->type == RA_RESP_ARRAY && rep->elements > 0 ? rep->element[0] : NULL;
+        for (int i = 1; key && key->type == RA_RESP_STRING && at < 0 && i < c->argc; i++)
+            if (c->lens[i] == key->len && memcmp(c->argv[i], key->str, key->len) == 0) at = i;
         ra_resp_reply_free(rep);
-        return slot;
+        return at;
     }
     return -1;
 }
 
 int ra_target_commands(ra_target *t, const uint8_t *resp, size_t len, int ncmds, ra_target_stats *st, ra_err *err) {
     entry e = {.kind = Q_UNIT, .payload_len = len, .counted = 1};
-    int slot = -1, seen = 0, rc = 0;
-    ra_respcmd c = {0};
-    for (size_t at = 0, used = 0; rc == 0 && at < len; at += used, seen++) {
-        int r = ra_respcmd_parse(&c, resp + at, len - at, &used, err);
-        if (r == 0) rc = ra_err_set(err, RA_E_SOURCE, "resp command: the replayed bytes end inside a command");
-        if (r <= 0) rc = -1;
-        else if (t->cluster && slot < 0 && (slot = command_slot(t, &c, st, err)) == -2) rc = -1;
+    int slot = -1, seen = 0;
+    if (t->cluster) {
+        keyfind kf = {t, st};
+        const char *key = NULL;
+        size_t key_len = 0;
+        int r = ra_respcmd_unit_key(resp, len, first_key, &kf, &key, &key_len, &seen, err);
+        if (r < 0) return -1;
+        if (r == 1) slot = ra_target_key_slot(key, key_len);
+        if (seen != ncmds) return ra_err_set(err, RA_E_INTERNAL, "replayed unit holds %d commands, not %d", seen, ncmds);
     }
-    ra_respcmd_clear(&c);
-    if (rc == 0 && seen != ncmds)
-        rc = ra_err_set(err, RA_E_INTERNAL, "replayed unit holds %d commands, not %d", seen, ncmds);
-    if (rc < 0) return -1;
     int from = 0, to = t->cluster && slot < 0 ? t->nnodes : 1;
     if (t->cluster && slot >= 0) from = t->slot[slot], to = from + 1;
     for (int ni = from; ni < to; ni++) {
