@@ -7,7 +7,7 @@
 # `restore latest --target <one cluster node> --at MOMENT --json` into the emptied cluster gives the same keys,
 # spread over the three masters, the function on every master, and --json says at, replayed, replay_errors,
 # offset. The last moment is restored while one slot is being migrated (MIGRATING/IMPORTING): its keys are
-# answered ASK and sent again behind ASKING to the importing master.
+# answered ASK and sent again behind ASKING to the importing master, MULTI blocks whole.
 set -u
 . "$(dirname "$0")/../harness/lib.sh"
 ra_need_s3
@@ -67,6 +67,7 @@ batch() {
         echo "HSET {tx$((n % 3))}h k$n $n"; echo "EXEC"
         echo "DEL s:$((n - 2))"
         echo "SET {mig}s$n v$n"; echo "INCR {mig}c"; echo "EXPIRE {mig}s$n 100000"; echo "RPUSH {mig}l $n"
+        echo "MULTI"; echo "INCR {mig}tx$n"; echo "INCRBY {mig}tx$n 2"; echo "EXEC"
     } | cli -p "$M" >/dev/null
 }
 
