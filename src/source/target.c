@@ -65,6 +65,7 @@ struct ra_target {
     long read_ms;
     int replace;
     const ra_log *log;
+    int remapped;    /* a MOVED changed the slot map: what was queued before goes out before the next unit */
     cmdspec *specs;  /* cluster: the command table learnt so far */
     size_t nspecs, capspecs;
 };
@@ -327,7 +328,7 @@ static int read_inflight(ra_target *t, int ni, ra_target_stats *st, ra_err *err)
             int slot = 0, to = redirect_node(t, rep->str, &slot, err);
             if (to == -2) rc = -1;
             if (to >= 0) {
-                if (moved) t->slot[slot] = (uint8_t)to;
+                if (moved) t->slot[slot] = (uint8_t)to, t->remapped = 1;
                 e->redirects++;
                 if (ask) {
                     const char *argv[1] = {"ASKING"};
@@ -540,7 +541,7 @@ static int read_unit(ra_target *t, int ni, entry *e, ra_target_stats *st, ra_err
         if (to == -2) return -1;
         if (to >= 0) {
             int ask = redirect[0] == 'A';
-            if (!ask) t->slot[slot] = (uint8_t)to;
+            if (!ask) t->slot[slot] = (uint8_t)to, t->remapped = 1;
             e->redirects++;
             entry again = *e;
             e->copy = NULL; /* the new entry owns it */
@@ -654,6 +655,9 @@ static int first_key(void *ctx, const ra_respcmd *c, ra_err *err) {
 int ra_target_commands(ra_target *t, const uint8_t *resp, size_t len, int ncmds, ra_target_stats *st, ra_err *err) {
     entry e = {.kind = Q_UNIT, .payload_len = len, .counted = 1};
     int slot = -1, seen = 0;
+    /* after a MOVED, the units still queued for the old master are answered MOVED and sent on in their
+     * order before a newer unit of the same slot goes straight to the new one */
+    if (t->remapped && (t->remapped = 0, ra_target_flush(t, st, err) < 0)) return -1;
     if (t->cluster) {
         keyfind kf = {t, st};
         const char *key = NULL;
