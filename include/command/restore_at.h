@@ -5,6 +5,7 @@
 #define RA_COMMAND_RESTORE_AT_H
 
 #include "command/cli.h"
+#include "source/target.h"
 
 /* Caller-owned: ra_restore_at_clear. */
 typedef struct ra_restore_at {
@@ -13,7 +14,7 @@ typedef struct ra_restore_at {
     size_t nkeys;
     size_t *stream_at;      /* stream s is keys[stream_at[s] .. stream_at[s + 1]) */
     int streams;            /* 1, or a cluster chain's shards */
-    long long replayed;     /* commands sent */
+    long long replayed;     /* commands answered */
     long long errors;       /* error replies */
     long long offset;       /* the stream offset restored to */
     char first_error[200];
@@ -28,8 +29,9 @@ int ra_restore_at_parse_time(const char *text, long long now_ms, long long *ms, 
 int ra_restore_at_pick(const ra_store *store, const char *id, const char *at, ra_restore_at *p, ra_record *rec,
                        ra_err *err);
 
-/* After the base backup was restored into url: replay the chain's commands up to TIME. */
-int ra_restore_at_replay(ra_app *app, const ra_store *store, const ra_record *rec, ra_restore_at *p, const char *url,
+/* After the base backup was restored into t (borrowed, standalone or cluster): replay the chain's
+ * commands up to TIME through it (ra_target_commands); p->replayed, errors, offset say what went. */
+int ra_restore_at_replay(ra_app *app, const ra_store *store, const ra_record *rec, ra_restore_at *p, ra_target *t,
                          ra_err *err);
 
 void ra_restore_at_clear(ra_restore_at *p);

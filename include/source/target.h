@@ -6,6 +6,7 @@
 
 #include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/err.h"
 #include "common/log.h"
@@ -39,7 +40,9 @@ typedef struct ra_target_info {
 typedef struct ra_target_stats {
     long long restored;         /* RESTORE answered +OK */
     long long functions;        /* FUNCTION RESTORE answered +OK */
-    long long errors;           /* error replies */
+    long long commands;         /* ra_target_commands: replayed commands answered (a keyless one sent to every
+                                   master counts once) */
+    long long errors;           /* error replies (top-level: a command's in EXEC's array are not) */
     char first_error[200];      /* the first error reply, printable, with the key when short */
 } ra_target_stats;
 
@@ -63,5 +66,14 @@ int ra_target_restore(ra_target *t, const void *key, size_t key_len, long long t
                       size_t payload_len, long long idle, int freq, ra_target_stats *st, ra_err *err);
 int ra_target_function_restore(ra_target *t, const void *payload, size_t len, ra_target_stats *st, ra_err *err);
 int ra_target_flush(ra_target *t, ra_target_stats *st, ra_err *err);
+
+/* Queue one unit of a replication stream, as raw RESP: a single command or a whole MULTI ... EXEC block
+ * (ncmds commands, all of one slot on a cluster source); sent in batches like the rest, replies read,
+ * error replies counted in st. A cluster target: SELECT is left out (db 0 only); the unit goes to the
+ * master of the slot of its first key (found by the target's COMMAND INFO, cached, COMMAND GETKEYS for
+ * movable keys), again where a MOVED or ASK reply points; a keyless unit (FLUSHALL, FUNCTION LOAD ...)
+ * to every master. Order per key is kept. -1 with err set: malformed bytes, a command the target does
+ * not know, a connection failure. */
+int ra_target_commands(ra_target *t, const uint8_t *resp, size_t len, int ncmds, ra_target_stats *st, ra_err *err);
 
 #endif

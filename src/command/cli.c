@@ -54,9 +54,10 @@ static const ra_option restore_options[] = {
     {"--force", NULL, "with --output: replace PATH when it exists (a directory: the files of the same names)"},
     {"--target", "URL", "replay every key into this Redis or cluster (redis://[user:password@]host:port, rediss://)"},
     {"--replace", NULL, "with --target: restore into a server that holds keys, replacing same-named ones"},
-    {"--at", "TIME", "with --target: the moment to restore (ISO 8601 UTC or now): base backup + archived stream"},
+    {"--at", "TIME", "with --target: the moment to restore (ISO 8601 UTC or now): base backup + archived stream "
+                     "(a cluster target: each command goes to the master of its key's slot)"},
     {"--json", NULL, "print id, output or target, size, keys, restored, skipped_expired, functions, errors, ms "
-                     "(and shards for a cluster backup)"},
+                     "(and shards for a cluster backup; with --at also at, replayed, replay_errors, offset)"},
     {NULL, NULL, NULL},
 };
 static const ra_option retention_options[] = {

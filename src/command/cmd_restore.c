@@ -567,7 +567,8 @@ static int to_server(ra_app *app, ra_store *store, restore *r, const char *url, 
     return rc;
 }
 
-static void summary(const restore *r, const char *where, int json) {
+/* pitr: restore --at's replay (NULL without --at). */
+static void summary(const restore *r, const ra_restore_at *pitr, const char *where, int json) {
     double t = mono() - r->t0;
     const ra_rdb_counts *c = ra_rdbparse_counts(r->parser);
     int cluster = r->rec->nshards > 0;
@@ -588,7 +589,24 @@ static void summary(const restore *r, const char *where, int json) {
             {"ms", RA_OUT_INT, NULL, (long long)(t * 1000)},
             {"shards", RA_OUT_INT, NULL, r->rec->nshards},
         };
-        ra_output_json_object(stdout, f, sizeof(f) / sizeof(f[0]) - (cluster ? 0 : 1));
+        if (pitr == NULL) {
+            ra_output_json_object(stdout, f, sizeof(f) / sizeof(f[0]) - (cluster ? 0 : 1));
+            return;
+        }
+        char at[40];
+        time_t secs = (time_t)(pitr->at_ms / 1000);
+        struct tm tm;
+        gmtime_r(&secs, &tm);
+        size_t k = strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%S", &tm);
+        snprintf(at + k, sizeof(at) - k, ".%03lldZ", pitr->at_ms % 1000);
+        ra_out_field g[sizeof(f) / sizeof(f[0]) + 4];
+        size_t n = sizeof(f) / sizeof(f[0]) - (cluster ? 0 : 1);
+        memcpy(g, f, n * sizeof(*g));
+        g[n++] = (ra_out_field){"at", RA_OUT_STR, at, 0};
+        g[n++] = (ra_out_field){"replayed", RA_OUT_INT, NULL, pitr->replayed};
+        g[n++] = (ra_out_field){"replay_errors", RA_OUT_INT, NULL, pitr->errors};
+        g[n++] = (ra_out_field){"offset", RA_OUT_INT, NULL, pitr->offset};
+        ra_output_json_object(stdout, g, n);
         return;
     }
     char shards[32] = "";
@@ -660,9 +678,10 @@ int ra_cmd_restore(ra_app *app, const ra_args *args, ra_err *err) {
         rc = to_file(app, &store, &r, output, force, err);
     else if (rc == 0)
         rc = to_server(app, &store, &r, url, ra_args_at(args, "--replace") > 0, err);
-    if (rc == 0 && at) rc = ra_restore_at_replay(app, &store, &rec, &pitr, url, err);
+    if (rc == 0 && at) rc = ra_restore_at_replay(app, &store, &rec, &pitr, r.target, err);
+    if (rc == 0 || (r.target && r.st.restored + r.st.errors > 0))
+        summary(&r, at ? &pitr : NULL, output ? output : r.tinfo.name, json);
     ra_restore_at_clear(&pitr);
-    if (rc == 0 || (r.target && r.st.restored + r.st.errors > 0)) summary(&r, output ? output : r.tinfo.name, json);
     ra_target_free(r.target);
     ra_seal_free(r.unseal);
     ra_rdbparse_free(r.parser);

@@ -1,7 +1,8 @@
 /* restore_at.c - point in time: which chain holds TIME, and the replay of its segments on top of the
  * restored base backup. The commands go to the target byte for byte as the source's master sent
- * them (SELECT included, so databases stay right), pipelined; PING and REPLCONF are left out; a
- * MULTI is held until its EXEC and dropped when TIME cuts it. */
+ * them (SELECT included, so databases stay right), through the restore target (source/target.h:
+ * pipelined in batches, routed by slot on a cluster); PING and REPLCONF are left out; a MULTI is held
+ * until its EXEC and dropped when TIME cuts it. */
 #include "command/restore_at.h"
 
 #include <ctype.h>
@@ -13,12 +14,9 @@
 #include "command/segment.h"
 #include "common/limits.h"
 #include "common/text.h"
-#include "common/url.h"
-#include "source/net.h"
 #include "source/replstream.h"
-#include "source/resp.h"
+#include "source/target.h"
 
-#define PIPELINE_REPLIES 512
 #define SEGMENT_OBJECT_MAX ((size_t)RA_SEGMENT_SIZE_MAX * 2 + 16 * 1024 * 1024)
 
 /* ---- TIME --------------------------------------------------------------------------------------- */
@@ -249,39 +247,16 @@ int ra_restore_at_pick(const ra_store *store, const char *id, const char *at, ra
 /* ---- the replay --------------------------------------------------------------------------------- */
 
 typedef struct replay {
-    ra_restore_at *p;
-    ra_conn *conn;
-    ra_resp *resp;
-    long read_ms;
+    ra_target *t;
+    ra_target_stats st;     /* of the replay only: commands answered, error replies */
     const uint8_t *payload; /* the current segment's stream bytes, from seg_first */
     long long seg_first;
     long long cut;          /* commands ending after this are not replayed */
-    long long pending;      /* replies not read yet */
     uint8_t *tx;            /* a MULTI block waiting for its EXEC (may span segments) */
     size_t txlen, txcap;
-    long long txcount;
+    int txcount;
     int in_tx;
 } replay;
-
-static int read_replies(replay *r, long long keep, ra_err *err) {
-    while (r->pending > keep) {
-        ra_resp_reply *rep = ra_resp_read(r->resp, "a replayed command", r->read_ms, err);
-        if (rep == NULL) return -1;
-        if (rep->type == RA_RESP_ERROR) {
-            if (r->p->errors++ == 0) ra_resp_printable(r->p->first_error, sizeof(r->p->first_error), rep->str, strlen(rep->str));
-        }
-        ra_resp_reply_free(rep);
-        r->pending--;
-    }
-    return 0;
-}
-
-static int send_bytes(replay *r, const uint8_t *d, size_t n, long long commands, ra_err *err) {
-    if (ra_conn_write(r->conn, d, n, r->read_ms, err) < 0) return -1;
-    r->pending += commands;
-    r->p->replayed += commands;
-    return read_replies(r, PIPELINE_REPLIES, err);
-}
 
 static int tx_keep(replay *r, const uint8_t *d, size_t n, ra_err *err) {
     if (r->txlen + n > r->txcap) {
@@ -314,85 +289,72 @@ static int on_replayed(void *ctx, const ra_replcmd *c, ra_err *err) {
         if (tx_keep(r, d, n, err) < 0) return -1;
         if (strcmp(c->name, "exec") != 0 && strcmp(c->name, "discard") != 0) return 0;
         r->in_tx = 0;
-        return send_bytes(r, r->tx, r->txlen, r->txcount, err);
+        return ra_target_commands(r->t, r->tx, r->txlen, r->txcount, &r->st, err);
     }
-    return send_bytes(r, d, n, 1, err);
+    return ra_target_commands(r->t, d, n, 1, &r->st, err);
 }
 
-static int open_target(ra_app *app, replay *r, const char *url, ra_err *err) {
-    const ra_config *c = app->config;
-    ra_redis_url u;
-    if (ra_redis_url_parse(url, &u, err) != 0) return -1;
-    ra_conn_opts co = {
-        .host = u.hosts[0].host, .port = u.hosts[0].port, .connect_timeout_ms = c->connect_timeout * 1000,
-        .tls = u.tls, .tls_ca_file = c->tls_ca_file, .tls_cert_file = c->tls_cert_file,
-        .tls_key_file = c->tls_key_file, .tls_sni = c->tls_server_name, .tls_insecure = c->tls_insecure,
-        .cancel = app->cancel,
-    };
+/* Replay one stream of segments (keys, in offset order, of the stream of base base_id - of its shard, -1
+ * for a standalone chain - that starts at base_offset) into r->t up to p->at_ms; p->offset: where it
+ * stopped; r->in_tx: a MULTI cut by TIME. */
+static int replay_chain(const ra_store *store, const char *base_id, int shard, char *const *keys, size_t nkeys,
+                        long long base_offset, ra_restore_at *p, replay *r, ra_err *err) {
+    long long expect = base_offset, ms_end = -1;
     int rc = 0;
-    r->conn = ra_conn_open(&co, &app->log, err);
-    if (r->conn == NULL || (r->resp = ra_resp_new(r->conn)) == NULL)
-        rc = r->conn == NULL ? -1 : ra_err_set(err, RA_E_INTERNAL, "out of memory");
-    if (rc == 0 && u.password != NULL) {
-        const char *argv[3] = {"AUTH", u.user ? u.user : u.password, u.password};
-        ra_resp_reply *rep = ra_resp_command(r->resp, "auth", u.user ? 3 : 2, argv, r->read_ms, err);
-        if (rep == NULL) rc = -1;
-        else if (rep->type == RA_RESP_ERROR)
-            rc = ra_err_set(err, RA_E_SOURCE, "authentication at target '%s' failed: %s", ra_conn_name(r->conn), rep->str);
-        ra_resp_reply_free(rep);
+    for (size_t i = 0; rc == 0 && i < nkeys; i++) {
+        ra_segment_meta m = {0};
+        uint8_t *obj = NULL;
+        size_t len, at;
+        if ((rc = get_segment(store, keys[i], &obj, &len, &m, &at, err)) != 0) break;
+        /* the replid may change along a chain (a failover followed by +CONTINUE <id>): offsets are the proof */
+        if (strcmp(m.base, base_id) != 0 || m.sharded != (shard >= 0) || (shard >= 0 && m.shard != shard))
+            rc = ra_err_set(err, RA_E_VERIFY, "segment '%s' belongs to another chain (base %s)", keys[i], m.base);
+        else if (m.first != expect)
+            rc = ra_err_set(err, RA_E_VERIFY, "the archive has a gap: offsets %lld to %lld are missing before '%s'",
+                            expect, m.first, keys[i]);
+        if (rc == 0) {
+            ms_end = m.nticks ? m.ticks[m.nticks - 1].ms : -1;
+            long long cut = ms_end <= p->at_ms ? m.last : ra_segment_offset_at(&m, p->at_ms);
+            if (cut < m.first) cut = m.first;
+            r->payload = obj + at;
+            r->seg_first = m.first;
+            r->cut = cut;
+            ra_replstream rs;
+            ra_replstream_init(&rs, m.first);
+            rc = ra_replstream_feed(&rs, obj + at, len - at, on_replayed, r, err);
+            if (rc == 0 && ra_replstream_partial(&rs))
+                rc = ra_err_set(err, RA_E_VERIFY, "segment '%s' ends inside a command", keys[i]);
+            p->offset = cut;
+            expect = m.last;
+            if (cut < m.last) i = nkeys; /* TIME is inside this one: done */
+        }
     }
-    ra_redis_url_clear(&u);
+    if (rc == 0) rc = ra_target_flush(r->t, &r->st, err);
     return rc;
 }
 
-int ra_restore_at_replay(ra_app *app, const ra_store *store, const ra_record *rec, ra_restore_at *p, const char *url,
+int ra_restore_at_replay(ra_app *app, const ra_store *store, const ra_record *rec, ra_restore_at *p, ra_target *t,
                          ra_err *err) {
-    replay r = {.p = p, .read_ms = app->config->read_timeout * 1000};
-    int rc = open_target(app, &r, url, err);
+    replay r = {.t = t};
+    /* a standalone target: the stream's commands start in db 0 unless it SELECTs (nothing on a cluster) */
+    int rc = ra_target_select(t, 0, &r.st, err);
     for (int s = 0; rc == 0 && s < p->streams; s++) { /* a cluster chain: shard after shard (slots apart) */
         int shard = rec->nshards > 0 ? s : -1;
-        long long expect = shard >= 0 ? rec->shards[s].offset : rec->offset, ms_end = -1;
         r.in_tx = 0;
-        for (size_t i = p->stream_at[s]; rc == 0 && i < p->stream_at[s + 1]; i++) {
-            ra_segment_meta m = {0};
-            uint8_t *obj = NULL;
-            size_t len, at;
-            if ((rc = get_segment(store, p->keys[i], &obj, &len, &m, &at, err)) != 0) break;
-            /* the replid may change along a chain (a failover followed by +CONTINUE <id>): offsets are the proof */
-            if (strcmp(m.base, rec->id) != 0 || m.sharded != (shard >= 0) || (shard >= 0 && m.shard != shard))
-                rc = ra_err_set(err, RA_E_VERIFY, "segment '%s' belongs to another chain (base %s)", p->keys[i], m.base);
-            else if (m.first != expect)
-                rc = ra_err_set(err, RA_E_VERIFY, "the archive has a gap: offsets %lld to %lld are missing before '%s'",
-                                expect, m.first, p->keys[i]);
-            if (rc == 0) {
-                ms_end = m.nticks ? m.ticks[m.nticks - 1].ms : -1;
-                long long cut = ms_end <= p->at_ms ? m.last : ra_segment_offset_at(&m, p->at_ms);
-                if (cut < m.first) cut = m.first;
-                r.payload = obj + at;
-                r.seg_first = m.first;
-                r.cut = cut;
-                ra_replstream rs;
-                ra_replstream_init(&rs, m.first);
-                rc = ra_replstream_feed(&rs, obj + at, len - at, on_replayed, &r, err);
-                if (rc == 0 && ra_replstream_partial(&rs))
-                    rc = ra_err_set(err, RA_E_VERIFY, "segment '%s' ends inside a command", p->keys[i]);
-                p->offset = cut;
-                expect = m.last;
-                if (cut < m.last) i = p->stream_at[s + 1]; /* TIME is inside this one: done with the stream */
-            }
-            free(obj);
-            ra_segment_meta_clear(&m);
-        }
+        rc = replay_chain(store, rec->id, shard, p->keys + p->stream_at[s], p->stream_at[s + 1] - p->stream_at[s],
+                          shard >= 0 ? rec->shards[s].offset : rec->offset, p, &r, err);
     }
-    if (rc == 0) rc = read_replies(&r, 0, err);
+    if (p->streams > 1 || rec->nshards > 0) p->offset = -1; /* one stream per shard: no one offset */
+    p->replayed += r.st.commands;
+    if (r.st.errors > 0 && p->errors == 0) snprintf(p->first_error, sizeof(p->first_error), "%s", r.st.first_error);
+    p->errors += r.st.errors;
     if (rc == 0 && p->errors > 0)
         rc = ra_err_set(err, RA_E_SOURCE, "the target refused %lld of the %lld commands replayed; the first: %s",
                         p->errors, p->replayed, p->first_error);
     if (rc == 0)
-        ra_log_info(&app->log, "restore.at", "replayed %lld commands of the archived stream up to offset %lld%s",
-                    p->replayed, p->offset, r.in_tx ? " (a transaction cut by --at was left out)" : "");
-    ra_resp_free(r.resp);
-    ra_conn_close(r.conn);
+        ra_log_info(&app->log, "restore.at", "replayed %lld commands of the archived stream%s up to offset %lld%s",
+                    p->replayed, p->offset < 0 ? "s of every shard" : "", p->offset,
+                    r.in_tx ? " (a transaction cut by --at was left out)" : "");
     free(r.tx);
     return rc;
 }

@@ -13,6 +13,7 @@
 #include "common/url.h"
 #include "source/net.h"
 #include "source/resp.h"
+#include "source/respcmd.h"
 
 #define BATCH_BYTES (4 * 1024 * 1024) /* a server's batch is sent once this much is queued... */
 #define BATCH_COMMANDS 1024           /* ...or this many commands */
@@ -20,7 +21,7 @@
 #define NODES_MAX 128
 #define REDIRECTS_MAX 5
 
-enum { Q_SELECT, Q_RESTORE, Q_FUNCTION, Q_ASKING };
+enum { Q_SELECT, Q_RESTORE, Q_FUNCTION, Q_ASKING, Q_UNIT };
 
 /* A queued command; in a cluster a RESTORE keeps its key and payload until answered, to be sent again
  * where a MOVED or ASK reply points. */
@@ -30,7 +31,17 @@ typedef struct entry {
     size_t key_len, payload_len;
     long long ttl, idle;
     int freq;
+    int nrep;              /* Q_UNIT: its commands, one reply each */
+    unsigned char counted; /* Q_UNIT: counted in st->commands (a keyless unit goes to every master, counted once) */
 } entry;
+
+/* What the target's COMMAND INFO says of a command ("name" or "container|sub"), cached. */
+typedef struct cmdspec {
+    char name[64];
+    long long first;  /* legacy first key position, 0: none */
+    int movable;      /* movablekeys: COMMAND GETKEYS finds them */
+    int container;    /* has subcommands: look up "name|sub" */
+} cmdspec;
 
 typedef struct node {
     char host[RA_URL_HOST_MAX];
@@ -54,6 +65,9 @@ struct ra_target {
     long read_ms;
     int replace;
     const ra_log *log;
+    int remapped;    /* a MOVED changed the slot map: what was queued before goes out before the next unit */
+    cmdspec *specs;  /* cluster: the command table learnt so far */
+    size_t nspecs, capspecs;
 };
 
 int ra_target_rdb_version_of(const char *redis_version, const char *valkey_version) {
@@ -103,6 +117,7 @@ void ra_target_free(ra_target *t) {
     for (int i = 0; i < t->nnodes; i++) node_close(&t->nodes[i]);
     free(t->nodes);
     free(t->slot);
+    free(t->specs);
     free(t->user);
     if (t->password) explicit_bzero(t->password, strlen(t->password));
     free(t->password);
@@ -263,6 +278,7 @@ ra_target *ra_target_open(const ra_target_opts *o, ra_target_info *info, ra_err 
 }
 
 static int send_restore(ra_target *t, int ni, entry *e, const uint8_t *key, const uint8_t *payload, ra_err *err);
+static int read_unit(ra_target *t, int ni, entry *e, ra_target_stats *st, ra_err *err);
 
 /* "MOVED 3999 127.0.0.1:6381" / "ASK ...": the node it points at, opened when new; -1 when not one. */
 static int redirect_node(ra_target *t, const char *e, int *slot, ra_err *err) {
@@ -292,6 +308,12 @@ static int read_inflight(ra_target *t, int ni, ra_target_stats *st, ra_err *err)
     int rc = 0;
     for (size_t i = 0; i < nq; i++) {
         entry *e = &q[i];
+        if (e->kind == Q_UNIT) {
+            if (rc == 0 && read_unit(t, ni, e, st, err) < 0) rc = -1;
+            n = &t->nodes[ni];
+            free(e->copy);
+            continue;
+        }
         ra_resp_reply *rep = rc == 0 ? ra_resp_read(n->resp, "restore", t->read_ms, err) : NULL;
         if (rep == NULL) {
             rc = -1;
@@ -306,7 +328,7 @@ static int read_inflight(ra_target *t, int ni, ra_target_stats *st, ra_err *err)
             int slot = 0, to = redirect_node(t, rep->str, &slot, err);
             if (to == -2) rc = -1;
             if (to >= 0) {
-                if (moved) t->slot[slot] = (uint8_t)to;
+                if (moved) t->slot[slot] = (uint8_t)to, t->remapped = 1;
                 e->redirects++;
                 if (ask) {
                     const char *argv[1] = {"ASKING"};
@@ -448,5 +470,219 @@ int ra_target_function_restore(ra_target *t, const void *payload, size_t len, ra
     entry e = {.kind = Q_FUNCTION};
     for (int i = 0; i < t->nnodes; i++) /* every master of a cluster runs every function */
         if (queue(t, i, &e, t->replace ? 4 : 3, argv, lens, st, err) < 0) return -1;
+    return 0;
+}
+
+/* ---- replayed commands (ra_target_commands) ------------------------------------------------------ */
+
+/* Append e's entry to node ni's queue (its commands are already in the node's output buffer). */
+static int push_entry(node *n, const entry *e, ra_err *err) {
+    if (n->nq == n->cap) {
+        size_t cap = n->cap ? 2 * n->cap : 64;
+        entry *nb = realloc(n->q, cap * sizeof(*nb));
+        if (nb == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+        n->q = nb;
+        n->cap = cap;
+    }
+    n->q[n->nq++] = *e;
+    return 0;
+}
+
+/* Queue the unit's commands (SELECT left out on a cluster) on node ni, ASKING first when ask; e->nrep
+ * says how many went. The entry takes over e->copy. Not sent here. */
+static int queue_unit(ra_target *t, int ni, entry *e, const uint8_t *d, size_t len, int ask, ra_err *err) {
+    node *n = &t->nodes[ni];
+    ra_respcmd c = {0};
+    int rc = 0;
+    if (ask) {
+        const char *argv[1] = {"ASKING"};
+        size_t lens[1] = {6};
+        entry a = {.kind = Q_ASKING};
+        if (ra_resp_append(n->resp, 1, argv, lens, err) < 0 || push_entry(n, &a, err) < 0) return -1;
+    }
+    e->nrep = 0;
+    for (size_t at = 0, used = 0; rc == 0 && at < len; at += used) {
+        int r = ra_respcmd_parse(&c, d + at, len - at, &used, err);
+        if (r == 0) rc = ra_err_set(err, RA_E_SOURCE, "resp command: the replayed bytes end inside a command");
+        if (r <= 0) rc = -1;
+        else if (t->cluster && ra_respcmd_is(&c, 0, "select")) continue; /* a cluster has db 0 only */
+        else if (ra_resp_append(n->resp, c.argc, c.argv, c.lens, err) < 0) rc = -1;
+        else e->nrep++;
+    }
+    ra_respcmd_clear(&c);
+    if (rc == 0 && e->nrep > 0) rc = push_entry(n, e, err);
+    else if (rc == 0) free(e->copy);
+    return rc;
+}
+
+/* The replies of a unit: answered MOVED or ASK (any of them) it goes again, whole, where it points;
+ * else its top-level errors are counted, and its commands once. */
+static int read_unit(ra_target *t, int ni, entry *e, ra_target_stats *st, ra_err *err) {
+    char redirect[200] = "", first[200] = "";
+    long long errors = 0;
+    int rc = 0;
+    for (int r = 0; r < e->nrep; r++) {
+        ra_resp_reply *rep = rc == 0 ? ra_resp_read(t->nodes[ni].resp, "a replayed command", t->read_ms, err) : NULL;
+        if (rep == NULL) {
+            rc = -1;
+            continue;
+        }
+        if (rep->type == RA_RESP_ERROR) {
+            if (e->copy && e->redirects < REDIRECTS_MAX && !redirect[0] &&
+                (strncmp(rep->str, "MOVED ", 6) == 0 || strncmp(rep->str, "ASK ", 4) == 0))
+                snprintf(redirect, sizeof(redirect), "%s", rep->str);
+            if (errors++ == 0) ra_resp_printable(first, sizeof(first), rep->str, strlen(rep->str));
+        }
+        ra_resp_reply_free(rep);
+    }
+    if (rc < 0) return -1;
+    if (redirect[0]) {
+        int slot = 0, to = redirect_node(t, redirect, &slot, err);
+        if (to == -2) return -1;
+        if (to >= 0) {
+            int ask = redirect[0] == 'A';
+            if (!ask) t->slot[slot] = (uint8_t)to, t->remapped = 1;
+            e->redirects++;
+            entry again = *e;
+            e->copy = NULL; /* the new entry owns it */
+            if (queue_unit(t, to, &again, again.copy, again.payload_len, ask, err) == 0) return 0;
+            free(again.copy);
+            return -1;
+        }
+    }
+    if (errors > 0 && st->errors == 0) snprintf(st->first_error, sizeof(st->first_error), "%s", first);
+    st->errors += errors;
+    if (e->counted) st->commands += e->nrep;
+    return 0;
+}
+
+/* The spec of "name" (lower-cased) from the cache or the target's COMMAND INFO (asked on the first
+ * node after everything queued was answered: the replies stay in order). NULL with err set. */
+static const cmdspec *spec_named(ra_target *t, const char *name, ra_target_stats *st, ra_err *err) {
+    for (size_t i = 0; i < t->nspecs; i++)
+        if (strcmp(t->specs[i].name, name) == 0) return &t->specs[i];
+    if (ra_target_flush(t, st, err) < 0) return NULL;
+    node *n = &t->nodes[0];
+    const char *argv[3] = {"COMMAND", "INFO", name};
+    ra_resp_reply *rep = ra_resp_command(n->resp, "command info", 3, argv, t->read_ms, err);
+    if (rep == NULL) return NULL;
+    cmdspec sp = {0};
+    snprintf(sp.name, sizeof(sp.name), "%s", name);
+    ra_resp_reply *c = rep->type == RA_RESP_ARRAY && rep->elements == 1 ? rep->element[0] : NULL;
+    int ok = c && c->type == RA_RESP_ARRAY && c->elements >= 6 && c->element[2]->type == RA_RESP_ARRAY &&
+             c->element[3]->type == RA_RESP_INTEGER;
+    if (ok) {
+        sp.first = c->element[3]->integer;
+        for (size_t i = 0; i < c->element[2]->elements; i++) {
+            const ra_resp_reply *f = c->element[2]->element[i];
+            if ((f->type == RA_RESP_STATUS || f->type == RA_RESP_STRING) && strcmp(f->str, "movablekeys") == 0) sp.movable = 1;
+        }
+        sp.container = c->elements >= 10 && c->element[9]->type == RA_RESP_ARRAY && c->element[9]->elements > 0;
+    } else if (rep->type == RA_RESP_ERROR) {
+        server_said(n, "COMMAND INFO", rep, err);
+    } else {
+        ra_err_set(err, RA_E_SOURCE, "target '%s' does not know the command '%s' of the archived stream: restore into "
+                   "a server with the source's commands (version, modules)", n->name, name);
+    }
+    ra_resp_reply_free(rep);
+    if (!ok) return NULL;
+    if (t->nspecs == t->capspecs) {
+        size_t cap = t->capspecs ? 2 * t->capspecs : 32;
+        cmdspec *nb = realloc(t->specs, cap * sizeof(*nb));
+        if (nb == NULL) {
+            ra_err_set(err, RA_E_INTERNAL, "out of memory");
+            return NULL;
+        }
+        t->specs = nb;
+        t->capspecs = cap;
+    }
+    t->specs[t->nspecs] = sp;
+    return &t->specs[t->nspecs++];
+}
+
+typedef struct keyfind {
+    ra_target *t;
+    ra_target_stats *st;
+} keyfind;
+
+/* ra_respcmd_key_cb: the argument index of the command's first key, by the target's command table. */
+static int first_key(void *ctx, const ra_respcmd *c, ra_err *err) {
+    keyfind *kf = ctx;
+    ra_target *t = kf->t;
+    char name[64];
+    size_t k = 0;
+    for (int a = 0; a < 2 && a < c->argc; a++) {
+        if (a == 1) name[k++] = '|';
+        for (size_t i = 0; i < c->lens[a] && k + 2 < sizeof(name); i++) {
+            char ch = c->argv[a][i];
+            name[k++] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : (ch > 0x20 && ch < 0x7f && ch != '|' ? ch : '?'));
+        }
+        name[k] = '\0';
+        const cmdspec *sp = spec_named(t, name, kf->st, err);
+        if (sp == NULL) return -2;
+        if (a == 0 && sp->container && c->argc > 1) continue; /* "name|sub" holds the keys */
+        if (!sp->movable) return ra_respcmd_first_key(c, sp->first);
+        /* movable keys: the target finds them, after everything queued was answered */
+        if (ra_target_flush(t, kf->st, err) < 0) return -2;
+        node *n = &t->nodes[0];
+        const char **argv = malloc(((size_t)c->argc + 2) * sizeof(*argv));
+        size_t *lens = malloc(((size_t)c->argc + 2) * sizeof(*lens));
+        if (argv == NULL || lens == NULL) {
+            free(argv);
+            free(lens);
+            ra_err_set(err, RA_E_INTERNAL, "out of memory");
+            return -2;
+        }
+        argv[0] = "COMMAND", lens[0] = 7, argv[1] = "GETKEYS", lens[1] = 7;
+        memcpy(argv + 2, c->argv, (size_t)c->argc * sizeof(*argv));
+        memcpy(lens + 2, c->lens, (size_t)c->argc * sizeof(*lens));
+        int rc = ra_resp_append(n->resp, c->argc + 2, argv, lens, err);
+        free(argv);
+        free(lens);
+        if (rc < 0 || ra_resp_flush(n->resp, t->read_ms, err) < 0) return -2;
+        ra_resp_reply *rep = ra_resp_read(n->resp, "command getkeys", t->read_ms, err);
+        if (rep == NULL) return -2;
+        int at = -1; /* an error: no key arguments */
+        const ra_resp_reply *key = rep->type == RA_RESP_ARRAY && rep->elements > 0 ? rep->element[0] : NULL;
+        for (int i = 1; key && key->type == RA_RESP_STRING && at < 0 && i < c->argc; i++)
+            if (c->lens[i] == key->len && memcmp(c->argv[i], key->str, key->len) == 0) at = i;
+        ra_resp_reply_free(rep);
+        return at;
+    }
+    return -1;
+}
+
+int ra_target_commands(ra_target *t, const uint8_t *resp, size_t len, int ncmds, ra_target_stats *st, ra_err *err) {
+    entry e = {.kind = Q_UNIT, .payload_len = len, .counted = 1};
+    int slot = -1, seen = 0;
+    /* after a MOVED, the units still queued for the old master are answered MOVED and sent on in their
+     * order before a newer unit of the same slot goes straight to the new one */
+    if (t->remapped && (t->remapped = 0, ra_target_flush(t, st, err) < 0)) return -1;
+    if (t->cluster) {
+        keyfind kf = {t, st};
+        const char *key = NULL;
+        size_t key_len = 0;
+        int r = ra_respcmd_unit_key(resp, len, first_key, &kf, &key, &key_len, &seen, err);
+        if (r < 0) return -1;
+        if (r == 1) slot = ra_target_key_slot(key, key_len);
+        if (seen != ncmds) return ra_err_set(err, RA_E_INTERNAL, "replayed unit holds %d commands, not %d", seen, ncmds);
+    }
+    int from = 0, to = t->cluster && slot < 0 ? t->nnodes : 1;
+    if (t->cluster && slot >= 0) from = t->slot[slot], to = from + 1;
+    for (int ni = from; ni < to; ni++) {
+        entry u = e;
+        u.counted = ni == from;
+        if (t->cluster && slot >= 0) { /* kept until answered: a MOVED or ASK sends it again */
+            if ((u.copy = malloc(len ? len : 1)) == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+            memcpy(u.copy, resp, len);
+        }
+        if (queue_unit(t, ni, &u, resp, len, 0, err) < 0) {
+            free(u.copy);
+            return -1;
+        }
+        node *n = &t->nodes[ni];
+        if ((n->nq >= BATCH_COMMANDS || ra_resp_pending_bytes(n->resp) >= BATCH_BYTES) && send_batch(t, ni, st, err) < 0)
+            return -1;
+    }
     return 0;
 }
