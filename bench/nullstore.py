@@ -15,7 +15,8 @@
 #                  with x-amz-checksum-algorithm and an UploadPart with x-amz-checksum-crc32c (400
 #                  InvalidArgument "Unsupported header ...", Backblaze B2's answer); `part` takes (and
 #                  ignores) the algorithm but refuses the part (501 NotImplemented "Header ... not
-#                  implemented", Cloudflare R2's answer)
+#                  implemented", Cloudflare R2's answer); `complete` ignores both headers but refuses a
+#                  Complete that lists <ChecksumCRC32C> (400 MalformedXML, a strict schema)
 #   --corrupt N    damage the first attempt at part N on arrival (one byte flipped before checking)
 #   --log FILE     one JSON line per answered request: method, path, query, headers, status, and start and
 #                  end times (the integration peer)
@@ -199,7 +200,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 up = UPLOADS.get(q.get("uploadId", [""])[0])
             if up is None:
                 return self.reply(404, b"<Error><Code>NoSuchUpload</Code></Error>")
-            if OPTS["refuse"] and self.headers.get("x-amz-checksum-crc32c") is not None:
+            if OPTS["refuse"] in ("create", "part") and self.headers.get("x-amz-checksum-crc32c") is not None:
                 return self.refuse("x-amz-checksum-crc32c", self.headers.get("x-amz-checksum-crc32c"))
             if OPTS["crc32c"] and up[2] == "CRC32C" and sent is None:
                 return self.reply(400, b"<Error><Code>InvalidRequest</Code><Message>Checksum Type mismatch occurred, "
@@ -234,6 +235,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 UPLOADS[i] = [key, {}, algorithm, {}]
             return self.xml("<InitiateMultipartUploadResult><Key>%s</Key><UploadId>%s</UploadId>"
                             "</InitiateMultipartUploadResult>" % (escape(key), i))
+        if OPTS["refuse"] == "complete" and b"<ChecksumCRC32C>" in body:
+            return self.reply(400, b"<Error><Code>MalformedXML</Code><Message>The XML you provided was not well-formed "
+                              b"or did not validate against our published schema</Message></Error>")
         if OPTS["crc32c"]:
             with LOCK:
                 up = UPLOADS.get(q.get("uploadId", [""])[0])
@@ -284,8 +288,8 @@ if __name__ == "__main__":
             OPTS["crc32c"] = True
         elif a == "--refuse-checksum":
             OPTS["refuse"] = args.pop(0)
-            if OPTS["refuse"] not in ("create", "part"):
-                sys.exit("nullstore.py: --refuse-checksum takes create or part")
+            if OPTS["refuse"] not in ("create", "part", "complete"):
+                sys.exit("nullstore.py: --refuse-checksum takes create, part or complete")
         elif a == "--corrupt":
             OPTS["corrupt"] = int(args.pop(0))
         elif a == "--log":

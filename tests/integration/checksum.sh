@@ -5,7 +5,8 @@
 #   every part and, once part 1's answer echoed it, drops SHA-256 (UNSIGNED-PAYLOAD) on later parts; the fake
 #   requires the part checksums in Complete. A part the fake damages on arrival is refused and sent again.
 # - Into the fake as a store without checksum support (--refuse-checksum: B2's 400 at Create, R2's 501 on the
-#   part): auto falls back to the signed SHA-256 once, says so once at warn, and the backup succeeds;
+#   part, a strict schema's 400 MalformedXML to the CRC list in Complete): auto falls back to the signed
+#   SHA-256 (or completes again without the list), says so once at warn, and the backup succeeds;
 #   part-checksum crc32c fails (exit 4) naming part-checksum sha256.
 # - sse / sse-kms-key-id / storage-class reach CreateMultipartUpload (signed), the record PUT carries SSE
 #   but no storage class, and the key id stays out of info-level logs.
@@ -174,6 +175,28 @@ for where in create part; do
     else ra_ok "part-checksum crc32c, refused at $where: no part was sent without the CRC"; fi
     fake_stop
 done
+
+# a strict store takes (ignores) the headers but refuses the CRC list in Complete (400 MalformedXML): auto
+# completes again without it (every part is stored), crc32c fails naming part-checksum sha256
+fake_start refuse-complete --refuse-checksum complete
+"$BIN" backup --endpoint "http://127.0.0.1:$FAKE_PORT" --bucket fake >/dev/null 2>"$T/refuse-complete.err"
+rc=$?
+ra_assert_eq "auto into a store refusing the CRC list in Complete: the backup exits 0" 0 "$rc"
+[ $rc = 0 ] || sed 's/^/#   /' "$T/refuse-complete.err" | tail -n 20
+"$RA_PY" -c "$reqs_py" "$T/refuse-complete.log" >"$T/refuse-complete.reqs"
+ra_assert_eq "refused at complete: completed again" "complete 400|complete 200" \
+    "$(grep '^complete' "$T/refuse-complete.reqs" | paste -sd'|')"
+if grep '"level": *"warn"' "$T/refuse-complete.err" | grep -q "CompleteMultipartUpload: 400 MalformedXML"; then
+    ra_ok "refused at complete: said at warn, naming the answer"
+else ra_fail "refused at complete: said at warn, naming the answer" "$(grep -i refused "$T/refuse-complete.err")"; fi
+fake_stop
+fake_start crc-complete --refuse-checksum complete
+"$BIN" backup --part-checksum crc32c --endpoint "http://127.0.0.1:$FAKE_PORT" --bucket fake >/dev/null 2>"$T/crc-complete.err"
+ra_assert_eq "part-checksum crc32c into a store refusing the CRC list in Complete: exit 4" 4 "$?"
+if grep -q "400 MalformedXML.*set part-checksum sha256" "$T/crc-complete.err"; then
+    ra_ok "part-checksum crc32c, refused at complete: the error names part-checksum sha256"
+else ra_fail "part-checksum crc32c, refused at complete: the error names part-checksum sha256" "$(tail -n 3 "$T/crc-complete.err")"; fi
+fake_stop
 
 # --- sse, sse-kms-key-id, storage-class: on CreateMultipartUpload, signed; records get SSE only
 KEYID=arn:aws:kms:eu-west-1:111122223333:key/it-checksum-key

@@ -1,7 +1,7 @@
 /* test_upload_checksum.c - part-checksum against a scripted store (s3peer.h) that refuses the CRC-32C
- * headers: under auto a refused CreateMultipartUpload or a refused first part falls back (the part is
- * sent again, signed with its SHA-256 over http), said once at warn, and the client's later uploads do
- * not ask again; under crc32c the error names part-checksum sha256; a 403 is never taken for it. */
+ * headers: under auto a refused CreateMultipartUpload, a refused first part (sent again, signed with its
+ * SHA-256 over http) or a refused CRC list in Complete (completed again without) falls back, said once
+ * at warn, and the client's later uploads do not ask again; under crc32c the error names part-checksum sha256; a 403 is never taken for it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -162,6 +162,43 @@ static void test_auto_part_refused(void **state) {
     free(l.text);
 }
 
+/* Create and the part taken (the CRC ignored), the CRC list in Complete refused: completed again without it */
+#define MALFORMED XML "<Error><Code>MalformedXML</Code><Message>The XML you provided was not well-formed or did " \
+                      "not validate against our published schema</Message></Error>"
+static void test_auto_complete_refused(void **state) {
+    (void)state;
+    static const s3peer_step steps[] = {
+        {200, NULL, INIT}, {200, "ETag: \"p1\"\r\n", ""},
+        {400, NULL, MALFORMED},             /* Complete with <ChecksumCRC32C> */
+        {200, NULL, DONE},                  /* Complete again, without */
+        {200, HEAD_OK, ""},
+        {200, NULL, INIT},                  /* the next upload: no algorithm asked */
+        {200, "ETag: \"p1\"\r\n", ""}, {200, NULL, DONE}, {200, HEAD_OK, ""},
+    };
+    s3peer p;
+    logbuf l;
+    log_open(&l);
+    s3peer_start(&p, steps, 9);
+    ra_s3 *s3 = peer_client(&p, &l.log);
+    ra_err err = {0};
+    assert_int_equal(upload_ten(s3, RA_UPLOAD_CHECKSUM_AUTO, &err), 0);
+    assert_int_equal(upload_ten(s3, RA_UPLOAD_CHECKSUM_AUTO, &err), 0);
+    s3peer_stop(&p);
+    ra_s3_free(s3);
+    fclose(l.log.out);
+    assert_int_equal(p.served, 9);
+    assert_non_null(strcasestr(p.requests[1], "x-amz-checksum-crc32c: "));
+    assert_non_null(strstr(p.requests[2], "<ChecksumCRC32C>"));
+    assert_non_null(strstr(p.requests[3], "POST /bkt/obj?uploadId=UP1 HTTP/1.1"));
+    assert_null(strstr(p.requests[3], "Checksum"));
+    assert_null(strcasestr(p.requests[5], "x-amz-checksum-algorithm"));
+    assert_part_fallen(p.requests[6]);
+    assert_null(strstr(p.requests[7], "Checksum"));
+    assert_int_equal(count(l.text, "refused the CRC-32C checksum headers"), 1);
+    assert_non_null(strstr(l.text, "CompleteMultipartUpload: 400 MalformedXML"));
+    free(l.text);
+}
+
 /* part-checksum crc32c: no fallback; the error says what to set, and nothing is sent again */
 static void test_crc32c_fails_loudly(void **state) {
     (void)state;
@@ -190,6 +227,20 @@ static void test_crc32c_fails_loudly(void **state) {
     assert_non_null(strstr(err.msg, "501 NotImplemented"));
     assert_non_null(strstr(err.msg, "set part-checksum sha256"));
     assert_non_null(strstr(p.requests[2], "DELETE /bkt/obj?uploadId=UP1 HTTP/1.1"));
+
+    static const s3peer_step done[] = {
+        {200, NULL, INIT}, {200, "ETag: \"p1\"\r\n", ""}, {400, NULL, MALFORMED}, {204, NULL, ""},
+    };
+    s3peer_start(&p, done, 4);
+    s3 = peer_client(&p, NULL);
+    assert_int_equal(upload_ten(s3, RA_UPLOAD_CHECKSUM_CRC32C, &err), -1);
+    s3peer_stop(&p);
+    ra_s3_free(s3);
+    assert_int_equal(p.served, 4);
+    assert_non_null(strstr(err.msg, "completing upload of 'obj': "));
+    assert_non_null(strstr(err.msg, "400 MalformedXML"));
+    assert_non_null(strstr(err.msg, "set part-checksum sha256"));
+    assert_non_null(strstr(p.requests[3], "DELETE /bkt/obj?uploadId=UP1 HTTP/1.1"));
 }
 
 /* a 403 naming the header, or a 400 about something else, is the error it is: no second Create */
@@ -219,6 +270,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_auto_create_refused),
         cmocka_unit_test(test_auto_part_refused),
+        cmocka_unit_test(test_auto_complete_refused),
         cmocka_unit_test(test_crc32c_fails_loudly),
         cmocka_unit_test(test_auto_other_answers_fail),
     };

@@ -187,6 +187,11 @@ size_t ra_s3_headers_sse(const ra_s3 *s3, ra_kv *kv);
 struct ra_partsum;
 int ra_s3_upload_create_sum(ra_s3 *s3, const char *key, const char *content_type, const ra_kv *meta, size_t nmeta,
                             struct ra_partsum *ps, char **upload_id, ra_err *err);
+/* ra_s3_upload_complete for parts that carried ps: with their CRC-32C list when ps sends the CRC. When the
+ * store refuses the list (400 MalformedXML, or ra_partsum_refused), auto falls back and completes again
+ * without it (every part is stored: nothing is lost); under crc32c the error names part-checksum sha256. */
+int ra_s3_upload_complete_sum(ra_s3 *s3, const char *key, const char *upload_id, const char *const *etags,
+                              const char *const *crc32c, size_t n, struct ra_partsum *ps, ra_err *err);
 /* The store refused the CRC-32C headers (`what` was refused with r's status, code and message): auto
  * fell back (ps), remember it on the client and say so once per client at warn. */
 void ra_s3_checksum_refused(ra_s3 *s3, const char *what, const ra_s3_resp *r, const struct ra_partsum *ps);

@@ -110,8 +110,9 @@ static int complete_pause(ra_s3 *s3, int attempt) {
     return 0;
 }
 
-int ra_s3_upload_complete(ra_s3 *s3, const char *key, const char *upload_id, const char *const *etags,
-                          const char *const *crc32c, size_t n, ra_err *err) {
+/* CompleteMultipartUpload; on a final 4xx *fail keeps the answer's status, code and message */
+static int complete(ra_s3 *s3, const char *key, const char *upload_id, const char *const *etags,
+                    const char *const *crc32c, size_t n, ra_s3_resp *fail, ra_err *err) {
     char *xml = ra_s3xml_build_complete_crc32c(etags, crc32c, n);
     char sha[RA_SHA256_HEX_LEN];
     if (xml == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
@@ -146,6 +147,9 @@ int ra_s3_upload_complete(ra_s3 *s3, const char *key, const char *upload_id, con
             r = RA_S3_COMPLETE_UNSURE;
             break;
         }
+        fail->status = resp.status;
+        memcpy(fail->code, resp.code, sizeof(fail->code));
+        memcpy(fail->message, resp.message, sizeof(fail->message));
         if (strcmp(resp.code, "NoSuchUpload") == 0)
             r = RA_S3_NO_SUCH_UPLOAD;
         else if (err->code != RA_E_CANCELLED && (resp.status < 400 || resp.status >= 500))
@@ -155,6 +159,30 @@ int ra_s3_upload_complete(ra_s3 *s3, const char *key, const char *upload_id, con
     }
     free(xml);
     return r;
+}
+
+int ra_s3_upload_complete(ra_s3 *s3, const char *key, const char *upload_id, const char *const *etags,
+                          const char *const *crc32c, size_t n, ra_err *err) {
+    ra_s3_resp fail;
+    return complete(s3, key, upload_id, etags, crc32c, n, &fail, err);
+}
+
+int ra_s3_upload_complete_sum(ra_s3 *s3, const char *key, const char *upload_id, const char *const *etags,
+                              const char *const *crc32c, size_t n, ra_partsum *ps, ra_err *err) {
+    ra_s3_resp fail;
+    memset(&fail, 0, sizeof(fail));
+    int r = complete(s3, key, upload_id, etags, ps->crc ? crc32c : NULL, n, &fail, err);
+    /* the list is all that differs from a Complete without checksums: MalformedXML is about it too */
+    if (r != -1 || !ps->crc || fail.status != 400 ||
+        (strcmp(fail.code, "MalformedXML") != 0 && !ra_partsum_refused(fail.status, fail.code, fail.message)))
+        return r;
+    if (!ra_partsum_fall_back(ps)) {
+        ra_s3_checksum_hint(err);
+        return -1;
+    }
+    ra_s3_checksum_refused(s3, "CompleteMultipartUpload", &fail, ps);
+    ra_err_clear(err);
+    return complete(s3, key, upload_id, etags, NULL, n, &fail, err);
 }
 
 int ra_s3_abort_upload(ra_s3 *s3, const char *key, const char *upload_id, ra_err *err) {

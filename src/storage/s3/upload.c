@@ -590,8 +590,8 @@ int ra_upload_finish(ra_upload *up, ra_err *err) {
         if (up->etags == NULL || i >= up->etags_cap || up->etags[i] == NULL)
             return ra_err_set(err, RA_E_INTERNAL, "s3: part %d of '%s' has no ETag", i + 1, up->key);
 
-    int r = ra_s3_upload_complete(up->s3, up->key, up->upload_id, (const char *const *)up->etags,
-                                  up->sum.crc ? (const char *const *)up->crcs : NULL, (size_t)up->nparts, err);
+    int r = ra_s3_upload_complete_sum(up->s3, up->key, up->upload_id, (const char *const *)up->etags,
+                                      (const char *const *)up->crcs, (size_t)up->nparts, &up->sum, err);
     /* NoSuchUpload after a retried Complete (the first attempt may have succeeded and only its answer was
      * lost), or no clear answer at all: the HEAD below decides, before anything is aborted (size and part
      * count must match) */
