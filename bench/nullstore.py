@@ -10,6 +10,13 @@
 #                  an upload created with x-amz-checksum-algorithm CRC32C needs x-amz-checksum-crc32c on
 #                  every part and the same <ChecksumCRC32C> per part in Complete (else 400 InvalidRequest
 #                  / InvalidPart, as AWS answers)
+#   --refuse-checksum WHERE
+#                  behave like a store without checksum support: `create` refuses a CreateMultipartUpload
+#                  with x-amz-checksum-algorithm and an UploadPart with x-amz-checksum-crc32c (400
+#                  InvalidArgument "Unsupported header ...", Backblaze B2's answer); `part` takes (and
+#                  ignores) the algorithm but refuses the part (501 NotImplemented "Header ... not
+#                  implemented", Cloudflare R2's answer); `complete` ignores both headers but refuses a
+#                  Complete that lists <ChecksumCRC32C> (400 MalformedXML, a strict schema)
 #   --corrupt N    damage the first attempt at part N on arrival (one byte flipped before checking)
 #   --log FILE     one JSON line per answered request: method, path, query, headers, status, and start and
 #                  end times (the integration peer)
@@ -30,7 +37,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from xml.sax.saxutils import escape
 
 LOCK = threading.Lock()
-OPTS = {"crc32c": False, "corrupt": 0, "log": None, "lib": None}
+OPTS = {"crc32c": False, "corrupt": 0, "log": None, "lib": None, "refuse": None}
 CORRUPTED = set()  # parts damaged once already
 
 
@@ -132,6 +139,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         parts = u.path.lstrip("/").split("/", 1)
         return unquote(parts[1]) if len(parts) > 1 else "", parse_qs(u.query, keep_blank_values=True)
 
+    def refuse(self, header, value):
+        """A store without checksum support answers a request that carries `header`."""
+        if OPTS["refuse"] == "create":
+            return self.reply(400, ("<Error><Code>InvalidArgument</Code><Message>Unsupported header '%s' received "
+                                    "for this API call.</Message></Error>" % header).encode())
+        return self.reply(501, ("<Error><Code>NotImplemented</Code><Message>Header '%s' with value '%s' not "
+                                "implemented</Message></Error>" % (header, escape(value))).encode())
+
     def do_GET(self):
         key, q = self.target()
         if key:
@@ -185,6 +200,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 up = UPLOADS.get(q.get("uploadId", [""])[0])
             if up is None:
                 return self.reply(404, b"<Error><Code>NoSuchUpload</Code></Error>")
+            if OPTS["refuse"] in ("create", "part") and self.headers.get("x-amz-checksum-crc32c") is not None:
+                return self.refuse("x-amz-checksum-crc32c", self.headers.get("x-amz-checksum-crc32c"))
             if OPTS["crc32c"] and up[2] == "CRC32C" and sent is None:
                 return self.reply(400, b"<Error><Code>InvalidRequest</Code><Message>Checksum Type mismatch occurred, "
                                   b"expected checksum Type: crc32c, actual checksum Type: null</Message></Error>")
@@ -208,11 +225,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
         key, q = self.target()
         body = self.body(True)
         if "uploads" in q:
+            algorithm = self.headers.get("x-amz-checksum-algorithm")
+            if OPTS["refuse"] == "create" and algorithm is not None:
+                return self.refuse("x-amz-checksum-algorithm", algorithm)
+            if OPTS["refuse"]:
+                algorithm = None  # not supported: ignored
             i = uuid.uuid4().hex
             with LOCK:
-                UPLOADS[i] = [key, {}, self.headers.get("x-amz-checksum-algorithm"), {}]
+                UPLOADS[i] = [key, {}, algorithm, {}]
             return self.xml("<InitiateMultipartUploadResult><Key>%s</Key><UploadId>%s</UploadId>"
                             "</InitiateMultipartUploadResult>" % (escape(key), i))
+        if OPTS["refuse"] == "complete" and b"<ChecksumCRC32C>" in body:
+            return self.reply(400, b"<Error><Code>MalformedXML</Code><Message>The XML you provided was not well-formed "
+                              b"or did not validate against our published schema</Message></Error>")
         if OPTS["crc32c"]:
             with LOCK:
                 up = UPLOADS.get(q.get("uploadId", [""])[0])
@@ -261,6 +286,10 @@ if __name__ == "__main__":
         a = args.pop(0)
         if a == "--crc32c":
             OPTS["crc32c"] = True
+        elif a == "--refuse-checksum":
+            OPTS["refuse"] = args.pop(0)
+            if OPTS["refuse"] not in ("create", "part", "complete"):
+                sys.exit("nullstore.py: --refuse-checksum takes create, part or complete")
         elif a == "--corrupt":
             OPTS["corrupt"] = int(args.pop(0))
         elif a == "--log":

@@ -89,7 +89,9 @@ const opt ra_config_opts[RA_CONFIG_NKEYS] = {
         "not Ceph RGW 16 or moto, which ignore it); sha256: signed payload hash (0.6 CPU-s/GiB); md5:\n"
         "Content-MD5 (1.4 CPU-s/GiB); none: only TCP or TLS protect the bytes; auto: crc32c on every\n"
         "part, and over http:// also sha256 until the store shows on the first part that it checks\n"
-        "crc32c (it echoes the header). The RDB's own CRC-64 is checked in every case.",
+        "crc32c (it echoes the header). A store that refuses the CRC headers (400 or 501 naming them)\n"
+        "makes auto fall back, said once at warn: sha256 over http://, md5 over https:// (set sha256 to\n"
+        "silence it); crc32c then fails. The RDB's own CRC-64 is checked in every case.",
         NULL, part_checksums, NULL, 0},
     [RA_KEY_PART_SIZE_GROWTH] = {"part-size-growth", T_ENUM, F(part_size_growth), "auto", 0, 0, "auto|yes|no",
         "no: equal parts, so a backup holds at most part-size x 10000 (auto: no for Cloudflare R2)",

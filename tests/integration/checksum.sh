@@ -4,6 +4,10 @@
 #   S3 does: `part-checksum auto` creates the upload with x-amz-checksum-algorithm CRC32C, sends the CRC on
 #   every part and, once part 1's answer echoed it, drops SHA-256 (UNSIGNED-PAYLOAD) on later parts; the fake
 #   requires the part checksums in Complete. A part the fake damages on arrival is refused and sent again.
+# - Into the fake as a store without checksum support (--refuse-checksum: B2's 400 at Create, R2's 501 on the
+#   part, a strict schema's 400 MalformedXML to the CRC list in Complete): auto falls back to the signed
+#   SHA-256 (or completes again without the list), says so once at warn, and the backup succeeds;
+#   part-checksum crc32c fails (exit 4) naming part-checksum sha256.
 # - sse / sse-kms-key-id / storage-class reach CreateMultipartUpload (signed), the record PUT carries SSE
 #   but no storage class, and the key id stays out of info-level logs.
 # - On the real store: auto finds that it does not echo the CRC (RGW 16, moto 5), keeps SHA-256, and the
@@ -101,6 +105,97 @@ fake_start sha --crc32c
 ra_assert_eq "part-checksum sha256: exit 0" 0 "$?"
 "$RA_PY" -c "$parts_py" "$T/sha.log" >"$T/sha.parts"
 ra_assert_eq "part-checksum sha256: every part signed, none with a CRC" "- sha256" "$(awk '{ print $3, $4 }' "$T/sha.parts" | sort -u)"
+fake_stop
+
+# --- a store that refuses the CRC-32C headers (no checksum support): auto falls back, crc32c fails naming the way
+# out. "create": Create with x-amz-checksum-algorithm is refused (400 InvalidArgument, B2's answer); "part": Create
+# is taken, the first part is refused (501 NotImplemented, R2's answer) and sent again from its buffer
+# the requests of a log, in order of arrival: "create ALGORITHM STATUS", "part N CRC sha256|unsigned STATUS",
+# "complete with|without-checksums STATUS"
+reqs_py='
+import json, sys
+recs = sorted((json.loads(line) for line in open(sys.argv[1])), key=lambda r: r["start"])
+for r in recs:
+    h, q = r["headers"], r["query"]
+    if r["method"] == "POST" and q.startswith("uploads"):
+        print("create", h.get("x-amz-checksum-algorithm", "-"), r["status"])
+    elif r["method"] == "PUT" and "partNumber=" in q:
+        n = [p.split("=")[1] for p in q.split("&") if p.startswith("partNumber=")][0]
+        print("part", n, h.get("x-amz-checksum-crc32c", "-"),
+              "unsigned" if h.get("x-amz-content-sha256") == "UNSIGNED-PAYLOAD" else "sha256", r["status"])
+    elif r["method"] == "POST" and "uploadId=" in q:
+        print("complete", r["status"])
+'
+for where in create part; do
+    fake_start "refuse-$where" --refuse-checksum "$where"
+    "$BIN" backup --endpoint "http://127.0.0.1:$FAKE_PORT" --bucket fake >/dev/null 2>"$T/refuse-$where.err"
+    rc=$?
+    ra_assert_eq "auto into a store refusing the CRC at $where: the backup exits 0" 0 "$rc"
+    [ $rc = 0 ] || sed 's/^/#   /' "$T/refuse-$where.err" | tail -n 20
+    "$RA_PY" -c "$reqs_py" "$T/refuse-$where.log" >"$T/refuse-$where.reqs"
+    warns=$(grep -c '"level": *"warn".*refused the CRC-32C checksum headers' "$T/refuse-$where.err")
+    ra_assert_eq "refused at $where: said once at warn" 1 "$warns"
+    if [ "$where" = create ]; then
+        answer="CreateMultipartUpload: 400 InvalidArgument: Unsupported header 'x-amz-checksum-algorithm'"
+        ra_assert_eq "refused at create: created again without the algorithm" "create CRC32C 400|create - 200" \
+            "$(grep '^create' "$T/refuse-$where.reqs" | paste -sd'|')"
+        ra_assert_eq "refused at create: every part carried the signed SHA-256 and no CRC" "- sha256 200" \
+            "$(awk '$1 == "part" { print $3, $4, $5 }' "$T/refuse-$where.reqs" | sort -u)"
+    else
+        answer="UploadPart: 501 NotImplemented: Header 'x-amz-checksum-crc32c'"
+        ra_assert_eq "refused at part 1: created with the algorithm (the store ignores it)" "create CRC32C 200" \
+            "$(grep '^create' "$T/refuse-$where.reqs")"
+        ra_assert_eq "refused at part 1: part 1 was refused with its CRC first" "crc 501" \
+            "$(awk '$1 == "part" && $2 == 1 { print ($3 == "-" ? "-" : "crc"), $5; exit }' "$T/refuse-$where.reqs")"
+        # parts already in flight with the CRC when part 1 was refused are refused too, and sent again
+        ra_assert_eq "refused at part 1: only attempts with the CRC were refused" "crc 501" \
+            "$(awk '$1 == "part" && $5 != 200 { print ($3 == "-" ? "-" : "crc"), $5 }' "$T/refuse-$where.reqs" | sort -u)"
+        ra_assert_eq "refused at part 1: every part stored carried the signed SHA-256 and no CRC" "- sha256 200" \
+            "$(awk '$1 == "part" && $5 == 200 { print $3, $4, $5 }' "$T/refuse-$where.reqs" | sort -u)"
+    fi
+    nparts=$(awk '$1 == "part" && $NF == 200' "$T/refuse-$where.reqs" | wc -l)
+    if [ "$nparts" -ge 3 ]; then ra_ok "refused at $where: $nparts parts stored"; else ra_fail "refused at $where: 3 or more parts stored" "$(cat "$T/refuse-$where.reqs")"; fi
+    ra_assert_eq "refused at $where: completed" "complete 200" "$(grep '^complete' "$T/refuse-$where.reqs")"
+    if grep -F "$answer" "$T/refuse-$where.err" | grep -q "set part-checksum sha256 to silence this"; then
+        ra_ok "refused at $where: the warning names the store's answer and the setting"
+    else ra_fail "refused at $where: the warning names the store's answer and the setting" "$(grep -i refused "$T/refuse-$where.err")"; fi
+    fake_stop
+
+    # explicit crc32c: the backup fails (store error, exit 4), naming part-checksum sha256; nothing is asked again
+    fake_start "crc-$where" --refuse-checksum "$where"
+    "$BIN" backup --part-checksum crc32c --endpoint "http://127.0.0.1:$FAKE_PORT" --bucket fake >/dev/null 2>"$T/crc-$where.err"
+    ra_assert_eq "part-checksum crc32c into a store refusing the CRC at $where: exit 4" 4 "$?"
+    if grep -q "the store does not take the CRC-32C checksum headers: set part-checksum sha256" "$T/crc-$where.err"; then
+        ra_ok "part-checksum crc32c, refused at $where: the error names part-checksum sha256"
+    else ra_fail "part-checksum crc32c, refused at $where: the error names part-checksum sha256" "$(tail -n 3 "$T/crc-$where.err")"; fi
+    "$RA_PY" -c "$reqs_py" "$T/crc-$where.log" >"$T/crc-$where.reqs"
+    ra_assert_eq "part-checksum crc32c, refused at $where: one Create, with the algorithm" "create CRC32C" \
+        "$(awk '$1 == "create" { print $1, $2 }' "$T/crc-$where.reqs")"
+    if grep -q "^part.* - " "$T/crc-$where.reqs"; then ra_fail "part-checksum crc32c: no part without the CRC" "$(cat "$T/crc-$where.reqs")"
+    else ra_ok "part-checksum crc32c, refused at $where: no part was sent without the CRC"; fi
+    fake_stop
+done
+
+# a strict store takes (ignores) the headers but refuses the CRC list in Complete (400 MalformedXML): auto
+# completes again without it (every part is stored), crc32c fails naming part-checksum sha256
+fake_start refuse-complete --refuse-checksum complete
+"$BIN" backup --endpoint "http://127.0.0.1:$FAKE_PORT" --bucket fake >/dev/null 2>"$T/refuse-complete.err"
+rc=$?
+ra_assert_eq "auto into a store refusing the CRC list in Complete: the backup exits 0" 0 "$rc"
+[ $rc = 0 ] || sed 's/^/#   /' "$T/refuse-complete.err" | tail -n 20
+"$RA_PY" -c "$reqs_py" "$T/refuse-complete.log" >"$T/refuse-complete.reqs"
+ra_assert_eq "refused at complete: completed again" "complete 400|complete 200" \
+    "$(grep '^complete' "$T/refuse-complete.reqs" | paste -sd'|')"
+if grep '"level": *"warn"' "$T/refuse-complete.err" | grep -q "CompleteMultipartUpload: 400 MalformedXML"; then
+    ra_ok "refused at complete: said at warn, naming the answer"
+else ra_fail "refused at complete: said at warn, naming the answer" "$(grep -i refused "$T/refuse-complete.err")"; fi
+fake_stop
+fake_start crc-complete --refuse-checksum complete
+"$BIN" backup --part-checksum crc32c --endpoint "http://127.0.0.1:$FAKE_PORT" --bucket fake >/dev/null 2>"$T/crc-complete.err"
+ra_assert_eq "part-checksum crc32c into a store refusing the CRC list in Complete: exit 4" 4 "$?"
+if grep -q "400 MalformedXML.*set part-checksum sha256" "$T/crc-complete.err"; then
+    ra_ok "part-checksum crc32c, refused at complete: the error names part-checksum sha256"
+else ra_fail "part-checksum crc32c, refused at complete: the error names part-checksum sha256" "$(tail -n 3 "$T/crc-complete.err")"; fi
 fake_stop
 
 # --- sse, sse-kms-key-id, storage-class: on CreateMultipartUpload, signed; records get SSE only

@@ -47,6 +47,8 @@ struct ra_s3 {
     ra_s3_sse sse;        /* new objects: multipart.c, ra_s3_headers_sse */
     char *sse_kms_key_id;
     char *storage_class;
+    int checksum_refused; /* the store refused the CRC-32C headers once: part-checksum auto sends none from
+                             then on (multipart.c, upload.c; atomic: uploads of several threads) */
 };
 
 typedef struct ra_s3_req {
@@ -77,6 +79,7 @@ typedef struct ra_s3_req {
 typedef struct ra_s3_resp {
     long status;
     char code[64];            /* the <Code> of an error answer ("NoSuchUpload"), "" when none */
+    char message[256];        /* its <Message>, "" when none */
     char *body;               /* buffered body (error bodies always), NUL-terminated */
     size_t len;
     char *etag;               /* ETag header, NULL when absent */
@@ -176,6 +179,24 @@ void ra_s3_headers_clear(ra_s3_headers *h);
  * RA_S3_SSE_HEADERS); returns how many (multipart.c). */
 #define RA_S3_SSE_HEADERS 2
 size_t ra_s3_headers_sse(const ra_s3 *s3, ra_kv *kv);
+
+/* CreateMultipartUpload (ra_s3_upload_create) for parts that carry ps: with x-amz-checksum-algorithm
+ * CRC32C when ps sends the CRC. Under part-checksum auto, when the store refuses it (ra_partsum_refused),
+ * or refused it before on this client, ps falls back and the upload is created without it; under
+ * crc32c the error names part-checksum sha256 as the way out. */
+struct ra_partsum;
+int ra_s3_upload_create_sum(ra_s3 *s3, const char *key, const char *content_type, const ra_kv *meta, size_t nmeta,
+                            struct ra_partsum *ps, char **upload_id, ra_err *err);
+/* ra_s3_upload_complete for parts that carried ps: with their CRC-32C list when ps sends the CRC. When the
+ * store refuses the list (400 MalformedXML, or ra_partsum_refused), auto falls back and completes again
+ * without it (every part is stored: nothing is lost); under crc32c the error names part-checksum sha256. */
+int ra_s3_upload_complete_sum(ra_s3 *s3, const char *key, const char *upload_id, const char *const *etags,
+                              const char *const *crc32c, size_t n, struct ra_partsum *ps, ra_err *err);
+/* The store refused the CRC-32C headers (`what` was refused with r's status, code and message): auto
+ * fell back (ps), remember it on the client and say so once per client at warn. */
+void ra_s3_checksum_refused(ra_s3 *s3, const char *what, const ra_s3_resp *r, const struct ra_partsum *ps);
+/* Append to err what to set when a refusal cannot fall back (part-checksum crc32c). */
+void ra_s3_checksum_hint(ra_err *err);
 
 /* A request with a small XML body (DeleteObjects, lifecycle, Complete): Content-Type
  * application/xml, Content-MD5 and the signed SHA-256. key NULL = the bucket. */

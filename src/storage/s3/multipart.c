@@ -8,6 +8,8 @@
 #include <time.h>
 
 #include "common/digest.h"
+#include "storage/s3/answer.h"
+#include "storage/s3/partsum.h"
 #include "storage/s3/request.h"
 #include "storage/s3/sigv4.h"
 #include "storage/s3/xml.h"
@@ -25,10 +27,12 @@ size_t ra_s3_headers_sse(const ra_s3 *s3, ra_kv *kv) {
 /* the headers CreateMultipartUpload adds to the object's own (type, metadata): one line each */
 #define CREATE_HEADERS (RA_S3_SSE_HEADERS + 2)
 
-int ra_s3_upload_create(ra_s3 *s3, const char *key, const char *content_type, const ra_kv *meta, size_t nmeta,
-                        const char *checksum_algorithm, char **upload_id, ra_err *err) {
+/* CreateMultipartUpload; on failure *fail (may be NULL) keeps the answer's status, code and message */
+static int create(ra_s3 *s3, const char *key, const char *content_type, const ra_kv *meta, size_t nmeta,
+                  const char *checksum_algorithm, char **upload_id, ra_s3_resp *fail, ra_err *err) {
     ra_s3_headers h;
     *upload_id = NULL;
+    if (fail) memset(fail, 0, sizeof(*fail));
     if (ra_s3_headers_object(&h, CREATE_HEADERS, content_type, meta, nmeta, err) < 0) return -1;
     h.n += ra_s3_headers_sse(s3, h.kv + h.n);
     if (s3->storage_class) h.kv[h.n++] = (ra_kv){"x-amz-storage-class", s3->storage_class};
@@ -45,8 +49,49 @@ int ra_s3_upload_create(ra_s3 *s3, const char *key, const char *content_type, co
     int r = ra_s3_request(s3, &req, &resp, err);
     ra_s3_headers_clear(&h);
     if (r == 0) r = ra_s3xml_parse_upload_id(resp.body, resp.len, upload_id, err);
+    if (r < 0 && fail) {
+        fail->status = resp.status;
+        memcpy(fail->code, resp.code, sizeof(fail->code));
+        memcpy(fail->message, resp.message, sizeof(fail->message));
+    }
     ra_s3_resp_clear(&resp);
     return r;
+}
+
+int ra_s3_upload_create(ra_s3 *s3, const char *key, const char *content_type, const ra_kv *meta, size_t nmeta,
+                        const char *checksum_algorithm, char **upload_id, ra_err *err) {
+    return create(s3, key, content_type, meta, nmeta, checksum_algorithm, upload_id, NULL, err);
+}
+
+void ra_s3_checksum_hint(ra_err *err) {
+    char m[RA_ERR_MSG_MAX];
+    snprintf(m, sizeof(m), "%s", err->msg);
+    ra_err_set(err, err->code, "%s; the store does not take the CRC-32C checksum headers: set part-checksum sha256",
+               m);
+}
+
+void ra_s3_checksum_refused(ra_s3 *s3, const char *what, const ra_s3_resp *r, const ra_partsum *ps) {
+    if (__atomic_exchange_n(&s3->checksum_refused, 1, __ATOMIC_RELAXED)) return;
+    ra_log_warn(s3->log, "s3.checksum.refused",
+                "the store refused the CRC-32C checksum headers (%s: %ld %s%s%s): uploads carry %s instead; set "
+                "part-checksum sha256 to silence this", what, r->status, r->code[0] ? r->code : ra_s3_reason(r->status),
+                r->message[0] ? ": " : "", r->message, ra_partsum_fallback_name(ps));
+}
+
+int ra_s3_upload_create_sum(ra_s3 *s3, const char *key, const char *content_type, const ra_kv *meta, size_t nmeta,
+                            ra_partsum *ps, char **upload_id, ra_err *err) {
+    /* this client's store refused them before: do not ask again */
+    if (ps->crc && __atomic_load_n(&s3->checksum_refused, __ATOMIC_RELAXED)) ra_partsum_fall_back(ps);
+    ra_s3_resp fail;
+    int r = create(s3, key, content_type, meta, nmeta, ps->crc ? "CRC32C" : NULL, upload_id, &fail, err);
+    if (r == 0 || !ps->crc || !ra_partsum_refused(fail.status, fail.code, fail.message)) return r;
+    if (!ra_partsum_fall_back(ps)) {
+        ra_s3_checksum_hint(err);
+        return -1;
+    }
+    ra_s3_checksum_refused(s3, "CreateMultipartUpload", &fail, ps);
+    ra_err_clear(err);
+    return create(s3, key, content_type, meta, nmeta, NULL, upload_id, NULL, err);
 }
 
 /* the pause before attempt `attempt` + 1 of a Complete answered 200 <Error>: 250 ms doubling, at most 4 s;
@@ -65,8 +110,9 @@ static int complete_pause(ra_s3 *s3, int attempt) {
     return 0;
 }
 
-int ra_s3_upload_complete(ra_s3 *s3, const char *key, const char *upload_id, const char *const *etags,
-                          const char *const *crc32c, size_t n, ra_err *err) {
+/* CompleteMultipartUpload; on a final 4xx *fail keeps the answer's status, code and message */
+static int complete(ra_s3 *s3, const char *key, const char *upload_id, const char *const *etags,
+                    const char *const *crc32c, size_t n, ra_s3_resp *fail, ra_err *err) {
     char *xml = ra_s3xml_build_complete_crc32c(etags, crc32c, n);
     char sha[RA_SHA256_HEX_LEN];
     if (xml == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
@@ -101,6 +147,9 @@ int ra_s3_upload_complete(ra_s3 *s3, const char *key, const char *upload_id, con
             r = RA_S3_COMPLETE_UNSURE;
             break;
         }
+        fail->status = resp.status;
+        memcpy(fail->code, resp.code, sizeof(fail->code));
+        memcpy(fail->message, resp.message, sizeof(fail->message));
         if (strcmp(resp.code, "NoSuchUpload") == 0)
             r = RA_S3_NO_SUCH_UPLOAD;
         else if (err->code != RA_E_CANCELLED && (resp.status < 400 || resp.status >= 500))
@@ -110,6 +159,30 @@ int ra_s3_upload_complete(ra_s3 *s3, const char *key, const char *upload_id, con
     }
     free(xml);
     return r;
+}
+
+int ra_s3_upload_complete(ra_s3 *s3, const char *key, const char *upload_id, const char *const *etags,
+                          const char *const *crc32c, size_t n, ra_err *err) {
+    ra_s3_resp fail;
+    return complete(s3, key, upload_id, etags, crc32c, n, &fail, err);
+}
+
+int ra_s3_upload_complete_sum(ra_s3 *s3, const char *key, const char *upload_id, const char *const *etags,
+                              const char *const *crc32c, size_t n, ra_partsum *ps, ra_err *err) {
+    ra_s3_resp fail;
+    memset(&fail, 0, sizeof(fail));
+    int r = complete(s3, key, upload_id, etags, ps->crc ? crc32c : NULL, n, &fail, err);
+    /* the list is all that differs from a Complete without checksums: MalformedXML is about it too */
+    if (r != -1 || !ps->crc || fail.status != 400 ||
+        (strcmp(fail.code, "MalformedXML") != 0 && !ra_partsum_refused(fail.status, fail.code, fail.message)))
+        return r;
+    if (!ra_partsum_fall_back(ps)) {
+        ra_s3_checksum_hint(err);
+        return -1;
+    }
+    ra_s3_checksum_refused(s3, "CompleteMultipartUpload", &fail, ps);
+    ra_err_clear(err);
+    return complete(s3, key, upload_id, etags, NULL, n, &fail, err);
 }
 
 int ra_s3_abort_upload(ra_s3 *s3, const char *key, const char *upload_id, ra_err *err) {

@@ -2,12 +2,15 @@
 #include "storage/s3/partsum.h"
 
 #include <string.h>
+#include <strings.h>
 
 void ra_partsum_init(ra_partsum *ps, ra_upload_checksum mode, int https) {
     ps->mode = mode;
     ps->crc = mode == RA_UPLOAD_CHECKSUM_AUTO || mode == RA_UPLOAD_CHECKSUM_CRC32C;
     ps->sha_until = mode == RA_UPLOAD_CHECKSUM_AUTO && !https;
     ps->checked = -1;
+    ps->https = https;
+    ps->fallen = 0;
 }
 
 /* The part's integrity is checked by the server through the headers computed here, once per part
@@ -23,12 +26,13 @@ int ra_partsum_compute(const ra_partsum *ps, const void *buf, size_t len, ra_par
         ra_crc32c_base64(ra_crc32c(0, buf, len), p->crc);
         p->header[p->nheaders++] = (ra_kv){"x-amz-checksum-crc32c", p->crc};
     }
-    if (ps->mode == RA_UPLOAD_CHECKSUM_MD5) {
+    if (ps->mode == RA_UPLOAD_CHECKSUM_MD5 || (ps->fallen && ps->https)) {
         if (ra_md5_base64(buf, len, p->md5) < 0) return -1;
         p->header[p->nheaders++] = (ra_kv){"Content-MD5", p->md5};
     }
-    /* AUTO: SHA-256 as well while the CRC is not known to be checked (decided on part 1) */
-    if (ps->mode == RA_UPLOAD_CHECKSUM_SHA256 || (ps->sha_until && ps->checked != 1)) {
+    /* AUTO: SHA-256 as well while the CRC is not known to be checked (decided on part 1); fallen back
+     * over http, SHA-256 instead of the CRC */
+    if (ps->mode == RA_UPLOAD_CHECKSUM_SHA256 || (ps->fallen && !ps->https) || (ps->sha_until && ps->checked != 1)) {
         if (ra_sha256_hex(buf, len, p->hash) < 0) return -1;
         p->payload_hash = p->hash;
     }
@@ -52,4 +56,35 @@ const char *ra_partsum_describe(const ra_partsum *ps) {
 int ra_partsum_damaged(const char *code) {
     return strcmp(code, "BadDigest") == 0 || strcmp(code, "XAmzContentSHA256Mismatch") == 0 ||
            strcmp(code, "XAmzContentChecksumMismatch") == 0;
+}
+
+/* case-insensitive: does s contain w */
+static int mentions(const char *s, const char *w) {
+    for (size_t n = strlen(w); *s; s++)
+        if (strncasecmp(s, w, n) == 0) return 1;
+    return 0;
+}
+
+int ra_partsum_refused(long status, const char *code, const char *message) {
+    if (status == 400)
+        return (strcmp(code, "InvalidArgument") == 0 || strcmp(code, "InvalidRequest") == 0 ||
+                strcmp(code, "NotImplemented") == 0) &&
+               mentions(message, "checksum");
+    if (status == 501)
+        return (strcmp(code, "NotImplemented") == 0 || *code == '\0') &&
+               (*message == '\0' || mentions(message, "checksum") || mentions(message, "header"));
+    return 0;
+}
+
+int ra_partsum_fall_back(ra_partsum *ps) {
+    if (ps->mode != RA_UPLOAD_CHECKSUM_AUTO || !ps->crc) return 0;
+    ps->crc = 0;
+    ps->sha_until = 0;
+    ps->checked = -1;
+    ps->fallen = 1;
+    return 1;
+}
+
+const char *ra_partsum_fallback_name(const ra_partsum *ps) {
+    return ps->https ? "Content-MD5" : "the SHA-256 payload signature";
 }

@@ -479,6 +479,7 @@ int ra_s3_xfer_result(ra_s3 *s3, ra_s3_xfer *x, CURLcode rc, int attempt, long *
     ra_s3xml_error e;
     if (ra_s3xml_parse_error(x->resp.body, x->resp.len, &e) != 1) memset(&e, 0, sizeof(e));
     snprintf(x->resp.code, sizeof(x->resp.code), "%s", e.code);
+    snprintf(x->resp.message, sizeof(x->resp.message), "%s", e.message);
     const char *rid = e.request_id[0] ? e.request_id : x->resp.request_id;
     if (strcmp(e.code, "NoSuchBucket") == 0 ||
         (status == 404 && req->key == NULL && !req->no_bucket && e.code[0] == '\0'))
@@ -602,6 +603,7 @@ int ra_s3_request(ra_s3 *s3, const ra_s3_req *req, ra_s3_resp *resp, ra_err *err
     if (resp) {
         resp->status = x.resp.status;
         memcpy(resp->code, x.resp.code, sizeof(resp->code));
+        memcpy(resp->message, x.resp.message, sizeof(resp->message));
     }
     ra_s3_xfer_clear(&x);
     return -1;

@@ -55,6 +55,7 @@ struct ra_upload {
     char **crcs;     /* each part's CRC-32C as sent, parallel to etags (when crc) */
     int etags_cap;
     int nparts; /* parts started */
+    int stored; /* parts the store took (upload thread) */
     long long bytes;
     long long part_size;
     long long fixed;   /* without growth: the size of every part but the last; 0 = parts grow */
@@ -158,8 +159,8 @@ ra_upload *ra_upload_new(ra_s3 *s3, const char *key, const ra_upload_opts *opts,
         return NULL;
     }
 
-    if (ra_s3_upload_create(s3, key, opts->content_type, opts->meta, opts->nmeta, up->sum.crc ? "CRC32C" : NULL,
-                            &up->upload_id, err) < 0) {
+    if (ra_s3_upload_create_sum(s3, key, opts->content_type, opts->meta, opts->nmeta, &up->sum, &up->upload_id,
+                                err) < 0) {
         ra_err_prefix(err, "starting upload of '%s': ", key);
         ra_upload_free(up);
         return NULL;
@@ -242,6 +243,21 @@ static int store_etag(ra_upload *up, int part, const char *etag, const char *crc
 
 #define DAMAGED_RETRY_MS 200
 
+/* Upload thread: part s was refused for its CRC-32C header (ra_partsum_refused). Under auto, while no
+ * part is stored yet (all are still in their buffers), the upload falls back and s is sent again at
+ * once (0); parts sent with the CRC before the fallback come here too. Else -1, the error says why. */
+static long part_refused(ra_upload *up, slot *s, ra_err *e) {
+    if (up->stored == 0 && ra_partsum_fall_back(&up->sum))
+        ra_s3_checksum_refused(up->s3, "UploadPart", &s->x.resp, &up->sum);
+    if (!up->sum.fallen || ra_partsum_compute(&up->sum, s->buf, s->len, &s->sum) < 0) {
+        ra_s3_checksum_hint(e);
+        return -1;
+    }
+    s->req.nheaders = s->sum.nheaders;
+    s->req.payload_hash = s->sum.payload_hash;
+    return 0;
+}
+
 /* The upload's connections (opened by any slot's handle, shared through the multi handle) are watched
  * for acknowledgements: the watchdog's best sign of life (acks.h). */
 static int sock_open(void *ud, curl_socket_t fd, curlsocktype purpose) {
@@ -311,6 +327,9 @@ static void drive(ra_upload *up) {
                         s->part, up->key, s->x.resp.code, s->attempt + 1, up->s3->max_attempts);
             retry = DAMAGED_RETRY_MS * s->attempt;
         }
+        if (!ok && retry < 0 && s->sum.crc[0] &&
+            ra_partsum_refused(s->x.resp.status, s->x.resp.code, s->x.resp.message))
+            retry = part_refused(up, s, &e);
         pthread_mutex_lock(&up->lock);
         if (ok) {
             const char *etag = s->x.resp.etag;
@@ -324,6 +343,7 @@ static void drive(ra_upload *up) {
             s->state = SLOT_FREE;
             s->len = 0;
             up->moved++;
+            up->stored++;
             pthread_cond_broadcast(&up->changed);
         } else if (retry >= 0) {
             ra_s3_xfer_clear(&s->x);
@@ -570,8 +590,8 @@ int ra_upload_finish(ra_upload *up, ra_err *err) {
         if (up->etags == NULL || i >= up->etags_cap || up->etags[i] == NULL)
             return ra_err_set(err, RA_E_INTERNAL, "s3: part %d of '%s' has no ETag", i + 1, up->key);
 
-    int r = ra_s3_upload_complete(up->s3, up->key, up->upload_id, (const char *const *)up->etags,
-                                  up->sum.crc ? (const char *const *)up->crcs : NULL, (size_t)up->nparts, err);
+    int r = ra_s3_upload_complete_sum(up->s3, up->key, up->upload_id, (const char *const *)up->etags,
+                                      (const char *const *)up->crcs, (size_t)up->nparts, &up->sum, err);
     /* NoSuchUpload after a retried Complete (the first attempt may have succeeded and only its answer was
      * lost), or no clear answer at all: the HEAD below decides, before anything is aborted (size and part
      * count must match) */
