@@ -280,6 +280,19 @@ ra_target *ra_target_open(const ra_target_opts *o, ra_target_info *info, ra_err 
 static int send_restore(ra_target *t, int ni, entry *e, const uint8_t *key, const uint8_t *payload, ra_err *err);
 static int read_unit(ra_target *t, int ni, entry *e, ra_target_stats *st, ra_err *err);
 
+/* Append e's entry to a node's queue (its commands are already in the node's output buffer). */
+static int push_entry(node *n, const entry *e, ra_err *err) {
+    if (n->nq == n->cap) {
+        size_t cap = n->cap ? 2 * n->cap : 64;
+        entry *nb = realloc(n->q, cap * sizeof(*nb));
+        if (nb == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+        n->q = nb;
+        n->cap = cap;
+    }
+    n->q[n->nq++] = *e;
+    return 0;
+}
+
 /* "MOVED 3999 127.0.0.1:6381" / "ASK ...": the node it points at, opened when new; -1 when not one. */
 static int redirect_node(ra_target *t, const char *e, int *slot, ra_err *err) {
     char host[RA_URL_HOST_MAX];
@@ -335,14 +348,7 @@ static int read_inflight(ra_target *t, int ni, ra_target_stats *st, ra_err *err)
                     size_t lens[1] = {6};
                     entry a = {.kind = Q_ASKING};
                     node *dst = &t->nodes[to];
-                    if (ra_resp_append(dst->resp, 1, argv, lens, err) < 0) rc = -1;
-                    else if (dst->nq == dst->cap) {
-                        size_t cap = dst->cap ? 2 * dst->cap : 64;
-                        entry *nb = realloc(dst->q, cap * sizeof(*nb));
-                        if (nb == NULL) rc = ra_err_set(err, RA_E_INTERNAL, "out of memory");
-                        else dst->q = nb, dst->cap = cap;
-                    }
-                    if (rc == 0) dst->q[dst->nq++] = a;
+                    if (ra_resp_append(dst->resp, 1, argv, lens, err) < 0 || push_entry(dst, &a, err) < 0) rc = -1;
                 }
                 if (rc == 0 && send_restore(t, to, e, e->copy, e->copy + e->key_len, err) == 0) e->copy = NULL; /* moved */
                 else rc = -1;
@@ -401,15 +407,7 @@ int ra_target_flush(ra_target *t, ra_target_stats *st, ra_err *err) {
 static int queue(ra_target *t, int ni, const entry *e, int argc, const char *const *argv, const size_t *lens,
                  ra_target_stats *st, ra_err *err) {
     node *n = &t->nodes[ni];
-    if (n->nq == n->cap) {
-        size_t cap = n->cap ? 2 * n->cap : 64;
-        entry *nb = realloc(n->q, cap * sizeof(*nb));
-        if (nb == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
-        n->q = nb;
-        n->cap = cap;
-    }
-    if (ra_resp_append(n->resp, argc, argv, lens, err) < 0) return -1;
-    n->q[n->nq++] = *e;
+    if (ra_resp_append(n->resp, argc, argv, lens, err) < 0 || push_entry(n, e, err) < 0) return -1;
     if (st && (n->nq >= BATCH_COMMANDS || ra_resp_pending_bytes(n->resp) >= BATCH_BYTES)) return send_batch(t, ni, st, err);
     return 0;
 }
@@ -475,18 +473,6 @@ int ra_target_function_restore(ra_target *t, const void *payload, size_t len, ra
 
 /* ---- replayed commands (ra_target_commands) ------------------------------------------------------ */
 
-/* Append e's entry to node ni's queue (its commands are already in the node's output buffer). */
-static int push_entry(node *n, const entry *e, ra_err *err) {
-    if (n->nq == n->cap) {
-        size_t cap = n->cap ? 2 * n->cap : 64;
-        entry *nb = realloc(n->q, cap * sizeof(*nb));
-        if (nb == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
-        n->q = nb;
-        n->cap = cap;
-    }
-    n->q[n->nq++] = *e;
-    return 0;
-}
 
 /* Queue the unit's commands (SELECT left out on a cluster) on node ni, ASKING first when ask; e->nrep
  * says how many went. The entry takes over e->copy. Not sent here. */

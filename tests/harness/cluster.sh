@@ -118,3 +118,56 @@ ra_cluster_fill() {
     rm -rf "$dir"
     for port in $RA_TEST_CLUSTER_MASTERS; do ra_redis_sync_replicas "$port" || return 1; done
 }
+
+# ra_cluster_manual NAME N: N masters without replicas made by hand (redis-cli --cluster create wants three),
+# the slots split evenly, prints their ports once every node says cluster_state:ok
+ra_cluster_manual() {
+    local name=${1:?usage: ra_cluster_manual NAME N} n=${2:?usage: ra_cluster_manual NAME N} i bus ports=() buses=() ok
+    for ((i = 0; i < n; i++)); do
+        bus=$(ra_free_port) || return 1
+        ports+=("$(ra_redis_start "$name$i" "cluster-enabled yes" "cluster-config-file nodes.conf" \
+            "cluster-port $bus" "cluster-node-timeout 3000")") || return 1
+        buses+=("$bus")
+    done
+    for ((i = 0; i < n; i++)); do
+        ra__rcli -p "${ports[$i]}" cluster addslotsrange $((16384 * i / n)) $((16384 * (i + 1) / n - 1)) >/dev/null
+        [ "$i" = 0 ] || ra__rcli -p "${ports[0]}" cluster meet 127.0.0.1 "${ports[$i]}" "${buses[$i]}" >/dev/null
+    done
+    for ((i = 0; i < 150; i++)); do
+        ok=0
+        for p in "${ports[@]}"; do ra__rcli -p "$p" cluster info | grep -q 'cluster_state:ok' && ok=$((ok + 1)); done
+        [ "$ok" = "$n" ] && { echo "${ports[*]}"; return 0; }
+        sleep 0.2
+    done
+    ra__err "the cluster made by hand ($name) is not ok"
+    return 1
+}
+
+# ra_digest_h0 EMPTY_PORT: measure H0, the part of a server's DEBUG DIGEST that db 0 mixes in (leaves the
+# server empty); ra_cluster_digest then gives a cluster's DEBUG DIGEST as one server's of the same keys.
+ra_digest_h0() {
+    local p=${1:?usage: ra_digest_h0 EMPTY_PORT} d1 d2 d3
+    d1=$(ra__rcli -p "$p" set h0:a 1 >/dev/null; ra_redis_digest "$p")
+    d2=$(ra__rcli -p "$p" flushall >/dev/null; ra__rcli -p "$p" set h0:b 2 >/dev/null; ra_redis_digest "$p")
+    d3=$(ra__rcli -p "$p" set h0:a 1 >/dev/null; ra_redis_digest "$p")
+    ra__rcli -p "$p" flushall >/dev/null
+    # D({a}) ^ D({b}) ^ D({a, b}) = H0
+    RA_DIGEST_H0=$("$RA_PY" -c 'import sys; print("%040x" % (int(sys.argv[1], 16) ^ int(sys.argv[2], 16) ^ int(sys.argv[3], 16)))' "$d1" "$d2" "$d3")
+    export RA_DIGEST_H0
+}
+
+# ra_cluster_digest PORT...: the nodes' DEBUG DIGEST as one server's of the same keys in db 0. Each node's is
+# H0 XOR its keys' digests, so the XOR of the nodes' (each must hold keys), with H0 once more when their
+# count is even, is that server's. Needs ra_digest_h0 first.
+ra_cluster_digest() {
+    local p ds=""
+    for p in "$@"; do ds="$ds $(ra_redis_digest "$p")"; done
+    "$RA_PY" - "${RA_DIGEST_H0:?ra_digest_h0 first}" $ds <<'PY'
+import sys
+h0, ds = int(sys.argv[1], 16), sys.argv[2:]
+x = 0
+for d in ds:
+    x ^= int(d, 16)
+print("%040x" % (x ^ (h0 if len(ds) % 2 == 0 else 0)))
+PY
+}

@@ -4,7 +4,7 @@
 # then archives every shard's replication stream as a chain of its own under "<base>.seg/shard-<n>/", in
 # parallel. A writer applies known writes to every shard (strings, hashes, lists, INCR, EXPIRE, MULTI/EXEC
 # on one hash tag) and pauses at moments; each moment's cluster digest (its masters' DEBUG DIGEST combined
-# into the DEBUG DIGEST of the same keys in one server's db 0, see combine) is noted. `restore latest
+# into the DEBUG DIGEST of the same keys in one server's db 0: ra_cluster_digest) is noted. `restore latest
 # --target STANDALONE --at MOMENT` restores every shard's base and replays every shard's stream to that
 # moment: the server's digest equals the moment's; into a cluster of two masters (every shard's stream
 # routed by slot) its digest does. One shard's link killed mid-archive is resumed by partial
@@ -54,29 +54,8 @@ batch() {
     printf 'MULTI\nINCR {tx}:n\nRPUSH {tx}:l %s\nHSET {tx}:h k%s %s\nEXEC\n' "$n" "$n" "$n" | cli -p "$TX" >/dev/null
 }
 sync_all() { local p; for p in "${M[@]}"; do ra_redis_sync_replicas "$p" >/dev/null || return 1; done; }
-# A cluster's digest as one server's DEBUG DIGEST of the same keys in db 0: each node's is H0 (db 0's id mixed
-# in) XOR its keys' digests, so the XOR of the nodes' (each holding keys), with H0 once more when their count
-# is even, is that server's. H0 from the empty server: D({a}) ^ D({b}) ^ D({a, b}).
-d1=$(cli -p "$E" set h0:a 1 >/dev/null; ra_redis_digest "$E")
-d2=$(cli -p "$E" flushall >/dev/null; cli -p "$E" set h0:b 2 >/dev/null; ra_redis_digest "$E")
-d3=$(cli -p "$E" set h0:a 1 >/dev/null; ra_redis_digest "$E")
-cli -p "$E" flushall >/dev/null
-combine() {
-    python3 - "$d1 $d2 $d3" "$*" <<'PY'
-import sys
-h0 = 0
-for d in sys.argv[1].split():
-    h0 ^= int(d, 16)
-ds = sys.argv[2].split()
-x = 0
-for d in ds:
-    x ^= int(d, 16)
-if len(ds) % 2 == 0:
-    x ^= h0
-print("%040x" % x)
-PY
-}
-cluster_digest() { combine "$(for p in "${M[@]}"; do ra_redis_digest "$p"; done)"; }
+ra_digest_h0 "$E" || { ra_fail "measure H0 of DEBUG DIGEST"; exit 1; }
+cluster_digest() { ra_cluster_digest "${M[@]}"; }
 
 "$BIN" archive --segment-seconds 2 --quiet >"$T/archive.out" 2>"$T/archive.err" &
 APID=$!
@@ -185,25 +164,11 @@ for i in 0 1 2 3 4; do
 done
 
 # into a cluster of another shape (two masters, made by hand): every shard's stream routed by slot
-N=() BUS=()
-for i in 0 1; do
-    BUS+=("$(ra_free_port)")
-    N+=("$(ra_redis_start "actwo$i" "cluster-enabled yes" "cluster-config-file nodes.conf" "cluster-port ${BUS[$i]}" \
-        "cluster-node-timeout 3000")") || ra_fail "start two-master node $i"
-done
-cli -p "${N[0]}" cluster addslotsrange 0 8191 >/dev/null
-cli -p "${N[1]}" cluster addslotsrange 8192 16383 >/dev/null
-cli -p "${N[0]}" cluster meet 127.0.0.1 "${N[1]}" "${BUS[1]}" >/dev/null
-for _ in $(seq 150); do
-    ok=0
-    for q in "${N[@]}"; do cli -p "$q" cluster info | grep -q 'cluster_state:ok' && ok=$((ok + 1)); done
-    [ $ok = 2 ] && break
-    sleep 0.2
-done
-ra_assert_eq "the two-master target cluster is ok" 2 "$ok"
+read -r -a N <<<"$(ra_cluster_manual actwo 2)"
+ra_assert_eq "the two-master target cluster is ok" 2 "${#N[@]}"
 out=$("$BIN" restore latest --target "redis://127.0.0.1:${N[0]}" --at "${AT[2]}" --json 2>"$T/c2.err")
 rc=$?
-got=$(combine "$(for q in "${N[@]}"; do ra_redis_digest "$q"; done)")
+got=$(ra_cluster_digest "${N[@]}")
 if [ "$rc" = 0 ] && [ "$got" = "${DIG[2]}" ]; then
     ra_ok "restore --at moment 2 into a cluster of two masters gives the moment's digest"
 else

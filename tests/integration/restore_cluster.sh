@@ -199,22 +199,8 @@ case "$out" in
 ra_redis_stop "$S"
 
 # ---- --target an empty cluster of two masters (made by hand: redis-cli --cluster create wants three): routed by slot
-N=() BUS=()
-for i in 0 1; do
-    BUS+=("$(ra_free_port)")
-    N+=("$(ra_redis_start "two$i" "cluster-enabled yes" "cluster-config-file nodes.conf" "cluster-port ${BUS[$i]}" \
-        "cluster-node-timeout 3000")") || ra_fail "start two-master node $i"
-done
-cli -p "${N[0]}" cluster addslotsrange 0 8191 >/dev/null
-cli -p "${N[1]}" cluster addslotsrange 8192 16383 >/dev/null
-cli -p "${N[0]}" cluster meet 127.0.0.1 "${N[1]}" "${BUS[1]}" >/dev/null
-for _ in $(seq 150); do
-    ok=0
-    for q in "${N[@]}"; do cli -p "$q" cluster info | grep -q 'cluster_state:ok' && ok=$((ok + 1)); done
-    [ $ok = 2 ] && break
-    sleep 0.2
-done
-ra_assert_eq "the two-master cluster is ok" 2 "$ok"
+read -r -a N <<<"$(ra_cluster_manual two 2)"
+ra_assert_eq "the two-master cluster is ok" 2 "${#N[@]}"
 out=$("$BIN" restore "$id" --target "redis://127.0.0.1:${N[1]}" 2>"$T/c1.err")
 rc=$?
 ra_assert_eq "restore --target a cluster of two masters exits 0" 0 "$rc" || sed 's/^/#   /' "$T/c1.err"
