@@ -64,4 +64,18 @@ got=$(find "$S/d" -type f)
 if [ -z "$got" ]; then ra_ok "uninstall of an unchanged install leaves no file"; else ra_fail "uninstall of an unchanged install leaves no file" "$out" "$got"; fi
 out=$("${MK[@]}" -n install 2>&1 DESTDIR=/x PREFIX=/opt/ra SYSCONFDIR=/srv/etc)
 if ! grep -E ' /(usr|etc)/' <<<"$out" && grep -q ' /x/srv/etc/redis-archiver/' <<<"$out"; then ra_ok "SYSCONFDIR is where the config file goes"; else ra_fail "SYSCONFDIR is where the config file goes" "$out"; fi
+
+# --- contrib/systemd: every unit passes systemd-analyze verify (the binary path pointed at the one under test)
+if command -v systemd-analyze >/dev/null; then
+    mkdir -p "$S/units"
+    for u in "$RA_ROOT"/contrib/systemd/*; do sed "s|/usr/local/bin/redis-archiver|$BIN|" "$u" >"$S/units/${u##*/}"; done
+    out=$(cd "$S/units" && systemd-analyze verify ./*.service ./*.timer 2>&1)
+    if [ -z "$out" ]; then ra_ok "the systemd units pass systemd-analyze verify ($(ls "$S/units" | wc -l) units)"
+    else ra_fail "the systemd units pass systemd-analyze verify" "$out"; fi
+    grep -q '^ExecStart=.* schedule --continuous$' "$S/units/redis-archiver-archive.service" &&
+        ra_ok "redis-archiver-archive.service runs schedule --continuous" ||
+        ra_fail "redis-archiver-archive.service runs schedule --continuous"
+else
+    ra_skip "the systemd units pass systemd-analyze verify" "systemd-analyze is not installed"
+fi
 ra_done

@@ -45,8 +45,12 @@ for name, job in jobs.items():
     assert secrets["REDISCLI_AUTH"] == ("redis-archiver-sessions" if inst == "sessions" else "redis-archiver"), secrets
     schedules.add(job["spec"]["schedule"])
 assert len(schedules) == 2, schedules
-for f in ("deployment-schedule.yaml", "secret.example.yaml"):
+for f in ("deployment-schedule.yaml", "deployment-archive.yaml", "secret.example.yaml"):
     list(yaml.safe_load_all(open(sys.argv[3] + "/base/" + f)))
+arch = yaml.safe_load(open(sys.argv[3] + "/base/deployment-archive.yaml"))
+c = arch["spec"]["template"]["spec"]["containers"][0]
+assert c["args"] == ["schedule", "--continuous"] and arch["spec"]["strategy"]["type"] == "Recreate", c["args"]
+assert arch["spec"]["replicas"] == 1 and c["securityContext"]["readOnlyRootFilesystem"] is True
 # the ConfigMaps' settings, one "NAME=value" per line, for the check below
 with open(sys.argv[1] + ".env", "w") as out:
     for name, cm in sorted(cms.items()):
