@@ -8,7 +8,7 @@
 
 #include "command/archive.h"
 #include "command/cli.h"
-#include "command/httpd.h"
+#include "command/report.h"
 #include "command/segment.h"
 #include "common/limits.h"
 #include "common/text.h"
@@ -192,11 +192,6 @@ static ra_conn *connect_source(void *ctx, ra_err *err) {
     return c;
 }
 
-static void tell_monitor(void *ctx, long long received, long long uploaded, long long last_ms) {
-    ra_app *app = ctx;
-    ra_httpd_set_archive(app->monitor, (time_t)(last_ms / 1000), received > uploaded ? received - uploaded : 0);
-}
-
 /* One chain: a base backup, then its stream until stopped (or until stop_ms, unix ms, when > 0). json: 1 the
  * result as JSON, 0 the base id and a line of text, -1 nothing. */
 static int chain(ra_app *app, const char *remark, int json, long long stop_ms, ra_archive_result *res, ra_err *err) {
@@ -224,6 +219,7 @@ static int chain(ra_app *app, const char *remark, int json, long long stop_ms, r
         ra_app_s3_config(app, NULL, &sc);
         if ((s3[k] = ra_s3_new(&sc, err)) == NULL) rc = -1;
     }
+    ra_report_archive *report = rc == 0 ? ra_report_archive_new(app) : NULL; /* /metrics, metrics-file */
     if (rc == 0) {
         ra_archive_opts ao = {
             .s3 = s3,
@@ -239,12 +235,13 @@ static int chain(ra_app *app, const char *remark, int json, long long stop_ms, r
             .connect_ctx = app,
             .cancel = app->cancel,
             .stop_ms = stop_ms,
-            .progress = app->monitor ? tell_monitor : NULL,
-            .progress_ctx = app,
+            .progress = report ? ra_report_archive_progress : NULL,
+            .progress_ctx = report,
             .log = &app->log,
         };
         rc = ra_archive_run(&ao, res, err);
     }
+    ra_report_archive_free(report); /* the last numbers into metrics-file */
     for (int k = 1; k < nup; k++) ra_s3_free(s3[k]);
     ra_app_close_store(&store); /* zeroed by a failed open */
     ra_conn_close(link.conn); /* still ours when the archive did not start */

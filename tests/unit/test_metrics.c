@@ -77,6 +77,15 @@ static void test_archive_series(void **state) {
     assert_non_null(strstr(text, "redis_archiver_archive_last_segment_timestamp_seconds{instance_name=\"db\"} 1764380000\n"));
     assert_non_null(strstr(text, "redis_archiver_archive_lag_seconds{instance_name=\"db\"} 7\n"));
     assert_non_null(strstr(text, "redis_archiver_archive_lag_bytes{instance_name=\"db\"} 1234\n"));
+    /* metrics-file merges: an archive's series read back with the runs' */
+    ra_metrics back = {0};
+    assert_int_equal(ra_metrics_parse(&back, "db", text, strlen(text)), 3 + 6 + 3 + RA_METRICS_NCLASS - 2);
+    assert_int_equal(back.archive_last_segment, 1764380000);
+    assert_int_equal(back.archive_lag_seconds, 7);
+    assert_int_equal(back.archive_lag_bytes, 1234);
+    char *again = ra_metrics_format(&back, "db");
+    assert_string_equal(again, text);
+    free(again);
     free(text);
 }
 
