@@ -192,6 +192,10 @@ static ra_conn *connect_source(void *ctx, ra_err *err) {
     return c;
 }
 
+static void tell_monitor(void *ctx, long long received, long long uploaded, long long last_ms) {
+    ra_report_archive_set(ctx, (time_t)(last_ms / 1000), received > uploaded ? received - uploaded : 0);
+}
+
 /* One chain: a base backup, then its stream until stopped (or until stop_ms, unix ms, when > 0). json: 1 the
  * result as JSON, 0 the base id and a line of text, -1 nothing. */
 static int chain(ra_app *app, const char *remark, int json, long long stop_ms, ra_archive_result *res, ra_err *err) {
@@ -235,7 +239,7 @@ static int chain(ra_app *app, const char *remark, int json, long long stop_ms, r
             .connect_ctx = app,
             .cancel = app->cancel,
             .stop_ms = stop_ms,
-            .progress = report ? ra_report_archive_progress : NULL,
+            .progress = report ? tell_monitor : NULL,
             .progress_ctx = report,
             .log = &app->log,
         };

@@ -57,15 +57,13 @@ ra_report_archive *ra_report_archive_new(const ra_app *app) {
     return r;
 }
 
-void ra_report_archive_progress(void *ctx, long long received, long long uploaded, long long last_ms) {
-    ra_report_archive *r = ctx;
-    time_t last = (time_t)(last_ms / 1000);
-    long long lag = received > uploaded ? received - uploaded : 0;
-    if (r->app->monitor) ra_httpd_set_archive(r->app->monitor, last, lag);
+void ra_report_archive_set(ra_report_archive *r, time_t last_segment, long long lag_bytes) {
+    if (r == NULL) return;
+    if (r->app->monitor) ra_httpd_set_archive(r->app->monitor, last_segment, lag_bytes);
     if (r->app->config->metrics_file == NULL) return;
     pthread_mutex_lock(&r->mu);
-    r->m.archive_last_segment = last;
-    r->m.archive_lag_bytes = lag;
+    r->m.archive_last_segment = last_segment;
+    r->m.archive_lag_bytes = lag_bytes;
     r->pending = 1;
     time_t now = time(NULL);
     if (r->written == 0 || now - r->written >= RA_METRICS_FILE_EVERY_S) {
