@@ -12,6 +12,10 @@
 # Integration files that use no S3 store (no RA_TEST_S3_ / ra_need_s3 in them) run once, in the first pass.
 # Environment for the integration tests: RA_BIN, RA_TEST_TMPDIR, RA_TEST_REDIS_*, RA_TEST_S3_* (including
 # RA_TEST_S3_STORE, the store's name) and RA_TEST_STORE (tests/harness/lib.sh).
+# Each store pass has two lanes side by side: the main lane runs the files in order; the side lane (a redis
+# pair, bucket and temp dir of its own, on the same store) first runs RA_TEST_SIDE (long files that mostly
+# wait: heartbeat.sh, lock.sh), then takes files from the end of the main lane's queue until it is empty.
+# RA_TEST_LANES=1: one lane per pass, as before.
 # Optional: RA_TEST_FILTER=REGEX runs only the files whose name matches; RA_TEST_STORES="rgw" (or "moto")
 # runs the integration files against fewer stores; RA_KEEP=1 keeps logs and temp files.
 set -uo pipefail
@@ -37,6 +41,8 @@ LOGS=$TOP/logs
 mkdir -p "$LOGS"
 T0=$SECONDS
 read -r -a STORES <<<"${RA_TEST_STORES:-rgw moto}"
+LANES=${RA_TEST_LANES:-2}
+read -r -a SIDE <<<"${RA_TEST_SIDE-heartbeat.sh lock.sh}"
 
 PASSED=0 FAILED=0 SKIPPED=0
 FAILED_CASES=() SKIPPED_CASES=()
@@ -160,11 +166,28 @@ if [ $((${#ITS[@]} + ${#SCRIPTS[@]})) -gt 0 ]; then
             printf '[default]\n' >"$d/.aws-config"
             (ra_redis_pair) >"$LOGS/env-$store-redis.log" 2>&1 &
             rp=$!
+            if [ "$LANES" -ge 2 ]; then # the side lane's redis pair, in a dir of its own
+                mkdir -p "$d/side"
+                (RA_TEST_TMPDIR=$d/side RA__REGISTRY=$d/side/.registry; : >"$RA__REGISTRY"; ra_redis_pair) \
+                    >"$LOGS/env-$store-side-redis.log" 2>&1 &
+                sp=$!
+            fi
             ra_store_start >"$LOGS/env-$store-s3.log" 2>&1
             src=$?
             wait $rp
             rrc=$?
             echo "$rrc $src" >"$d/.started"
+            if [ "$LANES" -ge 2 ]; then # its bucket on the same store, and the store's settings but that
+                wait $sp
+                rrc=$?
+                if [ "$rrc" = 0 ] && [ "$src" = 0 ]; then
+                    grep -E '^export (RA_TEST_S3_|RA_TEST_MOTO_)' "$d/env.sh" >>"$d/side/env.sh"
+                    echo "export RA_TEST_S3_BUCKET=ra-test-side" >>"$d/side/env.sh"
+                    (. "$d/env.sh" && RA_TEST_TMPDIR=$d/side ra_s3_bucket ra-test-side) >>"$LOGS/env-$store-s3.log" 2>&1
+                    src=$?
+                fi
+                echo "$rrc $src" >"$d/side/.started"
+            fi
         ) &
         START_PID[$store]=$!
         ENV_PIDS+=($!)
@@ -176,10 +199,49 @@ ra_on_exit() { local p; for p in "${ENV_PIDS[@]}" "${PASS_PIDS[@]}"; do kill "$p
 echo "== unit tests (${#UNITS[@]} files, $BUILD)"
 for f in "${UNITS[@]}"; do run_cmocka "$f" "unit/${f##*/}" "$UNIT_TIMEOUT"; done
 
-# run_pass STORE FIRST: the integration files against STORE, in a subshell; its counts and failed cases go to
-# files of its dir, the output of its failed files to its details file (printed at the end)
+# q_pop QUEUE head|tail: take the first or last file of a lane's queue (one name a line; "" when empty), under
+# the pass's lock (the side lane takes from the main lane's queue)
+q_pop() {
+    local q=$1 end=$2 f=
+    {
+        flock 9
+        if [ -s "$q" ]; then
+            if [ "$end" = head ]; then f=$(head -n 1 "$q") && sed -i 1d "$q"; else f=$(tail -n 1 "$q") && sed -i '$d' "$q"; fi
+        fi
+    } 9>>"${q%/*}/.qlock"
+    printf '%s' "$f"
+}
+
+# run_lane STORE DIR QUEUE [STEAL]: the files of QUEUE from its head, then (side lane) those of STEAL from its
+# tail, against STORE with the servers of DIR (its env.sh); its counts and failed cases go to files of DIR,
+# the output of its failed files to DIR/.details (printed at the end)
+run_lane() {
+    local store=$1 d=$2 q=$3 steal=${4:-} f
+    PASSED=0 FAILED=0 SKIPPED=0 FAILED_CASES=() SKIPPED_CASES=()
+    DETAILS=$d/.details
+    : >"$DETAILS"
+    RA_TEST_TMPDIR=$d RA__REGISTRY=$d/.registry RA_TEST_STORE=$store
+    export RA_TEST_TMPDIR RA_TEST_STORE
+    [ -s "$d/env.sh" ] && . "$d/env.sh"
+    while :; do
+        f=$(q_pop "$q" head)
+        [ -z "$f" ] && [ -n "$steal" ] && f=$(q_pop "$steal" tail)
+        [ -z "$f" ] && break
+        case $f in
+        *.sh) run_script "$f" "$store: integration/${f##*/}" ;;
+        *) run_cmocka "$f" "$store: integration/${f##*/}" "$TIMEOUT" ;;
+        esac
+    done
+    echo "$PASSED $FAILED $SKIPPED" >"$d/.counts"
+    [ ${#FAILED_CASES[@]} -gt 0 ] && printf '%s\n' "${FAILED_CASES[@]}" >"$d/.failed"
+    [ ${#SKIPPED_CASES[@]} -gt 0 ] && printf '%s\n' "${SKIPPED_CASES[@]}" >"$d/.skipped"
+    return 0
+}
+
+# run_pass STORE FIRST: the integration files against STORE, in a subshell, in its lanes; its counts and failed
+# cases go to files of its dir (and its side lane's), the output of its failed files to their details files
 run_pass() {
-    local store=$1 first=$2 d=${PASS_DIR[$1]} redis_rc s3_rc f name
+    local store=$1 first=$2 d=${PASS_DIR[$1]} redis_rc s3_rc f name side=0 sr=1 ss=1 s lane
     PASSED=0 FAILED=0 SKIPPED=0 FAILED_CASES=() SKIPPED_CASES=()
     DETAILS=$d/.details
     : >"$DETAILS"
@@ -197,21 +259,38 @@ RA_TEST_STORES=rgw" "$LOGS/env-$store-s3.log"
             env_failure "$store: the $store store did not start" "$LOGS/env-$store-s3.log"
         fi
     fi
-    if [ "$redis_rc" = 0 ] && [ "$s3_rc" = 0 ]; then
+    if [ "$redis_rc" = 0 ] && [ -n "${RA_TEST_REDIS_REPLICA_PORT:-}" ] && [ "$s3_rc" = 0 ] &&
+        [ -n "${RA_TEST_S3_ENDPOINT:-}" ]; then
         printf '      %s: redis master 127.0.0.1:%s, replica 127.0.0.1:%s; %s %s bucket %s (%ds)\n' "$store" \
             "$RA_TEST_REDIS_MASTER_PORT" "$RA_TEST_REDIS_REPLICA_PORT" "$store" "$RA_TEST_S3_ENDPOINT" \
             "$RA_TEST_S3_BUCKET" $((SECONDS - T0))
+        if [ "$LANES" -ge 2 ]; then
+            read -r sr ss 2>/dev/null <"$d/side/.started"
+            if [ "$sr" = 0 ] && [ "$ss" = 0 ]; then side=1; else
+                printf 'note  %-40s its side lane did not start (%s): one lane\n' "$store" "$LOGS/env-$store-side-redis.log"
+            fi
+        fi
+        : >"$d/.queue"
+        [ $side = 1 ] && : >"$d/side/.queue"
         for f in "${ITS[@]}" "${SCRIPTS[@]}"; do
             name=${f##*/}
             if [ "$first" != 1 ] && ! uses_s3 "$f"; then
                 printf 'note  %-40s uses no S3 store: run once, in the %s pass\n' "$store: integration/$name" "${STORES[0]}"
                 continue
             fi
-            case $f in
-            *.sh) run_script "$f" "$store: integration/$name" ;;
-            *) run_cmocka "$f" "$store: integration/$name" "$TIMEOUT" ;;
-            esac
+            lane=$d/.queue
+            for s in "${SIDE[@]}"; do [ $side = 1 ] && [ "$name" = "$s" ] && lane=$d/side/.queue; done
+            echo "$f" >>"$lane"
         done
+        if [ $side = 1 ]; then
+            : >"$d/side/.lane" # it must report its counts
+            run_lane "$store" "$d/side" "$d/side/.queue" "$d/.queue" &
+            run_lane "$store" "$d" "$d/.queue"
+            wait $!
+        else
+            run_lane "$store" "$d" "$d/.queue"
+        fi
+        return 0
     else
         echo "      $store: integration tests not run: ${ITS[*]##*/} ${SCRIPTS[*]##*/}"
     fi
@@ -234,16 +313,17 @@ if [ ${#ENV_PIDS[@]} -gt 0 ]; then
     wait "${PASS_PIDS[@]}"
     PASS_PIDS=()
     for store in "${STORES[@]}"; do
-        d=${PASS_DIR[$store]}
-        if read -r p f s <"$d/.counts" 2>/dev/null; then
-            PASSED=$((PASSED + p)) FAILED=$((FAILED + f)) SKIPPED=$((SKIPPED + s))
-        else
-            FAILED=$((FAILED + 1))
-            FAILED_CASES+=("$store: the pass ended without its counts")
-        fi
-        [ -s "$d/.failed" ] && mapfile -t -O ${#FAILED_CASES[@]} FAILED_CASES <"$d/.failed"
-        [ -s "$d/.skipped" ] && mapfile -t -O ${#SKIPPED_CASES[@]} SKIPPED_CASES <"$d/.skipped"
-        [ -s "$d/.details" ] && cat "$d/.details"
+        for d in "${PASS_DIR[$store]}" "${PASS_DIR[$store]}/side"; do
+            if read -r p f s 2>/dev/null <"$d/.counts"; then
+                PASSED=$((PASSED + p)) FAILED=$((FAILED + f)) SKIPPED=$((SKIPPED + s))
+            elif [ "$d" = "${PASS_DIR[$store]}" ] || [ -e "$d/.lane" ]; then
+                FAILED=$((FAILED + 1))
+                FAILED_CASES+=("$store: the pass ended without its counts")
+            fi
+            [ -s "$d/.failed" ] && mapfile -t -O ${#FAILED_CASES[@]} FAILED_CASES <"$d/.failed"
+            [ -s "$d/.skipped" ] && mapfile -t -O ${#SKIPPED_CASES[@]} SKIPPED_CASES <"$d/.skipped"
+            [ -s "$d/.details" ] && cat "$d/.details"
+        done
     done
 fi
 

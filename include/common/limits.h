@@ -53,6 +53,8 @@
 #define RA_NOTIFY_TIMEOUT_S 30               /* notify-url (all tries) and notify-command, each */
 #define RA_NOTIFY_ATTEMPTS_TEXT "3"
 #define RA_NOTIFY_TIMEOUT_TEXT "30s"
+#define RA_METRICS_FILE_EVERY_S 5            /* metrics-file: an archive rewrites it at most this often */
+#define RA_METRICS_FILE_EVERY_TEXT "5s"
 #define RA_RETENTION_KEEP_DEFAULT 3
 /* The object tag the lifecycle rule filters on (README, Retention): backups are created with "keep"; the
  * archiver moves those that drop out of the newest retention-keep succeeded (and are not pinned) to

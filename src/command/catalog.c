@@ -408,7 +408,7 @@ int ra_catalog_sweep_before(const ra_catalog *c, int days, time_t now, time_t ke
     if (ra_catalog_list(c, now, &recs, &n, err) != 0) return -1;
     time_t cutoff = store_now - (time_t)days * 86400;
     if (keep_from > 0 && keep_from < cutoff) cutoff = keep_from;
-    size_t cap = 2 * n + 1; /* a cluster backup is one unit: its record and every shard's object */
+    size_t cap = 2 * n + 1; /* ra_retain_unit_keys: a record and every shard's object (or its one object) */
     for (size_t i = 0; i < n; i++) cap += (size_t)recs[i].nshards;
     const char **keys = calloc(cap, sizeof(*keys));
     char **owned = calloc(cap, sizeof(*owned));
@@ -430,22 +430,14 @@ int ra_catalog_sweep_before(const ra_catalog *c, int days, time_t now, time_t ke
                     dry_run ? "would delete" : "deleting", recs[i].id,
                     (long)((store_now - recs[i].started) / 86400));
         if (dry_run) continue;
-        for (int s = 0; s < recs[i].nshards; s++) {
-            owned[nkeys] = ra_record_shard_key(c->prefix, c->instance, recs[i].id, s, recs[i].format);
-            if (owned[nkeys] != NULL) {
-                keys[nkeys] = owned[nkeys];
-                nkeys++;
-            }
+        char **unit; /* the backup as one unit: every shard's object (or its one object), its record last */
+        size_t nu;
+        if (ra_retain_unit_keys(c->prefix, c->instance, &recs[i], &unit, &nu) != 0) {
+            rc = ra_err_set(err, RA_E_INTERNAL, "out of memory");
+            break;
         }
-        if (recs[i].nshards == 0) {
-            owned[nkeys] = ra_record_object_key(c->prefix, c->instance, recs[i].id, recs[i].format);
-            if (owned[nkeys] == NULL) owned[nkeys] = ra_record_rdb_key(c->prefix, c->instance, recs[i].id);
-            keys[nkeys] = owned[nkeys];
-            nkeys++;
-        }
-        owned[nkeys] = ra_record_json_key(c->prefix, c->instance, recs[i].id);
-        keys[nkeys] = owned[nkeys];
-        nkeys++;
+        for (size_t k = 0; k < nu; k++, nkeys++) keys[nkeys] = owned[nkeys] = unit[k];
+        free(unit); /* its keys are owned[] now */
     }
     for (size_t i = 0; rc == 0 && !dry_run && i < n; i++) { /* a base backup's archive goes first, with it */
         ra_err aerr = {0};

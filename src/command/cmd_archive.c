@@ -10,7 +10,7 @@
 #include "command/archive.h"
 #include "command/backup.h"
 #include "command/cli.h"
-#include "command/httpd.h"
+#include "command/report.h"
 #include "command/segment.h"
 #include "common/limits.h"
 #include "common/text.h"
@@ -41,6 +41,7 @@ typedef struct chain_run {
     volatile sig_atomic_t stop;  /* the user cancelled, or a stream failed: every stream stops */
     pthread_mutex_t mu;
     int dirty;                   /* a stream stored a segment since the chain's state was written */
+    ra_report_archive *report;   /* /metrics and metrics-file (command/report.h); NULL: nobody watches */
     stream_job *jobs;
     int n;
 } chain_run;
@@ -114,9 +115,8 @@ static void chain_state(chain_run *run, ra_s3 *s3) {
     pthread_mutex_unlock(&run->mu);
     if (!any) return;
     ra_app *app = run->app;
-    if (app->monitor)
-        ra_httpd_set_archive(app->monitor, (time_t)(all.last_ms / 1000),
-                             all.received > all.uploaded ? all.received - all.uploaded : 0);
+    ra_report_archive_set(run->report, (time_t)(all.last_ms / 1000),
+                          all.received > all.uploaded ? all.received - all.uploaded : 0);
     if (run->n == 1 && run->jobs[0].index < 0) return; /* a standalone chain's state is its archive's */
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
@@ -205,7 +205,7 @@ static int chain(ra_app *app, int automatic, const char *remark, int json, long 
     if (json == 0) printf("%s\n", rec.id);
     fflush(stdout);
     ra_store store;
-    chain_run run = {.app = app, .base_id = rec.id};
+    chain_run run = {.app = app, .base_id = rec.id, .report = ra_report_archive_new(app)};
     pthread_mutex_init(&run.mu, NULL);
     char *dir = NULL;
     int rc = ra_app_open_store(app, &store, err);
@@ -243,6 +243,7 @@ static int chain(ra_app *app, int automatic, const char *remark, int json, long 
                res->segments);
     }
     free(run.jobs);
+    ra_report_archive_free(run.report); /* the last numbers into metrics-file */
     pthread_mutex_destroy(&run.mu);
     free(dir);
     ra_record_clear(&rec);

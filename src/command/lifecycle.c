@@ -9,6 +9,7 @@
 
 #include "common/digest.h"
 #include "common/limits.h"
+#include "storage/s3/xml.h"
 
 #define ID_PREFIX "redis-archiver:"
 #define ID_HASH_HEX 16      /* hex digits of SHA-256 that end a shortened ID */
@@ -65,19 +66,6 @@ int ra_lifecycle_rule_same(const char *a, const char *b) {
     return r;
 }
 
-static void put_escaped(FILE *f, const char *s) {
-    for (; *s; s++) {
-        switch (*s) {
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '&': fputs("&amp;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&apos;", f); break;
-        default: fputc(*s, f);
-        }
-    }
-}
-
 static char *close_stream(FILE *f, char **buf) {
     if (fclose(f) != 0) {
         free(*buf);
@@ -91,9 +79,9 @@ static FILE *rule_begin(char **buf, size_t *len, const char *id, int and, const 
     FILE *f = open_memstream(buf, len);
     if (f == NULL) return NULL;
     fputs("<Rule><ID>", f);
-    put_escaped(f, id);
+    ra_s3xml_put_escaped(f, id);
     fputs(and ? "</ID><Filter><And><Prefix>" : "</ID><Filter><Prefix>", f);
-    put_escaped(f, dir);
+    ra_s3xml_put_escaped(f, dir);
     fputs("</Prefix>", f);
     return f;
 }

@@ -182,6 +182,12 @@ int ra_metrics_parse(ra_metrics *m, const char *instance, const char *text, size
                     m->bytes = (long long)v;
                 else if (strcmp(name, "backup_stored_bytes") == 0)
                     m->stored = (long long)v;
+                else if (strcmp(name, "archive_last_segment_timestamp_seconds") == 0)
+                    m->archive_last_segment = (time_t)v;
+                else if (strcmp(name, "archive_lag_seconds") == 0)
+                    m->archive_lag_seconds = (long)v;
+                else if (strcmp(name, "archive_lag_bytes") == 0)
+                    m->archive_lag_bytes = (long long)v;
                 else if (strcmp(name, "backups_total") == 0 && strcmp(result, "succeeded") == 0)
                     m->succeeded = u;
                 else if (strcmp(name, "backups_total") == 0 && strcmp(result, "failed") == 0)

@@ -1,6 +1,8 @@
 /* report.c - what happens after every backup run, whatever its result: the metrics (schedule's
- * endpoint, metrics-file) and the hooks (notify-url, notify-command). None of it changes the run's
- * result: failures here are logged as warnings. */
+ * endpoint, metrics-file) and the hooks (notify-url, notify-command); and an archive's progress, told to
+ * the same metrics as its segments land. None of it changes the run's result: failures here are logged
+ * as warnings. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,21 +12,73 @@
 #include "command/httpd.h"
 #include "command/metrics.h"
 #include "command/notify.h"
+#include "command/report.h"
 #include "common/limits.h"
 
-static void write_metrics(const ra_app *app, const ra_record *rec, ra_code code, double seconds, time_t now) {
+/* Merge *add (when given) or the archive's numbers in *arch (when given) into metrics-file: read what the
+ * file has, change it, replace the file. */
+static void write_metrics(const ra_app *app, const ra_record *rec, ra_code code, double seconds, time_t now,
+                          const ra_metrics *arch) {
     const ra_config *c = app->config;
     ra_metrics m = {0};
     ra_err err = {0};
     char *text = NULL;
     if (ra_metrics_load_file(&m, c->instance, c->metrics_file, &err) == 0) {
-        ra_metrics_add(&m, rec, code, seconds, now);
+        if (arch) {
+            m.archive_last_segment = arch->archive_last_segment;
+            m.archive_lag_bytes = arch->archive_lag_bytes;
+        } else {
+            ra_metrics_add(&m, rec, code, seconds, now);
+        }
+        if (m.archive_last_segment > 0)
+            m.archive_lag_seconds = now > m.archive_last_segment ? (long)(now - m.archive_last_segment) : 0;
         text = ra_metrics_format(&m, c->instance);
         if (text == NULL) ra_err_set(&err, RA_E_INTERNAL, "out of memory");
     }
     if (text == NULL || ra_metrics_write_file(c->metrics_file, text, &err) != 0)
         ra_log_warn(&app->log, "metrics.failed", "could not write the metrics file: %s", err.msg);
     free(text);
+}
+
+struct ra_report_archive {
+    const ra_app *app;
+    pthread_mutex_t mu;  /* uploader threads report concurrently; one writes the file at a time */
+    ra_metrics m;        /* the archive's newest numbers */
+    time_t written;      /* when metrics-file was last written (0: never) */
+    int pending;         /* numbers newer than the file */
+};
+
+ra_report_archive *ra_report_archive_new(const ra_app *app) {
+    if (app->monitor == NULL && app->config->metrics_file == NULL) return NULL;
+    ra_report_archive *r = calloc(1, sizeof(*r));
+    if (r == NULL) return NULL;
+    r->app = app;
+    pthread_mutex_init(&r->mu, NULL);
+    return r;
+}
+
+void ra_report_archive_set(ra_report_archive *r, time_t last_segment, long long lag_bytes) {
+    if (r == NULL) return;
+    if (r->app->monitor) ra_httpd_set_archive(r->app->monitor, last_segment, lag_bytes);
+    if (r->app->config->metrics_file == NULL) return;
+    pthread_mutex_lock(&r->mu);
+    r->m.archive_last_segment = last_segment;
+    r->m.archive_lag_bytes = lag_bytes;
+    r->pending = 1;
+    time_t now = time(NULL);
+    if (r->written == 0 || now - r->written >= RA_METRICS_FILE_EVERY_S) {
+        write_metrics(r->app, NULL, RA_OK, 0, now, &r->m);
+        r->written = now;
+        r->pending = 0;
+    }
+    pthread_mutex_unlock(&r->mu);
+}
+
+void ra_report_archive_free(ra_report_archive *r) {
+    if (r == NULL) return;
+    if (r->pending) write_metrics(r->app, NULL, RA_OK, 0, time(NULL), &r->m);
+    pthread_mutex_destroy(&r->mu);
+    free(r);
 }
 
 static void notify(const ra_app *app, const ra_record *rec) {
@@ -88,7 +142,7 @@ void ra_report_run(const ra_app *app, ra_record *rec, int rc, const ra_err *err,
         ra_log_fields(&app->log, RA_LOG_INFO, "backup.result", fields, nf, "backup %s %s (%s)",
                       rec->id[0] ? rec->id : "attempt", ra_state_name(rec->state), ra_err_code_name(code));
     if (app->monitor) ra_httpd_add_run(app->monitor, rec, code, seconds, now);
-    if (c->metrics_file) write_metrics(app, rec, code, seconds, now);
+    if (c->metrics_file) write_metrics(app, rec, code, seconds, now, NULL);
     if ((c->notify_url || c->notify_command) && ra_notify_wanted((ra_notify_on)c->notify_on, rc == 0))
         notify(app, rec);
 }

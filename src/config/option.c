@@ -227,8 +227,9 @@ const opt ra_config_opts[RA_CONFIG_NKEYS] = {
         "schedule: wait before the first retry of a failed backup, 1s..1d", NULL, NULL, NULL, NULL, 0},
     [RA_KEY_METRICS_FILE] = {"metrics-file", T_STR, F(metrics_file), "", 0, 0, "PATH",
         "after every backup run, write Prometheus metrics here (node_exporter textfile collector)",
-        "Replaced atomically; counters go on from the file's previous values. node_exporter reads\n"
-        "only files ending in .prom.", "/var/lib/node_exporter/textfile/redis-archiver.prom", NULL, NULL, 0},
+        "Replaced atomically; counters go on from the file's previous values. archive and schedule\n"
+        "--continuous also write the archive's last segment time and lag as segments land (at most\n"
+        "every " RA_METRICS_FILE_EVERY_TEXT ") and when they stop. node_exporter reads only files ending in .prom.", "/var/lib/node_exporter/textfile/redis-archiver.prom", NULL, NULL, 0},
     [RA_KEY_LISTEN_ADDRESS] = {"listen-address", T_STR, F(listen_address), "", 0, 0, "HOST:PORT",
         "schedule: serve /metrics (Prometheus) and /healthz on this address; empty: off",
         "/healthz answers 200 while the last scheduled backup succeeded within health-max-age,\n"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # archive_schedule.sh: `schedule --continuous` (issue 20). The daemon archives all the time: it takes a base
 # backup and archives the stream after it; /metrics (checked by promtool when it is available) shows the
-# archive's last segment time and lag; the replica stopped for longer than read-timeout fails the chain, and
+# archive's last segment time and lag, and so does metrics-file as segments land and at the stop (promtool,
+# the timestamp moves, the run series kept); the replica stopped for longer than read-timeout fails the chain, and
 # the daemon starts a fresh chain (a new base backup) after retry-delay once the replica is back; a moment
 # after that restores to its digest; SIGTERM stops it with exit 0.
 set -u
@@ -27,7 +28,8 @@ ra_s3_bucket "$BUCKET" || { ra_fail "bucket $BUCKET"; exit 1; }
 export REDIS_ARCHIVER_BUCKET=$BUCKET
 PORT=$(ra_free_port) || { ra_fail "a free port"; exit 1; }
 
-"$BIN" schedule --continuous --listen-address "127.0.0.1:$PORT" --segment-seconds 1 --read-timeout 3s \
+PROM=$T/archive.prom
+REDIS_ARCHIVER_METRICS_FILE=$PROM "$BIN" schedule --continuous --listen-address "127.0.0.1:$PORT" --segment-seconds 1 --read-timeout 3s \
     --retry-delay 1s >"$T/s.out" 2>"$T/s.err" &
 SPID=$!
 starts() { grep -c '"event":"archive.start"' "$T/s.err"; }
@@ -54,6 +56,37 @@ else
     ra_skip "promtool accepts /metrics with the archive's series" "promtool unavailable"
 fi
 
+# metrics-file carries the same archive series as segments land (rewritten at most every 5 s), beside the
+# base backup's run series
+fm() { sed -n "s/^redis_archiver_$1{[^}]*} //p" "$PROM" 2>/dev/null; }
+for _ in $(seq 1 150); do [ -n "$(fm archive_last_segment_timestamp_seconds)" ] && break; sleep 0.1; done
+f1=$(fm archive_last_segment_timestamp_seconds)
+flag=$(fm archive_lag_seconds)
+flagb=$(fm archive_lag_bytes)
+fok=$(sed -n 's/^redis_archiver_backups_total{[^}]*result="succeeded"} //p' "$PROM" 2>/dev/null)
+now=$(date +%s)
+if [ -n "$f1" ] && [ $((now - f1)) -le 30 ] && [ -n "$flag" ] && [ "$flag" -le 30 ] && [ -n "$flagb" ] &&
+    [ "$fok" = 1 ] && [ -n "$(fm last_success_timestamp_seconds)" ]; then
+    ra_ok "metrics-file has the archive's last segment ($((now - f1)) s ago), lag $flag s, $flagb bytes and the run series"
+else
+    ra_fail "metrics-file has the archive's series and the run series" "$(cat "$PROM" 2>&1 | grep -v '^#')"
+fi
+if [ -n "$PROMTOOL" ]; then
+    if "$PROMTOOL" check metrics <"$PROM" >"$T/promtool-file.out" 2>&1; then ra_ok "promtool accepts metrics-file with the archive's series"; else
+        ra_fail "promtool accepts metrics-file with the archive's series" "$(cat "$T/promtool-file.out")"; fi
+else
+    ra_skip "promtool accepts metrics-file with the archive's series" "promtool unavailable"
+fi
+f2=$f1
+for n in $(seq 1 60); do
+    cli -p "$M" set "m$n" "v$n" >/dev/null
+    f2=$(fm archive_last_segment_timestamp_seconds)
+    [ -n "$f2" ] && [ "$f2" -gt "$f1" ] && break
+    sleep 0.5
+done
+if [ -n "$f2" ] && [ "$f2" -gt "$f1" ]; then ra_ok "metrics-file's last segment moves on ($f1 -> $f2)"; else
+    ra_fail "metrics-file's last segment moves on" "still $f1: $(grep archive_ "$PROM" | grep -v '^#')"; fi
+
 # the replica down longer than read-timeout: the chain fails, a fresh one starts once it is back
 RDIR=$(ra_redis_dir "$R")
 cli -p "$R" shutdown nosave >/dev/null 2>&1
@@ -74,10 +107,19 @@ sleep 2.5
 AT=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)
 DIG=$(ra_redis_digest "$M")
 sleep 3.5
+cli -p "$M" set final 1 >/dev/null
+TFINAL=$(date +%s)
+sleep 0.5
 kill -TERM "$SPID"
 wait "$SPID"
 rc=$?
 ra_assert_eq "schedule --continuous stops with exit 0 on SIGTERM" 0 "$rc" || tail -5 "$T/s.err" | sed 's/^/#   /'
+f3=$(fm archive_last_segment_timestamp_seconds)
+if [ -n "$f3" ] && [ "$f3" -ge $((TFINAL - 2)) ] && [ "$(sed -n 's/^redis_archiver_backups_total{[^}]*result="succeeded"} //p' "$PROM")" -ge 2 ]; then
+    ra_ok "metrics-file ends with the last segment stored at the stop ($((TFINAL - f3)) s before it) and both base backups"
+else
+    ra_fail "metrics-file ends with the last segment stored at the stop" "$TFINAL: $(grep -v '^#' "$PROM")"
+fi
 cli -p "$E" flushall >/dev/null
 "$BIN" restore latest --target "redis://127.0.0.1:$E" --at "$AT" >"$T/r.out" 2>"$T/r.err"
 rc=$?

@@ -209,6 +209,23 @@ static void test_rule_id(void **state) {
     free(id);
 }
 
+/* every character XML escapes, in the rule's ID and prefix (ra_s3xml_put_escaped, byte for byte) */
+static void test_escaped(void **state) {
+    (void)state;
+    ra_err err = {0};
+    ra_lifecycle_want w;
+    assert_int_equal(ra_lifecycle_want_build("p'\"&/", "c<1>", RA_LIFECYCLE_TAGS, 7, 0, &w, &err), 0);
+    assert_string_equal(w.xml[0], "<Rule><ID>redis-archiver:p&apos;&quot;&amp;/c&lt;1&gt;</ID><Filter><Prefix>"
+                                  "p&apos;&quot;&amp;/c&lt;1&gt;/</Prefix></Filter><Status>Enabled</Status>"
+                                  "<AbortIncompleteMultipartUpload><DaysAfterInitiation>1</DaysAfterInitiation>"
+                                  "</AbortIncompleteMultipartUpload></Rule>");
+    assert_string_equal(w.xml[1], "<Rule><ID>redis-archiver:p&apos;&quot;&amp;/c&lt;1&gt;:expire-tagged</ID><Filter>"
+                                  "<And><Prefix>p&apos;&quot;&amp;/c&lt;1&gt;/</Prefix><Tag><Key>redis-archiver-retain"
+                                  "</Key><Value>expire</Value></Tag></And></Filter><Status>Enabled</Status>"
+                                  "<Expiration><Days>7</Days></Expiration></Rule>");
+    ra_lifecycle_want_clear(&w);
+}
+
 /* the rules of each mode, found again by value, the And-less form RGW gives back, and removal of the tag rule */
 static void test_want(void **state) {
     (void)state;
@@ -317,7 +334,7 @@ int main(void) {
         cmocka_unit_test(test_took_detects_lost_update),
         cmocka_unit_test(test_compared_by_value),
         cmocka_unit_test(test_rule_id),
-        cmocka_unit_test(test_want),
+        cmocka_unit_test(test_escaped), cmocka_unit_test(test_want),
         cmocka_unit_test(test_state),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,6 +11,13 @@
 
 #include "command/metrics.h"
 
+/* what was read back formats to the very text it was read from */
+static void formats_as(const ra_metrics *m, const char *instance, const char *text) {
+    char *again = ra_metrics_format(m, instance);
+    assert_string_equal(again, text);
+    free(again);
+}
+
 static void test_format_and_parse_back(void **state) {
     (void)state;
     ra_metrics m = {0};
@@ -49,9 +56,7 @@ static void test_format_and_parse_back(void **state) {
     assert_int_equal(back.last_success, 1764380000);
     assert_int_equal(back.bytes, 1000);
     assert_int_equal(back.stored, 400);
-    char *again = ra_metrics_format(&back, "db\"1");
-    assert_string_equal(again, text);
-    free(again);
+    formats_as(&back, "db\"1", text);
     free(two);
     free(other);
     free(text);
@@ -77,6 +82,13 @@ static void test_archive_series(void **state) {
     assert_non_null(strstr(text, "redis_archiver_archive_last_segment_timestamp_seconds{instance_name=\"db\"} 1764380000\n"));
     assert_non_null(strstr(text, "redis_archiver_archive_lag_seconds{instance_name=\"db\"} 7\n"));
     assert_non_null(strstr(text, "redis_archiver_archive_lag_bytes{instance_name=\"db\"} 1234\n"));
+    /* metrics-file merges: an archive's series read back with the runs' */
+    ra_metrics back = {0};
+    assert_int_equal(ra_metrics_parse(&back, "db", text, strlen(text)), 3 + 6 + 3 + RA_METRICS_NCLASS - 2);
+    assert_int_equal(back.archive_last_segment, 1764380000);
+    assert_int_equal(back.archive_lag_seconds, 7);
+    assert_int_equal(back.archive_lag_bytes, 1234);
+    formats_as(&back, "db", text);
     free(text);
 }
 

@@ -307,6 +307,15 @@ static void test_builders(void **state) {
     assert_string_equal(d, HEAD "<Delete" NS "><Quiet>true</Quiet><Object><Key>a&amp;b</Key></Object>"
                                 "<Object><Key>c&lt;d&gt;&apos;&quot;</Key></Object></Delete>");
     free(d);
+    /* the escaper itself (lifecycle.c's rules use it too) */
+    char *buf = NULL;
+    size_t blen = 0;
+    FILE *f = open_memstream(&buf, &blen);
+    assert_non_null(f);
+    ra_s3xml_put_escaped(f, "a&b<c>d'e\"f\rg");
+    assert_int_equal(fclose(f), 0);
+    assert_string_equal(buf, "a&amp;b&lt;c&gt;d&apos;e&quot;f&#13;g");
+    free(buf);
     d = ra_s3xml_build_delete(NULL, 0);
     assert_non_null(strstr(d, "<Quiet>true</Quiet></Delete>"));
     free(d);

@@ -4,9 +4,14 @@
 #define RA_STORAGE_S3_XML_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "common/err.h"
 #include "storage/s3/types.h"
+
+/* s as XML element content on f: & < > " ' escaped, and CR as &#13; (a parser would read a bare one as a
+ * line feed). The one escaper of every XML body the archiver writes (requests here, lifecycle rules). */
+void ra_s3xml_put_escaped(FILE *f, const char *s);
 
 /* An <Error> body. Fields are truncated to fit; "" when absent (RGW sends an empty Message). */
 typedef struct ra_s3xml_error {

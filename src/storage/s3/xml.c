@@ -388,8 +388,7 @@ oom:
     return ra_err_set(err, RA_E_INTERNAL, "out of memory");
 }
 
-/* XML text escaping for element content. */
-static void put_escaped(FILE *f, const char *s) {
+void ra_s3xml_put_escaped(FILE *f, const char *s) {
     for (; *s; s++) {
         switch (*s) {
         case '&': fputs("&amp;", f); break;
@@ -427,11 +426,11 @@ char *ra_s3xml_build_complete_crc32c(const char *const *etags, const char *const
     fputs(XML_HEAD "<CompleteMultipartUpload xmlns=\"" S3_NS "\">", f);
     for (size_t i = 0; i < n; i++) {
         fprintf(f, "<Part><PartNumber>%zu</PartNumber><ETag>", i + 1);
-        put_escaped(f, etags[i]);
+        ra_s3xml_put_escaped(f, etags[i]);
         fputs("</ETag>", f);
         if (crc32c && crc32c[i]) {
             fputs("<ChecksumCRC32C>", f);
-            put_escaped(f, crc32c[i]);
+            ra_s3xml_put_escaped(f, crc32c[i]);
             fputs("</ChecksumCRC32C>", f);
         }
         fputs("</Part>", f);
@@ -448,7 +447,7 @@ char *ra_s3xml_build_delete(const char *const *keys, size_t n) {
     fputs(XML_HEAD "<Delete xmlns=\"" S3_NS "\"><Quiet>true</Quiet>", f);
     for (size_t i = 0; i < n; i++) {
         fputs("<Object><Key>", f);
-        put_escaped(f, keys[i]);
+        ra_s3xml_put_escaped(f, keys[i]);
         fputs("</Key></Object>", f);
     }
     fputs("</Delete>", f);
@@ -472,11 +471,11 @@ char *ra_s3_lifecycle_rule_xml(const char *id, const char *prefix, int expire_da
     FILE *f = open_memstream(&buf, &len);
     if (f == NULL) return NULL;
     fputs("<Rule><ID>", f);
-    put_escaped(f, id ? id : "");
+    ra_s3xml_put_escaped(f, id ? id : "");
     /* <Prefix/> for "": the form libxml2 writes back, so a parsed rule compares equal */
     if (prefix && *prefix) {
         fputs("</ID><Filter><Prefix>", f);
-        put_escaped(f, prefix);
+        ra_s3xml_put_escaped(f, prefix);
         fputs("</Prefix></Filter><Status>Enabled</Status>", f);
     } else {
         fputs("</ID><Filter><Prefix/></Filter><Status>Enabled</Status>", f);
