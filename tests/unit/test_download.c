@@ -67,6 +67,14 @@ static void send_all(int fd, const void *b, size_t n) {
     }
 }
 
+/* Out of flight before the answer goes: the client may send its next request as soon as the answer is in,
+ * before this thread runs again, and that one must not be counted beside this one. */
+static void answered(peer *p) {
+    pthread_mutex_lock(&p->lock);
+    p->in_flight--;
+    pthread_mutex_unlock(&p->lock);
+}
+
 static void *serve_conn(void *arg) {
     conn *cn = arg;
     peer *p = cn->p;
@@ -92,6 +100,7 @@ static void *serve_conn(void *arg) {
         int st = p->head_status ? p->head_status : 200;
         int l = snprintf(hdr, sizeof(hdr), "HTTP/1.1 %d X\r\nConnection: close\r\nContent-Length: %lld\r\n"
                          "ETag: \"e1\"\r\n\r\n", st, st == 200 ? p->size : 0);
+        answered(p);
         send_all(cn->fd, hdr, (size_t)l);
         goto out;
     }
@@ -113,6 +122,7 @@ static void *serve_conn(void *arg) {
         const char *body = "<Error><Code>InternalError</Code></Error>";
         int l = snprintf(hdr, sizeof(hdr), "HTTP/1.1 500 X\r\nConnection: close\r\nContent-Length: %zu\r\n\r\n%s",
                          strlen(body), body);
+        answered(p);
         send_all(cn->fd, hdr, (size_t)l);
         goto out;
     }
@@ -120,6 +130,7 @@ static void *serve_conn(void *arg) {
         const char *body = "<Error><Code>PreconditionFailed</Code></Error>";
         int l = snprintf(hdr, sizeof(hdr), "HTTP/1.1 412 X\r\nConnection: close\r\nContent-Length: %zu\r\n\r\n%s",
                          strlen(body), body);
+        answered(p);
         send_all(cn->fd, hdr, (size_t)l);
         goto out;
     }
@@ -133,12 +144,10 @@ static void *serve_conn(void *arg) {
     int l = snprintf(hdr, sizeof(hdr), "HTTP/1.1 %d X\r\nConnection: close\r\nContent-Length: %zu\r\n"
                      "Content-Range: bytes %lld-%lld/%d\r\n\r\n", f == WHOLE ? 200 : 206, send, a,
                      a + (long long)send - 1, OBJ_SIZE);
+    answered(p);
     send_all(cn->fd, hdr, (size_t)l);
     send_all(cn->fd, p->obj + a, f == CUT ? send / 3 : send); /* CUT: the connection ends early */
 out:
-    pthread_mutex_lock(&p->lock);
-    p->in_flight--;
-    pthread_mutex_unlock(&p->lock);
     close(cn->fd);
     free(cn);
     return NULL;
