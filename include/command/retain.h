@@ -36,8 +36,10 @@ long ra_retain_newest_succeeded(const ra_record *recs, size_t n);
 
 /* Every object of backup rec as one unit, for delete, tags and sweep (README, Retention): each shard's object of
  * a cluster backup (<prefix><instance>/<id>/shard-<n>.<format>) or the one RDB object, then the record last.
- * Made from the id and format, never from keys the record holds. *keys (n entries) and each key are malloc'd:
- * ra_retain_unit_keys_free. 0, or -1 when out of memory. */
+ * Made from the id and format; for a format this version does not know, a shard's key as its record names it
+ * when that lies in the backup's own folder "<prefix><instance>/<id>/", else the plain RDB's name (a record
+ * never names another object to delete). *keys (n entries) and each key are malloc'd: ra_retain_unit_keys_free.
+ * 0, or -1 when out of memory. */
 int ra_retain_unit_keys(const char *prefix, const char *instance, const ra_record *rec, char ***keys, size_t *n);
 void ra_retain_unit_keys_free(char **keys, size_t n);
 

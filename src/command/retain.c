@@ -1,7 +1,9 @@
 /* retain.c - the retention verdicts: count first (newest succeeded), then pins, then age. */
 #include "command/retain.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/limits.h"
 
@@ -23,6 +25,19 @@ void ra_retain_decide(const ra_record *recs, size_t n, time_t cutoff, int keep_l
     }
 }
 
+/* The shard's key as its record names it, when that lies in the backup's own folder
+ * "<prefix><instance>/<id>/" (a record names no other object to delete). */
+static int shard_key_ours(const char *prefix, const char *instance, const ra_record *rec, int s) {
+    const char *key = rec->shards ? rec->shards[s].key : NULL;
+    char *dir = NULL;
+    if (key == NULL || asprintf(&dir, "%s%s/%s/", prefix ? prefix : "", instance, rec->id) < 0) return 0;
+    size_t dl = strlen(dir);
+    int ours = strncmp(key, dir, dl) == 0 && key[dl] != '\0' && strchr(key + dl, '/') == NULL &&
+               strstr(key + dl, "..") == NULL;
+    free(dir);
+    return ours;
+}
+
 int ra_retain_unit_keys(const char *prefix, const char *instance, const ra_record *rec, char ***keys, size_t *n) {
     size_t want = (size_t)(rec->nshards > 0 ? rec->nshards : 1) + 1;
     char **k = calloc(want, sizeof(*k));
@@ -30,7 +45,13 @@ int ra_retain_unit_keys(const char *prefix, const char *instance, const ra_recor
     *n = 0;
     if (k == NULL) return -1;
     size_t i = 0;
-    for (int s = 0; s < rec->nshards; s++) k[i++] = ra_record_shard_key(prefix, instance, rec->id, s, rec->format);
+    for (int s = 0; s < rec->nshards; s++) {
+        k[i] = ra_record_shard_key(prefix, instance, rec->id, s, rec->format);
+        if (k[i] == NULL && shard_key_ours(prefix, instance, rec, s)) /* a format of another version */
+            k[i] = strdup(rec->shards[s].key);
+        if (k[i] == NULL) k[i] = ra_record_shard_key(prefix, instance, rec->id, s, NULL);
+        i++;
+    }
     if (rec->nshards <= 0) {
         k[i] = ra_record_object_key(prefix, instance, rec->id, rec->format);
         if (k[i] == NULL) k[i] = ra_record_rdb_key(prefix, instance, rec->id); /* a format of another version */

@@ -111,6 +111,27 @@ static void test_unit_keys(void **state) {
     assert_string_equal(keys[2], "c1/20261129T011038Z-03ad/shard-2.rdb.zst");
     assert_string_equal(keys[3], "c1/20261129T011038Z-03ad.json");
     ra_retain_unit_keys_free(keys, n);
+    /* a format of another version: the shard's key as its record names it, when in the backup's folder; else
+     * the plain RDB's name (nothing outside the folder is ever named) */
+    char fut[] = "rdb.xz", k0[] = "c1/20261129T011038Z-03ad/shard-0.rdb.xz", k1[] = "c1/other/shard-1.rdb.xz",
+         k2[] = "c1/20261129T011038Z-03ad/../x";
+    ra_record_shard sh[3];
+    memset(sh, 0, sizeof(sh));
+    sh[0].key = k0;
+    sh[1].key = k1;
+    sh[2].key = k2;
+    r.format = fut;
+    r.shards = sh;
+    assert_int_equal(ra_retain_unit_keys("", "c1", &r, &keys, &n), 0);
+    assert_int_equal(n, 4);
+    assert_string_equal(keys[0], "c1/20261129T011038Z-03ad/shard-0.rdb.xz");
+    assert_string_equal(keys[1], "c1/20261129T011038Z-03ad/shard-1.rdb");
+    assert_string_equal(keys[2], "c1/20261129T011038Z-03ad/shard-2.rdb");
+    ra_retain_unit_keys_free(keys, n);
+    r.shards = NULL;
+    assert_int_equal(ra_retain_unit_keys("", "c1", &r, &keys, &n), 0);
+    assert_string_equal(keys[0], "c1/20261129T011038Z-03ad/shard-0.rdb");
+    ra_retain_unit_keys_free(keys, n);
     ra_retain_unit_keys_free(NULL, 0);
 }
 
