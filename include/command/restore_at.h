@@ -34,6 +34,24 @@ int ra_restore_at_pick(const ra_store *store, const char *id, const char *at, ra
 int ra_restore_at_replay(ra_app *app, const ra_store *store, const ra_record *rec, ra_restore_at *p, ra_target *t,
                          ra_err *err);
 
+/* verify: the chain of backup rec whatever TIME: 1 with *p (its segments grouped by stream; caller clears) and
+ * the range every stream covers in *from..*to (unix ms), 0 when rec has no archive, -1 on error. */
+int ra_restore_at_load(const ra_store *store, const ra_record *rec, ra_restore_at *p, long long *from, long long *to,
+                       ra_err *err);
+
+/* What ra_restore_at_check read of one stream. */
+typedef struct ra_restore_at_checked {
+    long long segments, bytes, commands; /* segments, stream bytes and whole commands read */
+    long long first, last;               /* the stream's offsets: its base's, and after its last byte */
+    long long first_ms, last_ms;         /* its first and last tick (unix ms) */
+} ra_restore_at_checked;
+
+/* verify: read stream s of the loaded chain p whole, without a target: each segment parses and holds the bytes
+ * its offsets say, belongs to this chain (and shard), starts where the one before ended (the first at the
+ * base's offset), and ends at a command's end. RA_E_VERIFY naming the segment otherwise. */
+int ra_restore_at_check(const ra_store *store, const ra_record *rec, ra_restore_at *p, int s, ra_restore_at_checked *out,
+                        ra_err *err);
+
 void ra_restore_at_clear(ra_restore_at *p);
 
 #endif

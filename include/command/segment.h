@@ -7,6 +7,7 @@
  *     [shard <n>\n]                 a cluster chain's: the shard's index in the base record
  *     first <offset of the first byte>\n
  *     last <offset after the last byte>\n
+ *     crc64 <16 hex>\n               of the stream bytes (Redis's CRC-64; absent in segments of 0.1.0)
  *     t <unix ms> <offset>\n        one per second: by that time the stream up to offset had arrived
  *     \n
  *     <last - first bytes of the stream, whole commands only>
@@ -36,6 +37,8 @@ typedef struct ra_segment_meta {
     char base[RA_ID_MAX];
     int sharded, shard;       /* a cluster chain's segment: 1 and the shard's index; 0 for a standalone's */
     long long first, last;
+    int has_crc;              /* the header carries crc64 (of the stream bytes): parse checks it */
+    uint64_t crc64;
     ra_segment_tick *ticks;
     size_t nticks, cap;
 } ra_segment_meta;
@@ -56,8 +59,8 @@ int ra_segment_tick_add(ra_segment_meta *m, long long ms, long long offset);
 /* The header text for m (caller frees), its length in *len. */
 char *ra_segment_header(const ra_segment_meta *m, size_t *len);
 /* Parse an object: its header into m (cleared first), *payload_at = where the stream bytes start.
- * RA_E_VERIFY when it is no segment, its header is malformed, or it holds other than last - first
- * stream bytes. */
+ * RA_E_VERIFY when it is no segment, its header is malformed, it holds other than last - first
+ * stream bytes, or they do not match its crc64. */
 int ra_segment_parse(const uint8_t *obj, size_t len, ra_segment_meta *m, size_t *payload_at, ra_err *err);
 /* The offset the stream had reached at time ms by m's ticks: the last tick at or before it; -1 when
  * every tick is later. */

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "command/segment.h"
+#include "common/crc64.h"
 #include "common/limits.h"
 #include "source/net.h"
 #include "source/replresume.h"
@@ -209,6 +210,8 @@ static int close_segment(arch *a, int idle, ra_err *err) {
     a->meta.first = a->seg_first;
     a->meta.last = end;
     if (ra_segment_tick_add(&a->meta, now, end) < 0) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    a->meta.has_crc = 1; /* verify and restore --at tell a damaged segment by it */
+    a->meta.crc64 = plen > 0 ? ra_crc64(0, a->buf, plen) : 0;
     size_t hl;
     char *h = ra_segment_header(&a->meta, &hl);
     uint8_t *obj = h ? malloc(hl + plen) : NULL;

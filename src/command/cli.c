@@ -35,7 +35,8 @@ static const ra_option url_options[] = {
     {NULL, NULL, NULL},
 };
 static const ra_option verify_options[] = {
-    {"--json", NULL, "print id, key, size, crc64 and rdb_version (a cluster backup: an array, one per shard)"},
+    {"--json", NULL, "print id, key, size, crc64 and rdb_version (a cluster backup: an array, one per shard; with an "
+                     "archive, its segments, offsets and range)"},
     {NULL, NULL, NULL},
 };
 static const ra_option schedule_options[] = {
@@ -109,7 +110,8 @@ static const ra_command commands[] = {
     {.name = "verify", .usage = "verify ID|latest [--json]",
      .summary = "read a backup back and check it: RDB framing, CRC-64, size and checksum recorded",
      .options = verify_options, .operand = "ID",
-     .notes = "  exit 0: the stored RDB is whole and the one recorded; 5: it is damaged or not the one recorded\n",
+     .notes = "  exit 0: the stored RDB is whole and the one recorded; 5: it is damaged or not the one recorded\n"
+              "  A backup with a point-in-time archive has it read too: every segment whole and continuous.\n",
      .examples = EX "verify 20261128T221407Z-913d\n" EX "verify 20261128T221407Z-913d --json\n" EX "verify latest\n",
      .run = ra_cmd_verify},
     {.name = "restore", .usage = "restore ID|latest (--output PATH [--force] | --target URL [--replace] [--at TIME]) [--json]",

@@ -2,13 +2,18 @@
  * EOF opcode, CRC-64) and the structural reader (every opcode and value), and compare its size, checksum
  * and key count with the record written when it was taken; a cluster backup shard by shard. A sealed
  * backup is first decrypted (with identity-file) and decompressed: age authenticates every chunk, zstd
- * checks its frame checksum, and the RDB checks are those of the plaintext. */
+ * checks its frame checksum, and the RDB checks are those of the plaintext. A backup with an archive (point
+ * in time) has it read too: every segment whole, of this chain, continuous from the backup's offset
+ * (command/restore_at.h ra_restore_at_check). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #include "command/cli.h"
 #include "command/output.h"
+#include "command/restore_at.h"
 #include "common/text.h"
 #include "source/rdb.h"
 #include "source/rdbparse.h"
@@ -87,8 +92,31 @@ static int verify_one(const ra_config *c, ra_s3 *s3, const ra_record *rec, const
     return rc;
 }
 
-/* One verified object: a JSON object's text (caller frees), or a line on stdout and NULL. */
-static char *report(const ra_record *rec, const char *key, const readers *rd, int sealed, int shard, int json) {
+static void iso_ms(long long ms, char out[32]) {
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* The archive (point in time) of the object's stream as a JSON object's text (caller frees), or NULL. */
+static char *archive_json(const ra_restore_at_checked *ck) {
+    char from[32], to[32];
+    iso_ms(ck->first_ms, from);
+    iso_ms(ck->last_ms, to);
+    ra_out_field f[] = {
+        {"segments", RA_OUT_INT, NULL, ck->segments}, {"bytes", RA_OUT_INT, NULL, ck->bytes},
+        {"commands", RA_OUT_INT, NULL, ck->commands}, {"first", RA_OUT_INT, NULL, ck->first},
+        {"last", RA_OUT_INT, NULL, ck->last},         {"from", RA_OUT_STR, from, 0},
+        {"to", RA_OUT_STR, to, 0},
+    };
+    return ra_output_json_text(f, sizeof(f) / sizeof(f[0]));
+}
+
+/* One verified object (and the archive of its stream, ck, when it has one): a JSON object's text (caller
+ * frees), or lines on stdout and NULL. */
+static char *report(const ra_record *rec, const char *key, const readers *rd, int sealed, int shard,
+                    const ra_restore_at_checked *ck, int json) {
     char crc[17], size[16];
     const ra_rdb *rdb = &rd->rdb;
     const ra_rdb_counts *counts = ra_rdbparse_counts(rd->parser);
@@ -105,10 +133,17 @@ static char *report(const ra_record *rec, const char *key, const readers *rd, in
             {"keys", RA_OUT_INT, NULL, counts->keys},
             {"expires", RA_OUT_INT, NULL, counts->expires},
             {"verified", RA_OUT_BOOL, NULL, 1},
+            {"archive", RA_OUT_JSON, NULL, 0},
             {"shard", RA_OUT_INT, NULL, shard},
             {"slots", RA_OUT_STR, shard >= 0 ? rec->shards[shard].slots : NULL, 0},
         };
-        return ra_output_json_text(f, sizeof(f) / sizeof(f[0]) - (shard >= 0 ? 0 : 2));
+        size_t nf = sizeof(f) / sizeof(f[0]) - (shard >= 0 ? 0 : 2);
+        char *arch = ck ? archive_json(ck) : NULL;
+        if (arch) f[9].str = arch;
+        else memmove(&f[9], &f[10], (nf - 10) * sizeof(f[0])), nf--; /* no archive: no field */
+        char *text = ra_output_json_text(f, nf);
+        free(arch);
+        return text;
     }
     char shard_text[64] = "";
     if (shard >= 0)
@@ -117,6 +152,14 @@ static char *report(const ra_record *rec, const char *key, const readers *rd, in
            rec->id, shard_text, size, rdb->total, rdb->version, crc,
            rdb->checksum_disabled ? " (the source wrote no checksum)" : "", counts->keys, counts->expires,
            sealed ? ", stored as " : "", sealed ? rec->format : "");
+    if (ck) {
+        char from[32], to[32];
+        iso_ms(ck->first_ms, from);
+        iso_ms(ck->last_ms, to);
+        printf("  archive verified: %lld segments, stream %lld-%lld (%lld bytes, %lld commands), %s..%s, whole and "
+               "continuous from the backup's offset\n", ck->segments, ck->first, ck->last, ck->bytes, ck->commands,
+               from, to);
+    }
     return NULL;
 }
 
@@ -134,11 +177,22 @@ int ra_cmd_verify(ra_app *app, const ra_args *args, ra_err *err) {
     int rc = ra_app_get_backup(&store, id, "verify", &rec, err);
     readers rd = {0};
     int sealed = 0;
+    /* its archive (point in time), when it has one: every stream read whole and checked, before the RDBs */
+    ra_restore_at chain = {0};
+    ra_restore_at_checked *ck = NULL;
+    long long from, to;
+    int has = rc == 0 ? ra_restore_at_load(&store, &rec, &chain, &from, &to, err) : 0;
+    if (has < 0) rc = -1;
+    if (has > 0 && (ck = calloc((size_t)chain.streams, sizeof(*ck))) == NULL) rc = ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    for (int s = 0; rc == 0 && ck && s < chain.streams; s++)
+        if ((rc = ra_restore_at_check(&store, &rec, &chain, s, &ck[s], err)) != 0)
+            ra_err_prefix(err, "the archive of backup %s: ", rec.id);
+    ra_restore_at_clear(&chain);
     if (rc == 0 && rec.nshards == 0) {
         rc = verify_one(c, store.s3, &rec, rec.key, rec.bytes, rec.crc64, rec.keys.known ? rec.keys.total : -1, &rd,
                         &sealed, err);
         if (rc == 0) {
-            char *text = report(&rec, rec.key, &rd, sealed, -1, json);
+            char *text = report(&rec, rec.key, &rd, sealed, -1, ck, json);
             if (json) printf("%s\n", text ? text : "null");
             free(text);
         }
@@ -150,13 +204,14 @@ int ra_cmd_verify(ra_app *app, const ra_args *args, ra_err *err) {
             const ra_record_shard *sh = &rec.shards[i];
             rc = verify_one(c, store.s3, &rec, sh->key, sh->bytes, sh->crc64, sh->keys.known ? sh->keys.total : -1,
                             &rd, &sealed, err);
-            if (rc == 0) texts[i] = report(&rec, sh->key, &rd, sealed, i, json);
+            if (rc == 0) texts[i] = report(&rec, sh->key, &rd, sealed, i, ck ? &ck[i] : NULL, json);
             else ra_err_prefix(err, "shard %d (slots %s): ", i, sh->slots ? sh->slots : "?");
         }
         if (rc == 0 && json) ra_output_json_array(stdout, texts, (size_t)rec.nshards);
         for (int i = 0; texts != NULL && i < rec.nshards; i++) free(texts[i]);
         free(texts);
     }
+    free(ck);
     ra_rdbparse_free(rd.parser);
     ra_record_clear(&rec);
     ra_app_close_store(&store);

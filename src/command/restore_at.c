@@ -6,6 +6,7 @@
 #include "command/restore_at.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,6 +185,38 @@ static void iso_ms(long long ms, char out[32]) {
     strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* The chain of backup rec: its segments listed under "<dir><id>.seg/", grouped by stream, and the range every
+ * stream covers (command/restore_at.h ra_restore_at_load). 0 also when it has none (p->nkeys 0). */
+static int load_chain(const ra_store *store, const char *dir, const ra_record *rec, ra_restore_at *p, long long *from,
+                      long long *to, ra_err *err) {
+    seglist l = {0};
+    char *sdir = ra_segment_dir(dir, rec->id);
+    l.dir = sdir;
+    int rc = sdir ? ra_s3_list(store->s3, sdir, collect_segment, &l, err) : ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    *from = *to = -1;
+    if (rc == 0 && l.n > 0) {
+        qsort(l.keys, l.n, sizeof(*l.keys), by_key);
+        p->keys = l.keys;
+        p->nkeys = l.n;
+        l.keys = NULL;
+        l.n = 0;
+        rc = chain_range(store, rec, p, from, to, err);
+    }
+    free_keys(l.keys, l.n);
+    free(sdir);
+    return rc;
+}
+
+int ra_restore_at_load(const ra_store *store, const ra_record *rec, ra_restore_at *p, long long *from, long long *to,
+                       ra_err *err) {
+    memset(p, 0, sizeof(*p));
+    p->at_ms = LLONG_MAX;
+    char *dir = ra_catalog_dir(&store->catalog);
+    int rc = dir ? load_chain(store, dir, rec, p, from, to, err) : ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    free(dir);
+    return rc < 0 ? -1 : p->nkeys > 0;
+}
+
 int ra_restore_at_pick(const ra_store *store, const char *id, const char *at, ra_restore_at *p, ra_record *rec,
                        ra_err *err) {
     struct timespec ts;
@@ -199,21 +232,9 @@ int ra_restore_at_pick(const ra_store *store, const char *id, const char *at, ra
     for (size_t i = 0; dir && i < n && !found && rc == 0; i++) {
         if (recs[i].state != RA_STATE_SUCCEEDED) continue;
         if (strcmp(id, RA_ID_LATEST) != 0 && strcmp(id, recs[i].id) != 0) continue;
-        seglist l = {0};
-        char *sdir = ra_segment_dir(dir, recs[i].id);
-        l.dir = sdir;
-        if (sdir == NULL) rc = ra_err_set(err, RA_E_INTERNAL, "out of memory");
-        if (rc == 0) rc = ra_s3_list(store->s3, sdir, collect_segment, &l, err);
         long long from = -1, to = -1;
         ra_restore_at chain = {.at_ms = p->at_ms};
-        if (rc == 0 && l.n > 0) {
-            qsort(l.keys, l.n, sizeof(*l.keys), by_key);
-            chain.keys = l.keys;
-            chain.nkeys = l.n;
-            l.keys = NULL;
-            l.n = 0;
-            rc = chain_range(store, &recs[i], &chain, &from, &to, err);
-        }
+        rc = load_chain(store, dir, &recs[i], &chain, &from, &to, err);
         if (rc == 0 && chain.nkeys > 0 && from <= to) {
             if (from <= p->at_ms && p->at_ms <= to) {
                 found = 1;
@@ -229,8 +250,6 @@ int ra_restore_at_pick(const ra_store *store, const char *id, const char *at, ra
             }
         }
         ra_restore_at_clear(&chain);
-        free_keys(l.keys, l.n);
-        free(sdir);
     }
     free(dir);
     ra_catalog_records_free(recs, n);
@@ -256,6 +275,8 @@ typedef struct replay {
     size_t txlen, txcap;
     int txcount;
     int in_tx;
+    long long segments, bytes;    /* read so far */
+    long long first_ms, last_ms;  /* the first and the last tick read */
 } replay;
 
 static int tx_keep(replay *r, const uint8_t *d, size_t n, ra_err *err) {
@@ -289,8 +310,10 @@ static int on_replayed(void *ctx, const ra_replcmd *c, ra_err *err) {
         if (tx_keep(r, d, n, err) < 0) return -1;
         if (strcmp(c->name, "exec") != 0 && strcmp(c->name, "discard") != 0) return 0;
         r->in_tx = 0;
+        if (r->t == NULL) return r->st.commands += r->txcount, 0; /* a check: counted, not sent */
         return ra_target_commands(r->t, r->tx, r->txlen, r->txcount, &r->st, err);
     }
+    if (r->t == NULL) return r->st.commands++, 0;
     return ra_target_commands(r->t, d, n, 1, &r->st, err);
 }
 
@@ -314,6 +337,10 @@ static int replay_chain(const ra_store *store, const char *base_id, int shard, c
                             expect, m.first, keys[i]);
         if (rc == 0) {
             ms_end = m.nticks ? m.ticks[m.nticks - 1].ms : -1;
+            r->segments++;
+            r->bytes += m.last - m.first;
+            if (r->first_ms <= 0 && m.nticks) r->first_ms = m.ticks[0].ms;
+            if (ms_end > r->last_ms) r->last_ms = ms_end;
             long long cut = ms_end <= p->at_ms ? m.last : ra_segment_offset_at(&m, p->at_ms);
             if (cut < m.first) cut = m.first;
             r->payload = obj + at;
@@ -328,8 +355,10 @@ static int replay_chain(const ra_store *store, const char *base_id, int shard, c
             expect = m.last;
             if (cut < m.last) i = nkeys; /* TIME is inside this one: done */
         }
+        free(obj);
+        ra_segment_meta_clear(&m);
     }
-    if (rc == 0) rc = ra_target_flush(r->t, &r->st, err);
+    if (rc == 0 && r->t != NULL) rc = ra_target_flush(r->t, &r->st, err);
     return rc;
 }
 
@@ -356,6 +385,23 @@ int ra_restore_at_replay(ra_app *app, const ra_store *store, const ra_record *re
                     p->replayed, p->offset < 0 ? "s of every shard" : "", p->offset,
                     r.in_tx ? " (a transaction cut by --at was left out)" : "");
     free(r.tx);
+    return rc;
+}
+
+int ra_restore_at_check(const ra_store *store, const ra_record *rec, ra_restore_at *p, int s, ra_restore_at_checked *out,
+                        ra_err *err) {
+    memset(out, 0, sizeof(*out));
+    if (s < 0 || s >= p->streams) return ra_err_set(err, RA_E_INTERNAL, "no stream %d in the chain", s);
+    int shard = rec->nshards > 0 ? s : -1;
+    long long base = shard >= 0 ? rec->shards[s].offset : rec->offset;
+    replay r = {.t = NULL}; /* no target: every command read and counted */
+    p->at_ms = LLONG_MAX;
+    int rc = replay_chain(store, rec->id, shard, p->keys + p->stream_at[s], p->stream_at[s + 1] - p->stream_at[s], base,
+                          p, &r, err);
+    free(r.tx);
+    if (shard >= 0 && rc != 0) ra_err_prefix(err, "shard %d: ", shard);
+    *out = (ra_restore_at_checked){.segments = r.segments, .bytes = r.bytes, .commands = r.st.commands,
+                                   .first = base, .last = base + r.bytes, .first_ms = r.first_ms, .last_ms = r.last_ms};
     return rc;
 }
 

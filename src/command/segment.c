@@ -1,11 +1,15 @@
 /* segment.c - the archive's segment objects: key names and the text header, pure. */
 #include "command/segment.h"
 
+#include <inttypes.h>
+
 #include <ctype.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "common/crc64.h"
 
 char *ra_segment_dir(const char *dir, const char *base_id) {
     char *s = NULL;
@@ -86,6 +90,7 @@ char *ra_segment_header(const ra_segment_meta *m, size_t *len) {
     n += (size_t)snprintf(s + n, cap - n, "%sreplid %s\nbase %s\n", RA_SEGMENT_MAGIC, m->replid, m->base);
     if (m->sharded) n += (size_t)snprintf(s + n, cap - n, "shard %d\n", m->shard);
     n += (size_t)snprintf(s + n, cap - n, "first %lld\nlast %lld\n", m->first, m->last);
+    if (m->has_crc) n += (size_t)snprintf(s + n, cap - n, "crc64 %016" PRIx64 "\n", m->crc64);
     for (size_t i = 0; i < m->nticks; i++)
         n += (size_t)snprintf(s + n, cap - n, "t %lld %lld\n", m->ticks[i].ms, m->ticks[i].offset);
     n += (size_t)snprintf(s + n, cap - n, "\n");
@@ -134,6 +139,16 @@ static int header_line(ra_segment_meta *m, const char *p, size_t n, unsigned *se
         if (!digits(v, vl, &shard) || shard > 65535) return bad(err, "a malformed shard");
         m->sharded = 1;
         m->shard = (int)shard;
+    } else if (kl == 5 && memcmp(p, "crc64", 5) == 0) {
+        uint64_t c = 0;
+        if (vl != 16) return bad(err, "a malformed crc64");
+        for (size_t i = 0; i < 16; i++) {
+            int d = isdigit((unsigned char)v[i]) ? v[i] - '0' : v[i] >= 'a' && v[i] <= 'f' ? v[i] - 'a' + 10 : -1;
+            if (d < 0) return bad(err, "a malformed crc64");
+            c = c << 4 | (uint64_t)d;
+        }
+        m->has_crc = 1;
+        m->crc64 = c;
     } else if (kl == 5 && memcmp(p, "first", 5) == 0) {
         if (!digits(v, vl, &m->first)) return bad(err, "a malformed first offset");
         *seen |= 4;
@@ -169,6 +184,9 @@ int ra_segment_parse(const uint8_t *obj, size_t len, ra_segment_meta *m, size_t 
     if ((long long)(len - *payload_at) != m->last - m->first)
         return ra_err_set(err, RA_E_VERIFY, "segment %lld-%lld holds %zu stream bytes, its offsets say %lld", m->first,
                           m->last, len - *payload_at, m->last - m->first);
+    if (m->has_crc && ra_crc64(0, obj + *payload_at, len - *payload_at) != m->crc64)
+        return ra_err_set(err, RA_E_VERIFY, "segment %lld-%lld is damaged: its stream bytes do not match its crc64",
+                          m->first, m->last);
     return 0;
 }
 

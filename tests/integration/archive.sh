@@ -7,7 +7,8 @@
 # gives exactly that moment's digest. --at outside the archived range is refused naming the range;
 # the replica link killed mid-archive is resumed with PSYNC <replid> <offset> (+CONTINUE) and
 # restores after it still match; a forced full resync (the replica restarted empty) records the gap and
-# starts a new chain, and moments on both sides of it restore; --output --at is refused; segments are whole objects with their offsets in the key.
+# starts a new chain, and moments on both sides of it restore; --output --at is refused; segments are whole objects with their offsets in the key;
+# verify reads a chain (a flipped byte and a missing segment fail it, exit 5).
 set -u
 . "$(dirname "$0")/../harness/lib.sh"
 ra_need_s3
@@ -182,6 +183,47 @@ else
     ra_fail "--output --at is refused as not supported" "rc $rc: $(cat "$T/output.err")"
 fi
 [ "$(cli -p "$E" dbsize)" = 0 ] && ra_ok "refused restores wrote nothing" || ra_fail "refused restores wrote nothing"
+
+# verify reads the chain too: every segment whole (its crc64), of this chain, continuous from the base's offset
+out=$("$BIN" verify "$base" 2>"$T/verify.err")
+rc=$?
+if [ "$rc" = 0 ] && grep -qE '^  archive verified: [1-9][0-9]* segments, stream [0-9]+-[0-9]+ \([0-9]+ bytes, [1-9][0-9]* commands\)' <<<"$out"; then
+    ra_ok "verify reads the base's archive: every segment whole and continuous"
+else
+    ra_fail "verify reads the base's archive" "rc $rc: $out $(cat "$T/verify.err")"
+fi
+if "$BIN" verify "$base" --json 2>/dev/null | python3 -c '
+import json, sys
+a = json.load(sys.stdin)["archive"]
+assert a["segments"] >= 1 and a["last"] > a["first"] and a["commands"] > 0 and a["from"] < a["to"], a'; then
+    ra_ok "verify --json gives the archive's segments, offsets, commands and range"
+else
+    ra_fail "verify --json gives the archive's segments, offsets, commands and range"
+fi
+SEGDIR="s3://$BUCKET/redis-archiver/it-archive/$base.seg"
+seg=$(ra_aws s3 ls "$SEGDIR/" 2>/dev/null | awk '{ print $4 }' | awk -F- '$1 != $2' | sed -n 2p)
+ra_aws s3 cp "$SEGDIR/$seg" "$T/seg.good" >/dev/null 2>&1
+python3 -c '
+import sys
+d = bytearray(open(sys.argv[1], "rb").read())
+d[-1] ^= 0x20
+open(sys.argv[2], "wb").write(d)' "$T/seg.good" "$T/seg.bad"
+ra_aws s3 cp "$T/seg.bad" "$SEGDIR/$seg" >/dev/null 2>&1
+"$BIN" verify "$base" >/dev/null 2>"$T/verify2.err"
+rc=$?
+if [ "$rc" = 5 ] && grep -q "damaged" "$T/verify2.err" && grep -q "$seg" "$T/verify2.err"; then
+    ra_ok "a segment with a flipped byte fails verify (exit 5), named"
+else
+    ra_fail "a segment with a flipped byte fails verify (exit 5), named" "rc $rc: $(cat "$T/verify2.err")"
+fi
+ra_aws s3 rm "$SEGDIR/$seg" >/dev/null 2>&1
+"$BIN" verify "$base" >/dev/null 2>"$T/verify3.err"
+rc=$?
+if [ "$rc" = 5 ] && grep -q "the archive has a gap" "$T/verify3.err"; then
+    ra_ok "a missing segment fails verify (exit 5): the gap is named"
+else
+    ra_fail "a missing segment fails verify (exit 5): the gap is named" "rc $rc: $(cat "$T/verify3.err")"
+fi
 
 # a base backup and its segments are one chain: deleting the base deletes its archive
 "$BIN" delete "$base" >"$T/delete.out" 2>"$T/delete.err"

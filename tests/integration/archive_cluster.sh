@@ -187,6 +187,18 @@ else
     ra_fail "--at before the cluster chain is refused, naming its range" "rc $rc: $(cat "$T/before.err")"
 fi
 
+out=$("$BIN" verify "$base" 2>"$T/verify.err")
+rc=$?
+if [ "$rc" = 0 ] && [ "$(grep -cE '^  archive verified: [1-9][0-9]* segments' <<<"$out")" = 3 ] &&
+    "$BIN" verify "$base" --json 2>/dev/null | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+assert len(s) == 3 and all(x["archive"]["segments"] >= 1 and x["archive"]["commands"] > 0 for x in s), s'; then
+    ra_ok "verify reads every shard's stream of the cluster chain (text and --json)"
+else
+    ra_fail "verify reads every shard's stream of the cluster chain" "rc $rc: $out $(cat "$T/verify.err")"
+fi
+
 "$BIN" delete --force "$base" >"$T/delete.out" 2>"$T/delete.err"
 rc=$?
 left=$(ra_aws s3 ls --recursive "s3://$BUCKET/redis-archiver/it-acluster/$base" 2>/dev/null | wc -l)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "command/segment.h"
+#include "common/crc64.h"
 
 static void test_keys(void **state) {
     (void)state;
@@ -114,6 +115,24 @@ static void test_round_trip(void **state) {
     obj[0] = 'X';
     assert_int_equal(ra_segment_parse(obj, hl + 10, &p, &at, &err), -1);
     assert_int_equal(err.code, RA_E_VERIFY);
+    /* with its crc64, a flipped stream byte is told */
+    obj[0] = 'R';
+    m.has_crc = 1;
+    m.crc64 = ra_crc64(0, "0123456789", 10);
+    free(h);
+    h = ra_segment_header(&m, &hl);
+    assert_non_null(strstr(h, "\ncrc64 "));
+    free(obj);
+    obj = malloc(hl + 10);
+    memcpy(obj, h, hl);
+    memcpy(obj + hl, "0123456789", 10);
+    assert_int_equal(ra_segment_parse(obj, hl + 10, &p, &at, &err), 0);
+    assert_int_equal(p.has_crc, 1);
+    obj[hl + 4] ^= 1;
+    assert_int_equal(ra_segment_parse(obj, hl + 10, &p, &at, &err), -1);
+    assert_int_equal(err.code, RA_E_VERIFY);
+    assert_non_null(strstr(err.msg, "damaged"));
+    m.has_crc = 0;
     /* a cluster chain's segment carries its shard */
     m.sharded = 1;
     m.shard = 2;
@@ -146,6 +165,10 @@ static void test_bad_headers(void **state) {
         "RASEG 1\nreplid ab\nbase 20261128T221407Z-913d\nfirst 5\nlast 4\n\n",
         "RASEG 1\nreplid ab\nbase 20261128T221407Z-913d\nfirst 5\nlast 5\nt 2 5\nt 1 5\n\n",
         "RASEG 1\nreplid ab\n",
+        "RASEG 1\nreplid ab\nbase 20261128T221407Z-913d\nfirst 5\nlast 5\ncrc64 00000000000000zz\n\n",
+        "RASEG 1\nreplid ab\nbase 20261128T221407Z-913d\nfirst 5\nlast 5\ncrc64 0\n\n",
+        "RASEG 1\nreplid ab\nbase 20261128T221407Z-913d\nfirst 5\nlast 6\ncrc64 0000000000000000\n\nx",
+        "RASEG 1\nreplid ab\nbase 20261128T221407Z-913d\nshard x\nfirst 5\nlast 5\n\n",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         ra_segment_meta m = {0};
