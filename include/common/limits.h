@@ -71,5 +71,7 @@
 #define RA_ARCHIVE_QUEUE_LIMIT (64 * RA_GIB)
 #define RA_ARCHIVE_UPLOADERS_MAX 8      /* segments stored at once (concurrency, capped) */
 #define RA_ARCHIVE_ACK_MS 1000          /* REPLCONF ACK and offset->time index entry, as a replica acks */
+#define RA_HOLD_ACK_MS 1000             /* a link waiting to be archived is acknowledged as often */
+#define RA_HOLD_TAIL_MAX (16 * RA_MIB)  /* ... and read into memory up to this much (per cluster shard) */
 
 #endif

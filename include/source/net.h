@@ -50,6 +50,10 @@ int ra_conn_batch_reads(ra_conn *c, int bytes, long max_wait_ms);
 /* "host:port" as given (borrowed, valid until free). */
 const char *ra_conn_name(const ra_conn *c);
 
+/* The flag every wait polls from now on (NULL: none): a connection that outlives the flag it was opened
+ * with (a cluster shard's replication link, handed from the backup's run to the archive) gets another. */
+void ra_conn_set_cancel(ra_conn *c, volatile sig_atomic_t *cancel);
+
 void ra_conn_close(ra_conn *c);
 
 #endif

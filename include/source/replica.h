@@ -124,6 +124,14 @@ typedef struct ra_replica_stream {
  * answered SYNC-style (no replication id or offset: nothing to archive against). */
 int ra_replica_take_stream(ra_replica *r, ra_replica_stream *out, ra_err *err);
 
+/* While a taken link waits to be archived (a cluster shard whose RDB is in while others' are not): read it
+ * into s->tail, at most max_tail bytes in all (then only acknowledge: the server buffers), and acknowledge
+ * with REPLCONF ACK <offset> every second as a replica does, so the server neither drops the link for
+ * silence (repl-timeout) nor holds the stream for it, until ready(ctx) says so. A broken link ends the wait
+ * quietly: whoever archives it finds it broken and resumes it (the tail is whole bytes of the stream). Gives
+ * the bytes read. */
+long long ra_replica_stream_hold(ra_replica_stream *s, size_t max_tail, int (*ready)(void *ctx), void *ctx);
+
 /* The open connection after ra_replica_connect (authenticated, role checked), taken by the caller
  * (ra_conn_close), for a partial resync (source/replresume.h). NULL when there is none. */
 ra_conn *ra_replica_take_conn(ra_replica *r);

@@ -56,6 +56,8 @@ struct run {
     pthread_mutex_t store_lock; /* single S3 requests share one connection: one at a time */
     struct timespec t0;
     int done;                   /* atomic: shards finished (either way) */
+    int synced;                 /* atomic (archive): shards whose RDB is in and whose link is taken */
+    int nshards;
 };
 
 static double since(const struct timespec *t0) {
@@ -145,8 +147,15 @@ static int shard_commit(void *ctx, size_t len, ra_err *err) {
     return 0;
 }
 
+/* ra_replica_stream_hold's end: every shard's RDB is in, or the run stops */
+static int all_synced(void *ctx) {
+    run *r = ctx;
+    return r->stop || __atomic_load_n(&r->synced, __ATOMIC_ACQUIRE) >= r->nshards;
+}
+
 /* The thread of one shard: connect to its node, sync, verify; the upload is completed later, by
- * the run, once every shard got this far. */
+ * the run, once every shard got this far. For an archive its link is then kept alive (read, acknowledged)
+ * until every shard's is taken. */
 static void *shard_main(void *arg) {
     shard_job *j = arg;
     run *r = j->run;
@@ -170,6 +179,13 @@ static void *shard_main(void *arg) {
         if (j->rc == 0 && j->obj == NULL) j->rc = ra_err_set(&j->err, RA_E_SOURCE, "the node sent no RDB");
         if (j->rc == 0) j->rc = ra_objsink_end(j->obj, &j->err);
         if (j->rc == 0 && r->opts->keep != NULL) j->rc = ra_replica_take_stream(rep, &j->link, &j->err);
+        if (j->rc == 0 && r->opts->keep != NULL) { /* the link waits for the other shards' RDBs: kept alive */
+            __atomic_add_fetch(&r->synced, 1, __ATOMIC_RELEASE);
+            long long held = ra_replica_stream_hold(&j->link, RA_HOLD_TAIL_MAX, all_synced, r);
+            if (held > 0)
+                ra_log_info(r->opts->log, "archive.hold", "shard %d: %lld bytes of its stream read while the other "
+                            "shards' RDBs came in", j->index, held);
+        }
         if (j->rc == 0) {
             pthread_mutex_lock(&r->store_lock);
             j->out->bytes = bytes;
@@ -349,6 +365,7 @@ static int hand_links(shard_job *jobs, int n, ra_backup_links *keep, ra_err *err
         ra_backup_link *l = &keep->v[i];
         l->stream = jobs[i].link;
         memset(&jobs[i].link, 0, sizeof(jobs[i].link));
+        ra_conn_set_cancel(l->stream.conn, NULL); /* it polled this run's stop flag, which ends with the run */
         snprintf(l->host, sizeof(l->host), "%s", jobs[i].src.node_host);
         l->port = jobs[i].src.node_port;
         l->allow_master = jobs[i].src.allow_master;
@@ -485,7 +502,7 @@ int ra_cluster_backup_run(const ra_backup_opts *opts, ra_record *rec, ra_err *er
         memset(rec, 0, sizeof(*rec));
         return -1;
     }
-    run r = {.opts = opts, .cat = cat, .rec = rec, .lock = lock};
+    run r = {.opts = opts, .cat = cat, .rec = rec, .lock = lock, .nshards = rec->nshards};
     pthread_mutex_init(&r.store_lock, NULL);
     ra_cluster_backup_budget(opts->part_size, opts->concurrency, rec->nshards, &r.part_size, &r.concurrency);
     clock_gettime(CLOCK_MONOTONIC, &r.t0);

@@ -149,6 +149,7 @@ static int run_streams(chain_run *run, ra_backup_links *links, ra_store *store, 
         j->run = run;
         j->index = links->v[i].host[0] ? i : -1;
         j->link = &links->v[i];
+        ra_conn_set_cancel(j->link->stream.conn, &run->stop); /* the chain's flag from now on */
         j->nup = nup;
         for (int k = 0; rc == 0 && k < nup; k++) {
             ra_s3_config sc;

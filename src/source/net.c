@@ -291,6 +291,10 @@ int ra_conn_batch_reads(ra_conn *c, int bytes, long max_wait_ms) {
 
 const char *ra_conn_name(const ra_conn *c) { return c->name; }
 
+void ra_conn_set_cancel(ra_conn *c, volatile sig_atomic_t *cancel) {
+    if (c != NULL) c->cancel = cancel;
+}
+
 void ra_conn_close(ra_conn *c) {
     if (c == NULL) return;
     if (c->ssl != NULL) SSL_free(c->ssl); /* no SSL_shutdown: we may be abandoning a transfer */

@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
+#include "common/limits.h"
 #include "source/payload.h"
 #include "source/psync.h"
 #include "source/rdb.h"
@@ -155,6 +157,44 @@ int ra_replica_take_stream(ra_replica *r, ra_replica_stream *out, ra_err *err) {
     ra_resp_free(r->resp);
     r->resp = NULL;
     return 0;
+}
+
+static long long hold_mono_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+long long ra_replica_stream_hold(ra_replica_stream *s, size_t max_tail, int (*ready)(void *ctx), void *ctx) {
+    long long got = 0, next_ack = 0;
+    ra_err err = {0};
+    while (s->conn != NULL && !ready(ctx)) {
+        long long now = hold_mono_ms();
+        if (now >= next_ack) { /* the offset of what arrived: the server takes the largest it was told */
+            char off[24], cmd[96];
+            int ol = snprintf(off, sizeof(off), "%lld", s->offset + (long long)s->tail_len);
+            int n = snprintf(cmd, sizeof(cmd), "*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n$%d\r\n%s\r\n", ol, off);
+            if (ra_conn_write(s->conn, cmd, (size_t)n, RA_HOLD_ACK_MS, &err) < 0) break;
+            next_ack = now + RA_HOLD_ACK_MS;
+        }
+        if (s->tail_len >= max_tail) { /* full: the server holds the rest in its output buffer */
+            struct timespec nap = {0, 100 * 1000 * 1000};
+            nanosleep(&nap, NULL);
+            continue;
+        }
+        int r = ra_conn_readable(s->conn, 100, &err);
+        if (r < 0) break;
+        if (r == 0) continue;
+        size_t room = max_tail - s->tail_len < 256 * 1024 ? max_tail - s->tail_len : 256 * 1024;
+        uint8_t *nt = realloc(s->tail, s->tail_len + room);
+        if (nt == NULL) break;
+        s->tail = nt;
+        ssize_t n = ra_conn_read(s->conn, s->tail + s->tail_len, room, RA_HOLD_ACK_MS, &err);
+        if (n <= 0) break; /* closed or failed: the archive resumes it */
+        s->tail_len += (size_t)n;
+        got += n;
+    }
+    return got;
 }
 
 ra_conn *ra_replica_take_conn(ra_replica *r) {
