@@ -58,7 +58,8 @@ int ra_segment_name_parse(const char *name, long long *first, long long *last);
 int ra_segment_tick_add(ra_segment_meta *m, long long ms, long long offset);
 /* The header text for m (caller frees), its length in *len. */
 char *ra_segment_header(const ra_segment_meta *m, size_t *len);
-/* Parse an object: its header into m (cleared first), *payload_at = where the stream bytes start.
+/* Parse an object: its header into m (cleared first, and again on failure), *payload_at = where the
+ * stream bytes start.
  * RA_E_VERIFY when it is no segment, its header is malformed, it holds other than last - first
  * stream bytes, or they do not match its crc64. */
 int ra_segment_parse(const uint8_t *obj, size_t len, ra_segment_meta *m, size_t *payload_at, ra_err *err);

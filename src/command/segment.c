@@ -159,8 +159,7 @@ static int header_line(ra_segment_meta *m, const char *p, size_t n, unsigned *se
     return 0;
 }
 
-int ra_segment_parse(const uint8_t *obj, size_t len, ra_segment_meta *m, size_t *payload_at, ra_err *err) {
-    ra_segment_meta_clear(m);
+static int parse(const uint8_t *obj, size_t len, ra_segment_meta *m, size_t *payload_at, ra_err *err) {
     size_t ml = strlen(RA_SEGMENT_MAGIC);
     if (len < ml || memcmp(obj, RA_SEGMENT_MAGIC, ml) != 0)
         return ra_err_set(err, RA_E_VERIFY, "not a segment of this version (no '%.7s' header)", RA_SEGMENT_MAGIC);
@@ -188,6 +187,13 @@ int ra_segment_parse(const uint8_t *obj, size_t len, ra_segment_meta *m, size_t 
         return ra_err_set(err, RA_E_VERIFY, "segment %lld-%lld is damaged: its stream bytes do not match its crc64",
                           m->first, m->last);
     return 0;
+}
+
+int ra_segment_parse(const uint8_t *obj, size_t len, ra_segment_meta *m, size_t *payload_at, ra_err *err) {
+    ra_segment_meta_clear(m);
+    if (parse(obj, len, m, payload_at, err) == 0) return 0;
+    ra_segment_meta_clear(m); /* nothing held after a failure */
+    return -1;
 }
 
 long long ra_segment_offset_at(const ra_segment_meta *m, long long ms) {
