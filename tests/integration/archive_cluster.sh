@@ -8,7 +8,8 @@
 # --target STANDALONE --at MOMENT` restores every shard's base and replays every shard's stream to that
 # moment: the server's digest equals the moment's; into a cluster of two masters (every shard's stream
 # routed by slot) its digest does. One shard's link killed mid-archive is resumed by partial
-# resync; a full resync of one shard ends the chain (the gap recorded) and a new base of every shard starts
+# resync; shards whose base came first keep their links alive (read, acknowledged) while a late shard's comes,
+# the writes meanwhile restored with the rest; a full resync of one shard ends the chain (the gap recorded) and a new base of every shard starts
 # the next, a moment after it restoring too. status and list show the chain as one (3 shards, its range);
 # delete removes every shard's segments.
 set -u
@@ -57,10 +58,22 @@ sync_all() { local p; for p in "${M[@]}"; do ra_redis_sync_replicas "$p" >/dev/n
 ra_digest_h0 "$E" || { ra_fail "measure H0 of DEBUG DIGEST"; exit 1; }
 cluster_digest() { ra_cluster_digest "${M[@]}"; }
 
+# shard 0's replica starts its RDB 3 s late (diskless sync delay) while a writer runs: the other shards' RDBs
+# are in meanwhile, and their links, kept alive, read what the writer sends (archive.hold)
+cli -p "${R[0]}" config set repl-diskless-sync yes >/dev/null
+cli -p "${R[0]}" config set repl-diskless-sync-delay 3 >/dev/null
 "$BIN" archive --segment-seconds 2 --quiet >"$T/archive.out" 2>"$T/archive.err" &
 APID=$!
-for _ in $(seq 1 600); do [ -s "$T/archive.out" ] && break; kill -0 "$APID" 2>/dev/null || break; sleep 0.1; done
+n=100
+for _ in $(seq 1 600); do
+    [ -s "$T/archive.out" ] && break
+    kill -0 "$APID" 2>/dev/null || break
+    batch $n
+    n=$((n + 1))
+    sleep 0.1
+done
 base=$(head -1 "$T/archive.out")
+cli -p "${R[0]}" config set repl-diskless-sync-delay 0 >/dev/null
 if [ -n "$base" ] && kill -0 "$APID" 2>/dev/null; then
     ra_ok "archive of a cluster took base backup $base and goes on"
 else
@@ -69,6 +82,9 @@ else
 fi
 nstart=$(grep -c 'archive.start' "$T/archive.err")
 ra_assert_eq "one archive per shard started" 3 "$nstart"
+held=$(grep -c '"archive.hold".*shard [12]: [1-9][0-9]* bytes' "$T/archive.err")
+if [ "$held" -ge 1 ]; then ra_ok "shards whose RDB came first read their stream while shard 0's came ($held held)"
+else ra_fail "shards whose RDB came first read their stream while shard 0's came" "$(grep -E 'hold|backup.shard' "$T/archive.err")"; fi
 
 declare -a AT DIG
 moment() {
