@@ -70,7 +70,7 @@ static const ra_option retention_options[] = {
     {NULL, NULL, NULL},
 };
 static const ra_option status_options[] = {
-    {"--json", NULL, "a JSON array of task records"},
+    {"--json", NULL, "a JSON array of task records (a point-in-time base: with archive range, segments and lag)"},
     {NULL, NULL, NULL},
 };
 

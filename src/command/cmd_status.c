@@ -2,14 +2,52 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "command/chain.h"
 #include "command/cli.h"
 #include "command/output.h"
+#include "command/segment.h"
 #include "common/text.h"
 
 /* Status shows every running task and the most recent finished ones. */
 #define STATUS_RECENT 10
+
+/* --json: the records, a base of a point-in-time archive with "archive": how far its stream is stored (from,
+ * to), segments, lag_seconds (now minus to) and lag_bytes (received, not stored), shards of a cluster chain. */
+static void status_json(const ra_store *store, const ra_record *recs, size_t n) {
+    ra_segment_state *st = calloc(n + 1, sizeof(*st));
+    ra_out_field *extra = calloc(n + 1, sizeof(*extra));
+    size_t *nextra = calloc(n + 1, sizeof(*nextra)), ne = 0;
+    char **texts = calloc(n + 1, sizeof(*texts));
+    if (st && extra && nextra && texts && n > 0) ra_chain_states(&store->catalog, recs, n, st);
+    for (size_t i = 0; st && extra && nextra && texts && i < n; i++) {
+        if (st[i].last_ms <= 0) continue;
+        char from[32], to[32];
+        ra_time_iso((time_t)((st[i].first_ms > 0 ? st[i].first_ms : recs[i].finished * 1000LL) / 1000), from);
+        ra_time_iso((time_t)(st[i].last_ms / 1000), to);
+        long long lag = (long long)time(NULL) - st[i].last_ms / 1000;
+        ra_out_field f[] = {
+            {"from", RA_OUT_STR, from, 0},
+            {"to", RA_OUT_STR, to, 0},
+            {"segments", RA_OUT_INT, NULL, st[i].segments},
+            {"lag_seconds", RA_OUT_INT, NULL, lag > 0 ? lag : 0},
+            {"lag_bytes", RA_OUT_INT, NULL, st[i].received > st[i].uploaded ? st[i].received - st[i].uploaded : 0},
+            {"shards", RA_OUT_INT, NULL, st[i].shards},
+        };
+        texts[i] = ra_output_json_text(f, sizeof(f) / sizeof(f[0]) - (st[i].shards > 0 ? 0 : 1));
+        if (texts[i] == NULL) continue;
+        extra[ne++] = (ra_out_field){"archive", RA_OUT_JSON, texts[i], 0};
+        nextra[i] = 1;
+    }
+    if (st && extra && nextra && texts) ra_output_records_json_with(stdout, recs, n, extra, nextra);
+    else ra_output_records_json(stdout, recs, n);
+    for (size_t i = 0; texts && i < n; i++) free(texts[i]);
+    free(texts);
+    free(nextra);
+    free(extra);
+    free(st);
+}
 
 int ra_cmd_status(ra_app *app, const ra_args *args, ra_err *err) {
     int json = ra_args_at(args, "--json") > 0;
@@ -30,7 +68,7 @@ int ra_cmd_status(ra_app *app, const ra_args *args, ra_err *err) {
     if (id && k == 0) {
         rc = ra_err_set(err, RA_E_NOTFOUND, "no backup '%s' of instance '%s'", id, app->config->instance);
     } else if (json) {
-        ra_output_records_json(stdout, shown, k);
+        status_json(&store, shown, k);
     } else if (k == 0) {
         fprintf(stderr, "no backup tasks of instance '%s' yet: 'redis-archiver backup' starts one\n",
                 app->config->instance);

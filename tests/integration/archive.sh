@@ -95,6 +95,16 @@ if grep -A3 "^$base" "$T/status.txt" | grep -qE '^  archive: stream [0-9]+-[0-9]
 else
     ra_fail "status shows the archive's range, last segment and lag" "$(cat "$T/status.txt" "$T/status.err")"
 fi
+if "$BIN" status --json 2>/dev/null | python3 -c '
+import json, sys
+r = [r for r in json.load(sys.stdin) if r["id"] == sys.argv[1]][0]["archive"]
+assert r["segments"] >= 1 and r["from"] < r["to"] and 0 <= r["lag_seconds"] < 60 and r["lag_bytes"] >= 0, r
+assert "shards" not in r, r
+' "$base" 2>"$T/sjson.err"; then
+    ra_ok "status --json gives the archive's range, segments and lag"
+else
+    ra_fail "status --json gives the archive's range, segments and lag" "$(cat "$T/sjson.err")"
+fi
 
 # a forced full resync: the replica restarts empty while the master takes writes, so its backlog no longer
 # holds the archive's offset; the archive records the gap, takes a new base backup and goes on

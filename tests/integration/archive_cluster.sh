@@ -113,6 +113,15 @@ if grep -A5 "^$base" "$T/status.txt" | grep -qE '^  archive: 3 shards, [0-9]+ by
 else
     ra_fail "status shows the chain of 3 shards" "$(cat "$T/status.txt" "$T/status.err")"
 fi
+if "$BIN" status --json 2>/dev/null | python3 -c '
+import json, sys
+r = [r for r in json.load(sys.stdin) if r["id"] == sys.argv[1]][0]["archive"]
+assert r["shards"] == 3 and r["segments"] >= 3 and 0 <= r["lag_seconds"] < 60, r
+' "$base" 2>"$T/sjson.err"; then
+    ra_ok "status --json gives the cluster chain's shards, segments and lag"
+else
+    ra_fail "status --json gives the cluster chain's shards, segments and lag" "$(cat "$T/sjson.err")"
+fi
 if "$BIN" list --json 2>/dev/null | python3 -c '
 import json, sys
 r = [r for r in json.load(sys.stdin) if r["id"] == sys.argv[1]][0]
