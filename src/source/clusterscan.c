@@ -207,7 +207,8 @@ static int ask_seeds(const scan *sc, ra_cluster_topology *t, char *seed, size_t 
         ra_err e = {0};
         if (ask_seed(sc, &sc->url.hosts[i], t, &e) == 0) {
             snprintf(seed, cap, "'%s:%d'", sc->url.hosts[i].host, sc->url.hosts[i].port);
-            if (t->nshards == 0) return ra_err_set(err, RA_E_SOURCE, "cluster at %s has no master that owns slots", seed);
+            if (t->nshards == 0)
+                return ra_err_set(err, RA_E_SOURCE, "cluster at %s has no master that owns slots", seed);
             return 0;
         }
         if (e.code == RA_E_CANCELLED || e.code == RA_E_USAGE || sc->url.nhosts == 1) {
