@@ -328,6 +328,8 @@ static int replay_chain(const ra_store *store, const char *base_id, int shard, c
             expect = m.last;
             if (cut < m.last) i = nkeys; /* TIME is inside this one: done */
         }
+        free(obj);
+        ra_segment_meta_clear(&m);
     }
     if (rc == 0) rc = ra_target_flush(r->t, &r->st, err);
     return rc;
