@@ -295,7 +295,15 @@ int ra_cluster_locate(const ra_replica_opts *src, const ra_cluster_range *ranges
     }
     char seed[300] = "", why[512];
     int rc = -1, s = -1, pick = -1;
-    if (ask_seeds(&sc, t, seed, sizeof(seed), err) < 0 || (s = owner_of(t, ranges, nranges, seed, err)) < 0) goto out;
+    if (ask_seeds(&sc, t, seed, sizeof(seed), err) < 0) {
+        ra_host_port h = {.port = port}; /* the seeds are down (a dead master named in the url): the node it was */
+        ra_err e = {0};
+        if (err->code != RA_E_SOURCE || host == NULL || strlen(host) >= sizeof(h.host)) goto out;
+        snprintf(h.host, sizeof(h.host), "%s", host);
+        if (ask_seed(&sc, &h, t, &e) < 0 || t->nshards == 0) goto out; /* the seeds' error says more */
+        snprintf(seed, sizeof(seed), "'%s:%d'", host, port);
+    }
+    if ((s = owner_of(t, ranges, nranges, seed, err)) < 0) goto out;
     const ra_cluster_shard *sh = &t->shards[s];
     for (int i = -1; i < sh->nreplicas && pick < 0 && host != NULL; i++) { /* the node it was, still fit: no move */
         int k = i < 0 ? sh->master : sh->replicas[i];

@@ -3,9 +3,10 @@
 # archive_cluster.sh's scenario: 3 masters + 3 replicas, the writer, moments, the cluster digest). While
 # `archive` runs, the replica one shard's stream is read from takes over its master (CLUSTER FAILOVER): it
 # drops its replicas (us) and, a master now, is no source for a replica's stream. The archive asks the
-# cluster again and resumes on the shard's new replica (the old master, which shares the history: PSYNC2
-# answers +CONTINUE with the new replication id): no gap, no new base. restore --at of moments before and
-# after the failover gives their cluster digests.
+# cluster again (its seed, a forwarder, is gone by then: it asks the node it read from) and resumes on the
+# shard's new replica (the old master, which shares the history: PSYNC2 answers +CONTINUE with the new
+# replication id): no gap, no new base. restore --at of moments before and after the failover gives their
+# cluster digests. A shard's slot moved to another shard while its link is down ends the chain.
 set -u
 . "$(dirname "$0")/../harness/lib.sh"
 . "$RA_HARNESS/cluster.sh"
@@ -73,7 +74,37 @@ PY
 }
 cluster_digest() { combine "$(for p in "${M[@]}"; do ra_redis_digest "$p"; done)"; }
 
-"$BIN" archive --segment-seconds 2 --quiet >"$T/archive.out" 2>"$T/archive.err" &
+# the archive's seed is a forwarder to M[0], gone before the failover: the cluster is then asked through the
+# node the stream was read from
+SEED=$(ra_free_port)
+python3 - "$SEED" "${M[0]}" <<'PY' &
+import signal, socket, sys, threading
+signal.alarm(600)
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("127.0.0.1", int(sys.argv[1])))
+ls.listen(16)
+def pump(a, b):
+    try:
+        while (d := a.recv(65536)):
+            b.sendall(d)
+    except OSError:
+        pass
+    for s in (a, b):
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+while True:
+    c, _ = ls.accept()
+    u = socket.create_connection(("127.0.0.1", int(sys.argv[2])))
+    threading.Thread(target=pump, args=(c, u), daemon=True).start()
+    threading.Thread(target=pump, args=(u, c), daemon=True).start()
+PY
+FPID=$!
+for _ in $(seq 1 50); do cli -p "$SEED" ping >/dev/null 2>&1 && break; sleep 0.1; done
+REDIS_ARCHIVER_SOURCE=redis://127.0.0.1:$SEED "$BIN" archive --segment-seconds 2 --quiet >"$T/archive.out" \
+    2>"$T/archive.err" &
 APID=$!
 for _ in $(seq 1 600); do [ -s "$T/archive.out" ] && break; kill -0 "$APID" 2>/dev/null || break; sleep 0.1; done
 base=$(head -1 "$T/archive.out")
@@ -103,6 +134,11 @@ moment 0
 for n in 1 2 3; do batch $n; done
 moment 1
 
+kill "$FPID"
+wait "$FPID" 2>/dev/null
+gone=0
+cli -p "$SEED" ping >/dev/null 2>&1 || gone=1
+ra_assert_eq "the archive's seed is gone" 1 "$gone"
 # the failover: shard 1's replica (the node the archive reads from) becomes its master
 cli -p "${R[1]}" cluster failover >"$T/failover.out" 2>&1
 swapped=0
