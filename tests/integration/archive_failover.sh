@@ -216,18 +216,23 @@ ra_assert_eq "the base's record keeps the node shard 1 was taken from" "127.0.0.
 # go on there, so the chain ends naming it (under schedule --continuous a new base follows)
 "$BIN" archive --segment-seconds 2 --quiet --read-timeout 10s >"$T/archive2.out" 2>"$T/archive2.err" &
 APID=$!
-for _ in $(seq 1 600); do [ -s "$T/archive2.out" ] && break; kill -0 "$APID" 2>/dev/null || break; sleep 0.1; done
-sleep 2
+for _ in $(seq 1 1200); do
+    [ "$(grep -c 'archive.start' "$T/archive2.err")" -ge 3 ] && break
+    kill -0 "$APID" 2>/dev/null || break
+    sleep 0.1
+done
+ra_assert_eq "the second archive streams every shard" 3 "$(grep -c 'archive.start' "$T/archive2.err")"
 range=$(cli -p "${M[2]}" cluster nodes | awk '/myself/ {print $9}')
 slot=${range#*-}
-while [ "$(cli -p "${M[2]}" cluster countkeysinslot "$slot")" != 0 ]; do slot=$((slot - 1)); done
+for _ in $(seq 1 100); do [ "$(cli -p "${M[2]}" cluster countkeysinslot "$slot")" = 0 ] && break; slot=$((slot - 1)); done
 to=$(cli -p "${M[0]}" cluster myid)
 for p in "${M[0]}" "${M[2]}" "${M[1]}" "${R[0]}" "${R[1]}" "${R[2]}"; do
     cli -p "$p" cluster setslot "$slot" node "$to" >/dev/null
 done
 ra_cluster_wait_ok 60 || ra_fail "the cluster is ok after moving slot $slot"
 cli -p "${R[2]}" client kill type replica >/dev/null
-for _ in $(seq 1 600); do kill -0 "$APID" 2>/dev/null || break; sleep 0.1; done
+for _ in $(seq 1 1200); do kill -0 "$APID" 2>/dev/null || break; sleep 0.1; done # read-timeout 10s, load
+kill -0 "$APID" 2>/dev/null && kill -TERM "$APID"
 wait "$APID"
 rc=$?
 if [ "$rc" = 3 ] && grep -q "now belong to several shards" "$T/archive2.err"; then
