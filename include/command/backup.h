@@ -8,6 +8,7 @@
 #include "command/catalog.h"
 #include "command/progress.h"
 #include "command/record.h"
+#include "source/cluster.h"
 #include "source/replica.h"
 #include "storage/s3/upload.h"
 #include "transform/seal.h"
@@ -36,6 +37,8 @@ typedef struct ra_backup_link {
     char host[256];                   /* a shard's node, to resume on; "" for a standalone source (the */
     int port;                         /* configured source is asked again) */
     int allow_master;                 /* the node was a master (a cluster without replicas) */
+    ra_cluster_range ranges[RA_CLUSTER_RANGES_MAX]; /* a shard's slots, to find its node again after a */
+    int nranges;                      /* failover */
 } ra_backup_link;
 
 typedef struct ra_backup_links {

@@ -26,4 +26,14 @@ int ra_cluster_scan(const ra_replica_opts *src, ra_cluster_plan *plan, ra_err *e
 
 void ra_cluster_plan_clear(ra_cluster_plan *plan);
 
+/* For a broken link of a shard that owned the slots ranges[0..nranges) at its base backup and was read
+ * from host:port: the node to go on from now. The seeds are asked again as ra_cluster_scan asks them (when
+ * none answers, host:port itself); the shard that now owns every one of those slots keeps host:port when
+ * it is still a healthy member of it (a replica, or a master with src->allow_master), else the node
+ * ra_cluster_pick picks there (after a failover: its new replica). 0 with *node set; -1 with err set:
+ * RA_E_SOURCE when the slots now belong to several shards or some to none (resharded: the stream cannot go
+ * on), when no node of the shard can serve or the credentials may not go to it; RA_E_USAGE, RA_E_CANCELLED. */
+int ra_cluster_locate(const ra_replica_opts *src, const ra_cluster_range *ranges, int nranges, const char *host,
+                      int port, ra_cluster_node *node, ra_err *err);
+
 #endif

@@ -358,7 +358,7 @@ static int check_busy(const ra_catalog *cat, const char *except, ra_err *err) {
 }
 
 /* archive: every shard's replication link, with the node it came from, to the caller (the jobs keep none). */
-static int hand_links(shard_job *jobs, int n, ra_backup_links *keep, ra_err *err) {
+static int hand_links(shard_job *jobs, int n, const ra_cluster_plan *plan, ra_backup_links *keep, ra_err *err) {
     keep->v = calloc((size_t)n, sizeof(*keep->v));
     if (keep->v == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
     for (int i = 0; i < n; i++) {
@@ -369,6 +369,9 @@ static int hand_links(shard_job *jobs, int n, ra_backup_links *keep, ra_err *err
         snprintf(l->host, sizeof(l->host), "%s", jobs[i].src.node_host);
         l->port = jobs[i].src.node_port;
         l->allow_master = jobs[i].src.allow_master;
+        const ra_cluster_shard *sh = &plan->topo->shards[i];
+        memcpy(l->ranges, sh->ranges, (size_t)sh->nranges * sizeof(sh->ranges[0]));
+        l->nranges = sh->nranges;
     }
     keep->n = n;
     return 0;
@@ -420,7 +423,7 @@ static int stream_all(run *r, const ra_cluster_plan *plan, ra_err *err) {
     }
     if (opts->progress) report(r, jobs, n, 1);
     rc = settle(r, jobs, n, ok, err);
-    if (rc == 0 && opts->keep != NULL) rc = hand_links(jobs, n, opts->keep, err);
+    if (rc == 0 && opts->keep != NULL) rc = hand_links(jobs, n, plan, opts->keep, err);
     for (int i = 0; i < n; i++) { /* links not handed over (a failed run) */
         ra_conn_close(jobs[i].link.conn);
         free(jobs[i].link.tail);

@@ -15,6 +15,7 @@
 #include "common/limits.h"
 #include "common/text.h"
 #include "command/output.h"
+#include "source/clusterscan.h"
 #include "source/net.h"
 #include "source/replica.h"
 
@@ -46,20 +47,27 @@ typedef struct chain_run {
     int n;
 } chain_run;
 
-/* A broken link: a fresh connection to the configured source (a shard's: to its node), checked as a
- * backup's is. */
+/* A broken link: a fresh connection to the configured source (Sentinel picks again), checked as a backup's
+ * is; a shard's: to the node the cluster gives its slots now (after a failover, not the node of the base). */
 static ra_conn *connect_source(void *ctx, ra_err *err) {
     stream_job *j = ctx;
     ra_replica_opts src;
     ra_app_replica_opts(j->run->app, &src);
-    if (j->link->host[0]) { /* the shard's node, as the base backup reached it */
-        src.node_host = j->link->host;
-        src.node_port = j->link->port;
-        src.allow_master = j->link->allow_master;
+    src.cancel = &j->run->stop;
+    ra_cluster_node node;
+    if (j->link->host[0]) {
+        if (ra_cluster_locate(&src, j->link->ranges, j->link->nranges, j->link->host, j->link->port, &node, err) < 0)
+            return NULL;
+        if (node.port != j->link->port || strcmp(node.ip, j->link->host) != 0)
+            ra_log_info(&j->run->app->log, "archive.link", "shard %d: its slots are served by %s %s:%d now (was "
+                        "%s:%d): resuming there", j->index, node.master ? "master" : "replica", node.ip, node.port,
+                        j->link->host, j->link->port);
+        src.node_host = node.ip;
+        src.node_port = node.port;
+        src.allow_master = node.master;
         src.pick_replica = 0;
         src.sentinel_master = NULL;
     }
-    src.cancel = &j->run->stop;
     ra_replica_info info;
     ra_replica *r = ra_replica_connect(&src, &info, err);
     ra_conn *c = ra_replica_take_conn(r);

@@ -188,42 +188,47 @@ static int plan_picks(const scan *sc, ra_cluster_plan *p, ra_err *err) {
     return 0;
 }
 
-int ra_cluster_scan(const ra_replica_opts *src, ra_cluster_plan *plan, ra_err *err) {
-    memset(plan, 0, sizeof(*plan));
-    scan sc = {.src = src, .read_ms = src->read_timeout_ms > 0 ? src->read_timeout_ms : RA_READ_TIMEOUT_MS_DEFAULT};
-    if ((plan->topo = ra_cluster_topology_new()) == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
-    if (ra_redis_url_parse(src->url, &sc.url, err) < 0) return -1;
-    if (sc.url.password == NULL && src->password != NULL && *src->password != '\0' &&
-        (sc.url.password = strdup(src->password)) == NULL) {
-        ra_redis_url_clear(&sc.url);
+/* The url parsed, the configured password when the url has none. */
+static int scan_open(const ra_replica_opts *src, scan *sc, ra_err *err) {
+    *sc = (scan){.src = src, .read_ms = src->read_timeout_ms > 0 ? src->read_timeout_ms : RA_READ_TIMEOUT_MS_DEFAULT};
+    if (ra_redis_url_parse(src->url, &sc->url, err) < 0) return -1;
+    if (sc->url.password == NULL && src->password != NULL && *src->password != '\0' &&
+        (sc->url.password = strdup(src->password)) == NULL) {
+        ra_redis_url_clear(&sc->url);
         return ra_err_set(err, RA_E_INTERNAL, "out of memory");
     }
-    int rc = -1;
+    return 0;
+}
+
+/* The topology from the first seed of the url that answers; seed[] names it. */
+static int ask_seeds(const scan *sc, ra_cluster_topology *t, char *seed, size_t cap, ra_err *err) {
     char tried[1024] = "";
-    for (int i = 0; i < sc.url.nhosts && rc < 0; i++) {
+    for (int i = 0; i < sc->url.nhosts; i++) {
         ra_err e = {0};
-        if (ask_seed(&sc, &sc.url.hosts[i], plan->topo, &e) == 0) {
-            snprintf(plan->seed, sizeof(plan->seed), "'%s:%d'", sc.url.hosts[i].host, sc.url.hosts[i].port);
-            rc = 0;
-            break;
+        if (ask_seed(sc, &sc->url.hosts[i], t, &e) == 0) {
+            snprintf(seed, cap, "'%s:%d'", sc->url.hosts[i].host, sc->url.hosts[i].port);
+            if (t->nshards == 0)
+                return ra_err_set(err, RA_E_SOURCE, "cluster at %s has no master that owns slots", seed);
+            return 0;
         }
-        if (e.code == RA_E_CANCELLED || e.code == RA_E_USAGE || sc.url.nhosts == 1) {
+        if (e.code == RA_E_CANCELLED || e.code == RA_E_USAGE || sc->url.nhosts == 1) {
             *err = e;
-            goto out;
+            return -1;
         }
         size_t n = strlen(tried);
         snprintf(tried + n, sizeof(tried) - n, "%s%s", n ? "; " : "", e.msg);
     }
-    if (rc < 0) {
-        ra_err_set(err, RA_E_SOURCE, "none of the %d cluster nodes of the source url answered: %s", sc.url.nhosts,
-                   tried);
-        goto out;
-    }
-    rc = -1;
-    if (plan->topo->nshards == 0) {
-        ra_err_set(err, RA_E_SOURCE, "cluster at %s has no master that owns slots", plan->seed);
-        goto out;
-    }
+    return ra_err_set(err, RA_E_SOURCE, "none of the %d cluster nodes of the source url answered: %s", sc->url.nhosts,
+                      tried);
+}
+
+int ra_cluster_scan(const ra_replica_opts *src, ra_cluster_plan *plan, ra_err *err) {
+    memset(plan, 0, sizeof(*plan));
+    scan sc;
+    if ((plan->topo = ra_cluster_topology_new()) == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    if (scan_open(src, &sc, err) < 0) return -1;
+    int rc = -1;
+    if (ask_seeds(&sc, plan->topo, plan->seed, sizeof(plan->seed), err) < 0) goto out;
     if (ask_moves(&sc, plan->topo, err) < 0) goto out;
     ra_cluster_range u[32];
     int nu = ra_cluster_uncovered(plan->topo, u, 32);
@@ -242,6 +247,89 @@ int ra_cluster_scan(const ra_replica_opts *src, ra_cluster_plan *plan, ra_err *e
     rc = plan_picks(&sc, plan, err);
 out:
     ra_redis_url_clear(&sc.url);
+    return rc;
+}
+
+/* The shard that owns every slot of r[0..n) in t; -1 with err when they are spread over several or some
+ * have no owner. */
+static int owner_of(const ra_cluster_topology *t, const ra_cluster_range *r, int n, const char *seed, ra_err *err) {
+    char slots[256];
+    ra_cluster_ranges_format(r, n, slots, sizeof(slots));
+    int owner = -1;
+    for (int i = 0; i < n; i++) {
+        for (int slot = r[i].lo; slot <= r[i].hi; slot++) {
+            int o = -1;
+            for (int s = 0; s < t->nshards && o < 0; s++)
+                for (int k = 0; k < t->shards[s].nranges; k++)
+                    if (slot >= t->shards[s].ranges[k].lo && slot <= t->shards[s].ranges[k].hi) {
+                        o = s;
+                        break;
+                    }
+            if (o < 0)
+                return ra_err_set(err, RA_E_SOURCE, "cluster at %s: slot %d of the shard's slots %s has no master "
+                                  "now", seed, slot, slots);
+            if (owner >= 0 && o != owner)
+                return ra_err_set(err, RA_E_SOURCE, "cluster at %s: the shard's slots %s now belong to several "
+                                  "shards (slot %d to one, slot %d to another): the cluster was resharded, its stream "
+                                  "cannot go on and a new base backup is needed", seed, slots, r[0].lo, slot);
+            owner = o;
+            /* the rest of a range the owner holds whole needs no look */
+            for (int k = 0; k < t->shards[o].nranges; k++)
+                if (slot >= t->shards[o].ranges[k].lo && slot <= t->shards[o].ranges[k].hi) {
+                    slot = r[i].hi < t->shards[o].ranges[k].hi ? r[i].hi : t->shards[o].ranges[k].hi;
+                    break;
+                }
+        }
+    }
+    return owner >= 0 ? owner : ra_err_set(err, RA_E_SOURCE, "the shard to find has no slots");
+}
+
+int ra_cluster_locate(const ra_replica_opts *src, const ra_cluster_range *ranges, int nranges, const char *host,
+                      int port, ra_cluster_node *node, ra_err *err) {
+    scan sc;
+    ra_cluster_topology *t = ra_cluster_topology_new();
+    if (t == NULL) return ra_err_set(err, RA_E_INTERNAL, "out of memory");
+    if (scan_open(src, &sc, err) < 0) {
+        free(t);
+        return -1;
+    }
+    char seed[300] = "", why[512];
+    int rc = -1, s = -1, pick = -1;
+    if (ask_seeds(&sc, t, seed, sizeof(seed), err) < 0) {
+        ra_host_port h = {.port = port}; /* the seeds are down (a dead master named in the url): the node it was */
+        ra_err e = {0};
+        if (err->code != RA_E_SOURCE || host == NULL || strlen(host) >= sizeof(h.host)) goto out;
+        snprintf(h.host, sizeof(h.host), "%s", host);
+        if (ask_seed(&sc, &h, t, &e) < 0 || t->nshards == 0) goto out; /* the seeds' error says more */
+        snprintf(seed, sizeof(seed), "'%s:%d'", host, port);
+    }
+    if ((s = owner_of(t, ranges, nranges, seed, err)) < 0) goto out;
+    const ra_cluster_shard *sh = &t->shards[s];
+    for (int i = -1; i < sh->nreplicas && pick < 0 && host != NULL; i++) { /* the node it was, still fit: no move */
+        int k = i < 0 ? sh->master : sh->replicas[i];
+        const ra_cluster_node *n = k >= 0 ? &t->nodes[k] : NULL;
+        if (n != NULL && n->port == port && strcmp(n->ip, host) == 0 && ra_cluster_node_reject(n) == NULL &&
+            n->link_up && (!n->master || src->allow_master))
+            pick = k;
+    }
+    if (pick < 0 && (pick = ra_cluster_pick(t, s, src->allow_master, why, sizeof(why))) < 0) {
+        char slots[256];
+        ra_cluster_ranges_format(sh->ranges, sh->nranges, slots, sizeof(slots));
+        ra_err_set(err, RA_E_SOURCE, "cluster at %s: no node to go on from for the shard of slots %s: %s%s", seed,
+                   slots, why, src->allow_master ? "" : ", and its master is not used without allow-master");
+        goto out;
+    }
+    int ok = allowed(&sc, &t->nodes[pick], err);
+    if (ok < 0) goto out;
+    if (!ok) {
+        not_allowed(&t->nodes[pick], t->nodes[pick].master ? "master" : "replica", err);
+        goto out;
+    }
+    *node = t->nodes[pick];
+    rc = 0;
+out:
+    ra_redis_url_clear(&sc.url);
+    free(t);
     return rc;
 }
 
