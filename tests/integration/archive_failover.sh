@@ -50,29 +50,9 @@ batch() {
     printf 'MULTI\nINCR {tx}:n\nRPUSH {tx}:l %s\nHSET {tx}:h k%s %s\nEXEC\n' "$n" "$n" "$n" | cli -p "$TX" >/dev/null
 }
 sync_all() { local p; for p in "${M[@]}"; do ra_redis_sync_replicas "$p" >/dev/null || return 1; done; }
-# A cluster's digest as one server's DEBUG DIGEST of the same keys in db 0: each node's is H0 (db 0's id mixed
-# in) XOR its keys' digests, so the XOR of the nodes' (each holding keys), with H0 once more when their count
-# is even, is that server's. H0 from the empty server: D({a}) ^ D({b}) ^ D({a, b}).
-d1=$(cli -p "$E" set h0:a 1 >/dev/null; ra_redis_digest "$E")
-d2=$(cli -p "$E" flushall >/dev/null; cli -p "$E" set h0:b 2 >/dev/null; ra_redis_digest "$E")
-d3=$(cli -p "$E" set h0:a 1 >/dev/null; ra_redis_digest "$E")
-cli -p "$E" flushall >/dev/null
-combine() {
-    python3 - "$d1 $d2 $d3" "$*" <<'PY'
-import sys
-h0 = 0
-for d in sys.argv[1].split():
-    h0 ^= int(d, 16)
-ds = sys.argv[2].split()
-x = 0
-for d in ds:
-    x ^= int(d, 16)
-if len(ds) % 2 == 0:
-    x ^= h0
-print("%040x" % x)
-PY
-}
-cluster_digest() { combine "$(for p in "${M[@]}"; do ra_redis_digest "$p"; done)"; }
+ra_digest_h0 "$E" || { ra_fail "measure H0 of DEBUG DIGEST"; exit 1; }
+# every shard's data, read from whichever node holds it now (a replica's digest is its master's)
+cluster_digest() { ra_cluster_digest "${M[@]}"; }
 
 # the archive's seed is a forwarder to M[0], gone before the failover: the cluster is then asked through the
 # node the stream was read from
