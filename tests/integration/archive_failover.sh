@@ -13,46 +13,8 @@ set -u
 ra_need_s3
 BIN=${RA_BIN:-$RA_ROOT/build/redis-archiver}
 T=$RA_TEST_TMPDIR
-cli() { redis-cli -h 127.0.0.1 "$@"; }
-
-export AWS_ACCESS_KEY_ID=$RA_TEST_S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$RA_TEST_S3_SECRET_KEY
-unset AWS_SESSION_TOKEN AWS_PROFILE REDISCLI_AUTH
-export REDIS_ARCHIVER_ENDPOINT=$RA_TEST_S3_ENDPOINT REDIS_ARCHIVER_REGION=$RA_TEST_S3_REGION
-export REDIS_ARCHIVER_PATH_STYLE=yes REDIS_ARCHIVER_INSTANCE=it-afailover
-BUCKET=it-afailover-$$
-ra_s3_bucket "$BUCKET" || { ra_fail "bucket $BUCKET"; exit 1; }
-export REDIS_ARCHIVER_BUCKET=$BUCKET
-
-ra_cluster_start 3 || { ra_fail "cluster starts"; exit 1; }
-read -r -a M <<<"$RA_TEST_CLUSTER_MASTERS"
-read -r -a R <<<"$RA_TEST_CLUSTER_REPLICAS"
-E=$(ra_redis_start afempty) || { ra_fail "start the restore target"; exit 1; }
-ra_cluster_fill 300 af: || { ra_fail "cluster fill"; exit 1; }
-export REDIS_ARCHIVER_SOURCE=redis://127.0.0.1:${M[0]}
-
-# the master that owns a key's slot
-owner() {
-    local p
-    for p in "${M[@]}"; do
-        [ "$(cli -p "$p" exists "$1" 2>&1 | grep -c MOVED)" = 0 ] && { echo "$p"; return; }
-    done
-}
-TX=$(owner '{tx}:n')
-# batch N: writes to every shard (redis-cli -c follows MOVED), a MULTI/EXEC on one hash tag at its owner
-batch() {
-    local n=$1
-    {
-        for k in a b c d e f g h; do
-            echo "SET $k:$n v$n"; echo "INCR cnt:$k"; echo "HSET h:$k f$n $n"; echo "RPUSH l:$k $n"
-            echo "SET x:$k:$n v EX 100000"; echo "DEL $k:$((n - 2))"
-        done
-    } | cli -c -p "${M[0]}" >/dev/null
-    printf 'MULTI\nINCR {tx}:n\nRPUSH {tx}:l %s\nHSET {tx}:h k%s %s\nEXEC\n' "$n" "$n" "$n" | cli -p "$TX" >/dev/null
-}
-sync_all() { local p; for p in "${M[@]}"; do ra_redis_sync_replicas "$p" >/dev/null || return 1; done; }
-ra_digest_h0 "$E" || { ra_fail "measure H0 of DEBUG DIGEST"; exit 1; }
-# every shard's data, read from whichever node holds it now (a replica's digest is its master's)
-cluster_digest() { ra_cluster_digest "${M[@]}"; }
+. "$RA_HARNESS/pitr_cluster.sh"
+ra_pitr_cluster afailover || exit 1
 
 # the archive's seed is a forwarder to M[0], gone before the failover: the cluster is then asked through the
 # node the stream was read from
