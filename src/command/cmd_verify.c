@@ -92,18 +92,11 @@ static int verify_one(const ra_config *c, ra_s3 *s3, const ra_record *rec, const
     return rc;
 }
 
-static void iso_ms(long long ms, char out[32]) {
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* The archive (point in time) of the object's stream as a JSON object's text (caller frees), or NULL. */
 static char *archive_json(const ra_restore_at_checked *ck) {
     char from[32], to[32];
-    iso_ms(ck->first_ms, from);
-    iso_ms(ck->last_ms, to);
+    ra_time_iso((time_t)(ck->first_ms / 1000), from);
+    ra_time_iso((time_t)(ck->last_ms / 1000), to);
     ra_out_field f[] = {
         {"segments", RA_OUT_INT, NULL, ck->segments}, {"bytes", RA_OUT_INT, NULL, ck->bytes},
         {"commands", RA_OUT_INT, NULL, ck->commands}, {"first", RA_OUT_INT, NULL, ck->first},
@@ -154,8 +147,8 @@ static char *report(const ra_record *rec, const char *key, const readers *rd, in
            sealed ? ", stored as " : "", sealed ? rec->format : "");
     if (ck) {
         char from[32], to[32];
-        iso_ms(ck->first_ms, from);
-        iso_ms(ck->last_ms, to);
+        ra_time_iso((time_t)(ck->first_ms / 1000), from);
+        ra_time_iso((time_t)(ck->last_ms / 1000), to);
         printf("  archive verified: %lld segments, stream %lld-%lld (%lld bytes, %lld commands), %s..%s, whole and "
                "continuous from the backup's offset\n", ck->segments, ck->first, ck->last, ck->bytes, ck->commands,
                from, to);
