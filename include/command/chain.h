@@ -32,4 +32,8 @@ int ra_chain_remove_orphans(const struct ra_catalog *c, const struct ra_record *
  * state was written. Nothing when there is none or it cannot be read. */
 void ra_chain_print_status(const struct ra_store *store, const char *id, FILE *out);
 
+/* The moments restore --at reaches in a chain of state st (ra_chain_states) and base rec, as ISO 8601 UTC:
+ * its first tick (an older state without one: the base's end) and its last stored one. */
+void ra_chain_range_iso(const struct ra_segment_state *st, const struct ra_record *rec, char from[32], char to[32]);
+
 #endif

@@ -181,3 +181,8 @@ int ra_chain_delete_segments(const ra_catalog *c, const char *id, ra_err *err) {
     return rc == 0 ? (int)deleted : -1;
 }
 
+
+void ra_chain_range_iso(const ra_segment_state *st, const ra_record *rec, char from[32], char to[32]) {
+    ra_time_iso((time_t)((st->first_ms > 0 ? st->first_ms : rec->finished * 1000LL) / 1000), from);
+    ra_time_iso((time_t)(st->last_ms / 1000), to);
+}

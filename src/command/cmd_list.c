@@ -28,8 +28,7 @@ int ra_cmd_list(ra_app *app, const ra_args *args, ra_err *err) {
     if (n > 0) ra_chain_states(&store.catalog, recs, n, st);
     for (size_t i = 0; i < n; i++) { /* a base of a point-in-time archive: the range restore --at can reach */
         if (st[i].first_ms <= 0 && st[i].last_ms <= 0) continue;
-        ra_time_iso((time_t)((st[i].first_ms > 0 ? st[i].first_ms : recs[i].finished * 1000LL) / 1000), range[i][0]);
-        ra_time_iso((time_t)(st[i].last_ms / 1000), range[i][1]);
+        ra_chain_range_iso(&st[i], &recs[i], range[i][0], range[i][1]);
         extra[ne++] = (ra_out_field){"archive_first", RA_OUT_STR, range[i][0], 0};
         extra[ne++] = (ra_out_field){"archive_last", RA_OUT_STR, range[i][1], 0};
         nextra[i] = 2;

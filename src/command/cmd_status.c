@@ -24,8 +24,7 @@ static void status_json(const ra_store *store, const ra_record *recs, size_t n) 
     for (size_t i = 0; st && extra && nextra && texts && i < n; i++) {
         if (st[i].last_ms <= 0) continue;
         char from[32], to[32];
-        ra_time_iso((time_t)((st[i].first_ms > 0 ? st[i].first_ms : recs[i].finished * 1000LL) / 1000), from);
-        ra_time_iso((time_t)(st[i].last_ms / 1000), to);
+        ra_chain_range_iso(&st[i], &recs[i], from, to);
         long long lag = (long long)time(NULL) - st[i].last_ms / 1000;
         ra_out_field f[] = {
             {"from", RA_OUT_STR, from, 0},
