@@ -83,6 +83,10 @@ typedef struct ra_segment_state {
  * chain: the range every shard covers) and one per shard, "<dir><base>.seg/shard-<n>.archive". */
 char *ra_segment_state_key(const char *dir, const char *base_id);
 char *ra_segment_shard_state_key(const char *dir, const char *base_id, int shard);
+/* The state text of st (parse's inverse): "shards N" first for a cluster chain (shards > 0), "replid R" when
+ * replid is not empty, then first, uploaded, received, segments, last-segment, last-ms, updated-ms, first-ms.
+ * Its length (snprintf's: out holds it when < cap). */
+int ra_segment_state_format(const ra_segment_state *st, const char *replid, char *out, size_t cap);
 /* Parse a state text of len bytes; unknown keys are ignored, missing ones are -1. */
 void ra_segment_state_parse(const char *text, size_t len, ra_segment_state *st);
 

@@ -84,9 +84,10 @@ static void put_state(arch *a, ra_s3 *s3, long long received) {
     char *key = ra_segment_shard_state_key(a->o->dir, a->o->base_id, a->o->shard), text[512];
     if (key == NULL) return;
     pthread_mutex_lock(&a->mu);
-    int n = snprintf(text, sizeof(text), "replid %s\nfirst %lld\nuploaded %lld\nreceived %lld\nsegments %lld\n"
-                     "last-segment %s\nlast-ms %lld\nupdated-ms %lld\nfirst-ms %lld\n", a->replid, a->first,
-                     a->uploaded, received, a->segments, a->last_name, a->last_ms, wall_ms(), a->first_ms);
+    ra_segment_state st = {.first = a->first, .uploaded = a->uploaded, .received = received, .segments = a->segments,
+                           .first_ms = a->first_ms, .last_ms = a->last_ms, .updated_ms = wall_ms(), .shards = -1};
+    snprintf(st.last_segment, sizeof(st.last_segment), "%s", a->last_name);
+    int n = ra_segment_state_format(&st, a->replid, text, sizeof(text));
     ra_archive_progress p = {.first = a->first, .received = received, .uploaded = a->uploaded,
                              .segments = a->segments, .first_ms = a->first_ms, .last_ms = a->last_ms};
     pthread_mutex_unlock(&a->mu);

@@ -129,10 +129,10 @@ static void chain_state(chain_run *run, ra_s3 *s3) {
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     char text[512], *key = ra_segment_state_key(run->dir, run->base_id);
-    int len = snprintf(text, sizeof(text), "shards %d\nfirst 0\nuploaded %lld\nreceived %lld\nsegments %lld\n"
-                       "last-segment -\nlast-ms %lld\nupdated-ms %lld\nfirst-ms %lld\n", run->n, all.uploaded,
-                       all.received, all.segments, all.last_ms,
-                       (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000, all.first_ms);
+    ra_segment_state st = {.shards = run->n, .first = 0, .uploaded = all.uploaded, .received = all.received,
+                           .segments = all.segments, .last_segment = "-", .last_ms = all.last_ms,
+                           .updated_ms = (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000, .first_ms = all.first_ms};
+    int len = ra_segment_state_format(&st, NULL, text, sizeof(text));
     ra_err e = {0};
     if (key == NULL || ra_s3_put_object(s3, key, text, (size_t)len, "text/plain", NULL, 0, &e) != 0)
         ra_log_warn(&app->log, "archive.state", "could not write the archive's state: %s",

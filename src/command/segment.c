@@ -218,6 +218,15 @@ char *ra_segment_shard_state_key(const char *dir, const char *base_id, int shard
     return asprintf(&s, "%s%s.seg/shard-%d.archive", dir, base_id, shard) < 0 ? NULL : s;
 }
 
+int ra_segment_state_format(const ra_segment_state *st, const char *replid, char *out, size_t cap) {
+    char shards[32] = "", id[64] = "";
+    if (st->shards > 0) snprintf(shards, sizeof(shards), "shards %lld\n", st->shards);
+    if (replid && *replid) snprintf(id, sizeof(id), "replid %.40s\n", replid);
+    return snprintf(out, cap, "%s%sfirst %lld\nuploaded %lld\nreceived %lld\nsegments %lld\nlast-segment %s\n"
+                    "last-ms %lld\nupdated-ms %lld\nfirst-ms %lld\n", shards, id, st->first, st->uploaded,
+                    st->received, st->segments, st->last_segment, st->last_ms, st->updated_ms, st->first_ms);
+}
+
 void ra_segment_state_parse(const char *text, size_t len, ra_segment_state *st) {
     static const struct {
         const char *key;

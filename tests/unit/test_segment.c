@@ -69,6 +69,21 @@ static void test_state(void **state) {
     assert_int_equal(st.shards, -1); /* a standalone chain's */
     ra_segment_state_parse("shards 3\nfirst 0\n", 17, &st);
     assert_int_equal(st.shards, 3);
+    /* format is parse's inverse, in the order the archive always wrote */
+    char text[512];
+    ra_segment_state w = {.first = 266, .uploaded = 1000, .received = 1200, .segments = 3, .first_ms = 5,
+                          .last_ms = 6, .updated_ms = 7, .shards = -1, .last_segment = "a-b"};
+    int len = ra_segment_state_format(&w, "ab", text, sizeof(text));
+    assert_string_equal(text, "replid ab\nfirst 266\nuploaded 1000\nreceived 1200\nsegments 3\nlast-segment a-b\n"
+                              "last-ms 6\nupdated-ms 7\nfirst-ms 5\n");
+    assert_int_equal(len, (int)strlen(text));
+    w.shards = 3;
+    ra_segment_state_format(&w, NULL, text, sizeof(text));
+    assert_int_equal(strncmp(text, "shards 3\nfirst 266\n", strlen("shards 3\nfirst 266\n")), 0);
+    ra_segment_state_parse(text, strlen(text), &st);
+    assert_int_equal(st.shards, 3);
+    assert_int_equal(st.updated_ms, 7);
+    assert_string_equal(st.last_segment, "a-b");
     ra_segment_state_parse("first 1", 7, &st); /* an older state: no first-ms, no newline at the end */
     assert_int_equal(st.first, 1);
     assert_int_equal(st.first_ms, -1);
